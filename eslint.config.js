@@ -1,0 +1,31 @@
+// Lint: typescript-eslint's recommended rules plus the import directions of design.md,
+// enforced with ESLint's core `no-restricted-imports` (pattern zones per folder). A
+// resolver-based plugin (import-x/no-restricted-paths) would need unrs-resolver's native
+// builds, which not every registry mirror serves; path patterns need nothing native.
+import tseslint from 'typescript-eslint';
+
+const layer = (name) => ({ group: [`**/${name}/**`, `**/${name}`], message: `import direction (design.md): this folder may not import ${name}/` });
+const mlx = { group: ['@frost-beta/mlx', '**/models/mlx*'], message: 'browser-safe code must not load MLX' };
+const node = { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'ws'], message: 'browser-safe code: no Node-only APIs' };
+const outside = ['harness', 'bench', 'viewer', 'test', 'fixtures'].map(layer);
+
+const zone = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'viewer/dist/**', 'bench/results/**', '**/*.d.ts'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // protocol → audio → models → engine → server/client; telemetry beside; src never imports harness/bench/viewer/test.
+  zone(['src/protocol/**'], [...['audio', 'models', 'engine', 'server', 'client', 'telemetry'].map(layer), ...outside, mlx, node]),
+  zone(['src/audio/**'], [...['models', 'engine', 'server', 'client', 'telemetry'].map(layer), ...outside, mlx]),
+  zone(['src/telemetry/**'], [...['audio', 'models', 'engine', 'server', 'client'].map(layer), ...outside, mlx]),
+  zone(['src/models/**'], [...['engine', 'server', 'client'].map(layer), ...outside]),
+  zone(['src/engine/**'], [...['server', 'client'].map(layer), ...outside]),
+  zone(['src/server/**', 'src/client/**'], outside),
+  zone(['harness/**'], [...['bench', 'viewer', 'test'].map(layer)]),
+  zone(['viewer/**'], [...['models', 'engine', 'server', 'client'].map(layer), mlx, node]),
+);

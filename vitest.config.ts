@@ -5,6 +5,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // MLX tests are CPU-heavy and the machine has 2 cores; more workers only thrash.
     maxWorkers: 2,
+    // Child processes, not threads: an MLX abort in a worker thread kills the whole runner.
+    pool: 'forks',
+    // The binding frees native memory only when V8 collects wrappers: tests that check
+    // memory stay flat call gc() explicitly.
+    execArgv: ['--expose-gc'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],

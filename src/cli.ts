@@ -1,0 +1,63 @@
+// The `solacelive` command: a table of subcommands, each in its own module under
+// src/cli/ and imported only when used (so `--help` never loads MLX).
+import { UsageError, type Command } from './cli/args.ts';
+
+interface Entry {
+  readonly summary: string;
+  readonly load: () => Promise<{ command: Command }>;
+}
+
+// One line per command; keep sorted by how a new user meets them.
+const COMMANDS: Readonly<Record<string, Entry>> = {
+  smoke: { summary: 'load MLX, run a small computation, print the device and BLAS in use', load: () => import('./cli/smoke.ts') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`);
+  return [
+    'usage: solacelive <command> [options]',
+    '',
+    'Real-time Moshi/Mimi packet server on MLX with a deterministic session recorder.',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'Run `solacelive <command> --help` for a command\'s options.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { createRequire } = await import('node:module');
+    console.log((createRequire(import.meta.url)('../package.json') as { version: string }).version);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`solacelive: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const { command } = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`solacelive ${name}: ${err.message}\n\n${command.help}`);
+      return 2;
+    }
+    const e = err as Error & { code?: string };
+    console.error(`solacelive ${name}: ${e.code ? `[${e.code}] ` : ''}${e.message}`);
+    if (process.env.SOLACELIVE_DEBUG) console.error(e.stack);
+    return 1;
+  }
+}

@@ -1,13 +1,13 @@
-// Bytes → packets. Pure and browser-safe. Reads only inside the given view (header
-// fields through a DataView bounded to the header), and throws nothing but
-// ProtocolError, whatever the input.
+// Bytes → packets. Pure and browser-safe. Reads only inside the given view, and throws
+// nothing but ProtocolError, whatever the input.
+import { firstNonFiniteBits, readF64, readU32, readUtf8, SHORT_TEXT } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
 import {
   ACK_PAYLOAD_BYTES, AUDIO_PAYLOAD_BYTES, AUDIO_SAMPLES, HEADER_BYTES, MAX_PRIORITY, OFFSET_ACK, OFFSET_LENGTH,
   OFFSET_PRIORITY, OFFSET_SEQUENCE, OFFSET_TIMESTAMP, OFFSET_TYPE, packetTypeName, type Priority,
 } from './opcodes.ts';
-import { firstNonFinite } from './encode.ts';
-import type { JsonValue, Packet, PacketHeader } from './packet.ts';
+import type { JsonValue, Packet } from './packet.ts';
+import { allocate } from './slab.ts';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading BOM is text, so
@@ -20,71 +20,81 @@ export interface ReadResult {
   readonly next: number;
 }
 
-function decodeText(payload: Uint8Array, what: string, code: 'PKT_ERR_BAD_TEXT' | 'PKT_ERR_BAD_METADATA', typeByte: number): string {
-  try {
-    return utf8.decode(payload);
-  } catch {
-    throw new ProtocolError(code, `${what} payload is not valid UTF-8`, { typeByte });
+function decodeText(b: Uint8Array, start: number, end: number, what: string, code: 'PKT_ERR_BAD_TEXT' | 'PKT_ERR_BAD_METADATA', typeByte: number): string {
+  let s: string | null;
+  if (end - start <= SHORT_TEXT) {
+    s = readUtf8(b, start, end);
+  } else {
+    try {
+      s = utf8.decode(b.subarray(start, end));
+    } catch {
+      s = null;
+    }
   }
+  if (s === null) throw new ProtocolError(code, `${what} payload is not valid UTF-8`, { typeByte });
+  return s;
 }
 
-/** Copies the samples out into an aligned Float32Array (the payload sits at an odd offset). */
-function decodeSamples(payload: Uint8Array, typeByte: number): Float32Array {
-  if (payload.length !== AUDIO_PAYLOAD_BYTES) {
-    throw new ProtocolError('PKT_ERR_BAD_AUDIO', `AUDIO_CHUNK payload is ${payload.length} bytes, expected ${AUDIO_PAYLOAD_BYTES} (${AUDIO_SAMPLES} float32)`, { typeByte });
+/** Copies the samples into an aligned Float32Array (the payload sits at an odd offset) and validates them. */
+function decodeSamples(b: Uint8Array, start: number, length: number, typeByte: number): Float32Array {
+  if (length !== AUDIO_PAYLOAD_BYTES) {
+    throw new ProtocolError('PKT_ERR_BAD_AUDIO', `AUDIO_CHUNK payload is ${length} bytes, expected ${AUDIO_PAYLOAD_BYTES} (${AUDIO_SAMPLES} float32)`, { typeByte });
   }
-  const samples = new Float32Array(AUDIO_SAMPLES);
+  const { bytes: slab, offset } = allocate(AUDIO_PAYLOAD_BYTES);
+  const payload = b.subarray(start, start + AUDIO_PAYLOAD_BYTES);
   if (LITTLE_ENDIAN_HOST) {
-    new Uint8Array(samples.buffer).set(payload);
+    slab.set(payload, offset);
   } else {
-    const v = new DataView(payload.buffer, payload.byteOffset, payload.length);
-    for (let i = 0; i < AUDIO_SAMPLES; i++) samples[i] = v.getFloat32(i * 4, true);
+    const v = new DataView(b.buffer, b.byteOffset + start, AUDIO_PAYLOAD_BYTES);
+    const f = new Float32Array(slab.buffer, slab.byteOffset + offset, AUDIO_SAMPLES);
+    for (let i = 0; i < AUDIO_SAMPLES; i++) f[i] = v.getFloat32(i * 4, true);
   }
-  const bad = firstNonFinite(samples);
+  const bad = firstNonFiniteBits(new Int32Array(slab.buffer, slab.byteOffset + offset, AUDIO_SAMPLES));
+  const samples = new Float32Array(slab.buffer, slab.byteOffset + offset, AUDIO_SAMPLES);
   if (bad >= 0) throw new ProtocolError('PKT_ERR_BAD_AUDIO', `AUDIO_CHUNK sample ${bad} is ${samples[bad]}`, { typeByte });
   return samples;
 }
 
 /** Reads the packet that starts at `offset`; the bytes after it are left alone. */
-export function readPacket(bytes: Uint8Array, offset = 0): ReadResult {
-  const available = bytes.length - offset;
+export function readPacket(b: Uint8Array, offset = 0): ReadResult {
+  const available = b.length - offset;
   if (available < HEADER_BYTES) {
     throw new ProtocolError('PKT_ERR_TRUNCATED', `${available} bytes left, a packet header needs ${HEADER_BYTES}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, HEADER_BYTES);
-  const typeByte = view.getUint8(OFFSET_TYPE);
+  const typeByte = b[offset + OFFSET_TYPE]!;
   const type = packetTypeName(typeByte);
   if (type === undefined) {
     throw new ProtocolError('PKT_ERR_UNKNOWN_TYPE', `unknown packet type 0x${typeByte.toString(16).padStart(2, '0')}`, { typeByte });
   }
-  const priority = view.getUint8(OFFSET_PRIORITY);
+  const priority = b[offset + OFFSET_PRIORITY]!;
   if (priority > MAX_PRIORITY) throw new ProtocolError('PKT_ERR_BAD_PRIORITY', `${type}: priority ${priority} is out of range 0..${MAX_PRIORITY}`, { typeByte });
-  const ack = view.getUint8(OFFSET_ACK);
+  const ack = b[offset + OFFSET_ACK]!;
   if (ack > 1) throw new ProtocolError('PKT_ERR_BAD_ACK_FLAG', `${type}: requiresAck byte is ${ack}, must be 0 or 1`, { typeByte });
-  const timestamp = view.getFloat64(OFFSET_TIMESTAMP, true);
+  const timestamp = readF64(b, offset + OFFSET_TIMESTAMP);
   if (!Number.isFinite(timestamp)) throw new ProtocolError('PKT_ERR_BAD_TIMESTAMP', `${type}: timestamp is ${timestamp}`, { typeByte });
-  const length = view.getUint16(OFFSET_LENGTH, true);
+  const length = b[offset + OFFSET_LENGTH]! | (b[offset + OFFSET_LENGTH + 1]! << 8);
   if (available - HEADER_BYTES < length) {
     throw new ProtocolError('PKT_ERR_TRUNCATED', `${type}: header says ${length} payload bytes, ${available - HEADER_BYTES} present`, { typeByte });
   }
+  const sequence = readU32(b, offset + OFFSET_SEQUENCE);
+  const requiresAck = ack === 1;
   const start = offset + HEADER_BYTES;
-  const payload = bytes.subarray(start, start + length);
-  const header: PacketHeader = { priority: priority as Priority, sequence: view.getUint32(OFFSET_SEQUENCE, true), timestamp, requiresAck: ack === 1 };
   const next = start + length;
+  const p = priority as Priority;
   switch (type) {
     case 'HEARTBEAT':
       if (length !== 0) throw new ProtocolError('PKT_ERR_BAD_HEARTBEAT', `HEARTBEAT carries ${length} payload bytes, expected none`, { typeByte });
-      return { packet: { type, ...header }, next };
+      return { packet: { type, priority: p, sequence, timestamp, requiresAck }, next };
     case 'ACK':
       if (length !== ACK_PAYLOAD_BYTES) throw new ProtocolError('PKT_ERR_BAD_ACK', `ACK payload is ${length} bytes, expected ${ACK_PAYLOAD_BYTES}`, { typeByte });
-      return { packet: { type, ...header, ackSequence: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) }, next };
+      return { packet: { type, priority: p, sequence, timestamp, requiresAck, ackSequence: readU32(b, start) }, next };
     case 'AUDIO_CHUNK':
-      return { packet: { type, ...header, samples: decodeSamples(payload, typeByte) }, next };
+      return { packet: { type, priority: p, sequence, timestamp, requiresAck, samples: decodeSamples(b, start, length, typeByte) }, next };
     case 'TEXT_PARTIAL':
     case 'TEXT_FINAL':
-      return { packet: { type, ...header, text: decodeText(payload, type, 'PKT_ERR_BAD_TEXT', typeByte) }, next };
+      return { packet: { type, priority: p, sequence, timestamp, requiresAck, text: decodeText(b, start, next, type, 'PKT_ERR_BAD_TEXT', typeByte) }, next };
     case 'METADATA': {
-      const text = decodeText(payload, type, 'PKT_ERR_BAD_METADATA', typeByte);
+      const text = decodeText(b, start, next, type, 'PKT_ERR_BAD_METADATA', typeByte);
       let data: JsonValue;
       try {
         data = JSON.parse(text) as JsonValue;
@@ -92,7 +102,7 @@ export function readPacket(bytes: Uint8Array, offset = 0): ReadResult {
         // SyntaxError, or RangeError for absurd nesting: either way the sender's fault.
         throw new ProtocolError('PKT_ERR_BAD_METADATA', `METADATA payload is not JSON (${(err as Error).message.slice(0, 120)})`, { typeByte });
       }
-      return { packet: { type, ...header, data }, next };
+      return { packet: { type, priority: p, sequence, timestamp, requiresAck, data }, next };
     }
   }
 }

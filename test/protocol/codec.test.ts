@@ -95,7 +95,7 @@ describe('decoder rejections, one per code', () => {
   it.each([NaN, Infinity, -Infinity])('rejects an audio sample of %s and names its index', (bad) => {
     const samples = new Float32Array(AUDIO_SAMPLES);
     const bytes = encodePacket({ type: 'AUDIO_CHUNK', ...base, samples });
-    new DataView(bytes.buffer).setFloat32(HEADER_BYTES + 4 * 1234, bad, true);
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setFloat32(HEADER_BYTES + 4 * 1234, bad, true);
     expect(() => decodePacket(bytes)).toThrow(/sample 1234/);
     expect(codeOf(() => decodePacket(bytes))).toBe('PKT_ERR_BAD_AUDIO');
   });
@@ -103,7 +103,7 @@ describe('decoder rejections, one per code', () => {
   it('maps payload errors to close code 1007 and framing errors to 1002', () => {
     const samples = new Float32Array(AUDIO_SAMPLES);
     const bytes = encodePacket({ type: 'AUDIO_CHUNK', ...base, samples });
-    new DataView(bytes.buffer).setFloat32(HEADER_BYTES, NaN, true);
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setFloat32(HEADER_BYTES, NaN, true);
     const closeOf = (fn: () => unknown) => {
       try { fn(); } catch (e) { return (e as ProtocolError).closeCode; }
       return 'no error';

@@ -12,7 +12,7 @@ const outside = ['harness', 'bench', 'viewer', 'test', 'fixtures'].map(layer);
 const zone = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'viewer/dist/**', 'bench/results/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'viewer/dist/**', 'bench/results/**', '.scratch/**', '**/*.d.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

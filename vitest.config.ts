@@ -12,6 +12,7 @@ export default defineConfig({
     execArgv: ['--expose-gc'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    // Under CI a JSON report beside the console one lets .ci/run print 'N passed, N failed'.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/results/vitest.json' }]] : ['default'],
   },
 });

@@ -43,16 +43,19 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`solacelive: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  const { command } = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.help);
-    return 0;
-  }
+  let command: Command | undefined;
   try {
+    // Loading a command may load MLX, which fails with a typed error on a machine
+    // without BLAS: report it like any other error, without a stack trace.
+    ({ command } = await entry.load());
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(command.help);
+      return 0;
+    }
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`solacelive ${name}: ${err.message}\n\n${command.help}`);
+      console.error(`solacelive ${name}: ${err.message}\n\n${command?.help ?? ''}`);
       return 2;
     }
     const e = err as Error & { code?: string };

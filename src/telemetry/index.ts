@@ -1,0 +1,10 @@
+// Telemetry shared by engine, server, harness, dashboard, viewer and bench. Browser-safe
+// except host.ts (imported directly where needed).
+export { realClock, VirtualClock } from './clock.ts';
+export type { Clock } from './clock.ts';
+export { BUDGET_MS, ENGINE_SPANS, SERVER_SPANS, SPAN_NAMES, isSpanName, SpanTimer } from './spans.ts';
+export type { SpanName, StepSpans } from './spans.ts';
+export { percentile, summarize, RollingWindow, StepStats } from './window.ts';
+export type { SpanStats } from './window.ts';
+export { formatPrometheus } from './prometheus.ts';
+export type { MetricsInput } from './prometheus.ts';

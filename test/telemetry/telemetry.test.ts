@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatPrometheus, percentile, RollingWindow, SpanTimer, StepStats, summarize, VirtualClock } from '../../src/telemetry/index.ts';
+import { propParams } from '../props.ts';
+
+describe('percentiles', () => {
+  it('uses nearest rank: p50 of 1..100 is 50, p99 is 99, p100 is 100', () => {
+    const xs = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(xs, 0.5)).toBe(50);
+    expect(percentile(xs, 0.99)).toBe(99);
+    expect(percentile(xs, 1)).toBe(100);
+    expect(percentile(xs, 0)).toBe(1);
+  });
+
+  it('always returns a sample, ordered p50 ≤ p95 ≤ p99 ≤ max, whatever the input order', () => {
+    fc.assert(fc.property(fc.array(fc.double({ noNaN: true, min: 0, max: 1e6 }), { minLength: 1, maxLength: 300 }), (xs) => {
+      const s = summarize(xs);
+      expect(xs).toContain(s.p50);
+      expect(s.p50).toBeLessThanOrEqual(s.p95);
+      expect(s.p95).toBeLessThanOrEqual(s.p99);
+      expect(s.p99).toBeLessThanOrEqual(s.max);
+      expect(s.max).toBe(Math.max(...xs));
+    }), propParams({ numRuns: 300 }));
+  });
+});
+
+describe('RollingWindow', () => {
+  it('keeps only the last N samples, oldest first, and counts all', () => {
+    const w = new RollingWindow(3);
+    [1, 2, 3, 4, 5].forEach((x) => w.push(x));
+    expect(Array.from(w.values())).toEqual([3, 4, 5]);
+    expect(w.stats().count).toBe(5);
+    expect(w.stats().window).toBe(3);
+    expect(w.stats().max).toBe(5);
+  });
+});
+
+describe('SpanTimer on a virtual clock', () => {
+  it('measures each stage and the total from the injected clock only', () => {
+    const clock = new VirtualClock(1000);
+    const t = new SpanTimer(clock);
+    t.time('mimi.encode', () => clock.advance(3));
+    t.time('lm.temporal', () => clock.advance(10));
+    t.time('lm.depformer', () => clock.advance(5));
+    clock.advance(1);
+    t.time('mimi.decode', () => clock.advance(4));
+    expect(t.finish()).toEqual({ 'mimi.encode': 3, 'lm.temporal': 10, 'lm.depformer': 5, 'mimi.decode': 4, 'step.total': 23 });
+  });
+
+  it('records a span even when the stage throws', () => {
+    const clock = new VirtualClock();
+    const t = new SpanTimer(clock);
+    expect(() => t.time('mimi.encode', () => { clock.advance(2); throw new Error('boom'); })).toThrow('boom');
+    expect(t.finish()['mimi.encode']).toBe(2);
+  });
+});
+
+describe('StepStats', () => {
+  it('counts budget misses on step.total only, strictly over 80 ms', () => {
+    const s = new StepStats(100);
+    s.add({ 'step.total': 79.9, 'mimi.encode': 90 });
+    s.add({ 'step.total': 80 });
+    s.add({ 'step.total': 80.01 });
+    expect(s.budgetMisses).toBe(1);
+    expect(s.steps).toBe(3);
+    expect(s.snapshot()['step.total']?.max).toBe(80.01);
+  });
+});
+
+describe('Prometheus text', () => {
+  it('exposes quantiles per span, counters and gauges with valid names', () => {
+    const text = formatPrometheus({
+      spans: { 'step.total': summarize([10, 20, 30]) },
+      counters: { budget_misses: 2 },
+      gauges: { 'sessions.active': 1 },
+    });
+    expect(text).toContain('solacelive_span_ms{span="step.total",quantile="0.5"} 20');
+    expect(text).toContain('solacelive_span_ms_count{span="step.total"} 3');
+    expect(text).toContain('solacelive_budget_misses_total 2');
+    expect(text).toContain('solacelive_sessions_active 1');
+    for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? \S+)$/);
+  });
+});

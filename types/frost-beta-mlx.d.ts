@@ -105,6 +105,8 @@ declare module '@frost-beta/mlx' {
     function less(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function lessEqual(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function log(a: ScalarOrArray, s?: StreamOrDevice): array;
+    function logicalAnd(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
+    function logicalNot(a: ScalarOrArray, s?: StreamOrDevice): array;
     function logsumexp(a: ScalarOrArray, axis?: number | number[], keepdims?: boolean, s?: StreamOrDevice): array;
     function matmul(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function max(a: ScalarOrArray, axis?: number | number[], keepdims?: boolean, s?: StreamOrDevice): array;
@@ -113,6 +115,7 @@ declare module '@frost-beta/mlx' {
     function min(a: ScalarOrArray, axis?: number | number[], keepdims?: boolean, s?: StreamOrDevice): array;
     function minimum(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function multiply(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
+    function notEqual(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function negative(a: ScalarOrArray, s?: StreamOrDevice): array;
     function ones(shape: number | number[], dtype?: Dtype, s?: StreamOrDevice): array;
     function pad(a: ScalarOrArray, padWidth: number | [number] | [number, number] | [number, number][], constantValue?: ScalarOrArray, s?: StreamOrDevice): array;

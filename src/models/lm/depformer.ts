@@ -1,0 +1,103 @@
+// The depformer: inside one 80 ms step it generates the dep_q audio codebooks one after
+// another. Sub-step k adds a projection of the temporal output (input linear k, or the
+// one its schedule names) to the embedding of the previous token (the text token just
+// sampled for k = 0, codebook k−1 after that), runs the small transformer with weight set
+// schedule[k] over the sub-steps so far, and reads codebook k's logits from head k.
+import { mx, type MxArray } from '../mlx.ts';
+import type { Embedding, Linear } from '../nn/linear.ts';
+import { ZERO_TOKEN, type LmConfig } from './config.ts';
+import { Transformer, type KvCache, type LayerWeights } from './transformer.ts';
+
+/** An embedding table, optionally low-rank (rows of width r, then a r→dim linear). */
+export interface TokenEmbedding {
+  readonly table: Embedding;
+  readonly lowRank: Linear | null;
+}
+
+/**
+ * Upstream `ScaledEmbedding`: the zero token (−1) embeds to an exact zero vector (before
+ * the low-rank projection, which has no bias, so it stays zero). ids: int32, any shape.
+ */
+export function embed(e: TokenEmbedding, ids: MxArray): MxArray {
+  const isZero = mx.equal(ids, ZERO_TOKEN);
+  const rows = e.table.lookup(mx.maximum(ids, mx.array(0, mx.int32)));
+  const y = mx.where(mx.expandDims(isZero, -1), mx.zeros([1], rows.dtype), rows);
+  return e.lowRank ? e.lowRank.forward(y) : y;
+}
+
+export interface DepformerWeights {
+  /** dep_q input projections with multi-linear (fewer with a schedule), else 1. */
+  readonly inputs: readonly Linear[];
+  readonly textEmb: TokenEmbedding;
+  /** Embeddings of audio codebooks 0..dep_q−2 (the last codebook is never an input). */
+  readonly audioEmbs: readonly TokenEmbedding[];
+  /** One logits head per codebook. */
+  readonly heads: readonly Linear[];
+  readonly layers: readonly LayerWeights[];
+}
+
+export class Depformer {
+  readonly transformer: Transformer;
+  private readonly cfg: LmConfig;
+  private readonly w: DepformerWeights;
+
+  constructor(cfg: LmConfig, w: DepformerWeights) {
+    this.cfg = cfg;
+    this.w = w;
+    this.transformer = new Transformer(cfg.depformer, w.layers);
+  }
+
+  private inputFor(k: number): Linear {
+    if (!this.cfg.depformerMultiLinear) return this.w.inputs[0]!;
+    const i = this.cfg.depformer.schedule ? this.cfg.depformer.schedule[k]! : k;
+    return this.w.inputs[i]!;
+  }
+
+  private tokenEmbedding(k: number): TokenEmbedding {
+    return k === 0 ? this.w.textEmb : this.w.audioEmbs[k - 1]!;
+  }
+
+  /** A fresh per-step cache (upstream resets the depformer's streaming state every step). */
+  makeCaches(): KvCache[] {
+    return this.transformer.makeCaches('growing');
+  }
+
+  /**
+   * Sub-step k of one step. hidden: temporal output [B, 1, dim]; prev: int32 [B] (text
+   * token for k = 0, codebook k−1 otherwise). Returns logits [B, card].
+   */
+  substep(k: number, hidden: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
+    const x = mx.add(this.inputFor(k).forward(hidden), embed(this.tokenEmbedding(k), prev.reshape([-1, 1])));
+    const out = this.transformer.forward(x, k, caches);
+    return this.w.heads[k]!.forward(out).reshape([-1, this.cfg.card]);
+  }
+
+  /**
+   * Teacher-forced pass over all codebooks at once (upstream `forward_depformer_training`).
+   * seq: int32 [B, K, T] delayed tokens (text row 0, audio rows after); hidden [B, T, dim].
+   * Returns logits [B, dep_q, T, card].
+   */
+  forwardAll(seq: MxArray, hidden: MxArray): MxArray {
+    const [B, , T] = seq.shape as [number, number, number];
+    const Ka = this.cfg.depQ;
+    const inputs: MxArray[] = [];
+    for (let k = 0; k < Ka; k++) {
+      const tokens = seq.index(mx.Slice(), k);
+      inputs.push(mx.add(this.inputFor(k).forward(hidden), embed(this.tokenEmbedding(k), tokens)));
+    }
+    const x = mx.stack(inputs, 2).reshape([B * T, Ka, this.cfg.depformerDim]);
+    const out = this.transformer.forward(x, 0);
+    const logits: MxArray[] = [];
+    for (let k = 0; k < Ka; k++) logits.push(this.w.heads[k]!.forward(out.index(mx.Slice(), k)).reshape([B, T, this.cfg.card]));
+    return mx.stack(logits, 1);
+  }
+
+  weightBytesPerStep(): number {
+    let n = 0;
+    for (let k = 0; k < this.cfg.depQ; k++) {
+      const set = this.cfg.depformer.schedule ? this.cfg.depformer.schedule[k]! : 0;
+      n += this.inputFor(k).weightBytes + this.w.heads[k]!.weightBytes + this.transformer.weightBytes(set);
+    }
+    return n;
+  }
+}

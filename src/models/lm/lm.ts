@@ -1,0 +1,155 @@
+// The Moshi LM: temporal transformer over summed stream embeddings, text head, depformer
+// for the audio codebooks. Two entry points: the streaming pieces LmGen drives (one
+// temporal step, then dep_q depformer sub-steps), and `forward`, upstream's one-shot
+// teacher-forced pass (`LMModel.forward`) with its delay/undelay and masks.
+import { mx, type MxArray } from '../mlx.ts';
+import type { Embedding, Linear } from '../nn/linear.ts';
+import { ZERO_TOKEN, initialToken, type LmConfig } from './config.ts';
+import { Depformer, embed, type DepformerWeights } from './depformer.ts';
+import { Transformer, applyNorm, type KvCache, type LayerWeights, type NormWeights } from './transformer.ts';
+
+export interface LmWeights {
+  readonly textEmb: Embedding;
+  readonly audioEmbs: readonly Embedding[];
+  readonly textLinear: Linear;
+  readonly outNorm: NormWeights;
+  readonly temporal: readonly LayerWeights[];
+  readonly depformer: DepformerWeights;
+}
+
+export interface LmForwardOutput {
+  /** [B, dep_q, T, card], NaN where `mask` is false. */
+  readonly logits: MxArray;
+  /** [B, dep_q, T] */
+  readonly mask: MxArray;
+  /** [B, 1, T, text_card] */
+  readonly textLogits: MxArray;
+  /** [B, 1, T] */
+  readonly textMask: MxArray;
+}
+
+export class LmNotLoadedError extends Error {
+  readonly code = 'LM_ERR_NOT_LOADED';
+  constructor() {
+    super('the Moshi LM has no weights loaded: load a checkpoint (loadLm) before calling it');
+    this.name = 'LmNotLoadedError';
+  }
+}
+
+export class Lm {
+  readonly cfg: LmConfig;
+  private readonly w: LmWeights | null;
+  private readonly temporalTf: Transformer | null;
+  private readonly dep: Depformer | null;
+
+  /** Without weights the model exists (config, shapes) but every call throws. */
+  constructor(cfg: LmConfig, weights: LmWeights | null) {
+    this.cfg = cfg;
+    this.w = weights;
+    this.temporalTf = weights ? new Transformer(cfg.temporal, weights.temporal) : null;
+    this.dep = weights ? new Depformer(cfg, weights.depformer) : null;
+  }
+
+  get loaded(): boolean {
+    return this.w !== null;
+  }
+
+  private weights(): { w: LmWeights; tf: Transformer; dep: Depformer } {
+    if (!this.w || !this.temporalTf || !this.dep) throw new LmNotLoadedError();
+    return { w: this.w, tf: this.temporalTf, dep: this.dep };
+  }
+
+  makeTemporalCaches(): KvCache[] {
+    return this.weights().tf.makeCaches('ring');
+  }
+
+  makeDepformerCaches(): KvCache[] {
+    return this.weights().dep.makeCaches();
+  }
+
+  /** Sum of stream embeddings for tokens int32 [B, K, T] → [B, T, dim]; −1 contributes zero. */
+  private embedInput(tokens: MxArray): MxArray {
+    const { w } = this.weights();
+    let x: MxArray | null = null;
+    // Audio first, then text: upstream's summation order.
+    for (let c = 0; c < this.cfg.nQ; c++) {
+      const e = embed({ table: w.audioEmbs[c]!, lowRank: null }, tokens.index(mx.Slice(), c + 1));
+      x = x ? mx.add(x, e) : e;
+    }
+    const t = embed({ table: w.textEmb, lowRank: null }, tokens.index(mx.Slice(), 0));
+    return x ? mx.add(x, t) : t;
+  }
+
+  /**
+   * One temporal step at position `offset` for one frame of tokens [text, audio 0..nQ−1]
+   * (ids already delay-aligned; −1 = zero token). Returns the normalised hidden state
+   * [1, 1, dim] (the depformer's input) and the text logits [1, text_card].
+   */
+  temporalStep(tokens: ArrayLike<number>, offset: number, caches: readonly KvCache[]): { hidden: MxArray; textLogits: MxArray } {
+    const { w, tf } = this.weights();
+    if (tokens.length !== this.cfg.nQ + 1) throw new Error(`temporalStep: ${tokens.length} tokens, expected ${this.cfg.nQ + 1}`);
+    const ids = mx.array(Array.from(tokens), mx.int32).reshape([1, this.cfg.nQ + 1, 1]);
+    const x = tf.forward(this.embedInput(ids), offset, caches);
+    const hidden = applyNorm(this.cfg.temporal.norm, w.outNorm, x);
+    return { hidden, textLogits: w.textLinear.forward(hidden).reshape([1, this.cfg.textCard]) };
+  }
+
+  /** Depformer sub-step k: prev int32 [1] → logits [1, card]. */
+  depformerStep(k: number, hidden: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
+    return this.weights().dep.substep(k, hidden, prev, caches);
+  }
+
+  /**
+   * Upstream `LMModel.forward`: codes int32 [B, nQ+1, T], undelayed. Streams are delayed,
+   * an initial column is prepended, the temporal transformer runs over columns 0..T−1 and
+   * the depformer is teacher-forced on columns 1..T; logits are shifted back by each
+   * stream's delay (NaN and mask false where no prediction exists).
+   */
+  forward(codes: MxArray): LmForwardOutput {
+    const { w, tf, dep } = this.weights();
+    const [B, K, T] = codes.shape as [number, number, number];
+    if (K !== this.cfg.nQ + 1) throw new Error(`forward: codes have ${K} streams, expected ${this.cfg.nQ + 1}`);
+    const rows: MxArray[] = [];
+    for (let k = 0; k < K; k++) {
+      const d = this.cfg.delays[k]!;
+      const line = codes.index(mx.Slice(), mx.Slice(k, k + 1));
+      // full() ignores its dtype argument for a number fill in this binding: cast after.
+      const init = mx.full([B, 1, d + 1], initialToken(this.cfg, k)).astype(mx.int32);
+      // [initial column, d initial fillers, codes shifted right by d]: T+1 columns.
+      rows.push(mx.concatenate([init, line.index(mx.Slice(), mx.Slice(), mx.Slice(0, T - d))], 2));
+    }
+    const delayed = mx.concatenate(rows, 1);
+    const input = delayed.index(mx.Slice(), mx.Slice(), mx.Slice(0, T));
+    const target = delayed.index(mx.Slice(), mx.Slice(), mx.Slice(1, T + 1));
+    const hidden = applyNorm(this.cfg.temporal.norm, w.outNorm, tf.forward(this.embedInput(input), 0));
+    const textLogits = mx.expandDims(w.textLinear.forward(hidden), 1);
+    const logits = dep.forwardAll(target, hidden);
+    const und = this.undelay(logits, this.cfg.delays.slice(1, 1 + this.cfg.depQ), codes.index(mx.Slice(), mx.Slice(1, 1 + this.cfg.depQ)));
+    const undText = this.undelay(textLogits, this.cfg.delays.slice(0, 1), codes.index(mx.Slice(), mx.Slice(0, 1)));
+    return { logits: und.values, mask: und.mask, textLogits: undText.values, textMask: undText.mask };
+  }
+
+  private undelay(values: MxArray, delays: readonly number[], codes: MxArray): { values: MxArray; mask: MxArray } {
+    const [B, , T, V] = values.shape as [number, number, number, number];
+    const outs: MxArray[] = [];
+    const masks: MxArray[] = [];
+    for (let k = 0; k < delays.length; k++) {
+      const d = delays[k]!;
+      const line = values.index(mx.Slice(), mx.Slice(k, k + 1));
+      const valid = Math.max(0, T - d);
+      const parts = [line.index(mx.Slice(), mx.Slice(), mx.Slice(d, T))];
+      if (d > 0) parts.push(mx.full([B, 1, Math.min(d, T), V], NaN, mx.float32));
+      outs.push(mx.concatenate(parts, 2));
+      const m = mx.less(mx.arange(0, T, 1, mx.int32), valid).reshape([1, 1, T]);
+      masks.push(mx.broadcastTo(m, [B, 1, T]));
+    }
+    const mask = mx.logicalAnd(mx.concatenate(masks, 1), mx.notEqual(codes, ZERO_TOKEN));
+    return { values: mx.concatenate(outs, 1), mask };
+  }
+
+  /** Bytes of weights one full step reads: temporal layers, text head, depformer sub-steps. */
+  weightBytesPerStep(): number {
+    const { w, tf, dep } = this.weights();
+    return tf.weightBytes() + w.textLinear.weightBytes + dep.weightBytesPerStep();
+  }
+}

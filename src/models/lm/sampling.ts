@@ -1,0 +1,87 @@
+// Seeded token sampling. The random key of every draw is a pure function of (seed, step,
+// stream): a session replays to the same tokens in any process, from any step, however
+// many other draws happened before. This binding has no `fold_in`, so the (seed, step,
+// stream) triple is mixed on the host (SplitMix64) into a 53-bit key seed, which
+// `mx.random.key` takes exactly; threefry inside MLX does the rest.
+import { mx, type MxArray } from '../mlx.ts';
+
+export interface SamplingParams {
+  /** 0 = greedy (argmax, first index on ties). */
+  readonly temperature: number;
+  /** Keep the k most likely tokens; 0 = no limit. */
+  readonly topK: number;
+}
+
+/** Upstream PyTorch server defaults. */
+export const DEFAULT_TEXT_SAMPLING: SamplingParams = { temperature: 0.7, topK: 25 };
+export const DEFAULT_AUDIO_SAMPLING: SamplingParams = { temperature: 0.8, topK: 250 };
+export const GREEDY: SamplingParams = { temperature: 0, topK: 0 };
+
+/** Stream ids for key derivation: text, then audio codebook c as 1 + c. */
+export const TEXT_STREAM = 0;
+export const audioStream = (codebook: number): number => 1 + codebook;
+
+const MASK64 = (1n << 64n) - 1n;
+
+function splitmix64(x: bigint): bigint {
+  let z = (x + 0x9e3779b97f4a7c15n) & MASK64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  return z ^ (z >> 31n);
+}
+
+function checkIndex(name: string, v: number): bigint {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`sampling: ${name} must be a non-negative safe integer (got ${v})`);
+  return BigInt(v);
+}
+
+/** The 53-bit key seed of draw (seed, step, stream). */
+export function keySeed(seed: number, step: number, stream: number): number {
+  const h = splitmix64(splitmix64(splitmix64(checkIndex('seed', seed)) ^ checkIndex('step', step)) ^ checkIndex('stream', stream));
+  return Number(h & ((1n << 53n) - 1n));
+}
+
+export function drawKey(seed: number, step: number, stream: number): MxArray {
+  return mx.random.key(keySeed(seed, step, stream));
+}
+
+/**
+ * Samples one token per row of logits [B, V] → int32 [B]: softmax(logits / temperature)
+ * restricted to the top-k (exactly k ids, chosen by partition), drawn with the given key.
+ */
+export function sampleToken(logits: MxArray, p: SamplingParams, key: MxArray): MxArray {
+  if (p.temperature <= 0) return mx.argmax(logits, -1).astype(mx.int32);
+  const scaled = mx.divide(logits.astype(mx.float32), p.temperature);
+  const V = logits.shape[logits.ndim - 1]!;
+  if (p.topK > 0 && p.topK < V) {
+    const idx = mx.argpartition(mx.negative(scaled), p.topK - 1, -1).index('...', mx.Slice(0, p.topK));
+    const choice = mx.random.categorical(mx.takeAlongAxis(scaled, idx, -1), -1, undefined, undefined, key);
+    return mx.takeAlongAxis(idx, mx.expandDims(choice, -1), -1).reshape([-1]).astype(mx.int32);
+  }
+  return mx.random.categorical(scaled, -1, undefined, undefined, key).astype(mx.int32);
+}
+
+/** Text and audio sampling for one session seed. Holds no state besides its settings. */
+export class Sampler {
+  readonly seed: number;
+  readonly text: SamplingParams;
+  readonly audio: SamplingParams;
+
+  constructor(seed: number, text: SamplingParams = DEFAULT_TEXT_SAMPLING, audio: SamplingParams = DEFAULT_AUDIO_SAMPLING) {
+    checkIndex('seed', seed);
+    for (const [n, p] of [['text', text], ['audio', audio]] as const) {
+      if (!(p.temperature >= 0) || !Number.isInteger(p.topK) || p.topK < 0) throw new RangeError(`sampling: bad ${n} parameters ${JSON.stringify(p)}`);
+    }
+    this.seed = seed;
+    this.text = text;
+    this.audio = audio;
+  }
+
+  sampleText(logits: MxArray, step: number): MxArray {
+    return sampleToken(logits, this.text, drawKey(this.seed, step, TEXT_STREAM));
+  }
+
+  sampleAudio(logits: MxArray, step: number, codebook: number): MxArray {
+    return sampleToken(logits, this.audio, drawKey(this.seed, step, audioStream(codebook)));
+  }
+}

@@ -7,4 +7,6 @@ export type { SpanName, StepSpans } from './spans.ts';
 export { percentile, summarize, RollingWindow, StepStats } from './window.ts';
 export type { SpanStats } from './window.ts';
 export { formatPrometheus } from './prometheus.ts';
+export { affectsComputation } from './events.ts';
+export type { StepEvent, StepEventKind } from './events.ts';
 export type { MetricsInput } from './prometheus.ts';

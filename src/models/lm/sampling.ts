@@ -51,8 +51,10 @@ export function drawKey(seed: number, step: number, stream: number): MxArray {
  */
 export function sampleToken(logits: MxArray, p: SamplingParams, key: MxArray): MxArray {
   if (p.temperature <= 0) return mx.argmax(logits, -1).astype(mx.int32);
-  const scaled = mx.divide(logits.astype(mx.float32), p.temperature);
   const V = logits.shape[logits.ndim - 1]!;
+  // argpartition in this binding gives wrong rows for non-row-contiguous input (broadcast
+  // or transposed); reshaping through a flat vector forces a contiguous copy when needed.
+  const scaled = mx.divide(logits.astype(mx.float32), p.temperature).reshape([-1]).reshape(logits.shape);
   if (p.topK > 0 && p.topK < V) {
     const idx = mx.argpartition(mx.negative(scaled), p.topK - 1, -1).index('...', mx.Slice(0, p.topK));
     const choice = mx.random.categorical(mx.takeAlongAxis(scaled, idx, -1), -1, undefined, undefined, key);

@@ -1,0 +1,146 @@
+// Streaming causal convolutions, channel-last ([1, T, C]). A module holds only weights;
+// its streaming state goes in and comes out of `step`, so the one object that owns a
+// session's state (Mimi) can reset it by dropping it. A null state means "first call".
+//
+// Calling `step` once on a whole signal from a null state is upstream's non-streaming
+// forward (same left padding), and calling it chunk by chunk gives the same samples:
+// that is what makes Mimi's batch encode equal to its streaming encode up to the
+// transformer context.
+import { mx, type MxArray } from '../mlx.ts';
+import type { PadMode } from './config.ts';
+
+export interface ConvStep {
+  readonly y: MxArray;
+  readonly state: MxArray | null;
+}
+
+const S = mx.Slice;
+
+/**
+ * Causal Conv1d. State: the last (K−1)·D+1−S input samples, [1, K'−S, Cin], zeros on the
+ * first call (pad mode constant) or copies of the first input sample (replicate, used
+ * by the learnt downsample).
+ */
+export class CausalConv1d {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly dilation: number;
+  readonly padMode: PadMode;
+  /** Input samples carried between calls. */
+  readonly context: number;
+  private readonly weight: MxArray;
+  private readonly bias: MxArray | null;
+
+  /** `weight` is [Cout, K, Cin] (MLX layout), `bias` [Cout] or null. */
+  constructor(weight: MxArray, bias: MxArray | null, opts: { stride?: number; dilation?: number; padMode?: PadMode } = {}) {
+    [this.outChannels, this.kernelSize, this.inChannels] = weight.shape as [number, number, number];
+    this.stride = opts.stride ?? 1;
+    this.dilation = opts.dilation ?? 1;
+    this.padMode = opts.padMode ?? 'constant';
+    this.context = (this.kernelSize - 1) * this.dilation + 1 - this.stride;
+    if (this.context < 0) throw new RangeError(`conv kernel ${this.kernelSize} is shorter than its stride ${this.stride}`);
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  /** x: [1, L, Cin] with L a multiple of the stride; returns L/S outputs. */
+  step(x: MxArray, state: MxArray | null): ConvStep {
+    const len = x.shape[1]!;
+    if (len % this.stride !== 0) throw new RangeError(`conv input length ${len} is not a multiple of the stride ${this.stride}`);
+    let input = x;
+    let next: MxArray | null = null;
+    if (this.context > 0) {
+      const prev = state ?? this.initialState(x);
+      input = mx.concatenate([prev, x], 1);
+      next = input.index(S(), S(-this.context));
+    }
+    let y = mx.conv1d(input, this.weight, this.stride, 0, this.dilation, 1);
+    if (this.bias) y = mx.add(y, this.bias);
+    return { y, state: next };
+  }
+
+  private initialState(x: MxArray): MxArray {
+    if (this.padMode === 'replicate') {
+      return mx.broadcastTo(x.index(S(), S(0, 1)), [1, this.context, this.inChannels]);
+    }
+    return mx.zeros([1, this.context, this.inChannels], mx.float32);
+  }
+}
+
+/**
+ * Causal ConvTranspose1d with the output trimmed on the right, as upstream streams it.
+ * Computed as one GEMM (every input step times every kernel tap) plus an overlap-add:
+ * in this binding that is ~15× faster than convGeneral with input dilation. The K−S
+ * samples that overlap the next call are carried as state *without* the bias, which the
+ * emitted samples already hold once.
+ */
+export class CausalConvTranspose1d {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly depthwise: boolean;
+  /** Kernel taps grouped into blocks of `stride` samples (kernel padded up to a multiple). */
+  private readonly blocks: number;
+  /** Dense: [Cin, blocks·S·Cout] for one GEMM. Depthwise: [blocks·S, C] for a broadcast product. */
+  private readonly kernel: MxArray;
+  private readonly bias: MxArray | null;
+
+  /**
+   * `weight` is [Cin, K, Cout/groups] (taps before output channels, see weights.ts);
+   * groups is 1 or Cin (depthwise, as Mimi's upsample).
+   */
+  constructor(weight: MxArray, bias: MxArray | null, opts: { stride: number; groups?: number }) {
+    const [cin, k, coutPerGroup] = weight.shape as [number, number, number];
+    const groups = opts.groups ?? 1;
+    if (groups !== 1 && !(groups === cin && coutPerGroup === 1)) throw new RangeError(`conv-transpose groups ${groups}: only 1 or depthwise are supported`);
+    this.depthwise = groups !== 1;
+    this.inChannels = cin;
+    this.outChannels = coutPerGroup * groups;
+    this.kernelSize = k;
+    this.stride = opts.stride;
+    this.blocks = Math.ceil(k / this.stride);
+    const padded = this.blocks * this.stride;
+    // Zero taps appended so that the kernel is whole blocks of S.
+    const w = padded > k ? mx.pad(weight, [[0, 0], [0, padded - k], [0, 0]]) : weight;
+    this.kernel = this.depthwise
+      ? mx.transpose(mx.reshape(w, [cin, padded]), [1, 0])
+      : mx.reshape(w, [cin, padded * coutPerGroup]);
+    this.bias = bias;
+  }
+
+  /** x: [1, L, Cin]; returns [1, L·S, Cout]. */
+  step(x: MxArray, state: MxArray | null): ConvStep {
+    const len = x.shape[1]!;
+    const { stride, blocks } = this;
+    const cout = this.outChannels;
+    // taps[t, b] = contribution of input step t to output block t + b: [L, blocks, S, Cout].
+    const taps = this.depthwise
+      ? mx.multiply(mx.reshape(x, [len, 1, this.inChannels]), this.kernel)
+      : mx.matmul(mx.reshape(x, [len, this.inChannels]), this.kernel);
+    const t4 = mx.reshape(taps, [len, blocks, stride, cout]);
+    let full: MxArray;
+    if (blocks === 1) {
+      full = mx.reshape(t4, [len, stride, cout]);
+    } else {
+      // Block b of every step lands b blocks later: shift and sum, [L + blocks − 1, S, Cout].
+      const parts: MxArray[] = [];
+      for (let b = 0; b < blocks; b++) {
+        const part = t4.index(S(), b);
+        parts.push(mx.pad(part, [[b, blocks - 1 - b], [0, 0], [0, 0]]));
+      }
+      full = parts.reduce((a, p) => mx.add(a, p));
+    }
+    if (blocks > 1 && state) {
+      full = mx.add(full, mx.pad(state, [[0, len], [0, 0], [0, 0]]));
+    }
+    let y = mx.reshape(full.index(S(0, len)), [1, len * stride, cout]);
+    if (this.bias) y = mx.add(y, this.bias);
+    const next = blocks > 1 ? full.index(S(len)) : null;
+    // The kernel was padded to whole blocks: the tail beyond K−S is exactly zero, and
+    // upstream carries K−S samples, so the carried blocks are the same numbers.
+    return { y, state: next };
+  }
+}

@@ -1,0 +1,244 @@
+// Mimi: 24 kHz PCM ↔ 12.5 Hz columns of codes, streaming one 80 ms frame per call.
+//   encode: SEANet encoder → encoder transformer → downsample → split RVQ
+//   decode: split RVQ decode → upsample → decoder transformer → SEANet decoder
+// One Mimi object owns one streaming session's state (encoder and decoder halves, as a
+// server interleaves them); `reset()` starts a new session. The non-streaming `encode` /
+// `decode` never touch it.
+import { evaluate, mx, type MxArray } from '../mlx.ts';
+import type { MimiConfig } from './config.ts';
+import { MimiError } from './errors.ts';
+import { SplitRvq } from './quantizer.ts';
+import { Downsample, Upsample } from './resample.ts';
+import { decoderLayout, encoderLayout, Seanet, type SeanetState, type Tap } from './seanet.ts';
+import { MimiTransformer, type TransformerState } from './transformer.ts';
+import { loadMimiWeights, sanitize, type MimiWeights } from './weights.ts';
+
+export type { Tap } from './seanet.ts';
+
+export interface StepOptions {
+  /**
+   * Called with intermediate outputs by upstream module name (`encoder.model.3`,
+   * `encoder_transformer`, `downsample`, `quantizer.rvq_first.input_proj`, `upsample`,
+   * `decoder.model.14`, ...), channel-last [1, T, C]. For tests and profiling.
+   */
+  readonly tap?: Tap;
+}
+
+interface Modules {
+  readonly encoder: Seanet;
+  readonly encoderTransformer: MimiTransformer;
+  readonly downsample: Downsample;
+  readonly quantizer: SplitRvq;
+  readonly upsample: Upsample;
+  readonly decoderTransformer: MimiTransformer;
+  readonly decoder: Seanet;
+}
+
+interface EncoderState {
+  readonly seanet: SeanetState;
+  readonly transformer: TransformerState;
+  readonly downsample: MxArray | null;
+}
+
+interface DecoderState {
+  readonly upsample: MxArray | null;
+  readonly transformer: TransformerState;
+  readonly seanet: SeanetState;
+}
+
+function buildModules(cfg: MimiConfig, w: MimiWeights): Modules {
+  return {
+    encoder: new Seanet('encoder', encoderLayout(cfg.seanet), w.encoder, cfg.seanet),
+    encoderTransformer: new MimiTransformer(cfg.transformer, w.encoderTransformer),
+    downsample: new Downsample(w.downsample, cfg.resampleStride),
+    quantizer: new SplitRvq(w.semantic, w.acoustic),
+    upsample: new Upsample(w.upsample, cfg.resampleStride),
+    decoderTransformer: new MimiTransformer(cfg.transformer, w.decoderTransformer),
+    decoder: new Seanet('decoder', decoderLayout(cfg.seanet), w.decoder, cfg.seanet),
+  };
+}
+
+/** PCM [1, L, 1] → int32 codes [L / frameSize, K]; with null state, one batch call. */
+function encodeChunk(m: Modules, pcm: MxArray, state: EncoderState | null, tap?: Tap): { codes: MxArray; state: EncoderState } {
+  const sea = m.encoder.step(pcm, state?.seanet ?? m.encoder.initialState(), tap);
+  tap?.('encoder', sea.y);
+  const tr = m.encoderTransformer.forward(sea.y, state?.transformer ?? null);
+  tap?.('encoder_transformer', tr.y);
+  const down = m.downsample.step(tr.y, state?.downsample ?? null);
+  tap?.('downsample', down.y);
+  const codes = m.quantizer.encode(down.y, tap);
+  tap?.('quantizer', codes);
+  return { codes, state: { seanet: sea.state, transformer: tr.state ?? m.encoderTransformer.initialState(), downsample: down.state } };
+}
+
+/** int32 codes [T, K] → PCM [1, T·frameSize, 1]. */
+function decodeChunk(m: Modules, codes: MxArray, state: DecoderState | null, tap?: Tap): { pcm: MxArray; state: DecoderState } {
+  const latent = m.quantizer.decode(codes);
+  tap?.('quantizer.decode', latent);
+  const up = m.upsample.step(latent, state?.upsample ?? null);
+  tap?.('upsample', up.y);
+  const tr = m.decoderTransformer.forward(up.y, state?.transformer ?? null);
+  tap?.('decoder_transformer', tr.y);
+  const sea = m.decoder.step(tr.y, state?.seanet ?? m.decoder.initialState(), tap);
+  tap?.('decoder', sea.y);
+  return { pcm: sea.y, state: { upsample: up.state, transformer: tr.state ?? m.decoderTransformer.initialState(), seanet: sea.state } };
+}
+
+function stateArrays(s: EncoderState | DecoderState): MxArray[] {
+  const out: MxArray[] = [];
+  const add = (a: MxArray | null | undefined) => { if (a) out.push(a); };
+  s.seanet.forEach(add);
+  for (const c of s.transformer.caches) out.push(c.keys, c.values);
+  add('downsample' in s ? s.downsample : s.upsample);
+  return out;
+}
+
+/** A JS Array in between: the binding builds arrays from Arrays, not typed arrays. */
+function pcmToMx(pcm: ArrayLike<number>): MxArray {
+  const a = new Array<number>(pcm.length);
+  for (let i = 0; i < pcm.length; i++) a[i] = pcm[i]!;
+  return mx.reshape(mx.array(a, mx.float32), [1, pcm.length, 1]);
+}
+
+function checkFinite(pcm: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < pcm.length; i++) {
+    const v = pcm[i]!;
+    if (v - v !== 0) throw new MimiError('MIMI_ERR_NON_FINITE', `${what}: sample ${i} is ${v}`);
+  }
+}
+
+export class Mimi {
+  readonly config: MimiConfig;
+  private modules: Modules | null = null;
+  private encState: EncoderState | null = null;
+  private decState: DecoderState | null = null;
+
+  constructor(config: MimiConfig) {
+    this.config = config;
+  }
+
+  get frameSize(): number { return this.config.frameSize; }
+  get sampleRate(): number { return this.config.sampleRate; }
+  get frameRate(): number { return this.config.frameRate; }
+  get numCodebooks(): number { return this.config.numCodebooks; }
+  get hasWeights(): boolean { return this.modules !== null; }
+
+  /** Loads a PyTorch-layout checkpoint (float32 on CPU; extra stored codebooks allowed). */
+  loadWeights(path: string): void {
+    this.install(loadMimiWeights(path, this.config));
+  }
+
+  /** Same from arrays in memory (PyTorch key names), e.g. generated weights. */
+  setWeights(arrays: Readonly<Record<string, MxArray>>, source?: string): void {
+    this.install(sanitize(arrays, this.config, source));
+  }
+
+  private install(w: MimiWeights): void {
+    const modules = buildModules(this.config, w);
+    // Materialise the weights and derived tensors now, not inside the first step.
+    evaluate(...modules.quantizer.derived, ...allArrays(w));
+    this.modules = modules;
+    this.reset();
+  }
+
+  /** Starts a new streaming session: zero padding, empty caches, position 0. */
+  reset(): void {
+    this.encState = null;
+    this.decState = null;
+  }
+
+  private get model(): Modules {
+    if (!this.modules) throw new MimiError('MIMI_ERR_NO_WEIGHTS', 'Mimi has no weights loaded: call loadWeights(path) first');
+    return this.modules;
+  }
+
+  /** One frame (frameSize samples, 24 kHz) → one column of numCodebooks codes. */
+  encodeStep(frame: ArrayLike<number>, opts: StepOptions = {}): Int32Array {
+    const m = this.model;
+    if (frame.length !== this.frameSize) throw new MimiError('MIMI_ERR_FRAME_LENGTH', `encodeStep takes exactly ${this.frameSize} samples (got ${frame.length})`);
+    checkFinite(frame, 'encodeStep');
+    const { codes, state } = encodeChunk(m, pcmToMx(frame), this.encState ?? this.initialEncoderState(m), opts.tap);
+    evaluate(codes, ...stateArrays(state));
+    this.encState = state;
+    return Int32Array.from((codes.tolist() as number[][])[0]!);
+  }
+
+  /** One column of numCodebooks codes → one frame of PCM. */
+  decodeStep(codes: ArrayLike<number>, opts: StepOptions = {}): Float32Array {
+    const m = this.model;
+    const col = this.checkCodes([codes], 'decodeStep');
+    const { pcm, state } = decodeChunk(m, col, this.decState ?? this.initialDecoderState(m), opts.tap);
+    evaluate(pcm, ...stateArrays(state));
+    this.decState = state;
+    return Float32Array.from(mx.reshape(pcm, [-1]).tolist() as number[]);
+  }
+
+  /**
+   * Non-streaming encode of a whole signal (right-padded with zeros to whole frames, as
+   * upstream does): codes as numCodebooks rows of T. Equals the streaming codes until
+   * the transformer context fills (upstream behaves the same).
+   */
+  encode(pcm: ArrayLike<number>, opts: StepOptions = {}): Int32Array[] {
+    const m = this.model;
+    if (pcm.length === 0) throw new MimiError('MIMI_ERR_FRAME_LENGTH', 'encode needs at least one sample');
+    checkFinite(pcm, 'encode');
+    const frames = Math.ceil(pcm.length / this.frameSize);
+    const padded = new Float32Array(frames * this.frameSize);
+    padded.set(Array.from(pcm));
+    const { codes } = encodeChunk(m, pcmToMx(padded), null, opts.tap);
+    evaluate(codes);
+    const rows = codes.tolist() as number[][];
+    return Array.from({ length: this.numCodebooks }, (_, k) => Int32Array.from(rows, (r) => r[k]!));
+  }
+
+  /** Non-streaming decode of numCodebooks rows of T codes → T·frameSize samples. */
+  decode(codes: readonly ArrayLike<number>[], opts: StepOptions = {}): Float32Array {
+    const m = this.model;
+    if (codes.length !== this.numCodebooks) throw new MimiError('MIMI_ERR_CODES', `decode takes ${this.numCodebooks} rows of codes (got ${codes.length})`);
+    const t = codes[0]!.length;
+    if (t === 0) throw new MimiError('MIMI_ERR_CODES', 'decode needs at least one column of codes');
+    const columns = Array.from({ length: t }, (_, i) => codes.map((row) => {
+      if (row.length !== t) throw new MimiError('MIMI_ERR_CODES', `decode: code rows differ in length (${row.length} vs ${t})`);
+      return row[i]!;
+    }));
+    const { pcm } = decodeChunk(m, this.checkCodes(columns, 'decode'), null, opts.tap);
+    evaluate(pcm);
+    return Float32Array.from(mx.reshape(pcm, [-1]).tolist() as number[]);
+  }
+
+  private checkCodes(columns: readonly ArrayLike<number>[], what: string): MxArray {
+    const { bins } = this.config.quantizer;
+    const rows: number[][] = [];
+    for (const c of columns) {
+      if (c.length !== this.numCodebooks) throw new MimiError('MIMI_ERR_CODES', `${what} takes ${this.numCodebooks} codes per frame (got ${c.length})`);
+      const row = new Array<number>(c.length);
+      for (let k = 0; k < c.length; k++) {
+        const v = c[k]!;
+        if (!Number.isInteger(v) || v < 0 || v >= bins) throw new MimiError('MIMI_ERR_CODES', `${what}: code ${k} is ${v}, outside [0, ${bins})`);
+        row[k] = v;
+      }
+      rows.push(row);
+    }
+    return mx.array(rows, mx.int32);
+  }
+
+  private initialEncoderState(m: Modules): EncoderState {
+    return { seanet: m.encoder.initialState(), transformer: m.encoderTransformer.initialState(), downsample: null };
+  }
+
+  private initialDecoderState(m: Modules): DecoderState {
+    return { upsample: null, transformer: m.decoderTransformer.initialState(), seanet: m.decoder.initialState() };
+  }
+}
+
+function allArrays(w: MimiWeights): MxArray[] {
+  const out: MxArray[] = [];
+  const visit = (v: unknown): void => {
+    if (v instanceof mx.array) out.push(v);
+    else if (v instanceof Map) v.forEach(visit);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(w);
+  return out;
+}

@@ -187,7 +187,7 @@ export async function pullFile(opts: HubOptions, path: string): Promise<PulledFi
   const link = join(snapshotDir, path);
   const algo = /^[0-9a-f]{64}$/.test(etag) ? 'sha256' : /^[0-9a-f]{40}$/.test(etag) ? 'sha1' : null;
 
-  let cached = existsSync(blob) && statSync(blob).size === info.size;
+  const cached = existsSync(blob) && statSync(blob).size === info.size;
   if (!cached) {
     mkdirSync(dirname(blob), { recursive: true });
     const partial = `${blob}.incomplete`;

@@ -10,6 +10,7 @@ interface Entry {
 // One line per command; keep sorted by how a new user meets them.
 const COMMANDS: Readonly<Record<string, Entry>> = {
   smoke: { summary: 'load MLX, run a small computation, print the device and BLAS in use', load: () => import('./cli/smoke.ts') },
+  weights: { summary: 'download Moshi weights (q4/q8/float) into the Hugging Face cache', load: () => import('./cli/weights.ts') },
 };
 
 function usage(): string {

@@ -84,6 +84,7 @@ declare module '@frost-beta/mlx' {
     function argsort(a: ScalarOrArray, axis?: number, s?: StreamOrDevice): array;
     function argpartition(a: ScalarOrArray, kth: number, axis?: number, s?: StreamOrDevice): array;
     function arrayEqual(a: ScalarOrArray, b: ScalarOrArray, equalNan?: boolean, s?: StreamOrDevice): array;
+    function bitwiseOr(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function broadcastTo(a: ScalarOrArray, shape: number | number[], s?: StreamOrDevice): array;
     function clip(a: ScalarOrArray, min: ScalarOrArray | null, max: ScalarOrArray | null, s?: StreamOrDevice): array;
     function concatenate(arrays: array[], axis?: number, s?: StreamOrDevice): array;
@@ -102,6 +103,7 @@ declare module '@frost-beta/mlx' {
     function greaterEqual(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function isinf(a: ScalarOrArray, s?: StreamOrDevice): array;
     function isnan(a: ScalarOrArray, s?: StreamOrDevice): array;
+    function leftShift(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function less(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function lessEqual(a: ScalarOrArray, b: ScalarOrArray, s?: StreamOrDevice): array;
     function log(a: ScalarOrArray, s?: StreamOrDevice): array;

@@ -263,7 +263,18 @@ async function transfer(opts: HubOptions, path: string, url: string, partial: st
 
 /** Pulls a Moshi repo's LM weights (for a quantization), tokenizer and Mimi weights. */
 export async function pullRepo(opts: HubOptions, quant: Quant | null): Promise<PulledFile[]> {
-  const files = await selectRepoFiles(opts, quant);
+  let files: string[];
+  try {
+    files = await selectRepoFiles(opts, quant);
+  } catch (err) {
+    if (!(err instanceof HubError) || err.code !== 'HUB_ERR_OFFLINE') throw err;
+    // Offline: fine if everything is already in the cache (downloaded before, or put by hand).
+    const wanted = defaultRepoFiles(quant);
+    const found = wanted.map((f) => cachedFile(opts.repo, f, opts));
+    const missing = wanted.filter((_, i) => !found[i]);
+    if (missing.length) throw offlineError(opts, missing, err.cause);
+    return wanted.map((path, i) => ({ path, localPath: found[i]!, size: statSync(found[i]!).size, cached: true, checksum: null }));
+  }
   const out: PulledFile[] = [];
   for (const f of files) out.push(await pullFile(opts, f));
   return out;

@@ -183,3 +183,37 @@ describe('weights pull from a hub', () => {
     await expect(pullFile(opts({ hubUrl: dead }), 'config.json')).rejects.toMatchObject({ code: 'HUB_ERR_OFFLINE' });
   });
 });
+
+describe('solacelive weights pull (spawned)', () => {
+  const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
+  const cli = async (args: string[], env: Record<string, string> = {}) => {
+    const { spawn } = await import('node:child_process');
+    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [bin, 'weights', ...args], { env: { ...process.env, ...env } });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d));
+      p.stderr.on('data', (d: Buffer) => (stderr += d));
+      p.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  };
+
+  it('downloads with a progress bar on stderr, then reports the files cached; offline it still serves them', async () => {
+    const first = await cli(['pull', REPO, '--quant', 'q4', '--cache-dir', cacheDir, '--hub-url', hubUrl], { HF_TOKEN: TOKEN });
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/model\.q4\.safetensors \[#+\] 100\.0%/);
+    expect(first.stdout).toMatch(/downloaded\s+\S+model\.q4\.safetensors\s+\(300000 bytes, sha256 ok\)/);
+    expect(first.stdout + first.stderr).not.toContain(TOKEN);
+    const offline = await cli(['pull', REPO, '--quant', 'q4', '--cache-dir', cacheDir, '--hub-url', 'http://127.0.0.1:9']);
+    expect(offline.status).toBe(0);
+    expect(offline.stdout).toMatch(/cached\s+\S+tokenizer_spm_32k_3\.model/);
+  });
+
+  it('exits 1 with the offline explanation when nothing is cached, 2 on usage errors', async () => {
+    const r = await cli(['pull', REPO, '--cache-dir', cacheDir, '--hub-url', 'http://127.0.0.1:9']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('[HUB_ERR_OFFLINE]');
+    expect(r.stderr).toContain(join(cacheDir, 'models--kyutai--moshiko-mlx-q4', 'snapshots', 'manual'));
+    expect((await cli(['pull', REPO, '--quant', 'q3'])).status).toBe(2);
+  });
+});

@@ -1,0 +1,50 @@
+// `solacelive weights pull <repo> [--quant q4|q8]`: downloads a Moshi checkpoint (LM
+// weights for the chosen quantization, text tokenizer, Mimi weights, config if present)
+// into the Hugging Face cache, resuming partial downloads and checking checksums.
+import { pullRepo, repoCacheDir, type Quant } from '../models/lm/hub.ts';
+import { parseCommandArgs, UsageError, type Command } from './args.ts';
+
+const HELP = [
+  'usage: solacelive weights pull <repo> [--quant q4|q8] [--revision REV] [--cache-dir DIR]',
+  '',
+  'Downloads a Moshi checkpoint from the Hugging Face hub into the local cache (the',
+  'huggingface_hub layout: <cache>/models--<owner>--<name>/snapshots/<commit>/…) and prints',
+  'where each file is. Files already there are not downloaded again; an interrupted',
+  'download resumes. Every file is checked against the hub\'s sha256 (or git sha1).',
+  '',
+  '  <repo>            e.g. kyutai/moshiko-mlx-q4, kyutai/moshika-mlx-q8, kyutai/moshiko-mlx-bf16',
+  '  --quant q4|q8     which LM weights: model.q4.safetensors / model.q8.safetensors',
+  '                    (default: model.safetensors, the float weights)',
+  '  --revision REV    branch, tag or commit (default main)',
+  '  --cache-dir DIR   cache root (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub)',
+  '  --hub-url URL     hub or mirror to download from (default https://huggingface.co)',
+  '',
+  'HF_TOKEN, if set, is sent to the hub (never printed). Without network access the',
+  'command names each file and the folder to put it in by hand.',
+].join('\n');
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    quant: { type: 'string' },
+    revision: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    'hub-url': { type: 'string' },
+  }, true);
+  const [sub, repo, ...rest] = positionals;
+  if (sub !== 'pull') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'missing subcommand (pull)');
+  if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(repo ? `'${repo}' is not a repo id (owner/name)` : 'missing <repo>');
+  if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  const q = values.quant;
+  if (q !== undefined && q !== 'q4' && q !== 'q8') throw new UsageError(`--quant must be q4 or q8 (got ${q})`);
+  const opts = { repo, revision: values.revision, cacheDir: values['cache-dir'], hubUrl: values['hub-url'] };
+  const files = await pullRepo(opts, (q ?? null) as Quant | null);
+  console.log(`${repo} → ${repoCacheDir(repo, opts.cacheDir)}`);
+  for (const f of files) console.log(`  ${f.cached ? 'cached    ' : 'downloaded'}  ${f.localPath}  (${f.size} bytes${f.checksum ? `, ${f.checksum.split(':')[0]} ok` : ''})`);
+  return 0;
+}
+
+export const command: Command = {
+  summary: 'download Moshi weights (q4/q8/float) into the Hugging Face cache',
+  help: HELP,
+  run,
+};

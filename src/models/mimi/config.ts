@@ -32,8 +32,8 @@ export interface MimiTransformerConfig {
   readonly numHeads: number;
   readonly numLayers: number;
   readonly dimFeedforward: number;
-  /** Keys a query may see, itself included (upstream `context`); null = unbounded. */
-  readonly context: number | null;
+  /** Keys a query may see, itself included (upstream `context`: the ring cache capacity). */
+  readonly context: number;
   readonly maxPeriod: number;
   /** Whether the layers carry LayerScale vectors (upstream `layer_scale` not null). */
   readonly layerScale: boolean;
@@ -156,8 +156,8 @@ function parseTransformer(j: Json, dimension: number): MimiTransformerConfig {
   if (dModel !== dimension) fail(`transformer.d_model ${dModel} differs from seanet.dimension ${dimension}: input/output projections are not supported`);
   only(j, p, 'input_dimension', [dModel], dModel);
   only(j, p, 'output_dimensions', [[dModel]], [dModel]);
-  const context = j.context ?? null;
-  if (context !== null && (!Number.isInteger(context) || (context as number) < 1)) fail(`transformer.context must be a positive integer or null (got ${JSON.stringify(context)})`);
+  // Upstream cannot stream without a context either: its ring cache needs a capacity.
+  const context = int(j, p, 'context');
   const ls = j.layer_scale ?? null;
   if (ls !== null && typeof ls !== 'number') fail(`transformer.layer_scale must be a number or null (got ${JSON.stringify(ls)})`);
   return {
@@ -165,7 +165,7 @@ function parseTransformer(j: Json, dimension: number): MimiTransformerConfig {
     numHeads,
     numLayers: int(j, p, 'num_layers'),
     dimFeedforward: int(j, p, 'dim_feedforward', 2048),
-    context: context as number | null,
+    context,
     maxPeriod: positive(j, p, 'max_period', 10000),
     layerScale: ls !== null,
   };

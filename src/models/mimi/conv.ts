@@ -6,7 +6,7 @@
 // forward (same left padding), and calling it chunk by chunk gives the same samples:
 // that is what makes Mimi's batch encode equal to its streaming encode up to the
 // transformer context.
-import { mx, type MxArray } from '../mlx.ts';
+import { evaluate, mx, type MxArray } from '../mlx.ts';
 import type { PadMode } from './config.ts';
 
 export interface ConvStep {
@@ -83,7 +83,7 @@ export class CausalConvTranspose1d {
   readonly stride: number;
   readonly depthwise: boolean;
   /** Kernel taps grouped into blocks of `stride` samples (kernel padded up to a multiple). */
-  private readonly blocks: number;
+  readonly blocks: number;
   /** Dense: [Cin, blocks·S·Cout] for one GEMM. Depthwise: [blocks·S, C] for a broadcast product. */
   private readonly kernel: MxArray;
   private readonly bias: MxArray | null;
@@ -108,6 +108,8 @@ export class CausalConvTranspose1d {
     this.kernel = this.depthwise
       ? mx.transpose(mx.reshape(w, [cin, padded]), [1, 0])
       : mx.reshape(w, [cin, padded * coutPerGroup]);
+    // Derived once here, so a compiled caller captures an array, not the ops making it.
+    evaluate(this.kernel);
     this.bias = bias;
   }
 
@@ -134,6 +136,7 @@ export class CausalConvTranspose1d {
       full = parts.reduce((a, p) => mx.add(a, p));
     }
     if (blocks > 1 && state) {
+      // state: [blocks − 1, S, Cout], the overlap carried from the previous call.
       full = mx.add(full, mx.pad(state, [[0, len], [0, 0], [0, 0]]));
     }
     let y = mx.reshape(full.index(S(0, len)), [1, len * stride, cout]);

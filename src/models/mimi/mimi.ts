@@ -5,6 +5,7 @@
 // server interleaves them); `reset()` starts a new session. The non-streaming `encode` /
 // `decode` never touch it.
 import { evaluate, mx, type MxArray } from '../mlx.ts';
+import { compileAvailable, withCompileLock } from '../nn/compile.ts';
 import type { MimiConfig } from './config.ts';
 import { MimiError } from './errors.ts';
 import { SplitRvq } from './quantizer.ts';
@@ -17,11 +18,23 @@ export type { Tap } from './seanet.ts';
 
 export interface StepOptions {
   /**
-   * Called with intermediate outputs by upstream module name (`encoder.model.3`,
-   * `encoder_transformer`, `downsample`, `quantizer.rvq_first.input_proj`, `upsample`,
-   * `decoder.model.14`, ...), channel-last [1, T, C]. For tests and profiling.
+   * Called with intermediate outputs by upstream module name, channel-last [1, T, C]:
+   * module outputs (`encoder`, `encoder_transformer`, `downsample`,
+   * `quantizer.rvq_first.input_proj`, `quantizer.decode`, `upsample`, ...) always, and with
+   * `eager` every SEANet layer too (`encoder.model.3`, `decoder.model.14`, ...).
+   * For tests and profiling.
    */
   readonly tap?: Tap;
+  /** Run SEANet layer by layer instead of as one compiled function (same numbers). */
+  readonly eager?: boolean;
+}
+
+export interface MimiOptions {
+  /**
+   * Compile the SEANet stacks and transformers with mx.compile (default: when usable,
+   * see src/models/nn/compile.ts). Same outputs; several times faster on CPU.
+   */
+  readonly compile?: boolean;
 }
 
 interface Modules {
@@ -46,21 +59,23 @@ interface DecoderState {
   readonly seanet: SeanetState;
 }
 
-function buildModules(cfg: MimiConfig, w: MimiWeights): Modules {
+function buildModules(cfg: MimiConfig, w: MimiWeights, opts: MimiOptions): Modules {
+  const c = { compile: opts.compile ?? true };
   return {
-    encoder: new Seanet('encoder', encoderLayout(cfg.seanet), w.encoder, cfg.seanet),
-    encoderTransformer: new MimiTransformer(cfg.transformer, w.encoderTransformer),
+    encoder: new Seanet('encoder', encoderLayout(cfg.seanet), w.encoder, cfg.seanet, c),
+    encoderTransformer: new MimiTransformer(cfg.transformer, w.encoderTransformer, c),
     downsample: new Downsample(w.downsample, cfg.resampleStride),
     quantizer: new SplitRvq(w.semantic, w.acoustic),
     upsample: new Upsample(w.upsample, cfg.resampleStride),
-    decoderTransformer: new MimiTransformer(cfg.transformer, w.decoderTransformer),
-    decoder: new Seanet('decoder', decoderLayout(cfg.seanet), w.decoder, cfg.seanet),
+    decoderTransformer: new MimiTransformer(cfg.transformer, w.decoderTransformer, c),
+    decoder: new Seanet('decoder', decoderLayout(cfg.seanet), w.decoder, cfg.seanet, c),
   };
 }
 
 /** PCM [1, L, 1] → int32 codes [L / frameSize, K]; with null state, one batch call. */
-function encodeChunk(m: Modules, pcm: MxArray, state: EncoderState | null, tap?: Tap): { codes: MxArray; state: EncoderState } {
-  const sea = m.encoder.step(pcm, state?.seanet ?? m.encoder.initialState(), tap);
+function encodeChunk(m: Modules, pcm: MxArray, state: EncoderState | null, opts: StepOptions): { codes: MxArray; state: EncoderState } {
+  const { tap } = opts;
+  const sea = m.encoder.step(pcm, state?.seanet ?? m.encoder.initialState(), opts);
   tap?.('encoder', sea.y);
   const tr = m.encoderTransformer.forward(sea.y, state?.transformer ?? null);
   tap?.('encoder_transformer', tr.y);
@@ -72,14 +87,15 @@ function encodeChunk(m: Modules, pcm: MxArray, state: EncoderState | null, tap?:
 }
 
 /** int32 codes [T, K] → PCM [1, T·frameSize, 1]. */
-function decodeChunk(m: Modules, codes: MxArray, state: DecoderState | null, tap?: Tap): { pcm: MxArray; state: DecoderState } {
+function decodeChunk(m: Modules, codes: MxArray, state: DecoderState | null, opts: StepOptions): { pcm: MxArray; state: DecoderState } {
+  const { tap } = opts;
   const latent = m.quantizer.decode(codes);
   tap?.('quantizer.decode', latent);
   const up = m.upsample.step(latent, state?.upsample ?? null);
   tap?.('upsample', up.y);
   const tr = m.decoderTransformer.forward(up.y, state?.transformer ?? null);
   tap?.('decoder_transformer', tr.y);
-  const sea = m.decoder.step(tr.y, state?.seanet ?? m.decoder.initialState(), tap);
+  const sea = m.decoder.step(tr.y, state?.seanet ?? m.decoder.initialState(), opts);
   tap?.('decoder', sea.y);
   return { pcm: sea.y, state: { upsample: up.state, transformer: tr.state ?? m.decoderTransformer.initialState(), seanet: sea.state } };
 }
@@ -88,7 +104,7 @@ function stateArrays(s: EncoderState | DecoderState): MxArray[] {
   const out: MxArray[] = [];
   const add = (a: MxArray | null | undefined) => { if (a) out.push(a); };
   s.seanet.forEach(add);
-  for (const c of s.transformer.caches) out.push(c.keys, c.values);
+  out.push(...s.transformer.caches);
   add('downsample' in s ? s.downsample : s.upsample);
   return out;
 }
@@ -109,12 +125,14 @@ function checkFinite(pcm: ArrayLike<number>, what: string): void {
 
 export class Mimi {
   readonly config: MimiConfig;
+  private readonly options: MimiOptions;
   private modules: Modules | null = null;
   private encState: EncoderState | null = null;
   private decState: DecoderState | null = null;
 
-  constructor(config: MimiConfig) {
+  constructor(config: MimiConfig, options: MimiOptions = {}) {
     this.config = config;
+    this.options = options;
   }
 
   get frameSize(): number { return this.config.frameSize; }
@@ -134,11 +152,23 @@ export class Mimi {
   }
 
   private install(w: MimiWeights): void {
-    const modules = buildModules(this.config, w);
-    // Materialise the weights and derived tensors now, not inside the first step.
-    evaluate(...modules.quantizer.derived, ...allArrays(w));
+    // Materialise the weights (module constructors then materialise what they derive),
+    // so steps, and compiled traces, start from arrays rather than from graphs.
+    evaluate(...allArrays(w));
+    const modules = buildModules(this.config, w, this.options);
+    if ((this.options.compile ?? true) && compileAvailable()) withCompileLock(() => warmUp(modules, this.config));
     this.modules = modules;
     this.reset();
+  }
+
+  /**
+   * A new codec with its own streaming state that shares this one's weights (no copy):
+   * one per concurrent stream, e.g. per server session.
+   */
+  session(): Mimi {
+    const m = new Mimi(this.config);
+    m.modules = this.model;
+    return m;
   }
 
   /** Starts a new streaming session: zero padding, empty caches, position 0. */
@@ -157,7 +187,7 @@ export class Mimi {
     const m = this.model;
     if (frame.length !== this.frameSize) throw new MimiError('MIMI_ERR_FRAME_LENGTH', `encodeStep takes exactly ${this.frameSize} samples (got ${frame.length})`);
     checkFinite(frame, 'encodeStep');
-    const { codes, state } = encodeChunk(m, pcmToMx(frame), this.encState ?? this.initialEncoderState(m), opts.tap);
+    const { codes, state } = encodeChunk(m, pcmToMx(frame), this.encState ?? this.initialEncoderState(m), opts);
     evaluate(codes, ...stateArrays(state));
     this.encState = state;
     return Int32Array.from((codes.tolist() as number[][])[0]!);
@@ -167,7 +197,7 @@ export class Mimi {
   decodeStep(codes: ArrayLike<number>, opts: StepOptions = {}): Float32Array {
     const m = this.model;
     const col = this.checkCodes([codes], 'decodeStep');
-    const { pcm, state } = decodeChunk(m, col, this.decState ?? this.initialDecoderState(m), opts.tap);
+    const { pcm, state } = decodeChunk(m, col, this.decState ?? this.initialDecoderState(m), opts);
     evaluate(pcm, ...stateArrays(state));
     this.decState = state;
     return Float32Array.from(mx.reshape(pcm, [-1]).tolist() as number[]);
@@ -185,7 +215,7 @@ export class Mimi {
     const frames = Math.ceil(pcm.length / this.frameSize);
     const padded = new Float32Array(frames * this.frameSize);
     padded.set(Array.from(pcm));
-    const { codes } = encodeChunk(m, pcmToMx(padded), null, opts.tap);
+    const { codes } = encodeChunk(m, pcmToMx(padded), null, opts);
     evaluate(codes);
     const rows = codes.tolist() as number[][];
     return Array.from({ length: this.numCodebooks }, (_, k) => Int32Array.from(rows, (r) => r[k]!));
@@ -201,7 +231,7 @@ export class Mimi {
       if (row.length !== t) throw new MimiError('MIMI_ERR_CODES', `decode: code rows differ in length (${row.length} vs ${t})`);
       return row[i]!;
     }));
-    const { pcm } = decodeChunk(m, this.checkCodes(columns, 'decode'), null, opts.tap);
+    const { pcm } = decodeChunk(m, this.checkCodes(columns, 'decode'), null, opts);
     evaluate(pcm);
     return Float32Array.from(mx.reshape(pcm, [-1]).tolist() as number[]);
   }
@@ -229,6 +259,20 @@ export class Mimi {
   private initialDecoderState(m: Modules): DecoderState {
     return { upsample: null, transformer: m.decoderTransformer.initialState(), seanet: m.decoder.initialState() };
   }
+}
+
+/**
+ * One streaming frame each way and one batch frame, on scratch state: every compiled
+ * kernel gets built here (once per machine, seconds each) instead of inside the first
+ * real-time step, and under the cross-process compile lock.
+ */
+function warmUp(m: Modules, cfg: MimiConfig): void {
+  const pcm = mx.zeros([1, cfg.frameSize, 1], mx.float32);
+  const enc = encodeChunk(m, pcm, { seanet: m.encoder.initialState(), transformer: m.encoderTransformer.initialState(), downsample: null }, {});
+  const dec = decodeChunk(m, enc.codes, { upsample: null, transformer: m.decoderTransformer.initialState(), seanet: m.decoder.initialState() }, {});
+  evaluate(enc.codes, dec.pcm, ...stateArrays(enc.state), ...stateArrays(dec.state));
+  const batch = encodeChunk(m, pcm, null, {});
+  evaluate(decodeChunk(m, batch.codes, null, {}).pcm);
 }
 
 function allArrays(w: MimiWeights): MxArray[] {

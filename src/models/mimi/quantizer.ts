@@ -2,7 +2,7 @@
 // RVQ (the rest) each project the *same* latent through their own 1×1 conv; within an
 // RVQ every level quantizes the residual the previous levels left. Decoding sums the
 // levels' centroids, projects each RVQ back and adds the two.
-import { mx, type MxArray } from '../mlx.ts';
+import { evaluate, mx, type MxArray } from '../mlx.ts';
 import type { Tap } from './seanet.ts';
 
 export interface CodebookWeights {
@@ -36,6 +36,7 @@ class Codebook {
     this.centroids = mx.divide(w.embeddingSum, mx.expandDims(mx.maximum(w.clusterUsage, USAGE_EPS), 1));
     this.centroidsT = mx.transpose(this.centroids);
     this.halfNorms = mx.multiply(mx.sum(mx.square(this.centroids), 1), 0.5);
+    evaluate(this.centroids, this.centroidsT, this.halfNorms);
   }
 
   /** x: [T, Dq] → int32 [T]. */
@@ -45,11 +46,6 @@ class Codebook {
 
   lookup(codes: MxArray): MxArray {
     return mx.take(this.centroids, codes, 0);
-  }
-
-  /** Arrays computed at load, to evaluate once instead of lazily per call. */
-  get derived(): MxArray[] {
-    return [this.centroids, this.centroidsT, this.halfNorms];
   }
 }
 
@@ -61,6 +57,7 @@ class Rvq {
   constructor(w: RvqWeights) {
     this.inputProjT = mx.transpose(w.inputProj);
     this.outputProjT = mx.transpose(w.outputProj);
+    evaluate(this.inputProjT, this.outputProjT);
     this.levels = w.codebooks.map((c) => new Codebook(c));
   }
 
@@ -116,9 +113,5 @@ export class SplitRvq {
     let y = this.semantic.decode(codes.index(mx.Slice(), mx.Slice(0, ns)));
     if (this.acoustic.levels.length > 0) y = mx.add(y, this.acoustic.decode(codes.index(mx.Slice(), mx.Slice(ns))));
     return mx.expandDims(y, 0);
-  }
-
-  get derived(): MxArray[] {
-    return [...this.semantic.levels, ...this.acoustic.levels].flatMap((c) => c.derived);
   }
 }

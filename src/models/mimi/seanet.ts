@@ -2,13 +2,17 @@
 // Layers are numbered exactly as upstream's `model` Sequential (ELUs take an index too),
 // so weight keys (`encoder.model.{i}`) and debugging taps share one numbering.
 import { mx, type MxArray } from '../mlx.ts';
+import { compiled } from '../nn/compile.ts';
 import type { SeanetConfig } from './config.ts';
 import { CausalConv1d, CausalConvTranspose1d } from './conv.ts';
 
 /** Observer of intermediate outputs, by upstream module name (`encoder.model.3`, ...). */
 export type Tap = (name: string, value: MxArray) => void;
 
-/** One conv state per stateful conv, in layer order; null entries = first call. */
+/**
+ * One conv state per stateful conv, in layer order. Zeros to start with in constant pad
+ * mode; null (= first call, filled from the input) in replicate mode.
+ */
 export type SeanetState = readonly (MxArray | null)[];
 
 export function elu(x: MxArray, alpha: number): MxArray {
@@ -95,41 +99,60 @@ export type SeanetWeights = ReadonlyMap<number, ConvWeights | ConvTrWeights | Re
 export class Seanet {
   readonly name: string;
   private readonly runners: readonly Runner[];
-  private readonly slots: number;
+  private readonly stateShapes: readonly (readonly number[])[];
   private readonly alpha: number;
+  private readonly padMode: SeanetConfig['padMode'];
+  /** The whole stack as one compiled function (x, ...states) → [y, ...states], or null. */
+  private readonly fused: ((...args: MxArray[]) => MxArray[]) | null;
 
-  constructor(name: string, layout: SeanetLayout, weights: SeanetWeights, cfg: SeanetConfig) {
+  constructor(name: string, layout: SeanetLayout, weights: SeanetWeights, cfg: SeanetConfig, opts: { compile?: boolean } = {}) {
     this.name = name;
     this.alpha = cfg.eluAlpha;
-    let slot = 0;
+    this.padMode = cfg.padMode;
+    const shapes: number[][] = [];
     const pad = { padMode: cfg.padMode };
+    // Convs that carry nothing (kernel = stride) get no slot (-1).
+    const slot = (conv: { context: number; inChannels: number }) => (conv.context > 0 ? shapes.push([1, conv.context, conv.inChannels]) - 1 : -1);
     this.runners = layout.layers.map((l): Runner => {
       if (l.kind === 'elu') return l;
       const w = weights.get(l.index);
       if (!w) throw new Error(`${name}.model.${l.index}: no weights`);
       if (l.kind === 'conv') {
-        return { kind: 'conv', index: l.index, conv: new CausalConv1d((w as ConvWeights).weight, (w as ConvWeights).bias, { stride: l.stride, ...pad }), slot: slot++ };
+        const conv = new CausalConv1d((w as ConvWeights).weight, (w as ConvWeights).bias, { stride: l.stride, ...pad });
+        return { kind: 'conv', index: l.index, conv, slot: slot(conv) };
       }
       if (l.kind === 'convtr') {
-        return { kind: 'convtr', index: l.index, conv: new CausalConvTranspose1d((w as ConvTrWeights).weight, (w as ConvTrWeights).bias, { stride: l.stride }), slot: slot++ };
+        const conv = new CausalConvTranspose1d((w as ConvTrWeights).weight, (w as ConvTrWeights).bias, { stride: l.stride });
+        return { kind: 'convtr', index: l.index, conv, slot: conv.blocks > 1 ? shapes.push([conv.blocks - 1, conv.stride, conv.outChannels]) - 1 : -1 };
       }
       const r = w as ResBlockWeights;
-      return {
-        kind: 'res', index: l.index, slot: slot++,
-        conv1: new CausalConv1d(r.conv1.weight, r.conv1.bias, { dilation: l.dilation, ...pad }),
-        conv2: new CausalConv1d(r.conv2.weight, r.conv2.bias, pad),
-      };
+      const conv1 = new CausalConv1d(r.conv1.weight, r.conv1.bias, { dilation: l.dilation, ...pad });
+      // The k1 conv carries no state, so one slot per block: its first conv's.
+      return { kind: 'res', index: l.index, conv1, conv2: new CausalConv1d(r.conv2.weight, r.conv2.bias, pad), slot: slot(conv1) };
     });
-    this.slots = slot;
+    this.stateShapes = shapes;
+    // Replicate padding fills states from the first input inside the step: eager only.
+    this.fused = cfg.padMode === 'constant' ? compiled((x, ...st) => this.run(x!, st), opts.compile ?? true) : null;
   }
 
   initialState(): SeanetState {
-    return new Array<null>(this.slots).fill(null);
+    if (this.padMode !== 'constant') return this.stateShapes.map(() => null);
+    return this.stateShapes.map((shape) => mx.zeros([...shape], mx.float32));
   }
 
-  /** x: [1, L, C]; returns the stack output and the state for the next call. */
-  step(x: MxArray, state: SeanetState, tap?: Tap): { y: MxArray; state: SeanetState } {
-    const next = [...state];
+  /**
+   * x: [1, L, C]; returns the stack output and the state for the next call. With a tap
+   * and `eager`, runs layer by layer and reports every layer's output.
+   */
+  step(x: MxArray, state: SeanetState, opts: { tap?: Tap; eager?: boolean } = {}): { y: MxArray; state: SeanetState } {
+    const [y, ...next] = this.fused && !opts.eager && state.every((s) => s !== null)
+      ? this.fused(x, ...(state as MxArray[]))
+      : this.run(x, state, opts.tap);
+    return { y: y!, state: next };
+  }
+
+  private run(x: MxArray, state: SeanetState, tap?: Tap): MxArray[] {
+    const next: (MxArray | null)[] = [...state];
     let h = x;
     for (const r of this.runners) {
       switch (r.kind) {
@@ -140,19 +163,18 @@ export class Seanet {
         case 'convtr': {
           const out = r.conv.step(h, state[r.slot] ?? null);
           h = out.y;
-          next[r.slot] = out.state;
+          if (r.slot >= 0) next[r.slot] = out.state;
           break;
         }
         case 'res': {
-          // The k1 conv has no state, so one slot per block: its first conv's.
           const a = r.conv1.step(elu(h, this.alpha), state[r.slot] ?? null);
-          next[r.slot] = a.state;
+          if (r.slot >= 0) next[r.slot] = a.state;
           h = mx.add(h, r.conv2.step(elu(a.y, this.alpha), null).y);
           break;
         }
       }
       tap?.(`${this.name}.model.${r.index}`, h);
     }
-    return { y: h, state: next };
+    return [h, ...(next as MxArray[])];
   }
 }

@@ -3,12 +3,16 @@
 // causal attention limited to `context` keys.
 //
 // Streaming follows upstream's ring KV cache of capacity `context`: each call first
-// writes its T new keys, evicting the oldest, then attends. Keeping the last `context`
-// keys in time order is the same set, so with T = 2 per frame the first query of a pair
-// sees context − 1 keys once the ring is full (its oldest key was just overwritten) and
-// the second sees context. A call without state (batch) sees `context` keys everywhere.
-import { mx, type MxArray } from '../mlx.ts';
-import { Linear } from '../nn/linear.ts';
+// writes its T new keys, evicting the oldest, then attends. Here the cache is a shift
+// register of `context` slots in time order (the same set of keys as the ring), so with
+// T = 2 per frame the first query of a pair sees context − 1 keys once it is full (its
+// oldest key was just overwritten) and the second sees context. A call without state
+// (batch) sees `context` keys everywhere, as upstream's non-streaming forward does.
+//
+// The whole stack is one function of arrays (input, RoPE tables, mask, caches), so it
+// can be compiled: positions and masks are inputs, never constants baked into a trace.
+import { evaluate, mx, type MxArray } from '../mlx.ts';
+import { compiled } from '../nn/compile.ts';
 import type { MimiTransformerConfig } from './config.ts';
 
 export interface TransformerLayerWeights {
@@ -29,17 +33,11 @@ export interface TransformerLayerWeights {
   readonly layerScale2: MxArray | null;
 }
 
-interface LayerCache {
-  /** [1, H, n, hd], n ≤ context: the newest keys in time order. */
-  readonly keys: MxArray;
-  readonly values: MxArray;
-}
-
 export interface TransformerState {
   /** Position (in transformer steps) of the next input. */
   readonly offset: number;
-  /** Per layer; empty before the first call. */
-  readonly caches: readonly LayerCache[];
+  /** Per layer keys then values, [1, H, context, hd] each, oldest slot first. */
+  readonly caches: readonly MxArray[];
 }
 
 const S = mx.Slice;
@@ -49,36 +47,76 @@ export function gelu(x: MxArray): MxArray {
   return mx.multiply(mx.multiply(x, 0.5), mx.add(mx.erf(mx.multiply(x, Math.SQRT1_2)), 1));
 }
 
-interface Layer {
-  readonly w: TransformerLayerWeights;
-  readonly inProj: Linear;
-  readonly outProj: Linear;
-  readonly linear1: Linear;
-  readonly linear2: Linear;
+/** Interleaved RoPE on [.., T, hd] with cos/sin [T, hd/2]: pairs (2i, 2i+1) rotate by angle i. */
+function rope(x: MxArray, cos: MxArray, sin: MxArray): MxArray {
+  const shape = x.shape;
+  const pairs = mx.reshape(x, [...shape.slice(0, -1), shape[shape.length - 1]! / 2, 2]);
+  const re = pairs.index('...', 0);
+  const im = pairs.index('...', 1);
+  const out = mx.stack([mx.subtract(mx.multiply(re, cos), mx.multiply(im, sin)), mx.add(mx.multiply(re, sin), mx.multiply(im, cos))], -1);
+  return mx.reshape(out, shape);
+}
+
+/**
+ * cos/sin of upstream's RoPE angles for positions [offset, offset + T), computed in
+ * float32 the way upstream does (frequencies exp(i·(−2·ln(max_period)/hd)), angle =
+ * frequency × position).
+ */
+function ropeTables(offset: number, t: number, headDim: number, maxPeriod: number): { cos: MxArray; sin: MxArray } {
+  const f = Math.fround;
+  const step = f((-Math.log(maxPeriod) * 2) / headDim);
+  const half = headDim / 2;
+  const cos: number[][] = [];
+  const sin: number[][] = [];
+  for (let p = 0; p < t; p++) {
+    const pos = f(offset + p);
+    const c = new Array<number>(half);
+    const s = new Array<number>(half);
+    for (let i = 0; i < half; i++) {
+      const angle = f(f(Math.exp(f(i * step))) * pos);
+      c[i] = Math.cos(angle);
+      s[i] = Math.sin(angle);
+    }
+    cos.push(c);
+    sin.push(s);
+  }
+  return { cos: mx.array(cos, mx.float32), sin: mx.array(sin, mx.float32) };
 }
 
 export class MimiTransformer {
   readonly config: MimiTransformerConfig;
-  private readonly layers: readonly Layer[];
+  private readonly layers: readonly TransformerLayerWeights[];
   private readonly headDim: number;
-  private readonly scale: number;
+  private readonly scale: MxArray;
   private readonly masks = new Map<string, MxArray>();
+  private readonly streamFn: (...args: MxArray[]) => MxArray[];
+  private readonly batchFn: (...args: MxArray[]) => MxArray[];
 
-  constructor(config: MimiTransformerConfig, layers: readonly TransformerLayerWeights[]) {
+  constructor(config: MimiTransformerConfig, layers: readonly TransformerLayerWeights[], opts: { compile?: boolean } = {}) {
     this.config = config;
     this.headDim = config.dModel / config.numHeads;
-    this.scale = 1 / Math.sqrt(this.headDim);
+    // An array, not a number: a JS number would become a per-shape constant in a trace.
+    this.scale = mx.array(1 / Math.sqrt(this.headDim), mx.float32);
     this.layers = layers.map((w) => ({
-      w,
-      inProj: Linear.float(w.inProj),
-      outProj: Linear.float(w.outProj),
-      linear1: Linear.float(w.linear1),
-      linear2: Linear.float(w.linear2),
+      ...w,
+      // Transposed once to [in, out]: what every per-step GEMM wants.
+      inProj: mx.transpose(w.inProj),
+      outProj: mx.transpose(w.outProj),
+      linear1: mx.transpose(w.linear1),
+      linear2: mx.transpose(w.linear2),
     }));
+    // Evaluated before any tracing: a compiled function must capture arrays, not the
+    // (possibly unfusable) graphs that make them.
+    evaluate(this.scale, ...this.layers.flatMap((l) => Object.values(l).filter((v): v is MxArray => v !== null)));
+    this.streamFn = compiled((x, cos, sin, mask, ...caches) => this.stack(x!, cos!, sin!, mask!, caches), opts.compile ?? true);
+    this.batchFn = compiled((x, cos, sin, mask) => this.stack(x!, cos!, sin!, mask!, null), opts.compile ?? true);
   }
 
+  /** Fresh streaming state: empty (all-masked) cache slots at position 0. */
   initialState(): TransformerState {
-    return { offset: 0, caches: [] };
+    const { context, numHeads } = this.config;
+    const empty = mx.zeros([1, numHeads, context, this.headDim], mx.float32);
+    return { offset: 0, caches: this.layers.flatMap(() => [empty, empty]) };
   }
 
   /**
@@ -87,73 +125,81 @@ export class MimiTransformer {
    */
   forward(x: MxArray, state: TransformerState | null): { y: MxArray; state: TransformerState | null } {
     const t = x.shape[1]!;
-    const ctx = this.config.context;
-    const streaming = state !== null;
-    if (streaming && ctx !== null && t > ctx) throw new RangeError(`transformer chunk of ${t} steps exceeds its context ${ctx}`);
+    const { context, maxPeriod } = this.config;
     const offset = state?.offset ?? 0;
-    const caches: LayerCache[] = [];
-    let h = x;
-    this.layers.forEach((layer, i) => {
-      const out = this.layer(layer, h, offset, streaming ? (state.caches[i] ?? null) : null, streaming);
-      h = out.y;
-      caches.push(out.cache);
-    });
-    return { y: h, state: streaming ? { offset: offset + t, caches } : null };
+    const { cos, sin } = ropeTables(offset, t, this.headDim, maxPeriod);
+    if (state === null) {
+      const [y] = this.batchFn(x, cos, sin, this.batchMask(t));
+      return { y: y!, state: null };
+    }
+    if (t > context) throw new RangeError(`transformer chunk of ${t} steps exceeds its context ${context}`);
+    const [y, ...next] = this.streamFn(x, cos, sin, this.streamMask(t, offset, context), ...state.caches);
+    return { y: y!, state: { offset: offset + t, caches: next } };
   }
 
-  private layer(l: Layer, x: MxArray, offset: number, cache: LayerCache | null, streaming: boolean): { y: MxArray; cache: LayerCache } {
-    const { w } = l;
-    const attn = this.attention(l, mx.fast.layerNorm(x, w.norm1Weight, w.norm1Bias, NORM_EPS), offset, cache, streaming);
-    let h = mx.add(x, w.layerScale1 ? mx.multiply(attn.y, w.layerScale1) : attn.y);
-    const ff = l.linear2.forward(gelu(l.linear1.forward(mx.fast.layerNorm(h, w.norm2Weight, w.norm2Bias, NORM_EPS))));
-    h = mx.add(h, w.layerScale2 ? mx.multiply(ff, w.layerScale2) : ff);
-    return { y: h, cache: attn.cache };
-  }
-
-  private attention(l: Layer, x: MxArray, offset: number, cache: LayerCache | null, streaming: boolean): { y: MxArray; cache: LayerCache } {
-    const t = x.shape[1]!;
-    const { numHeads, dModel, maxPeriod, context } = this.config;
+  /** The layer stack as a pure function of arrays; caches null = batch (no cache). */
+  private stack(x: MxArray, cos: MxArray, sin: MxArray, mask: MxArray, caches: readonly MxArray[] | null): MxArray[] {
+    const { numHeads: h, dModel: d } = this.config;
     const hd = this.headDim;
-    // [1, T, 3, H, hd] → [3, 1, H, T, hd]
-    const qkv = mx.transpose(mx.reshape(l.inProj.forward(x), [1, t, 3, numHeads, hd]), [2, 0, 3, 1, 4]);
-    const q = mx.fast.rope(qkv.index(0), hd, true, maxPeriod, 1, offset);
-    let k = mx.fast.rope(qkv.index(1), hd, true, maxPeriod, 1, offset);
-    let v = qkv.index(2);
-    if (cache) {
-      k = mx.concatenate([cache.keys, k], 2);
-      v = mx.concatenate([cache.values, v], 2);
-    }
-    const n = k.shape[2]!;
-    if (streaming && context !== null && n > context) {
-      k = k.index(S(), S(), S(n - context));
-      v = v.index(S(), S(), S(n - context));
-    }
-    const keys = k.shape[2]!;
-    const scores = mx.add(mx.matmul(mx.multiply(q, this.scale), mx.swapaxes(k, 2, 3)), this.mask(t, keys, streaming ? null : context));
-    const o = mx.matmul(mx.softmax(scores, -1), v);
-    const y = l.outProj.forward(mx.reshape(mx.transpose(o, [0, 2, 1, 3]), [1, t, dModel]));
-    return { y, cache: { keys: k, values: v } };
+    const t = x.shape[1]!;
+    const next: MxArray[] = [];
+    let xs = x;
+    this.layers.forEach((w, i) => {
+      const n1 = mx.fast.layerNorm(xs, w.norm1Weight, w.norm1Bias, NORM_EPS);
+      // [1, T, 3, H, hd] → [3, 1, H, T, hd]
+      const qkv = mx.transpose(mx.reshape(mx.matmul(n1, w.inProj), [1, t, 3, h, hd]), [2, 0, 3, 1, 4]);
+      const q = rope(qkv.index(0), cos, sin);
+      let k = rope(qkv.index(1), cos, sin);
+      let v = qkv.index(2);
+      if (caches) {
+        // Drop the T oldest slots, append the T new keys: the ring after its writes.
+        const keep = caches[2 * i]!.shape[2]! - t;
+        k = mx.concatenate([caches[2 * i]!.index(S(), S(), S(t, t + keep)), k], 2);
+        v = mx.concatenate([caches[2 * i + 1]!.index(S(), S(), S(t, t + keep)), v], 2);
+        next.push(k, v);
+      }
+      const scores = mx.add(mx.matmul(mx.multiply(q, this.scale), mx.swapaxes(k, 2, 3)), mask);
+      const o = mx.matmul(mx.softmax(scores, -1), v);
+      const attn = mx.matmul(mx.reshape(mx.transpose(o, [0, 2, 1, 3]), [1, t, d]), w.outProj);
+      xs = mx.add(xs, w.layerScale1 ? mx.multiply(attn, w.layerScale1) : attn);
+      const n2 = mx.fast.layerNorm(xs, w.norm2Weight, w.norm2Bias, NORM_EPS);
+      const ff = mx.matmul(gelu(mx.matmul(n2, w.linear1)), w.linear2);
+      xs = mx.add(xs, w.layerScale2 ? mx.multiply(ff, w.layerScale2) : ff);
+    });
+    return [xs, ...next];
   }
 
   /**
-   * Additive mask [T, keys] for T queries that are the newest T of `keys` positions:
-   * causal, and (batch only) no further back than `window` keys including itself. In
-   * streaming the cache trimming already enforces the window.
+   * Streaming mask [T, slots]: after the write, slot j holds position end − slots + j.
+   * Query i (position end − T + i) sees slots holding a real position ≤ its own.
    */
-  private mask(t: number, keys: number, window: number | null): MxArray {
-    const id = `${t}:${keys}:${window}`;
+  private streamMask(t: number, offset: number, slots: number): MxArray {
+    const end = offset + t;
+    const id = `s:${t}:${slots}:${Math.min(end, slots)}`;
+    return this.cachedMask(id, t, slots, (i, j) => {
+      const pos = end - slots + j;
+      return pos >= 0 && pos <= end - t + i;
+    });
+  }
+
+  /** Batch mask [T, T]: causal, at most `context` keys back including itself. */
+  private batchMask(t: number): MxArray {
+    const ctx = this.config.context;
+    return this.cachedMask(`b:${t}`, t, t, (i, j) => j <= i && i - j < ctx);
+  }
+
+  private cachedMask(id: string, rows: number, cols: number, visible: (i: number, j: number) => boolean): MxArray {
     let m = this.masks.get(id);
     if (!m) {
-      const rows: number[][] = [];
-      for (let i = 0; i < t; i++) {
-        const pq = keys - t + i;
-        const row = new Array<number>(keys);
-        for (let j = 0; j < keys; j++) row[j] = j <= pq && (window === null || pq - j < window) ? 0 : -Infinity;
-        rows.push(row);
+      const data: number[][] = [];
+      for (let i = 0; i < rows; i++) {
+        const row = new Array<number>(cols);
+        for (let j = 0; j < cols; j++) row[j] = visible(i, j) ? 0 : -Infinity;
+        data.push(row);
       }
-      m = mx.array(rows, mx.float32);
-      // Streaming uses a handful of shapes; batch shapes vary per input length.
-      if (this.masks.size < 512) this.masks.set(id, m);
+      m = mx.array(data, mx.float32);
+      // Streaming needs at most context/T + 1 masks; batch masks vary with input length.
+      if (this.masks.size < 1024) this.masks.set(id, m);
     }
     return m;
   }

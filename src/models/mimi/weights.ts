@@ -92,10 +92,11 @@ export function expectedCheckpointKeys(cfg: MimiConfig): Map<string, ExpectedTen
 }
 
 /**
- * A transpose is a strided view in MLX; conv and GEMM kernels would copy a view on every
- * call, so transposed weights are materialised once, row-contiguous (x + 0 is exact).
+ * A transpose is a strided view in MLX, and conv kernels copy a non-contiguous weight on
+ * every call (3–4× slower at full size), so transposed weights are materialised once,
+ * row-contiguous. Flattening copies in row order; elementwise ops keep the strides.
  */
-const contiguous = (w: MxArray) => mx.add(w, mx.zeros([], w.dtype));
+const contiguous = (w: MxArray) => mx.reshape(mx.reshape(w, [-1]), w.shape);
 /** PyTorch Conv1d [out, in, k] → MLX [out, k, in]. */
 const convLayout = (w: MxArray) => contiguous(mx.transpose(w, [0, 2, 1]));
 /** PyTorch ConvTranspose1d [in, out/groups, k] → [in, k, out/groups] (taps major, for one GEMM). */

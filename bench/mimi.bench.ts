@@ -1,0 +1,185 @@
+// Mimi at the real size (configs/mimi_202407.json) with seeded random weights generated in
+// memory: encodeStep and decodeStep per 80 ms frame, as ms (p50/p99) and as a fraction of
+// the frame budget, then where the time goes per module.
+//   node bench/mimi.bench.ts [--time MS] [--json OUT] [--quick] [--config PATH]
+//
+// Steps are timed in steady state: the transformers' 250-step context is filled first,
+// so attention runs over the full window as it does after 10 s of a conversation. The
+// per-module breakdown forces evaluation at each module boundary, which adds a little
+// scheduling overhead compared with the lazy whole-step graph timed above it.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluate, mx, type MxArray } from '../src/models/mlx.ts';
+import { platformFingerprint } from '../src/models/platform.ts';
+import { expectedCheckpointKeys, loadMimiConfig, Mimi, type MimiConfig } from '../src/models/mimi/index.ts';
+import { formatTable, makeResult, ROOT, runTasks, writeResult } from './lib/suite.ts';
+
+const { values } = parseArgs({ options: { time: { type: 'string' }, json: { type: 'string' }, quick: { type: 'boolean' }, config: { type: 'string' } } });
+const timeMs = Number(values.time ?? (values.quick ? 1500 : 6000));
+const BUDGET_MS = 80;
+const SEED = 20240701;
+
+/**
+ * Random weights with PyTorch checkpoint names and shapes, scaled by 1/sqrt(fan-in) so
+ * activations stay in a realistic range; codebooks get usage counts in [0.5, 4.5).
+ */
+export function randomMimiWeights(cfg: MimiConfig, seed: number): Record<string, MxArray> {
+  let key = mx.random.key(seed);
+  const next = () => {
+    const pair = mx.random.split(key, 2);
+    key = pair.index(0);
+    return pair.index(1);
+  };
+  const out: Record<string, MxArray> = {};
+  for (const [name, { shape }] of expectedCheckpointKeys(cfg)) {
+    const dims = [...shape];
+    let a: MxArray;
+    if (name.endsWith('._initialized')) a = mx.ones(dims, mx.float32);
+    else if (name.endsWith('.cluster_usage')) a = mx.random.uniform(0.5, 4.5, dims, mx.float32, next());
+    else if (/norm\d\.weight$/.test(name)) a = mx.add(mx.multiply(mx.random.normal(dims, mx.float32, 0, 1, next()), 0.1), 1);
+    else if (name.endsWith('.bias') || name.endsWith('.scale')) a = mx.multiply(mx.random.normal(dims, mx.float32, 0, 1, next()), 0.05);
+    else {
+      const fanIn = dims.length === 3 ? dims[1]! * dims[2]! : dims[dims.length - 1]!;
+      a = mx.multiply(mx.random.normal(dims, mx.float32, 0, 1, next()), 1 / Math.sqrt(fanIn));
+    }
+    evaluate(a);
+    out[name] = a;
+  }
+  return out;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Module of a tap name, for the breakdown. */
+function moduleOf(name: string): string | null {
+  switch (name) {
+    case 'encoder': return 'encoder SEANet';
+    case 'decoder': return 'decoder SEANet';
+    case 'encoder_transformer': return 'encoder transformer';
+    case 'downsample': return 'downsample (25→12.5 Hz)';
+    case 'quantizer.rvq_first.input_proj':
+    case 'quantizer.rvq_rest.input_proj':
+    case 'quantizer': return 'RVQ encode';
+    case 'quantizer.decode': return 'RVQ decode';
+    case 'upsample': return 'upsample (12.5→25 Hz)';
+    case 'decoder_transformer': return 'decoder transformer';
+    default: return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const cfgPath = values.config ?? join(ROOT, 'configs', 'mimi_202407.json');
+  const cfg = loadMimiConfig(cfgPath);
+  const fp = platformFingerprint();
+  console.log(`Mimi benchmark: ${cfgPath}`);
+  console.log(`${fp.cpuModel}, ${fp.cores} cores, node ${fp.node}, MLX ${fp.mlxDevice}, BLAS ${fp.blas.library} (threads ${fp.blas.threads ?? 'auto'}, core type ${fp.blas.coreType ?? 'auto'})`);
+  let t0 = performance.now();
+  const mimi = new Mimi(cfg);
+  mimi.setWeights(randomMimiWeights(cfg, SEED), `random seed ${SEED}`);
+  console.log(`weights generated and loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // A deterministic, speech-like signal (two tones and noise), looped.
+  const frames = 16;
+  const pcm = new Float32Array(frames * cfg.frameSize);
+  let s = SEED;
+  for (let i = 0; i < pcm.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    pcm[i] = 0.3 * Math.sin(i * 0.031) + 0.2 * Math.sin(i * 0.0071) + 0.05 * (s / 2 ** 32 - 0.5);
+  }
+  const frame = (i: number) => pcm.subarray((i % frames) * cfg.frameSize, ((i % frames) + 1) * cfg.frameSize);
+
+  // Fill the transformer context (and the conv states) before timing.
+  const fill = Math.ceil((cfg.transformer.context ?? 0) / cfg.resampleStride) + 2;
+  t0 = performance.now();
+  let codes = mimi.encodeStep(frame(0));
+  for (let i = 1; i < fill; i++) {
+    codes = mimi.encodeStep(frame(i));
+    mimi.decodeStep(codes);
+    if (i % 25 === 0) globalThis.gc?.();
+  }
+  console.log(`context filled (${fill} frames) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+  let n = fill;
+  const tasks = await runTasks([
+    { name: 'encodeStep (1920 samples → 8 codes)', batch: 1, fn: () => { codes = mimi.encodeStep(frame(n++)); } },
+    { name: 'decodeStep (8 codes → 1920 samples)', batch: 1, fn: () => { mimi.decodeStep(codes); } },
+  ], { timeMs, warmupMs: Math.min(1000, timeMs / 3) });
+  console.log(formatTable(tasks));
+  const [enc, dec] = tasks as [typeof tasks[0], typeof tasks[0]];
+  const ms = (us: number) => us / 1000;
+  console.log('');
+  console.log(`encodeStep  p50 ${ms(enc.p50Us).toFixed(2)} ms  p99 ${ms(enc.p99Us).toFixed(2)} ms  = ${(ms(enc.p50Us) / BUDGET_MS * 100).toFixed(1)}% of ${BUDGET_MS} ms`);
+  console.log(`decodeStep  p50 ${ms(dec.p50Us).toFixed(2)} ms  p99 ${ms(dec.p99Us).toFixed(2)} ms  = ${(ms(dec.p50Us) / BUDGET_MS * 100).toFixed(1)}% of ${BUDGET_MS} ms`);
+  console.log(`both        p50 ${ms(enc.p50Us + dec.p50Us).toFixed(2)} ms  = ${((ms(enc.p50Us + dec.p50Us)) / BUDGET_MS * 100).toFixed(1)}% of the frame budget`);
+
+  // Per-module breakdown: evaluate at each module boundary and time the gaps.
+  const steps = values.quick ? 10 : 30;
+  const perModule = new Map<string, number[]>();
+  let last = 0;
+  let acc = new Map<string, number>();
+  const push = (m: Map<string, number[]>, k: string, v: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
+  const tap = (name: string, v: MxArray) => {
+    evaluate(v);
+    const now = performance.now();
+    const mod = moduleOf(name);
+    if (mod) acc.set(mod, (acc.get(mod) ?? 0) + now - last);
+    last = now;
+  };
+  for (let i = 0; i < steps; i++) {
+    acc = new Map();
+    last = performance.now();
+    const start = last;
+    codes = mimi.encodeStep(frame(n++), { tap });
+    acc.set('encode I/O + state eval', performance.now() - last);
+    const mid = performance.now();
+    last = mid;
+    mimi.decodeStep(codes, { tap });
+    acc.set('decode I/O + state eval', performance.now() - last);
+    acc.set('= encodeStep total', mid - start);
+    acc.set('= decodeStep total', performance.now() - mid);
+    for (const [k, v] of acc) push(perModule, k, v);
+  }
+  const order = ['encoder SEANet', 'encoder transformer', 'downsample (25→12.5 Hz)', 'RVQ encode', 'encode I/O + state eval', '= encodeStep total',
+    'RVQ decode', 'upsample (12.5→25 Hz)', 'decoder transformer', 'decoder SEANet', 'decode I/O + state eval', '= decodeStep total'];
+  console.log(`\nper module, median of ${steps} profiled steps (ms; evaluation forced at each module boundary):`);
+  const breakdown: Record<string, number> = {};
+  for (const k of order) {
+    const v = [...(perModule.get(k) ?? [0])].sort((a, b) => a - b);
+    breakdown[k] = quantile(v, 0.5);
+    console.log(`  ${k.padEnd(28)} ${quantile(v, 0.5).toFixed(2).padStart(7)}   p99 ${quantile(v, 0.99).toFixed(2)}`);
+  }
+
+  // Inside SEANet: the eager layer-by-layer path (uncompiled, so slower in total), to see
+  // which layers dominate.
+  const perLayer = new Map<string, number[]>();
+  const layerTap = (name: string, v: MxArray) => {
+    evaluate(v);
+    const now = performance.now();
+    if (name.includes('.model.')) push(perLayer, name, now - last);
+    last = now;
+  };
+  for (let i = 0; i < Math.max(3, steps / 5); i++) {
+    last = performance.now();
+    codes = mimi.encodeStep(frame(n++), { tap: layerTap, eager: true });
+    last = performance.now();
+    mimi.decodeStep(codes, { tap: layerTap, eager: true });
+  }
+  console.log('\nSEANet layers, eager path (median ms, upstream module index:ms):');
+  const layers: Record<string, number> = {};
+  for (const [k, v] of perLayer) layers[k] = quantile([...v].sort((a, b) => a - b), 0.5);
+  for (const prefix of ['encoder', 'decoder']) {
+    console.log(`  ${prefix}: ${Object.entries(layers).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => `${k.split('.').pop()}:${v.toFixed(1)}`).join('  ')}`);
+  }
+
+  const ratios: Record<string, number> = {
+    encodeP50Ms: ms(enc.p50Us), encodeP99Ms: ms(enc.p99Us), decodeP50Ms: ms(dec.p50Us), decodeP99Ms: ms(dec.p99Us),
+    encodeBudgetFraction: ms(enc.p50Us) / BUDGET_MS, decodeBudgetFraction: ms(dec.p50Us) / BUDGET_MS,
+    ...Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [`module ${k} ms`, v])),
+  };
+  const path = writeResult(makeResult('mimi', tasks, ratios, { timeMs, warmupMs: Math.min(1000, timeMs / 3) }), values.json);
+  console.log(`\nresult: ${path}`);
+}
+
+await main();

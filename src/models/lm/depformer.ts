@@ -67,7 +67,10 @@ export class Depformer {
    * token for k = 0, codebook k−1 otherwise). Returns logits [B, card].
    */
   substep(k: number, hidden: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
-    const x = mx.add(this.inputFor(k).forward(hidden), embed(this.tokenEmbedding(k), prev.reshape([-1, 1])));
+    // prev was just sampled, so it is a valid id: a plain lookup, no zero-token masking.
+    const e = this.tokenEmbedding(k);
+    const rows = e.table.lookup(prev.reshape([-1, 1]));
+    const x = mx.add(this.inputFor(k).forward(hidden), e.lowRank ? e.lowRank.forward(rows) : rows);
     const out = this.transformer.forward(x, k, caches);
     return this.w.heads[k]!.forward(out).reshape([-1, this.cfg.card]);
   }

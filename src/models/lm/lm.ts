@@ -88,8 +88,17 @@ export class Lm {
   temporalStep(tokens: ArrayLike<number>, offset: number, caches: readonly KvCache[]): { hidden: MxArray; textLogits: MxArray } {
     const { w, tf } = this.weights();
     if (tokens.length !== this.cfg.nQ + 1) throw new Error(`temporalStep: ${tokens.length} tokens, expected ${this.cfg.nQ + 1}`);
-    const ids = mx.array(Array.from(tokens), mx.int32).reshape([1, this.cfg.nQ + 1, 1]);
-    const x = tf.forward(this.embedInput(ids), offset, caches);
+    // Ids are on the host here: skip zero tokens instead of masking them on the device
+    // (a few dozen fewer ops per step, which is most of a small model's step time).
+    let sum: MxArray | null = null;
+    for (let k = 1; k <= this.cfg.nQ + 1; k++) {
+      const s = k % (this.cfg.nQ + 1); // audio streams first, then text: upstream's order
+      const id = tokens[s]!;
+      if (id === ZERO_TOKEN) continue;
+      const e = (s === 0 ? w.textEmb : w.audioEmbs[s - 1]!).lookup(mx.array([id], mx.int32));
+      sum = sum ? mx.add(sum, e) : e;
+    }
+    const x = tf.forward((sum ?? mx.zeros([1, this.cfg.dim])).reshape([1, 1, this.cfg.dim]), offset, caches);
     const hidden = applyNorm(this.cfg.temporal.norm, w.outNorm, x);
     return { hidden, textLogits: w.textLinear.forward(hidden).reshape([1, this.cfg.textCard]) };
   }

@@ -1,0 +1,104 @@
+// `solacelive client`: streams a WAV to a server as 80 ms frames, writes the reply as a
+// float32 WAV (one 80 ms slot per input frame), prints the text and the latency figures.
+import { splitFrames, SAMPLE_RATE } from '../audio/frames.ts';
+import { toMono24k } from '../audio/resample.ts';
+import { readWav, writeWav } from '../audio/wav-file.ts';
+import { connect, describeClose, type SessionResult } from '../client/client.ts';
+import { GREEDY } from '../engine/types.ts';
+import { intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
+
+const DEFAULT_URL = 'ws://127.0.0.1:8788';
+
+const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${x.toFixed(1)} ms`);
+
+function summary(r: SessionResult, input: { frames: number; path: string; note: string }): string[] {
+  const l = r.latency;
+  const lines = [
+    `session     ${r.session}`,
+    `input       ${input.path}: ${input.frames} frames (${((input.frames * 80) / 1000).toFixed(2)} s), ${input.note}`,
+    `output      ${r.audioFrames} audio frames, ${r.gaps.length} steps without audio (${[...new Set(r.gaps.map((g) => g.reason))].join(', ') || 'none'})`,
+    `latency     frame sent → audio back over ${l.window} frames: p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, max ${ms(l.max)}; first audio ${ms(l.firstAudioMs)}`,
+  ];
+  if (r.jitter) lines.push(`playout     ${r.jitter.played} played, ${r.jitter.missing} missing (underruns), ${r.jitter.late} late, max depth ${r.jitter.maxDepth}`);
+  const evs = new Map<string, number>();
+  for (const m of r.events) for (const e of m.events) evs.set(e.kind, (evs.get(e.kind) ?? 0) + 1);
+  if (evs.size) lines.push(`events      ${[...evs].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  for (const e of r.errors) lines.push(`error       ${e.code}: ${e.message}${e.fatal ? ' (fatal)' : ''}`);
+  lines.push(`closed      ${describeClose(r.close.code, r.close.reason)}`);
+  return lines;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    in: { type: 'string' },
+    out: { type: 'string' },
+    url: { type: 'string' },
+    realtime: { type: 'boolean' },
+    fast: { type: 'boolean' },
+    seed: { type: 'string' },
+    greedy: { type: 'boolean' },
+    record: { type: 'boolean' },
+    token: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const inPath = requireOption(values, 'in');
+  const outPath = requireOption(values, 'out');
+  if (values.realtime && values.fast) throw new UsageError('--realtime and --fast exclude each other');
+  const seed = values.seed === undefined ? undefined : intOption(values, 'seed', 0);
+  if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
+  const url = values.url ?? DEFAULT_URL;
+
+  const wav = await readWav(inPath);
+  const mono = toMono24k(wav.channels, wav.sampleRate);
+  const split = splitFrames(mono.samples);
+  const client = await connect(url, {
+    pace: values.fast ? 'fast' : 'realtime',
+    ...(seed === undefined ? {} : { seed }),
+    ...(values.greedy ? { sampling: GREEDY } : {}),
+    record: values.record === true,
+    token: values.token ?? process.env.SOLACELIVE_TOKEN,
+    onText: values.json ? undefined : (p) => {
+      if (p.piece) process.stdout.write(p.piece);
+    },
+  });
+  const r0 = client.ready;
+  console.error(`connected   ${url}: model ${r0.model}${r0.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r0.weights}, seed ${r0.seed}, ${r0.pace} pace`);
+  const result = await client.run(split.frames);
+  if (!values.json) process.stdout.write('\n');
+  // One slot per input frame, trimmed like the input: OUT lines up sample for sample with IN.
+  const audio = result.audio.subarray(0, Math.min(result.audio.length, split.totalSamples));
+  await writeWav(outPath, audio, SAMPLE_RATE, { format: 'float32' });
+  const info = { frames: split.frames.length, path: inPath, note: mono.summary };
+  if (values.json) {
+    const { audio: _a, ...rest } = result;
+    console.log(JSON.stringify({ ...rest, out: outPath, input: info }, null, 2));
+  } else {
+    console.log(`text        ${JSON.stringify(result.text)}`);
+    for (const line of summary(result, info)) console.log(line);
+    console.log(`wrote       ${outPath} (float32, ${SAMPLE_RATE} Hz, ${audio.length} samples)`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+export const command: Command = {
+  summary: 'stream a WAV to a server, write the reply WAV, print text and latency',
+  help: [
+    `usage: solacelive client --in IN.wav --out OUT.wav [--url ${DEFAULT_URL}] [--realtime|--fast] [--seed N] [--greedy]`,
+    '',
+    'Reads IN.wav (any rate/channels: brought to 24 kHz mono), streams it as 80 ms frames,',
+    'writes the reply to OUT.wav (float32, 24 kHz, one 80 ms slot per input frame, silence',
+    'where a step had no audio), prints the text and the end-to-end latency per frame',
+    '(frame sent → its step\'s audio back) as p50/p95/p99. Exit 0 when every frame was',
+    'answered and the session ended normally.',
+    '',
+    '  --url URL     server (default ' + DEFAULT_URL + ')',
+    '  --realtime    send at real-time pace, one frame per 80 ms (default)',
+    '  --fast        send as fast as the server accepts (a window of unanswered frames)',
+    '  --seed N      sampling seed (default: the server picks one and reports it)',
+    '  --greedy      temperature 0 (argmax) for text and audio',
+    '  --record      ask the server to record the session',
+    '  --token T     bearer token (or SOLACELIVE_TOKEN)',
+    '  --json        print the result as JSON instead of text',
+  ].join('\n'),
+  run,
+};

@@ -1,0 +1,105 @@
+// `solacelive serve`: the packet server on one port (WebSocket sessions, GET /health,
+// GET /metrics). The server listens first and the engine loads after, so /health answers
+// (and says why) while a model loads or when none can.
+import type { EnginePort } from '../server/engine-port.ts';
+import { createServer, stopOnSignals } from '../server/server.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, SERVER_DEFAULTS, type ServerOptions } from '../server/options.ts';
+import { intOption, parseCommandArgs, type Command } from './args.ts';
+
+export interface EngineChoice {
+  readonly engine: EnginePort | null;
+  /** Why there is no engine (shown on /health and to every client), when engine is null. */
+  readonly reason?: string;
+}
+
+/**
+ * ENGINE PLUG-IN POINT — the one place `serve` builds its engine. `model` is the --model
+ * value (a folder with model.json, or a hub repo such as kyutai/moshiko-mlx-q4), or null
+ * for the embedded default (tiny). Return the engine unstarted: serve starts it after the
+ * port is open, and closes it on shutdown.
+ */
+export async function createEngine(model: string | null): Promise<EngineChoice> {
+  void model;
+  return { engine: null, reason: 'the engine is not wired into `solacelive serve` yet (src/cli/serve.ts, createEngine)' };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    model: { type: 'string' },
+    token: { type: 'string' },
+    'max-sessions': { type: 'string' },
+    'max-message-bytes': { type: 'string' },
+    'max-input-rate': { type: 'string' },
+    'max-queued-frames': { type: 'string' },
+    'heartbeat-ms': { type: 'string' },
+    'dead-peer-ms': { type: 'string' },
+  });
+  const d = SERVER_DEFAULTS;
+  const options: ServerOptions = {
+    host: values.host ?? DEFAULT_HOST,
+    port: intOption(values, 'port', DEFAULT_PORT),
+    // From the environment too, so the token need not appear in `ps`.
+    token: values.token ?? process.env.SOLACELIVE_TOKEN ?? null,
+    maxSessions: intOption(values, 'max-sessions', d.maxSessions),
+    maxMessageBytes: intOption(values, 'max-message-bytes', d.maxMessageBytes),
+    maxInputRate: intOption(values, 'max-input-rate', d.maxInputRate),
+    maxQueuedFrames: intOption(values, 'max-queued-frames', d.maxQueuedFrames),
+    heartbeatMs: intOption(values, 'heartbeat-ms', d.heartbeatMs),
+    deadPeerMs: intOption(values, 'dead-peer-ms', d.deadPeerMs),
+  };
+  const { engine, reason } = await createEngine(values.model ?? null);
+  // Throws ServerOptionsError (e.g. a non-loopback host without a token) before anything listens.
+  const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine);
+  const addr = await server.start();
+  const http = addr.url.replace(/^ws:/, 'http:');
+  console.error(`solacelive serve: listening on ${addr.url}  (health ${http}/health, metrics ${http}/metrics)`);
+  if (!engine) {
+    console.error(`solacelive serve: DEGRADED, no model will run: ${server.options.noEngineReason}`);
+  } else {
+    engine.on('state', (s, why) => console.error(`solacelive serve: engine ${s}${why ? `: ${why}` : ''}`));
+    engine.start().then(
+      (info) => {
+        if (info) console.error(`solacelive serve: model ${info.model} ready${info.untrained ? ' (UNTRAINED synthetic weights: output is noise, not speech)' : ''}`);
+      },
+      (err: Error) => console.error(`solacelive serve: engine failed to start, serving degraded: ${err.message}`),
+    );
+  }
+  return new Promise<number>((resolve) => {
+    stopOnSignals(
+      async () => {
+        console.error('solacelive serve: shutting down (sessions told, then closed)');
+        await server.stop();
+        await engine?.close();
+      },
+      () => resolve(0),
+    );
+  });
+}
+
+export const command: Command = {
+  summary: 'run the packet server: WebSocket sessions, GET /health, GET /metrics',
+  help: [
+    'usage: solacelive serve [--host H] [--port P] [--model DIR|REPO] [--token T] [options]',
+    '',
+    'Serves real-time Moshi sessions over WebSocket (80 ms packets, see README) and',
+    'GET /health (JSON) and GET /metrics (Prometheus) on the same port. With no --model it',
+    'serves the embedded tiny model, which is UNTRAINED (seeded synthetic weights): it',
+    'exercises the real pipeline but its output is not speech.',
+    '',
+    `  --host H                bind address (default ${DEFAULT_HOST}); anything but loopback needs --token`,
+    `  --port P                port (default ${DEFAULT_PORT}; 0 picks a free one)`,
+    '  --model DIR|REPO        model folder (with model.json) or hub repo, e.g. kyutai/moshiko-mlx-q4',
+    '  --token T               require "Authorization: Bearer T" or ?token=T (or set SOLACELIVE_TOKEN)',
+    `  --max-sessions N        concurrent sessions (default ${SERVER_DEFAULTS.maxSessions})`,
+    `  --max-message-bytes N   largest WebSocket message accepted (default ${SERVER_DEFAULTS.maxMessageBytes})`,
+    `  --max-input-rate N      packets per second per session (default ${SERVER_DEFAULTS.maxInputRate})`,
+    `  --max-queued-frames N   frames waiting for the engine per session (default ${SERVER_DEFAULTS.maxQueuedFrames})`,
+    `  --heartbeat-ms N        server heartbeat interval (default ${SERVER_DEFAULTS.heartbeatMs})`,
+    `  --dead-peer-ms N        close a peer silent this long (default ${SERVER_DEFAULTS.deadPeerMs})`,
+    '',
+    'SIGINT/SIGTERM: every session gets a METADATA error and a 1001 close, then the server exits.',
+  ].join('\n'),
+  run,
+};

@@ -1,0 +1,111 @@
+// GET /health (JSON) and GET /metrics (Prometheus text) from the server's telemetry. The
+// report says plainly when and why the server is degraded: no engine, engine down or
+// restarting, no weights.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatPrometheus } from '../telemetry/prometheus.ts';
+import type { EnginePort } from './engine-port.ts';
+import { weightsFingerprint } from './handshake.ts';
+import type { ResolvedServerOptions } from './options.ts';
+import type { Session } from './session.ts';
+import type { ServerStats } from './stats.ts';
+
+export interface HttpContext {
+  readonly engine: EnginePort | null;
+  readonly options: ResolvedServerOptions;
+  readonly stats: ServerStats;
+  readonly sessions: () => Iterable<Session>;
+  /** Clock time the server started. */
+  readonly startedAt: number;
+}
+
+export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stopped';
+
+function status(engine: EnginePort | null): { status: HealthStatus; reason: string | null } {
+  if (!engine) return { status: 'degraded', reason: null };
+  return { status: engine.state, reason: engine.reason };
+}
+
+export function healthReport(ctx: HttpContext) {
+  const { engine, options, stats } = ctx;
+  const s = status(engine);
+  const info = engine?.info ?? null;
+  const sessions = [...ctx.sessions()].map((x) => x.summary());
+  return {
+    status: s.status,
+    reason: engine ? s.reason : options.noEngineReason,
+    model: info?.model ?? null,
+    untrained: info?.untrained ?? null,
+    weights: info ? weightsFingerprint(info.weightsSha256) : null,
+    weightsSha256: info?.weightsSha256 ?? null,
+    fingerprint: info?.fingerprint ?? null,
+    engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null },
+    sessions: { active: sessions.length, max: options.maxSessions, list: sessions },
+    budgetMs: stats.steps.budgetMs,
+    window: options.statsWindow,
+    steps: stats.steps.steps,
+    budgetMisses: stats.steps.budgetMisses,
+    realTimeFactor: stats.realTimeFactor(),
+    spans: stats.steps.snapshot(),
+    events: stats.events,
+    counters: stats.counters,
+    eventLoopLagMs: stats.eventLoopLagMs(),
+    uptimeS: Math.round(options.clock.now() - ctx.startedAt) / 1000,
+  };
+}
+
+export function metricsText(ctx: HttpContext): string {
+  const { stats, engine } = ctx;
+  const counters: Record<string, number> = { ...stats.counters, budget_misses: stats.steps.budgetMisses };
+  for (const [kind, n] of Object.entries(stats.events)) counters[`events_${kind}`] = n;
+  let inputFrames = 0;
+  let sendBytes = 0;
+  let active = 0;
+  for (const s of ctx.sessions()) {
+    const x = s.summary();
+    inputFrames += x.inputQueue;
+    sendBytes += x.sendQueueBytes;
+    active++;
+  }
+  const lag = stats.eventLoopLagMs();
+  return formatPrometheus({
+    spans: stats.steps.snapshot(),
+    counters,
+    gauges: {
+      sessions_active: active,
+      sessions_max: ctx.options.maxSessions,
+      engine_up: engine?.state === 'ok' ? 1 : 0,
+      real_time_factor: stats.realTimeFactor() ?? NaN,
+      input_queue_frames: inputFrames,
+      send_queue_bytes: sendBytes,
+      event_loop_lag_p99_ms: lag.p99,
+    },
+  });
+}
+
+function send(res: ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Routes one HTTP request. `authorized` comes from the token check. */
+export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpContext, authorized: boolean): void {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (!authorized) {
+    ctx.stats.count('auth_failures');
+    send(res, 401, 'application/json', JSON.stringify({ error: 'unauthorized: send "Authorization: Bearer <token>" or ?token=<token>' }));
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'application/json', JSON.stringify({ error: `${req.method} not allowed: GET /health or /metrics` }));
+    return;
+  }
+  if (path === '/health') {
+    const h = healthReport(ctx);
+    // A load balancer reads the status code; a person reads `status` and `reason`.
+    send(res, h.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(h, null, 2)}\n`);
+  } else if (path === '/metrics') {
+    send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', metricsText(ctx));
+  } else {
+    send(res, 404, 'application/json', JSON.stringify({ error: `no route ${path}: GET /health, GET /metrics, or a WebSocket upgrade` }));
+  }
+}

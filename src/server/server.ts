@@ -1,0 +1,160 @@
+// The server: HTTP (/health, /metrics) and WebSocket sessions on one port. It owns the
+// listening socket and the session registry; the engine is given (and started/closed by
+// the caller), so the server comes up — degraded if need be — while a model loads.
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { encodePacket } from '../protocol/index.ts';
+import { isAuthorized } from './auth.ts';
+import { CLOSE, closeReason } from './close-codes.ts';
+import type { EnginePort } from './engine-port.ts';
+import type { SessionHooks } from './hooks.ts';
+import { handleHttp, healthReport, type HttpContext } from './http.ts';
+import type { ErrorMessage } from './messages.ts';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
+import { Session } from './session.ts';
+import { ServerStats } from './stats.ts';
+
+export interface SolaceServer {
+  readonly options: ResolvedServerOptions;
+  readonly stats: ServerStats;
+  readonly sessions: ReadonlyMap<string, Session>;
+  /** Listens; resolves with the bound address (port 0 picks a free port). */
+  start(): Promise<{ host: string; port: number; url: string }>;
+  /** Graceful shutdown: every session is told and closed (cut after shutdownGraceMs), then the port closes. */
+  stop(): Promise<void>;
+  /** The /health report, for callers in the same process (dashboard, tests). */
+  health(): ReturnType<typeof healthReport>;
+}
+
+function asBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+/** Refuses an upgrade before any WebSocket exists (bad token, shutting down). */
+function refuseUpgrade(socket: Socket, status: number, text: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export function createServer(options: ServerOptions, engine: EnginePort | null, hooks: SessionHooks = {}): SolaceServer {
+  const o = resolveServerOptions(options);
+  const stats = new ServerStats(o.statsWindow);
+  const sessions = new Map<string, Session>();
+  const startedAt = o.clock.now();
+  const ctx: HttpContext = { engine, options: o, stats, sessions: () => sessions.values(), startedAt };
+  const http = createHttpServer((req, res) => handleHttp(req, res, ctx, isAuthorized(req, o.token)));
+  // Deflate off: float audio does not compress, and it would cost CPU on the event loop.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+  let stopping: Promise<void> | null = null;
+
+  const onSessionsLost = (ids: readonly string[], reason: string) => {
+    for (const id of ids) sessions.get(id)?.engineLost(reason);
+  };
+  engine?.on('sessions-lost', onSessionsLost);
+
+  function refuseFull(ws: WebSocket): void {
+    stats.count('sessions_rejected');
+    const message = `server full: ${sessions.size} of ${o.maxSessions} sessions in use; try again later`;
+    const err: ErrorMessage = { type: 'error', code: 'SERVER_FULL', message, fatal: true };
+    ws.send(encodePacket({ type: 'METADATA', priority: 3, sequence: 0, timestamp: o.clock.now(), requiresAck: false, data: err as never }));
+    ws.close(CLOSE.TRY_AGAIN_LATER, closeReason(message));
+    setTimeout(() => ws.terminate(), o.closeTimeoutMs).unref();
+  }
+
+  function onConnection(ws: WebSocket): void {
+    stats.count('connections');
+    if (sessions.size >= o.maxSessions) {
+      refuseFull(ws);
+      return;
+    }
+    const id = randomUUID();
+    const session = new Session({
+      id,
+      options: o,
+      engine,
+      hooks,
+      stats,
+      socket: {
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        send: (data, cb) => ws.send(data, { binary: true }, cb),
+        close: (code, reason) => ws.close(code, reason),
+        terminate: () => ws.terminate(),
+      },
+      onClosed: (s) => sessions.delete(s.id),
+    });
+    sessions.set(id, session);
+    ws.on('message', (data, isBinary) => session.onMessage(asBytes(data), isBinary));
+    ws.on('close', (code, reason) => session.onSocketClose(code, reason.toString()));
+    // ws reports bad frames and oversized messages here, after closing with 1002/1009 itself.
+    ws.on('error', () => stats.count('protocol_errors'));
+  }
+
+  http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => undefined);
+    if (stopping) return refuseUpgrade(socket, 503, 'Service Unavailable', 'server shutting down\n');
+    if (!isAuthorized(req, o.token)) {
+      stats.count('auth_failures');
+      return refuseUpgrade(socket, 401, 'Unauthorized', 'unauthorized: send "Authorization: Bearer <token>" or ?token=<token>\n');
+    }
+    wss.handleUpgrade(req, socket, head, onConnection);
+  });
+
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      http.close();
+      const all = [...sessions.values()];
+      const closed = Promise.all(all.map((s) => s.shutdown()));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<'cut'>((r) => (timer = setTimeout(() => r('cut'), o.shutdownGraceMs)));
+      if ((await Promise.race([closed, grace])) === 'cut') {
+        for (const s of all) s.terminate();
+        await closed;
+      }
+      clearTimeout(timer);
+      http.closeAllConnections();
+      engine?.off('sessions-lost', onSessionsLost);
+      wss.close();
+      stats.close();
+    })();
+    return stopping;
+  }
+
+  return {
+    options: o,
+    stats,
+    sessions,
+    health: () => healthReport(ctx),
+    start: () =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(o.port, o.host, () => {
+          http.off('error', reject);
+          const a = http.address() as AddressInfo;
+          const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+          resolve({ host: a.address, port: a.port, url: `ws://${host}:${a.port}` });
+        });
+      }),
+    stop,
+  };
+}
+
+/** SIGINT/SIGTERM → `stop` once; a second signal exits at once. Returns a remover. */
+export function stopOnSignals(stop: () => Promise<void>, onStopped: (signal: NodeJS.Signals) => void): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void stop().finally(() => onStopped(signal));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

@@ -1,0 +1,618 @@
+// One connection, one session: handshake → streaming → ending → closing → closed.
+//   handshake  only HEARTBEAT/ACK and the start METADATA are accepted; reply 'ready' or an error
+//   streaming  each AUDIO_CHUNK is one step, run in order, one at a time; the cadence fills
+//              overdue slots with silence (real-time pace); outputs go through the send queue
+//   ending     the client said 'end': remaining frames are stepped, then TEXT_FINAL and 'ended'
+//   closing    a close frame is due once the send queue drains (or after closeTimeoutMs)
+// A bad packet earns a METADATA error and the connection goes on (too many: closed); broken
+// limits close with a code and reason. Nothing here affects another session.
+import { decodeMessageSafe, seqLessThan, seqNext, type Packet, type ProtocolError } from '../protocol/index.ts';
+import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
+import type { StepInput, StepOutput } from '../engine/types.ts';
+import type { StepEvent } from '../telemetry/events.ts';
+import type { StepSpans } from '../telemetry/spans.ts';
+import { Cadence } from './cadence.ts';
+import { CLOSE, closeReason } from './close-codes.ts';
+import type { EnginePort } from './engine-port.ts';
+import { parseStart, readyMessage, sessionOptions, type StartRequest } from './handshake.ts';
+import type { SessionHooks } from './hooks.ts';
+import type { ErrorCode, GapMessage, ServerMessage, SessionLimits, TextFinal, TextPartial } from './messages.ts';
+import type { ResolvedServerOptions } from './options.ts';
+import { joinPackets, outItem, stamp, type Draft } from './outbound.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { SendQueue, type OutItem, type QueueDecision } from './send-queue.ts';
+import type { ServerStats } from './stats.ts';
+
+/** The part of a ws WebSocket a session uses. */
+export interface SessionSocket {
+  readonly bufferedAmount: number;
+  send(data: Uint8Array, cb: (err?: Error) => void): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
+export type SessionState = 'handshake' | 'opening' | 'streaming' | 'ending' | 'closing' | 'closed';
+
+export interface SessionDeps {
+  readonly id: string;
+  readonly socket: SessionSocket;
+  readonly options: ResolvedServerOptions;
+  readonly engine: EnginePort | null;
+  readonly hooks: SessionHooks;
+  readonly stats: ServerStats;
+  /** Called once, after the socket closed and the close hook settled. */
+  readonly onClosed: (s: Session) => void;
+}
+
+interface QueuedFrame {
+  readonly pcm: Float32Array;
+  readonly acceptedAt: number;
+  readonly recvMs: number;
+  readonly events: readonly StepEvent[];
+}
+
+/** One WebSocket message of output: at most this many bytes (8 audio packets). */
+const MAX_BATCH_BYTES = 8 * (17 + FRAME_SAMPLES * 4);
+/** While the socket is congested, how often to look whether it drained. */
+const DRAIN_POLL_MS = 10;
+
+export class Session {
+  readonly id: string;
+  private readonly d: SessionDeps;
+  private readonly o: ResolvedServerOptions;
+  private readonly queue: SendQueue;
+  private readonly bucket: TokenBucket;
+  private _state: SessionState = 'handshake';
+  private cadence: Cadence | null = null;
+  private start: StartRequest | null = null;
+  private engineOpen = false;
+  private input: QueuedFrame[] = [];
+  private pendingEvents: StepEvent[] = [];
+  private stepIndex = 0;
+  private inFlight = false;
+  private outSeq = 0;
+  private lastInSeq: number | null = null;
+  private protocolErrors = 0;
+  private lastInbound: number;
+  private congestedSince: number | null = null;
+  private readonly pieces: string[] = [];
+  private tokens = 0;
+  /** Steps whose audio is queued: when it is written, net.send closes their spans. */
+  private readonly unsent = new Map<number, { spans: StepSpans; doneAt: number }>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private missingTimer: ReturnType<typeof setTimeout> | null = null;
+  private drainTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushScheduled = false;
+  private closeSent = false;
+  private closeCode: number = CLOSE.NORMAL;
+  private closeText = '';
+  private closedResolve!: () => void;
+  /** Resolves once the socket closed and the close hook finished. */
+  readonly closed: Promise<void>;
+
+  constructor(deps: SessionDeps) {
+    this.d = deps;
+    this.id = deps.id;
+    this.o = deps.options;
+    this.queue = new SendQueue({ highWaterBytes: this.o.sendHighWaterBytes, skipDecodeBytes: this.o.skipDecodeBytes, maxQueuedBytes: this.o.maxSendQueueBytes });
+    const now = this.now();
+    this.bucket = new TokenBucket(this.o.maxInputRate, this.o.inputBurst, now);
+    this.lastInbound = now;
+    this.closed = new Promise((r) => (this.closedResolve = r));
+    this.heartbeat = setInterval(() => {
+      if (this._state !== 'closing') this.enqueue({ type: 'HEARTBEAT' }, null);
+    }, this.o.heartbeatMs);
+    this.after(this.o.handshakeTimeoutMs, () => {
+      if (this._state === 'handshake') this.fail('HANDSHAKE_TIMEOUT', `no start METADATA within ${this.o.handshakeTimeoutMs} ms`, CLOSE.POLICY);
+    });
+    this.watchDeadPeer();
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+  get steps(): number {
+    return this.stepIndex;
+  }
+  get record(): boolean {
+    return this.start?.record ?? false;
+  }
+  /** For /health. */
+  summary() {
+    return {
+      id: this.id, state: this._state, steps: this.stepIndex, pace: this.start?.pace ?? null,
+      inputQueue: this.input.length, sendQueueBytes: this.queue.bytes, framesReceived: this.cadence?.framesReceived ?? 0,
+    };
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  onMessage(data: Uint8Array, isBinary: boolean): void {
+    const t = this.now();
+    this.lastInbound = t;
+    this.d.stats.count('bytes_in', data.byteLength);
+    this.hook('onInbound', this.id, data, t);
+    if (this._state === 'closing' || this._state === 'closed') return;
+    if (!isBinary) {
+      this.protocolError('NOT_BINARY', 'send binary WebSocket messages holding packets; text messages are not part of the protocol');
+      return;
+    }
+    const { packets, error } = decodeMessageSafe(data);
+    if (!this.bucket.take(t, Math.max(1, packets.length))) {
+      this.fail('RATE_LIMITED', `input rate above ${this.o.maxInputRate} packets/s (burst ${this.o.inputBurst})`, CLOSE.POLICY);
+      return;
+    }
+    const recvMs = this.now() - t;
+    for (const p of packets) {
+      this.onPacket(p, t, recvMs);
+      if (this.isClosing()) return;
+    }
+    if (error) this.packetError(error);
+  }
+
+  private onPacket(p: Packet, t: number, recvMs: number): void {
+    if (this.lastInSeq !== null && !seqLessThan(this.lastInSeq, p.sequence)) {
+      this.protocolError('SEQ_OUT_OF_ORDER', `${p.type} sequence ${p.sequence} does not follow ${this.lastInSeq}`);
+    }
+    this.lastInSeq = p.sequence;
+    let accepted = true;
+    switch (p.type) {
+      case 'HEARTBEAT':
+      case 'ACK':
+        break;
+      case 'METADATA':
+        accepted = this.onMetadata(p.data);
+        break;
+      case 'AUDIO_CHUNK':
+        accepted = this.onFrame(p.samples, p.sequence, t, recvMs);
+        break;
+      case 'TEXT_PARTIAL':
+      case 'TEXT_FINAL':
+        this.protocolError('UNEXPECTED_PACKET', `${p.type} is server → client only`);
+        accepted = false;
+        break;
+    }
+    if (accepted && p.requiresAck && this._state !== 'closing') this.enqueue({ type: 'ACK', ackSequence: p.sequence }, null);
+  }
+
+  private onMetadata(data: unknown): boolean {
+    const type = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as { type?: unknown }).type : undefined;
+    if (type === 'start') {
+      if (this._state !== 'handshake') {
+        this.protocolError('ALREADY_STARTED', 'this session has already started');
+        return false;
+      }
+      const r = parseStart(data);
+      if (!r.ok) {
+        this.protocolError('BAD_HANDSHAKE', r.message);
+        return false;
+      }
+      void this.open(r.start);
+      return true;
+    }
+    if (type === 'end') {
+      if (this._state !== 'streaming') {
+        this.protocolError('NOT_STARTED', `'end' in state ${this._state}`);
+        return false;
+      }
+      this.beginEnd();
+      return true;
+    }
+    this.protocolError('UNKNOWN_MESSAGE', `unknown METADATA ${JSON.stringify(type ?? null)} (expected "start" or "end")`);
+    return false;
+  }
+
+  private onFrame(pcm: Float32Array, seq: number, t: number, recvMs: number): boolean {
+    if (this._state !== 'streaming') {
+      const why = this._state === 'ending' ? 'after the session\'s end' : 'before the session is ready (send start, wait for ready)';
+      this.protocolError(this._state === 'ending' ? 'UNEXPECTED_PACKET' : 'NOT_STARTED', `AUDIO_CHUNK ${seq} ${why}`);
+      return false;
+    }
+    this.d.stats.count('frames_received');
+    const arrival = this.cadence!.arrive(t);
+    if (arrival.kind === 'dropped') {
+      this.pendingEvents.push({ kind: 'dropped-frame', seq });
+      return true;
+    }
+    if (this.input.length >= this.o.maxQueuedFrames) {
+      this.fail('INPUT_OVERFLOW', `${this.input.length} frames wait for the engine (limit ${this.o.maxQueuedFrames}): frames come faster than steps run`, CLOSE.POLICY);
+      return false;
+    }
+    const events: StepEvent[] = arrival.lateMs === null ? [] : [{ kind: 'late-frame', seq, lateMs: Math.round(arrival.lateMs * 1000) / 1000 }];
+    this.input.push({ pcm, acceptedAt: this.now(), recvMs, events });
+    this.armMissingTimer();
+    this.pump();
+    return true;
+  }
+
+  // ---------------------------------------------------------------- handshake
+
+  private async open(start: StartRequest): Promise<void> {
+    this._state = 'opening';
+    this.start = start;
+    const engine = this.d.engine;
+    if (!engine) {
+      this.fail('ENGINE_UNAVAILABLE', `no model can run: ${this.o.noEngineReason}`, CLOSE.TRY_AGAIN_LATER);
+      return;
+    }
+    await this.waitForEngine(engine);
+    if (this._state !== 'opening') return;
+    if (engine.state !== 'ok' || !engine.info) {
+      this.fail('ENGINE_UNAVAILABLE', `engine ${engine.state}${engine.reason ? `: ${engine.reason}` : ''}`, CLOSE.TRY_AGAIN_LATER);
+      return;
+    }
+    const opts = sessionOptions(start);
+    try {
+      await engine.openSession(this.id, opts);
+    } catch (err) {
+      if (this._state === 'opening') this.fail('ENGINE_UNAVAILABLE', `engine could not open the session: ${(err as Error).message}`, CLOSE.TRY_AGAIN_LATER);
+      return;
+    }
+    this.engineOpen = true;
+    if (this._state !== 'opening') {
+      // Closed while the engine opened it: give its model state back.
+      void this.closeEngineSession();
+      return;
+    }
+    const limits: SessionLimits = {
+      maxMessageBytes: this.o.maxMessageBytes, maxInputRate: this.o.maxInputRate, inputBurst: this.o.inputBurst,
+      maxQueuedFrames: this.o.maxQueuedFrames, deadPeerMs: this.o.deadPeerMs,
+    };
+    const ready = readyMessage(this.id, engine.info, opts, start, this.o.heartbeatMs, limits);
+    this.cadence = new Cadence({ pace: start.pace, lateToleranceMs: this.o.lateToleranceMs, missingFrameMs: this.o.missingFrameMs });
+    this._state = 'streaming';
+    this.d.stats.count('sessions_opened');
+    this.sendMessage(ready, null);
+    this.hook('onSessionOpen', this.id, ready, this.now());
+  }
+
+  /** While the engine starts or restarts, wait (bounded) for it rather than refuse at once. */
+  private waitForEngine(engine: EnginePort): Promise<void> {
+    if (engine.state !== 'starting' && engine.state !== 'restarting') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        engine.off('state', onState);
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        resolve();
+      };
+      const onState = (s: string) => {
+        if (s !== 'starting' && s !== 'restarting') done();
+      };
+      const timer = this.after(this.o.engineWaitMs, done);
+      engine.on('state', onState);
+    });
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  /** Wakes at the next slot's deadline to fill it with silence if its frame has not come. */
+  private armMissingTimer(minDelayMs = 0): void {
+    if (this.missingTimer) clearTimeout(this.missingTimer);
+    this.missingTimer = null;
+    const at = this.cadence?.nextDeadline();
+    if (at === null || at === undefined || this._state !== 'streaming') return;
+    this.missingTimer = setTimeout(() => {
+      this.missingTimer = null;
+      if (this._state !== 'streaming') return;
+      const room = this.o.maxQueuedFrames - this.input.length;
+      const slots = this.cadence!.overdue(this.now(), room);
+      for (let i = 0; i < slots.length; i++) {
+        this.input.push({ pcm: new Float32Array(FRAME_SAMPLES), acceptedAt: this.now(), recvMs: 0, events: [{ kind: 'missing-frame', replacement: 'silence' }] });
+      }
+      // No room (the engine is behind): look again a frame later rather than spin.
+      this.armMissingTimer(slots.length === 0 ? FRAME_MS : 0);
+      this.pump();
+    }, Math.max(minDelayMs, at - this.now()));
+  }
+
+  /** Runs the next queued frame if no step of this session is in flight. */
+  private pump(): void {
+    if (this.inFlight || (this._state !== 'streaming' && this._state !== 'ending')) return;
+    const frame = this.input.shift();
+    if (!frame) {
+      if (this._state === 'ending') this.finishEnd();
+      return;
+    }
+    const step = this.stepIndex++;
+    const events = [...this.pendingEvents, ...frame.events];
+    this.pendingEvents = [];
+    const skip = this.queue.skipDecode(this.d.socket.bufferedAmount);
+    if (skip) events.push(skip);
+    const started = this.now();
+    const spans: StepSpans = { 'net.recv': frame.recvMs, 'queue.wait': started - frame.acceptedAt };
+    const input: StepInput = { session: this.id, step, pcm: frame.pcm, events };
+    this.inFlight = true;
+    this.d.engine!.step(input).then(
+      (out) => this.onStepDone(input, out, spans),
+      (err: unknown) => this.onStepFailed(err as Error),
+    );
+  }
+
+  private onStepDone(input: StepInput, out: StepOutput, serverSpans: StepSpans): void {
+    this.inFlight = false;
+    this.d.stats.count('steps');
+    for (const e of input.events) this.d.stats.event(e);
+    for (const e of out.events) this.d.stats.event(e);
+    this.hook('onStep', this.id, input, out);
+    if (this._state !== 'streaming' && this._state !== 'ending') return;
+    const step = input.step;
+    const spans: StepSpans = { ...out.spans, ...serverSpans };
+    if (out.pcm) {
+      this.unsent.set(step, { spans, doneAt: this.now() });
+      this.enqueue({ type: 'AUDIO_CHUNK', samples: out.pcm }, step);
+    } else {
+      const skipped = [...input.events, ...out.events].some((e) => e.kind === 'skipped-decode');
+      const gap: GapMessage = { type: 'gap', step, reason: skipped ? 'skipped-decode' : out.audio === null ? 'warm-up' : 'no-audio' };
+      this.sendMessage(gap, step);
+      this.finishSpans(step, spans);
+    }
+    // Padding tokens detokenize to '' and are not sent; without a detokenizer every token is.
+    if (out.text !== null && out.textPiece !== '') {
+      this.tokens++;
+      if (out.textPiece) this.pieces.push(out.textPiece);
+      const partial: TextPartial = { step, token: out.text, piece: out.textPiece };
+      this.enqueue({ type: 'TEXT_PARTIAL', text: JSON.stringify(partial) }, step, out.text);
+    }
+    const shown = [...input.events, ...out.events].filter((e) => e.kind !== 'skipped-decode');
+    if (shown.length > 0) this.sendMessage({ type: 'events', step, events: shown }, step);
+    this.pump();
+  }
+
+  private onStepFailed(err: Error): void {
+    this.inFlight = false;
+    const engine = this.d.engine!;
+    if (engine.state !== 'ok') this.engineLost(`${engine.state}${engine.reason ? `: ${engine.reason}` : ''} (${err.message})`);
+    else this.fail('ENGINE_ERROR', `step ${this.stepIndex - 1} failed: ${err.message}`, CLOSE.INTERNAL);
+  }
+
+  private finishSpans(step: number, spans: StepSpans): void {
+    this.d.stats.step(spans);
+    this.hook('onStepSpans', this.id, step, spans);
+  }
+
+  private beginEnd(): void {
+    this._state = 'ending';
+    this.cadence!.end();
+    if (this.missingTimer) clearTimeout(this.missingTimer);
+    this.missingTimer = null;
+    this.pump();
+  }
+
+  private finishEnd(): void {
+    const final: TextFinal = { text: this.pieces.join(''), tokens: this.tokens, steps: this.stepIndex };
+    this.enqueue({ type: 'TEXT_FINAL', text: JSON.stringify(final) }, null);
+    this.sendMessage({ type: 'ended', session: this.id, steps: this.stepIndex, framesReceived: this.cadence!.framesReceived }, null);
+    this.closeAfterFlush(CLOSE.NORMAL, 'session ended');
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  private sendMessage(m: ServerMessage, step: number | null): void {
+    this.enqueue({ type: 'METADATA', data: m as never }, step);
+  }
+
+  private enqueue(draft: Draft, step: number | null, token?: number): void {
+    if (this._state === 'closed') return;
+    const r = this.queue.push(outItem(draft, step, token), this.d.socket.bufferedAmount);
+    if (!r.ok) {
+      this.fail('SLOW_CONSUMER', r.reason, CLOSE.POLICY);
+      return;
+    }
+    this.decisions(r.decisions);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Coalesce the packets of one step (audio, text, metadata) into one message.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this._state === 'closed') return;
+    const sock = this.d.socket;
+    for (;;) {
+      const { items, decisions } = this.queue.take(sock.bufferedAmount, MAX_BATCH_BYTES);
+      this.decisions(decisions);
+      if (items.length === 0) break;
+      const t = this.now();
+      for (const it of items) {
+        stamp(it.bytes, this.outSeq, t);
+        this.outSeq = seqNext(this.outSeq);
+      }
+      const msg = joinPackets(items);
+      this.d.stats.count('bytes_out', msg.byteLength);
+      this.hook('onOutbound', this.id, msg, t);
+      sock.send(msg, (err) => this.onWritten(items, err));
+    }
+    this.watchCongestion();
+    if (this._state === 'closing' && this.queue.length === 0) this.sendClose();
+  }
+
+  private onWritten(items: readonly OutItem[], err: Error | undefined): void {
+    if (err) return; // the socket is going away; its close event cleans up
+    const t = this.now();
+    for (const it of items) {
+      if (it.type !== 'AUDIO_CHUNK' || it.step === null) continue;
+      this.d.stats.count('audio_frames_sent');
+      const u = this.unsent.get(it.step);
+      if (!u) continue;
+      this.unsent.delete(it.step);
+      this.finishSpans(it.step, { ...u.spans, 'net.send': t - u.doneAt });
+    }
+    if (this.queue.length > 0) this.flush();
+  }
+
+  /** Polls a congested socket until it drains; closes a peer that stays congested too long. */
+  private watchCongestion(): void {
+    const congested = this.queue.length > 0 && this.queue.congested(this.d.socket.bufferedAmount);
+    if (!congested) {
+      this.congestedSince = null;
+      return;
+    }
+    const t = this.now();
+    this.congestedSince ??= t;
+    if (this._state !== 'closing' && t - this.congestedSince > this.o.slowConsumerMs) {
+      this.fail('SLOW_CONSUMER', `socket congested for ${Math.round(t - this.congestedSince)} ms: the peer is not reading`, CLOSE.POLICY);
+      return;
+    }
+    if (!this.drainTimer) {
+      this.drainTimer = setTimeout(() => {
+        this.drainTimer = null;
+        this.flush();
+      }, DRAIN_POLL_MS);
+    }
+  }
+
+  private decisions(ds: readonly QueueDecision[]): void {
+    for (const { step, event } of ds) {
+      this.d.stats.event(event);
+      this.hook('onEvent', this.id, step, event);
+    }
+  }
+
+  // ---------------------------------------------------------------- errors and closing
+
+  private packetError(err: ProtocolError): void {
+    this.protocolError(err.code, err.message, err.closeCode, { offset: err.offset, index: err.index });
+  }
+
+  /** A recoverable error: tell the client, keep the connection, unless there were too many. */
+  private protocolError(code: ErrorCode, message: string, closeCode: number = CLOSE.PROTOCOL_ERROR, where: { offset?: number | undefined; index?: number | undefined } = {}): void {
+    this.d.stats.count('protocol_errors');
+    const event: StepEvent = { kind: 'protocol-error', code, message };
+    this.d.stats.event(event);
+    this.hook('onEvent', this.id, null, event);
+    if (++this.protocolErrors > this.o.maxProtocolErrors) {
+      this.fail('TOO_MANY_ERRORS', `${this.protocolErrors} protocol errors (limit ${this.o.maxProtocolErrors}); last: ${code}: ${message}`, closeCode);
+      return;
+    }
+    const extra = where.offset === undefined ? {} : { offset: where.offset, index: where.index ?? 0 };
+    this.sendMessage({ type: 'error', code, message, fatal: false, ...extra }, null);
+  }
+
+  /** A fatal error: tell the client why, then close with `closeCode`. */
+  fail(code: ErrorCode, message: string, closeCode: number): void {
+    if (this._state === 'closing' || this._state === 'closed') return;
+    this.sendMessage({ type: 'error', code, message, fatal: true }, null);
+    this.closeAfterFlush(closeCode, message);
+  }
+
+  /** The engine process died with this session's model state. */
+  engineLost(reason: string): void {
+    this.engineOpen = false;
+    this.fail('ENGINE_RESTARTED', `the engine stopped and the model state of this session is lost (${reason}); reconnect to start a new session`, CLOSE.TRY_AGAIN_LATER);
+  }
+
+  /** Server shutdown: tell the client, close, and resolve once closed. */
+  shutdown(): Promise<void> {
+    this.fail('SERVER_SHUTDOWN', 'the server is shutting down', CLOSE.GOING_AWAY);
+    return this.closed;
+  }
+
+  /** Drops the connection now (shutdown grace over); the close event cleans up. */
+  terminate(): void {
+    this.d.socket.terminate();
+  }
+
+  private closeAfterFlush(code: number, reason: string): void {
+    this._state = 'closing';
+    this.closeCode = code;
+    this.closeText = closeReason(reason);
+    this.input = [];
+    if (this.missingTimer) clearTimeout(this.missingTimer);
+    this.missingTimer = null;
+    // A peer that does not read never lets the queue drain: close anyway after the timeout.
+    this.after(this.o.closeTimeoutMs, () => this.sendClose());
+    this.scheduleFlush();
+  }
+
+  private sendClose(): void {
+    if (this.closeSent || this._state === 'closed') return;
+    this.closeSent = true;
+    this.d.socket.close(this.closeCode, this.closeText);
+    // ws waits 30 s for the peer's close frame; a dead or non-reading peer gets less.
+    this.after(this.o.closeTimeoutMs, () => this.d.socket.terminate());
+  }
+
+  /** The socket is closed (by either side, or terminated). */
+  onSocketClose(code: number, reason: string): void {
+    if (this._state === 'closed') return;
+    this._state = 'closed';
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const t of [this.missingTimer, this.drainTimer, ...this.timers]) if (t) clearTimeout(t);
+    this.timers.clear();
+    this.queue.clear();
+    this.input = [];
+    this.unsent.clear();
+    const settle = async () => {
+      await this.closeEngineSession();
+      try {
+        await this.d.hooks.onSessionClose?.(this.id, code, reason);
+      } catch {
+        this.d.stats.count('hook_errors');
+      }
+    };
+    void settle().finally(() => {
+      this.closedResolve();
+      this.d.onClosed(this);
+    });
+  }
+
+  private async closeEngineSession(): Promise<void> {
+    if (!this.engineOpen || !this.d.engine) return;
+    this.engineOpen = false;
+    await this.d.engine.closeSession(this.id).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private watchDeadPeer(): void {
+    const due = this.lastInbound + this.o.deadPeerMs - this.now();
+    this.after(Math.max(0, due), () => {
+      if (this._state === 'closing' || this._state === 'closed') return;
+      if (this.now() - this.lastInbound >= this.o.deadPeerMs) {
+        this.fail('DEAD_PEER', `nothing received for ${this.o.deadPeerMs} ms`, CLOSE.POLICY);
+        // A dead peer reads nothing: write what we have and close without waiting for a drain.
+        this.flush();
+        this.sendClose();
+      } else {
+        this.watchDeadPeer();
+      }
+    });
+  }
+
+  private after(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  /** A method, so TypeScript does not narrow the state across calls that change it. */
+  private isClosing(): boolean {
+    return this._state === 'closing' || this._state === 'closed';
+  }
+
+  private now(): number {
+    return this.o.clock.now();
+  }
+
+  private hook<K extends keyof SessionHooks>(name: K, ...args: Parameters<NonNullable<SessionHooks[K]>>): void {
+    const fn = this.d.hooks[name] as ((...a: unknown[]) => unknown) | undefined;
+    if (!fn) return;
+    try {
+      fn.apply(this.d.hooks, args);
+    } catch {
+      this.d.stats.count('hook_errors');
+    }
+  }
+}

@@ -3,6 +3,7 @@
 // into the Hugging Face cache, resuming partial downloads and checking checksums.
 import { pullRepo, repoCacheDir, type Quant } from '../models/lm/hub.ts';
 import { parseCommandArgs, UsageError, type Command } from './args.ts';
+import { runSynth, SYNTH_HELP } from './weights-synth.ts';
 
 const HELP = [
   'usage: solacelive weights pull <repo> [--quant q4|q8] [--revision REV] [--cache-dir DIR]',
@@ -24,6 +25,7 @@ const HELP = [
 ].join('\n');
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'synth') return runSynth(argv.slice(1));
   const { values, positionals } = parseCommandArgs(argv, {
     quant: { type: 'string' },
     revision: { type: 'string' },
@@ -31,7 +33,7 @@ async function run(argv: string[]): Promise<number> {
     'hub-url': { type: 'string' },
   }, true);
   const [sub, repo, ...rest] = positionals;
-  if (sub !== 'pull') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'missing subcommand (pull)');
+  if (sub !== 'pull') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'missing subcommand (pull or synth)');
   if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(repo ? `'${repo}' is not a repo id (owner/name)` : 'missing <repo>');
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const q = values.quant;
@@ -44,7 +46,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: Command = {
-  summary: 'download Moshi weights (q4/q8/float) into the Hugging Face cache',
-  help: HELP,
+  summary: 'download Moshi weights into the Hugging Face cache, or synthesize untrained ones',
+  help: `${HELP}\n\n${SYNTH_HELP}`,
   run,
 };

@@ -1,0 +1,251 @@
+// The server-side handle on the engine worker: forks it (so a native abort inside MLX
+// kills only the worker), matches replies to requests, and restarts a dead worker while
+// the server keeps running. Sessions open in a dead worker are reported lost: their
+// model state is gone, and the server tells their clients.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { EngineError } from './errors.ts';
+import type { Hello, Reply, Request, WorkerStats } from './ipc.ts';
+import type { ModelSpec } from './model-spec.ts';
+import type { EngineInfo, EngineState, SessionOptions, StepInput, StepOutput } from './types.ts';
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+export interface BlasPinning {
+  /** OPENBLAS_NUM_THREADS for the worker. Pinned because results depend on it. */
+  readonly threads: number;
+  /** OPENBLAS_CORETYPE, or null to let OpenBLAS detect the CPU (recorded either way). */
+  readonly coreType: string | null;
+}
+
+export interface EngineHostOptions {
+  readonly spec: ModelSpec | null;
+  /** Why there is no spec (shown on /health and to clients), when spec is null. */
+  readonly noModelReason?: string;
+  readonly blas?: BlasPinning;
+  /** Restart back-off: first delay, doubled up to maxRestartDelayMs. */
+  readonly restartDelayMs?: number;
+  readonly maxRestartDelayMs?: number;
+}
+
+export interface EngineHostEvents {
+  state: [EngineState, string | null];
+  'sessions-lost': [readonly string[], string];
+}
+
+interface Pending {
+  readonly resolve: (r: Reply) => void;
+  readonly reject: (e: Error) => void;
+  readonly sentAt: number;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export const DEFAULT_BLAS: BlasPinning = { threads: 1, coreType: null };
+
+export class EngineHost extends EventEmitter<EngineHostEvents> {
+  private child: ChildProcess | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly sessions = new Set<string>();
+  private _state: EngineState = 'stopped';
+  private _reason: string | null = null;
+  private _info: EngineInfo | null = null;
+  private stopping = false;
+  private restartDelay: number;
+  private restarts = 0;
+  /** Round-trip minus worker compute, per step: the cost of the process boundary. */
+  readonly ipcOverheadMs: number[] = [];
+  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason'>> & { noModelReason: string };
+
+  constructor(opts: EngineHostOptions) {
+    super();
+    this.opts = {
+      spec: opts.spec,
+      noModelReason: opts.noModelReason ?? 'no model configured',
+      blas: opts.blas ?? DEFAULT_BLAS,
+      restartDelayMs: opts.restartDelayMs ?? 200,
+      maxRestartDelayMs: opts.maxRestartDelayMs ?? 5000,
+    };
+    this.restartDelay = this.opts.restartDelayMs;
+  }
+
+  get state(): EngineState {
+    return this._state;
+  }
+  /** Why the engine is degraded or restarting, if it is. */
+  get reason(): string | null {
+    return this._reason;
+  }
+  get info(): EngineInfo | null {
+    return this._info;
+  }
+  get restartCount(): number {
+    return this.restarts;
+  }
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  private setState(s: EngineState, reason: string | null): void {
+    this._state = s;
+    this._reason = reason;
+    this.emit('state', s, reason);
+  }
+
+  /** Starts the worker and loads the model. Resolves with the model info, or null when degraded. */
+  async start(): Promise<EngineInfo | null> {
+    this.stopping = false;
+    if (!this.opts.spec) {
+      this.setState('degraded', this.opts.noModelReason);
+      return null;
+    }
+    this.setState('starting', null);
+    return this.spawnAndLoad();
+  }
+
+  private async spawnAndLoad(): Promise<EngineInfo | null> {
+    const spec = this.opts.spec!;
+    const { threads, coreType } = this.opts.blas;
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+    if (coreType) env.OPENBLAS_CORETYPE = coreType;
+    else delete env.OPENBLAS_CORETYPE;
+    const child = fork(WORKER, [], {
+      serialization: 'advanced',
+      // --expose-gc: the worker collects MLX wrappers explicitly to keep native memory flat.
+      execArgv: ['--expose-gc'],
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    child.on('message', (m: Reply | Hello) => this.onMessage(m));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    await new Promise<void>((resolve, reject) => {
+      const onHello = (m: Hello | Reply) => {
+        if ((m as Hello).kind === 'hello') {
+          child.off('message', onHello);
+          resolve();
+        }
+      };
+      child.on('message', onHello);
+      child.once('exit', (code, signal) => reject(new EngineError('ENGINE_ERR_CRASHED', `engine worker exited during start (code ${code}, signal ${signal})`)));
+    }).catch((err: EngineError) => {
+      this.setState('degraded', err.message);
+      throw err;
+    });
+    try {
+      const r = await this.request({ kind: 'load', spec });
+      if (r.ok && r.kind === 'load') {
+        this._info = r.info;
+        this.restartDelay = this.opts.restartDelayMs;
+        this.setState('ok', null);
+        return r.info;
+      }
+    } catch (err) {
+      const e = err as EngineError;
+      this.setState('degraded', `${e.code ?? 'ENGINE_ERR_LOAD'}: ${e.message}`);
+      // A worker that cannot load stays useless; stop it rather than keep a process idle.
+      this.stopping = true;
+      child.kill();
+      this.stopping = false;
+      return null;
+    }
+    return null;
+  }
+
+  private onMessage(m: Reply | Hello): void {
+    if ((m as Hello).kind === 'hello') return;
+    const r = m as Reply;
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (r.ok) p.resolve(r);
+    else p.reject(new EngineError(r.error.code as EngineError['code'], r.error.message));
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = null;
+    const why = `engine worker exited (${signal ? `signal ${signal}` : `code ${code}`})`;
+    for (const [, p] of this.pending) p.reject(new EngineError('ENGINE_ERR_CRASHED', why));
+    this.pending.clear();
+    const lost = [...this.sessions];
+    this.sessions.clear();
+    if (lost.length) this.emit('sessions-lost', lost, why);
+    if (this.stopping || this._state === 'degraded') {
+      if (this.stopping) this.setState('stopped', null);
+      return;
+    }
+    this.restarts++;
+    this.setState('restarting', why);
+    const delay = this.restartDelay;
+    this.restartDelay = Math.min(this.restartDelay * 2, this.opts.maxRestartDelayMs);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawnAndLoad().catch(() => undefined);
+    }, delay).unref();
+  }
+
+  private request(body: DistributiveOmit<Request, 'id'>): Promise<Reply> {
+    const child = this.child;
+    if (!child || !child.connected) return Promise.reject(new EngineError('ENGINE_ERR_NOT_READY', `engine is ${this._state}${this._reason ? `: ${this._reason}` : ''}`));
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, sentAt: performance.now() });
+      child.send({ ...body, id } as Request, (err) => {
+        if (err && this.pending.delete(id)) reject(new EngineError('ENGINE_ERR_CRASHED', `could not reach the engine worker: ${err.message}`));
+      });
+    });
+  }
+
+  private ready(): void {
+    if (this._state !== 'ok') throw new EngineError('ENGINE_ERR_NOT_READY', `engine is ${this._state}${this._reason ? `: ${this._reason}` : ''}`);
+  }
+
+  async openSession(session: string, options: SessionOptions): Promise<void> {
+    this.ready();
+    await this.request({ kind: 'open', session, options });
+    this.sessions.add(session);
+  }
+
+  async step(input: StepInput): Promise<StepOutput> {
+    this.ready();
+    const t0 = performance.now();
+    const r = await this.request({ kind: 'step', input });
+    if (!(r.ok && r.kind === 'step')) throw new EngineError('ENGINE_ERR_STEP', 'unexpected reply to step');
+    this.ipcOverheadMs.push(performance.now() - t0 - r.workerMs);
+    if (this.ipcOverheadMs.length > 10_000) this.ipcOverheadMs.splice(0, 5_000);
+    return r.output;
+  }
+
+  async closeSession(session: string): Promise<void> {
+    if (!this.sessions.delete(session) || !this.child) return;
+    await this.request({ kind: 'close', session }).catch(() => undefined);
+  }
+
+  async stats(): Promise<WorkerStats> {
+    const r = await this.request({ kind: 'stats' });
+    if (!(r.ok && r.kind === 'stats')) throw new EngineError('ENGINE_ERR_STEP', 'unexpected reply to stats');
+    return r.stats;
+  }
+
+  /** Kills the worker (for tests of crash recovery and for shutdown). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child?.kill(signal);
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child) {
+      this.setState('stopped', null);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.disconnect();
+      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    });
+  }
+}

@@ -1,0 +1,30 @@
+// Messages between the engine host (server process) and the engine worker (child
+// process). Node's 'advanced' IPC serialization carries typed arrays as such.
+import type { EngineInfo, SessionOptions, StepInput, StepOutput } from './types.ts';
+import type { ModelSpec } from './model-spec.ts';
+
+export type Request =
+  | { readonly id: number; readonly kind: 'load'; readonly spec: ModelSpec }
+  | { readonly id: number; readonly kind: 'open'; readonly session: string; readonly options: SessionOptions }
+  | { readonly id: number; readonly kind: 'step'; readonly input: StepInput }
+  | { readonly id: number; readonly kind: 'close'; readonly session: string }
+  | { readonly id: number; readonly kind: 'stats' };
+
+export interface WorkerStats {
+  readonly rssBytes: number;
+  readonly sessions: number;
+  readonly steps: number;
+}
+
+export type Reply =
+  | { readonly id: number; readonly ok: true; readonly kind: 'load'; readonly info: EngineInfo }
+  | { readonly id: number; readonly ok: true; readonly kind: 'open' | 'close' }
+  | { readonly id: number; readonly ok: true; readonly kind: 'step'; readonly output: StepOutput; readonly workerMs: number }
+  | { readonly id: number; readonly ok: true; readonly kind: 'stats'; readonly stats: WorkerStats }
+  | { readonly id: number; readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+/** Sent once by the worker when its IPC channel is ready, before any request. */
+export interface Hello {
+  readonly kind: 'hello';
+  readonly pid: number;
+}

@@ -1,0 +1,74 @@
+// Turning a `--model` argument into a ModelSpec. No argument means `tiny`: the real
+// architecture at small sizes with seeded synthetic weights, generated into the cache on
+// first use (deterministic: same seed and configs → same bytes), so the whole loop runs
+// with no download. It is untrained and says so wherever it is shown.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSynthModel } from '../models/synth/model.ts';
+import { EngineError } from './errors.ts';
+import { MODEL_JSON, readModelDir, type ModelSpec } from './model-spec.ts';
+
+export const CONFIGS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'configs');
+
+export interface SynthPreset {
+  readonly name: string;
+  readonly lmConfig: string;
+  readonly mimiConfig: string;
+  readonly seed: number;
+}
+
+export const TINY: SynthPreset = {
+  name: 'tiny',
+  lmConfig: join(CONFIGS_DIR, 'tiny.json'),
+  mimiConfig: join(CONFIGS_DIR, 'mimi_tiny.json'),
+  seed: 20240917,
+};
+
+/** Bump when synthetic weight generation changes, so caches are regenerated. */
+const SYNTH_VERSION = 1;
+
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SOLACELIVE_CACHE) return env.SOLACELIVE_CACHE;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'solacelive');
+}
+
+/** The cache folder of a preset: named by a hash of everything that decides its bytes. */
+export function presetDir(p: SynthPreset, root = cacheRoot()): string {
+  const h = createHash('sha256');
+  h.update(`v${SYNTH_VERSION}\0${p.seed}\0`).update(readFileSync(p.lmConfig)).update('\0').update(readFileSync(p.mimiConfig));
+  return join(root, 'models', `${p.name}-${h.digest('hex').slice(0, 12)}`);
+}
+
+/** Generates the preset's weights into the cache unless they are there; returns its spec. */
+export function ensurePreset(p: SynthPreset, log: (msg: string) => void = () => undefined, root = cacheRoot()): ModelSpec {
+  const dir = presetDir(p, root);
+  if (!existsSync(join(dir, MODEL_JSON))) {
+    log(`generating the ${p.name} model (seeded synthetic weights, untrained) into ${dir} …`);
+    const tmp = `${dir}.partial-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    const t0 = performance.now();
+    const { bytes } = writeSynthModel({ name: p.name, lmConfig: p.lmConfig, mimiConfig: p.mimiConfig, seed: p.seed, outDir: tmp });
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another process generated it first: theirs is byte-identical, keep it.
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(join(dir, MODEL_JSON))) throw err;
+    }
+    log(`  ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return readModelDir(dir);
+}
+
+/**
+ * `undefined` or "tiny" → the tiny preset; a folder with a model.json → that model.
+ * Anything else is an error naming what was looked for.
+ */
+export function resolveModel(arg: string | undefined, log?: (msg: string) => void): ModelSpec {
+  if (arg === undefined || arg === 'tiny') return ensurePreset(TINY, log);
+  if (existsSync(arg)) return readModelDir(arg);
+  throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${arg}: no such folder (a model folder holds a ${MODEL_JSON}; use "tiny" for the built-in untrained model)`);
+}

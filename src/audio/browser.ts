@@ -7,3 +7,5 @@ export { resample, resamplerSpec, toMono, toMono24k, MIN_RATE, MAX_RATE } from '
 export type { Mono24k, ResamplerSpec } from './resample.ts';
 export { SAMPLE_RATE, FRAME_SAMPLES, FRAME_MS, frameCount, splitFrames, joinFrames, validateFrame } from './frames.ts';
 export type { FrameSplit } from './frames.ts';
+export { JitterBuffer } from './jitter.ts';
+export type { JitterEvent, JitterOptions, JitterPacket, JitterStats, JitterTick } from './jitter.ts';

@@ -132,6 +132,31 @@ function outputLength(n: number, up: number, down: number): number {
   return q;
 }
 
+// Filter phases are kept for the few most recent rate pairs (a CLI converting many files, or
+// a caller resampling chunk by chunk, would otherwise recompute them on every call). Only
+// plans with at most MAX_CACHED_PHASES phases are kept: every common rate has ≤ 320 (11025 Hz),
+// while a rate coprime with 24000 has 24000 phases, ~50 MB, which is built per call instead.
+const MAX_CACHED_PLANS = 8;
+const MAX_CACHED_PHASES = 1024;
+const plans = new Map<string, { plan: Plan; phases: (Float64Array | undefined)[] }>();
+
+function cachedPlan(fromRate: number, toRate: number): { plan: Plan; phases: (Float64Array | undefined)[] } {
+  const key = `${fromRate}:${toRate}`;
+  const hit = plans.get(key);
+  if (hit) {
+    plans.delete(key); // re-insert: Map order is recency order
+    plans.set(key, hit);
+    return hit;
+  }
+  const pl = plan(fromRate, toRate);
+  const entry = { plan: pl, phases: new Array<Float64Array | undefined>(pl.up) };
+  if (pl.up <= MAX_CACHED_PHASES) {
+    plans.set(key, entry);
+    if (plans.size > MAX_CACHED_PLANS) plans.delete(plans.keys().next().value!);
+  }
+  return entry;
+}
+
 function dot(taps: Float64Array, input: Float32Array, j0: number, lo: number, hi: number): number {
   let acc = 0;
   for (let t = lo; t < hi; t++) acc += taps[t]! * input[j0 + t]!;
@@ -141,12 +166,11 @@ function dot(taps: Float64Array, input: Float32Array, j0: number, lo: number, hi
 /** Resamples one channel. Returns a new array even when the rates are equal. */
 export function resample(input: Float32Array, fromRate: number, toRate: number = SAMPLE_RATE): Float32Array {
   if (!(input instanceof Float32Array)) throw new AudioError('AUDIO_ERR_BAD_ARGUMENT', 'resample needs a Float32Array');
-  const pl = plan(fromRate, toRate);
+  const { plan: pl, phases } = cachedPlan(fromRate, toRate);
   checkFinite(input, 'input');
   if (fromRate === toRate) return input.slice();
   const n = input.length;
   const out = new Float32Array(outputLength(n, pl.up, pl.down));
-  const phases: (Float64Array | undefined)[] = new Array(pl.up);
   const span = pl.taps;
   let i = 0; // input index at or just before the output position
   let p = 0; // phase: the position's fractional part × up

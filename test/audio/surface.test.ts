@@ -1,0 +1,48 @@
+// The audio layer is a leaf (imports nothing else from the project) and its browser entry
+// reaches no Node-only module: checked on the import graph itself, so a new import that
+// breaks either rule fails here even if lint zones change.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as audio from '../../src/audio/index.ts';
+
+const src = resolve(import.meta.dirname, '../../src/audio');
+
+function graph(entry: string): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const text = readFileSync(file, 'utf8');
+    const specs = [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+    seen.set(file, specs);
+    for (const s of specs) if (s.startsWith('.')) visit(join(dirname(file), s));
+  };
+  visit(join(src, entry));
+  return seen;
+}
+
+describe('audio public surface', () => {
+  it('browser.ts reaches no node: or other non-relative module', () => {
+    const g = graph('browser.ts');
+    expect(g.size).toBeGreaterThan(4);
+    for (const [file, specs] of g) {
+      expect(specs.filter((s) => !s.startsWith('./')), file).toEqual([]);
+    }
+  });
+
+  it('nothing in src/audio imports outside src/audio', () => {
+    for (const [file, specs] of graph('index.ts')) {
+      expect(resolve(dirname(file)), file).toBe(src);
+      expect(specs.filter((s) => s.startsWith('..')), file).toEqual([]);
+      expect(specs.filter((s) => !s.startsWith('.') && !s.startsWith('node:')), file).toEqual([]);
+    }
+  });
+
+  it('index exports the whole surface', () => {
+    for (const name of ['decodeWav', 'encodeWav', 'encodeWavHeader', 'readWav', 'writeWav', 'readWavSync', 'writeWavSync', 'resample', 'toMono', 'toMono24k',
+      'resamplerSpec', 'splitFrames', 'joinFrames', 'validateFrame', 'JitterBuffer', 'AudioError', 'isAudioError']) {
+      expect(typeof (audio as Record<string, unknown>)[name], name).toBe('function');
+    }
+    expect([audio.SAMPLE_RATE, audio.FRAME_SAMPLES, audio.FRAME_MS]).toEqual([24000, 1920, 80]);
+  });
+});

@@ -1,0 +1,158 @@
+// The step pipeline, inside the engine worker: Mimi encode → LmGen step (temporal, then
+// depformer) → Mimi decode, one 80 ms frame per call, timed per stage. Weights are loaded
+// once and shared; each session owns its streaming state (Mimi caches, LM caches, token
+// ring, sampler seed), so sessions never see each other.
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { loadLmConfig, loadLm, LmGen, releaseNativeMemory, TextDetokenizer, type Lm, type LmConfig } from '../models/lm/index.ts';
+import { loadMimiConfig, Mimi, type MimiConfig } from '../models/mimi/index.ts';
+import { platformFingerprint } from '../models/platform.ts';
+import { realClock, type Clock } from '../telemetry/clock.ts';
+import { SpanTimer } from '../telemetry/spans.ts';
+import type { StepEvent } from '../telemetry/events.ts';
+import { EngineError } from './errors.ts';
+import type { ModelSpec } from './model-spec.ts';
+import { pcmHash } from './pcm-hash.ts';
+import type { EngineInfo, SessionOptions, StepInput, StepOutput } from './types.ts';
+
+interface SessionState {
+  readonly mimi: Mimi;
+  readonly gen: LmGen;
+  nextStep: number;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Collect MLX wrappers every step: cheap (a minor GC), and keeps native memory flat. */
+const GC_EVERY_STEPS = 1;
+
+export class Pipeline {
+  readonly info: EngineInfo;
+  private readonly mimi: Mimi;
+  private readonly lm: Lm;
+  private readonly lmConfig: LmConfig;
+  private readonly detok: TextDetokenizer | null;
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly clock: Clock;
+  private stepsSinceGc = 0;
+
+  private constructor(info: EngineInfo, mimi: Mimi, lm: Lm, lmConfig: LmConfig, detok: TextDetokenizer | null, clock: Clock) {
+    this.info = info;
+    this.mimi = mimi;
+    this.lm = lm;
+    this.lmConfig = lmConfig;
+    this.detok = detok;
+    this.clock = clock;
+  }
+
+  static async load(spec: ModelSpec, clock: Clock = realClock): Promise<Pipeline> {
+    let mimiConfig: MimiConfig;
+    let lmConfig: LmConfig;
+    try {
+      mimiConfig = loadMimiConfig(spec.mimiConfig);
+      lmConfig = loadLmConfig(spec.lmConfig);
+    } catch (err) {
+      throw new EngineError('ENGINE_ERR_LOAD', (err as Error).message);
+    }
+    if (mimiConfig.numCodebooks < lmConfig.nQ - lmConfig.depQ) {
+      throw new EngineError('ENGINE_ERR_LOAD', `Mimi emits ${mimiConfig.numCodebooks} codebooks but the LM reads ${lmConfig.nQ - lmConfig.depQ} user codebooks`);
+    }
+    let mimi: Mimi;
+    let lm: Lm;
+    try {
+      mimi = new Mimi(mimiConfig);
+      mimi.loadWeights(spec.mimiWeights);
+      lm = loadLm(lmConfig, spec.lmWeights).lm;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new EngineError('ENGINE_ERR_LOAD', `${e.code ? `[${e.code}] ` : ''}${e.message}`);
+    }
+    const detok = spec.tokenizer ? TextDetokenizer.fromFile(spec.tokenizer) : null;
+    const files = [spec.lmWeights, spec.mimiWeights, ...(spec.tokenizer ? [spec.tokenizer] : [])];
+    const weightsSha256: Record<string, string> = {};
+    for (const f of files) weightsSha256[basename(f)] = await sha256File(f);
+    const info: EngineInfo = {
+      model: spec.name,
+      config: { lm: JSON.parse(readFileSync(spec.lmConfig, 'utf8')), mimi: JSON.parse(readFileSync(spec.mimiConfig, 'utf8')) },
+      weightsSha256,
+      fingerprint: platformFingerprint(),
+      sampleRate: mimiConfig.sampleRate,
+      frameSamples: mimiConfig.frameSize,
+      untrained: spec.untrained,
+    };
+    return new Pipeline(info, mimi, lm, lmConfig, detok, clock);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  open(session: string, options: SessionOptions): void {
+    if (this.sessions.has(session)) throw new EngineError('ENGINE_ERR_SESSION', `session ${session} is already open`);
+    const s = options.sampling;
+    const gen = new LmGen(this.lm, {
+      seed: options.seed,
+      text: { temperature: s.textTemperature, topK: s.textTopK },
+      audio: { temperature: s.audioTemperature, topK: s.audioTopK },
+    });
+    this.sessions.set(session, { mimi: this.mimi.session(), gen, nextStep: 0 });
+  }
+
+  close(session: string): void {
+    this.sessions.delete(session);
+  }
+
+  async step(input: StepInput): Promise<StepOutput> {
+    const s = this.sessions.get(input.session);
+    if (!s) throw new EngineError('ENGINE_ERR_SESSION', `no open session ${input.session}`);
+    if (input.step !== s.nextStep) throw new EngineError('ENGINE_ERR_INPUT', `session ${input.session}: step ${input.step} out of order (expected ${s.nextStep})`);
+    if (input.pcm.length !== this.info.frameSamples) throw new EngineError('ENGINE_ERR_INPUT', `step ${input.step}: ${input.pcm.length} samples, expected ${this.info.frameSamples}`);
+    if (input.events.some((e) => e.kind === 'reset' || e.kind === 'engine-restart')) {
+      s.mimi.reset();
+      s.gen.reset();
+    }
+    const skipDecode = input.events.some((e) => e.kind === 'skipped-decode');
+    const events: StepEvent[] = [];
+    const timer = new SpanTimer(this.clock);
+    let inputCodes: Int32Array;
+    let frame: ReturnType<LmGen['step']>;
+    let pcm: Float32Array | null = null;
+    try {
+      inputCodes = timer.time('mimi.encode', () => s.mimi.encodeStep(input.pcm));
+      frame = s.gen.step(inputCodes);
+      timer.record('lm.temporal', s.gen.lastTimings.temporalMs);
+      timer.record('lm.depformer', s.gen.lastTimings.depformerMs);
+      if (frame && !skipDecode) {
+        const codes = frame.audio;
+        pcm = timer.time('mimi.decode', () => s.mimi.decodeStep(codes));
+      }
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new EngineError(e.code === 'MIMI_ERR_NON_FINITE' || e.code === 'MIMI_ERR_FRAME_LENGTH' ? 'ENGINE_ERR_INPUT' : 'ENGINE_ERR_STEP', `step ${input.step}: ${e.message}`);
+    }
+    const spans = timer.finish();
+    s.nextStep++;
+    if (++this.stepsSinceGc >= GC_EVERY_STEPS) {
+      this.stepsSinceGc = 0;
+      await releaseNativeMemory();
+    }
+    const text = frame ? frame.text : null;
+    return {
+      session: input.session,
+      step: input.step,
+      inputCodes: Array.from(inputCodes),
+      text,
+      textPiece: text !== null && this.detok ? this.detok.display(text) : null,
+      audio: frame ? Array.from(frame.audio) : null,
+      pcm,
+      pcmHash: pcm ? pcmHash(pcm) : null,
+      spans,
+      events,
+    };
+  }
+}

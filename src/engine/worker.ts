@@ -1,0 +1,59 @@
+// The engine worker: a child process that owns MLX. It loads one model, keeps one
+// pipeline state per session, and answers the host's requests one at a time (a step
+// computes synchronously; MLX must not see two at once). It never talks to sockets.
+// If MLX aborts the process, the host restarts it; nothing here tries to survive that.
+import { EngineError } from './errors.ts';
+import type { Hello, Reply, Request } from './ipc.ts';
+import { Pipeline } from './pipeline.ts';
+
+if (!process.send) {
+  console.error('src/engine/worker.ts is started by the engine host (fork with an IPC channel), not run directly.');
+  process.exit(2);
+}
+const send = (m: Reply | Hello) => process.send!(m);
+
+let pipeline: Pipeline | null = null;
+let steps = 0;
+
+async function handle(req: Request): Promise<Reply> {
+  switch (req.kind) {
+    case 'load': {
+      pipeline = await Pipeline.load(req.spec);
+      return { id: req.id, ok: true, kind: 'load', info: pipeline.info };
+    }
+    case 'open':
+      need().open(req.session, req.options);
+      return { id: req.id, ok: true, kind: 'open' };
+    case 'step': {
+      const t0 = performance.now();
+      const output = await need().step(req.input);
+      steps++;
+      return { id: req.id, ok: true, kind: 'step', output, workerMs: performance.now() - t0 };
+    }
+    case 'close':
+      need().close(req.session);
+      return { id: req.id, ok: true, kind: 'close' };
+    case 'stats':
+      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps } };
+  }
+}
+
+function need(): Pipeline {
+  if (!pipeline) throw new EngineError('ENGINE_ERR_NOT_READY', 'no model loaded in the engine worker');
+  return pipeline;
+}
+
+// Requests run strictly in arrival order.
+let chain: Promise<void> = Promise.resolve();
+process.on('message', (req: Request) => {
+  chain = chain.then(async () => {
+    try {
+      send(await handle(req));
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      send({ id: req.id, ok: false, error: { code: e.code ?? 'ENGINE_ERR_STEP', message: e.message } });
+    }
+  });
+});
+process.on('disconnect', () => process.exit(0));
+send({ kind: 'hello', pid: process.pid });

@@ -1,6 +1,8 @@
 // `solacelive serve`: the packet server on one port (WebSocket sessions, GET /health,
 // GET /metrics). The server listens first and the engine loads after, so /health answers
 // (and says why) while a model loads or when none can.
+import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../engine/host.ts';
+import { resolveModel } from '../engine/models.ts';
 import type { EnginePort } from '../server/engine-port.ts';
 import { createServer, stopOnSignals } from '../server/server.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, SERVER_DEFAULTS, type ServerOptions } from '../server/options.ts';
@@ -19,8 +21,21 @@ export interface EngineChoice {
  * port is open, and closes it on shutdown.
  */
 export async function createEngine(model: string | null): Promise<EngineChoice> {
-  void model;
-  return { engine: null, reason: 'the engine is not wired into `solacelive serve` yet (src/cli/serve.ts, createEngine)' };
+  let spec;
+  try {
+    spec = resolveModel(model ?? undefined, (m) => console.error(`solacelive serve: ${m}`));
+  } catch (err) {
+    // Missing weights: serve degraded and say why, rather than refuse to start.
+    return { engine: null, reason: (err as Error).message };
+  }
+  if (spec.untrained) console.error(`solacelive serve: model ${spec.name} has UNTRAINED synthetic weights: its audio and text are noise`);
+  return { engine: new EngineHost({ spec, blas: blasFromEnv() }) };
+}
+
+/** The worker's BLAS set-up: pinned (results depend on it) and recorded in fingerprints. */
+function blasFromEnv(): BlasPinning {
+  const threads = Number(process.env.SOLACELIVE_BLAS_THREADS ?? DEFAULT_BLAS.threads);
+  return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: process.env.SOLACELIVE_BLAS_CORETYPE ?? DEFAULT_BLAS.coreType };
 }
 
 async function run(argv: string[]): Promise<number> {

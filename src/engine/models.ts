@@ -7,6 +7,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachedFile, modelFileFor, repoCacheDir, type Quant } from '../models/lm/hub.ts';
 import { writeSynthModel } from '../models/synth/model.ts';
 import { EngineError } from './errors.ts';
 import { MODEL_JSON, readModelDir, type ModelSpec } from './model-spec.ts';
@@ -63,12 +64,43 @@ export function ensurePreset(p: SynthPreset, log: (msg: string) => void = () => 
   return readModelDir(dir);
 }
 
+const MIMI_CHECKPOINT = 'tokenizer-e351c8d8-checkpoint125.safetensors';
+const TEXT_TOKENIZER = 'tokenizer_spm_32k_3.model';
+
 /**
- * `undefined` or "tiny" → the tiny preset; a folder with a model.json → that model.
- * Anything else is an error naming what was looked for.
+ * A Kyutai repo in the Hugging Face cache (put there by `solacelive weights pull`, or by
+ * hand). The LM weights are the quantization the repo name says (…-q4, …-q8) or the float
+ * file; repos ship no LM config, so configs/moshi_7b_202409.json (moshiko/moshika) is used
+ * unless the snapshot has a config.json.
+ */
+export function resolveHubModel(repo: string, cacheDir?: string): ModelSpec {
+  const quant: Quant | null = /-q4\b/.test(repo) ? 'q4' : /-q8\b/.test(repo) ? 'q8' : null;
+  const lmFile = modelFileFor(quant);
+  const find = (f: string) => cachedFile(repo, f, { cacheDir });
+  const missing = [lmFile, MIMI_CHECKPOINT].filter((f) => !find(f));
+  if (missing.length) {
+    throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${repo}: ${missing.join(', ')} not in the cache (${repoCacheDir(repo, cacheDir)}). ` +
+      `Run \`solacelive weights pull ${repo}${quant ? ` --quant ${quant}` : ''}\`, or put the files in <that folder>/snapshots/<any>/ by hand.`);
+  }
+  return {
+    name: repo,
+    lmConfig: find('config.json') ?? join(CONFIGS_DIR, 'moshi_7b_202409.json'),
+    lmWeights: find(lmFile)!,
+    mimiConfig: join(CONFIGS_DIR, 'mimi_202407.json'),
+    mimiWeights: find(MIMI_CHECKPOINT)!,
+    tokenizer: find(TEXT_TOKENIZER),
+    untrained: false,
+  };
+}
+
+/**
+ * `undefined` or "tiny" → the tiny preset; a folder with a model.json → that model;
+ * `owner/name` → that repo in the Hugging Face cache. Anything else is an error naming
+ * what was looked for.
  */
 export function resolveModel(arg: string | undefined, log?: (msg: string) => void): ModelSpec {
   if (arg === undefined || arg === 'tiny') return ensurePreset(TINY, log);
   if (existsSync(arg)) return readModelDir(arg);
-  throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${arg}: no such folder (a model folder holds a ${MODEL_JSON}; use "tiny" for the built-in untrained model)`);
+  if (/^[\w.-]+\/[\w.-]+$/.test(arg)) return resolveHubModel(arg);
+  throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${arg}: no such folder or repo id (a model folder holds a ${MODEL_JSON}; "tiny" is the built-in untrained model)`);
 }

@@ -285,7 +285,10 @@ export class SolaceClient {
           this.gaps.push(m);
           this.latency.gap(m.step);
           this.progress?.();
-        } else if (m.type === 'events') this.events.push(m);
+        } else if (m.type === 'events') {
+          this.events.push(m);
+          if (m.events.some((e) => e.kind === 'missing-frame')) this.latency.replacement(m.step);
+        }
         else if (m.type === 'error') this.errors.push(m);
         else if (m.type === 'ended') this.ended = m;
         this.o.onMessage?.(m);

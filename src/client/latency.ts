@@ -11,12 +11,16 @@ export interface LatencyReport extends SpanStats {
   readonly firstAudioMs: number | null;
   /** Audio packets with no sent frame to pair with (should be 0). */
   readonly unmatched: number;
+  /** Steps left out because the server replaced their late frame with silence. */
+  readonly replaced: number;
 }
 
 export class LatencyTracker {
   private readonly sentAt: number[] = [];
   private readonly audioAt: number[] = [];
   private readonly gaps = new Set<number>();
+  /** Steps the server ran with silence instead of our frame (it came too late): no latency to speak of. */
+  private readonly replaced = new Set<number>();
   private nextOnline = 0;
 
   /** Frame `index` (= its step) was sent at `t`. */
@@ -27,6 +31,11 @@ export class LatencyTracker {
   /** Step `step` produced no audio. */
   gap(step: number): void {
     this.gaps.add(step);
+  }
+
+  /** Step `step` ran with a replacement for our frame (missing-frame event): left out of the figures. */
+  replacement(step: number): void {
+    this.replaced.add(step);
   }
 
   /** An audio packet arrived at `t`; returns the step it most likely belongs to. */
@@ -59,11 +68,12 @@ export class LatencyTracker {
     const lat: number[] = [];
     let unmatched = 0;
     steps.forEach((s, i) => {
+      if (this.replaced.has(s)) return;
       const sent = this.sentAt[s];
       if (sent === undefined) unmatched++;
       else lat.push(this.audioAt[i]! - sent);
     });
     const first = steps.length > 0 && this.sentAt[0] !== undefined ? this.audioAt[0]! - this.sentAt[0] : null;
-    return { ...summarize(lat), firstAudioMs: first, unmatched };
+    return { ...summarize(lat), firstAudioMs: first, unmatched, replaced: this.replaced.size };
   }
 }

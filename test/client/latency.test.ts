@@ -37,4 +37,17 @@ describe('LatencyTracker', () => {
     l.audio(20);
     expect(l.report().unmatched).toBe(1);
   });
+
+  it('leaves out steps whose frame the server replaced with silence (their frame came after them)', () => {
+    const l = new LatencyTracker();
+    l.sent(0, 0);
+    l.sent(1, 500); // late: step 1 already ran with silence
+    l.replacement(1);
+    l.audio(40);
+    l.audio(120);
+    const r = l.report();
+    expect(r.window).toBe(1);
+    expect(r.p50).toBe(40);
+    expect(r.replaced).toBe(1);
+  });
 });

@@ -12,6 +12,8 @@ export interface Received {
 export class Peer {
   readonly ws: WebSocket;
   readonly received: Received[] = [];
+  /** The same packets, grouped by the WebSocket message they came in. */
+  readonly messages: Packet[][] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
   private seq = 0;
@@ -30,7 +32,9 @@ export class Peer {
       this.wake();
     }));
     this.ws.on('message', (data: Buffer) => {
-      for (const packet of decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))) this.received.push({ packet, at: performance.now() });
+      const packets = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.messages.push(packets);
+      for (const packet of packets) this.received.push({ packet, at: performance.now() });
       this.wake();
     });
   }

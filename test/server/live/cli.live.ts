@@ -1,0 +1,79 @@
+// `solacelive serve` and `solacelive client` as a user runs them: spawned processes, a WAV
+// in (16 kHz stereo, so the client resamples), a float32 WAV out, SIGINT to stop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readWavSync, writeWavSync } from '../../../src/audio/wav-file.ts';
+
+const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'solacelive-cli-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(c);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => {
+      c.kill('SIGKILL');
+      reject(new Error(`${args[0]} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    c.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('solacelive serve + client', () => {
+  it('streams a WAV, writes a float32 reply of the same length, prints text and latency; SIGINT stops the server', async () => {
+    const rate = 16000;
+    const n = 2 * rate;
+    const left = Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / rate));
+    const right = Float32Array.from({ length: n }, (_, i) => 0.2 * Math.sin((2 * Math.PI * 260 * i) / rate));
+    const input = join(dir, 'in.wav');
+    const output = join(dir, 'out.wav');
+    writeWavSync(input, [left, right], rate, { format: 'pcm16' });
+
+    const serve = spawn(process.execPath, [bin, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(serve);
+    let log = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${log}`)), 30_000);
+      serve.stderr.on('data', (d) => {
+        log += d;
+        const m = /listening on (ws:\/\/\S+)/.exec(log);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+
+    const r = await run(['client', '--in', input, '--out', output, '--url', url, '--seed', '7', '--greedy'], 60_000);
+    expect(r.stderr).toMatch(/connected .*model \S+/);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^text {8}".*"$/m);
+    expect(r.stdout).toMatch(/^latency .*p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms/m);
+    expect(r.stdout).toMatch(/closed +1000 normal: session ended/);
+    const out = readWavSync(output);
+    expect(out.format).toBe('float32');
+    expect(out.sampleRate).toBe(24000);
+    expect(out.frames).toBe(2 * 24000);
+    expect(out.channels[0]!.some((x) => x !== 0)).toBe(true);
+
+    serve.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => serve.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(log).toMatch(/shutting down/);
+  });
+});

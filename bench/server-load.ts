@@ -1,0 +1,103 @@
+// Server load: N concurrent clients streaming in real time on loopback, N = 1, 2, … until a
+// level fails. A level passes when step.total p99 ≤ 80 ms and no audio was lost (every frame
+// answered with audio after warm-up: no skipped decode, no missing frame, sessions ended
+// normally). Also reported per level: end-to-end latency per frame, transport latency each
+// way (packet timestamp → receipt; server and clients share this process's clock), and the
+// server's event-loop lag.
+//
+//   node bench/server-load.ts [--max-clients 8] [--seconds 10] [--model DIR] [--json OUT]
+//
+// The engine comes from the same plug-in point as `solacelive serve` (src/cli/serve.ts).
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../src/cli/serve.ts';
+import { connect, type SessionResult } from '../src/client/client.ts';
+import { decodeMessageSafe } from '../src/protocol/index.ts';
+import { createServer } from '../src/server/server.ts';
+import { BUDGET_MS } from '../src/telemetry/spans.ts';
+import { summarize } from '../src/telemetry/window.ts';
+
+const { values } = parseArgs({
+  options: { 'max-clients': { type: 'string' }, seconds: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
+});
+const maxClients = Number(values['max-clients'] ?? 8);
+const seconds = Number(values.seconds ?? 10);
+if (!(maxClients >= 1 && maxClients <= 64 && seconds >= 1 && seconds <= 120)) throw new Error('--max-clients 1..64 and --seconds 1..120');
+
+const { engine, reason } = await createEngine(values.model ?? null);
+if (!engine) throw new Error(`server-load needs an engine: ${reason}`);
+await engine.start();
+if (engine.state !== 'ok') throw new Error(`engine ${engine.state}: ${engine.reason}`);
+
+function frames(n: number, seed: number): Float32Array[] {
+  return Array.from({ length: n }, (_, k) => Float32Array.from({ length: 1920 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * (150 + 10 * seed) * (k * 1920 + i)) / 24000)));
+}
+
+function timestamps(bytes: Uint8Array): number[] {
+  return decodeMessageSafe(bytes).packets.map((p) => p.timestamp);
+}
+
+interface Level {
+  readonly clients: number;
+  readonly pass: boolean;
+  readonly why: string[];
+  readonly stepTotalP99: number;
+  readonly e2eP50: number;
+  readonly e2eP99: number;
+  readonly upP99: number;
+  readonly downP99: number;
+  readonly eventLoopLagP99: number;
+}
+
+async function level(n: number): Promise<Level> {
+  const up: number[] = [];
+  const down: number[] = [];
+  const server = createServer({ port: 0, maxSessions: n }, engine, {
+    onInbound: (_id, bytes, t) => {
+      for (const ts of timestamps(bytes)) up.push(t - ts);
+    },
+  });
+  const { url } = await server.start();
+  const steps = Math.round((seconds * 1000) / BUDGET_MS);
+  const results: SessionResult[] = await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const c = await connect(url, { seed: i + 1, pace: 'realtime', onInbound: (bytes, t) => {
+      for (const ts of timestamps(bytes)) down.push(t - ts);
+    } });
+    return c.run(frames(steps, i));
+  }));
+  const h = server.health();
+  await server.stop();
+  const why: string[] = [];
+  const p99 = h.spans['step.total']?.p99 ?? NaN;
+  if (!(p99 <= BUDGET_MS)) why.push(`step.total p99 ${p99.toFixed(1)} ms > ${BUDGET_MS}`);
+  for (const kind of ['skipped-decode', 'missing-frame'] as const) if (h.events[kind]) why.push(`${h.events[kind]} ${kind}`);
+  const bad = results.filter((r) => !r.ok || r.gaps.some((g) => g.reason !== 'warm-up'));
+  if (bad.length) why.push(`${bad.length} session(s) not answered in full (${bad.map((r) => r.close.reason || r.close.code).join('; ')})`);
+  const e2e = summarize(results.flatMap((r) => (r.latency.window ? [r.latency.p50] : [])));
+  return {
+    clients: n,
+    pass: why.length === 0,
+    why,
+    stepTotalP99: p99,
+    e2eP50: e2e.p50,
+    e2eP99: Math.max(...results.map((r) => r.latency.p99)),
+    upP99: summarize(up).p99,
+    downP99: summarize(down).p99,
+    eventLoopLagP99: h.eventLoopLagMs.p99,
+  };
+}
+
+const levels: Level[] = [];
+const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1).padStart(7) : '      -');
+console.log(`model ${engine.info!.model}${engine.info!.untrained ? ' (untrained)' : ''}, ${seconds} s per level, real-time clients on loopback`);
+console.log('clients  step.total p99  e2e p50  e2e p99  up p99  down p99  loop lag p99  verdict');
+for (let n = 1; n <= maxClients; n++) {
+  const l = await level(n);
+  levels.push(l);
+  console.log(`${String(n).padStart(7)}  ${f(l.stepTotalP99)}        ${f(l.e2eP50)}  ${f(l.e2eP99)}  ${f(l.upP99)} ${f(l.downP99)}  ${f(l.eventLoopLagP99)}       ${l.pass ? 'pass' : `FAIL: ${l.why.join(', ')}`}`);
+  if (!l.pass) break;
+}
+const best = levels.filter((l) => l.pass).at(-1)?.clients ?? 0;
+console.log(`largest N with step.total p99 <= ${BUDGET_MS} ms and no lost audio: ${best}`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ model: engine.info!.model, seconds, best, levels }, null, 2));
+await engine.close();

@@ -1,0 +1,31 @@
+// Native memory stays flat over a streaming session when the caller yields to the event
+// loop between steps (the policy of src/models/nn/memory.ts). The 10,000-step version
+// is bench/mimi-soak.ts; this one keeps to a few seconds.
+import { describe, expect, it } from 'vitest';
+import { NativeMemoryPacer } from '../../../src/models/nn/memory.ts';
+import { FRAME, goldenF32, tinyMimi } from './fixtures.ts';
+
+const rss = async () => {
+  globalThis.gc?.();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  return process.memoryUsage().rss / 2 ** 20;
+};
+
+describe('Mimi native memory', () => {
+  it('stays flat (< 6 MB) over 300 encode+decode steps after a 100-step warm-up', async () => {
+    const mimi = tinyMimi();
+    const pcm = goldenF32('input_pcm');
+    const pacer = new NativeMemoryPacer();
+    const step = async (i: number) => {
+      const t = i % 40;
+      mimi.decodeStep(mimi.encodeStep(pcm.subarray(t * FRAME, (t + 1) * FRAME)));
+      await pacer.step();
+    };
+    for (let i = 0; i < 100; i++) await step(i);
+    const before = await rss();
+    for (let i = 100; i < 400; i++) await step(i);
+    const after = await rss();
+    expect(after - before).toBeLessThan(6);
+  }, 30_000);
+});

@@ -11,7 +11,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../src/cli/serve.ts';
-import { connect, type SessionResult } from '../src/client/client.ts';
+import type { SessionResult } from '../src/client/client.ts';
+import { connect } from '../src/client/connect.ts';
 import { decodeMessageSafe } from '../src/protocol/index.ts';
 import { createServer } from '../src/server/server.ts';
 import { BUDGET_MS } from '../src/telemetry/spans.ts';

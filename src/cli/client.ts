@@ -3,7 +3,8 @@
 import { splitFrames, SAMPLE_RATE } from '../audio/frames.ts';
 import { toMono24k } from '../audio/resample.ts';
 import { readWav, writeWav } from '../audio/wav-file.ts';
-import { connect, describeClose, type SessionResult } from '../client/client.ts';
+import { describeClose, type SessionResult } from '../client/client.ts';
+import { connect } from '../client/connect.ts';
 import { GREEDY } from '../engine/types.ts';
 import { intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
 

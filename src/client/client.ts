@@ -5,7 +5,7 @@
 // client`, the tests, and the recorder.
 import WebSocket, { type RawData } from 'ws';
 import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
-import { JitterBuffer, type JitterOptions, type JitterStats, type JitterTick } from '../audio/jitter.ts';
+import type { JitterOptions, JitterStats, JitterTick } from '../audio/jitter.ts';
 import { decodeMessageSafe, encodePacket, seqNext, type Packet } from '../protocol/index.ts';
 import {
   asServerMessage, parseTextFinal, parseTextPartial, type EndedMessage, type ErrorMessage, type EventsMessage, type GapMessage,
@@ -13,6 +13,7 @@ import {
 } from '../server/messages.ts';
 import { realClock, type Clock } from '../telemetry/clock.ts';
 import { LatencyTracker, type LatencyReport } from './latency.ts';
+import { Playout } from './playout.ts';
 
 export interface ClientOptions {
   readonly seed?: number;
@@ -26,6 +27,7 @@ export interface ClientOptions {
   readonly jitter?: JitterOptions;
   /** Fast pace: frames sent but not yet answered (audio or gap), at most (default 4). */
   readonly window?: number;
+  /** Until 'ready' (default 45 s: the server waits up to 30 s for an engine that is still loading). */
   readonly connectTimeoutMs?: number;
   /** Keep every audio frame for `result().audio` (default true). */
   readonly collectAudio?: boolean;
@@ -81,6 +83,12 @@ export function describeClose(code: number, reason: string): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
+export function rawBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
 export class SolaceClient {
   readonly ready: ReadyMessage;
   private readonly ws: WebSocket;
@@ -98,10 +106,7 @@ export class SolaceClient {
   private readonly errors: ErrorMessage[];
   private final: TextFinal | null = null;
   private ended: EndedMessage | null = null;
-  private readonly jitter: JitterBuffer | null;
-  private playTimer: ReturnType<typeof setTimeout> | null = null;
-  private playStart = 0;
-  private ticks = 0;
+  private readonly playout: Playout | null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private progress: (() => void) | null = null;
   private closeInfo: { code: number; reason: string } | null = null;
@@ -118,7 +123,7 @@ export class SolaceClient {
     this.outSeq = early.outSeq;
     this.lastSent = this.clock.now();
     this.lastReceived = early.lastReceived;
-    this.jitter = ready.pace === 'realtime' ? new JitterBuffer(options.jitter) : null;
+    this.playout = ready.pace === 'realtime' ? new Playout(this.clock, options.jitter, options.onPlay) : null;
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.closeInfo = { code, reason: reason.toString() };
@@ -234,7 +239,7 @@ export class SolaceClient {
       events: this.events,
       errors: this.errors,
       latency: this.latency.report(),
-      jitter: this.jitter?.stats() ?? null,
+      jitter: this.playout?.stats() ?? null,
     };
   }
 
@@ -263,7 +268,7 @@ export class SolaceClient {
         const step = this.latency.audio(t);
         if (this.o.collectAudio !== false) this.audio.push(p.samples);
         this.o.onAudio?.(p.samples, step);
-        this.play(audioIndex, p.samples, t);
+        this.playout?.push(audioIndex, p.samples, t);
         this.progress?.();
         break;
       }
@@ -299,108 +304,8 @@ export class SolaceClient {
     }
   }
 
-  /** Real-time playout: audio packets are numbered in arrival order; a tick every 80 ms plays one. */
-  private play(audioIndex: number, samples: Float32Array, t: number): void {
-    if (!this.jitter) return;
-    this.jitter.push({ seq: audioIndex, samples }, t);
-    if (this.playTimer) return;
-    this.playStart = t;
-    const tick = () => {
-      const tk = this.jitter!.tick(this.clock.now());
-      this.ticks++;
-      this.o.onPlay?.(tk);
-      this.playTimer = setTimeout(tick, Math.max(0, this.playStart + this.ticks * FRAME_MS - this.clock.now()));
-    };
-    this.playTimer = setTimeout(tick, 0);
-  }
-
   private stopTimers(): void {
     for (const t of this.timers) clearInterval(t);
-    if (this.playTimer) clearTimeout(this.playTimer);
-    this.playTimer = null;
-    if (this.jitter) for (const tk of this.jitter.drain(this.clock.now())) this.o.onPlay?.(tk);
+    this.playout?.stop();
   }
-}
-
-function rawBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
-}
-
-/**
- * Opens a session: connects, sends the start METADATA and waits for 'ready'. Rejects with a
- * ClientError carrying the server's error code (e.g. ENGINE_UNAVAILABLE) or the close code.
- */
-export function connect(url: string, options: ClientOptions = {}): Promise<SolaceClient> {
-  const clock = options.clock ?? realClock;
-  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false });
-  const errors: ErrorMessage[] = [];
-  let outSeq = 0;
-  let lastReceived = clock.now();
-  const start: StartMessage = {
-    type: 'start', protocol: 1,
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-    ...(options.sampling === undefined ? {} : { sampling: options.sampling }),
-    record: options.record ?? false,
-    pace: options.pace ?? 'realtime',
-  };
-  return new Promise<SolaceClient>((resolve, reject) => {
-    let settled = false;
-    const fail = (e: ClientError) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ws.removeAllListeners('message');
-      reject(e);
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
-    };
-    const timer = setTimeout(() => fail(new ClientError('CLIENT_ERR_TIMEOUT', `no ready from ${url} within ${options.connectTimeoutMs ?? 10_000} ms`)), options.connectTimeoutMs ?? 10_000);
-    ws.on('error', (err) => fail(new ClientError('CLIENT_ERR_CONNECT', `${url}: ${err.message}`)));
-    ws.on('unexpected-response', (_req, res) => fail(new ClientError(`CLIENT_ERR_HTTP_${res.statusCode}`, `${url}: server answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim())));
-    ws.on('close', (code, reason) => {
-      const last = errors[errors.length - 1];
-      fail(new ClientError(last?.code ?? `CLIENT_ERR_CLOSED_${code}`, last ? last.message : `closed before ready (${describeClose(code, reason.toString())})`));
-    });
-    ws.on('open', () => {
-      const t = clock.now();
-      const bytes = encodePacket({ type: 'METADATA', priority: 3, sequence: outSeq, timestamp: t, requiresAck: false, data: start as never });
-      outSeq = seqNext(outSeq);
-      options.onOutbound?.(bytes, t);
-      ws.send(bytes);
-    });
-    const onMessage = (data: RawData) => {
-      const t = clock.now();
-      lastReceived = t;
-      const bytes = rawBytes(data);
-      options.onInbound?.(bytes, t);
-      const { packets } = decodeMessageSafe(bytes);
-      for (let i = 0; i < packets.length; i++) {
-        const p = packets[i]!;
-        if (p.type !== 'METADATA') continue;
-        const m = asServerMessage(p.data);
-        if (m?.type === 'error') {
-          errors.push(m);
-          // A non-fatal error before ready is still the end of this handshake.
-          fail(new ClientError(m.code, m.message));
-          return;
-        }
-        if (m?.type === 'ready' && !settled) {
-          settled = true;
-          clearTimeout(timer);
-          ws.removeAllListeners('message');
-          ws.removeAllListeners('close');
-          ws.removeAllListeners('error');
-          ws.on('error', () => undefined);
-          const client = new SolaceClient(ws, m, options, { errors, lastReceived, outSeq });
-          // Packets that shared ready's message belong to the session.
-          client.ingest(packets.slice(i + 1), t);
-          resolve(client);
-          return;
-        }
-      }
-    };
-    ws.on('message', onMessage);
-  });
 }

@@ -3,6 +3,7 @@ export { createServer, stopOnSignals } from './server.ts';
 export { resolveServerOptions, isLoopbackHost, ServerOptionsError, SERVER_DEFAULTS, DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from './options.ts';
 export { CLOSE, closeReason } from './close-codes.ts';
 export { SendQueue, LANE_OF } from './send-queue.ts';
+export { Outbox } from './outbox.ts';
 export { Cadence } from './cadence.ts';
 export { TokenBucket } from './rate-limit.ts';
 export { parseStart, sessionOptions, readyMessage, weightsFingerprint } from './handshake.ts';
@@ -14,6 +15,7 @@ export type { ServerOptions, ResolvedServerOptions, ServerOptionsErrorCode } fro
 export type { EnginePort } from './engine-port.ts';
 export type { SessionHooks } from './hooks.ts';
 export type { OutItem, QueueLimits, QueueDecision, PushResult, Taken } from './send-queue.ts';
+export type { OutboxSocket, OutboxOptions, OutboxEvents } from './outbox.ts';
 export type { Arrival, CadenceOptions } from './cadence.ts';
 export type { StartRequest, StartResult } from './handshake.ts';
 export type { SessionState, SessionSocket } from './session.ts';

@@ -6,7 +6,7 @@
 //   closing    a close frame is due once the send queue drains (or after closeTimeoutMs)
 // A bad packet earns a METADATA error and the connection goes on (too many: closed); broken
 // limits close with a code and reason. Nothing here affects another session.
-import { decodeMessageSafe, seqLessThan, seqNext, type Packet, type ProtocolError } from '../protocol/index.ts';
+import { decodeMessageSafe, seqLessThan, type Packet, type ProtocolError } from '../protocol/index.ts';
 import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import type { StepEvent } from '../telemetry/events.ts';
@@ -18,9 +18,9 @@ import { parseStart, readyMessage, sessionOptions, type StartRequest } from './h
 import type { SessionHooks } from './hooks.ts';
 import type { ErrorCode, GapMessage, ServerMessage, SessionLimits, TextFinal, TextPartial } from './messages.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { joinPackets, outItem, stamp, type Draft } from './outbound.ts';
+import type { Draft } from './outbound.ts';
+import { Outbox } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
-import { SendQueue, type OutItem, type QueueDecision } from './send-queue.ts';
 import type { ServerStats } from './stats.ts';
 
 /** The part of a ws WebSocket a session uses. */
@@ -51,16 +51,11 @@ interface QueuedFrame {
   readonly events: readonly StepEvent[];
 }
 
-/** One WebSocket message of output: at most this many bytes (8 audio packets). */
-const MAX_BATCH_BYTES = 8 * (17 + FRAME_SAMPLES * 4);
-/** While the socket is congested, how often to look whether it drained. */
-const DRAIN_POLL_MS = 10;
-
 export class Session {
   readonly id: string;
   private readonly d: SessionDeps;
   private readonly o: ResolvedServerOptions;
-  private readonly queue: SendQueue;
+  private readonly out: Outbox;
   private readonly bucket: TokenBucket;
   private _state: SessionState = 'handshake';
   private cadence: Cadence | null = null;
@@ -70,11 +65,9 @@ export class Session {
   private pendingEvents: StepEvent[] = [];
   private stepIndex = 0;
   private inFlight = false;
-  private outSeq = 0;
   private lastInSeq: number | null = null;
   private protocolErrors = 0;
   private lastInbound: number;
-  private congestedSince: number | null = null;
   private readonly pieces: string[] = [];
   private tokens = 0;
   /** Steps whose audio is queued: when it is written, net.send closes their spans. */
@@ -82,8 +75,6 @@ export class Session {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private missingTimer: ReturnType<typeof setTimeout> | null = null;
-  private drainTimer: ReturnType<typeof setTimeout> | null = null;
-  private flushScheduled = false;
   private closeSent = false;
   private closeCode: number = CLOSE.NORMAL;
   private closeText = '';
@@ -95,7 +86,23 @@ export class Session {
     this.d = deps;
     this.id = deps.id;
     this.o = deps.options;
-    this.queue = new SendQueue({ highWaterBytes: this.o.sendHighWaterBytes, skipDecodeBytes: this.o.skipDecodeBytes, maxQueuedBytes: this.o.maxSendQueueBytes });
+    this.out = new Outbox(deps.socket, this.o, {
+      sent: (bytes, t) => {
+        this.d.stats.count('bytes_out', bytes.byteLength);
+        this.hook('onOutbound', this.id, bytes, t);
+      },
+      decisions: (ds) => {
+        for (const { step, event } of ds) {
+          this.d.stats.event(event);
+          this.hook('onEvent', this.id, step, event);
+        }
+      },
+      audioWritten: (step, t) => this.audioWritten(step, t),
+      slowConsumer: (reason) => this.fail('SLOW_CONSUMER', reason, CLOSE.POLICY),
+      idle: () => {
+        if (this._state === 'closing') this.sendClose();
+      },
+    });
     const now = this.now();
     this.bucket = new TokenBucket(this.o.maxInputRate, this.o.inputBurst, now);
     this.lastInbound = now;
@@ -122,7 +129,7 @@ export class Session {
   summary() {
     return {
       id: this.id, state: this._state, steps: this.stepIndex, pace: this.start?.pace ?? null,
-      inputQueue: this.input.length, sendQueueBytes: this.queue.bytes, framesReceived: this.cadence?.framesReceived ?? 0,
+      inputQueue: this.input.length, sendQueueBytes: this.out.bytes, framesReceived: this.cadence?.framesReceived ?? 0,
     };
   }
 
@@ -318,7 +325,7 @@ export class Session {
     const step = this.stepIndex++;
     const events = [...this.pendingEvents, ...frame.events];
     this.pendingEvents = [];
-    const skip = this.queue.skipDecode(this.d.socket.bufferedAmount);
+    const skip = this.out.skipDecode();
     if (skip) events.push(skip);
     const started = this.now();
     const spans: StepSpans = { 'net.recv': frame.recvMs, 'queue.wait': started - frame.acceptedAt };
@@ -394,87 +401,16 @@ export class Session {
   }
 
   private enqueue(draft: Draft, step: number | null, token?: number): void {
-    if (this._state === 'closed') return;
-    const r = this.queue.push(outItem(draft, step, token), this.d.socket.bufferedAmount);
-    if (!r.ok) {
-      this.fail('SLOW_CONSUMER', r.reason, CLOSE.POLICY);
-      return;
-    }
-    this.decisions(r.decisions);
-    this.scheduleFlush();
+    if (this._state !== 'closed') this.out.enqueue(draft, step, token);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // Coalesce the packets of one step (audio, text, metadata) into one message.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    if (this._state === 'closed') return;
-    const sock = this.d.socket;
-    for (;;) {
-      const { items, decisions } = this.queue.take(sock.bufferedAmount, MAX_BATCH_BYTES);
-      this.decisions(decisions);
-      if (items.length === 0) break;
-      const t = this.now();
-      for (const it of items) {
-        stamp(it.bytes, this.outSeq, t);
-        this.outSeq = seqNext(this.outSeq);
-      }
-      const msg = joinPackets(items);
-      this.d.stats.count('bytes_out', msg.byteLength);
-      this.hook('onOutbound', this.id, msg, t);
-      sock.send(msg, (err) => this.onWritten(items, err));
-    }
-    this.watchCongestion();
-    if (this._state === 'closing' && this.queue.length === 0) this.sendClose();
-  }
-
-  private onWritten(items: readonly OutItem[], err: Error | undefined): void {
-    if (err) return; // the socket is going away; its close event cleans up
-    const t = this.now();
-    for (const it of items) {
-      if (it.type !== 'AUDIO_CHUNK' || it.step === null) continue;
-      this.d.stats.count('audio_frames_sent');
-      const u = this.unsent.get(it.step);
-      if (!u) continue;
-      this.unsent.delete(it.step);
-      this.finishSpans(it.step, { ...u.spans, 'net.send': t - u.doneAt });
-    }
-    if (this.queue.length > 0) this.flush();
-  }
-
-  /** Polls a congested socket until it drains; closes a peer that stays congested too long. */
-  private watchCongestion(): void {
-    const congested = this.queue.length > 0 && this.queue.congested(this.d.socket.bufferedAmount);
-    if (!congested) {
-      this.congestedSince = null;
-      return;
-    }
-    const t = this.now();
-    this.congestedSince ??= t;
-    if (this._state !== 'closing' && t - this.congestedSince > this.o.slowConsumerMs) {
-      this.fail('SLOW_CONSUMER', `socket congested for ${Math.round(t - this.congestedSince)} ms: the peer is not reading`, CLOSE.POLICY);
-      return;
-    }
-    if (!this.drainTimer) {
-      this.drainTimer = setTimeout(() => {
-        this.drainTimer = null;
-        this.flush();
-      }, DRAIN_POLL_MS);
-    }
-  }
-
-  private decisions(ds: readonly QueueDecision[]): void {
-    for (const { step, event } of ds) {
-      this.d.stats.event(event);
-      this.hook('onEvent', this.id, step, event);
-    }
+  /** A step's audio reached the socket: net.send closes its spans. */
+  private audioWritten(step: number, t: number): void {
+    this.d.stats.count('audio_frames_sent');
+    const u = this.unsent.get(step);
+    if (!u) return;
+    this.unsent.delete(step);
+    this.finishSpans(step, { ...u.spans, 'net.send': t - u.doneAt });
   }
 
   // ---------------------------------------------------------------- errors and closing
@@ -530,7 +466,7 @@ export class Session {
     this.missingTimer = null;
     // A peer that does not read never lets the queue drain: close anyway after the timeout.
     this.after(this.o.closeTimeoutMs, () => this.sendClose());
-    this.scheduleFlush();
+    this.out.scheduleFlush();
   }
 
   private sendClose(): void {
@@ -546,9 +482,9 @@ export class Session {
     if (this._state === 'closed') return;
     this._state = 'closed';
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const t of [this.missingTimer, this.drainTimer, ...this.timers]) if (t) clearTimeout(t);
+    for (const t of [this.missingTimer, ...this.timers]) if (t) clearTimeout(t);
     this.timers.clear();
-    this.queue.clear();
+    this.out.stop();
     this.input = [];
     this.unsent.clear();
     const settle = async () => {
@@ -580,7 +516,7 @@ export class Session {
       if (this.now() - this.lastInbound >= this.o.deadPeerMs) {
         this.fail('DEAD_PEER', `nothing received for ${this.o.deadPeerMs} ms`, CLOSE.POLICY);
         // A dead peer reads nothing: write what we have and close without waiting for a drain.
-        this.flush();
+        this.out.flush();
         this.sendClose();
       } else {
         this.watchDeadPeer();

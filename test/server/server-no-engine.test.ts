@@ -2,7 +2,8 @@
 // everything that does not need a model — HTTP, handshake refusal, bad input, limits,
 // liveness, auth, shutdown, hooks. Steps and audio are in test/server/live/.
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ClientError } from '../../src/client/client.ts';
+import { ClientError } from '../../src/client/client.ts';
+import { connect } from '../../src/client/connect.ts';
 import { AUDIO_SAMPLES, encodePacket, PACKET_TYPES, type Packet } from '../../src/protocol/index.ts';
 import type { SessionHooks } from '../../src/server/hooks.ts';
 import { createServer, type SolaceServer } from '../../src/server/server.ts';

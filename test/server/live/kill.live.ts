@@ -1,7 +1,7 @@
 // Killing the engine process mid-session: the server stays up, tells the session, reports
 // the engine state, restarts it, and serves new sessions.
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect } from '../../../src/client/client.ts';
+import { connect } from '../../../src/client/connect.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
 import { createServer, type SolaceServer } from '../../../src/server/server.ts';
 import { startEngine, testFrames, waitFor } from './engine.ts';

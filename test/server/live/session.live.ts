@@ -2,7 +2,8 @@
 // tokens and samples as the engine run offline, isolation between concurrent sessions,
 // late/missing frames as events, ACKs, and a peer that stops reading.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type SessionResult } from '../../../src/client/client.ts';
+import type { SessionResult } from '../../../src/client/client.ts';
+import { connect } from '../../../src/client/connect.ts';
 import { DEFAULT_SAMPLING, type StepInput, type StepOutput } from '../../../src/engine/types.ts';
 import type { Packet } from '../../../src/protocol/index.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';

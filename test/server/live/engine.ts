@@ -1,6 +1,6 @@
 // The engine the live tests run against: whatever `solacelive serve` builds (the one plug-in
-// point, src/cli/serve.ts createEngine), started and checked. SOLACELIVE_TEST_MODEL picks a
-// model other than the default tiny one.
+// point, src/cli/serve.ts createEngine): a real child process running the tiny model with
+// real MLX, started and checked. SOLACELIVE_TEST_MODEL picks another model.
 import { createEngine } from '../../../src/cli/serve.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
 

@@ -47,5 +47,5 @@ describe('engine process killed mid-session', () => {
     const r = await (await connect(url, { seed: 1, pace: 'fast' })).run(testFrames(10));
     expect(r.ok).toBe(true);
     expect(r.ended?.steps).toBe(10);
-  });
+  }, 120_000);
 });

@@ -75,5 +75,5 @@ describe('solacelive serve + client', () => {
     const code = await new Promise<number | null>((resolve) => serve.on('exit', resolve));
     expect(code).toBe(0);
     expect(log).toMatch(/shutting down/);
-  });
+  }, 120_000);
 });

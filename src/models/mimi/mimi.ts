@@ -104,7 +104,7 @@ function stateArrays(s: EncoderState | DecoderState): MxArray[] {
   const out: MxArray[] = [];
   const add = (a: MxArray | null | undefined) => { if (a) out.push(a); };
   s.seanet.forEach(add);
-  out.push(...s.transformer.caches);
+  out.push(...MimiTransformer.stateArrays(s.transformer));
   add('downsample' in s ? s.downsample : s.upsample);
   return out;
 }

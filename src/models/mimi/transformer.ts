@@ -3,14 +3,20 @@
 // causal attention limited to `context` keys.
 //
 // Streaming follows upstream's ring KV cache of capacity `context`: each call first
-// writes its T new keys, evicting the oldest, then attends. Here the cache is a shift
-// register of `context` slots in time order (the same set of keys as the ring), so with
-// T = 2 per frame the first query of a pair sees context − 1 keys once it is full (its
-// oldest key was just overwritten) and the second sees context. A call without state
-// (batch) sees `context` keys everywhere, as upstream's non-streaming forward does.
+// writes its T new keys, evicting the oldest, then attends. So with T = 2 per frame, once
+// the ring is full the first query of a pair sees context − 1 keys (its oldest key was
+// just overwritten) and the second sees context. A call without state (batch) sees
+// `context` keys everywhere, as upstream's non-streaming forward does.
 //
-// The whole stack is one function of arrays (input, RoPE tables, mask, caches), so it
-// can be compiled: positions and masks are inputs, never constants baked into a trace.
+// The cache is kept in two parts, because copying a whole context-sized cache on every
+// call is the most expensive thing a step would do in this binding (its copies run at
+// ~5 ns per float): `recent` is a small shift register (RECENT slots) written every call,
+// `old` holds the `context` keys before it and is rebuilt only when `recent` is about to
+// overflow. Attention runs over both at once with a mask that shows exactly the ring's
+// keys (hiding empty slots, keys held twice, and keys older than the window).
+//
+// The stack is one function of arrays (input, RoPE tables, mask, caches), so it can be
+// compiled: positions and masks are inputs, never constants baked into a trace.
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { compiled } from '../nn/compile.ts';
 import type { MimiTransformerConfig } from './config.ts';
@@ -36,9 +42,16 @@ export interface TransformerLayerWeights {
 export interface TransformerState {
   /** Position (in transformer steps) of the next input. */
   readonly offset: number;
-  /** Per layer keys then values, [1, H, context, hd] each, oldest slot first. */
-  readonly caches: readonly MxArray[];
+  /** `old` holds positions [base − context, base), oldest slot first. */
+  readonly base: number;
+  /** Per layer keys then values, [1, H, context, hd]. */
+  readonly old: readonly MxArray[];
+  /** Per layer keys then values, [1, H, RECENT, hd]: positions [offset − RECENT, offset). */
+  readonly recent: readonly MxArray[];
 }
+
+/** Slots written every call; `old` is rebuilt once per RECENT / T calls (8 frames for Mimi). */
+export const RECENT = 16;
 
 const S = mx.Slice;
 const NORM_EPS = 1e-5;
@@ -108,15 +121,22 @@ export class MimiTransformer {
     // Evaluated before any tracing: a compiled function must capture arrays, not the
     // (possibly unfusable) graphs that make them.
     evaluate(this.scale, ...this.layers.flatMap((l) => Object.values(l).filter((v): v is MxArray => v !== null)));
-    this.streamFn = compiled((x, cos, sin, mask, ...caches) => this.stack(x!, cos!, sin!, mask!, caches), opts.compile ?? true);
+    const n = 2 * layers.length;
+    this.streamFn = compiled((x, cos, sin, mask, ...caches) => this.stack(x!, cos!, sin!, mask!, { old: caches.slice(0, n), recent: caches.slice(n) }), opts.compile ?? true);
     this.batchFn = compiled((x, cos, sin, mask) => this.stack(x!, cos!, sin!, mask!, null), opts.compile ?? true);
   }
 
   /** Fresh streaming state: empty (all-masked) cache slots at position 0. */
   initialState(): TransformerState {
     const { context, numHeads } = this.config;
-    const empty = mx.zeros([1, numHeads, context, this.headDim], mx.float32);
-    return { offset: 0, caches: this.layers.flatMap(() => [empty, empty]) };
+    const old = mx.zeros([1, numHeads, context, this.headDim], mx.float32);
+    const recent = mx.zeros([1, numHeads, RECENT, this.headDim], mx.float32);
+    return { offset: 0, base: 0, old: this.layers.flatMap(() => [old, old]), recent: this.layers.flatMap(() => [recent, recent]) };
+  }
+
+  /** Arrays a state holds (to evaluate with a step's outputs). */
+  static stateArrays(s: TransformerState): MxArray[] {
+    return [...s.old, ...s.recent];
   }
 
   /**
@@ -125,20 +145,38 @@ export class MimiTransformer {
    */
   forward(x: MxArray, state: TransformerState | null): { y: MxArray; state: TransformerState | null } {
     const t = x.shape[1]!;
-    const { context, maxPeriod } = this.config;
-    const offset = state?.offset ?? 0;
-    const { cos, sin } = ropeTables(offset, t, this.headDim, maxPeriod);
+    const { maxPeriod } = this.config;
+    const { cos, sin } = ropeTables(state?.offset ?? 0, t, this.headDim, maxPeriod);
     if (state === null) {
       const [y] = this.batchFn(x, cos, sin, this.batchMask(t));
       return { y: y!, state: null };
     }
-    if (t > context) throw new RangeError(`transformer chunk of ${t} steps exceeds its context ${context}`);
-    const [y, ...next] = this.streamFn(x, cos, sin, this.streamMask(t, offset, context), ...state.caches);
-    return { y: y!, state: { offset: offset + t, caches: next } };
+    // Upstream's ring cannot take more than its capacity in one call either.
+    if (t > this.config.context) throw new RangeError(`transformer chunk of ${t} steps exceeds its context ${this.config.context}`);
+    if (t > RECENT) throw new RangeError(`transformer chunk of ${t} steps exceeds the ${RECENT} steps a streaming call may write`);
+    const s = state.offset - state.base + t > RECENT ? this.merge(state) : state;
+    const [y, ...recent] = this.streamFn(x, cos, sin, this.streamMask(t, s.offset, s.base), ...s.old, ...s.recent);
+    return { y: y!, state: { offset: s.offset + t, base: s.base, old: s.old, recent } };
   }
 
-  /** The layer stack as a pure function of arrays; caches null = batch (no cache). */
-  private stack(x: MxArray, cos: MxArray, sin: MxArray, mask: MxArray, caches: readonly MxArray[] | null): MxArray[] {
+  /** Moves the entries `recent` got since the last merge into `old` (eager: once per RECENT / T calls). */
+  private merge(s: TransformerState): TransformerState {
+    const { context } = this.config;
+    // `old` keeps `context` slots: its newest `keep` plus the `take` newest of `recent`.
+    const take = Math.min(s.offset - s.base, context);
+    const keep = context - take;
+    const old = s.old.map((o, i) => {
+      const fresh = s.recent[i]!.index(S(), S(), S(RECENT - take, RECENT));
+      return keep > 0 ? mx.concatenate([o.index(S(), S(), S(context - keep, context)), fresh], 2) : fresh;
+    });
+    return { offset: s.offset, base: s.offset, old, recent: s.recent };
+  }
+
+  /**
+   * The layer stack as a pure function of arrays: [y, ...recent']. Without caches
+   * (batch) the keys are the input's own.
+   */
+  private stack(x: MxArray, cos: MxArray, sin: MxArray, mask: MxArray, caches: { old: readonly MxArray[]; recent: readonly MxArray[] } | null): MxArray[] {
     const { numHeads: h, dModel: d } = this.config;
     const hd = this.headDim;
     const t = x.shape[1]!;
@@ -151,15 +189,21 @@ export class MimiTransformer {
       const q = rope(qkv.index(0), cos, sin);
       let k = rope(qkv.index(1), cos, sin);
       let v = qkv.index(2);
+      const qs = mx.multiply(q, this.scale);
+      let o: MxArray;
       if (caches) {
-        // Drop the T oldest slots, append the T new keys: the ring after its writes.
-        const keep = caches[2 * i]!.shape[2]! - t;
-        k = mx.concatenate([caches[2 * i]!.index(S(), S(), S(t, t + keep)), k], 2);
-        v = mx.concatenate([caches[2 * i + 1]!.index(S(), S(), S(t, t + keep)), v], 2);
+        // The shift register after this call's writes: T oldest slots out, T new in.
+        k = mx.concatenate([caches.recent[2 * i]!.index(S(), S(), S(t, RECENT)), k], 2);
+        v = mx.concatenate([caches.recent[2 * i + 1]!.index(S(), S(), S(t, RECENT)), v], 2);
         next.push(k, v);
+        const oldK = caches.old[2 * i]!;
+        const ctx = oldK.shape[2]!;
+        const scores = mx.concatenate([mx.matmul(qs, mx.swapaxes(oldK, 2, 3)), mx.matmul(qs, mx.swapaxes(k, 2, 3))], 3);
+        const p = mx.softmax(mx.add(scores, mask), -1);
+        o = mx.add(mx.matmul(p.index(S(), S(), S(), S(0, ctx)), caches.old[2 * i + 1]!), mx.matmul(p.index(S(), S(), S(), S(ctx)), v));
+      } else {
+        o = mx.matmul(mx.softmax(mx.add(mx.matmul(qs, mx.swapaxes(k, 2, 3)), mask), -1), v);
       }
-      const scores = mx.add(mx.matmul(mx.multiply(q, this.scale), mx.swapaxes(k, 2, 3)), mask);
-      const o = mx.matmul(mx.softmax(scores, -1), v);
       const attn = mx.matmul(mx.reshape(mx.transpose(o, [0, 2, 1, 3]), [1, t, d]), w.outProj);
       xs = mx.add(xs, w.layerScale1 ? mx.multiply(attn, w.layerScale1) : attn);
       const n2 = mx.fast.layerNorm(xs, w.norm2Weight, w.norm2Bias, NORM_EPS);
@@ -170,15 +214,21 @@ export class MimiTransformer {
   }
 
   /**
-   * Streaming mask [T, slots]: after the write, slot j holds position end − slots + j.
-   * Query i (position end − T + i) sees slots holding a real position ≤ its own.
+   * Streaming mask [T, context + RECENT] over old then recent slots, for a call of T steps
+   * at `offset` (so after its writes `recent` holds [end − RECENT, end), end = offset + T).
+   * A slot is visible to query i (position end − T + i) when it holds a real position
+   * (≥ 0), inside the ring window (≥ end − context), not later than the query, and, for
+   * old slots, not also held by `recent`.
    */
-  private streamMask(t: number, offset: number, slots: number): MxArray {
+  private streamMask(t: number, offset: number, base: number): MxArray {
+    const { context } = this.config;
     const end = offset + t;
-    const id = `s:${t}:${slots}:${Math.min(end, slots)}`;
-    return this.cachedMask(id, t, slots, (i, j) => {
-      const pos = end - slots + j;
-      return pos >= 0 && pos <= end - t + i;
+    const full = context + RECENT;
+    const id = `s:${t}:${end - base}:${Math.min(base, full)}:${Math.min(end, full)}`;
+    return this.cachedMask(id, t, full, (i, j) => {
+      const pos = j < context ? base - context + j : end - RECENT + (j - context);
+      if (pos < 0 || pos < end - context || pos > end - t + i) return false;
+      return j >= context || pos < end - RECENT;
     });
   }
 

@@ -8,7 +8,7 @@ import { MimiTransformer, type TransformerLayerWeights, type TransformerState } 
 
 const D = 8;
 const CONTEXT = 6;
-const STEPS = 20;
+const STEPS = 48; // three merges of the recent slots into the old ones
 
 function layer(seed: number): TransformerLayerWeights {
   const key = mx.random.key(seed);
@@ -40,7 +40,7 @@ function streamed(tr: MimiTransformer): number[][] {
   for (let t = 0; t < STEPS; t += 2) {
     const r = tr.forward(input.index(mx.Slice(), mx.Slice(t, t + 2)), state);
     state = r.state!;
-    evaluate(r.y, ...state.caches);
+    evaluate(r.y, ...MimiTransformer.stateArrays(state));
     rows.push(...(r.y.tolist() as number[][][])[0]!);
   }
   return rows;

@@ -12,7 +12,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   smoke: { summary: 'load MLX, run a small computation, print the device and BLAS in use', load: () => import('./cli/smoke.ts') },
   codec: { summary: 'Mimi codec on files: WAV → codes JSON, codes JSON → WAV, or both in one streaming session', load: () => import('./cli/codec.ts') },
   generate: { summary: 'run Mimi + Moshi LM over a WAV file (offline pipeline) and write the reply audio', load: () => import('./cli/generate.ts') },
-  weights: { summary: 'download Moshi weights (q4/q8/float) into the Hugging Face cache', load: () => import('./cli/weights.ts') },
+  weights: { summary: 'download Moshi weights into the Hugging Face cache, or synthesize untrained ones (synth)', load: () => import('./cli/weights.ts') },
   serve: { summary: 'run the packet server: WebSocket sessions, GET /health, GET /metrics', load: () => import('./cli/serve.ts') },
   client: { summary: 'stream a WAV to a server, write the reply WAV, print text and latency', load: () => import('./cli/client.ts') },
 };

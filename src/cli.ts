@@ -9,6 +9,7 @@ interface Entry {
 
 // One line per command; keep sorted by how a new user meets them.
 const COMMANDS: Readonly<Record<string, Entry>> = {
+  demo: { summary: 'serve the tiny model, stream a fixture WAV through the client, show latency per stage', load: () => import('./cli/demo.ts') },
   smoke: { summary: 'load MLX, run a small computation, print the device and BLAS in use', load: () => import('./cli/smoke.ts') },
   codec: { summary: 'Mimi codec on files: WAV → codes JSON, codes JSON → WAV, or both in one streaming session', load: () => import('./cli/codec.ts') },
   generate: { summary: 'run Mimi + Moshi LM over a WAV file (offline pipeline) and write the reply audio', load: () => import('./cli/generate.ts') },

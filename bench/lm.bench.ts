@@ -5,9 +5,11 @@
 // second of a 1 GiB memcpy; MLX's own elementwise copy is reported beside it).
 // Weights are seeded random, generated already quantized (no f32 copy of a 7B model).
 // Each case runs in its own child process so memory starts flat.
-//   node bench/lm.bench.ts [--quick] [--case NAME[,NAME]] [--steps N] [--json OUT]
+//   node bench/lm.bench.ts [--quick] [--case NAME[,NAME]] [--steps N] [--quant-streams N] [--json OUT]
+// --quant-streams: CPU streams a quantized matmul's rows are split over (default min(2, cores)).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -112,6 +114,8 @@ interface CaseResult {
   floorMs: number;
   floorRatio: number;
   rssGiB: number;
+  /** 1-minute load average when the case finished: other work on the machine skews timings. */
+  load1: number;
 }
 
 function bandwidth(gc: () => void): { memcpy: number; mlx: number } {
@@ -142,13 +146,13 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 };
 
-async function runCase(c: Case, steps: number): Promise<CaseResult> {
+async function runCase(c: Case, steps: number, quantStreams: number | undefined): Promise<CaseResult> {
   const gc = gcFn();
   const cfg = c.config();
   const t0 = performance.now();
   const lm = c.file ? loadLm(cfg, c.file).lm : await (async () => {
     const { arrays, quantMap } = await randomWeights(cfg, c.quant, 1234, gc);
-    return new Lm(cfg, buildLmWeights(cfg, arrays, quantMap));
+    return new Lm(cfg, buildLmWeights(cfg, arrays, quantMap, { quantStreams }));
   })();
   const setupS = (performance.now() - t0) / 1000;
   const gen = new LmGen(lm, { seed: 42 });
@@ -181,14 +185,16 @@ async function runCase(c: Case, steps: number): Promise<CaseResult> {
     temporalP50Ms: quantile(temporal, 0.5), depformerP50Ms: quantile(depformer, 0.5),
     weightBytesPerStep: bytes, memcpyGBs: bw.memcpy, mlxCopyGBs: bw.mlx, floorMs, floorRatio: r.latency.p50 / floorMs,
     rssGiB,
+    load1: loadavg()[0]!,
   };
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, case: { type: 'string' }, steps: { type: 'string' }, json: { type: 'string' }, child: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, case: { type: 'string' }, steps: { type: 'string' }, json: { type: 'string' }, child: { type: 'string' }, 'quant-streams': { type: 'string' } } });
+const quantStreams = values['quant-streams'] === undefined ? undefined : Number(values['quant-streams']);
 
 if (values.child) {
   const c = CASES.find((x) => x.name === values.child)!;
-  const res = await runCase(c, Number(values.steps));
+  const res = await runCase(c, Number(values.steps), quantStreams);
   process.stdout.write(`@@RESULT ${JSON.stringify(res)}\n`);
 } else {
   const wanted = values.case ? values.case.split(',') : CASES.filter((c) => !values.quick || c.inQuick).map((c) => c.name);
@@ -198,7 +204,7 @@ if (values.child) {
     if (!c) throw new Error(`unknown case ${name}; cases: ${CASES.map((x) => x.name).join(', ')}`);
     const steps = Number(values.steps ?? (values.quick ? c.quickSteps : c.steps));
     process.stderr.write(`${c.name}: ${c.describe}, ${steps} steps…\n`);
-    const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', c.name, '--steps', String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', c.name, '--steps', String(steps), ...(quantStreams === undefined ? [] : ['--quant-streams', String(quantStreams)])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
     if (r.status !== 0 || !line) {
       process.stderr.write(`${c.name}: failed (exit ${r.status ?? r.signal})\n`);
@@ -208,8 +214,8 @@ if (values.child) {
     results.push(res);
     process.stderr.write(`${c.name}: p50 ${res.p50Ms.toFixed(1)} ms (temporal ${res.temporalP50Ms.toFixed(1)}, depformer ${res.depformerP50Ms.toFixed(1)}), floor ${res.floorMs.toFixed(1)} ms → ${res.floorRatio.toFixed(2)}×\n`);
   }
-  const head = ['case', 'p50 ms', 'p99 ms', 'temporal', 'depformer', 'weights/step', 'copy GB/s', 'floor ms', 'p50/floor', 'steps', 'RSS GiB'];
-  const rows = results.map((r) => [r.name, r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.temporalP50Ms.toFixed(1), r.depformerP50Ms.toFixed(1), `${(r.weightBytesPerStep / 1e9).toFixed(3)} GB`, r.memcpyGBs.toFixed(1), r.floorMs.toFixed(1), r.floorRatio.toFixed(2), String(r.steps), r.rssGiB.toFixed(1)]);
+  const head = ['case', 'p50 ms', 'p99 ms', 'temporal', 'depformer', 'weights/step', 'copy GB/s', 'floor ms', 'p50/floor', 'steps', 'RSS GiB', 'load'];
+  const rows = results.map((r) => [r.name, r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.temporalP50Ms.toFixed(1), r.depformerP50Ms.toFixed(1), `${(r.weightBytesPerStep / 1e9).toFixed(3)} GB`, r.memcpyGBs.toFixed(1), r.floorMs.toFixed(1), r.floorRatio.toFixed(2), String(r.steps), r.rssGiB.toFixed(1), r.load1.toFixed(1)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log([head, ...rows].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n'));
   console.log('p99 over this few samples is close to the max. Floor = weight bytes per step ÷ memcpy bandwidth (read+write) measured in the same process.');

@@ -244,9 +244,10 @@ export class Transformer {
       v = r.values;
       mask = r.mask;
     }
-    let scores = mx.matmul(mx.multiply(q, this.scale), mx.swapaxes(k, -1, -2));
-    if (mask) scores = mx.add(scores, mask);
-    const o = mx.matmul(mx.softmax(scores, -1, true), v);
+    // The fused op, not matmul on a transposed view: a view of the cache that outlives the
+    // step (until V8 collects its wrapper) would make the next cache write copy the whole
+    // buffer instead of updating it in place.
+    const o = mask ? mx.fast.scaledDotProductAttention(q, k, v, this.scale, mask) : mx.fast.scaledDotProductAttention(q, k, v, this.scale);
     const merged = o.transpose([0, 2, 1, 3]).reshape([B, T, H * hd]);
     return this.perStep(merged, offset, (s, xi) => s.outProj.forward(xi), lw);
   }

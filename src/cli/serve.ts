@@ -50,6 +50,8 @@ async function run(argv: string[]): Promise<number> {
     'max-queued-frames': { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     'dead-peer-ms': { type: 'string' },
+    record: { type: 'string' },
+    'record-requested': { type: 'string' },
   });
   const d = SERVER_DEFAULTS;
   const options: ServerOptions = {
@@ -66,7 +68,14 @@ async function run(argv: string[]): Promise<number> {
   };
   const { engine, reason } = await createEngine(values.model ?? null);
   // Throws ServerOptionsError (e.g. a non-loopback host without a token) before anything listens.
-  const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine);
+  // The recorder lives in harness/ (it needs the session writer); loaded only when asked for.
+  const recordDir = values.record ?? values['record-requested'];
+  const hooks = recordDir === undefined ? {} : new (await import('../../harness/recorder.ts')).Recorder({
+    dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engine?.info ?? null,
+    onFailure: (id, path, e) => console.error(`solacelive serve: recording of session ${id} stopped (${e.code}: ${e.message}); the session goes on. Kept: ${path}`),
+    onClosed: (_id, path, r) => console.error(`solacelive serve: session recorded: ${path} (${r.status}, ${r.counts.steps} steps)`),
+  });
+  const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine, hooks);
   const addr = await server.start();
   const http = addr.url.replace(/^ws:/, 'http:');
   console.error(`solacelive serve: listening on ${addr.url}  (health ${http}/health, metrics ${http}/metrics)`);
@@ -113,6 +122,8 @@ export const command: Command = {
     `  --max-queued-frames N   frames waiting for the engine per session (default ${SERVER_DEFAULTS.maxQueuedFrames})`,
     `  --heartbeat-ms N        server heartbeat interval (default ${SERVER_DEFAULTS.heartbeatMs})`,
     `  --dead-peer-ms N        close a peer silent this long (default ${SERVER_DEFAULTS.deadPeerMs})`,
+    '  --record DIR            record every session into DIR/<time>-<id>.session (replay: solacelive replay)',
+    '  --record-requested DIR  record only sessions whose client asks (start METADATA "record": true)',
     '',
     'SIGINT/SIGTERM: every session gets a METADATA error and a 1001 close, then the server exits.',
   ].join('\n'),

@@ -1,0 +1,258 @@
+// The session recorder: a SessionHooks implementation that taps the server's traffic and
+// each step's input/output into a SessionWriter (harness/format). It never blocks a step:
+// the writer encodes and queues, and writes on a later event-loop turn. A disk error stops
+// this session's recording only (the writer goes to 'failed'); the session itself goes on.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineInfo, StepInput, StepOutput } from '../src/engine/types.ts';
+import type { SessionHooks } from '../src/server/hooks.ts';
+import type { ReadyMessage } from '../src/server/messages.ts';
+import type { StepEvent } from '../src/telemetry/events.ts';
+import type { StepSpans } from '../src/telemetry/spans.ts';
+import { realClock, type Clock } from '../src/telemetry/clock.ts';
+import { SessionWriter, type CloseResult, type ManifestInit, type ManifestPlatform, type ManifestSoftware, type SessionError, type StepRecord } from './format/node.ts';
+
+export type RecordMode = 'all' | 'requested';
+
+export interface RecorderOptions {
+  /** Folder that receives one NAME.session/ folder per recorded session. */
+  readonly dir: string;
+  /** 'all': every session (serve --record); 'requested': only sessions whose start says record:true. */
+  readonly mode: RecordMode;
+  /** The engine whose info goes into the manifest (read at session open: it may restart). */
+  readonly engineInfo: () => EngineInfo | null;
+  /** Folder name for a session (default: time and session id). */
+  readonly name?: (sessionId: string) => string;
+  readonly fsyncIntervalMs?: number;
+  /** Recording of a session stopped (disk full, unwritable): for logs and tests. */
+  readonly onFailure?: (sessionId: string, path: string, error: SessionError) => void;
+  /** A session's files are closed. */
+  readonly onClosed?: (sessionId: string, path: string, result: CloseResult) => void;
+  /** The server's clock (its hooks' `t`); default performance.now, as the server's default. */
+  readonly clock?: Clock;
+  /** Extra manifest meta for every session (e.g. the server's command line). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+export interface RecordingStatus {
+  readonly session: string;
+  readonly path: string;
+  readonly state: 'opening' | 'recording' | 'failed' | 'closed';
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly steps: number;
+}
+
+interface Pending {
+  readonly input: StepInput;
+  readonly output: StepOutput;
+  spans: StepSpans;
+  readonly events: StepEvent[];
+  /** Server clock when the step's result came back. */
+  readonly t: number;
+}
+
+/** A recorded session: the writer (once created) and what waits for it. */
+interface Rec {
+  readonly session: string;
+  readonly path: string;
+  /** Capture-time origin: the connection's first byte (packets.bin time 0). */
+  readonly t0: number;
+  writer: SessionWriter | null;
+  /** Messages that came before the writer existed (handshake), replayed into it in order. */
+  early: { dir: 0 | 1; bytes: Uint8Array; t: number }[] | null;
+  readonly steps: Pending[];
+  /** Events outside any step (protocol errors): attached to the next step written. */
+  loose: StepEvent[];
+  written: number;
+  state: RecordingStatus['state'];
+  error: SessionError | null;
+  opened: Promise<void> | null;
+}
+
+/** Package name/version and the git commit of the code running, once per process. */
+export function softwareInfo(): ManifestSoftware {
+  const root = new URL('../', import.meta.url);
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { name: string; version: string };
+  let gitCommit: string | null = null;
+  try {
+    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    gitCommit = null; // not a checkout (installed package): the manifest says so
+  }
+  return { package: pkg.name, version: pkg.version, gitCommit };
+}
+
+/** The manifest's model and platform parts from the engine's EngineInfo. */
+export function manifestFromEngine(info: EngineInfo, ready: Pick<ReadyMessage, 'seed' | 'sampling'>, software: ManifestSoftware, meta: Record<string, unknown>): ManifestInit {
+  return {
+    model: { id: info.model, config: info.config as Record<string, unknown>, weights: info.weightsSha256 },
+    seed: ready.seed,
+    sampling: ready.sampling,
+    platform: info.fingerprint as ManifestPlatform,
+    software,
+    meta: { untrained: info.untrained, ...meta },
+  };
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
+export class Recorder implements SessionHooks {
+  private readonly o: RecorderOptions;
+  private readonly recs = new Map<string, Rec>();
+  private readonly done: RecordingStatus[] = [];
+  private software: ManifestSoftware | null = null;
+
+  constructor(options: RecorderOptions) {
+    this.o = options;
+  }
+
+  /** Every recording of this server, open or finished (what /health would show). */
+  status(): RecordingStatus[] {
+    const open = [...this.recs.values()].map((r) => this.statusOf(r));
+    return [...this.done, ...open];
+  }
+
+  /** Resolves once every open session's files are closed. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.recs.keys()].map((id) => this.onSessionClose(id)));
+  }
+
+  onInbound(sessionId: string, bytes: Uint8Array, t: number): void {
+    this.packet(sessionId, 0, bytes, t);
+  }
+
+  onOutbound(sessionId: string, bytes: Uint8Array, t: number): void {
+    this.packet(sessionId, 1, bytes, t);
+  }
+
+  onSessionOpen(sessionId: string, ready: ReadyMessage, _t: number): void {
+    const rec = this.recs.get(sessionId);
+    if (!rec) return;
+    if (this.o.mode === 'requested' && !ready.record) {
+      this.recs.delete(sessionId);
+      return;
+    }
+    const info = this.o.engineInfo();
+    if (!info) {
+      this.recs.delete(sessionId);
+      return;
+    }
+    this.software ??= softwareInfo();
+    const init = manifestFromEngine(info, ready, this.software, { session: sessionId, pace: ready.pace, requested: ready.record, ...this.o.meta });
+    rec.opened = SessionWriter.create(rec.path, init, {
+      fsyncIntervalMs: this.o.fsyncIntervalMs,
+      onError: (e) => this.failed(rec, e),
+    }).then(
+      (w) => {
+        rec.writer = w;
+        if (rec.state === 'opening') rec.state = 'recording';
+        for (const m of rec.early ?? []) w.appendPacket(m.dir, m.bytes, this.rel(rec, m.t));
+        rec.early = null;
+        this.drainSteps(rec, Infinity);
+      },
+      (e: SessionError) => this.failed(rec, e),
+    );
+  }
+
+  onStep(sessionId: string, input: StepInput, output: StepOutput): void {
+    const rec = this.recs.get(sessionId);
+    if (!rec || rec.state === 'failed') return;
+    // Spans complete only when the step's audio is written (onStepSpans); hold the step until then.
+    rec.steps.push({ input, output, spans: { ...output.spans }, events: [...input.events, ...output.events], t: (this.o.clock ?? realClock).now() });
+  }
+
+  onStepSpans(sessionId: string, step: number, spans: StepSpans): void {
+    const rec = this.recs.get(sessionId);
+    if (!rec) return;
+    const p = rec.steps.find((s) => s.input.step === step);
+    if (p) p.spans = { ...p.spans, ...spans };
+    this.drainSteps(rec, step);
+  }
+
+  onEvent(sessionId: string, step: number | null, event: StepEvent): void {
+    const rec = this.recs.get(sessionId);
+    if (!rec) return;
+    const p = step === null ? undefined : rec.steps.find((s) => s.input.step === step);
+    // A decision after its step was written (rare: a partial dropped after the line left) is lost to steps.jsonl; packets.bin still shows what was sent.
+    if (p) p.events.push(event);
+    else if (step === null) rec.loose.push(event);
+  }
+
+  async onSessionClose(sessionId: string): Promise<void> {
+    const rec = this.recs.get(sessionId);
+    if (!rec) return;
+    this.recs.delete(sessionId);
+    await rec.opened?.catch(() => undefined);
+    this.drainSteps(rec, Infinity);
+    if (rec.writer) {
+      const result = await rec.writer.close();
+      if (rec.state !== 'failed') rec.state = 'closed';
+      this.o.onClosed?.(sessionId, rec.path, result);
+    } else if (rec.state !== 'failed') {
+      rec.state = 'closed';
+    }
+    this.done.push(this.statusOf(rec));
+  }
+
+  // ------------------------------------------------------------------------------------
+
+  private packet(sessionId: string, dir: 0 | 1, bytes: Uint8Array, t: number): void {
+    let rec = this.recs.get(sessionId);
+    if (!rec) {
+      // First byte of a connection: every session is a candidate until its start says otherwise.
+      if (dir !== 0) return;
+      const name = this.o.name?.(sessionId) ?? `${stamp()}-${sessionId.slice(0, 8)}.session`;
+      rec = { session: sessionId, path: join(this.o.dir, name), t0: t, writer: null, early: [], steps: [], loose: [], written: 0, state: 'opening', error: null, opened: null };
+      this.recs.set(sessionId, rec);
+    }
+    if (rec.writer) {
+      if (rec.state === 'recording') rec.writer.appendPacket(dir, bytes, this.rel(rec, t));
+    } else if (rec.early && rec.state === 'opening') {
+      // Copy: ws may reuse the buffer once the handler returns.
+      rec.early.push({ dir, bytes: bytes.slice(), t });
+    }
+  }
+
+  /** Writes held steps up to and including `upTo`, in order (steps are strictly increasing). */
+  private drainSteps(rec: Rec, upTo: number): void {
+    const w = rec.writer;
+    if (!w) return;
+    while (rec.steps.length > 0 && rec.steps[0]!.input.step <= upTo) {
+      const p = rec.steps.shift()!;
+      if (rec.state !== 'recording') continue;
+      const o = p.output;
+      const record: StepRecord = {
+        step: p.input.step,
+        timeMs: this.rel(rec, p.t),
+        inputCodes: o.inputCodes,
+        text: o.text,
+        textPiece: o.textPiece,
+        audioCodes: o.audio,
+        pcmHash: o.pcmHash,
+        events: [...rec.loose, ...p.events],
+        spans: p.spans,
+      };
+      rec.loose = [];
+      w.appendStep(record, p.input.pcm, o.pcm);
+      rec.written++;
+    }
+  }
+
+  private rel(rec: Rec, t: number): number {
+    return Math.max(0, t - rec.t0);
+  }
+
+  private failed(rec: Rec, e: SessionError): void {
+    if (rec.state === 'failed') return;
+    rec.state = 'failed';
+    rec.error = e;
+    rec.early = null;
+    rec.steps.length = 0;
+    this.o.onFailure?.(rec.session, rec.path, e);
+  }
+
+  private statusOf(r: Rec): RecordingStatus {
+    return { session: r.session, path: r.path, state: r.state, error: r.error ? { code: r.error.code, message: r.error.message } : null, steps: r.written };
+  }
+}

@@ -1,0 +1,184 @@
+// Offline replay: a recorded session's input frames and events go through the same engine
+// (an EngineHost child process, as the live server runs it, so the float path is the
+// server's) with the recorded seed and sampling, as fast as the engine steps; every step's
+// input codes, text token, audio codes and PCM hash are compared with the recording.
+// Steps are fed strictly in order from step 0: model state is the product of all earlier
+// steps, and the sampling keys of step k depend only on (seed, k).
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../src/engine/host.ts';
+import { resolveModel } from '../src/engine/models.ts';
+import type { EngineInfo } from '../src/engine/types.ts';
+import type { EnginePort } from '../src/server/engine-port.ts';
+import { affectsComputation } from '../src/telemetry/events.ts';
+import { Comparator, viewOf, type Comparison } from './compare.ts';
+import { openSession, type SessionManifest, type SessionRecovery } from './format/node.ts';
+import { softwareInfo } from './recorder.ts';
+
+export type ReplayErrorCode =
+  | 'REPLAY_ERR_MISMATCH' // model config, weights or package version differ (without --force)
+  | 'REPLAY_ERR_ENGINE' // the engine could not start or a step failed
+  | 'REPLAY_ERR_SESSION'; // nothing replayable (no whole step, steps not from 0)
+
+export class ReplayError extends Error {
+  readonly code: ReplayErrorCode;
+  readonly mismatches: readonly string[];
+  constructor(code: ReplayErrorCode, message: string, mismatches: readonly string[] = []) {
+    super(message);
+    this.name = 'ReplayError';
+    this.code = code;
+    this.mismatches = mismatches;
+  }
+}
+
+export interface ReplayOptions {
+  /** Replay even when config/weights/version differ; the verdict is then labelled forced. */
+  readonly force?: boolean;
+  /** A started engine to use (tests share one); else one is started with the recorded BLAS pinning. */
+  readonly engine?: EnginePort;
+  /** Where the model is (default: the manifest's model id, e.g. "tiny" or a hub repo). */
+  readonly model?: string;
+  /** Steps of context shown on each side of a divergence (default 3). */
+  readonly context?: number;
+  readonly salvage?: boolean;
+  readonly log?: (msg: string) => void;
+}
+
+export interface ReplayReport {
+  readonly session: string;
+  readonly comparison: Comparison;
+  /** The verdict as printed: comparison.verdict, plus " (forced: …)" when --force overrode a mismatch. */
+  readonly verdict: string;
+  readonly forced: boolean;
+  /** What differs between the recording and this engine (empty unless forced). */
+  readonly mismatches: readonly string[];
+  /** What the platform fingerprints allow: bit-exact only when they match. */
+  readonly expected: 'bit-exact' | 'token-exact';
+  readonly fingerprintDiffs: readonly string[];
+  /** Steps in the session that can be replayed (min of step lines and WAV frames). */
+  readonly wholeSteps: number;
+  readonly stepsReplayed: number;
+  readonly recoveries: readonly SessionRecovery[];
+  readonly wallMs: number;
+  /** Replayed audio time / wall time. */
+  readonly speed: number;
+}
+
+const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) =>
+  x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x);
+
+/** Paths (a.b[2]) where two JSON values differ, at most `max`. */
+function jsonDiffs(a: unknown, b: unknown, path: string, out: string[], max = 5): void {
+  if (out.length >= max || canon(a) === canon(b)) return;
+  const objs = a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b);
+  if (!objs) {
+    out.push(`${path || '(root)'}: recorded ${JSON.stringify(a)?.slice(0, 60)}, engine ${JSON.stringify(b)?.slice(0, 60)}`);
+    return;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) jsonDiffs(ao[k], bo[k], Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k, out, max);
+}
+
+/** What makes the engine unfit to replay the session: config, weights, package version. */
+export function modelMismatches(m: SessionManifest, info: EngineInfo, version: string): string[] {
+  const out: string[] = [];
+  const cfg: string[] = [];
+  jsonDiffs(m.model.config, info.config, '', cfg);
+  out.push(...cfg.map((d) => `config ${d}`));
+  const names = new Set([...Object.keys(m.model.weights), ...Object.keys(info.weightsSha256)]);
+  for (const n of names) {
+    const a = m.model.weights[n];
+    const b = info.weightsSha256[n];
+    if (a !== b) out.push(`weights ${n}: recorded sha256 ${a ?? '(none)'}, engine ${b ?? '(none)'}`);
+  }
+  if (m.software.version !== version) out.push(`package version: recorded ${m.software.package} ${m.software.version}, running ${version}`);
+  return out;
+}
+
+/** Fingerprint fields that change float results (design.md); any difference → token-exact at best. */
+export function fingerprintDiffs(recorded: unknown, current: unknown): string[] {
+  const r = (recorded ?? {}) as Record<string, unknown> & { blas?: Record<string, unknown> };
+  const c = (current ?? {}) as Record<string, unknown> & { blas?: Record<string, unknown> };
+  const out: string[] = [];
+  for (const k of ['os', 'arch', 'cpuModel', 'mlxDevice']) if (r[k] !== c[k]) out.push(`${k}: recorded ${String(r[k])}, here ${String(c[k])}`);
+  for (const k of ['library', 'threads', 'coreType']) if (r.blas?.[k] !== c.blas?.[k]) out.push(`blas.${k}: recorded ${String(r.blas?.[k])}, here ${String(c.blas?.[k])}`);
+  return out;
+}
+
+/** The BLAS set-up the recording ran with, so the replay engine computes the same way. */
+export function recordedBlas(m: SessionManifest): BlasPinning {
+  const threads = Number(m.platform.blas.threads);
+  return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: m.platform.blas.coreType };
+}
+
+export async function replaySession(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const log = options.log ?? (() => undefined);
+  const reader = await openSession(path, { salvage: options.salvage === true });
+  const m = reader.manifest;
+  const report = await reader.scan();
+  const whole = report.wholeSteps;
+  if (whole === 0) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: no whole step to replay (steps.jsonl and input.wav share no complete frame)`);
+
+  let engine = options.engine;
+  let own: EngineHost | null = null;
+  if (!engine) {
+    const spec = resolveModel(options.model ?? m.model.id, log);
+    own = new EngineHost({ spec, blas: recordedBlas(m) });
+    engine = own;
+    const info = await own.start().catch((e: Error) => {
+      throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${e.message}`);
+    });
+    if (!info) throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${own.reason ?? own.state}`);
+  }
+  try {
+    const info = engine.info;
+    if (!info) throw new ReplayError('REPLAY_ERR_ENGINE', `engine is ${engine.state}${engine.reason ? `: ${engine.reason}` : ''}`);
+    const mismatches = modelMismatches(m, info, softwareInfo().version);
+    if (mismatches.length > 0 && !options.force) {
+      throw new ReplayError('REPLAY_ERR_MISMATCH', `refusing to replay ${path}: the engine differs from the recording (--force to try anyway):\n  ${mismatches.join('\n  ')}`, mismatches);
+    }
+    const fpDiffs = fingerprintDiffs(m.platform, info.fingerprint);
+    const id = `replay-${randomUUID()}`;
+    await engine.openSession(id, { seed: m.seed, sampling: m.sampling });
+    const cmp = new Comparator(options.context ?? 3);
+    const t0 = performance.now();
+    let replayed = 0;
+    try {
+      const input = await reader.wav('input');
+      const frames = input.frames(0);
+      for await (const rec of reader.steps()) {
+        if (replayed >= whole || cmp.done) break;
+        if (rec.step !== replayed) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: step line ${replayed} is step ${rec.step}; an offline replay needs steps from 0 in order`);
+        const next = await frames.next();
+        if (next.done) break;
+        const out = await engine.step({ session: id, step: rec.step, pcm: next.value, events: rec.events.filter(affectsComputation) }).catch((e: Error) => {
+          throw new ReplayError('REPLAY_ERR_ENGINE', `step ${rec.step} failed in the engine: ${e.message}`);
+        });
+        cmp.add(viewOf(rec), { step: out.step, inputCodes: out.inputCodes, text: out.text, audioCodes: out.audio, pcmHash: out.pcmHash });
+        replayed++;
+      }
+      await frames.return(undefined);
+    } finally {
+      await engine.closeSession(id).catch(() => undefined);
+    }
+    const wallMs = performance.now() - t0;
+    const comparison = cmp.result();
+    const forced = mismatches.length > 0;
+    return {
+      session: path,
+      comparison,
+      verdict: forced ? `${comparison.verdict} (forced: ${mismatches.length} mismatch${mismatches.length > 1 ? 'es' : ''} with the recording)` : comparison.verdict,
+      forced,
+      mismatches,
+      expected: fpDiffs.length === 0 ? 'bit-exact' : 'token-exact',
+      fingerprintDiffs: fpDiffs,
+      wholeSteps: whole,
+      stepsReplayed: replayed,
+      recoveries: report.recoveries,
+      wallMs,
+      speed: (replayed * 80) / Math.max(1e-9, wallMs),
+    };
+  } finally {
+    await own?.close();
+  }
+}

@@ -24,6 +24,8 @@ export interface RecordOptions {
 export interface RecordResult {
   readonly path: string;
   readonly client: SessionResult;
+  /** The seed the session ran with (the server's pick when none was asked for). */
+  readonly seed: number;
   readonly status: RecordingStatus;
   readonly close: CloseResult | null;
 }
@@ -42,12 +44,13 @@ export async function recordFrames(frames: Iterable<Float32Array> | AsyncIterabl
       record: true, pace: o.pace ?? 'realtime',
       ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.sampling === undefined ? {} : { sampling: o.sampling }),
     });
+    const seed = client.ready.seed;
     const result = await client.run(frames);
     await server.stop();
     await recorder.closeAll();
     const status = recorder.status().find((s) => s.path === path);
     if (!status) throw new Error(`the server did not record the session (${path})`);
-    return { path, client: result, status, close };
+    return { path, client: result, seed, status, close };
   } finally {
     await server.stop();
   }

@@ -16,6 +16,9 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   weights: { summary: 'download Moshi weights into the Hugging Face cache, or synthesize untrained ones (synth)', load: () => import('./cli/weights.ts') },
   serve: { summary: 'run the packet server: WebSocket sessions, GET /health, GET /metrics', load: () => import('./cli/serve.ts') },
   client: { summary: 'stream a WAV to a server, write the reply WAV, print text and latency', load: () => import('./cli/client.ts') },
+  record: { summary: 'record a session: stream a WAV through a local server (tiny model) in real time', load: () => import('../harness/cli/record.ts') },
+  replay: { summary: 'replay a recorded session through the engine: bit-exact / token-exact / diverged at step N', load: () => import('../harness/cli/replay.ts') },
+  sessions: { summary: 'compare recorded sessions: sessions diff A B', load: () => import('../harness/cli/sessions.ts') },
 };
 
 function usage(): string {

@@ -1,0 +1,58 @@
+// `solacelive record --in WAV --out DIR`: a scripted live conversation. Starts a server with
+// the tiny model (or --model) on a free loopback port with the recorder on, streams the WAV
+// through the Node client in real time, and writes the session.
+import { splitFrames } from '../../src/audio/frames.ts';
+import { toMono24k } from '../../src/audio/resample.ts';
+import { readWav } from '../../src/audio/wav-file.ts';
+import { intOption, parseCommandArgs, requireOption, UsageError, type Command } from '../../src/cli/args.ts';
+import { createEngine } from '../../src/cli/serve.ts';
+import { GREEDY } from '../../src/engine/types.ts';
+import { recordFrames } from '../record.ts';
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    in: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, greedy: { type: 'boolean' }, model: { type: 'string' }, fast: { type: 'boolean' },
+  });
+  const inPath = requireOption(values, 'in');
+  const out = requireOption(values, 'out');
+  const seed = values.seed === undefined ? undefined : intOption(values, 'seed', 0);
+  if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
+  const wav = await readWav(inPath);
+  const frames = splitFrames(toMono24k(wav.channels, wav.sampleRate).samples).frames;
+  const { engine, reason } = await createEngine(values.model ?? null);
+  if (!engine) throw new Error(`no engine: ${reason ?? 'unknown'}`);
+  try {
+    const info = await engine.start();
+    if (!info) throw new Error(`engine did not start: ${engine.reason ?? engine.state}`);
+    console.error(`solacelive record: streaming ${frames.length} frames (${(frames.length * 0.08).toFixed(2)} s) of ${inPath} in ${values.fast ? 'fast' : 'real-time'} pace …`);
+    const r = await recordFrames(frames, {
+      out, engine, pace: values.fast ? 'fast' : 'realtime',
+      ...(seed === undefined ? {} : { seed }), ...(values.greedy ? { sampling: GREEDY } : {}),
+    });
+    const c = r.close;
+    console.log(`session  ${r.path}`);
+    console.log(`status   ${r.status.state}${r.status.error ? ` (${r.status.error.code}: ${r.status.error.message})` : ''}, ${c?.counts.steps ?? r.status.steps} steps, ${c?.counts.packets ?? '?'} packets`);
+    console.log(`client   ${r.client.ok ? 'ended normally' : `closed ${r.client.close.code} ${r.client.close.reason}`}, seed ${r.seed}`);
+    console.log(`replay   solacelive replay ${r.path}`);
+    return r.status.state === 'closed' && r.client.ok ? 0 : 1;
+  } finally {
+    await engine.close();
+  }
+}
+
+export const command: Command = {
+  summary: 'record a session: stream a WAV through a local server (tiny model) in real time into DIR',
+  help: [
+    'usage: solacelive record --in WAV --out DIR [--seed N] [--greedy] [--model M] [--fast]',
+    '',
+    'Starts a server on a free loopback port with the recorder on, streams WAV through the',
+    'Node client at real-time pace (as a live user would), and writes the session folder DIR',
+    '(manifest.json, packets.bin, steps.jsonl, input.wav, output.wav). Then: solacelive replay DIR.',
+    '',
+    '  --seed N     sampling seed (default: the server picks one; recorded either way)',
+    '  --greedy     temperature 0 sampling',
+    '  --model M    model folder or hub repo (default: tiny, untrained synthetic weights)',
+    '  --fast       send frames as fast as the engine answers instead of in real time',
+  ].join('\n'),
+  run,
+};

@@ -1,0 +1,66 @@
+// `solacelive replay SESSION`: offline replay through the real engine and a verdict. Lives
+// in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
+import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
+import { formatComparison, satisfies } from '../compare.ts';
+import { replaySession } from '../replayer.ts';
+
+const EXPECT = ['bit-exact', 'token-exact'] as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    expect: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    model: { type: 'string' },
+    salvage: { type: 'boolean' },
+    context: { type: 'string' },
+  }, true);
+  if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
+  const expectArg = values.expect;
+  if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
+  const context = values.context === undefined ? 3 : Number(values.context);
+  if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
+  const r = await replaySession(positionals[0]!, {
+    force: values.force === true, salvage: values.salvage === true, context,
+    ...(values.model === undefined ? {} : { model: values.model }),
+    log: (m) => console.error(`solacelive replay: ${m}`),
+  });
+  const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? r.expected;
+  const ok = satisfies(r.comparison.kind, expect);
+  if (values.json) {
+    console.log(JSON.stringify({ ...r, expect, ok }, null, 2));
+  } else {
+    for (const rec of r.recoveries) console.error(`solacelive replay: recovered: ${rec.code} in ${rec.file} at ${rec.offset}: ${rec.message}`);
+    if (r.forced) console.error(`solacelive replay: FORCED despite:\n  ${r.mismatches.join('\n  ')}`);
+    const lines = formatComparison(r.comparison);
+    lines[0] = `verdict: ${r.verdict}`;
+    console.log(lines.join('\n'));
+    console.log(`steps    ${r.stepsReplayed} replayed of ${r.wholeSteps} whole steps, ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(2)}× real time)`);
+    const why = r.fingerprintDiffs.length ? `platform differs (${r.fingerprintDiffs.join('; ')})` : 'platform fingerprint matches';
+    console.log(`expected ${r.expected} (${why}); asked ${expect}: ${ok ? 'OK' : 'NOT MET'}`);
+  }
+  return ok ? 0 : 1;
+}
+
+export const command: Command = {
+  summary: 'replay a recorded session through the engine and report bit-exact / token-exact / diverged at step N',
+  help: [
+    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N]',
+    '',
+    'Feeds the recorded input frames and events through the same engine (a child process, as',
+    'the server runs it; BLAS pinned as recorded) with the recorded seed and sampling, as fast',
+    'as it steps, and compares every step: input codes, text token, audio codes, PCM hash.',
+    '',
+    '  --expect V   exit 0 only for this verdict or better (default: bit-exact when the platform',
+    '               fingerprint matches the recording, else token-exact)',
+    '  --force      replay even if the model config, weights sha256 or package version differ',
+    '               (refused otherwise, naming what differs); the verdict is labelled forced',
+    '  --model M    where the model is (default: the recorded model id, e.g. tiny)',
+    '  --salvage    skip corrupt records in the middle of the files instead of stopping',
+    '  --context N  steps shown on each side of a divergence (default 3)',
+    '  --json       the whole report as JSON',
+    '',
+    'Exit: 0 verdict met, 1 not met or refused, 2 usage.',
+  ].join('\n'),
+  run,
+};

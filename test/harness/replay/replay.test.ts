@@ -119,7 +119,7 @@ describe('offline replay', () => {
     const mf = join(path, 'manifest.json');
     const m = JSON.parse(readFileSync(mf, 'utf8'));
     const m0 = JSON.parse(readFileSync(mf, 'utf8'));
-    const file = Object.keys(m.model.weights)[0];
+    const file = Object.keys(m.model.weights)[0]!;
     m.model.weights[file] = 'ab'.repeat(32);
     writeFileSync(mf, JSON.stringify(m, null, 2));
     const err = await replaySession(path, { engine }).catch((e: unknown) => e);

@@ -7,6 +7,7 @@
 // that is what makes Mimi's batch encode equal to its streaming encode up to the
 // transformer context.
 import { evaluate, mx, type MxArray } from '../mlx.ts';
+import { RowSplitLinear } from '../nn/rowsplit.ts';
 import type { PadMode } from './config.ts';
 
 export interface ConvStep {
@@ -15,6 +16,14 @@ export interface ConvStep {
 }
 
 const S = mx.Slice;
+
+/**
+ * Up to this many output steps, a conv with a large weight runs as a GEMV (RowSplitLinear)
+ * over explicitly unfolded input instead of MLX's conv1d, whose GEMM packs the whole
+ * weight for two rows: Mimi's 512→1024 k16 conv reads 33.5 MB per frame for 2 outputs.
+ */
+const GEMV_MAX_STEPS = 16;
+const GEMV_MIN_BYTES = 1 << 20;
 
 /**
  * Causal Conv1d. State: the last (K−1)·D+1−S input samples, [1, K'−S, Cin], zeros on the
@@ -32,6 +41,8 @@ export class CausalConv1d {
   readonly context: number;
   private readonly weight: MxArray;
   private readonly bias: MxArray | null;
+  /** The weight as a [Cout, K·Cin] GEMV, for short outputs; null for small weights. */
+  private readonly gemv: RowSplitLinear | null;
 
   /** `weight` is [Cout, K, Cin] (MLX layout), `bias` [Cout] or null. */
   constructor(weight: MxArray, bias: MxArray | null, opts: { stride?: number; dilation?: number; padMode?: PadMode } = {}) {
@@ -43,6 +54,9 @@ export class CausalConv1d {
     if (this.context < 0) throw new RangeError(`conv kernel ${this.kernelSize} is shorter than its stride ${this.stride}`);
     this.weight = weight;
     this.bias = bias;
+    this.gemv = weight.nbytes >= GEMV_MIN_BYTES && this.dilation === 1
+      ? new RowSplitLinear(mx.reshape(weight, [this.outChannels, this.kernelSize * this.inChannels]))
+      : null;
   }
 
   /** x: [1, L, Cin] with L a multiple of the stride; returns L/S outputs. */
@@ -56,9 +70,26 @@ export class CausalConv1d {
       input = mx.concatenate([prev, x], 1);
       next = input.index(S(), S(-this.context));
     }
-    let y = mx.conv1d(input, this.weight, this.stride, 0, this.dilation, 1);
+    const outLen = len / this.stride;
+    let y = this.gemv && outLen <= GEMV_MAX_STEPS
+      ? mx.expandDims(this.gemv.forward(this.unfold(input, outLen)), 0)
+      : mx.conv1d(input, this.weight, this.stride, 0, this.dilation, 1);
     if (this.bias) y = mx.add(y, this.bias);
     return { y, state: next };
+  }
+
+  /** [1, (n−1)·S + K, Cin] → [n, K·Cin], row t = the K input samples output t reads. */
+  private unfold(input: MxArray, n: number): MxArray {
+    const { kernelSize: k, stride, inChannels: cin } = this;
+    if (k % stride === 0) {
+      // Whole blocks of S samples: output t reads blocks t .. t + K/S − 1.
+      const blocks = mx.reshape(input, [-1, stride * cin]);
+      const parts = Array.from({ length: k / stride }, (_, j) => blocks.index(S(j, j + n)));
+      return parts.length === 1 ? parts[0]! : mx.concatenate(parts, 1);
+    }
+    const rows = mx.reshape(input, [-1, cin]);
+    const parts = Array.from({ length: k }, (_, j) => rows.index(S(j, j + (n - 1) * stride + 1, stride)));
+    return mx.concatenate(parts, 1);
   }
 
   private initialState(x: MxArray): MxArray {
@@ -84,8 +115,10 @@ export class CausalConvTranspose1d {
   readonly depthwise: boolean;
   /** Kernel taps grouped into blocks of `stride` samples (kernel padded up to a multiple). */
   readonly blocks: number;
-  /** Dense: [Cin, blocks·S·Cout] for one GEMM. Depthwise: [blocks·S, C] for a broadcast product. */
-  private readonly kernel: MxArray;
+  /** Depthwise: [blocks·S, C] for a broadcast product. */
+  private readonly kernel: MxArray | null;
+  /** Dense: the [blocks·S·Cout, Cin] GEMV/GEMM giving every tap of every input step. */
+  private readonly taps: RowSplitLinear | null;
   private readonly bias: MxArray | null;
 
   /**
@@ -105,11 +138,17 @@ export class CausalConvTranspose1d {
     const padded = this.blocks * this.stride;
     // Zero taps appended so that the kernel is whole blocks of S.
     const w = padded > k ? mx.pad(weight, [[0, 0], [0, padded - k], [0, 0]]) : weight;
-    this.kernel = this.depthwise
-      ? mx.transpose(mx.reshape(w, [cin, padded]), [1, 0])
-      : mx.reshape(w, [cin, padded * coutPerGroup]);
-    // Derived once here, so a compiled caller captures an array, not the ops making it.
-    evaluate(this.kernel);
+    if (this.depthwise) {
+      this.kernel = mx.transpose(mx.reshape(w, [cin, padded]), [1, 0]);
+      this.taps = null;
+      // Derived once here, so a compiled caller captures an array, not the ops making it.
+      evaluate(this.kernel);
+    } else {
+      this.kernel = null;
+      // [Cin, K'·Cout] → [K'·Cout, Cin], materialised row-major (flattening copies).
+      const t = mx.transpose(mx.reshape(w, [cin, padded * coutPerGroup]));
+      this.taps = new RowSplitLinear(mx.reshape(mx.reshape(t, [-1]), t.shape));
+    }
     this.bias = bias;
   }
 
@@ -119,9 +158,9 @@ export class CausalConvTranspose1d {
     const { stride, blocks } = this;
     const cout = this.outChannels;
     // taps[t, b] = contribution of input step t to output block t + b: [L, blocks, S, Cout].
-    const taps = this.depthwise
-      ? mx.multiply(mx.reshape(x, [len, 1, this.inChannels]), this.kernel)
-      : mx.matmul(mx.reshape(x, [len, this.inChannels]), this.kernel);
+    const taps = this.taps
+      ? this.taps.forward(mx.reshape(x, [len, this.inChannels]))
+      : mx.multiply(mx.reshape(x, [len, 1, this.inChannels]), this.kernel!);
     const t4 = mx.reshape(taps, [len, blocks, stride, cout]);
     let full: MxArray;
     if (blocks === 1) {

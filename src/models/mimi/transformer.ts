@@ -19,6 +19,7 @@
 // compiled: positions and masks are inputs, never constants baked into a trace.
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { compiled } from '../nn/compile.ts';
+import { RowSplitLinear } from '../nn/rowsplit.ts';
 import type { MimiTransformerConfig } from './config.ts';
 
 export interface TransformerLayerWeights {
@@ -48,6 +49,14 @@ export interface TransformerState {
   readonly old: readonly MxArray[];
   /** Per layer keys then values, [1, H, RECENT, hd]: positions [offset − RECENT, offset). */
   readonly recent: readonly MxArray[];
+}
+
+interface Layer {
+  readonly w: TransformerLayerWeights;
+  readonly inProj: RowSplitLinear;
+  readonly outProj: RowSplitLinear;
+  readonly linear1: RowSplitLinear;
+  readonly linear2: RowSplitLinear;
 }
 
 /** Slots written every call; `old` is rebuilt once per RECENT / T calls (8 frames for Mimi). */
@@ -98,29 +107,23 @@ function ropeTables(offset: number, t: number, headDim: number, maxPeriod: numbe
 
 export class MimiTransformer {
   readonly config: MimiTransformerConfig;
-  private readonly layers: readonly TransformerLayerWeights[];
+  private readonly layers: readonly Layer[];
   private readonly headDim: number;
   private readonly scale: MxArray;
   private readonly masks = new Map<string, MxArray>();
   private readonly streamFn: (...args: MxArray[]) => MxArray[];
   private readonly batchFn: (...args: MxArray[]) => MxArray[];
 
-  constructor(config: MimiTransformerConfig, layers: readonly TransformerLayerWeights[], opts: { compile?: boolean } = {}) {
+  constructor(config: MimiTransformerConfig, layers: readonly TransformerLayerWeights[], opts: { compile?: boolean; split?: boolean } = {}) {
     this.config = config;
     this.headDim = config.dModel / config.numHeads;
     // An array, not a number: a JS number would become a per-shape constant in a trace.
     this.scale = mx.array(1 / Math.sqrt(this.headDim), mx.float32);
-    this.layers = layers.map((w) => ({
-      ...w,
-      // Transposed once to [in, out]: what every per-step GEMM wants.
-      inProj: mx.transpose(w.inProj),
-      outProj: mx.transpose(w.outProj),
-      linear1: mx.transpose(w.linear1),
-      linear2: mx.transpose(w.linear2),
-    }));
-    // Evaluated before any tracing: a compiled function must capture arrays, not the
-    // (possibly unfusable) graphs that make them.
-    evaluate(this.scale, ...this.layers.flatMap((l) => Object.values(l).filter((v): v is MxArray => v !== null)));
+    // Everything a trace captures is evaluated first (here and in RowSplitLinear): a
+    // compiled function must capture arrays, not the (possibly unfusable) graphs behind them.
+    evaluate(this.scale, ...layers.flatMap((w) => Object.values(w).filter((v): v is MxArray => v !== null)));
+    const lin = (w: MxArray) => new RowSplitLinear(w, { split: opts.split ?? true });
+    this.layers = layers.map((w) => ({ w, inProj: lin(w.inProj), outProj: lin(w.outProj), linear1: lin(w.linear1), linear2: lin(w.linear2) }));
     const n = 2 * layers.length;
     this.streamFn = compiled((x, cos, sin, mask, ...caches) => this.stack(x!, cos!, sin!, mask!, { old: caches.slice(0, n), recent: caches.slice(n) }), opts.compile ?? true);
     this.batchFn = compiled((x, cos, sin, mask) => this.stack(x!, cos!, sin!, mask!, null), opts.compile ?? true);
@@ -182,10 +185,11 @@ export class MimiTransformer {
     const t = x.shape[1]!;
     const next: MxArray[] = [];
     let xs = x;
-    this.layers.forEach((w, i) => {
+    this.layers.forEach((l, i) => {
+      const { w } = l;
       const n1 = mx.fast.layerNorm(xs, w.norm1Weight, w.norm1Bias, NORM_EPS);
       // [1, T, 3, H, hd] → [3, 1, H, T, hd]
-      const qkv = mx.transpose(mx.reshape(mx.matmul(n1, w.inProj), [1, t, 3, h, hd]), [2, 0, 3, 1, 4]);
+      const qkv = mx.transpose(mx.reshape(l.inProj.forward(n1), [1, t, 3, h, hd]), [2, 0, 3, 1, 4]);
       const q = rope(qkv.index(0), cos, sin);
       let k = rope(qkv.index(1), cos, sin);
       let v = qkv.index(2);
@@ -204,10 +208,10 @@ export class MimiTransformer {
       } else {
         o = mx.matmul(mx.softmax(mx.add(mx.matmul(qs, mx.swapaxes(k, 2, 3)), mask), -1), v);
       }
-      const attn = mx.matmul(mx.reshape(mx.transpose(o, [0, 2, 1, 3]), [1, t, d]), w.outProj);
+      const attn = l.outProj.forward(mx.reshape(mx.transpose(o, [0, 2, 1, 3]), [1, t, d]));
       xs = mx.add(xs, w.layerScale1 ? mx.multiply(attn, w.layerScale1) : attn);
       const n2 = mx.fast.layerNorm(xs, w.norm2Weight, w.norm2Bias, NORM_EPS);
-      const ff = mx.matmul(gelu(mx.matmul(n2, w.linear1)), w.linear2);
+      const ff = l.linear2.forward(gelu(l.linear1.forward(n2)));
       xs = mx.add(xs, w.layerScale2 ? mx.multiply(ff, w.layerScale2) : ff);
     });
     return [xs, ...next];

@@ -94,6 +94,21 @@ describe('CausalConv1d', () => {
     close(streamed((xs, s) => conv.step(xs, s), x, [...chunks]), want);
   });
 
+  it.each([
+    // Weights ≥ 1 MB and ≤ 16 output steps take the GEMV path (split over two streams).
+    [16, 8, 64, 256, [16, 8]],
+    [7, 1, 128, 320, [2, 1]],
+    [7, 3, 128, 320, [6, 3]],
+    [3, 1, 512, 256, [2, 2]],
+  ] as const)('k%i stride %i with a large weight (%i×%i channels), chunks %j = reference', (k, stride, cout, cin, chunks) => {
+    const len = chunks.reduce((a, b) => a + b, 0);
+    const x = Array.from({ length: len }, (_, t) => rand(cin, 500 + t));
+    const w = rand(cout * k * cin, 17).map((v) => v / Math.sqrt(k * cin));
+    const b = rand(cout, 18);
+    const conv = new CausalConv1d(tensor(w, [cout, k, cin]), tensor(b, [cout]), { stride });
+    close(streamed((xs, st) => conv.step(xs, st), x, [...chunks]), refConv(x, w, b, cout, k, stride, 1, false));
+  });
+
   it('refuses a chunk that is not a multiple of the stride', () => {
     const conv = new CausalConv1d(mx.zeros([2, 8, 2]), null, { stride: 4 });
     expect(() => conv.step(mx.zeros([1, 6, 2]), null)).toThrow(/not a multiple of the stride 4/);
@@ -117,6 +132,15 @@ describe('CausalConvTranspose1d', () => {
     const b = depthwise ? null : rand(cout, 12);
     const conv = new CausalConvTranspose1d(tensor(w, [cin, k, depthwise ? 1 : cout]), b ? tensor(b, [cout]) : null, { stride, groups: depthwise ? cin : 1 });
     close(streamed((xs, s) => conv.step(xs, s), x, [...chunks]), refConvTr(x, w, b, cout, k, stride, depthwise));
+  });
+
+  it('takes every tap in one split GEMV when the weight is large (256 → 64 channels, k16 stride 8)', () => {
+    const [cin, k, cout, stride] = [256, 16, 64, 8];
+    const x = Array.from({ length: 4 }, (_, t) => rand(cin, 700 + t));
+    const w = rand(cin * k * cout, 19).map((v) => v / Math.sqrt(cin));
+    const b = rand(cout, 20);
+    const conv = new CausalConvTranspose1d(tensor(w, [cin, k, cout]), tensor(b, [cout]), { stride });
+    close(streamed((xs, st) => conv.step(xs, st), x, [1, 2, 1]), refConvTr(x, w, b, cout, k, stride, false));
   });
 
   it('adds the bias once per sample even where two calls overlap', () => {

@@ -11,14 +11,16 @@ import { recordFrames } from '../record.ts';
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
-    in: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, greedy: { type: 'boolean' }, model: { type: 'string' }, fast: { type: 'boolean' },
+    in: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, greedy: { type: 'boolean' }, model: { type: 'string' }, fast: { type: 'boolean' }, seconds: { type: 'string' },
   });
   const inPath = requireOption(values, 'in');
   const out = requireOption(values, 'out');
   const seed = values.seed === undefined ? undefined : intOption(values, 'seed', 0);
   if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
   const wav = await readWav(inPath);
-  const frames = splitFrames(toMono24k(wav.channels, wav.sampleRate).samples).frames;
+  const seconds = values.seconds === undefined ? Infinity : Number(values.seconds);
+  if (!(seconds > 0)) throw new UsageError('--seconds must be a number > 0');
+  const frames = splitFrames(toMono24k(wav.channels, wav.sampleRate).samples).frames.slice(0, Math.ceil((seconds * 1000) / 80));
   const { engine, reason } = await createEngine(values.model ?? null);
   if (!engine) throw new Error(`no engine: ${reason ?? 'unknown'}`);
   try {
@@ -43,7 +45,7 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   summary: 'record a session: stream a WAV through a local server (tiny model) in real time into DIR',
   help: [
-    'usage: solacelive record --in WAV --out DIR [--seed N] [--greedy] [--model M] [--fast]',
+    'usage: solacelive record --in WAV --out DIR [--seed N] [--greedy] [--model M] [--fast] [--seconds S]',
     '',
     'Starts a server on a free loopback port with the recorder on, streams WAV through the',
     'Node client at real-time pace (as a live user would), and writes the session folder DIR',
@@ -53,6 +55,7 @@ export const command: Command = {
     '  --greedy     temperature 0 sampling',
     '  --model M    model folder or hub repo (default: tiny, untrained synthetic weights)',
     '  --fast       send frames as fast as the engine answers instead of in real time',
+    '  --seconds S  only the first S seconds of the WAV',
   ].join('\n'),
   run,
 };

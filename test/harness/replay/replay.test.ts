@@ -169,3 +169,15 @@ describe('solacelive replay', () => {
     expect(ok.code, ok.out).toBe(0);
   }, 60_000);
 });
+
+describe('the committed fixture session', () => {
+  it('fixtures/sessions/hello-2s.session replays with the verdict its platform fingerprint allows (bit-exact here)', async () => {
+    const path = new URL('../../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
+    const r = await replaySession(path, { engine }).catch((e: Error) => {
+      throw new Error(`${e.message}\n(the model or package version changed: re-record with \`solacelive record --in fixtures/audio/hello.wav --out ${path} --seconds 2 --seed 2026\`)`);
+    });
+    expect(r.stepsReplayed).toBe(25);
+    if (r.expected === 'bit-exact') expect(r.comparison.verdict).toBe('bit-exact');
+    else expect(['bit-exact', 'token-exact']).toContain(r.comparison.verdict);
+  });
+});

@@ -40,6 +40,12 @@ export interface ReplayOptions {
   /** Steps of context shown on each side of a divergence (default 3). */
   readonly context?: number;
   readonly salvage?: boolean;
+  /**
+   * Compare from this step on. Earlier steps still run (model state is the product of every
+   * step before, and the engine has no way to load a state), with the recorded inputs, seed
+   * and events, so the state at STEP is the recorded one; they are just not compared.
+   */
+  readonly from?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -57,6 +63,8 @@ export interface ReplayReport {
   /** Steps in the session that can be replayed (min of step lines and WAV frames). */
   readonly wholeSteps: number;
   readonly stepsReplayed: number;
+  /** First compared step (--from). */
+  readonly from: number;
   readonly recoveries: readonly SessionRecovery[];
   readonly wallMs: number;
   /** Replayed audio time / wall time. */
@@ -117,6 +125,8 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
   const m = reader.manifest;
   const report = await reader.scan();
   const whole = report.wholeSteps;
+  const from = options.from ?? 0;
+  if (!Number.isInteger(from) || from < 0 || (from >= whole && whole > 0)) throw new ReplayError('REPLAY_ERR_SESSION', `--from ${from}: the session has whole steps 0..${whole - 1}`);
   if (whole === 0) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: no whole step to replay (steps.jsonl and input.wav share no complete frame)`);
 
   let engine = options.engine;
@@ -154,7 +164,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
         const out = await engine.step({ session: id, step: rec.step, pcm: next.value, events: rec.events.filter(affectsComputation) }).catch((e: Error) => {
           throw new ReplayError('REPLAY_ERR_ENGINE', `step ${rec.step} failed in the engine: ${e.message}`);
         });
-        cmp.add(viewOf(rec), { step: out.step, inputCodes: out.inputCodes, text: out.text, audioCodes: out.audio, pcmHash: out.pcmHash });
+        if (rec.step >= from) cmp.add(viewOf(rec), { step: out.step, inputCodes: out.inputCodes, text: out.text, audioCodes: out.audio, pcmHash: out.pcmHash });
         replayed++;
       }
       await frames.return(undefined);
@@ -174,6 +184,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
       fingerprintDiffs: fpDiffs,
       wholeSteps: whole,
       stepsReplayed: replayed,
+      from,
       recoveries: report.recoveries,
       wallMs,
       speed: (replayed * 80) / Math.max(1e-9, wallMs),

@@ -14,13 +14,17 @@ async function run(argv: string[]): Promise<number> {
     model: { type: 'string' },
     salvage: { type: 'boolean' },
     context: { type: 'string' },
+    from: { type: 'string' },
   }, true);
   if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
   const expectArg = values.expect;
   if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
   const context = values.context === undefined ? 3 : Number(values.context);
   if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
+  const from = values.from === undefined ? 0 : Number(values.from);
+  if (!Number.isInteger(from) || from < 0) throw new UsageError('--from must be an integer >= 0');
   const r = await replaySession(positionals[0]!, {
+    from,
     force: values.force === true, salvage: values.salvage === true, context,
     ...(values.model === undefined ? {} : { model: values.model }),
     log: (m) => console.error(`solacelive replay: ${m}`),
@@ -35,7 +39,7 @@ async function run(argv: string[]): Promise<number> {
     const lines = formatComparison(r.comparison);
     lines[0] = `verdict: ${r.verdict}`;
     console.log(lines.join('\n'));
-    console.log(`steps    ${r.stepsReplayed} replayed of ${r.wholeSteps} whole steps, ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(2)}× real time)`);
+    console.log(`steps    ${r.stepsReplayed} replayed of ${r.wholeSteps} whole steps${r.from ? ` (compared from step ${r.from})` : ''}, ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(2)}× real time)`);
     const why = r.fingerprintDiffs.length ? `platform differs (${r.fingerprintDiffs.join('; ')})` : 'platform fingerprint matches';
     console.log(`expected ${r.expected} (${why}); asked ${expect}: ${ok ? 'OK' : 'NOT MET'}`);
   }
@@ -45,7 +49,7 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   summary: 'replay a recorded session through the engine and report bit-exact / token-exact / diverged at step N',
   help: [
-    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N]',
+    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP]',
     '',
     'Feeds the recorded input frames and events through the same engine (a child process, as',
     'the server runs it; BLAS pinned as recorded) with the recorded seed and sampling, as fast',
@@ -58,6 +62,8 @@ export const command: Command = {
     '  --model M    where the model is (default: the recorded model id, e.g. tiny)',
     '  --salvage    skip corrupt records in the middle of the files instead of stopping',
     '  --context N  steps shown on each side of a divergence (default 3)',
+    '  --from STEP  compare from STEP on; earlier steps still run with the recorded inputs, seed',
+    '               and events (the only way to rebuild the model state), uncompared',
     '  --json       the whole report as JSON',
     '',
     'Exit: 0 verdict met, 1 not met or refused, 2 usage.',

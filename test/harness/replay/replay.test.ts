@@ -179,5 +179,10 @@ describe('the committed fixture session', () => {
     expect(r.stepsReplayed).toBe(25);
     if (r.expected === 'bit-exact') expect(r.comparison.verdict).toBe('bit-exact');
     else expect(['bit-exact', 'token-exact']).toContain(r.comparison.verdict);
+    // --from: steps before it still run (they rebuild the model state) but are not compared.
+    const from = await replaySession(path, { engine, from: 20 });
+    expect(from.stepsReplayed).toBe(25);
+    expect(from.comparison.steps).toBe(5);
+    expect(from.comparison.verdict).toBe(r.comparison.verdict);
   });
 });

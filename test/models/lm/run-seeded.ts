@@ -1,9 +1,7 @@
 // Child process for the cross-process determinism test: runs a seeded LmGen session on
-// the reference LM and prints its frames as JSON. Usage: node run-seeded.ts SEED STEPS [START]
-// With START, draws for steps before START are never made (a replay starting mid-session
-// uses the same keys), so the printed frames cover steps START..STEPS-1 of the sampler.
+// the reference LM (default sampling: text 0.7/25, audio 0.8/250) and prints its frames
+// as JSON. Usage: node run-seeded.ts SEED STEPS
 import { loadLmConfig } from '../../../src/models/lm/config.ts';
-import { Sampler } from '../../../src/models/lm/sampling.ts';
 import { LmGen } from '../../../src/models/lm/generate.ts';
 import { loadLm } from '../../../src/models/lm/weights.ts';
 import { goldens, ints, LM_CONFIG, LM_MLX } from './helpers.ts';
@@ -17,5 +15,4 @@ for (let t = 0; t < steps; t++) {
   const f = gen.step(user.slice(8 * t, 8 * t + 8));
   frames.push(f ? [f.text, ...f.audio] : null);
 }
-const s = new Sampler(seed);
-process.stdout.write(JSON.stringify({ frames, sampler: [s.text, s.audio] }));
+process.stdout.write(JSON.stringify({ frames, sampler: [gen.sampler.text, gen.sampler.audio] }));

@@ -7,6 +7,7 @@
 // Each case runs in its own child process so memory starts flat.
 //   node bench/lm.bench.ts [--quick] [--case NAME[,NAME]] [--steps N] [--quant-streams N] [--json OUT]
 // --quant-streams: CPU streams a quantized matmul's rows are split over (default min(2, cores)).
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -204,7 +205,7 @@ if (values.child) {
     if (!c) throw new Error(`unknown case ${name}; cases: ${CASES.map((x) => x.name).join(', ')}`);
     const steps = Number(values.steps ?? (values.quick ? c.quickSteps : c.steps));
     process.stderr.write(`${c.name}: ${c.describe}, ${steps} steps…\n`);
-    const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', c.name, '--steps', String(steps), ...(quantStreams === undefined ? [] : ['--quant-streams', String(quantStreams)])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', c.name, '--steps', String(steps), ...(quantStreams === undefined ? [] : ['--quant-streams', String(quantStreams)])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
     if (r.status !== 0 || !line) {
       process.stderr.write(`${c.name}: failed (exit ${r.status ?? r.signal})\n`);

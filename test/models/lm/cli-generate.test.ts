@@ -1,6 +1,7 @@
 // `solacelive generate` end to end (spawned, as a user runs it) on the reference models:
 // greedy output audio equals upstream's pipeline_pcm_out (1e-5 × peak) and the tokens
 // equal step_out_tokens, for both LM checkpoint layouts; seeded runs repeat.
+import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readWavSync } from '../../../src/audio/index.ts';
 import { floats, goldens, ints, LM_CONFIG, LM_MLX, LM_PT, REF, relErr, TOL } from './helpers.ts';
 
-const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
+const bin = fileURLToPath(new URL('../../../bin/solacelive.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-generate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const g = goldens(['pipeline_pcm_out', 'step_out_tokens', 'step_out_returned']);

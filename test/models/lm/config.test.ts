@@ -1,12 +1,13 @@
 // Kyutai config.json → LmConfig: the shipped 7B/2B configs give upstream's derived sizes,
 // upstream defaults fill missing keys, and bad values are refused with the key named.
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gatedHidden, lmConfigFromJson, loadLmConfig, maxDelay } from '../../../src/models/lm/config.ts';
 import { expectedShapes } from '../../../src/models/lm/weights.ts';
 import { LM_CONFIG } from './helpers.ts';
 
-const configs = new URL('../../../configs/', import.meta.url).pathname;
+const configs = fileURLToPath(new URL('../../../configs/', import.meta.url));
 
 describe('LM config', () => {
   it('moshi_7b_202409 (moshiko/moshika): FFN 11264, depformer FFN 2816, 8 weight sets, 7.69 B parameters', () => {

@@ -1,8 +1,9 @@
 // Shared by the LM tests: where the reference fixtures are, and the comparison rule of
 // their README (max |a − g| ≤ 1e-5 · max |g|, NaN positions excluded).
+import { fileURLToPath } from 'node:url';
 import { readTensors, type HostTensor } from '../../../src/models/safetensors.ts';
 
-export const REF = new URL('../../../../shared/fixtures/reference/', import.meta.url).pathname;
+export const REF = fileURLToPath(new URL('../../../../shared/fixtures/reference/', import.meta.url));
 export const LM_CONFIG = `${REF}lm_config.json`;
 export const LM_MLX = `${REF}lm.mlx.safetensors`;
 export const LM_PT = `${REF}lm.pytorch.safetensors`;

@@ -1,6 +1,7 @@
 // Hub download against a local HTTP server on 127.0.0.1 that serves generated files in
 // the hub's URL layout (tree API, /resolve/ with ranges, ETag = sha256 or git sha1,
 // X-Repo-Commit): cache layout, resume, checksum, token handling, offline errors.
+import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -185,7 +186,7 @@ describe('weights pull from a hub', () => {
 });
 
 describe('solacelive weights pull (spawned)', () => {
-  const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
+  const bin = fileURLToPath(new URL('../../../bin/solacelive.mjs', import.meta.url));
   const cli = async (args: string[], env: Record<string, string> = {}) => {
     const { spawn } = await import('node:child_process');
     return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {

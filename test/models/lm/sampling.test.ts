@@ -1,11 +1,12 @@
 // Seeded sampling: keys depend only on (seed, step, stream); the same seed gives the same
 // tokens in separate processes; top-k draws only top-k ids, distributed as softmax.
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { mx } from '../../../src/models/mlx.ts';
 import { DEFAULT_AUDIO_SAMPLING, DEFAULT_TEXT_SAMPLING, drawKey, keySeed, Sampler, sampleToken } from '../../../src/models/lm/sampling.ts';
 
-const script = new URL('./run-seeded.ts', import.meta.url).pathname;
+const script = fileURLToPath(new URL('./run-seeded.ts', import.meta.url));
 
 function session(seed: number, steps: number): { frames: (number[] | null)[] } {
   const r = spawnSync(process.execPath, [script, String(seed), String(steps)], { encoding: 'utf8' });

@@ -7,6 +7,7 @@
 // so attention runs over the full window as it does after 10 s of a conversation. The
 // per-module breakdown forces evaluation at each module boundary, which adds a little
 // scheduling overhead compared with the lazy whole-step graph timed above it.
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, mx, type MxArray } from '../src/models/mlx.ts';
@@ -48,6 +49,39 @@ export function randomMimiWeights(cfg: MimiConfig, seed: number): Record<string,
   return out;
 }
 
+/** Bytes of weights one encodeStep / decodeStep reads (every used tensor once). */
+function weightBytesPerFrame(cfg: MimiConfig): { encode: number; decode: number } {
+  const used = (k: string) => {
+    const m = /^quantizer\.rvq_(first|rest)\.vq\.layers\.(\d+)\._codebook\.embedding_sum$/.exec(k);
+    if (m) return Number(m[2]) < (m[1] === 'first' ? cfg.quantizer.nQSemantic : cfg.numCodebooks - cfg.quantizer.nQSemantic);
+    return !/_codebook\./.test(k);
+  };
+  let encode = 0;
+  let decode = 0;
+  for (const [k, { shape }] of expectedCheckpointKeys(cfg)) {
+    if (!used(k)) continue;
+    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
+    if (/^(encoder|encoder_transformer|downsample)\./.test(k) || k.endsWith('input_proj.weight')) encode += bytes;
+    else if (/^(decoder|decoder_transformer|upsample)\./.test(k) || k.endsWith('output_proj.weight')) decode += bytes;
+    else { encode += bytes; decode += bytes; } // codebooks: searched when encoding, gathered when decoding
+  }
+  return { encode, decode };
+}
+
+/** Single-thread memcpy rate (GB/s of bytes copied), best of 3 over 256 MB. */
+function memcpyRate(): number {
+  const a = Buffer.alloc(256 << 20, 1);
+  const b = Buffer.alloc(256 << 20);
+  a.copy(b);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    a.copy(b);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (256 << 20) / (best / 1000) / 1e9;
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
@@ -75,6 +109,12 @@ async function main(): Promise<void> {
   const fp = platformFingerprint();
   console.log(`Mimi benchmark: ${cfgPath}`);
   console.log(`${fp.cpuModel}, ${fp.cores} cores, node ${fp.node}, MLX ${fp.mlxDevice}, BLAS ${fp.blas.library} (threads ${fp.blas.threads ?? 'auto'}, core type ${fp.blas.coreType ?? 'auto'})`);
+  const load0 = loadavg()[0]!;
+  const copyGBs = memcpyRate();
+  const wb = weightBytesPerFrame(cfg);
+  console.log(`load average ${load0.toFixed(2)} (other processes share these cores); memcpy ${copyGBs.toFixed(1)} GB/s`);
+  console.log(`weights read per frame: encode ${(wb.encode / 1e6).toFixed(0)} MB, decode ${(wb.decode / 1e6).toFixed(0)} MB ` +
+    `(≥ ${((wb.encode + wb.decode) / 1e6 / copyGBs).toFixed(1)} ms together at the memcpy rate)`);
   let t0 = performance.now();
   const mimi = new Mimi(cfg);
   mimi.setWeights(randomMimiWeights(cfg, SEED), `random seed ${SEED}`);
@@ -173,7 +213,9 @@ async function main(): Promise<void> {
     console.log(`  ${prefix}: ${Object.entries(layers).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => `${k.split('.').pop()}:${v.toFixed(1)}`).join('  ')}`);
   }
 
+  console.log(`\nload average at the end ${loadavg()[0]!.toFixed(2)}`);
   const ratios: Record<string, number> = {
+    loadAverageStart: load0, loadAverageEnd: loadavg()[0]!, memcpyGBs: copyGBs, weightMBEncode: wb.encode / 1e6, weightMBDecode: wb.decode / 1e6,
     encodeP50Ms: ms(enc.p50Us), encodeP99Ms: ms(enc.p99Us), decodeP50Ms: ms(dec.p50Us), decodeP99Ms: ms(dec.p99Us),
     encodeBudgetFraction: ms(enc.p50Us) / BUDGET_MS, decodeBudgetFraction: ms(dec.p50Us) / BUDGET_MS,
     ...Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [`module ${k} ms`, v])),

@@ -2,8 +2,12 @@
 //   encode: SEANet encoder → encoder transformer → downsample → split RVQ
 //   decode: split RVQ decode → upsample → decoder transformer → SEANet decoder
 // One Mimi object owns one streaming session's state (encoder and decoder halves, as a
-// server interleaves them); `reset()` starts a new session. The non-streaming `encode` /
-// `decode` never touch it.
+// server interleaves them); `reset()` starts a new session, and `session()` makes another
+// Mimi with its own state over the same weights. The non-streaming `encode` / `decode`
+// never touch the streaming state.
+//
+// Native memory: MLX buffers are freed by finalizers that Node runs from the event loop,
+// so a caller stepping in a loop must yield between steps (src/models/nn/memory.ts).
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { compileAvailable, withCompileLock } from '../nn/compile.ts';
 import type { MimiConfig } from './config.ts';

@@ -6,7 +6,8 @@ import { FRAME, goldenCodes, goldenF32, tinyMimi } from './fixtures.ts';
 
 let mimi: Mimi;
 beforeAll(() => {
-  mimi = tinyMimi();
+  // Uncompiled: these tests are about input checks, and a cold kernel cache costs seconds.
+  mimi = tinyMimi({ compile: false });
 });
 
 const pcm = goldenF32('input_pcm');

@@ -36,7 +36,7 @@ const pcm = Float32Array.from({ length: FRAMES * FRAME }, (_, i) => 0.4 * Math.s
 beforeAll(() => {
   const path = join(dir, 'mimi.safetensors');
   writeSafetensors(path, synthMimiTensors(config, 4242));
-  mimi = new Mimi(config);
+  mimi = new Mimi(config, { compile: false });
   mimi.loadWeights(path);
 });
 

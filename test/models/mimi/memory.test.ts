@@ -13,8 +13,9 @@ const rss = async () => {
 };
 
 describe('Mimi native memory', () => {
-  it('stays flat (< 6 MB) over 300 encode+decode steps after a 100-step warm-up', async () => {
-    const mimi = tinyMimi();
+  it('stays flat (< 6 MB) over 200 encode+decode steps after a 60-step warm-up', async () => {
+    // Uncompiled: more native garbage per step (the stricter case), and no kernel builds.
+    const mimi = tinyMimi({ compile: false });
     const pcm = goldenF32('input_pcm');
     const pacer = new NativeMemoryPacer();
     const step = async (i: number) => {
@@ -22,9 +23,9 @@ describe('Mimi native memory', () => {
       mimi.decodeStep(mimi.encodeStep(pcm.subarray(t * FRAME, (t + 1) * FRAME)));
       await pacer.step();
     };
-    for (let i = 0; i < 100; i++) await step(i);
+    for (let i = 0; i < 60; i++) await step(i);
     const before = await rss();
-    for (let i = 100; i < 400; i++) await step(i);
+    for (let i = 60; i < 260; i++) await step(i);
     const after = await rss();
     expect(after - before).toBeLessThan(6);
   }, 30_000);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, mx, type MxArray } from '../../../src/models/mlx.ts';
 import { MimiTransformer, type TransformerLayerWeights, type TransformerState } from '../../../src/models/mimi/transformer.ts';
+import { withCompileLock } from '../../../src/models/nn/compile.ts';
 
 const D = 8;
 const CONTEXT = 6;
@@ -50,12 +51,12 @@ const diff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(
 
 describe('MimiTransformer streaming window', () => {
   const tr = make(true);
-  const batch = (() => {
+  // First compiled evaluations build kernels: under the lock other test processes share.
+  const { batch, stream } = withCompileLock(() => {
     const y: MxArray = tr.forward(input, null).y;
     evaluate(y);
-    return (y.tolist() as number[][][])[0]!;
-  })();
-  const stream = streamed(tr);
+    return { batch: (y.tolist() as number[][][])[0]!, stream: streamed(tr) };
+  });
 
   it('matches the batch pass while the ring is not yet full', () => {
     for (let t = 0; t < CONTEXT; t++) expect(diff(stream[t]!, batch[t]!), `step ${t}`).toBeLessThan(1e-5);

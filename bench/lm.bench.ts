@@ -47,6 +47,7 @@ const CASES: readonly Case[] = [
   { name: '7b-q4', describe: 'moshi 7B shape (32 × d4096 + depformer 8 × 6 × d1024), q4 group 32', config: () => loadLmConfig(join(configs, 'moshi_7b_202409.json')), quant: { bits: 4, groupSize: 32 }, steps: 8, quickSteps: 3, inQuick: true },
   { name: '7b-q8', describe: 'moshi 7B shape, q8 group 64', config: () => loadLmConfig(join(configs, 'moshi_7b_202409.json')), quant: { bits: 8, groupSize: 64 }, steps: 6, quickSteps: 2, inQuick: false },
   { name: '2b-q4', describe: 'moshi_mlx 2B shape (24 × d2560 + depformer 16 × 6 × d1024), q4 group 32', config: () => loadLmConfig(join(configs, 'moshi_mlx_2b.json')), quant: { bits: 4, groupSize: 32 }, steps: 8, quickSteps: 3, inQuick: true },
+  { name: 'tiny', describe: 'configs/tiny.json, the embedded default (4 × d256 + depformer 8 × 2 × d128), f32', config: () => loadLmConfig(join(configs, 'tiny.json')), quant: null, steps: 200, quickSteps: 50, inQuick: true },
   { name: 'tiny-d768', describe: 'tiny f32: 8 × d768 + depformer 8 × 2 × d256, real vocabularies', config: tinyShape(768, 8), quant: null, steps: 40, quickSteps: 10, inQuick: true },
   { name: 'tiny-d512', describe: 'tiny f32: 8 × d512 + depformer 8 × 2 × d256, real vocabularies', config: tinyShape(512, 8), quant: null, steps: 40, quickSteps: 10, inQuick: true },
   { name: 'tiny-ref', describe: 'reference fixture LM (d32, 2 layers), f32 file', config: () => loadLmConfig(join(REF, 'lm_config.json')), quant: null, file: join(REF, 'lm.mlx.safetensors'), steps: 200, quickSteps: 50, inQuick: true },

@@ -119,8 +119,48 @@ export function recordedBlas(m: SessionManifest): BlasPinning {
   return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: m.platform.blas.coreType };
 }
 
+export interface ReplayEngine {
+  readonly engine: EnginePort;
+  /** The engine this call started (the caller closes it), or null when one was given. */
+  readonly own: EngineHost | null;
+  readonly info: EngineInfo;
+  readonly mismatches: readonly string[];
+}
+
+/**
+ * The engine a replay runs on: the given one, or a new EngineHost with the recorded model and
+ * BLAS pinning. Refuses (REPLAY_ERR_MISMATCH, closing what it started) when config, weights
+ * or package version differ, unless forced.
+ */
+export async function replayEngine(path: string, m: SessionManifest, options: ReplayOptions): Promise<ReplayEngine> {
+  let engine = options.engine;
+  let own: EngineHost | null = null;
+  if (!engine) {
+    const spec = resolveModel(options.model ?? m.model.id, options.log);
+    own = new EngineHost({ spec, blas: recordedBlas(m) });
+    engine = own;
+  }
+  try {
+    if (own) {
+      const started = await own.start().catch((e: Error) => {
+        throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${e.message}`);
+      });
+      if (!started) throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${own.reason ?? own.state}`);
+    }
+    const info = engine.info;
+    if (!info) throw new ReplayError('REPLAY_ERR_ENGINE', `engine is ${engine.state}${engine.reason ? `: ${engine.reason}` : ''}`);
+    const mismatches = modelMismatches(m, info, softwareInfo().version);
+    if (mismatches.length > 0 && !options.force) {
+      throw new ReplayError('REPLAY_ERR_MISMATCH', `refusing to replay ${path}: the engine differs from the recording (--force to try anyway):\n  ${mismatches.join('\n  ')}`, mismatches);
+    }
+    return { engine, own, info, mismatches };
+  } catch (err) {
+    await own?.close();
+    throw err;
+  }
+}
+
 export async function replaySession(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
-  const log = options.log ?? (() => undefined);
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
   const report = await reader.scan();
@@ -129,24 +169,8 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
   if (!Number.isInteger(from) || from < 0 || (from >= whole && whole > 0)) throw new ReplayError('REPLAY_ERR_SESSION', `--from ${from}: the session has whole steps 0..${whole - 1}`);
   if (whole === 0) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: no whole step to replay (steps.jsonl and input.wav share no complete frame)`);
 
-  let engine = options.engine;
-  let own: EngineHost | null = null;
-  if (!engine) {
-    const spec = resolveModel(options.model ?? m.model.id, log);
-    own = new EngineHost({ spec, blas: recordedBlas(m) });
-    engine = own;
-    const info = await own.start().catch((e: Error) => {
-      throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${e.message}`);
-    });
-    if (!info) throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${own.reason ?? own.state}`);
-  }
+  const { engine, own, info, mismatches } = await replayEngine(path, m, options);
   try {
-    const info = engine.info;
-    if (!info) throw new ReplayError('REPLAY_ERR_ENGINE', `engine is ${engine.state}${engine.reason ? `: ${engine.reason}` : ''}`);
-    const mismatches = modelMismatches(m, info, softwareInfo().version);
-    if (mismatches.length > 0 && !options.force) {
-      throw new ReplayError('REPLAY_ERR_MISMATCH', `refusing to replay ${path}: the engine differs from the recording (--force to try anyway):\n  ${mismatches.join('\n  ')}`, mismatches);
-    }
     const fpDiffs = fingerprintDiffs(m.platform, info.fingerprint);
     const id = `replay-${randomUUID()}`;
     await engine.openSession(id, { seed: m.seed, sampling: m.sampling });

@@ -2,6 +2,7 @@
 // in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { formatComparison, satisfies } from '../compare.ts';
+import { pacedReplay } from '../paced.ts';
 import { replaySession } from '../replayer.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
@@ -15,12 +16,32 @@ async function run(argv: string[]): Promise<number> {
     salvage: { type: 'boolean' },
     context: { type: 'string' },
     from: { type: 'string' },
+    paced: { type: 'boolean' },
+    out: { type: 'string' },
   }, true);
   if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
   const expectArg = values.expect;
   if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
   const context = values.context === undefined ? 3 : Number(values.context);
   if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
+  if (values.paced) {
+    if (values.from !== undefined) throw new UsageError('--from applies to the offline replay, not --paced');
+    const session = positionals[0]!.replace(/\/+$/, '');
+    const out = values.out ?? `${session.replace(/\.session$/, '')}-paced-${Date.now()}.session`;
+    const p = await pacedReplay(session, { out, force: values.force === true, salvage: values.salvage === true, context, ...(values.model === undefined ? {} : { model: values.model }) });
+    const d = p.diff;
+    const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? (d.fingerprintDiffs.length ? 'token-exact' : 'bit-exact');
+    const ok = satisfies(d.comparison.kind, expect) && d.steps.a === d.steps.b;
+    if (values.json) {
+      console.log(JSON.stringify({ ...p, client: { ok: p.client.ok, close: p.client.close }, expect, ok }, null, 2));
+    } else {
+      console.log(formatComparison(d.comparison, ['recorded', 'paced']).join('\n'));
+      console.log(`steps    recorded ${d.steps.a}, paced ${d.steps.b} (${p.framesSent} frames sent at the recorded times)`);
+      console.log(`new      ${p.out}`);
+      console.log(`expected ${expect}; ${ok ? 'OK' : 'NOT MET'}`);
+    }
+    return ok ? 0 : 1;
+  }
   const from = values.from === undefined ? 0 : Number(values.from);
   if (!Number.isInteger(from) || from < 0) throw new UsageError('--from must be an integer >= 0');
   const r = await replaySession(positionals[0]!, {
@@ -50,6 +71,7 @@ export const command: Command = {
   summary: 'replay a recorded session through the engine and report bit-exact / token-exact / diverged at step N',
   help: [
     'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP]',
+    '       solacelive replay SESSION --paced [--out NEW.session] [--expect …] [--force]',
     '',
     'Feeds the recorded input frames and events through the same engine (a child process, as',
     'the server runs it; BLAS pinned as recorded) with the recorded seed and sampling, as fast',
@@ -64,6 +86,9 @@ export const command: Command = {
     '  --context N  steps shown on each side of a divergence (default 3)',
     '  --from STEP  compare from STEP on; earlier steps still run with the recorded inputs, seed',
     '               and events (the only way to rebuild the model state), uncompared',
+    '  --paced      send the recorded client audio over a real WebSocket to a fresh local server',
+    '               at the recorded times, record a new session (--out, default beside SESSION)',
+    '               and compare the two; the step counts must match too',
     '  --json       the whole report as JSON',
     '',
     'Exit: 0 verdict met, 1 not met or refused, 2 usage.',

@@ -16,6 +16,7 @@ import { openSession, WAV_HEADER_BYTES } from '../../../harness/format/node.ts';
 import { recordFrames, type RecordResult } from '../../../harness/record.ts';
 import { ReplayError, replaySession } from '../../../harness/replayer.ts';
 import { diffSessions } from '../../../harness/diff.ts';
+import { pacedReplay } from '../../../harness/paced.ts';
 import { startEngine } from '../../server/live/engine.ts';
 
 const STEPS = 25; // 2 s of the fixture
@@ -150,6 +151,17 @@ describe('offline replay', () => {
     expect(r.stepsReplayed).toBe(17);
     expect(r.comparison.verdict).toBe('bit-exact');
     expect(r.recoveries.map((x) => x.code)).toContain('SESSION_ERR_TRUNCATED');
+  });
+});
+
+describe('paced replay', () => {
+  it('the recorded client audio over a real WebSocket at the recorded times makes a bit-exact new session', async () => {
+    const p = await pacedReplay(rec.path, { engine, out: join(dir, 'paced.session') });
+    expect(p.client.ok).toBe(true);
+    expect(p.framesSent).toBe(STEPS);
+    expect(p.diff.steps).toEqual({ a: STEPS, b: STEPS });
+    expect(p.diff.comparison.verdict).toBe('bit-exact');
+    expect(p.diff.setupDiffs).toEqual([]);
   });
 });
 

@@ -1,0 +1,74 @@
+// Paced replay: the recorded client's audio goes over a real WebSocket to a fresh server
+// (loopback, free port, recorder on) at the recorded capture times, with the recorded seed
+// and sampling; the new recording is then compared with the original step by step. Unlike
+// the offline replay, the server decides late/missing frames anew, so this checks that the
+// live path (cadence, queues, IPC) reproduces the session, not only the engine.
+import { basename, dirname, resolve } from 'node:path';
+import { connect } from '../src/client/connect.ts';
+import type { SessionResult } from '../src/client/client.ts';
+import { decodeMessageSafe } from '../src/protocol/index.ts';
+import type { Pace } from '../src/server/messages.ts';
+import { createServer } from '../src/server/server.ts';
+import { diffSessions, type SessionDiff } from './diff.ts';
+import { openSession } from './format/node.ts';
+import { Recorder } from './recorder.ts';
+import { replayEngine, type ReplayOptions } from './replayer.ts';
+
+export interface PacedOptions extends ReplayOptions {
+  /** The new session folder. */
+  readonly out: string;
+}
+
+export interface PacedReport {
+  readonly session: string;
+  readonly out: string;
+  readonly diff: SessionDiff;
+  readonly client: SessionResult;
+  readonly framesSent: number;
+  readonly forced: boolean;
+  readonly mismatches: readonly string[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedReport> {
+  const reader = await openSession(path, { salvage: o.salvage === true });
+  const m = reader.manifest;
+  // What the client sent, when: every AUDIO_CHUNK in the client → server records.
+  const frames: { t: number; pcm: Float32Array }[] = [];
+  for await (const rec of reader.packets()) {
+    if (rec.direction !== 0) continue;
+    for (const p of decodeMessageSafe(rec.bytes).packets) if (p.type === 'AUDIO_CHUNK') frames.push({ t: rec.timeMs, pcm: p.samples });
+  }
+  const pace: Pace = m.meta.pace === 'fast' ? 'fast' : 'realtime';
+  const { engine, own, mismatches } = await replayEngine(path, m, o);
+  const out = resolve(o.out);
+  try {
+    const recorder = new Recorder({ dir: dirname(out), mode: 'requested', engineInfo: () => engine.info, name: () => basename(out), meta: { pacedReplayOf: path } });
+    const server = createServer({ port: 0, host: '127.0.0.1' }, engine, recorder);
+    const { url } = await server.start();
+    let client: SessionResult;
+    try {
+      const c = await connect(url, { seed: m.seed, sampling: m.sampling, record: true, pace });
+      if (pace === 'fast') {
+        client = await c.run(frames.map((f) => f.pcm));
+      } else {
+        const t0 = performance.now();
+        const first = frames[0]?.t ?? 0;
+        for (const f of frames) {
+          await sleep(t0 + (f.t - first) - performance.now());
+          if (!c.isOpen) break;
+          c.sendFrame(f.pcm);
+        }
+        client = await c.end();
+      }
+    } finally {
+      await server.stop();
+    }
+    await recorder.closeAll();
+    const diff = await diffSessions(path, out, o.context ?? 3);
+    return { session: path, out, diff, client, framesSent: frames.length, forced: mismatches.length > 0, mismatches };
+  } finally {
+    await own?.close();
+  }
+}

@@ -25,7 +25,17 @@ export default tseslint.config(
   zone(['src/telemetry/**'], [...['audio', 'models', 'engine', 'server', 'client'].map(layer), ...outside, mlx]),
   zone(['src/models/**'], [...['engine', 'server', 'client'].map(layer), ...outside]),
   zone(['src/engine/**'], [...['server', 'client'].map(layer), ...outside]),
-  zone(['src/server/**', 'src/client/**'], outside),
+  zone(['src/server/**', 'src/client/**', 'src/cli/**', 'src/cli.ts', 'src/index.ts'], outside),
+  // no-restricted-imports does not see import(): forbid dynamic imports out of src too.
+  {
+    files: ['src/**'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "ImportExpression[source.value=/(^|\\/)(harness|bench|viewer|test|fixtures)\\//]",
+        message: 'import direction (design.md): src may not import harness/bench/viewer/test, not even dynamically',
+      }],
+    },
+  },
   zone(['harness/**'], [...['bench', 'viewer', 'test'].map(layer)]),
   zone(['viewer/**'], [...['models', 'engine', 'server', 'client'].map(layer), mlx, node]),
 );

@@ -9,4 +9,6 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(1);
 }
 const { main } = await import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+// The harness (recorder, replayer) sits on top of src; its commands join here.
+const { HARNESS_COMMANDS } = await import('../harness/cli/commands.ts');
+process.exitCode = await main(process.argv.slice(2), HARNESS_COMMANDS);

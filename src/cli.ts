@@ -2,13 +2,15 @@
 // src/cli/ and imported only when used (so `--help` never loads MLX).
 import { UsageError, type Command } from './cli/args.ts';
 
-interface Entry {
+export interface CommandEntry {
   readonly summary: string;
   readonly load: () => Promise<{ command: Command }>;
 }
 
 // One line per command; keep sorted by how a new user meets them.
-const COMMANDS: Readonly<Record<string, Entry>> = {
+// Commands built on harness/ (record, replay, sessions, serve with recording) are added
+// by bin/solacelive.mjs from harness/cli/commands.ts: src never imports harness.
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   demo: { summary: 'serve the tiny model, stream a fixture WAV through the client, show latency per stage', load: () => import('./cli/demo.ts') },
   smoke: { summary: 'load MLX, run a small computation, print the device and BLAS in use', load: () => import('./cli/smoke.ts') },
   codec: { summary: 'Mimi codec on files: WAV → codes JSON, codes JSON → WAV, or both in one streaming session', load: () => import('./cli/codec.ts') },
@@ -16,14 +18,11 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   weights: { summary: 'download Moshi weights into the Hugging Face cache, or synthesize untrained ones (synth)', load: () => import('./cli/weights.ts') },
   serve: { summary: 'run the packet server: WebSocket sessions, GET /health, GET /metrics', load: () => import('./cli/serve.ts') },
   client: { summary: 'stream a WAV to a server, write the reply WAV, print text and latency', load: () => import('./cli/client.ts') },
-  record: { summary: 'record a session: stream a WAV through a local server (tiny model) in real time', load: () => import('../harness/cli/record.ts') },
-  replay: { summary: 'replay a recorded session through the engine: bit-exact / token-exact / diverged at step N', load: () => import('../harness/cli/replay.ts') },
-  sessions: { summary: 'compare recorded sessions: sessions diff A B', load: () => import('../harness/cli/sessions.ts') },
 };
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  const lines = Object.entries(COMMANDS).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`);
+function usage(commands: Readonly<Record<string, CommandEntry>>): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  const lines = Object.entries(commands).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`);
   return [
     'usage: solacelive <command> [options]',
     '',
@@ -36,10 +35,11 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], extra: Readonly<Record<string, CommandEntry>> = {}): Promise<number> {
+  const commands = { ...COMMANDS, ...extra };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
+    console.log(usage(commands));
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
@@ -47,9 +47,9 @@ export async function main(argv: string[]): Promise<number> {
     console.log((createRequire(import.meta.url)('../package.json') as { version: string }).version);
     return 0;
   }
-  const entry = COMMANDS[name];
+  const entry = commands[name];
   if (!entry) {
-    console.error(`solacelive: unknown command '${name}'\n\n${usage()}`);
+    console.error(`solacelive: unknown command '${name}'\n\n${usage(commands)}`);
     return 2;
   }
   let command: Command | undefined;

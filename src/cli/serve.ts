@@ -6,7 +6,9 @@ import { resolveModel } from '../engine/models.ts';
 import type { EnginePort } from '../server/engine-port.ts';
 import { createServer, stopOnSignals } from '../server/server.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, SERVER_DEFAULTS, type ServerOptions } from '../server/options.ts';
-import { intOption, parseCommandArgs, type Command } from './args.ts';
+import { intOption, parseCommandArgs, UsageError, type Command } from './args.ts';
+import type { SessionHooks } from '../server/hooks.ts';
+import type { EngineInfo } from '../engine/types.ts';
 
 export interface EngineChoice {
   readonly engine: EnginePort | null;
@@ -38,7 +40,17 @@ function blasFromEnv(): BlasPinning {
   return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: process.env.SOLACELIVE_BLAS_CORETYPE ?? DEFAULT_BLAS.coreType };
 }
 
-async function run(argv: string[]): Promise<number> {
+/** What serve asks of a recorder: hooks that write each session under `dir`. */
+export interface RecorderRequest {
+  readonly dir: string;
+  /** 'all' (--record) or only sessions whose client asks ('requested', --record-requested). */
+  readonly mode: 'all' | 'requested';
+  readonly engineInfo: () => EngineInfo | null;
+  readonly log: (message: string) => void;
+}
+export type RecorderFactory = (request: RecorderRequest) => SessionHooks;
+
+async function runServe(argv: string[], recorder: RecorderFactory | undefined): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -68,13 +80,14 @@ async function run(argv: string[]): Promise<number> {
   };
   const { engine, reason } = await createEngine(values.model ?? null);
   // Throws ServerOptionsError (e.g. a non-loopback host without a token) before anything listens.
-  // The recorder lives in harness/ (it needs the session writer); loaded only when asked for.
+  // Recording needs the session writer, which lives in harness/ (src never imports it);
+  // bin/solacelive.mjs composes this command with harness/cli/serve.ts's recorder.
   const recordDir = values.record ?? values['record-requested'];
-  const hooks = recordDir === undefined ? {} : new (await import('../../harness/recorder.ts')).Recorder({
-    dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engine?.info ?? null,
-    onFailure: (id, path, e) => console.error(`solacelive serve: recording of session ${id} stopped (${e.code}: ${e.message}); the session goes on. Kept: ${path}`),
-    onClosed: (_id, path, r) => console.error(`solacelive serve: session recorded: ${path} (${r.status}, ${r.counts.steps} steps)`),
-  });
+  let hooks: SessionHooks = {};
+  if (recordDir !== undefined) {
+    if (!recorder) throw new UsageError('--record needs the session recorder (harness/): run serve through bin/solacelive.mjs');
+    hooks = recorder({ dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engine?.info ?? null, log: (m) => console.error(`solacelive serve: ${m}`) });
+  }
   const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine, hooks);
   const addr = await server.start();
   const http = addr.url.replace(/^ws:/, 'http:');
@@ -102,9 +115,8 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
-export const command: Command = {
-  summary: 'run the packet server: WebSocket sessions, GET /health, GET /metrics',
-  help: [
+const SUMMARY = 'run the packet server: WebSocket sessions, GET /health, GET /metrics';
+const HELP = [
     'usage: solacelive serve [--host H] [--port P] [--model DIR|REPO] [--token T] [options]',
     '',
     'Serves real-time Moshi sessions over WebSocket (80 ms packets, see README) and',
@@ -126,6 +138,12 @@ export const command: Command = {
     '  --record-requested DIR  record only sessions whose client asks (start METADATA "record": true)',
     '',
     'SIGINT/SIGTERM: every session gets a METADATA error and a 1001 close, then the server exits.',
-  ].join('\n'),
-  run,
-};
+  ].join('\n');
+
+/** The serve command, with session recording when given a recorder (harness/cli/serve.ts). */
+export function makeServeCommand(recorder?: RecorderFactory): Command {
+  return { summary: SUMMARY, help: HELP, run: (argv) => runServe(argv, recorder) };
+}
+
+/** Without the harness: everything but --record. */
+export const command: Command = makeServeCommand();

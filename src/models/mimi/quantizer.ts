@@ -3,6 +3,7 @@
 // RVQ every level quantizes the residual the previous levels left. Decoding sums the
 // levels' centroids, projects each RVQ back and adds the two.
 import { evaluate, mx, type MxArray } from '../mlx.ts';
+import { RowSplitLinear } from '../nn/rowsplit.ts';
 import type { Tap } from './seanet.ts';
 
 export interface CodebookWeights {
@@ -27,21 +28,21 @@ const USAGE_EPS = 1e-5;
 class Codebook {
   /** [bins, Dq]. */
   readonly centroids: MxArray;
-  /** [Dq, bins], for the scores GEMM. */
-  private readonly centroidsT: MxArray;
+  /** x · centroidsᵀ as a GEMV (a real codebook is 2 MB, searched once per frame). */
+  private readonly scores: RowSplitLinear;
   /** [bins]: ‖e‖²/2, so that argmin ‖x − e‖² = argmax (x·e − ‖e‖²/2). */
   private readonly halfNorms: MxArray;
 
   constructor(w: CodebookWeights) {
     this.centroids = mx.divide(w.embeddingSum, mx.expandDims(mx.maximum(w.clusterUsage, USAGE_EPS), 1));
-    this.centroidsT = mx.transpose(this.centroids);
     this.halfNorms = mx.multiply(mx.sum(mx.square(this.centroids), 1), 0.5);
-    evaluate(this.centroids, this.centroidsT, this.halfNorms);
+    evaluate(this.centroids, this.halfNorms);
+    this.scores = new RowSplitLinear(this.centroids);
   }
 
   /** x: [T, Dq] → int32 [T]. */
   nearest(x: MxArray): MxArray {
-    return mx.argmax(mx.subtract(mx.matmul(x, this.centroidsT), this.halfNorms), -1).astype(mx.int32);
+    return mx.argmax(mx.subtract(this.scores.forward(x), this.halfNorms), -1).astype(mx.int32);
   }
 
   lookup(codes: MxArray): MxArray {

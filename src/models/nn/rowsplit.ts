@@ -6,6 +6,7 @@
 // Measured on a 2-core x64 with OPENBLAS_NUM_THREADS=1, 16 weights of 2048×512: 24.9 ms
 // as x · Wᵀ, 22.9 as (W · xᵀ)ᵀ, 13.4 split over two streams. With OpenBLAS's own
 // threads (the default) the split is roughly neutral, the operand order still helps.
+// SOLACELIVE_GEMV_SPLIT=0 turns the split off (for comparisons, or a 1-core machine).
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 
 type Stream = ReturnType<typeof mx.newStream>;
@@ -30,7 +31,7 @@ export class RowSplitLinear {
 
   constructor(w: MxArray, opts: { split?: boolean } = {}) {
     [this.outDim, this.inDim] = w.shape as [number, number];
-    const split = (opts.split ?? true) && w.nbytes >= SPLIT_MIN_BYTES && this.outDim % 2 === 0;
+    const split = (opts.split ?? process.env.SOLACELIVE_GEMV_SPLIT !== '0') && w.nbytes >= SPLIT_MIN_BYTES && this.outDim % 2 === 0;
     if (split) {
       const half = this.outDim / 2;
       this.parts = [w.index(mx.Slice(0, half)), w.index(mx.Slice(half))];

@@ -1,7 +1,7 @@
 // What this process computes on: the facts that change float results (design.md,
 // determinism) and so belong in every session's fingerprint and benchmark result.
 import { readFileSync, realpathSync } from 'node:fs';
-import os from 'node:os';
+import { hostBasics } from '../telemetry/host.ts';
 import { mx } from './mlx.ts';
 
 export interface BlasInfo {
@@ -54,7 +54,6 @@ export function blasInfo(env: NodeJS.ProcessEnv = process.env): BlasInfo {
 }
 
 export function platformFingerprint(): PlatformFingerprint {
-  const cpus = os.cpus();
   const device = mx.defaultDevice().type === mx.gpu && mx.gpu !== mx.cpu ? 'gpu' : 'cpu';
   let metal = false;
   try {
@@ -63,12 +62,7 @@ export function platformFingerprint(): PlatformFingerprint {
     metal = false;
   }
   return {
-    os: `${os.type()} ${os.release()}`,
-    arch: process.arch,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
+    ...hostBasics(),
     mlxDevice: device,
     metal,
     blas: blasInfo(),

@@ -25,7 +25,10 @@ function gitCommit(cwd: string): string | null {
   }
 }
 
-export function hostFingerprint(packageRoot: string, version: string): HostFingerprint {
+export type HostBasics = Omit<HostFingerprint, 'version' | 'commit'>;
+
+/** OS, CPU, memory and Node of this process: the part every fingerprint shares. */
+export function hostBasics(): HostBasics {
   const cpus = os.cpus();
   return {
     os: `${os.type()} ${os.release()}`,
@@ -34,7 +37,9 @@ export function hostFingerprint(packageRoot: string, version: string): HostFinge
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
-    version,
-    commit: gitCommit(packageRoot),
   };
+}
+
+export function hostFingerprint(packageRoot: string, version: string): HostFingerprint {
+  return { ...hostBasics(), version, commit: gitCommit(packageRoot) };
 }

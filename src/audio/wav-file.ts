@@ -54,14 +54,18 @@ function tempPath(path: string): string {
   return `${path}.${process.pid}.${++writes}.tmp`;
 }
 
-/** Encodes and writes a WAV file atomically (see encodeWav for formats). */
-export async function writeWav(path: string, samples: Float32Array | readonly Float32Array[], sampleRate: number, options: EncodeWavOptions = {}): Promise<void> {
-  let bytes: Uint8Array;
+/** encodeWav, with any error naming the file it was meant for. */
+function encodeAt(path: string, samples: Float32Array | readonly Float32Array[], sampleRate: number, options: EncodeWavOptions): Uint8Array {
   try {
-    bytes = encodeWav(samples, sampleRate, options);
+    return encodeWav(samples, sampleRate, options);
   } catch (err) {
     throw located(path, err);
   }
+}
+
+/** Encodes and writes a WAV file atomically (see encodeWav for formats). */
+export async function writeWav(path: string, samples: Float32Array | readonly Float32Array[], sampleRate: number, options: EncodeWavOptions = {}): Promise<void> {
+  const bytes = encodeAt(path, samples, sampleRate, options);
   const tmp = tempPath(path);
   try {
     await writeFile(tmp, bytes);
@@ -73,12 +77,7 @@ export async function writeWav(path: string, samples: Float32Array | readonly Fl
 }
 
 export function writeWavSync(path: string, samples: Float32Array | readonly Float32Array[], sampleRate: number, options: EncodeWavOptions = {}): void {
-  let bytes: Uint8Array;
-  try {
-    bytes = encodeWav(samples, sampleRate, options);
-  } catch (err) {
-    throw located(path, err);
-  }
+  const bytes = encodeAt(path, samples, sampleRate, options);
   const tmp = tempPath(path);
   try {
     writeFileSync(tmp, bytes);

@@ -3,7 +3,7 @@ export { AudioError, isAudioError } from './errors.ts';
 export type { AudioErrorCode, AudioErrorDetails } from './errors.ts';
 export { decodeWav, encodeWav, encodeWavHeader, wavHeaderBytes, WAV_SAMPLE_FORMATS, WAV_SIZE_PLACEHOLDER } from './wav.ts';
 export type { DecodedWav, DecodeWavOptions, EncodeWavOptions, WavFormatTag, WavHeaderSpec, WavSampleFormat, WavTruncation } from './wav.ts';
-export { resample, resamplerSpec, toMono, toMono24k, MIN_RATE, MAX_RATE } from './resample.ts';
+export { resample, resamplerSpec, StreamResampler, toMono, toMono24k, MIN_RATE, MAX_RATE } from './resample.ts';
 export type { Mono24k, ResamplerSpec } from './resample.ts';
 export { SAMPLE_RATE, FRAME_SAMPLES, FRAME_MS, frameCount, splitFrames, joinFrames, validateFrame } from './frames.ts';
 export type { FrameSplit } from './frames.ts';

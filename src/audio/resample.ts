@@ -231,3 +231,78 @@ export function toMono24k(channels: readonly Float32Array[], sampleRate: number)
   const summary = parts.length > 0 ? parts.join(', ') : `already ${SAMPLE_RATE} Hz mono`;
   return { samples, sampleRate: SAMPLE_RATE, fromRate: sampleRate, fromChannels: channels.length, resampled, downmixed, summary };
 }
+
+/**
+ * Chunk-by-chunk resampling of a live stream (the browser's microphone, whose rate the page
+ * does not choose), with the same filter as resample(): concatenating its outputs gives,
+ * bit for bit, the first samples of resample() over the concatenated input. An output
+ * sample is produced once every input it weighs has arrived, i.e. `half` input samples late
+ * (2.7 ms at 48 kHz). Memory is bounded: only the window the filter still needs is kept.
+ */
+export class StreamResampler {
+  readonly spec: ResamplerSpec;
+  private readonly pl: Plan;
+  private readonly phases: (Float64Array | undefined)[];
+  /** Input not yet consumed by the window; index 0 is input sample `offset`. */
+  private buf: Float32Array;
+  private fill = 0;
+  private offset = 0;
+  /** Next output: input index i (≥ its window start once i − half ≥ offset), phase p. */
+  private i = 0;
+  private p = 0;
+
+  constructor(fromRate: number, toRate: number = SAMPLE_RATE) {
+    const { plan: pl, phases } = cachedPlan(fromRate, toRate);
+    this.pl = pl;
+    this.phases = phases;
+    this.spec = resamplerSpec(fromRate, toRate);
+    // Zeros before the first sample: the edge padding resample() assumes.
+    this.buf = new Float32Array(Math.max(4096, 4 * pl.taps));
+    this.fill = pl.half;
+    this.offset = -pl.half;
+  }
+
+  /** Takes the next input chunk; returns every output sample that is now complete (maybe none). */
+  push(chunk: Float32Array): Float32Array {
+    if (!(chunk instanceof Float32Array)) throw new AudioError('AUDIO_ERR_BAD_ARGUMENT', 'StreamResampler.push needs a Float32Array');
+    checkFinite(chunk, 'input');
+    this.append(chunk);
+    const { pl } = this;
+    const out: number[] = [];
+    const end = this.offset + this.fill; // one past the last input received
+    // Output at input position i + p/up needs inputs i − half … i + half.
+    while (this.i + pl.half < end) {
+      const taps = this.phases[this.p] ?? (this.phases[this.p] = phaseTaps(pl, this.p));
+      const j0 = this.i - pl.half - this.offset;
+      // Same sum as resample(): the zeros of the edge padding add nothing to it.
+      out.push(dot(taps, this.buf, j0, 0, pl.taps));
+      this.p += pl.down;
+      if (this.p >= pl.up) {
+        const whole = Math.floor(this.p / pl.up);
+        this.i += whole;
+        this.p -= whole * pl.up;
+      }
+    }
+    this.trim();
+    return Float32Array.from(out);
+  }
+
+  private append(chunk: Float32Array): void {
+    if (this.fill + chunk.length > this.buf.length) {
+      const grown = new Float32Array(Math.max(2 * this.buf.length, this.fill + chunk.length));
+      grown.set(this.buf.subarray(0, this.fill));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.fill);
+    this.fill += chunk.length;
+  }
+
+  /** Drops input that no later output can reach (before the next window's start). */
+  private trim(): void {
+    const keepFrom = this.i - this.pl.half - this.offset;
+    if (keepFrom <= 0) return;
+    this.buf.copyWithin(0, keepFrom, this.fill);
+    this.fill -= keepFrom;
+    this.offset += keepFrom;
+  }
+}

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineInfo, StepInput, StepOutput } from '../src/engine/types.ts';
-import type { SessionHooks } from '../src/server/hooks.ts';
+import type { SessionControl, SessionHooks } from '../src/server/hooks.ts';
 import type { ReadyMessage } from '../src/server/messages.ts';
 import type { StepEvent } from '../src/telemetry/events.ts';
 import type { StepSpans } from '../src/telemetry/spans.ts';
@@ -77,6 +77,8 @@ interface Rec {
   state: RecordingStatus['state'];
   error: SessionError | null;
   opened: Promise<void> | null;
+  /** Tells the session's client when recording starts or stops. */
+  control: SessionControl | null;
 }
 
 /** Package name/version and the git commit of the code running, once per process. */
@@ -127,6 +129,20 @@ export class Recorder implements SessionHooks {
     return [...this.done, ...open];
   }
 
+  /** For GET /health: where sessions go, and every recording that stopped and why. */
+  health(): Record<string, unknown> {
+    const all = this.status();
+    return {
+      recorder: {
+        dir: this.o.dir,
+        mode: this.o.mode,
+        recording: all.filter((s) => s.state === 'recording' || s.state === 'opening').length,
+        recorded: all.filter((s) => s.state === 'closed').length,
+        stopped: all.filter((s) => s.state === 'failed').map((s) => ({ session: s.session, path: s.path, steps: s.steps, ...s.error })),
+      },
+    };
+  }
+
   overhead(): RecorderOverhead {
     return { calls: this.hookCalls, totalMs: this.hookMs, steps: this.stepsSeen, perStepMs: this.stepsSeen ? this.hookMs / this.stepsSeen : 0 };
   }
@@ -155,9 +171,10 @@ export class Recorder implements SessionHooks {
     this.timed(() => this.packet(sessionId, 1, bytes, t));
   }
 
-  onSessionOpen(sessionId: string, ready: ReadyMessage, _t: number): void {
+  onSessionOpen(sessionId: string, ready: ReadyMessage, _t: number, control?: SessionControl): void {
     const rec = this.recs.get(sessionId);
     if (!rec) return;
+    rec.control = control ?? null;
     const info = this.o.engineInfo();
     if ((this.o.mode === 'requested' && !ready.record) || !info) {
       this.recs.delete(sessionId);
@@ -172,7 +189,10 @@ export class Recorder implements SessionHooks {
     }).then(
       (w) => {
         rec.writer = w;
-        if (rec.state === 'opening') rec.state = 'recording';
+        if (rec.state === 'opening') {
+          rec.state = 'recording';
+          rec.control?.recording('recording');
+        }
         for (const m of rec.early ?? []) w.appendPacket(m.dir, m.bytes, this.rel(rec, m.t));
         rec.early = null;
         this.drainSteps(rec, Infinity);
@@ -232,7 +252,7 @@ export class Recorder implements SessionHooks {
       // First byte of a connection: every session is a candidate until its start says otherwise.
       if (dir !== 0) return;
       const name = this.o.name?.(sessionId) ?? `${stamp()}-${sessionId.slice(0, 8)}.session`;
-      rec = { session: sessionId, path: join(this.o.dir, name), t0: t, writer: null, early: [], steps: [], loose: [], written: 0, state: 'opening', error: null, opened: null };
+      rec = { session: sessionId, path: join(this.o.dir, name), t0: t, writer: null, early: [], steps: [], loose: [], written: 0, state: 'opening', error: null, opened: null, control: null };
       this.recs.set(sessionId, rec);
     }
     if (rec.writer) {
@@ -278,6 +298,8 @@ export class Recorder implements SessionHooks {
     rec.error = e;
     rec.early = null;
     rec.steps.length = 0;
+    // The client learns it from the server; the session and the files written so far stay.
+    rec.control?.recording('stopped', { code: e.code, message: e.message, steps: rec.written });
     this.o.onFailure?.(rec.session, rec.path, e);
   }
 

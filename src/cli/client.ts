@@ -61,6 +61,12 @@ async function run(argv: string[]): Promise<number> {
     onText: values.json ? undefined : (p) => {
       if (p.piece) process.stdout.write(p.piece);
     },
+    // Said when it happens: a recording that stops (disk full) should not go unnoticed.
+    onMessage: (m) => {
+      if (m.type !== 'recording') return;
+      if (m.state === 'recording') console.error('recording   the server is recording this session');
+      else console.error(`recording   STOPPED after ${m.steps ?? '?'} steps (${m.code}: ${m.message}); the session goes on, what was written is kept`);
+    },
   });
   const r0 = client.ready;
   console.error(`connected   ${url}: model ${r0.model}${r0.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r0.weights}, seed ${r0.seed}, ${r0.pace} pace`);

@@ -8,7 +8,7 @@ import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import type { JitterOptions, JitterStats, JitterTick } from '../audio/jitter.ts';
 import { decodeMessageSafe, encodePacket, seqNext, type Packet } from '../protocol/index.ts';
 import {
-  asServerMessage, parseTextFinal, parseTextPartial, type EndedMessage, type ErrorMessage, type EventsMessage, type GapMessage,
+  asServerMessage, parseTextFinal, parseTextPartial, type EndedMessage, type ErrorMessage, type EventsMessage, type GapMessage, type RecordingMessage,
   type Pace, type ReadyMessage, type ServerMessage, type StartMessage, type TextFinal, type TextPartial,
 } from '../server/messages.ts';
 import { realClock, type Clock } from '../telemetry/clock.ts';
@@ -59,6 +59,8 @@ export interface SessionResult {
   readonly gaps: readonly GapMessage[];
   readonly events: readonly EventsMessage[];
   readonly errors: readonly ErrorMessage[];
+  /** What the server said of recording this session, in order (empty when not recorded). */
+  readonly recording: readonly RecordingMessage[];
   readonly latency: LatencyReport;
   readonly jitter: JitterStats | null;
 }
@@ -104,6 +106,7 @@ export class SolaceClient {
   private readonly gaps: GapMessage[] = [];
   private readonly events: EventsMessage[] = [];
   private readonly errors: ErrorMessage[];
+  private readonly recording: RecordingMessage[] = [];
   private final: TextFinal | null = null;
   private ended: EndedMessage | null = null;
   private readonly playout: Playout | null;
@@ -238,6 +241,7 @@ export class SolaceClient {
       gaps: this.gaps,
       events: this.events,
       errors: this.errors,
+      recording: this.recording,
       latency: this.latency.report(),
       jitter: this.playout?.stats() ?? null,
     };
@@ -295,6 +299,7 @@ export class SolaceClient {
           if (m.events.some((e) => e.kind === 'missing-frame')) this.latency.replacement(m.step);
         }
         else if (m.type === 'error') this.errors.push(m);
+        else if (m.type === 'recording') this.recording.push(m);
         else if (m.type === 'ended') this.ended = m;
         this.o.onMessage?.(m);
         break;

@@ -6,11 +6,17 @@
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import type { StepEvent } from '../telemetry/events.ts';
 import type { StepSpans } from '../telemetry/spans.ts';
-import type { ReadyMessage } from './messages.ts';
+import type { ReadyMessage, RecordingMessage } from './messages.ts';
+
+/** What a hook may tell the session's client (through the server, never directly). */
+export interface SessionControl {
+  /** The session's recording started or stopped: the client gets a 'recording' message. */
+  recording(state: RecordingMessage['state'], detail?: { code?: string; message?: string; steps?: number }): void;
+}
 
 export interface SessionHooks {
   /** The handshake succeeded (`ready.record` says whether the client asked for recording). */
-  onSessionOpen?(sessionId: string, ready: ReadyMessage, t: number): void;
+  onSessionOpen?(sessionId: string, ready: ReadyMessage, t: number, control: SessionControl): void;
   /** Every WebSocket message received, from the connection's first byte, before validation. */
   onInbound?(sessionId: string, bytes: Uint8Array, t: number): void;
   /** Every WebSocket message sent, as written. */
@@ -23,4 +29,6 @@ export interface SessionHooks {
   onEvent?(sessionId: string, step: number | null, event: StepEvent): void;
   /** The connection is gone; a recorder finishes its files here (awaited on shutdown). */
   onSessionClose?(sessionId: string, code: number, reason: string): void | Promise<void>;
+  /** Extra state for GET /health under `hooks` (the recorder: what it records, what failed). */
+  health?(): Record<string, unknown>;
 }

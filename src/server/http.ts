@@ -6,14 +6,19 @@ import { formatPrometheus } from '../telemetry/prometheus.ts';
 import type { EnginePort } from './engine-port.ts';
 import { weightsFingerprint } from './handshake.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import type { SessionHooks } from './hooks.ts';
 import type { Session } from './session.ts';
 import type { ServerStats } from './stats.ts';
+import type { TelemetryFeed } from './telemetry-stream.ts';
 
 export interface HttpContext {
   readonly engine: EnginePort | null;
   readonly options: ResolvedServerOptions;
   readonly stats: ServerStats;
   readonly sessions: () => Iterable<Session>;
+  /** Streams GET /telemetry (Server-Sent Events); set by createServer. */
+  telemetry?: TelemetryFeed;
+  readonly hooks: SessionHooks;
   /** Clock time the server started. */
   readonly startedAt: number;
 }
@@ -23,6 +28,16 @@ export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stop
 function status(engine: EnginePort | null): { status: HealthStatus; reason: string | null } {
   if (!engine) return { status: 'degraded', reason: null };
   return { status: engine.state, reason: engine.reason };
+}
+
+/** The hooks' own report (the recorder's), or null; a throwing hook does not break /health. */
+function hookHealth(ctx: HttpContext): Record<string, unknown> | null {
+  try {
+    return ctx.hooks.health?.() ?? null;
+  } catch (err) {
+    ctx.stats.count('hook_errors');
+    return { error: (err as Error).message };
+  }
 }
 
 export function healthReport(ctx: HttpContext) {
@@ -50,6 +65,7 @@ export function healthReport(ctx: HttpContext) {
     counters: stats.counters,
     eventLoopLagMs: stats.eventLoopLagMs(),
     uptimeS: Math.round(options.clock.now() - ctx.startedAt) / 1000,
+    hooks: hookHealth(ctx),
   };
 }
 
@@ -96,7 +112,7 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpC
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    send(res, 405, 'application/json', JSON.stringify({ error: `${req.method} not allowed: GET /health or /metrics` }));
+    send(res, 405, 'application/json', JSON.stringify({ error: `${req.method} not allowed: GET /health, /metrics or /telemetry` }));
     return;
   }
   if (path === '/health') {
@@ -105,7 +121,9 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpC
     send(res, h.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(h, null, 2)}\n`);
   } else if (path === '/metrics') {
     send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', metricsText(ctx));
+  } else if (path === '/telemetry' && ctx.telemetry) {
+    ctx.telemetry.serve(req, res);
   } else {
-    send(res, 404, 'application/json', JSON.stringify({ error: `no route ${path}: GET /health, GET /metrics, or a WebSocket upgrade` }));
+    send(res, 404, 'application/json', JSON.stringify({ error: `no route ${path}: GET /health, GET /metrics, GET /telemetry (SSE), or a WebSocket upgrade` }));
   }
 }

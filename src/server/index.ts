@@ -9,11 +9,13 @@ export { TokenBucket } from './rate-limit.ts';
 export { parseStart, sessionOptions, readyMessage, weightsFingerprint } from './handshake.ts';
 export { isAuthorized, requestToken } from './auth.ts';
 export { healthReport, metricsText } from './http.ts';
+export { TelemetryFeed, tapHooks, TELEMETRY_VERSION, TELEMETRY_MAX_HZ, TELEMETRY_DEFAULT_HZ } from './telemetry-stream.ts';
 export { SESSION_PROTOCOL, asServerMessage, parseTextPartial, parseTextFinal } from './messages.ts';
 export type { SolaceServer } from './server.ts';
+export type { TelemetrySnapshot, SessionFigures, TelemetryEvent, TelemetryContext } from './telemetry-stream.ts';
 export type { ServerOptions, ResolvedServerOptions, ServerOptionsErrorCode } from './options.ts';
 export type { EnginePort } from './engine-port.ts';
-export type { SessionHooks } from './hooks.ts';
+export type { SessionHooks, SessionControl } from './hooks.ts';
 export type { OutItem, QueueLimits, QueueDecision, PushResult, Taken } from './send-queue.ts';
 export type { OutboxSocket, OutboxOptions, OutboxEvents } from './outbox.ts';
 export type { Arrival, CadenceOptions } from './cadence.ts';
@@ -21,5 +23,5 @@ export type { StartRequest, StartResult } from './handshake.ts';
 export type { SessionState, SessionSocket } from './session.ts';
 export type {
   Pace, StartMessage, EndMessage, ClientMessage, ReadyMessage, ErrorMessage, ErrorCode, GapMessage, EventsMessage,
-  EndedMessage, ServerMessage, SessionLimits, TextPartial, TextFinal,
+  EndedMessage, RecordingMessage, ServerMessage, SessionLimits, TextPartial, TextFinal,
 } from './messages.ts';

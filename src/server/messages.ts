@@ -100,7 +100,23 @@ export interface EndedMessage {
   readonly framesReceived: number;
 }
 
-export type ServerMessage = ReadyMessage | ErrorMessage | GapMessage | EventsMessage | EndedMessage;
+/**
+ * Whether this session is being recorded: 'recording' once its files are open, 'stopped'
+ * when recording failed (disk full, folder unwritable). The session goes on either way;
+ * what was written before a stop is kept.
+ */
+export interface RecordingMessage {
+  readonly type: 'recording';
+  readonly session: string;
+  readonly state: 'recording' | 'stopped';
+  /** Why it stopped (e.g. SESSION_ERR_DISK_FULL) and the message, when state is 'stopped'. */
+  readonly code?: string;
+  readonly message?: string;
+  /** Steps written before the stop. */
+  readonly steps?: number;
+}
+
+export type ServerMessage = ReadyMessage | ErrorMessage | GapMessage | EventsMessage | EndedMessage | RecordingMessage;
 
 // ---- text packets (UTF-8 JSON) ----
 
@@ -126,7 +142,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function asServerMessage(data: unknown): ServerMessage | null {
   if (!isRecord(data) || typeof data.type !== 'string') return null;
   switch (data.type) {
-    case 'ready': case 'error': case 'gap': case 'events': case 'ended':
+    case 'ready': case 'error': case 'gap': case 'events': case 'ended': case 'recording':
       return data as unknown as ServerMessage;
     default:
       return null;

@@ -11,6 +11,7 @@ import { CLOSE, closeReason } from './close-codes.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
 import { handleHttp, healthReport, type HttpContext } from './http.ts';
+import { TelemetryFeed } from './telemetry-stream.ts';
 import type { ErrorMessage } from './messages.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
 import { Session } from './session.ts';
@@ -20,6 +21,8 @@ export interface SolaceServer {
   readonly options: ResolvedServerOptions;
   readonly stats: ServerStats;
   readonly sessions: ReadonlyMap<string, Session>;
+  /** Live telemetry snapshots: GET /telemetry streams them, an in-process dashboard subscribes. */
+  readonly telemetry: TelemetryFeed;
   /** Listens; resolves with the bound address (port 0 picks a free port). */
   start(): Promise<{ host: string; port: number; url: string }>;
   /** Graceful shutdown: every session is told and closed (cut after shutdownGraceMs), then the port closes. */
@@ -44,7 +47,11 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   const stats = new ServerStats(o.statsWindow);
   const sessions = new Map<string, Session>();
   const startedAt = o.clock.now();
-  const ctx: HttpContext = { engine, options: o, stats, sessions: () => sessions.values(), startedAt };
+  const ctx: HttpContext = { engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks };
+  // The feed taps the sessions' hooks; /health keeps reading the caller's own (ctx.hooks).
+  const telemetry = new TelemetryFeed(ctx);
+  ctx.telemetry = telemetry;
+  const sessionHooks = telemetry.tap(hooks);
   const http = createHttpServer((req, res) => handleHttp(req, res, ctx, isAuthorized(req, o.token)));
   // Deflate off: float audio does not compress, and it would cost CPU on the event loop.
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
@@ -75,7 +82,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
       id,
       options: o,
       engine,
-      hooks,
+      hooks: sessionHooks,
       stats,
       socket: {
         get bufferedAmount() {
@@ -106,6 +113,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
+      telemetry.close();
       http.close();
       const all = [...sessions.values()];
       const closed = Promise.all(all.map((s) => s.shutdown()));
@@ -128,6 +136,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
     options: o,
     stats,
     sessions,
+    telemetry,
     health: () => healthReport(ctx),
     start: () =>
       new Promise((resolve, reject) => {

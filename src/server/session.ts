@@ -16,7 +16,7 @@ import { CLOSE, closeReason } from './close-codes.ts';
 import type { EnginePort } from './engine-port.ts';
 import { parseStart, readyMessage, sessionOptions, type StartRequest } from './handshake.ts';
 import type { SessionHooks } from './hooks.ts';
-import type { ErrorCode, GapMessage, ServerMessage, SessionLimits, TextFinal, TextPartial } from './messages.ts';
+import type { ErrorCode, GapMessage, RecordingMessage, ServerMessage, SessionLimits, TextFinal, TextPartial } from './messages.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { Draft } from './outbound.ts';
 import { Outbox } from './outbox.ts';
@@ -60,6 +60,8 @@ export class Session {
   private _state: SessionState = 'handshake';
   private cadence: Cadence | null = null;
   private start: StartRequest | null = null;
+  /** What the recorder last said of this session (null: not recorded, or no recorder). */
+  private recording: RecordingMessage['state'] | null = null;
   private engineOpen = false;
   private input: QueuedFrame[] = [];
   private pendingEvents: StepEvent[] = [];
@@ -130,6 +132,7 @@ export class Session {
     return {
       id: this.id, state: this._state, steps: this.stepIndex, pace: this.start?.pace ?? null,
       inputQueue: this.input.length, sendQueueBytes: this.out.bytes, framesReceived: this.cadence?.framesReceived ?? 0,
+      recording: this.recording,
     };
   }
 
@@ -271,7 +274,13 @@ export class Session {
     this._state = 'streaming';
     this.d.stats.count('sessions_opened');
     this.sendMessage(ready, null);
-    this.hook('onSessionOpen', this.id, ready, this.now());
+    this.hook('onSessionOpen', this.id, ready, this.now(), {
+      recording: (state, detail = {}) => {
+        this.recording = state;
+        if (state === 'stopped') this.d.stats.count('recordings_stopped');
+        this.sendMessage({ type: 'recording', session: this.id, state, ...detail }, null);
+      },
+    });
   }
 
   /** While the engine starts or restarts, wait (bounded) for it rather than refuse at once. */

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // Browser tests serve viewer/dist: build it once per run if missing or stale.
+    globalSetup: ['test/e2e/build-viewer.ts'],
     // MLX tests are CPU-heavy and the machine has 2 cores; more workers only thrash.
     maxWorkers: 2,
     // Child processes, not threads: an MLX abort in a worker thread kills the whole runner.

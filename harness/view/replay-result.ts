@@ -1,0 +1,19 @@
+// The replay result as stored in SESSION/replays/*.json (browser-safe type: the viewer
+// reads it). `comparison` is harness/compare.ts's Comparison, the same data the CLI prints.
+import type { Comparison } from '../compare.ts';
+
+export interface ReplayResult {
+  /** 'replay' (offline, through the engine) or 'paced' (over a WebSocket to a fresh server). */
+  readonly kind: 'replay' | 'paced';
+  /** ISO-8601 UTC time of the replay. */
+  readonly at: string;
+  /** As printed: "bit-exact", "token-exact", "diverged at step N" (+ forced note). */
+  readonly verdict: string;
+  readonly expected: 'bit-exact' | 'token-exact';
+  readonly ok: boolean;
+  readonly fingerprintDiffs: readonly string[];
+  readonly comparison: Comparison;
+  /** Left and right sides of `comparison` rows. */
+  readonly labels: readonly [string, string];
+  readonly stepsReplayed: number;
+}

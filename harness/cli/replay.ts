@@ -4,6 +4,7 @@ import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.t
 import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
 import { replaySession } from '../replayer.ts';
+import { saveReplayResult } from '../view/replays.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
 
@@ -18,6 +19,7 @@ async function run(argv: string[]): Promise<number> {
     from: { type: 'string' },
     paced: { type: 'boolean' },
     out: { type: 'string' },
+    'no-save': { type: 'boolean' },
   }, true);
   if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
   const expectArg = values.expect;
@@ -32,6 +34,9 @@ async function run(argv: string[]): Promise<number> {
     const d = p.diff;
     const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? (d.fingerprintDiffs.length ? 'token-exact' : 'bit-exact');
     const ok = satisfies(d.comparison.kind, expect) && d.steps.a === d.steps.b;
+    if (!values['no-save']) {
+      await saved(session, { kind: 'paced', at: new Date().toISOString(), verdict: d.comparison.verdict, expected: expect, ok, fingerprintDiffs: d.fingerprintDiffs, comparison: d.comparison, labels: ['recorded', 'paced'], stepsReplayed: d.steps.b });
+    }
     if (values.json) {
       console.log(JSON.stringify({ ...p, client: { ok: p.client.ok, close: p.client.close }, expect, ok }, null, 2));
     } else {
@@ -47,11 +52,15 @@ async function run(argv: string[]): Promise<number> {
   const r = await replaySession(positionals[0]!, {
     from,
     force: values.force === true, salvage: values.salvage === true, context,
+    ...(values.out === undefined ? {} : { out: values.out.replace(/\/+$/, '') }),
     ...(values.model === undefined ? {} : { model: values.model }),
     log: (m) => console.error(`solacelive replay: ${m}`),
   });
   const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? r.expected;
   const ok = satisfies(r.comparison.kind, expect);
+  if (!values['no-save']) {
+    await saved(positionals[0]!, { kind: 'replay', at: new Date().toISOString(), verdict: r.verdict, expected: expect, ok, fingerprintDiffs: r.fingerprintDiffs, comparison: r.comparison, labels: ['recorded', 'replayed'], stepsReplayed: r.stepsReplayed });
+  }
   if (values.json) {
     console.log(JSON.stringify({ ...r, expect, ok }, null, 2));
   } else {
@@ -62,15 +71,27 @@ async function run(argv: string[]): Promise<number> {
     console.log(lines.join('\n'));
     console.log(`steps    ${r.stepsReplayed} replayed of ${r.wholeSteps} whole steps${r.from ? ` (compared from step ${r.from})` : ''}, ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(2)}× real time)`);
     const why = r.fingerprintDiffs.length ? `platform differs (${r.fingerprintDiffs.join('; ')})` : 'platform fingerprint matches';
+    if (r.out) console.log(`new      ${r.out} (this replay as a session: solacelive sessions diff ${positionals[0]} ${r.out})`);
     console.log(`expected ${r.expected} (${why}); asked ${expect}: ${ok ? 'OK' : 'NOT MET'}`);
   }
   return ok ? 0 : 1;
 }
 
+// The verdict goes into SESSION/replays/ for the viewer's "last replay" column; a session
+// that cannot take it (a .zip, a read-only folder) is still replayed, with a note.
+async function saved(session: string, result: Parameters<typeof saveReplayResult>[1]): Promise<void> {
+  try {
+    const path = await saveReplayResult(session, result);
+    if (path !== null) console.error(`solacelive replay: result saved to ${path}`);
+  } catch (err) {
+    console.error(`solacelive replay: result not saved (${(err as Error).message})`);
+  }
+}
+
 export const command: Command = {
   summary: 'replay a recorded session through the engine and report bit-exact / token-exact / diverged at step N',
   help: [
-    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP]',
+    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP] [--out NEW.session] [--no-save]',
     '       solacelive replay SESSION --paced [--out NEW.session] [--expect …] [--force]',
     '',
     'Feeds the recorded input frames and events through the same engine (a child process, as',
@@ -86,10 +107,14 @@ export const command: Command = {
     '  --context N  steps shown on each side of a divergence (default 3)',
     '  --from STEP  compare from STEP on; earlier steps still run with the recorded inputs, seed',
     '               and events (the only way to rebuild the model state), uncompared',
+    '  --out NEW    also write this replay as a new session folder (recorded input, this',
+    '               engine\'s output and steps, no packets); every step runs, past a divergence too',
     '  --paced      send the recorded client audio over a real WebSocket to a fresh local server',
     '               at the recorded times, record a new session (--out, default beside SESSION)',
     '               and compare the two; the step counts must match too',
     '  --json       the whole report as JSON',
+    '  --no-save    do not write the result to SESSION/replays/<time>-replay.json (written by',
+    '               default when SESSION is a folder; `solacelive view` shows the newest)',
     '',
     'Exit: 0 verdict met, 1 not met or refused, 2 usage.',
   ].join('\n'),

@@ -11,8 +11,8 @@ import type { EngineInfo } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
 import { affectsComputation } from '../src/telemetry/events.ts';
 import { Comparator, viewOf, type Comparison } from './compare.ts';
-import { openSession, type SessionManifest, type SessionRecovery } from './format/node.ts';
-import { softwareInfo } from './recorder.ts';
+import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
+import { manifestFromEngine, softwareInfo } from './recorder.ts';
 
 export type ReplayErrorCode =
   | 'REPLAY_ERR_MISMATCH' // model config, weights or package version differ (without --force)
@@ -47,6 +47,13 @@ export interface ReplayOptions {
    */
   readonly from?: number;
   readonly log?: (msg: string) => void;
+  /**
+   * Write the replay as a new session folder here (it must not exist): the recorded input,
+   * this engine's output and per-step records, this engine's manifest, and no packets (an
+   * offline replay has no wire). Every whole step runs, past a divergence too, so that
+   * `sessions diff` and the viewer can compare the two sessions whole.
+   */
+  readonly out?: string;
 }
 
 export interface ReplayReport {
@@ -69,6 +76,8 @@ export interface ReplayReport {
   readonly wallMs: number;
   /** Replayed audio time / wall time. */
   readonly speed: number;
+  /** The new session written (--out), or null. */
+  readonly out: string | null;
 }
 
 const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) =>
@@ -174,6 +183,9 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
     const fpDiffs = fingerprintDiffs(m.platform, info.fingerprint);
     const id = `replay-${randomUUID()}`;
     await engine.openSession(id, { seed: m.seed, sampling: m.sampling });
+    const writer = options.out === undefined ? null : await SessionWriter.create(options.out, manifestFromEngine(info, m, softwareInfo(), {
+      replayOf: path, replay: 'offline', ...(mismatches.length ? { forced: mismatches } : {}),
+    }));
     const cmp = new Comparator(options.context ?? 3);
     const t0 = performance.now();
     let replayed = 0;
@@ -181,19 +193,25 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
       const input = await reader.wav('input');
       const frames = input.frames(0);
       for await (const rec of reader.steps()) {
-        if (replayed >= whole || cmp.done) break;
+        if (replayed >= whole || (cmp.done && !writer)) break;
         if (rec.step !== replayed) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: step line ${replayed} is step ${rec.step}; an offline replay needs steps from 0 in order`);
         const next = await frames.next();
         if (next.done) break;
         const out = await engine.step({ session: id, step: rec.step, pcm: next.value, events: rec.events.filter(affectsComputation) }).catch((e: Error) => {
           throw new ReplayError('REPLAY_ERR_ENGINE', `step ${rec.step} failed in the engine: ${e.message}`);
         });
-        if (rec.step >= from) cmp.add(viewOf(rec), { step: out.step, inputCodes: out.inputCodes, text: out.text, audioCodes: out.audio, pcmHash: out.pcmHash });
+        if (rec.step >= from && !cmp.done) cmp.add(viewOf(rec), { step: out.step, inputCodes: out.inputCodes, text: out.text, audioCodes: out.audio, pcmHash: out.pcmHash });
+        writer?.appendStep({
+          step: out.step, timeMs: rec.timeMs, inputCodes: out.inputCodes, text: out.text, textPiece: out.textPiece,
+          audioCodes: out.audio, pcmHash: out.pcmHash, events: rec.events, spans: out.spans,
+        }, next.value, out.pcm);
         replayed++;
       }
       await frames.return(undefined);
     } finally {
       await engine.closeSession(id).catch(() => undefined);
+      const closed = await writer?.close();
+      if (closed && closed.status !== 'complete') options.log?.(`--out ${options.out}: ${closed.status}${closed.error ? ` (${closed.error.code}: ${closed.error.message})` : ''}`);
     }
     const wallMs = performance.now() - t0;
     const comparison = cmp.result();
@@ -212,6 +230,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
       recoveries: report.recoveries,
       wallMs,
       speed: (replayed * 80) / Math.max(1e-9, wallMs),
+      out: options.out ?? null,
     };
   } finally {
     await own?.close();

@@ -115,6 +115,32 @@ describe('offline replay', () => {
     expect(r.stepsReplayed).toBe(N + 1 + 3); // stops after the context, not at the end
   });
 
+  it('--out writes the replay as a session: every step, past a divergence too, and sessions diff gives the same verdict', async () => {
+    const same = await replaySession(rec.path, { engine, out: join(dir, 'replayed.session') });
+    expect(same.out).toBe(join(dir, 'replayed.session'));
+    const r = await openSession(same.out!, { strict: true });
+    expect(r.manifest.status).toBe('complete');
+    expect(r.manifest.meta).toMatchObject({ replayOf: rec.path, replay: 'offline' });
+    expect((await r.scan({ verifyPcm: true })).wholeSteps).toBe(STEPS);
+    const d = await diffSessions(rec.path, same.out!);
+    expect(d.comparison.verdict).toBe('bit-exact');
+    expect(d.setupDiffs).toEqual([]);
+
+    // A flipped input: the replay's verdict stops at the divergence, the new session does not.
+    const path = copy('flipped-out.session');
+    const fd = openSync(join(path, 'input.wav'), 'r+');
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(0.9);
+    writeSync(fd, b, 0, 4, WAV_HEADER_BYTES + 4 * (11 * 1920 + 960));
+    closeSync(fd);
+    const flipped = await replaySession(path, { engine, out: join(dir, 'flipped-replayed.session') });
+    expect(flipped.comparison.kind).toBe('diverged');
+    expect(flipped.stepsReplayed).toBe(STEPS);
+    const d2 = await diffSessions(path, flipped.out!);
+    expect(d2.steps).toEqual({ a: STEPS, b: STEPS });
+    expect(d2.comparison.verdict).toBe(flipped.comparison.verdict);
+  });
+
   it('refuses a session recorded with other weights, naming the file; --force replays and labels the verdict', async () => {
     const path = copy('otherweights.session');
     const mf = join(path, 'manifest.json');

@@ -8,10 +8,9 @@ export interface CommandEntry {
 }
 
 // One line per command; keep sorted by how a new user meets them.
-// Commands built on harness/ (record, replay, sessions, serve with recording) are added
+// Commands built on harness/ (demo, record, replay, sessions, serve with recording) are added
 // by bin/solacelive.mjs from harness/cli/commands.ts: src never imports harness.
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  demo: { summary: 'serve the tiny model, stream a fixture WAV through the client, show latency per stage', load: () => import('./cli/demo.ts') },
   smoke: { summary: 'load MLX, run a small computation, print the device and BLAS in use', load: () => import('./cli/smoke.ts') },
   codec: { summary: 'Mimi codec on files: WAV → codes JSON, codes JSON → WAV, or both in one streaming session', load: () => import('./cli/codec.ts') },
   generate: { summary: 'run Mimi + Moshi LM over a WAV file (offline pipeline) and write the reply audio', load: () => import('./cli/generate.ts') },

@@ -10,3 +10,5 @@ export { formatPrometheus } from './prometheus.ts';
 export { affectsComputation } from './events.ts';
 export type { StepEvent, StepEventKind } from './events.ts';
 export type { MetricsInput } from './prometheus.ts';
+export { sessionToChromeTrace, TRACE_STAGES } from './chrome-trace.ts';
+export type { ChromeTrace, TraceEvent, TraceInput, TracePacket, TraceStep } from './chrome-trace.ts';

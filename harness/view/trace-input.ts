@@ -1,0 +1,18 @@
+// A read session → the Chrome-trace converter's input (src/telemetry/chrome-trace.ts).
+// Browser-safe: the export-trace command and the viewer's button both go through here.
+import type { SessionManifest } from '../format/manifest.ts';
+import type { StepRecord } from '../format/steps.ts';
+import type { TraceInput } from '../../src/telemetry/chrome-trace.ts';
+import type { PacketRow } from './packets.ts';
+
+export function traceInput(name: string, manifest: SessionManifest, steps: readonly StepRecord[], packets: readonly PacketRow[]): TraceInput {
+  return {
+    name,
+    steps: steps.map((s) => ({ step: s.step, timeMs: s.timeMs, spans: s.spans, events: s.events, text: s.text, textPiece: s.textPiece, hasAudio: s.pcmHash !== null })),
+    packets: packets.map((p) => ({ direction: p.direction, timeMs: p.timeMs, size: p.size, types: p.packets.map((x) => x.type) })),
+    metadata: {
+      model: manifest.model.id, seed: manifest.seed, createdAt: manifest.createdAt, status: manifest.status,
+      platform: manifest.platform, software: manifest.software,
+    },
+  };
+}

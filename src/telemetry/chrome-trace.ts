@@ -1,0 +1,224 @@
+// A recorded session as Chrome Trace Event JSON (the "JSON Object Format" that Perfetto and
+// chrome://tracing open). Pure and browser-safe: session data in, trace object out, so the
+// CLI (`solacelive export-trace`) and the viewer's button produce the same file.
+//
+// What a session records is each step's span *durations* and the time its result came back
+// (`timeMs`), plus every packet's capture time. Slices are placed from those:
+//   engine   [timeMs − step.total, timeMs]: mimi.encode, lm.temporal, lm.depformer,
+//            mimi.decode laid end to end from its start (the engine runs them in that order);
+//   before   queue.wait ends where the engine starts, net.recv ends where queue.wait starts;
+//   after    net.send starts at timeMs.
+// Durations are exact; start times are reconstructions (the engine's clock is not the
+// server's), so where a reconstruction would make one track's slices overlap — frames
+// waiting in the queue together, IPC jitter between engine steps — the later slice goes to
+// a second lane of the same stage ("queue.wait 2") instead of being moved or cut.
+import { BUDGET_MS, SPAN_NAMES, type SpanName, type StepSpans } from './spans.ts';
+
+/** What the converter needs of a step (harness/format's StepRecord has it). */
+export interface TraceStep {
+  readonly step: number;
+  readonly timeMs: number;
+  readonly spans: StepSpans;
+  readonly events: readonly { readonly kind: string }[];
+  readonly text?: number | null;
+  readonly textPiece?: string | null;
+  /** The step produced output PCM (pcmHash not null): one server AUDIO_CHUNK carries it. */
+  readonly hasAudio: boolean;
+}
+
+/** One packets.bin record, summarised (harness/view/packets.ts makes these). */
+export interface TracePacket {
+  readonly direction: 0 | 1;
+  readonly timeMs: number;
+  readonly size: number;
+  /** Protocol packet types in the message, in order. */
+  readonly types: readonly string[];
+}
+
+export interface TraceInput {
+  readonly name: string;
+  readonly steps: readonly TraceStep[];
+  readonly packets: readonly TracePacket[];
+  readonly budgetMs?: number;
+  /** Goes to the trace's otherData (model, seed, platform…). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** A Trace Event (the fields the format defines; ts/dur in microseconds). */
+export interface TraceEvent {
+  readonly name: string;
+  readonly ph: 'X' | 'C' | 'i' | 's' | 't' | 'f' | 'M';
+  readonly pid: number;
+  readonly tid: number;
+  readonly ts?: number;
+  readonly dur?: number;
+  readonly cat?: string;
+  readonly id?: number;
+  readonly s?: 'g' | 'p' | 't';
+  readonly bp?: 'e';
+  readonly args?: Readonly<Record<string, unknown>>;
+}
+
+export interface ChromeTrace {
+  readonly traceEvents: readonly TraceEvent[];
+  readonly displayTimeUnit: 'ms';
+  readonly otherData: Readonly<Record<string, unknown>>;
+}
+
+/** Stages drawn as tracks, in pipeline order (step.total gets its own "engine step" track). */
+export const TRACE_STAGES = ['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send'] as const satisfies readonly SpanName[];
+const ENGINE_ORDER = ['mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode'] as const;
+export const ENGINE_STEP_TRACK = 'engine step';
+export const PACKETS_IN_TRACK = 'packets client → server';
+export const PACKETS_OUT_TRACK = 'packets server → client';
+export const EVENTS_TRACK = 'events';
+const PID = 1;
+/** Packets are instants on the wire; 1 µs slices give flow arrows something to bind to. */
+const PACKET_US = 1;
+const us = (ms: number): number => Math.round(ms * 1000);
+
+/** Tracks of one kind: a slice goes to the first lane whose last slice has ended. */
+class Lanes {
+  private readonly ends: number[] = [];
+  private readonly tids: number[] = [];
+  private readonly name: string;
+  private readonly newTid: (name: string) => number;
+  constructor(name: string, newTid: (name: string) => number) {
+    this.name = name;
+    this.newTid = newTid;
+  }
+  place(ts: number, dur: number): number {
+    let i = this.ends.findIndex((end) => end <= ts);
+    if (i < 0) {
+      i = this.ends.length;
+      this.ends.push(0);
+      this.tids.push(this.newTid(i === 0 ? this.name : `${this.name} ${i + 1}`));
+    }
+    this.ends[i] = ts + dur;
+    return this.tids[i]!;
+  }
+}
+
+export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
+  const budget = input.budgetMs ?? BUDGET_MS;
+  const meta: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: PID, tid: 0, args: { name: `SolaceLive session ${input.name}` } }];
+  const events: TraceEvent[] = [];
+  let nextTid = 1;
+  const newTid = (name: string): number => {
+    const tid = nextTid++;
+    meta.push({ name: 'thread_name', ph: 'M', pid: PID, tid, args: { name } });
+    meta.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid, args: { sort_index: tid } });
+    return tid;
+  };
+  // Create the tracks in display order up front, so lane 2 of a stage sorts after all first lanes.
+  const packetsIn = new Lanes(PACKETS_IN_TRACK, newTid);
+  packetsIn.place(-Infinity, 0);
+  const stage = new Map<SpanName, Lanes>();
+  for (const s of TRACE_STAGES) {
+    if (s === 'mimi.encode') {
+      const engine = new Lanes(ENGINE_STEP_TRACK, newTid);
+      engine.place(-Infinity, 0);
+      stage.set('step.total', engine);
+    }
+    const l = new Lanes(s, newTid);
+    l.place(-Infinity, 0);
+    stage.set(s, l);
+  }
+  const packetsOut = new Lanes(PACKETS_OUT_TRACK, newTid);
+  packetsOut.place(-Infinity, 0);
+  const eventsTid = newTid(EVENTS_TRACK);
+
+  // Packets as 1 µs slices, and the frame/audio ordinals that tie them to steps: client
+  // audio frame k is step k (src/server/cadence.ts); the server's j-th AUDIO_CHUNK carries
+  // the j-th step that produced PCM (audio is never dropped, design.md).
+  const inAudio: { ts: number; tid: number }[] = [];
+  const outAudio: { ts: number; tid: number }[] = [];
+  let lastIn: number | null = null, lastOut: number | null = null;
+  for (const p of input.packets) {
+    const ts = us(p.timeMs);
+    const lanes = p.direction === 0 ? packetsIn : packetsOut;
+    const tid = lanes.place(ts, PACKET_US);
+    const audio = p.types.filter((t) => t === 'AUDIO_CHUNK').length;
+    events.push({ name: p.types.join(' + ') || 'message', ph: 'X', cat: 'packet', pid: PID, tid, ts, dur: PACKET_US, args: { bytes: p.size, direction: p.direction === 0 ? 'client → server' : 'server → client' } });
+    for (let i = 0; i < audio; i++) (p.direction === 0 ? inAudio : outAudio).push({ ts, tid });
+    if (audio > 0) {
+      // Jitter: how far the gap since the previous audio message is from one 80 ms frame.
+      const prev = p.direction === 0 ? lastIn : lastOut;
+      if (prev !== null) events.push({ name: p.direction === 0 ? 'jitter in (ms)' : 'jitter out (ms)', ph: 'C', pid: PID, tid: 0, ts, args: { ms: Math.abs(p.timeMs - prev - 80 * audio) } });
+      if (p.direction === 0) lastIn = p.timeMs;
+      else lastOut = p.timeMs;
+    }
+  }
+
+  // Queue depth: client frames received and not yet taken by the engine, changing at each
+  // frame arrival (+1) and each engine step start (−1).
+  const depth: { ts: number; d: number }[] = inAudio.map((a) => ({ ts: a.ts, d: 1 }));
+  let outOrdinal = 0;
+  for (const s of input.steps) {
+    const total = s.spans['step.total'];
+    const endUs = us(s.timeMs);
+    const engineStart = endUs - us(total ?? 0);
+    const miss = total !== undefined && total > budget;
+    const label = `step ${s.step}`;
+    const args = { step: s.step, 'step.total ms': total ?? null, miss, text: s.text ?? null, piece: s.textPiece ?? null, events: s.events.map((e) => e.kind) };
+    let encode: { ts: number; tid: number } | null = null;
+    if (total !== undefined) {
+      const dur = us(total);
+      events.push({ name: miss ? `${label} (over budget)` : label, ph: 'X', cat: miss ? 'step,miss' : 'step', pid: PID, tid: stage.get('step.total')!.place(engineStart, dur), ts: engineStart, dur, args });
+      depth.push({ ts: engineStart, d: -1 });
+    }
+    let t = engineStart;
+    for (const name of ENGINE_ORDER) {
+      const ms = s.spans[name];
+      if (ms === undefined) continue;
+      const dur = us(ms);
+      const tid = stage.get(name)!.place(t, dur);
+      events.push({ name, ph: 'X', cat: 'span', pid: PID, tid, ts: t, dur, args: { step: s.step } });
+      if (encode === null) encode = { ts: t, tid };
+      t += dur;
+    }
+    let before = engineStart;
+    for (const name of ['queue.wait', 'net.recv'] as const) {
+      const ms = s.spans[name];
+      if (ms === undefined) continue;
+      const dur = us(ms);
+      before -= dur;
+      events.push({ name, ph: 'X', cat: 'span', pid: PID, tid: stage.get(name)!.place(before, dur), ts: before, dur, args: { step: s.step } });
+    }
+    const send = s.spans['net.send'];
+    if (send !== undefined) {
+      const dur = us(send);
+      events.push({ name: 'net.send', ph: 'X', cat: 'span', pid: PID, tid: stage.get('net.send')!.place(endUs, dur), ts: endUs, dur, args: { step: s.step } });
+    }
+    if (miss) events.push({ name: 'budget miss', ph: 'i', s: 't', cat: 'miss', pid: PID, tid: eventsTid, ts: endUs, args: { step: s.step, 'step.total ms': total, 'budget ms': budget } });
+    for (const e of s.events) events.push({ name: e.kind, ph: 'i', s: 't', cat: 'event', pid: PID, tid: eventsTid, ts: endUs, args: { step: s.step, ...e } });
+
+    // Flow packet → step → send: the frame's arrival, the step's first engine stage, the reply.
+    const missing = s.events.some((e) => e.kind === 'missing-frame');
+    const from = missing ? undefined : inAudio[s.step];
+    const to = s.hasAudio ? outAudio[outOrdinal++] : undefined;
+    if (encode !== null && (from !== undefined || to !== undefined)) {
+      const id = s.step + 1;
+      const flow = { name: label, cat: 'flow', pid: PID, id };
+      if (from !== undefined) {
+        events.push({ ...flow, ph: 's', tid: from.tid, ts: from.ts });
+        events.push({ ...flow, ph: to === undefined ? 'f' : 't', ...(to === undefined ? { bp: 'e' as const } : {}), tid: encode.tid, ts: encode.ts });
+      } else {
+        events.push({ ...flow, ph: 's', tid: encode.tid, ts: encode.ts });
+      }
+      if (to !== undefined) events.push({ ...flow, ph: 'f', bp: 'e', tid: to.tid, ts: to.ts });
+    }
+  }
+  depth.sort((a, b) => a.ts - b.ts || a.d - b.d);
+  let q = 0;
+  for (const { ts, d } of depth) {
+    q = Math.max(0, q + d);
+    events.push({ name: 'queue depth (frames)', ph: 'C', pid: PID, tid: 0, ts, args: { frames: q } });
+  }
+  events.sort((a, b) => a.ts! - b.ts!);
+  return {
+    traceEvents: [...meta, ...events],
+    displayTimeUnit: 'ms',
+    otherData: { session: input.name, budgetMs: budget, spans: SPAN_NAMES, ...input.metadata },
+  };
+}

@@ -1,0 +1,169 @@
+// The Chrome-trace export: the fixture session's trace checked against the Trace Event
+// Format (required fields per phase, JSON Object Format, complete slices nesting on each
+// thread — here stricter: never overlapping — flow events binding to slices) and against
+// the session itself (one track per stage, a slice per recorded span, counters, flows).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openSession, type ReadStep } from '../../harness/format/node.ts';
+import { packetRow, type PacketRow } from '../../harness/view/packets.ts';
+import { traceInput } from '../../harness/view/trace-input.ts';
+import { ENGINE_STEP_TRACK, sessionToChromeTrace, TRACE_STAGES, type ChromeTrace, type TraceEvent } from '../../src/telemetry/chrome-trace.ts';
+
+const FIXTURE = new URL('../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
+const PHASES = new Set(['X', 'C', 'i', 's', 't', 'f', 'M', 'B', 'E', 'b', 'e', 'n', 'I']);
+
+/** Problems with a trace per the Trace Event Format spec; empty when it is valid. */
+function formatProblems(trace: unknown): string[] {
+  const out: string[] = [];
+  const t = trace as Partial<ChromeTrace>;
+  if (typeof trace !== 'object' || trace === null || !Array.isArray(t.traceEvents)) return ['not a JSON Object Format trace (no traceEvents array)'];
+  if (t.displayTimeUnit !== undefined && t.displayTimeUnit !== 'ms' && t.displayTimeUnit !== 'ns') out.push(`displayTimeUnit ${String(t.displayTimeUnit)}`);
+  const slices = new Map<string, { ts: number; end: number; name: string }[]>();
+  const flows = new Map<number, TraceEvent[]>();
+  t.traceEvents.forEach((e, i) => {
+    const at = `event ${i} (${e.name}/${e.ph})`;
+    if (typeof e.name !== 'string') out.push(`${at}: name`);
+    if (!PHASES.has(e.ph)) out.push(`${at}: unknown ph`);
+    if (!Number.isInteger(e.pid) || !Number.isInteger(e.tid)) out.push(`${at}: pid/tid must be integers`);
+    if (e.ph !== 'M' && !(typeof e.ts === 'number' && Number.isFinite(e.ts))) out.push(`${at}: ts`);
+    if (e.args !== undefined && (typeof e.args !== 'object' || e.args === null)) out.push(`${at}: args must be an object`);
+    switch (e.ph) {
+      case 'X':
+        if (!(typeof e.dur === 'number' && e.dur >= 0)) out.push(`${at}: X needs dur >= 0`);
+        else {
+          const k = `${e.pid}/${e.tid}`;
+          if (!slices.has(k)) slices.set(k, []);
+          slices.get(k)!.push({ ts: e.ts!, end: e.ts! + e.dur, name: e.name });
+        }
+        break;
+      case 'C':
+        if (!e.args || Object.values(e.args).some((v) => typeof v !== 'number' || !Number.isFinite(v))) out.push(`${at}: counter args must be numbers`);
+        break;
+      case 'i':
+        if (e.s !== undefined && !['g', 'p', 't'].includes(e.s)) out.push(`${at}: instant scope`);
+        break;
+      case 's': case 't': case 'f':
+        if (e.id === undefined || typeof e.cat !== 'string') out.push(`${at}: flow needs id and cat`);
+        else {
+          if (!flows.has(e.id)) flows.set(e.id, []);
+          flows.get(e.id)!.push(e);
+        }
+        break;
+      case 'M':
+        if (['process_name', 'thread_name'].includes(e.name) && typeof e.args?.name !== 'string') out.push(`${at}: metadata needs args.name`);
+        break;
+    }
+  });
+  for (const [k, list] of slices) {
+    list.sort((a, b) => a.ts - b.ts);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.ts < list[i - 1]!.end) out.push(`thread ${k}: ${list[i]!.name} at ${list[i]!.ts} overlaps ${list[i - 1]!.name} ending ${list[i - 1]!.end}`);
+    }
+  }
+  const encloses = (e: TraceEvent) => (slices.get(`${e.pid}/${e.tid}`) ?? []).some((s) => s.ts <= e.ts! && e.ts! <= s.end);
+  for (const [id, list] of flows) {
+    const phs = list.map((e) => e.ph).join('');
+    if (!/^st*f$/.test(phs)) out.push(`flow ${id}: phases ${phs}, expected s, t…, f`);
+    for (let i = 1; i < list.length; i++) if (list[i]!.ts! < list[i - 1]!.ts!) out.push(`flow ${id}: goes back in time`);
+    for (const e of list) if (!encloses(e)) out.push(`flow ${id} ${e.ph}: no slice on its thread at ${e.ts}`);
+  }
+  return out;
+}
+
+async function fixtureTrace(): Promise<{ trace: ChromeTrace; steps: ReadStep[]; packets: PacketRow[] }> {
+  const r = await openSession(FIXTURE);
+  const steps: ReadStep[] = [];
+  for await (const s of r.steps()) steps.push(s);
+  const packets: PacketRow[] = [];
+  for await (const p of r.packets()) packets.push(packetRow(packets.length, p.direction, p.timeMs, p.bytes));
+  return { trace: sessionToChromeTrace(traceInput('hello-2s', r.manifest, steps, packets)), steps, packets };
+}
+
+function threadNames(trace: ChromeTrace): Map<number, string> {
+  return new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, e.args!.name as string]));
+}
+
+describe('Chrome trace export of the fixture session', () => {
+  it('follows the Trace Event Format', async () => {
+    const { trace } = await fixtureTrace();
+    expect(formatProblems(JSON.parse(JSON.stringify(trace)))).toEqual([]);
+  });
+
+  it('the validator catches overlapping slices and broken flows', () => {
+    const bad = { traceEvents: [
+      { name: 'a', ph: 'X', pid: 1, tid: 1, ts: 0, dur: 10 },
+      { name: 'b', ph: 'X', pid: 1, tid: 1, ts: 5, dur: 10 },
+      { name: 'f', ph: 's', cat: 'flow', id: 1, pid: 1, tid: 2, ts: 0 },
+      { name: 'c', ph: 'C', pid: 1, tid: 0, ts: 0, args: { v: 'x' } },
+    ] };
+    const p = formatProblems(bad);
+    expect(p.some((x) => x.includes('overlaps'))).toBe(true);
+    expect(p.some((x) => x.includes('flow 1'))).toBe(true);
+    expect(p.some((x) => x.includes('counter'))).toBe(true);
+  });
+
+  it('has one track per stage, holding that stage\'s slices only, one per recorded span', async () => {
+    const { trace, steps } = await fixtureTrace();
+    const names = threadNames(trace);
+    const slices = trace.traceEvents.filter((e) => e.ph === 'X');
+    for (const stage of TRACE_STAGES) {
+      const tracks = [...names].filter(([, n]) => n === stage || n.startsWith(`${stage} `)).map(([tid]) => tid);
+      expect([...names.values()], stage).toContain(stage);
+      const mine = slices.filter((e) => e.name === stage);
+      expect(mine.length, stage).toBe(steps.filter((s) => s.spans[stage] !== undefined).length);
+      expect(mine.every((e) => tracks.includes(e.tid)), `${stage} slices stay on ${stage} tracks`).toBe(true);
+      expect(slices.filter((e) => tracks.includes(e.tid)).every((e) => e.name === stage)).toBe(true);
+      // Durations are the recorded ones (µs, rounded).
+      const recorded = steps.filter((s) => s.spans[stage] !== undefined).map((s) => Math.round(s.spans[stage]! * 1000));
+      expect(mine.map((e) => e.dur).sort((a, b) => a! - b!)).toEqual(recorded.sort((a, b) => a - b));
+    }
+    const engine = [...names].find(([, n]) => n === ENGINE_STEP_TRACK)![0];
+    const stepSlices = slices.filter((e) => e.tid === engine);
+    expect(stepSlices.length).toBe(steps.length);
+    const misses = steps.filter((s) => s.spans['step.total']! > 80).length;
+    expect(misses).toBeGreaterThan(0);
+    expect(stepSlices.filter((e) => e.args?.miss === true).length).toBe(misses);
+    expect(trace.traceEvents.filter((e) => e.ph === 'i' && e.name === 'budget miss').length).toBe(misses);
+  });
+
+  it('has queue-depth and jitter counters and a flow packet → step → reply per step', async () => {
+    const { trace, steps, packets } = await fixtureTrace();
+    const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => e.name));
+    expect([...counters].sort()).toEqual(['jitter in (ms)', 'jitter out (ms)', 'queue depth (frames)']);
+    const inAudio = packets.filter((p) => p.direction === 0).flatMap((p) => p.packets).filter((p) => p.type === 'AUDIO_CHUNK').length;
+    const depth = trace.traceEvents.filter((e) => e.name === 'queue depth (frames)');
+    expect(depth.length).toBe(inAudio + steps.length);
+    expect(depth.at(-1)!.args!.frames).toBe(Math.max(0, inAudio - steps.length));
+    const flows = trace.traceEvents.filter((e) => e.cat === 'flow');
+    const ids = new Set(flows.map((e) => e.id));
+    expect(ids.size).toBe(steps.length);
+    const names = threadNames(trace);
+    // Steps with output audio end their flow on the server's packet track.
+    const withAudio = steps.filter((s) => s.pcmHash !== null).length;
+    expect(flows.filter((e) => e.ph === 'f' && names.get(e.tid)!.startsWith('packets server')).length).toBe(withAudio);
+    expect(flows.filter((e) => e.ph === 's' && names.get(e.tid)!.startsWith('packets client')).length).toBe(steps.length);
+  });
+
+  it('solacelive export-trace writes the same trace and says where to open it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trace-'));
+    try {
+      const out = join(dir, 'trace.json');
+      const bin = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
+      const r = spawnSync(process.execPath, [bin, 'export-trace', FIXTURE, '--out', out], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('ui.perfetto.dev');
+      const written = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
+      expect(formatProblems(written)).toEqual([]);
+      const { trace } = await fixtureTrace();
+      expect(written.traceEvents.length).toBe(trace.traceEvents.length);
+      const usage = spawnSync(process.execPath, [bin, 'export-trace', FIXTURE], { encoding: 'utf8' });
+      expect(usage.status).toBe(2);
+      expect(usage.stderr).toContain('--out');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

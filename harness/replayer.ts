@@ -11,6 +11,7 @@ import type { EngineInfo } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
 import { affectsComputation } from '../src/telemetry/events.ts';
 import { Comparator, viewOf, type Comparison } from './compare.ts';
+import type { ReplayProgress } from './dashboard/events.ts';
 import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
 import { manifestFromEngine, softwareInfo } from './recorder.ts';
 
@@ -54,6 +55,8 @@ export interface ReplayOptions {
    * `sessions diff` and the viewer can compare the two sessions whole.
    */
   readonly out?: string;
+  /** After every step (and once at the end): steps done, speed, verdict so far, the first divergence as soon as it is seen. */
+  readonly onProgress?: (p: ReplayProgress) => void;
 }
 
 export interface ReplayReport {
@@ -169,6 +172,22 @@ export async function replayEngine(path: string, m: SessionManifest, options: Re
   }
 }
 
+/** What a progress view shows of a comparison so far (the dashboard's contract, dashboard/events.ts). */
+export function replayProgress(session: string, c: Comparison, stepsDone: number, stepsTotal: number, wallMs: number, done: boolean): ReplayProgress {
+  const at = c.divergedAt;
+  const detail = at === null ? '' : c.diffs.map((d) => `${d.field}${d.index === null ? '' : `[${d.index}]`}: recorded ${JSON.stringify(d.a)}, replayed ${JSON.stringify(d.b)}`).join('\n');
+  return {
+    kind: 'replay',
+    session,
+    stepsDone,
+    stepsTotal,
+    speed: (stepsDone * 80) / Math.max(1e-9, wallMs),
+    verdict: c.kind === 'diverged' ? 'diverged' : done ? c.kind : 'running',
+    ...(at === null ? {} : { firstDivergence: { step: at, detail } }),
+    done,
+  };
+}
+
 export async function replaySession(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
@@ -189,6 +208,9 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
     const cmp = new Comparator(options.context ?? 3);
     const t0 = performance.now();
     let replayed = 0;
+    const progress = (done: boolean) => {
+      if (options.onProgress) options.onProgress(replayProgress(path, cmp.result(), replayed, whole, performance.now() - t0, done));
+    };
     try {
       const input = await reader.wav('input');
       const frames = input.frames(0);
@@ -206,6 +228,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
           audioCodes: out.audio, pcmHash: out.pcmHash, events: rec.events, spans: out.spans,
         }, next.value, out.pcm);
         replayed++;
+        progress(false);
       }
       await frames.return(undefined);
     } finally {
@@ -215,6 +238,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
     }
     const wallMs = performance.now() - t0;
     const comparison = cmp.result();
+    progress(true);
     const forced = mismatches.length > 0;
     return {
       session: path,

@@ -1,0 +1,99 @@
+// Non-TTY output (CI logs, pipes): one summary line per period and a final table, instead
+// of an interactive screen. Lines are `word key=value key=value …` with a fixed key order
+// and no spaces inside values (strings with spaces are JSON-quoted), so `parseSummary`
+// (and grep/awk) read them back; tables have fixed columns.
+import type { TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
+import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
+import type { BenchFigure, ReplayProgress } from './events.ts';
+
+type Value = string | number | boolean | null;
+
+const value = (v: Value): string => {
+  if (v === null) return '-';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '-';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+};
+
+/** `word k=v …` from ordered pairs. */
+export function summaryLine(word: string, pairs: readonly (readonly [string, Value])[]): string {
+  return [word, ...pairs.map(([k, v]) => `${k}=${value(v)}`)].join(' ');
+}
+
+/** A summary line back into its word and fields (numbers as numbers, '-' as null). */
+export function parseSummary(line: string): { word: string; fields: Record<string, string | number | null> } {
+  const m = /^(\S+)((?: [^\s=]+=(?:"(?:[^"\\]|\\.)*"|\S+))*)$/.exec(line);
+  if (!m) throw new Error(`not a summary line: ${line}`);
+  const fields: Record<string, string | number | null> = {};
+  for (const f of m[2]!.matchAll(/ ([^\s=]+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
+    const raw = f[2]!;
+    fields[f[1]!] = raw === '-' ? null : raw.startsWith('"') ? (JSON.parse(raw) as string) : /^-?\d+(\.\d+)?(e[+-]?\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return { word: m[1]!, fields };
+}
+
+export function liveSummary(s: TelemetrySnapshot): string {
+  const total = s.spans['step.total'];
+  return summaryLine('dash', [
+    ['t_s', s.t / 1000], ['engine', s.engine.state], ['model', s.model],
+    ['sessions', s.sessions.filter((x) => x.closedAt === null).length], ['closed', s.sessions.filter((x) => x.closedAt !== null).length],
+    ['steps', s.steps], ['misses', s.budgetMisses], ['late', s.frames.late], ['missing', s.frames.missing], ['dropped_frames', s.frames.dropped],
+    ['dropped_partials', s.droppedPartials], ['skipped_decodes', s.skippedDecodes], ['errors', s.errors],
+    ['queue_frames', s.queue.inputFrames], ['send_bytes', s.queue.sendBytes], ['rtf', s.realTimeFactor],
+    ['p50_ms', total?.p50 ?? null], ['p95_ms', total?.p95 ?? null], ['p99_ms', total?.p99 ?? null], ['max_ms', total?.max ?? null],
+  ]);
+}
+
+const col = (v: string | number, w: number, left = false) => {
+  const s = typeof v === 'number' ? value(v) : v;
+  return left ? s.padEnd(w) : s.padStart(w);
+};
+
+/** Per-span table, then per-session table, then the totals. */
+export function liveTable(s: TelemetrySnapshot): string {
+  const lines = [`spans over the last ${s.window} steps (budget ${s.budgetMs} ms)`];
+  lines.push(`${col('span', 14, true)}${col('count', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('max', 9)}${col('p99/budget', 11)}`);
+  for (const name of SPAN_NAMES) {
+    const x = s.spans[name];
+    if (!x) continue;
+    lines.push(`${col(name, 14, true)}${col(x.count, 8)}${col(x.p50, 9)}${col(x.p95, 9)}${col(x.p99, 9)}${col(x.max, 9)}${col(`${((x.p99 / s.budgetMs) * 100).toFixed(1)}%`, 11)}`);
+  }
+  lines.push('sessions');
+  lines.push(`${col('id', 38, true)}${col('state', 10, true)}${col('steps', 7)}${col('p50', 9)}${col('p99', 9)}${col('misses', 8)}${col('late', 6)}${col('missing', 8)}${col('dropped', 8)}${col('skipped', 8)}${col('errors', 7)}`);
+  for (const x of s.sessions) {
+    lines.push(`${col(x.id, 38, true)}${col(x.state, 10, true)}${col(x.steps, 7)}${col(x.stepTotal?.p50 ?? '-', 9)}${col(x.stepTotal?.p99 ?? '-', 9)}${col(x.budgetMisses, 8)}${col(x.late, 6)}${col(x.missing, 8)}${col(x.droppedPartials, 8)}${col(x.skippedDecodes, 8)}${col(x.errors, 7)}`);
+  }
+  if (s.sessions.length === 0) lines.push('(none)');
+  lines.push(liveSummary(s));
+  return lines.join('\n');
+}
+
+export function replaySummary(p: ReplayProgress): string {
+  return summaryLine('replay', [
+    ['session', p.session], ['step', p.stepsDone], ['of', p.stepsTotal], ['speed', p.speed], ['verdict', p.verdict],
+    ['first_divergence', p.firstDivergence?.step ?? null], ['done', p.done],
+  ]);
+}
+
+/** The divergence, as soon as it is seen: its own line, whatever the period. */
+export function divergenceLine(p: ReplayProgress): string | null {
+  if (!p.firstDivergence) return null;
+  return summaryLine('replay-diverged', [['session', p.session], ['step', p.firstDivergence.step], ['detail', p.firstDivergence.detail]]);
+}
+
+export function benchFigureLine(f: BenchFigure): string {
+  return summaryLine('bench', [
+    ['suite', f.suite], ['name', f.name], ['samples', f.samples], ['p50_ms', f.p50], ['p95_ms', f.p95], ['p99_ms', f.p99],
+    ['rme_pct', f.rme], ['cv_pct', f.cv], ['budget_fraction', f.budgetFraction ?? null],
+  ]);
+}
+
+export function benchTable(figures: readonly BenchFigure[], warnings: readonly string[]): string {
+  const lines = [`${col('suite', 12, true)}${col('name', 26, true)}${col('samples', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('rme%', 7)}${col('cv%', 7)}${col('p99/budget', 11)}`];
+  for (const f of figures) {
+    const b = f.budgetFraction === undefined ? '-' : `${(f.budgetFraction * 100).toFixed(1)}%`;
+    lines.push(`${col(f.suite, 12, true)}${col(f.name, 26, true)}${col(f.samples, 8)}${col(f.p50, 9)}${col(f.p95, 9)}${col(f.p99, 9)}${col(f.rme, 7)}${col(f.cv, 7)}${col(b, 11)}`);
+  }
+  for (const w of warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}

@@ -4,8 +4,10 @@
 // sampled for k = 0, codebook k−1 after that), runs the small transformer with weight set
 // schedule[k] over the sub-steps so far, and reads codebook k's logits from head k.
 import { mx, type MxArray } from '../mlx.ts';
+import { compiled } from '../nn/compile.ts';
 import type { Embedding, Linear } from '../nn/linear.ts';
 import { ZERO_TOKEN, type LmConfig } from './config.ts';
+import { sampleToken, temperatureArray, type SamplingParams } from './sampling.ts';
 import { Transformer, type KvCache, type LayerWeights } from './transformer.ts';
 
 /** An embedding table, optionally low-rank (rows of width r, then a r→dim linear). */
@@ -40,6 +42,7 @@ export class Depformer {
   readonly transformer: Transformer;
   private readonly cfg: LmConfig;
   private readonly w: DepformerWeights;
+  private readonly frames = new Map<string, (...args: MxArray[]) => MxArray[]>();
 
   constructor(cfg: LmConfig, w: DepformerWeights) {
     this.cfg = cfg;
@@ -73,6 +76,40 @@ export class Depformer {
     const x = mx.add(this.inputFor(k).forward(hidden), e.lowRank ? e.lowRank.forward(rows) : rows);
     const out = this.transformer.forward(x, k, caches);
     return this.w.heads[k]!.forward(out).reshape([-1, this.cfg.card]);
+  }
+
+  /**
+   * All dep_q sub-steps of one frame with their draws: hidden [1, 1, dim], text token
+   * int32 [1], one key per codebook (null when greedy). Returns the tokens int32 [dep_q]
+   * and each codebook's logits [1, card]. Eager this is several hundred primitives, each
+   * costing tens of microseconds to build and schedule in this binding, so the frame runs
+   * as one compiled graph (per kind of sampling; the temperature is an input): same floats.
+   */
+  frame(hidden: MxArray, text: MxArray, p: SamplingParams, keys: readonly MxArray[] | null): { tokens: MxArray; logits: MxArray[] } {
+    const greedy = p.temperature <= 0 || keys === null;
+    const id = greedy ? 'greedy' : String(p.topK);
+    let f = this.frames.get(id);
+    if (!f) {
+      const params: SamplingParams = greedy ? { temperature: 0, topK: 0 } : { temperature: 1, topK: p.topK };
+      f = compiled((h: MxArray, tok: MxArray, temp: MxArray, ...ks: MxArray[]) => this.runFrame(h, tok, params, greedy ? null : temp, ks));
+      this.frames.set(id, f);
+    }
+    const [tokens, ...logits] = f(hidden, text, temperatureArray(greedy ? 1 : p.temperature), ...(keys ?? []));
+    return { tokens: tokens!, logits };
+  }
+
+  private runFrame(hidden: MxArray, text: MxArray, p: SamplingParams, temp: MxArray | null, keys: readonly MxArray[]): MxArray[] {
+    const caches = this.makeCaches();
+    let prev = text;
+    const tokens: MxArray[] = [];
+    const logits: MxArray[] = [];
+    for (let k = 0; k < this.cfg.depQ; k++) {
+      const l = this.substep(k, hidden, prev, caches);
+      prev = sampleToken(l, p, temp ? keys[k]! : null, temp ?? undefined);
+      tokens.push(prev);
+      logits.push(l);
+    }
+    return [mx.concatenate(tokens, 0), ...logits];
   }
 
   /**

@@ -4,11 +4,11 @@
 // t ≤ its delay), and what the step generates goes to column t + 1. A call returns the
 // frame aligned at t − max_delay (text delayed too), so the first max_delay calls return
 // nothing. The KV caches and the sampler are owned here and nowhere else.
-import { evaluate, type MxArray } from '../mlx.ts';
+import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { UNGENERATED_TOKEN, ZERO_TOKEN, initialToken, maxDelay, type LmConfig } from './config.ts';
 import type { Lm } from './lm.ts';
 import { Sampler, type SamplingParams } from './sampling.ts';
-import type { KvCache } from './transformer.ts';
+import type { RingKvCache } from './transformer.ts';
 
 export interface LmGenOptions {
   readonly seed?: number;
@@ -64,7 +64,7 @@ export class LmGen {
   private readonly maxDelay: number;
   private ring: Int32Array;
   private offset = 0;
-  private caches: KvCache[];
+  private caches: RingKvCache[];
   private trace: LmStepTrace | null = null;
   private timings: LmStepTimings = { temporalMs: 0, depformerMs: 0 };
 
@@ -139,21 +139,12 @@ export class LmGen {
     const textTok = this.sampler.sampleText(textLogits, t);
     evaluate(textTok, hidden);
     const t1 = performance.now();
-    const depCaches = this.lm.makeDepformerCaches();
-    let prev = textTok;
-    const tokens: MxArray[] = [];
-    const logits: MxArray[] = [];
-    for (let k = 0; k < cfg.depQ; k++) {
-      const l = this.lm.depformerStep(k, hidden, prev, depCaches);
-      prev = this.sampler.sampleAudio(l, t, k);
-      tokens.push(prev);
-      if (this.capture) logits.push(l);
-    }
-    evaluate(...tokens);
+    const { tokens, logits } = this.lm.depformerFrame(hidden, textTok, this.sampler.audio, this.sampler.audioKeys(t, cfg.depQ));
+    evaluate(tokens);
     this.timings = { temporalMs: t1 - t0, depformerMs: performance.now() - t1 };
 
     const text = textTok.item() as number;
-    const audio = Int32Array.from(tokens.map((a) => a.item() as number));
+    const audio = Int32Array.from(tokens.tolist() as number[]);
     if (this.capture) {
       this.trace = {
         step: t,
@@ -162,7 +153,7 @@ export class LmGen {
         audioTokens: audio,
         hidden: toFloat32(hidden),
         textLogits: toFloat32(textLogits),
-        audioLogits: Float32Array.from(logits.flatMap((l) => l.reshape([-1]).tolist() as number[])),
+        audioLogits: toFloat32(mx.concatenate(logits, 0)),
       };
     }
 

@@ -2,11 +2,14 @@
 // for the audio codebooks. Two entry points: the streaming pieces LmGen drives (one
 // temporal step, then dep_q depformer sub-steps), and `forward`, upstream's one-shot
 // teacher-forced pass (`LMModel.forward`) with its delay/undelay and masks.
-import { mx, type MxArray } from '../mlx.ts';
+import { evaluate, mx, type MxArray } from '../mlx.ts';
+import { compileAvailable, withCompileLock } from '../nn/compile.ts';
 import type { Embedding, Linear } from '../nn/linear.ts';
 import { ZERO_TOKEN, initialToken, type LmConfig } from './config.ts';
 import { Depformer, embed, type DepformerWeights } from './depformer.ts';
-import { Transformer, applyNorm, type KvCache, type LayerWeights, type NormWeights } from './transformer.ts';
+import { GREEDY, sampleTokenFast, type SamplingParams } from './sampling.ts';
+import { TemporalStepper } from './temporal-step.ts';
+import { RingKvCache, Transformer, applyNorm, type KvCache, type LayerWeights, type NormWeights } from './transformer.ts';
 
 export interface LmWeights {
   readonly textEmb: Embedding;
@@ -41,6 +44,8 @@ export class Lm {
   private readonly w: LmWeights | null;
   private readonly temporalTf: Transformer | null;
   private readonly dep: Depformer | null;
+  /** The compiled streaming step, when the temporal transformer allows one. */
+  private readonly stepper: TemporalStepper | null;
 
   /** Without weights the model exists (config, shapes) but every call throws. */
   constructor(cfg: LmConfig, weights: LmWeights | null) {
@@ -48,6 +53,8 @@ export class Lm {
     this.w = weights;
     this.temporalTf = weights ? new Transformer(cfg.temporal, weights.temporal) : null;
     this.dep = weights ? new Depformer(cfg, weights.depformer) : null;
+    this.stepper = weights && this.temporalTf!.steppable ? new TemporalStepper(cfg, this.temporalTf!, weights) : null;
+    if (weights && compileAvailable()) withCompileLock(() => this.warmUp());
   }
 
   get loaded(): boolean {
@@ -59,8 +66,8 @@ export class Lm {
     return { w: this.w, tf: this.temporalTf, dep: this.dep };
   }
 
-  makeTemporalCaches(): KvCache[] {
-    return this.weights().tf.makeCaches('ring');
+  makeTemporalCaches(): RingKvCache[] {
+    return this.weights().tf.makeCaches('ring') as RingKvCache[];
   }
 
   makeDepformerCaches(): KvCache[] {
@@ -85,9 +92,10 @@ export class Lm {
    * (ids already delay-aligned; −1 = zero token). Returns the normalised hidden state
    * [1, 1, dim] (the depformer's input) and the text logits [1, text_card].
    */
-  temporalStep(tokens: ArrayLike<number>, offset: number, caches: readonly KvCache[]): { hidden: MxArray; textLogits: MxArray } {
+  temporalStep(tokens: ArrayLike<number>, offset: number, caches: readonly RingKvCache[]): { hidden: MxArray; textLogits: MxArray } {
     const { w, tf } = this.weights();
     if (tokens.length !== this.cfg.nQ + 1) throw new Error(`temporalStep: ${tokens.length} tokens, expected ${this.cfg.nQ + 1}`);
+    if (this.stepper) return this.stepper.step(tokens, offset, caches);
     // Ids are on the host here: skip zero tokens instead of masking them on the device
     // (a few dozen fewer ops per step, which is most of a small model's step time).
     let sum: MxArray | null = null;
@@ -106,6 +114,39 @@ export class Lm {
   /** Depformer sub-step k: prev int32 [1] → logits [1, card]. */
   depformerStep(k: number, hidden: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
     return this.weights().dep.substep(k, hidden, prev, caches);
+  }
+
+  /**
+   * All depformer sub-steps of one step with their draws (Depformer.frame): tokens int32
+   * [dep_q] and each codebook's logits [1, card]. keys: one per codebook, null if greedy.
+   */
+  depformerFrame(hidden: MxArray, text: MxArray, p: SamplingParams, keys: readonly MxArray[] | null): { tokens: MxArray; logits: MxArray[] } {
+    return this.weights().dep.frame(hidden, text, p, keys);
+  }
+
+  /**
+   * Builds every compiled kernel a session can need now, under the cross-process compile
+   * lock (nn/compile.ts), instead of inside a first real-time step: a temporal step with
+   * and without a cache mask (a one-slot cache is full at once), and text and audio draws
+   * greedy, over the top k, and over all ids.
+   */
+  private warmUp(): void {
+    const { tf } = this.weights();
+    const tokens = Array.from({ length: this.cfg.nQ + 1 }, (_, k) => initialToken(this.cfg, k));
+    const outs: MxArray[] = [];
+    let step: { hidden: MxArray; textLogits: MxArray } | null = null;
+    for (const caches of [this.makeTemporalCaches(), Array.from({ length: tf.numLayers }, () => new RingKvCache(1))]) {
+      step = this.temporalStep(tokens, 0, caches);
+      outs.push(step.hidden, step.textLogits);
+    }
+    const key = mx.random.key(0);
+    const keys = Array.from({ length: this.cfg.depQ }, () => key);
+    const text = mx.array([0], mx.int32);
+    const partial = Math.max(1, Math.min(this.cfg.card, this.cfg.textCard) - 1);
+    for (const p of [GREEDY, { temperature: 1, topK: partial }, { temperature: 1, topK: 0 }]) {
+      outs.push(sampleTokenFast(step!.textLogits, p, key), this.depformerFrame(step!.hidden, text, p, keys).tokens);
+    }
+    evaluate(...outs);
   }
 
   /**

@@ -4,6 +4,7 @@
 // stream) triple is mixed on the host (SplitMix64) into a 53-bit key seed, which
 // `mx.random.key` takes exactly; threefry inside MLX does the rest.
 import { mx, type MxArray } from '../mlx.ts';
+import { compiled } from '../nn/compile.ts';
 
 export interface SamplingParams {
   /** 0 = greedy (argmax, first index on ties). */
@@ -49,18 +50,49 @@ export function drawKey(seed: number, step: number, stream: number): MxArray {
  * Samples one token per row of logits [B, V] → int32 [B]: softmax(logits / temperature)
  * restricted to the top-k (exactly k ids, chosen by partition), drawn with the given key.
  */
-export function sampleToken(logits: MxArray, p: SamplingParams, key: MxArray): MxArray {
+export function sampleToken(logits: MxArray, p: SamplingParams, key: MxArray | null, temperature?: MxArray): MxArray {
   if (p.temperature <= 0) return mx.argmax(logits, -1).astype(mx.int32);
+  if (!key) throw new RangeError('sampling: a draw at temperature > 0 needs a key');
   const V = logits.shape[logits.ndim - 1]!;
   // argpartition in this binding gives wrong rows for non-row-contiguous input (broadcast
   // or transposed); reshaping through a flat vector forces a contiguous copy when needed.
-  const scaled = mx.divide(logits.astype(mx.float32), p.temperature).reshape([-1]).reshape(logits.shape);
+  const scaled = mx.divide(logits.astype(mx.float32), temperature ?? p.temperature).reshape([-1]).reshape(logits.shape);
   if (p.topK > 0 && p.topK < V) {
     const idx = mx.argpartition(mx.negative(scaled), p.topK - 1, -1).index('...', mx.Slice(0, p.topK));
     const choice = mx.random.categorical(mx.takeAlongAxis(scaled, idx, -1), -1, undefined, undefined, key);
     return mx.takeAlongAxis(idx, mx.expandDims(choice, -1), -1).reshape([-1]).astype(mx.int32);
   }
   return mx.random.categorical(scaled, -1, undefined, undefined, key).astype(mx.int32);
+}
+
+/**
+ * The temperature as an array (float32, the value a JS number operand would take): a
+ * compiled graph that divides by a constant bakes the value into a fused kernel's name,
+ * so every new temperature would run g++ inside a session's first step.
+ */
+const temperatures = new Map<number, MxArray>();
+export function temperatureArray(t: number): MxArray {
+  let a = temperatures.get(t);
+  if (!a) temperatures.set(t, (a = mx.array(t, mx.float32)));
+  return a;
+}
+
+type CompiledSample = (logits: MxArray, key: MxArray, temperature: MxArray) => MxArray;
+const compiledSamplers = new Map<string, CompiledSample>();
+
+/**
+ * sampleToken as one compiled graph (a dozen primitives eager), cached per top-k and
+ * kind. Same tokens as sampleToken: compiled graphs compute the same floats as eager.
+ */
+export function sampleTokenFast(logits: MxArray, p: SamplingParams, key: MxArray | null): MxArray {
+  if (p.temperature <= 0 || !key) return sampleToken(logits, p, key);
+  const id = String(p.topK);
+  let f = compiledSamplers.get(id);
+  if (!f) {
+    const params: SamplingParams = { temperature: 1, topK: p.topK };
+    compiledSamplers.set(id, (f = compiled((l: MxArray, k: MxArray, t: MxArray) => sampleToken(l, params, k, t))));
+  }
+  return f(logits, key, temperatureArray(p.temperature));
 }
 
 /** Text and audio sampling for one session seed. Holds no state besides its settings. */
@@ -80,10 +112,21 @@ export class Sampler {
   }
 
   sampleText(logits: MxArray, step: number): MxArray {
-    return sampleToken(logits, this.text, drawKey(this.seed, step, TEXT_STREAM));
+    return sampleTokenFast(logits, this.text, this.textKey(step));
   }
 
   sampleAudio(logits: MxArray, step: number, codebook: number): MxArray {
     return sampleToken(logits, this.audio, drawKey(this.seed, step, audioStream(codebook)));
+  }
+
+  /** The key of the text draw at `step`, or null when greedy (no draw). */
+  textKey(step: number): MxArray | null {
+    return this.text.temperature > 0 ? drawKey(this.seed, step, TEXT_STREAM) : null;
+  }
+
+  /** Keys of the dep_q audio draws at `step` (codebook order), or null when greedy. */
+  audioKeys(step: number, codebooks: number): MxArray[] | null {
+    if (this.audio.temperature <= 0) return null;
+    return Array.from({ length: codebooks }, (_, c) => drawKey(this.seed, step, audioStream(c)));
   }
 }

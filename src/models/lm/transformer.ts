@@ -64,6 +64,29 @@ export function sinEmbedding(positions: number[], dim: number, maxPeriod: number
 }
 
 /**
+ * cos/sin rows of interleaved RoPE for positions [0, n), computed with the very ops (and
+ * float32 rounding) of MLX's CPU `fast.rope`, so that `ropeTraditional` with row p equals
+ * `fast.rope(x, hd, true, base, 1, p)` bit for bit. [n, hd/2] each.
+ */
+export function ropeTables(n: number, headDim: number, base: number): { cos: MxArray; sin: MxArray } {
+  const t = mx.float32;
+  const half = headDim / 2;
+  const positions = mx.multiply(mx.arange(0, n, 1, t), mx.array(1, t));
+  const freqs = mx.exp(mx.multiply(mx.negative(mx.arange(0, half, 1, t)), mx.array(Math.log(base) / half, t)));
+  const theta = mx.multiply(mx.expandDims(positions, 1), mx.expandDims(freqs, 0));
+  return { cos: mx.cos(theta), sin: mx.sin(theta) };
+}
+
+/** Interleaved RoPE of x [..., hd] with cos/sin rows broadcastable to [..., hd/2]. */
+export function ropeTraditional(x: MxArray, cos: MxArray, sin: MxArray): MxArray {
+  const x1 = x.index('...', mx.Slice(0, null, 2));
+  const x2 = x.index('...', mx.Slice(1, null, 2));
+  const a = mx.subtract(mx.multiply(x1, cos), mx.multiply(x2, sin));
+  const b = mx.add(mx.multiply(x1, sin), mx.multiply(x2, cos));
+  return mx.reshape(mx.concatenate([mx.expandDims(a, -1), mx.expandDims(b, -1)], -1), x.shape);
+}
+
+/**
  * Temporal KV cache: room for `context` keys, written as a ring. The buffer grows in
  * chunks up to `context` and is always attended whole with a mask over empty slots: a
  * view of it would keep the old buffer alive, and then MLX copies it on every write
@@ -90,8 +113,12 @@ export class RingKvCache {
     this.count = 0;
   }
 
-  /** Appends one position (k, v: [B, H, 1, hd]) and returns what the query attends to. */
-  append(k: MxArray, v: MxArray): { keys: MxArray; values: MxArray; mask: MxArray | null } {
+  /**
+   * Appends one position (k, v: [B, H, 1, hd]) and returns what the query attends to.
+   * `withMask` false skips building the mask (a caller stepping several caches in
+   * lockstep builds it once: it depends only on the fill and the allocation).
+   */
+  append(k: MxArray, v: MxArray, withMask = true): { keys: MxArray; values: MxArray; mask: MxArray | null } {
     if (this.count >= this.allocated && this.allocated < this.capacity) this.grow(k);
     const slot = this.count % this.capacity;
     const at = [mx.Slice(), mx.Slice(), mx.Slice(slot, slot + 1)];
@@ -99,7 +126,7 @@ export class RingKvCache {
     this.values!.indexPut_(at, v);
     this.count++;
     const filled = Math.min(this.count, this.capacity);
-    const mask = filled < this.allocated
+    const mask = withMask && filled < this.allocated
       ? mx.where(mx.less(mx.arange(0, this.allocated, 1, mx.int32), filled), 0, -Infinity).reshape([1, 1, 1, this.allocated])
       : null;
     return { keys: this.keys!, values: this.values!, mask };
@@ -250,6 +277,47 @@ export class Transformer {
     const o = mask ? mx.fast.scaledDotProductAttention(q, k, v, this.scale, mask) : mx.fast.scaledDotProductAttention(q, k, v, this.scale);
     const merged = o.transpose([0, 2, 1, 3]).reshape([B, T, H * hd]);
     return this.perStep(merged, offset, (s, xi) => s.outProj.forward(xi), lw);
+  }
+
+  /**
+   * Streaming layer `l` up to attention, for a compiled step: pre-norm, fused q/k/v
+   * projection, RoPE from tables (`ropeAt`, exactly fast.rope's numbers) so that the
+   * position is an input of the graph rather than a constant baked into a trace.
+   * x: [1, 1, dim]. Single weight set only.
+   */
+  attendIn(l: number, x: MxArray, rope: { cos: MxArray; sin: MxArray } | null): { q: MxArray; k: MxArray; v: MxArray } {
+    const s = this.singleSet(l);
+    const [B, T] = x.shape as [number, number];
+    const parts = s.inProj.forward(applyNorm(this.cfg.norm, s.norm1, x)).reshape([B, T, 3, this.cfg.numHeads, this.headDim]).transpose([2, 0, 3, 1, 4]);
+    let q = parts.index(0);
+    let k = parts.index(1);
+    if (rope) {
+      q = ropeTraditional(q, rope.cos, rope.sin);
+      k = ropeTraditional(k, rope.cos, rope.sin);
+    }
+    return { q, k, v: parts.index(2) };
+  }
+
+  /** Streaming layer `l` from attention on (over the cache's keys/values) to its output. */
+  attendOut(l: number, x: MxArray, q: MxArray, keys: MxArray, values: MxArray, mask: MxArray | null): MxArray {
+    const s = this.singleSet(l);
+    const [B, T] = x.shape as [number, number];
+    const o = mask ? mx.fast.scaledDotProductAttention(q, keys, values, this.scale, mask) : mx.fast.scaledDotProductAttention(q, keys, values, this.scale);
+    const merged = o.transpose([0, 2, 1, 3]).reshape([B, T, this.cfg.dim]);
+    const y = mx.add(x, s.outProj.forward(merged));
+    return mx.add(y, this.ffn(s.ffn, applyNorm(this.cfg.norm, s.norm2, y)));
+  }
+
+  /** Whether attendIn/attendOut apply (one weight set per layer, RoPE or no positions). */
+  get steppable(): boolean {
+    const pe = this.cfg.positionalEmbedding;
+    return (pe === 'rope' || pe === 'none') && this.layers.every((l) => l.sets.length === 1);
+  }
+
+  private singleSet(l: number): LayerSet {
+    const lw = this.layers[l]!;
+    if (lw.sets.length !== 1) throw new Error('transformer: a compiled streaming step needs one weight set per layer');
+    return lw.sets[0]!;
   }
 
   /** Additive [T, T] mask: query t sees key s when causal (s ≤ t) and t − s < context. */

@@ -1,0 +1,84 @@
+// Helpers for the live-page e2e: a real `solacelive serve` process (as a user starts it),
+// and the fake-microphone WAV Chromium reads.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resample } from '../../src/audio/resample.ts';
+import { readWavSync, writeWavSync } from '../../src/audio/wav-file.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/solacelive.mjs', import.meta.url));
+export const FIXTURE_WAV = fileURLToPath(new URL('../../fixtures/audio/hello.wav', import.meta.url));
+
+export interface Serve {
+  readonly url: string;
+  /** Everything the server printed (stderr). */
+  readonly log: () => string;
+  waitForLog(re: RegExp, ms: number): Promise<RegExpExecArray>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `solacelive serve --port 0 ARGS` and resolves once it listens. */
+export async function startServe(args: readonly string[]): Promise<Serve> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const waiters = new Set<() => void>();
+  child.stderr!.on('data', (d) => {
+    log += d;
+    for (const w of waiters) w();
+  });
+  const waitForLog = (re: RegExp, ms: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(log);
+        if (m) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(m);
+        } else if (child.exitCode !== null) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          reject(new Error(`serve exited (${child.exitCode}) before printing ${re}:\n${log}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`serve did not print ${re} within ${ms} ms:\n${log}`));
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  let url: string;
+  try {
+    url = (await waitForLog(/listening on (ws:\/\/\S+)/, 30_000))[1]!;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url: `${url}/`,
+    log: () => log,
+    waitForLog,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', (code) => {
+          clearTimeout(t);
+          resolve(code);
+        });
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+/**
+ * The fixture speech as a 48 kHz 16-bit PCM WAV in `dir`: what a real microphone delivers
+ * and a format Chromium's fake capture device reads (it loops the file).
+ */
+export function fakeMicWav(dir: string): { path: string; samples24k: Float32Array } {
+  const w = readWavSync(FIXTURE_WAV);
+  const mono = w.channels[0]!;
+  const path = join(dir, 'mic-48k.wav');
+  writeWavSync(path, [resample(mono, w.sampleRate, 48000)], 48000, { format: 'pcm16' });
+  return { path, samples24k: w.sampleRate === 24000 ? mono : resample(mono, w.sampleRate, 24000) };
+}

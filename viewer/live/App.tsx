@@ -1,0 +1,56 @@
+// The live packet-voice page: talk to `solacelive serve` from the browser's microphone.
+import { useState, useSyncExternalStore } from 'react';
+import { checkServerUrl, type LiveConfig } from './config.ts';
+import { LiveError } from './errors.ts';
+import type { LiveSession } from './session.ts';
+import { Banner } from './ui/Banner.tsx';
+import { Controls } from './ui/Controls.tsx';
+import { EventLog } from './ui/EventLog.tsx';
+import { Meters } from './ui/Meters.tsx';
+import { Transcript } from './ui/Transcript.tsx';
+
+export function App({ config, session }: { config: LiveConfig; session: LiveSession }) {
+  const s = useSyncExternalStore(session.subscribe, session.getSnapshot);
+  const [server, setServer] = useState(config.server);
+  const [record, setRecord] = useState(config.record);
+  const [urlError, setUrlError] = useState<LiveError | null>(null);
+
+  const start = () => {
+    let url: string;
+    try {
+      url = checkServerUrl(server);
+    } catch (err) {
+      setUrlError(err as LiveError);
+      return;
+    }
+    setUrlError(null);
+    void session.start(config, url, record);
+  };
+
+  const rec = s.recording;
+  return (
+    <main>
+      <header>
+        <h1>SolaceLive — live</h1>
+        {s.session && (
+          <p className="session" data-testid="session">
+            session <code data-testid="session-id">{s.session.id}</code> · model {s.session.model} · seed {s.session.seed}
+            {s.session.untrained && <em> · untrained weights: its audio and text are noise, not speech</em>}
+          </p>
+        )}
+      </header>
+      {s.degraded && <Banner kind="degraded" problem={s.degraded} />}
+      {(urlError || s.error) && <Banner kind="error" problem={urlError ? { title: urlError.title, detail: urlError.message } : s.error!} />}
+      <Controls phase={s.phase} server={server} record={record} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
+      {rec && (
+        <p className={`recording ${rec.state}`} data-testid="recording">
+          {rec.state === 'recording' ? (s.phase === 'ended' ? '● recorded (the server wrote the session folder)' : '● recording') : rec.state === 'stopped' ? 'recording stopped' : 'recording requested'}
+          {rec.detail && ` — ${rec.detail}`}
+        </p>
+      )}
+      <Meters s={s} />
+      <Transcript partials={s.partials} count={s.partialCount} finalText={s.finalText} />
+      <EventLog lines={s.log} />
+    </main>
+  );
+}

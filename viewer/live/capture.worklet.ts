@@ -1,0 +1,34 @@
+// Capture processor (runs on the audio thread): the microphone's render quanta are downmixed,
+// resampled to 24 kHz when the context runs at another rate, and cut into 1920-sample frames,
+// each posted to the page as soon as it is complete. Framing here rather than on the page
+// keeps frame boundaries independent of main-thread stalls.
+import { downmix, Framer } from './framer.ts';
+import { CAPTURE_PROCESSOR } from './worklet-names.ts';
+import { scope } from './worklet-scope.ts';
+
+/** Posted per frame; `index` counts frames from 0 (the page checks none went missing). */
+export interface CapturedFrame {
+  readonly index: number;
+  readonly samples: Float32Array;
+  /** Audio-thread time at the end of the block that completed the frame (seconds). */
+  readonly time: number;
+}
+
+class CaptureProcessor extends scope.AudioWorkletProcessor {
+  private readonly framer = new Framer(scope.sampleRate);
+  private readonly mono = new Float32Array(128);
+  private index = 0;
+
+  process(inputs: Float32Array[][]): boolean {
+    const channels = inputs[0];
+    // No input yet (the track has not started): nothing to frame.
+    if (!channels || channels.length === 0) return true;
+    for (const samples of this.framer.push(downmix(channels, this.mono))) {
+      const msg: CapturedFrame = { index: this.index++, samples, time: scope.currentTime };
+      this.port.postMessage(msg, [samples.buffer]);
+    }
+    return true;
+  }
+}
+
+scope.registerProcessor(CAPTURE_PROCESSOR, CaptureProcessor as never);

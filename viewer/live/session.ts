@@ -1,0 +1,244 @@
+// One live session, start to end, as state the page renders: opens the audio graph (the
+// click on Start is the user gesture the microphone and the AudioContext need), then the
+// connection; streams every captured frame; plays what comes back; collects text, latency,
+// playback health, recording state and errors. A store for useSyncExternalStore: the state
+// object is replaced on every change, never mutated.
+import { openAudio, type LiveAudio } from './audio.ts';
+import type { CapturedFrame } from './capture.worklet.ts';
+import type { LiveConfig } from './config.ts';
+import { Connection, ServerRefusal } from './connection.ts';
+import { LiveError } from './errors.ts';
+import { StepLatency, type LatencySummary } from './latency.ts';
+import { DEGRADED_CODES, type ServerMessage, type StartMessage, type TextPartial } from './messages.ts';
+import type { PlaybackReport } from './playback.worklet.ts';
+import type { PlayoutStats } from './playout.ts';
+
+export type Phase = 'idle' | 'connecting' | 'live' | 'ending' | 'ended' | 'failed';
+
+export interface Problem {
+  readonly title: string;
+  readonly detail: string;
+}
+
+export interface LogLine {
+  readonly t: number;
+  readonly text: string;
+}
+
+export interface LiveState {
+  readonly phase: Phase;
+  readonly error: Problem | null;
+  /** The server said it cannot run a model (no weights, engine down or restarting). */
+  readonly degraded: Problem | null;
+  readonly session: { readonly id: string; readonly model: string; readonly untrained: boolean; readonly seed: number } | null;
+  /** requested: asked, not (yet) confirmed; recording/stopped: what the server said. */
+  readonly recording: { readonly state: 'requested' | 'recording' | 'stopped'; readonly detail: string | null } | null;
+  readonly audio: { readonly sampleRate: number; readonly resampling: boolean; readonly device: string } | null;
+  readonly framesSent: number;
+  readonly audioFrames: number;
+  readonly gaps: number;
+  /** Late or missing input frames the server reported. */
+  readonly inputEvents: number;
+  readonly partials: readonly TextPartial[];
+  readonly partialCount: number;
+  readonly finalText: string | null;
+  readonly latency: LatencySummary;
+  readonly playback: (PlayoutStats & { readonly sampleRate: number }) | null;
+  readonly closed: { readonly code: number; readonly reason: string } | null;
+  /** Steps the server ran, from its 'ended' message (frames sent − dropped + filled). */
+  readonly steps: number | null;
+  readonly log: readonly LogLine[];
+}
+
+const KEEP_PARTIALS = 400;
+const INPUT_EVENTS = new Set(['late-frame', 'missing-frame', 'dropped-frame']);
+/** Renders at most this often: audio and frames change the state 25 times a second each. */
+const PUBLISH_MS = 100;
+const KEEP_LOG = 50;
+
+const initial: LiveState = {
+  phase: 'idle', error: null, degraded: null, session: null, recording: null, audio: null, framesSent: 0, audioFrames: 0, gaps: 0,
+  inputEvents: 0, partials: [], partialCount: 0, finalText: null,
+  latency: { last: null, p50: null, p95: null, max: null, count: 0, overBudget: 0 }, playback: null, closed: null, steps: null, log: [],
+};
+
+function problem(err: unknown): Problem {
+  if (err instanceof LiveError) return { title: err.title, detail: err.message };
+  return { title: 'Unexpected error', detail: (err as Error)?.message ?? String(err) };
+}
+
+export class LiveSession {
+  private state: LiveState = initial;
+  /** What the page renders: `state` as of the last publish. */
+  private published: LiveState = initial;
+  private publishTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly listeners = new Set<() => void>();
+  private audio: LiveAudio | null = null;
+  private conn: Connection | null = null;
+  private latency = new StepLatency();
+  private ended = false;
+  private confirmTimer: ReturnType<typeof setTimeout> | null = null;
+
+  readonly subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+  readonly getSnapshot = (): LiveState => this.published;
+
+  get busy(): boolean {
+    return this.state.phase === 'connecting' || this.state.phase === 'live' || this.state.phase === 'ending';
+  }
+
+  async start(config: LiveConfig, serverUrl: string, record: boolean): Promise<void> {
+    if (this.busy) return;
+    await this.release();
+    this.latency = new StepLatency();
+    this.ended = false;
+    this.set({ ...initial, phase: 'connecting' });
+    this.note(`connecting to ${serverUrl}`);
+    try {
+      this.audio = await openAudio(config.rate, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
+      this.set({ audio: { sampleRate: this.audio.sampleRate, resampling: this.audio.sampleRate !== 24000, device: this.audio.device } });
+      const start: StartMessage = {
+        type: 'start', protocol: 1, record, pace: 'realtime',
+        ...(config.seed === null ? {} : { seed: config.seed }),
+        ...(config.sampling === null ? {} : { sampling: config.sampling }),
+      };
+      this.conn = await Connection.open(serverUrl, start, {
+        onAudio: (samples, t) => this.onAudio(samples, t),
+        onText: (p) => this.set({ partials: [...this.state.partials, p].slice(-KEEP_PARTIALS), partialCount: this.state.partialCount + 1 }),
+        onFinal: (f) => this.set({ finalText: f.text }),
+        onMessage: (m) => this.onMessage(m),
+        onBadPacket: (msg) => this.note(`bad packet from the server: ${msg}`),
+        onClose: (code, reason) => this.onClose(code, reason),
+      });
+    } catch (err) {
+      const degraded = err instanceof ServerRefusal && DEGRADED_CODES.has(err.code);
+      this.set({ phase: 'failed', ...(degraded ? { degraded: problem(err) } : { error: problem(err) }) });
+      await this.release();
+      return;
+    }
+    const r = this.conn.ready;
+    this.set({
+      phase: 'live', session: { id: r.session, model: r.model, untrained: r.untrained, seed: r.seed },
+      recording: r.record ? { state: 'requested', detail: null } : null,
+    });
+    this.note(`session ${r.session} ready: model ${r.model}, seed ${r.seed}${r.record ? ', recording requested' : ''}`);
+    if (r.record) {
+      // A server without a recorder (no --record-requested) ignores the request silently.
+      this.confirmTimer = setTimeout(() => {
+        if (this.state.recording?.state === 'requested') {
+          this.set({ recording: { state: 'requested', detail: 'the server has not confirmed; it records only when started with --record-requested DIR (or --record DIR)' } });
+        }
+      }, 3000);
+    }
+  }
+
+  /** Stop talking: the server steps what it holds, sends the final text and closes. */
+  stop(): void {
+    if (this.state.phase !== 'live' || !this.conn) return;
+    this.audio?.stopCapture();
+    this.conn.end();
+    this.set({ phase: 'ending' });
+    this.note('stopped the microphone; waiting for the server to finish');
+  }
+
+  private onFrame(f: CapturedFrame): void {
+    const c = this.conn;
+    if (this.state.phase !== 'live' || !c || !c.isOpen) return;
+    // Frame k sent is step k on the server (it counts frames, filling missing ones).
+    this.latency.sent(this.state.framesSent, performance.now());
+    c.sendFrame(f.samples);
+    this.set({ framesSent: this.state.framesSent + 1 });
+  }
+
+  private onAudio(samples: Float32Array, t: number): void {
+    this.latency.audio(t);
+    this.audio?.play(samples);
+    this.set({ audioFrames: this.state.audioFrames + 1, latency: this.latency.summary() });
+  }
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'gap':
+        this.latency.gap(m.step);
+        this.set({ gaps: this.state.gaps + 1 });
+        break;
+      case 'events': {
+        // Late, missing and dropped input frames are counted (a slow machine has many);
+        // anything else the server reports is logged.
+        const input = m.events.filter((e) => INPUT_EVENTS.has(e.kind));
+        const other = m.events.filter((e) => !INPUT_EVENTS.has(e.kind));
+        if (input.length > 0) this.set({ inputEvents: this.state.inputEvents + input.length });
+        if (other.length > 0) this.note(`step ${m.step}: ${other.map((e) => e.kind).join(', ')}`);
+        break;
+      }
+      case 'recording':
+        this.set({ recording: { state: m.state, detail: m.state === 'stopped' ? `${m.code ?? ''} ${m.message ?? ''}`.trim() : null } });
+        this.note(`recording ${m.state}${m.message ? `: ${m.message}` : ''}`);
+        break;
+      case 'error':
+        if (DEGRADED_CODES.has(m.code)) this.set({ degraded: { title: `Server degraded (${m.code})`, detail: m.message } });
+        else if (m.fatal) this.set({ error: { title: `Server closed the session (${m.code})`, detail: m.message } });
+        this.note(`server error ${m.code}: ${m.message}`);
+        break;
+      case 'ended':
+        this.ended = true;
+        this.set({ steps: m.steps });
+        this.note(`session ended after ${m.steps} steps (${m.framesReceived} frames received)`);
+        break;
+      case 'ready':
+        break;
+    }
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.audio?.stopCapture();
+    this.audio?.finishPlayback();
+    const clean = code === 1000 && this.ended;
+    const phase: Phase = clean ? 'ended' : 'failed';
+    const error = clean || this.state.error || this.state.degraded ? this.state.error : { title: 'Connection lost', detail: `The server closed the connection (${code}${reason ? `: ${reason}` : ''}).` };
+    this.set({ phase, error, closed: { code, reason } });
+    this.note(`connection closed: ${code}${reason ? ` ${reason}` : ''}`);
+    this.conn = null;
+  }
+
+  private onPlayback(r: PlaybackReport): void {
+    const playback = { ...r.stats, sampleRate: r.sampleRate };
+    if (r.type === 'underrun') {
+      this.note(`playback underrun at ${r.atSeconds.toFixed(2)} s: buffer grows to ${Math.round(r.newTargetMs)} ms (missed so far ${Math.round((r.stats.missedSamples / r.sampleRate) * 1000)} ms)`);
+    }
+    this.set({ playback });
+  }
+
+  private note(text: string): void {
+    this.set({ log: [...this.state.log, { t: performance.now(), text }].slice(-KEEP_LOG) });
+  }
+
+  private set(patch: Partial<LiveState>): void {
+    const phaseChanged = patch.phase !== undefined && patch.phase !== this.state.phase;
+    this.state = { ...this.state, ...patch };
+    // Phase changes and problems show at once; counters at most every PUBLISH_MS.
+    if (phaseChanged || patch.error || patch.degraded) this.publish();
+    else this.publishTimer ??= setTimeout(() => this.publish(), PUBLISH_MS);
+  }
+
+  private publish(): void {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
+    if (this.published === this.state) return;
+    this.published = this.state;
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Frees the previous session's audio graph and socket. */
+  private async release(): Promise<void> {
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    this.confirmTimer = null;
+    this.conn?.close();
+    this.conn = null;
+    const a = this.audio;
+    this.audio = null;
+    await a?.close();
+  }
+}

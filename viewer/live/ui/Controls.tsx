@@ -1,0 +1,33 @@
+// Server URL, the record toggle and Start/Stop. The URL and the toggle apply to the next
+// session: recording is asked for in the start message, so it cannot change mid-session.
+import type { Phase } from '../session.ts';
+
+export interface ControlsProps {
+  readonly phase: Phase;
+  readonly server: string;
+  readonly record: boolean;
+  readonly onServer: (s: string) => void;
+  readonly onRecord: (r: boolean) => void;
+  readonly onStart: () => void;
+  readonly onStop: () => void;
+}
+
+export function Controls(p: ControlsProps) {
+  const busy = p.phase === 'connecting' || p.phase === 'live' || p.phase === 'ending';
+  return (
+    <div className="controls">
+      <label>
+        Server <input data-testid="server-url" value={p.server} disabled={busy} spellCheck={false} size={32} onChange={(e) => p.onServer(e.target.value)} />
+      </label>
+      <label title="Ask the server to record this session (it must run with --record-requested DIR)">
+        <input type="checkbox" data-testid="record-toggle" checked={p.record} disabled={busy} onChange={(e) => p.onRecord(e.target.checked)} /> Record
+      </label>
+      {busy ? (
+        <button data-testid="stop" onClick={p.onStop} disabled={p.phase !== 'live'}>Stop</button>
+      ) : (
+        <button data-testid="start" onClick={p.onStart}>Start</button>
+      )}
+      <span className={`phase ${p.phase}`} data-testid="phase">{p.phase}</span>
+    </div>
+  );
+}

@@ -100,8 +100,12 @@ function Events(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactElem
 
 /** Everything on the screen for given inputs. */
 export function LiveScreen(props: LiveScreenProps): ReactElement {
+  const st = props.status;
   const body = !props.snap
-    ? h(Text, { color: 'gray' }, props.status.kind === 'live' ? 'waiting for the first snapshot…' : 'no telemetry yet')
+    ? st.kind === 'down' || st.kind === 'ended'
+      // Nothing to show yet: say in full why (the header line may be cut).
+      ? h(Text, { color: 'red', wrap: 'wrap' }, `No telemetry from ${st.url}: ${st.reason}.${st.kind === 'down' && st.retryInMs !== null ? ` Retrying every ${st.retryInMs / 1000} s; q quits.` : ''}`)
+      : h(Text, { color: 'gray' }, st.kind === 'live' ? 'waiting for the first snapshot…' : `connecting to ${st.url}…`)
     : props.view === 'overview' ? h(Overview, { ...props, snap: props.snap })
       : props.view === 'sessions' ? h(Sessions, { ...props, snap: props.snap })
         : h(Events, { ...props, snap: props.snap });

@@ -183,6 +183,8 @@ export class TelemetryFeed {
         const track = this.tracks.get(id);
         if (!track) return;
         track.closedAt = Math.round(this.now());
+        // Its last figures: the registry still holds it while the close hooks run.
+        for (const s of this.ctx.sessions()) if (s.id === id) track.last = s.summary();
         track.closeReason = `${code}${reason ? ` ${reason}` : ''}`;
         this.note(id, null, 'session-close', `closed ${track.closeReason}`);
         this.forgetOldSessions();

@@ -1,0 +1,65 @@
+// Non-TTY output: summary lines read back into the figures they came from, the same input
+// prints the same bytes, strings with spaces stay one field, and the tables have fixed columns.
+import { describe, expect, it } from 'vitest';
+import { benchFigureLine, benchTable, divergenceLine, liveSummary, liveTable, parseSummary, replaySummary } from '../../../harness/dashboard/plain.ts';
+import { session, snapshot, stats } from './snapshots.ts';
+
+describe('live summary line', () => {
+  it('reads back into the snapshot\'s figures, in a fixed key order', () => {
+    const snap = snapshot({
+      t: 12_345, steps: 250, budgetMisses: 3, frames: { late: 4, missing: 5, dropped: 6 }, droppedPartials: 7, skippedDecodes: 8, errors: 9,
+      queue: { inputFrames: 2, sendBytes: 7680 }, realTimeFactor: 0.412,
+      spans: { 'step.total': stats(31.25, 40.5, 77.75, 90) },
+      sessions: [session('a'), session('b', { closedAt: 1, state: 'closed' })],
+    });
+    const line = liveSummary(snap);
+    expect(line).toBe(liveSummary(snap));
+    const { word, fields } = parseSummary(line);
+    expect(word).toBe('dash');
+    expect(Object.keys(fields)).toEqual(['t_s', 'engine', 'model', 'sessions', 'closed', 'steps', 'misses', 'late', 'missing', 'dropped_frames',
+      'dropped_partials', 'skipped_decodes', 'errors', 'queue_frames', 'send_bytes', 'rtf', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms']);
+    expect(fields).toEqual({
+      t_s: 12.345, engine: 'ok', model: 'tiny', sessions: 1, closed: 1, steps: 250, misses: 3, late: 4, missing: 5, dropped_frames: 6,
+      dropped_partials: 7, skipped_decodes: 8, errors: 9, queue_frames: 2, send_bytes: 7680, rtf: 0.412, p50_ms: 31.25, p95_ms: 40.5, p99_ms: 77.75, max_ms: 90,
+    });
+  });
+
+  it('writes unknowns as "-" (null when read back)', () => {
+    const { fields } = parseSummary(liveSummary(snapshot({ model: null, realTimeFactor: null, spans: {} })));
+    expect(fields).toMatchObject({ model: null, rtf: null, p99_ms: null });
+  });
+});
+
+describe('replay and bench lines', () => {
+  it('keep a session path and a divergence detail with spaces as one quoted field', () => {
+    const p = { kind: 'replay', session: '/tmp/my sessions/a.session', stepsDone: 18, stepsTotal: 25, speed: 3.25, verdict: 'diverged', done: false, firstDivergence: { step: 17, detail: 'text: recorded 42, replayed 43' } } as const;
+    expect(parseSummary(replaySummary(p)).fields).toEqual({ session: '/tmp/my sessions/a.session', step: 18, of: 25, speed: 3.25, verdict: 'diverged', first_divergence: 17, done: 'no' });
+    expect(parseSummary(divergenceLine(p)!)).toEqual({ word: 'replay-diverged', fields: { session: '/tmp/my sessions/a.session', step: 17, detail: 'text: recorded 42, replayed 43' } });
+    expect(divergenceLine({ ...p, firstDivergence: undefined } as never)).toBeNull();
+  });
+
+  it('bench figure lines read back; the bench table has one row per figure and the warnings', () => {
+    const f = { suite: 'step', name: 'step.total', span: 'step.total', samples: 200, p50: 20.5, p95: 40, p99: 60.125, rme: 1.2, cv: 8.5, budgetFraction: 0.752 } as const;
+    expect(parseSummary(benchFigureLine(f)).fields).toEqual({ suite: 'step', name: 'step.total', samples: 200, p50_ms: 20.5, p95_ms: 40, p99_ms: 60.125, rme_pct: 1.2, cv_pct: 8.5, budget_fraction: 0.752 });
+    const t = benchTable([f, { ...f, name: 'encode', span: undefined, budgetFraction: undefined }], ['noisy machine']).split('\n');
+    expect(t).toHaveLength(4);
+    expect(t[1]).toMatch(/^step\s+step\.total\s+200\s+20\.5\s+40\s+60\.125\s+1\.2\s+8\.5\s+75\.2%$/);
+    expect(t[2]).toMatch(/ -$/);
+    expect(t[3]).toBe('warning: noisy machine');
+  });
+});
+
+describe('final table', () => {
+  it('has a row per span with samples and a row per session, columns aligned, and ends with the summary', () => {
+    const snap = snapshot({ sessions: [session('aaaaaaaa-1111-2222-3333-444444444444', { steps: 77, budgetMisses: 2 })] });
+    const lines = liveTable(snap).split('\n');
+    expect(lines[0]).toBe('spans over the last 1000 steps (budget 80 ms)');
+    const spanRows = lines.slice(2, lines.indexOf('sessions'));
+    expect(spanRows.map((l) => l.split(/\s+/)[0])).toEqual(['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send', 'step.total']);
+    expect(new Set(spanRows.map((l) => l.length)).size).toBe(1);
+    expect(spanRows.at(-1)).toMatch(/^step\.total\s+100\s+30\s+36\s+44\s+44\s+55\.0%$/);
+    const sess = lines[lines.indexOf('sessions') + 2]!;
+    expect(sess.split(/\s+/).slice(0, 3)).toEqual(['aaaaaaaa-1111-2222-3333-444444444444', 'streaming', '77']);
+    expect(parseSummary(lines.at(-1)!).word).toBe('dash');
+  });
+});

@@ -10,6 +10,7 @@
 // so a caller stepping in a loop must yield between steps (src/models/nn/memory.ts).
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { compileAvailable, withCompileLock } from '../nn/compile.ts';
+import { floatsToMx, mxToFloats } from '../nn/host-io.ts';
 import type { MimiConfig } from './config.ts';
 import { MimiError } from './errors.ts';
 import { SplitRvq } from './quantizer.ts';
@@ -113,11 +114,8 @@ function stateArrays(s: EncoderState | DecoderState): MxArray[] {
   return out;
 }
 
-/** A JS Array in between: the binding builds arrays from Arrays, not typed arrays. */
 function pcmToMx(pcm: ArrayLike<number>): MxArray {
-  const a = new Array<number>(pcm.length);
-  for (let i = 0; i < pcm.length; i++) a[i] = pcm[i]!;
-  return mx.reshape(mx.array(a, mx.float32), [1, pcm.length, 1]);
+  return floatsToMx(pcm, [1, pcm.length, 1]);
 }
 
 function checkFinite(pcm: ArrayLike<number>, what: string): void {
@@ -204,7 +202,7 @@ export class Mimi {
     const { pcm, state } = decodeChunk(m, col, this.decState ?? this.initialDecoderState(m), opts);
     evaluate(pcm, ...stateArrays(state));
     this.decState = state;
-    return Float32Array.from(mx.reshape(pcm, [-1]).tolist() as number[]);
+    return mxToFloats(pcm);
   }
 
   /**
@@ -237,7 +235,7 @@ export class Mimi {
     }));
     const { pcm } = decodeChunk(m, this.checkCodes(columns, 'decode'), null, opts);
     evaluate(pcm);
-    return Float32Array.from(mx.reshape(pcm, [-1]).tolist() as number[]);
+    return mxToFloats(pcm);
   }
 
   private checkCodes(columns: readonly ArrayLike<number>[], what: string): MxArray {

@@ -10,44 +10,16 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluate, mx, type MxArray } from '../src/models/mlx.ts';
+import { evaluate, type MxArray } from '../src/models/mlx.ts';
 import { platformFingerprint } from '../src/models/platform.ts';
 import { expectedCheckpointKeys, loadMimiConfig, Mimi, type MimiConfig } from '../src/models/mimi/index.ts';
 import { formatTable, makeResult, ROOT, runTasks, writeResult } from './lib/suite.ts';
+import { randomMimiWeights } from './lib/mimi-weights.ts';
 
 const { values } = parseArgs({ options: { time: { type: 'string' }, json: { type: 'string' }, quick: { type: 'boolean' }, config: { type: 'string' } } });
 const timeMs = Number(values.time ?? (values.quick ? 1500 : 6000));
 const BUDGET_MS = 80;
 const SEED = 20240701;
-
-/**
- * Random weights with PyTorch checkpoint names and shapes, scaled by 1/sqrt(fan-in) so
- * activations stay in a realistic range; codebooks get usage counts in [0.5, 4.5).
- */
-export function randomMimiWeights(cfg: MimiConfig, seed: number): Record<string, MxArray> {
-  let key = mx.random.key(seed);
-  const next = () => {
-    const pair = mx.random.split(key, 2);
-    key = pair.index(0);
-    return pair.index(1);
-  };
-  const out: Record<string, MxArray> = {};
-  for (const [name, { shape }] of expectedCheckpointKeys(cfg)) {
-    const dims = [...shape];
-    let a: MxArray;
-    if (name.endsWith('._initialized')) a = mx.ones(dims, mx.float32);
-    else if (name.endsWith('.cluster_usage')) a = mx.random.uniform(0.5, 4.5, dims, mx.float32, next());
-    else if (/norm\d\.weight$/.test(name)) a = mx.add(mx.multiply(mx.random.normal(dims, mx.float32, 0, 1, next()), 0.1), 1);
-    else if (name.endsWith('.bias') || name.endsWith('.scale')) a = mx.multiply(mx.random.normal(dims, mx.float32, 0, 1, next()), 0.05);
-    else {
-      const fanIn = dims.length === 3 ? dims[1]! * dims[2]! : dims[dims.length - 1]!;
-      a = mx.multiply(mx.random.normal(dims, mx.float32, 0, 1, next()), 1 / Math.sqrt(fanIn));
-    }
-    evaluate(a);
-    out[name] = a;
-  }
-  return out;
-}
 
 /** Bytes of weights one encodeStep / decodeStep reads (every used tensor once). */
 function weightBytesPerFrame(cfg: MimiConfig): { encode: number; decode: number } {

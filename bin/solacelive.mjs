@@ -11,4 +11,6 @@ if (major < 22 || (major === 22 && minor < 18)) {
 const { main } = await import('../src/cli.ts');
 // The harness (recorder, replayer) sits on top of src; its commands join here.
 const { HARNESS_COMMANDS } = await import('../harness/cli/commands.ts');
-process.exitCode = await main(process.argv.slice(2), HARNESS_COMMANDS);
+// The benchmarks and the CI gate (bench/) sit on top of both.
+const { BENCH_COMMANDS } = await import('../bench/cli.ts');
+process.exitCode = await main(process.argv.slice(2), { ...HARNESS_COMMANDS, ...BENCH_COMMANDS });

@@ -1,0 +1,159 @@
+// `solacelive bench` (run the unified suites, print tables, write a results JSON) and
+// `solacelive bench gate` (compare results with a runner class's baseline; Markdown
+// summary; exit 1 on a regression or a broken budget rule).
+import { appendFileSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { intOption, parseCommandArgs, UsageError, type Command } from '../src/cli/args.ts';
+import { BUDGET_MS } from '../src/telemetry/index.ts';
+import type { BenchProgress } from '../harness/dashboard/events.ts';
+import { BenchError } from './lib/errors.ts';
+import { detectRunnerClass, gate, gateFailures, gateMarkdown, readRunnerClass, runnerClassPath, updateBaseline } from './lib/gate.ts';
+import { readResults, writeResults, type BenchResults } from './lib/results.ts';
+import { parseConfig, parseSuites, runBench } from './lib/runner.ts';
+import { ROOT } from './lib/suite.ts';
+import { SUITES } from './lib/suite-api.ts';
+
+export const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
+
+const HELP = [
+  'usage: solacelive bench [--suite NAME|all] [--config tiny|real] [--json OUT] [--rounds N] [--per-round N]',
+  '                        [--quick] [--runner-class NAME] [--blas-threads N] [--dashboard]',
+  '       solacelive bench gate --results R.json [--baseline FILE | --runner-class NAME]',
+  '                        [--update-baseline] [--allow-missing-baseline] [--summary FILE]',
+  '',
+  'bench: runs the suites, each in its own process with OpenBLAS pinned as the engine pins it',
+  `(default 1 thread): ${SUITES.join(', ')} (a comma list, or all; default all).`,
+  '  codec   packet encode/decode per packet (tinybench)',
+  '  mimi    Mimi encodeStep/decodeStep per frame (tiny weights; real: mimi_202407 size, random weights)',
+  '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
+  '  step    the engine Pipeline per span: mimi.encode, lm.temporal, lm.depformer, mimi.decode, step.total',
+  '  replay  offline replay of fixtures/sessions/hello-2s.session, ms per step (tiny only)',
+  'Each suite runs N rounds (--rounds, default 12; 6 with --quick). In every round a calibration',
+  'kernel is timed between the samples (an MLX 256³ matmul and an 8 MiB memory copy); a figure\'s',
+  'ratio is its round median over the round\'s calibration median, so a busier or slower machine',
+  `moves both. Prints per figure p50/p95/p99 (ms), p99 as a share of the ${BUDGET_MS} ms budget, the ratio and`,
+  'its CV across rounds (warned about when above the runner class\'s gate threshold), and writes',
+  'the results JSON with the machine fingerprint to --json (default bench/results/bench-<config>-<time>.json)',
+  'and to bench/results/latest.json. --config real skips, saying why, what needs weights not in the cache.',
+  '--dashboard shows progress in the Ink dashboard (harness/dashboard) instead of log lines.',
+  '',
+  'bench gate: compares --results with the baseline of a runner class, configs/bench/<class>.json',
+  `(--baseline FILE, or --runner-class NAME; default: this machine's class, ${detectRunnerClass()}).`,
+  'Per figure: regressed/improved only when the change of the ratio exceeds the figure\'s threshold AND',
+  'Welch\'s t-test over the rounds (log scale) is significant at 1 − alpha (the class\'s alpha, 0.01 → 99 %);',
+  'a large change that is not significant is "inconclusive". Budget rules: a span\'s p99 must stay under',
+  'the fraction of 80 ms the class sets for the config. Prints a Markdown summary (also appended to',
+  '$GITHUB_STEP_SUMMARY when set, and written to --summary FILE). Exit 0 pass, 1 regression, missing',
+  'figure or broken budget rule. Without a baseline for the config: an error naming how to write one,',
+  'unless --allow-missing-baseline (then only the budget rules are checked).',
+  '--update-baseline writes the results as the class\'s baseline for their config (thresholds and rules kept).',
+].join('\n');
+
+function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+/** The plain table of a run: one block per suite. */
+export function formatResults(r: BenchResults): string {
+  const out: string[] = [];
+  const h = r.host;
+  out.push(`machine: ${h.cpuModel}, ${h.cores} cores, ${h.os} ${h.arch}, MLX ${h.mlxDevice}${h.metal ? ' (Metal)' : ''}, BLAS ${h.blas?.library ?? 'n/a'} threads ${r.settings.blasThreads}, node ${h.node}, solacelive ${h.version} ${h.commit ?? ''}`);
+  out.push(`runner class ${h.runnerClass}; config ${r.config}; ${r.settings.rounds} rounds per suite; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}`);
+  for (const s of r.suites) {
+    out.push('');
+    if (s.status === 'skipped') {
+      out.push(`${s.suite}: skipped: ${s.reason}`);
+      continue;
+    }
+    out.push(`${s.suite}: ${s.describe} (${s.seconds.toFixed(1)} s)`);
+    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', 'p99/80ms', 'ratio', 'vs', 'cv %', 'rme %', 'samples']];
+    for (const f of s.figures) {
+      rows.push([f.name, fmt(f.p50), fmt(f.p95), fmt(f.p99), f.budgetFraction === undefined ? '' : f.budgetFraction.toFixed(3), f.ratio.toPrecision(4), f.calibration, f.cvPct.toFixed(1), f.rmePct.toFixed(1), String(f.samples)]);
+    }
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+    rows.forEach((row, i) => {
+      out.push(`  ${row.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`);
+      if (i === 0) out.push(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+    });
+    for (const c of s.calibration) out.push(`  calibration ${c.kernel}: ${c.describe}: median ${fmt([...c.rounds].sort((a, b) => a - b)[c.rounds.length >> 1]!)} ms, cv ${c.cvPct.toFixed(1)} % across rounds`);
+  }
+  if (r.warnings.length) out.push('', 'warnings:', ...r.warnings.map((w) => `  ${w}`));
+  return out.join('\n');
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    suite: { type: 'string' }, config: { type: 'string' }, json: { type: 'string' }, rounds: { type: 'string' },
+    'per-round': { type: 'string' }, quick: { type: 'boolean' }, 'runner-class': { type: 'string' },
+    'blas-threads': { type: 'string' }, dashboard: { type: 'boolean' },
+  }, true);
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (subcommands: gate)`);
+  const suites = parseSuites(values.suite);
+  const config = parseConfig(values.config);
+  const rounds = intOption(values, 'rounds', values.quick ? 6 : 12);
+  if (rounds < 3) throw new UsageError(`--rounds must be at least 3 (got ${rounds}): the gate's t-test needs a spread`);
+  const perRound = values['per-round'] === undefined ? undefined : intOption(values, 'per-round', 1);
+  if (perRound !== undefined && perRound < 1) throw new UsageError('--per-round must be at least 1');
+  const blasThreads = intOption(values, 'blas-threads', 1);
+  const className = values['runner-class'] ?? detectRunnerClass();
+  // CV warnings need the class's thresholds; an unknown class is an error only when named.
+  const cls = values['runner-class'] !== undefined || existsSync(runnerClassPath(className)) ? readRunnerClass(className).cls : null;
+  let dashboard: { onProgress(p: BenchProgress): void; finish(): Promise<void> } | null = null;
+  if (values.dashboard) {
+    try {
+      const mod = await import('../harness/dashboard/bench.ts');
+      dashboard = mod.attachBenchDashboard();
+    } catch (err) {
+      throw new BenchError('BENCH_ERR_SUITE_FAILED', `--dashboard: could not load harness/dashboard/bench.ts (${(err as Error).message})`);
+    }
+  }
+  const results = await runBench({
+    suites, config, rounds, quick: values.quick ?? false, blasThreads, runnerClass: cls,
+    ...(perRound !== undefined ? { perRound } : {}),
+    log: dashboard ? () => undefined : (m) => console.error(`bench ${m}`),
+    ...(dashboard ? { onProgress: (p) => dashboard.onProgress(p) } : {}),
+  });
+  if (dashboard) await dashboard.finish();
+  else console.log(formatResults(results));
+  const path = values.json ?? join(ROOT, 'bench', 'results', `bench-${config}-${results.createdAt.replace(/[:.]/g, '-')}.json`);
+  writeResults(results, path);
+  if (path !== LATEST) copyFileSync(path, LATEST);
+  console.log(`\nresults: ${path} (and ${LATEST})`);
+  return 0;
+}
+
+async function gateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    results: { type: 'string' }, baseline: { type: 'string' }, 'runner-class': { type: 'string' },
+    'update-baseline': { type: 'boolean' }, 'allow-missing-baseline': { type: 'boolean' }, summary: { type: 'string' },
+  }, true);
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (values.baseline && values['runner-class']) throw new UsageError('give --baseline FILE or --runner-class NAME, not both');
+  const resultsPath = values.results ?? LATEST;
+  const results = readResults(resultsPath);
+  const { path, cls } = readRunnerClass(values.baseline ?? values['runner-class'] ?? detectRunnerClass());
+  if (values['update-baseline']) {
+    const figures = results.suites.flatMap((s) => s.figures).length;
+    if (figures === 0) throw new BenchError('BENCH_ERR_RESULTS', `results ${resultsPath}: no figures to write as a baseline (every suite skipped?)`);
+    updateBaseline(path, cls, results);
+    console.log(`baseline for config ${results.config} of runner class ${cls.runnerClass} written to ${path}: ${figures} figures from ${resultsPath} (${results.host.cpuModel}, load average ${results.loadavg.start.map((x) => x.toFixed(2)).join(' ')}). Commit it.`);
+    return 0;
+  }
+  const report = gate(results, cls, { allowMissingBaseline: values['allow-missing-baseline'] ?? false });
+  const md = gateMarkdown(report, results);
+  console.log(md);
+  if (values.summary) writeFileSync(values.summary, md);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md);
+  const failures = gateFailures(report);
+  if (failures.length) console.error(`bench gate: FAIL\n  ${failures.join('\n  ')}`);
+  return report.pass ? 0 : 1;
+}
+
+export const command: Command = {
+  summary: 'run the benchmark suites, or gate results against a runner class baseline',
+  help: HELP,
+  async run(argv) {
+    if (argv[0] === 'gate') return gateCommand(argv.slice(1));
+    return runCommand(argv);
+  },
+};

@@ -1,0 +1,21 @@
+// Typed errors of the bench runner and gate: a stable code and a message naming what was
+// wrong (which file, which field, which suite), reported by the CLI without a stack trace.
+
+export type BenchErrorCode =
+  | 'BENCH_ERR_UNKNOWN_SUITE'
+  | 'BENCH_ERR_UNKNOWN_CONFIG'
+  | 'BENCH_ERR_UNKNOWN_RUNNER_CLASS'
+  | 'BENCH_ERR_RESULTS'
+  | 'BENCH_ERR_BASELINE'
+  | 'BENCH_ERR_NO_BASELINE'
+  | 'BENCH_ERR_CONFIG_MISMATCH'
+  | 'BENCH_ERR_SUITE_FAILED';
+
+export class BenchError extends Error {
+  readonly code: BenchErrorCode;
+  constructor(code: BenchErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'BenchError';
+  }
+}

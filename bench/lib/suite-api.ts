@@ -1,0 +1,62 @@
+// What a unified bench suite provides. A suite runs in its own child process (MLX and
+// OpenBLAS pinned as the engine pins them); the driver there alternates calibration and
+// rounds, so each round's figures divide by a calibration measured moments before.
+import type { SpanName } from '../../src/telemetry/index.ts';
+import type { CalibrationKernel } from './results.ts';
+
+export const SUITES = ['codec', 'mimi', 'lm', 'step', 'replay'] as const;
+export type SuiteName = (typeof SUITES)[number];
+export const CONFIGS = ['tiny', 'real'] as const;
+export type BenchConfig = (typeof CONFIGS)[number];
+
+/**
+ * TEST-ONLY: a real sleep (Atomics.wait) added inside one engine stage, by wrapping that
+ * stage's model method in the bench child before the suite runs. Never set by the CLI; the
+ * engine knows nothing of it. Used to prove the gate catches a slower span and names it.
+ */
+export interface InjectSleep {
+  readonly span: 'mimi.encode' | 'mimi.decode' | 'lm.temporal' | 'lm.depformer';
+  readonly ms: number;
+}
+
+export interface SuiteContext {
+  readonly config: BenchConfig;
+  readonly rounds: number;
+  readonly quick: boolean;
+  /** Steps (or calls) per round where the suite counts them; suites have their own defaults. */
+  readonly perRound?: number;
+  readonly log: (msg: string) => void;
+}
+
+export interface FigureSpec {
+  readonly name: string;
+  readonly span?: SpanName;
+  readonly calibration: CalibrationKernel;
+  /** Report p99 as a share of the 80 ms budget. */
+  readonly budget: boolean;
+}
+
+export interface SuiteInstance {
+  readonly describe: string;
+  readonly figures: readonly FigureSpec[];
+  readonly notes: readonly string[];
+  /**
+   * One round: raw samples in ms per figure name. Call tick() between samples (each step,
+   * each call): it takes a calibration point there, so the round's calibration covers the
+   * same moments, and the same contention, as its samples.
+   */
+  round(index: number, tick: () => void): Promise<Record<string, number[]>>;
+  close(): Promise<void>;
+}
+
+export interface SuiteDef {
+  readonly name: SuiteName;
+  readonly describe: string;
+  /** A suite instance, or why it cannot run here (e.g. real weights not cached). */
+  setup(ctx: SuiteContext): Promise<SuiteInstance | { readonly skipped: string }>;
+}
+
+/** Sleeps the thread for ms (a real sleep, no busy loop): the test-only injected delay. */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

@@ -1,0 +1,69 @@
+// The bench child: runs one suite in its own process, with OpenBLAS pinned by the parent
+// as the engine worker pins it, alternating a calibration point and a round of the suite.
+// Talks to the runner over the IPC channel (see runner.ts for the messages).
+import { loadavg } from 'node:os';
+import { platformFingerprint } from '../../src/models/platform.ts';
+import { Calibrator } from './calibrate.ts';
+import { buildCalibration, buildFigure } from './figures.ts';
+import { applyInjectedSleep } from './inject.ts';
+import { median } from './stats.ts';
+import { SUITE_DEFS } from '../suites/index.ts';
+import type { ChildReply, ChildRequest } from './runner.ts';
+import type { SuiteRun } from './results.ts';
+
+if (!process.send) {
+  console.error('bench/lib/suite-child.ts is started by the bench runner (fork with an IPC channel), not run directly.');
+  process.exit(2);
+}
+const send = (m: ChildReply) => process.send!(m);
+
+async function run(req: ChildRequest): Promise<void> {
+  const t0 = performance.now();
+  const def = SUITE_DEFS[req.suite];
+  if (req.inject) applyInjectedSleep(req.inject);
+  const log = (msg: string) => send({ kind: 'log', msg });
+  const ctx = { config: req.config, rounds: req.rounds, quick: req.quick, perRound: req.perRound, log };
+  const inst = await def.setup(ctx);
+  const platform = platformFingerprint();
+  if ('skipped' in inst) {
+    const run: SuiteRun = { suite: def.name, status: 'skipped', reason: inst.skipped, describe: def.describe, figures: [], calibration: [], notes: [], seconds: (performance.now() - t0) / 1000 };
+    send({ kind: 'done', run, platform });
+    return;
+  }
+  send({ kind: 'start', tasks: inst.figures.map((f) => f.name), describe: inst.describe });
+  const calibrator = new Calibrator();
+  const cal = { matmul: [] as number[], memcpy: [] as number[] };
+  const raw = new Map<string, number[][]>(inst.figures.map((f) => [f.name, []]));
+  for (let r = 0; r < req.rounds; r++) {
+    // The round's calibration: one point before it, then one at every tick inside it.
+    const points = [calibrator.measure()];
+    const tick = () => void points.push(calibrator.measure(1));
+    const samples = await inst.round(r, tick);
+    cal.matmul.push(median(points.map((p) => p.matmul)));
+    cal.memcpy.push(median(points.map((p) => p.memcpy)));
+    for (const f of inst.figures) raw.get(f.name)!.push(samples[f.name] ?? []);
+    send({ kind: 'round', index: r, load1: loadavg()[0]! });
+  }
+  await inst.close();
+  const figures = inst.figures.map((f) => buildFigure(def.name, f, raw.get(f.name)!, cal[f.calibration]));
+  const run: SuiteRun = {
+    suite: def.name,
+    status: 'ok',
+    describe: inst.describe,
+    figures,
+    calibration: [buildCalibration('matmul', cal.matmul), buildCalibration('memcpy', cal.memcpy)],
+    notes: inst.notes,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  send({ kind: 'done', run, platform });
+}
+
+process.once('message', (req: ChildRequest) => {
+  run(req).then(
+    () => process.disconnect(),
+    (err: Error & { code?: string }) => {
+      send({ kind: 'error', message: `${err.code ? `[${err.code}] ` : ''}${err.message}` });
+      process.disconnect();
+    },
+  );
+});

@@ -1,0 +1,15 @@
+// The unified suites, by name, in the order `--suite all` runs them.
+import type { SuiteDef, SuiteName } from '../lib/suite-api.ts';
+import { codecSuite } from './codec.ts';
+import { lmSuite } from './lm.ts';
+import { mimiSuite } from './mimi.ts';
+import { replaySuite } from './replay.ts';
+import { stepSuite } from './step.ts';
+
+export const SUITE_DEFS: Readonly<Record<SuiteName, SuiteDef>> = {
+  codec: codecSuite,
+  mimi: mimiSuite,
+  lm: lmSuite,
+  step: stepSuite,
+  replay: replaySuite,
+};

@@ -1,0 +1,56 @@
+// The Moshi LM alone: LmGen.step (temporal transformer, then the depformer's codebooks)
+// with seeded random user codes, timed by LmGen itself. tiny: the embedded model's LM;
+// real: Moshi 7B q4 from the Hugging Face cache (skipped when it is not there).
+import { ensurePreset, resolveHubModel, TINY } from '../../src/engine/models.ts';
+import { loadLm, loadLmConfig, LmGen, releaseNativeMemory } from '../../src/models/lm/index.ts';
+import type { SuiteDef } from '../lib/suite-api.ts';
+import { realModelOrSkip } from './real.ts';
+
+export const WARMUP_STEPS = 10;
+
+export const lmSuite: SuiteDef = {
+  name: 'lm',
+  describe: 'LmGen.step: temporal transformer and depformer',
+  async setup(ctx) {
+    const repo = ctx.config === 'tiny' ? null : realModelOrSkip();
+    if (repo !== null && typeof repo !== 'string') return repo;
+    const spec = repo === null ? ensurePreset(TINY, ctx.log) : resolveHubModel(repo);
+    const cfg = loadLmConfig(spec.lmConfig);
+    const { lm } = loadLm(cfg, spec.lmWeights);
+    const gen = new LmGen(lm, { seed: 7 });
+    let s = 12345;
+    const codes = new Int32Array(gen.userCodebooks);
+    const step = async () => {
+      for (let q = 0; q < codes.length; q++) {
+        s = (s * 1664525 + 1013904223) >>> 0;
+        codes[q] = s % cfg.card;
+      }
+      gen.step(codes);
+      await releaseNativeMemory();
+      return gen.lastTimings;
+    };
+    for (let i = 0; i < WARMUP_STEPS; i++) await step();
+    const perRound = ctx.perRound ?? (ctx.config === 'tiny' ? (ctx.quick ? 15 : 30) : 5);
+    return {
+      describe: `${spec.name}${spec.untrained ? ' (untrained)' : ''}: ${perRound} steps per round after ${WARMUP_STEPS} warm-up steps`,
+      figures: [
+        { name: 'lm.temporal', span: 'lm.temporal', calibration: 'matmul', budget: true },
+        { name: 'lm.depformer', span: 'lm.depformer', calibration: 'matmul', budget: true },
+      ],
+      notes: [],
+      async round(_index, tick) {
+        const t: number[] = [];
+        const d: number[] = [];
+        for (let i = 0; i < perRound; i++) {
+          tick();
+          const timings = await step();
+          t.push(timings.temporalMs);
+          d.push(timings.depformerMs);
+        }
+        globalThis.gc?.();
+        return { 'lm.temporal': t, 'lm.depformer': d };
+      },
+      async close() {},
+    };
+  },
+};

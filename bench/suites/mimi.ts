@@ -1,0 +1,71 @@
+// Mimi alone, per 80 ms frame: encodeStep and decodeStep in steady state (the transformer
+// context filled first, as after ~10 s of a conversation). tiny: the embedded model's
+// Mimi weights; real: configs/mimi_202407.json with seeded random weights in memory.
+import { join } from 'node:path';
+import { CONFIGS_DIR, ensurePreset, TINY } from '../../src/engine/models.ts';
+import { loadMimiConfig, Mimi } from '../../src/models/mimi/index.ts';
+import { randomMimiWeights } from '../lib/mimi-weights.ts';
+import type { SuiteDef } from '../lib/suite-api.ts';
+
+const SEED = 20240701;
+
+export const mimiSuite: SuiteDef = {
+  name: 'mimi',
+  describe: 'Mimi encodeStep / decodeStep per frame, steady state',
+  async setup(ctx) {
+    let mimi: Mimi;
+    let describe: string;
+    if (ctx.config === 'tiny') {
+      const spec = ensurePreset(TINY, ctx.log);
+      mimi = new Mimi(loadMimiConfig(spec.mimiConfig));
+      mimi.loadWeights(spec.mimiWeights);
+      describe = 'configs/mimi_tiny.json, tiny preset weights';
+    } else {
+      const cfg = loadMimiConfig(join(CONFIGS_DIR, 'mimi_202407.json'));
+      mimi = new Mimi(cfg);
+      mimi.setWeights(randomMimiWeights(cfg, SEED), `random seed ${SEED}`);
+      describe = 'configs/mimi_202407.json (real size), seeded random weights';
+    }
+    const cfg = mimi.config;
+    // A deterministic speech-like signal (two tones and noise), looped.
+    const frames = 16;
+    const pcm = new Float32Array(frames * cfg.frameSize);
+    let s = SEED;
+    for (let i = 0; i < pcm.length; i++) {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      pcm[i] = 0.3 * Math.sin(i * 0.031) + 0.2 * Math.sin(i * 0.0071) + 0.05 * (s / 2 ** 32 - 0.5);
+    }
+    const frame = (i: number) => pcm.subarray((i % frames) * cfg.frameSize, ((i % frames) + 1) * cfg.frameSize);
+    const fill = Math.ceil(cfg.transformer.context / cfg.resampleStride) + 2;
+    let n = 0;
+    for (; n < fill; n++) {
+      mimi.decodeStep(mimi.encodeStep(frame(n)));
+      if (n % 25 === 0) globalThis.gc?.();
+    }
+    const perRound = ctx.perRound ?? (ctx.config === 'tiny' ? (ctx.quick ? 15 : 30) : 10);
+    return {
+      describe: `${describe}: ${perRound} frames per round after ${fill} frames filling the context`,
+      figures: [
+        { name: 'mimi.encode', span: 'mimi.encode', calibration: 'matmul', budget: true },
+        { name: 'mimi.decode', span: 'mimi.decode', calibration: 'matmul', budget: true },
+      ],
+      notes: [],
+      async round(_index, tick) {
+        const enc: number[] = [];
+        const dec: number[] = [];
+        for (let i = 0; i < perRound; i++) {
+          tick();
+          const t0 = performance.now();
+          const codes = mimi.encodeStep(frame(n++));
+          const t1 = performance.now();
+          mimi.decodeStep(codes);
+          dec.push(performance.now() - t1);
+          enc.push(t1 - t0);
+        }
+        globalThis.gc?.();
+        return { 'mimi.encode': enc, 'mimi.decode': dec };
+      },
+      async close() {},
+    };
+  },
+};

@@ -3,6 +3,7 @@
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
+import type { ReplayProgress } from '../dashboard/events.ts';
 import { replaySession } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
 
@@ -18,6 +19,7 @@ async function run(argv: string[]): Promise<number> {
     context: { type: 'string' },
     from: { type: 'string' },
     paced: { type: 'boolean' },
+    dashboard: { type: 'boolean' },
     out: { type: 'string' },
     'no-save': { type: 'boolean' },
   }, true);
@@ -26,6 +28,7 @@ async function run(argv: string[]): Promise<number> {
   if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
   const context = values.context === undefined ? 3 : Number(values.context);
   if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
+  if (values.dashboard && values.paced) throw new UsageError('--dashboard shows the offline replay\'s progress; --paced has its own output');
   if (values.paced) {
     if (values.from !== undefined) throw new UsageError('--from applies to the offline replay, not --paced');
     const session = positionals[0]!.replace(/\/+$/, '');
@@ -49,13 +52,16 @@ async function run(argv: string[]): Promise<number> {
   }
   const from = values.from === undefined ? 0 : Number(values.from);
   if (!Number.isInteger(from) || from < 0) throw new UsageError('--from must be an integer >= 0');
+  // Loaded only when asked for: Ink and React are not needed by a plain replay.
+  const dash = values.dashboard ? (await import('../dashboard/replay.ts')).attachReplayDashboard() : null;
   const r = await replaySession(positionals[0]!, {
+    ...(dash ? { onProgress: (p: ReplayProgress) => dash.onProgress(p) } : {}),
     from,
     force: values.force === true, salvage: values.salvage === true, context,
     ...(values.out === undefined ? {} : { out: values.out.replace(/\/+$/, '') }),
     ...(values.model === undefined ? {} : { model: values.model }),
     log: (m) => console.error(`solacelive replay: ${m}`),
-  });
+  }).finally(() => dash?.finish());
   const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? r.expected;
   const ok = satisfies(r.comparison.kind, expect);
   if (!values['no-save']) {
@@ -91,7 +97,7 @@ async function saved(session: string, result: Parameters<typeof saveReplayResult
 export const command: Command = {
   summary: 'replay a recorded session through the engine and report bit-exact / token-exact / diverged at step N',
   help: [
-    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP] [--out NEW.session] [--no-save]',
+    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP] [--out NEW.session] [--no-save] [--dashboard]',
     '       solacelive replay SESSION --paced [--out NEW.session] [--expect …] [--force]',
     '',
     'Feeds the recorded input frames and events through the same engine (a child process, as',
@@ -113,6 +119,9 @@ export const command: Command = {
     '               at the recorded times, record a new session (--out, default beside SESSION)',
     '               and compare the two; the step counts must match too',
     '  --json       the whole report as JSON',
+    '  --dashboard  show progress while it runs: steps done/total, speed against real time, the',
+    '               verdict so far and the first divergence the moment it happens (an Ink view on',
+    '               a terminal; plain `replay key=value` lines otherwise), then the report',
     '  --no-save    do not write the result to SESSION/replays/<time>-replay.json (written by',
     '               default when SESSION is a folder; `solacelive view` shows the newest)',
     '',

@@ -1,6 +1,7 @@
-// `solacelive serve` with session recording: src/cli/serve.ts's command given the
-// harness's recorder (src never imports harness; bin/solacelive.mjs composes the two).
+// `solacelive serve` with session recording and --dashboard: src/cli/serve.ts's command given
+// the harness's recorder and live view (src never imports harness; bin/solacelive.mjs composes the two).
 import { makeServeCommand } from '../../src/cli/serve.ts';
+import type { SolaceServer } from '../../src/server/server.ts';
 import { Recorder } from '../recorder.ts';
 
 export const command = makeServeCommand(({ dir, mode, engineInfo, log }) => new Recorder({
@@ -9,4 +10,10 @@ export const command = makeServeCommand(({ dir, mode, engineInfo, log }) => new 
   engineInfo,
   onFailure: (id, path, e) => log(`recording of session ${id} stopped (${e.code}: ${e.message}); the session goes on. Kept: ${path}`),
   onClosed: (_id, path, r) => log(`session recorded: ${path} (${r.status}, ${r.counts.steps} steps)`),
-}));
+}), dashboard);
+
+/** The live view on this process's server (its feed, no HTTP in between); Ink loads only when asked for. */
+async function dashboard(server: SolaceServer, url: string): Promise<void> {
+  const [{ runLive }, { feedSource }] = await Promise.all([import('../dashboard/live.ts'), import('../dashboard/source.ts')]);
+  await runLive({ source: feedSource(server.telemetry, 5, url) });
+}

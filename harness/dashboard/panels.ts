@@ -96,12 +96,12 @@ export function Figures(props: { snap: TelemetrySnapshot; columns: number }): Re
 }
 
 export function sessionRowHeader(): string {
-  return `${'session'.padEnd(9)}${'state'.padEnd(10)}${'steps'.padStart(6)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'miss'.padStart(5)}${'late'.padStart(5)}${'lost'.padStart(5)}${'drop'.padStart(5)}${'skip'.padStart(5)}${'err'.padStart(4)}${'queue'.padStart(5)}`;
+  return `${'session'.padEnd(9)}${'state'.padEnd(10)}${'steps'.padStart(5)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'miss'.padStart(5)}${'late'.padStart(5)}${'lost'.padStart(5)}${'drop'.padStart(5)}${'skip'.padStart(5)}${'err'.padStart(4)}${'queue'.padStart(6)}`;
 }
 
 export function sessionRow(x: SessionFigures): string {
   const t = x.stepTotal;
-  return `${shortId(x.id).padEnd(9)}${fit(x.state, 9).padEnd(10)}${String(x.steps).padStart(6)}${ms(t?.p50).padStart(6)}${ms(t?.p99).padStart(6)}${ms(t?.max).padStart(6)}${String(x.budgetMisses).padStart(5)}${String(x.late).padStart(5)}${String(x.missing).padStart(5)}${String(x.droppedPartials).padStart(5)}${String(x.skippedDecodes).padStart(5)}${String(x.errors).padStart(4)}${String(x.inputQueue).padStart(5)}`;
+  return `${shortId(x.id).padEnd(9)}${fit(x.state, 9).padEnd(10)}${String(x.steps).padStart(5)}${ms(t?.p50).padStart(6)}${ms(t?.p99).padStart(6)}${ms(t?.max).padStart(6)}${String(x.budgetMisses).padStart(5)}${String(x.late).padStart(5)}${String(x.missing).padStart(5)}${String(x.droppedPartials).padStart(5)}${String(x.skippedDecodes).padStart(5)}${String(x.errors).padStart(4)}${String(x.inputQueue).padStart(6)}`;
 }
 
 /** Sessions, live first; the selected one marked; at most `max` rows, scrolled to keep it in view. */

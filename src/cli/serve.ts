@@ -5,6 +5,7 @@ import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../engine/host.ts';
 import { resolveModel } from '../engine/models.ts';
 import type { EnginePort } from '../server/engine-port.ts';
 import { createServer, stopOnSignals } from '../server/server.ts';
+import type { SolaceServer } from '../server/server.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, SERVER_DEFAULTS, type ServerOptions } from '../server/options.ts';
 import { intOption, parseCommandArgs, UsageError, type Command } from './args.ts';
 import type { SessionHooks } from '../server/hooks.ts';
@@ -49,8 +50,10 @@ export interface RecorderRequest {
   readonly log: (message: string) => void;
 }
 export type RecorderFactory = (request: RecorderRequest) => SessionHooks;
+/** The live dashboard on the running server (harness/dashboard); resolves when the user quits it. */
+export type DashboardFactory = (server: SolaceServer, url: string) => Promise<void>;
 
-async function runServe(argv: string[], recorder: RecorderFactory | undefined): Promise<number> {
+async function runServe(argv: string[], recorder: RecorderFactory | undefined, dashboard?: DashboardFactory): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -64,6 +67,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined): 
     'dead-peer-ms': { type: 'string' },
     record: { type: 'string' },
     'record-requested': { type: 'string' },
+    dashboard: { type: 'boolean' },
   });
   const d = SERVER_DEFAULTS;
   const options: ServerOptions = {
@@ -78,6 +82,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined): 
     heartbeatMs: intOption(values, 'heartbeat-ms', d.heartbeatMs),
     deadPeerMs: intOption(values, 'dead-peer-ms', d.deadPeerMs),
   };
+  if (values.dashboard && !dashboard) throw new UsageError('--dashboard needs the dashboard (harness/): run serve through bin/solacelive.mjs');
   const { engine, reason } = await createEngine(values.model ?? null);
   // Throws ServerOptionsError (e.g. a non-loopback host without a token) before anything listens.
   // Recording needs the session writer, which lives in harness/ (src never imports it);
@@ -104,14 +109,14 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined): 
     );
   }
   return new Promise<number>((resolve) => {
-    stopOnSignals(
-      async () => {
-        console.error('solacelive serve: shutting down (sessions told, then closed)');
-        await server.stop();
-        await engine?.close();
-      },
-      () => resolve(0),
-    );
+    const shutdown = async () => {
+      console.error('solacelive serve: shutting down (sessions told, then closed)');
+      await server.stop();
+      await engine?.close();
+    };
+    stopOnSignals(shutdown, () => resolve(0));
+    // Quitting the dashboard (q) stops the server as a signal would.
+    if (values.dashboard && dashboard) void dashboard(server, http).then(shutdown, shutdown).then(() => resolve(0));
   });
 }
 
@@ -136,13 +141,15 @@ const HELP = [
     `  --dead-peer-ms N        close a peer silent this long (default ${SERVER_DEFAULTS.deadPeerMs})`,
     '  --record DIR            record every session into DIR/<time>-<id>.session (replay: solacelive replay)',
     '  --record-requested DIR  record only sessions whose client asks (start METADATA "record": true)',
+    '  --dashboard             show the live dashboard (as `solacelive dash`) in this terminal; q stops',
+    '                          the server. Not on a terminal: a summary line every 5 s and a final table',
     '',
     'SIGINT/SIGTERM: every session gets a METADATA error and a 1001 close, then the server exits.',
   ].join('\n');
 
-/** The serve command, with session recording when given a recorder (harness/cli/serve.ts). */
-export function makeServeCommand(recorder?: RecorderFactory): Command {
-  return { summary: SUMMARY, help: HELP, run: (argv) => runServe(argv, recorder) };
+/** The serve command, with session recording and the dashboard when given them (harness/cli/serve.ts). */
+export function makeServeCommand(recorder?: RecorderFactory, dashboard?: DashboardFactory): Command {
+  return { summary: SUMMARY, help: HELP, run: (argv) => runServe(argv, recorder, dashboard) };
 }
 
 /** Without the harness: everything but --record. */

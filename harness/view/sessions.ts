@@ -8,24 +8,9 @@ import { isSessionError, MANIFEST_FILE, openSession, STEPS_FILE, type ReadStep }
 import { latestReplayResult, REPLAYS_DIR } from './replays.ts';
 import { SAFE_NAME } from './safe-path.ts';
 import { sessionStats } from './stats.ts';
+import type { SessionListEntry } from './list-entry.ts';
 
-export interface SessionListEntry {
-  readonly name: string;
-  readonly createdAt: string | null;
-  readonly status: string | null;
-  readonly model: string | null;
-  /** Audio time of the recorded steps. */
-  readonly durationMs: number;
-  readonly steps: number;
-  readonly budgetMisses: number;
-  /** p99 of step.total in ms (null without steps). */
-  readonly p99StepMs: number | null;
-  /** The newest saved replay verdict, if any. */
-  readonly replay: { readonly verdict: string; readonly at: string; readonly ok: boolean } | null;
-  readonly recoveries: number;
-  /** Why the folder does not read as a session (it is listed anyway). */
-  readonly error: { readonly code: string; readonly message: string } | null;
-}
+export type { SessionListEntry };
 
 const cache = new Map<string, { key: string; entry: SessionListEntry }>();
 

@@ -1,0 +1,125 @@
+// One session: loads it (data/load.ts), then lays out the panels on one shared viewport.
+// The timeline is up as soon as the steps are read; packets and audio peaks follow.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { SessionFiles } from '../../../harness/format/reader.ts';
+import type { PacketRow } from '../../../harness/view/packets.ts';
+import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+import { traceInput } from '../../../harness/view/trace-input.ts';
+import { sessionToChromeTrace } from '../../../src/telemetry/chrome-trace.ts';
+import { loadPackets, loadPeaks, loadSession, type LoadedSession, type Peaks } from '../data/load.ts';
+import { packetStepLines } from '../data/packet-steps.ts';
+import { centreOn, clampView, type Viewport } from '../lib/viewport.ts';
+import { PacketTable } from './PacketTable.tsx';
+import { Problems } from './Problems.tsx';
+import { ReplayPanel } from './ReplayPanel.tsx';
+import { Summary } from './Summary.tsx';
+import { Timeline } from './Timeline.tsx';
+import { TokenLane } from './TokenLane.tsx';
+import { Waveforms } from './Waveforms.tsx';
+
+export interface SessionSource {
+  readonly name: string;
+  readonly files: SessionFiles;
+  readonly replay: () => Promise<ReplayResult | null>;
+}
+
+/** Steps in view when a session opens: all of a short one, the first minute of a long one. */
+const INITIAL_SPAN = 750;
+
+export function SessionPage({ source }: { source: SessionSource }) {
+  const [s, setS] = useState<LoadedSession | null>(null);
+  const [fatal, setFatal] = useState<{ code: string; message: string } | null>(null);
+  const [packets, setPackets] = useState<{ rows: readonly PacketRow[]; loading: boolean; error: string | null }>({ rows: [], loading: true, error: null });
+  const [peaks, setPeaks] = useState<{ input: Peaks | null | Error; output: Peaks | null | Error }>({ input: null, output: null });
+  const [view, setView] = useState<Viewport>({ from: 0, to: 1 });
+  const [selected, setSelected] = useState<number | null>(null);
+  const [playhead, setPlayhead] = useState<number | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const lane = useRef<HTMLDivElement>(null);
+  const [laneWidth, setLaneWidth] = useState(800);
+
+  useEffect(() => {
+    let live = true;
+    loadSession(source.name, source.files, source.replay).then((loaded) => {
+      if (!live) return;
+      setS(loaded);
+      setView(clampView({ from: 0, to: Math.min(loaded.steps.length, INITIAL_SPAN) }, loaded.steps.length));
+      // Background loads, after the first paint of the timeline.
+      void loadPackets(loaded.reader, (rows) => live && setPackets({ rows: [...rows], loading: true, error: null })).then(({ rows, error }) => {
+        if (live) setPackets({ rows, loading: false, error: error && `${error.code}: ${error.message}` });
+      });
+      for (const which of ['input', 'output'] as const) {
+        void loadPeaks(loaded.reader, which).then((p) => live && setPeaks((o) => ({ ...o, [which]: p })), (err: Error) => live && setPeaks((o) => ({ ...o, [which]: err })));
+      }
+    }, (err: { code?: string; message?: string }) => live && setFatal({ code: err.code ?? 'ERROR', message: err.message ?? String(err) }));
+    return () => {
+      live = false;
+    };
+  }, [source]);
+
+  useEffect(() => {
+    const el = lane.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setLaneWidth(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [s]);
+
+  const total = s?.steps.length ?? 0;
+  const onView = useCallback((v: Viewport) => setView(clampView(v, total)), [total]);
+  const select = useCallback((i: number) => {
+    setSelected(i);
+    setView((v) => (i < v.from || i >= v.to ? centreOn(v, i, total) : v));
+  }, [total]);
+  const stepLines = useMemo(() => (s ? packetStepLines(packets.rows, s.steps) : new Int32Array(0)), [packets.rows, s]);
+
+  if (fatal) {
+    return <div className="problems fatal" data-testid="fatal"><b>{source.name} cannot be opened</b><div>{fatal.code}: {fatal.message}</div></div>;
+  }
+  if (!s) return <div className="loading">loading {source.name}…</div>;
+
+  const lineOfStep = (step: number) => s.steps.findIndex((x) => x.step === step);
+  const divergedStep = s.replay?.comparison.at?.step ?? null;
+  const diverged = divergedStep === null ? null : lineOfStep(divergedStep);
+  const exportTrace = async () => {
+    setExporting(true);
+    try {
+      // The export needs every packet: read them here if the table is still loading.
+      const rows = packets.loading ? (await loadPackets(s.reader, () => {})).rows : packets.rows;
+      const trace = sessionToChromeTrace(traceInput(s.name, s.manifest, s.steps, rows));
+      const url = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${s.name.replace(/\.session$/, '').replace(/[^A-Za-z0-9._-]+/g, '_')}.trace.json`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } finally {
+      setExporting(false);
+    }
+  };
+  const wavErrors = (['input', 'output'] as const).flatMap((w) => (peaks[w] instanceof Error ? [`${w}.wav: ${(peaks[w] as Error).message}`] : []));
+
+  return (
+    <div className="session" data-testid="session-page" data-steps={s.steps.length} data-load-ms={s.loadMs.toFixed(0)}>
+      <header className="session-head">
+        <h2>{s.name}</h2>
+        <span className="muted">{s.manifest.model.id} · {s.steps.length} steps · {(s.stats.audioMs / 1000).toFixed(1)} s · {s.stats.budgetMisses} misses · read in {s.loadMs.toFixed(0)} ms</span>
+        <button data-testid="export-trace" onClick={() => void exportTrace()} disabled={exporting} title="Chrome Trace Event JSON: open it in ui.perfetto.dev">{exporting ? 'exporting…' : 'Export for Perfetto'}</button>
+      </header>
+      <Problems s={s} packetsError={packets.error} wavErrors={wavErrors} />
+      <ReplayPanel replay={s.replay} onShow={(step) => { const i = lineOfStep(step); if (i >= 0) select(i); }} />
+      <div className="viewbar">
+        <span>view: steps {Math.floor(view.from)}–{Math.ceil(view.to) - 1} of {total}</span>
+        <button onClick={() => setView(clampView({ from: 0, to: total }, total))}>show all</button>
+        {selected !== null && <span>selected step {s.steps[selected]?.step}</span>}
+      </div>
+      <Timeline steps={s.steps} budgetMs={s.stats.budgetMs} view={view} onView={onView} selected={selected} onSelect={select} diverged={diverged} playhead={playhead} />
+      <Waveforms reader={s.reader} input={peaks.input} output={peaks.output} view={view} selected={selected} playhead={playhead} onPlayhead={setPlayhead} />
+      <div ref={lane}><TokenLane steps={s.steps} view={view} width={laneWidth} selected={selected} onSelect={select} /></div>
+      <h3>Packets</h3>
+      <PacketTable rows={packets.rows} stepLines={stepLines} loading={packets.loading} error={packets.error} view={view} selected={selected} onSelect={select} />
+      <h3>Summary</h3>
+      <Summary stats={s.stats} manifest={s.manifest} />
+    </div>
+  );
+}

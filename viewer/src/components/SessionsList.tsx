@@ -1,0 +1,55 @@
+// The sessions list (from the view server): sortable by any column, filtered by text.
+import { useMemo, useState } from 'react';
+import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
+import { fmtMs } from '../lib/colors.ts';
+
+type Key = 'name' | 'createdAt' | 'model' | 'durationMs' | 'steps' | 'budgetMisses' | 'p99StepMs' | 'replay';
+const COLUMNS: readonly [Key, string][] = [
+  ['name', 'name'], ['createdAt', 'date'], ['model', 'model'], ['durationMs', 'duration'], ['steps', 'steps'],
+  ['budgetMisses', 'budget misses'], ['p99StepMs', 'p99 step'], ['replay', 'last replay'],
+];
+
+const value = (e: SessionListEntry, k: Key): string | number => (k === 'replay' ? e.replay?.verdict ?? '' : e[k] ?? '');
+
+export function SessionsList({ sessions }: { sessions: readonly SessionListEntry[] }) {
+  const [sort, setSort] = useState<{ key: Key; desc: boolean }>({ key: 'createdAt', desc: true });
+  const [filter, setFilter] = useState('');
+  const rows = useMemo(() => {
+    const q = filter.trim().toLowerCase();
+    const out = sessions.filter((e) => !q || [e.name, e.model ?? '', e.replay?.verdict ?? '', e.status ?? '', e.error?.code ?? ''].join(' ').toLowerCase().includes(q));
+    return out.sort((a, b) => {
+      const x = value(a, sort.key), y = value(b, sort.key);
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      return sort.desc ? -c : c;
+    });
+  }, [sessions, sort, filter]);
+  return (
+    <div className="sessions">
+      <input className="filter" data-testid="sessions-filter" placeholder="filter by name, model, verdict…" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      <table data-testid="sessions-table">
+        <thead>
+          <tr>{COLUMNS.map(([k, label]) => (
+            <th key={k} onClick={() => setSort((s) => ({ key: k, desc: s.key === k ? !s.desc : false }))} className="sortable">
+              {label}{sort.key === k ? (sort.desc ? ' ▼' : ' ▲') : ''}
+            </th>
+          ))}</tr>
+        </thead>
+        <tbody>
+          {rows.map((e) => (
+            <tr key={e.name} data-testid="session-row">
+              <td><a href={`#/s/${encodeURIComponent(e.name)}`}>{e.name}</a>{e.error && <div className="error">{e.error.code}: {e.error.message}</div>}{e.recoveries > 0 && <div className="warn">{e.recoveries} recoveries</div>}</td>
+              <td>{e.createdAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '–'}</td>
+              <td>{e.model ?? '–'}</td>
+              <td>{(e.durationMs / 1000).toFixed(1)} s</td>
+              <td>{e.steps}</td>
+              <td className={e.budgetMisses > 0 ? 'warn' : ''}>{e.budgetMisses}</td>
+              <td>{fmtMs(e.p99StepMs)}</td>
+              <td className={e.replay ? (e.replay.ok ? 'ok' : 'error') : 'muted'}>{e.replay?.verdict ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {rows.length === 0 && <p className="muted">{sessions.length ? 'no session matches the filter' : 'no sessions in the folder'}</p>}
+    </div>
+  );
+}

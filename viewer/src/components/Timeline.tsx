@@ -1,0 +1,270 @@
+// The step timeline: one stacked bar per step on a canvas (thousands of steps redraw in a
+// frame; DOM or SVG would not), engine spans at the bottom so the 80 ms budget line reads
+// against what the budget counts (step.total), waiting and network above them. Misses are
+// red triangles over their bars, events diamonds in a lane below them. Wheel zooms around
+// the pointer, drag pans, click selects a step.
+//
+// What was drawn is written to the canvas's data-* attributes (steps drawn, the budget
+// line's y, miss markers' x): the browser test reads them and checks the pixels there.
+import { useEffect, useRef, useState } from 'react';
+import type { ReadStep } from '../../../harness/format/steps.ts';
+import type { SpanName } from '../../../src/telemetry/spans.ts';
+import { BUDGET_COLOR, DIVERGED_COLOR, EVENT_COLORS, fmtMs, MISS_COLOR, PLAYHEAD_COLOR, SELECT_COLOR, SPAN_COLORS } from '../lib/colors.ts';
+import { panView, zoomView, type Viewport } from '../lib/viewport.ts';
+
+/** Bottom to top. */
+export const STACK: readonly SpanName[] = ['mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.recv', 'queue.wait', 'net.send'];
+const ENGINE = new Set<SpanName>(['mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode']);
+const HEIGHT = 260;
+const MARK_ROW = 14; // miss triangles
+const EVENT_ROW = 14; // event diamonds
+const AXIS = 18;
+
+interface Props {
+  readonly steps: readonly ReadStep[];
+  readonly budgetMs: number;
+  readonly view: Viewport;
+  readonly onView: (v: Viewport) => void;
+  readonly selected: number | null;
+  readonly onSelect: (i: number) => void;
+  readonly diverged: number | null;
+  readonly playhead: number | null;
+}
+
+function stacked(s: ReadStep): number {
+  let t = 0;
+  for (const n of STACK) t += s.spans[n] ?? 0;
+  return t;
+}
+
+export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, diverged, playhead }: Props) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [width, setWidth] = useState(800);
+  const [hover, setHover] = useState<{ i: number; x: number; y: number } | null>(null);
+  const drag = useRef<{ x: number; view: Viewport; moved: boolean } | null>(null);
+
+  // Y scale: the larger of 1.5 budgets and the 99th percentile of the stacked heights, so
+  // one outlier does not flatten every other bar (taller bars are clipped, with a tick).
+  const [yMax] = useState(() => {
+    const h = steps.map(stacked).sort((a, b) => a - b);
+    const p99 = h.length ? h[Math.min(h.length - 1, Math.floor(h.length * 0.99))]! : 0;
+    return Math.max(budgetMs * 1.5, p99 * 1.1);
+  });
+
+  useEffect(() => {
+    const el = canvas.current!;
+    const ro = new ResizeObserver(() => setWidth(Math.max(200, el.clientWidth)));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const el = canvas.current!;
+    const dpr = window.devicePixelRatio || 1;
+    el.width = Math.round(width * dpr);
+    el.height = Math.round(HEIGHT * dpr);
+    const g = el.getContext('2d')!;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.fillStyle = '#15171c';
+    g.fillRect(0, 0, width, HEIGHT);
+    const top = MARK_ROW;
+    const plotH = HEIGHT - MARK_ROW - EVENT_ROW - AXIS;
+    const bottom = top + plotH;
+    const y = (ms: number) => bottom - (Math.min(ms, yMax) / yMax) * plotH;
+    const span = view.to - view.from;
+    const pxPerStep = width / span;
+    const first = Math.max(0, Math.floor(view.from));
+    const last = Math.min(steps.length, Math.ceil(view.to));
+    const xOf = (i: number) => (i - view.from) * pxPerStep;
+
+    // Bars. Above one step per pixel each step gets its own bar; below, each pixel column
+    // shows the tallest step that falls in it (a miss never disappears by zooming out).
+    let drawn = 0;
+    const missXs: number[] = [];
+    const eventXs: number[] = [];
+    const barW = Math.max(1, pxPerStep * 0.8);
+    const drawBar = (s: ReadStep, x: number, w: number) => {
+      let base = 0;
+      for (const n of STACK) {
+        const ms = s.spans[n];
+        if (ms === undefined || ms <= 0) continue;
+        g.globalAlpha = ENGINE.has(n) ? 1 : 0.55;
+        g.fillStyle = SPAN_COLORS[n];
+        const y0 = y(base), y1 = y(base + ms);
+        g.fillRect(x, y1, w, Math.max(y0 - y1, 0.5));
+        base += ms;
+      }
+      g.globalAlpha = 1;
+      if (base > yMax) {
+        g.fillStyle = '#ffffff';
+        g.fillRect(x, top, w, 2);
+      }
+    };
+    if (pxPerStep >= 1) {
+      for (let i = first; i < last; i++) {
+        drawBar(steps[i]!, xOf(i) + (pxPerStep - barW) / 2, barW);
+        drawn++;
+      }
+    } else {
+      for (let px = 0; px < width; px++) {
+        const a = Math.max(first, Math.floor(view.from + px / pxPerStep));
+        const b = Math.min(last, Math.floor(view.from + (px + 1) / pxPerStep));
+        let best = -1, bestH = -1;
+        for (let i = a; i < b; i++) {
+          const h = stacked(steps[i]!);
+          if (h > bestH) {
+            bestH = h;
+            best = i;
+          }
+        }
+        if (best >= 0) drawBar(steps[best]!, px, 1);
+        drawn += Math.max(0, b - a);
+      }
+    }
+
+    // Misses and events, one marker per pixel column at most.
+    let lastMissPx = -Infinity, lastEventPx = -Infinity;
+    for (let i = first; i < last; i++) {
+      const s = steps[i]!;
+      const cx = xOf(i) + pxPerStep / 2;
+      const total = s.spans['step.total'];
+      if (total !== undefined && total > budgetMs && Math.round(cx) !== lastMissPx) {
+        lastMissPx = Math.round(cx);
+        g.fillStyle = MISS_COLOR;
+        g.beginPath();
+        g.moveTo(cx - 5, 1);
+        g.lineTo(cx + 5, 1);
+        g.lineTo(cx, MARK_ROW - 2);
+        g.closePath();
+        g.fill();
+        missXs.push(Math.round(cx * 10) / 10);
+      }
+      if (s.events.length > 0 && Math.round(cx) !== lastEventPx) {
+        lastEventPx = Math.round(cx);
+        const ey = bottom + EVENT_ROW / 2;
+        g.fillStyle = EVENT_COLORS[s.events[0]!.kind] ?? '#ffffff';
+        g.beginPath();
+        g.moveTo(cx, ey - 5);
+        g.lineTo(cx + 5, ey);
+        g.lineTo(cx, ey + 5);
+        g.lineTo(cx - 5, ey);
+        g.closePath();
+        g.fill();
+        eventXs.push(Math.round(cx * 10) / 10);
+      }
+    }
+
+    // Budget line (dashed, full width).
+    const by = Math.round(y(budgetMs)); // a 2 px line over rows by − 1 and by, whole pixels
+    g.strokeStyle = BUDGET_COLOR;
+    g.lineWidth = 2;
+    g.setLineDash([8, 4]);
+    g.beginPath();
+    g.moveTo(0, by);
+    g.lineTo(width, by);
+    g.stroke();
+    g.setLineDash([]);
+    g.fillStyle = BUDGET_COLOR;
+    g.font = '11px system-ui, sans-serif';
+    g.fillText(`${budgetMs} ms budget`, 4, by - 4);
+
+    // Selection, divergence, playhead.
+    if (selected !== null && selected >= first && selected < last) {
+      g.fillStyle = SELECT_COLOR;
+      g.fillRect(xOf(selected), top, Math.max(pxPerStep, 2), plotH);
+    }
+    if (diverged !== null && diverged >= first && diverged < last) {
+      g.fillStyle = DIVERGED_COLOR;
+      g.fillRect(xOf(diverged) + pxPerStep / 2 - 1, top, 2, plotH);
+    }
+    if (playhead !== null && playhead >= view.from && playhead <= view.to) {
+      g.fillStyle = PLAYHEAD_COLOR;
+      g.fillRect(xOf(playhead) - 1, 0, 2, HEIGHT - AXIS);
+    }
+
+    // Axis: step numbers and audio time.
+    g.fillStyle = '#9aa0a6';
+    g.font = '10px system-ui, sans-serif';
+    const tick = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000].find((t) => t * pxPerStep >= 70) ?? 10000;
+    for (let i = Math.ceil(view.from / tick) * tick; i < view.to; i += tick) {
+      const x = xOf(i);
+      g.fillRect(x, HEIGHT - AXIS, 1, 4);
+      g.fillText(`${steps[i]?.step ?? i} · ${((i * 80) / 1000).toFixed(i * 80 < 10000 ? 2 : 1)} s`, x + 2, HEIGHT - 4);
+    }
+    el.dataset.stepsDrawn = String(drawn);
+    el.dataset.stepsInView = String(last - first);
+    el.dataset.budgetY = String(by);
+    el.dataset.missXs = missXs.join(',');
+    el.dataset.eventXs = eventXs.join(',');
+    el.dataset.barWidth = String(barW);
+  }, [steps, budgetMs, view, width, yMax, selected, diverged, playhead]);
+
+  const indexAt = (clientX: number): number => {
+    const r = canvas.current!.getBoundingClientRect();
+    return Math.floor(view.from + ((clientX - r.left) / r.width) * (view.to - view.from));
+  };
+
+  // Wheel zoom needs a non-passive listener to stop the page from scrolling.
+  useEffect(() => {
+    const el = canvas.current!;
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const r = el.getBoundingClientRect();
+      const anchor = (e.clientX - r.left) / r.width;
+      if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) onView(panView(view, ((e.deltaX || e.deltaY) / r.width) * (view.to - view.from), steps.length));
+      else onView(zoomView(view, Math.exp(e.deltaY * 0.002), anchor, steps.length));
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, [view, onView, steps.length]);
+
+  const h = hover && steps[hover.i];
+  return (
+    <div className="timeline">
+      <canvas
+        ref={canvas}
+        data-testid="timeline"
+        style={{ width: '100%', height: HEIGHT, cursor: drag.current ? 'grabbing' : 'crosshair' }}
+        onPointerDown={(e) => {
+          drag.current = { x: e.clientX, view, moved: false };
+          e.currentTarget.setPointerCapture(e.pointerId);
+        }}
+        onPointerMove={(e) => {
+          const d = drag.current;
+          if (d) {
+            const dx = e.clientX - d.x;
+            if (Math.abs(dx) > 3) d.moved = true;
+            if (d.moved) onView(panView(d.view, (-dx / e.currentTarget.clientWidth) * (d.view.to - d.view.from), steps.length));
+          }
+          const r = e.currentTarget.getBoundingClientRect();
+          const i = indexAt(e.clientX);
+          setHover(i >= 0 && i < steps.length ? { i, x: e.clientX - r.left, y: e.clientY - r.top } : null);
+        }}
+        onPointerUp={(e) => {
+          const d = drag.current;
+          drag.current = null;
+          if (d && !d.moved) {
+            const i = indexAt(e.clientX);
+            if (i >= 0 && i < steps.length) onSelect(i);
+          }
+        }}
+        onPointerLeave={() => setHover(null)}
+      />
+      {h && hover && (
+        <div className="tooltip" style={{ left: Math.min(hover.x + 12, width - 230), top: hover.y + 12 }}>
+          <b>step {h.step}</b> at {fmtMs(h.timeMs, 0)}
+          {STACK.map((n) => h.spans[n] !== undefined && <div key={n}><span className="swatch" style={{ background: SPAN_COLORS[n] }} />{n} {fmtMs(h.spans[n])}</div>)}
+          <div>step.total {fmtMs(h.spans['step.total'])}{(h.spans['step.total'] ?? 0) > budgetMs ? ' — over budget' : ''}</div>
+          {h.events.map((e, k) => <div key={k} style={{ color: EVENT_COLORS[e.kind] }}>◆ {e.kind}</div>)}
+        </div>
+      )}
+      <div className="legend">
+        {STACK.map((n) => <span key={n}><span className="swatch" style={{ background: SPAN_COLORS[n], opacity: ENGINE.has(n) ? 1 : 0.55 }} />{n}</span>)}
+        <span><span className="swatch" style={{ background: BUDGET_COLOR }} />budget {budgetMs} ms (step.total)</span>
+        <span style={{ color: MISS_COLOR }}>▼ miss</span>
+        <span>◆ event</span>
+        <span className="hint">wheel: zoom · drag: pan · click: select</span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+// Sessions opened without a server: a folder or a .zip dropped on the page (or picked with
+// the file inputs). Folders are walked through the File System entries API; the session
+// files are grouped per folder by harness/format's blob adapters, and a replays/*.json
+// beside them is picked up as the session's replay result.
+import { sessionsFromEntries, sessionsFromZip } from '../../../harness/format/blob-files.ts';
+import type { SessionFiles } from '../../../harness/format/reader.ts';
+import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+
+export interface LocalSession {
+  readonly name: string;
+  readonly files: SessionFiles;
+  readonly replay: () => Promise<ReplayResult | null>;
+}
+
+function readEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
+  const reader = dir.createReader();
+  const all: FileSystemEntry[] = [];
+  return new Promise((resolve, reject) => {
+    // readEntries returns the folder in batches (100 in Chromium) until an empty one.
+    const next = () => reader.readEntries((batch) => {
+      if (batch.length === 0) resolve(all);
+      else {
+        all.push(...batch);
+        next();
+      }
+    }, reject);
+    next();
+  });
+}
+
+async function walk(entry: FileSystemEntry, prefix: string, out: [string, File][]): Promise<void> {
+  const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    out.push([path, file]);
+  } else if (entry.isDirectory) {
+    for (const child of await readEntries(entry as FileSystemDirectoryEntry)) await walk(child, path, out);
+  }
+}
+
+function replayOf(entries: readonly (readonly [string, Blob])[], dir: string): () => Promise<ReplayResult | null> {
+  const prefix = dir === '' ? 'replays/' : `${dir}/replays/`;
+  const found = entries.filter(([p]) => p.startsWith(prefix) && p.endsWith('.json') && !p.slice(prefix.length).includes('/')).sort(([a], [b]) => a.localeCompare(b));
+  return async () => {
+    for (let i = found.length - 1; i >= 0; i--) {
+      try {
+        const r = JSON.parse(await found[i]![1].text()) as ReplayResult;
+        if (typeof r.verdict === 'string') return r;
+      } catch {
+        // unreadable result: try an older one
+      }
+    }
+    return null;
+  };
+}
+
+function fromEntries(entries: readonly (readonly [string, Blob])[], label: string): LocalSession[] {
+  const clean = entries.map(([p, b]) => [p.replace(/\\/g, '/').replace(/^\/+/, ''), b] as const);
+  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, replay: replayOf(clean, dir) }));
+}
+
+/** Files picked with an <input type=file> (webkitdirectory gives each its relative path), or zips. */
+export async function sessionsFromPicked(files: readonly File[]): Promise<LocalSession[]> {
+  const out: LocalSession[] = [];
+  const loose: [string, File][] = [];
+  for (const f of files) {
+    if (/\.zip$/i.test(f.name)) out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, replay: async () => null })));
+    else loose.push([f.webkitRelativePath || f.name, f]);
+  }
+  if (loose.length) out.push(...fromEntries(loose, 'dropped files'));
+  return out;
+}
+
+/** Whatever was dropped: folders (walked), session files, zips. */
+export async function sessionsFromDrop(dt: DataTransfer): Promise<LocalSession[]> {
+  const entries = [...dt.items].map((i) => i.webkitGetAsEntry?.() ?? null);
+  if (entries.every((e) => e === null)) return sessionsFromPicked([...dt.files]);
+  const files: [string, File][] = [];
+  const zips: File[] = [];
+  for (const e of entries) {
+    if (e === null) continue;
+    if (e.isFile && /\.zip$/i.test(e.name)) zips.push(await new Promise<File>((resolve, reject) => (e as FileSystemFileEntry).file(resolve, reject)));
+    else await walk(e, '', files);
+  }
+  const out = files.length ? fromEntries(files, 'dropped files') : [];
+  if (zips.length) out.push(...(await sessionsFromPicked(zips)));
+  return out;
+}

@@ -1,0 +1,91 @@
+// SessionFiles over the view server's API (harness/view/server.ts), so a session from the
+// server goes through exactly the same reader as a dropped folder or zip. Reads are byte
+// ranges: a WAV is never fetched whole unless it is played or scanned whole.
+import { chunksOf } from '../../../harness/format/bytes.ts';
+import { SESSION_FILES } from '../../../harness/format/layout.ts';
+import type { SessionFiles } from '../../../harness/format/reader.ts';
+import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
+import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function failure(res: Response, what: string): Promise<ApiError> {
+  let message = `${what}: HTTP ${res.status}`;
+  try {
+    const j = (await res.json()) as { error?: { message?: string } };
+    if (j.error?.message) message = `${what}: ${j.error.message}`;
+  } catch {
+    // not our JSON error: keep the status line
+  }
+  return new ApiError(res.status, message);
+}
+
+const fileUrl = (name: string, file: string) => `api/sessions/${encodeURIComponent(name)}/${encodeURIComponent(file)}`;
+
+export function httpSessionFiles(name: string): SessionFiles {
+  const sizes = new Map<string, Promise<number | undefined>>();
+  const head = (file: string) => {
+    let p = sizes.get(file);
+    if (p === undefined) {
+      p = fetch(fileUrl(name, file), { method: 'HEAD' }).then(async (res) => {
+        if (res.status === 404) return undefined;
+        if (!res.ok) throw await failure(res, `${name}/${file}`);
+        return Number(res.headers.get('content-length'));
+      });
+      p.catch(() => {}); // awaited by whoever asks; unasked prefetches must not reject unhandled
+      sizes.set(file, p);
+    }
+    return p;
+  };
+  return {
+    label: name,
+    size(file) {
+      // The reader asks for each file's size in turn: ask for all of them at once, one round trip.
+      if (sizes.size === 0) for (const f of SESSION_FILES) head(f);
+      return head(file);
+    },
+    async read(file, start, end) {
+      if (end <= start) return new Uint8Array(0);
+      const res = await fetch(fileUrl(name, file), { headers: { range: `bytes=${start}-${end - 1}` } });
+      if (res.status === 416) return new Uint8Array(0);
+      if (!res.ok) throw await failure(res, `${name}/${file}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      // A server that ignores Range answers 200 with the whole file: cut it here.
+      return res.status === 206 ? bytes : bytes.subarray(start, end);
+    },
+    async *stream(file, start = 0) {
+      const res = await fetch(fileUrl(name, file), start > 0 ? { headers: { range: `bytes=${start}-` } } : {});
+      if (res.status === 416) return;
+      if (!res.ok || res.body === null) throw await failure(res, `${name}/${file}`);
+      let skip = res.status === 206 ? 0 : start;
+      for await (const chunk of chunksOf(res.body)) {
+        if (skip >= chunk.length) {
+          skip -= chunk.length;
+          continue;
+        }
+        yield skip > 0 ? chunk.subarray(skip) : chunk;
+        skip = 0;
+      }
+    },
+  };
+}
+
+export async function fetchSessionList(): Promise<SessionListEntry[]> {
+  const res = await fetch('api/sessions');
+  if (!res.ok) throw await failure(res, 'sessions list');
+  return ((await res.json()) as { sessions: SessionListEntry[] }).sessions;
+}
+
+/** The newest saved replay result of a server session, or null. */
+export async function fetchReplay(name: string): Promise<ReplayResult | null> {
+  const res = await fetch(fileUrl(name, 'replay'));
+  if (res.status === 404) return null;
+  if (!res.ok) throw await failure(res, `${name} replay`);
+  return (await res.json()) as ReplayResult;
+}

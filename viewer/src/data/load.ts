@@ -1,0 +1,97 @@
+// Loading a session for the page, in the order a person needs it: manifest and steps first
+// (the timeline, tokens and summary need only those: a 7,500-step session is ~4 MB of
+// steps.jsonl), then in the background the packet table (packets.bin can be hundreds of MB)
+// and per-frame audio peaks for the waveforms. Damage is reported, not hidden: recoveries
+// and the error that stopped a file are kept beside what was read before it.
+import { openSessionFiles, type SessionFiles, type SessionReader } from '../../../harness/format/reader.ts';
+import type { SessionManifest } from '../../../harness/format/manifest.ts';
+import type { SessionRecovery } from '../../../harness/format/errors.ts';
+import type { ReadStep } from '../../../harness/format/steps.ts';
+import { FRAME_SAMPLES } from '../../../harness/format/layout.ts';
+import { packetRow, type PacketRow } from '../../../harness/view/packets.ts';
+import { sessionStats, type SessionStats } from '../../../harness/view/stats.ts';
+import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+
+export interface LoadProblem {
+  readonly file: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface LoadedSession {
+  readonly name: string;
+  readonly reader: SessionReader;
+  readonly manifest: SessionManifest;
+  readonly steps: readonly ReadStep[];
+  readonly stats: SessionStats;
+  /** What the reader got past (torn tails, skipped corrupt records…). */
+  readonly recoveries: readonly SessionRecovery[];
+  /** A file that stopped being read part-way (steps before it are kept). */
+  readonly stepsError: LoadProblem | null;
+  readonly replay: ReplayResult | null;
+  /** ms from the start of loading until steps were in. */
+  readonly loadMs: number;
+}
+
+function problem(err: unknown, file: string): LoadProblem {
+  const e = err as { code?: unknown; file?: unknown; message?: unknown };
+  return { file: typeof e.file === 'string' ? e.file : file, code: typeof e.code === 'string' ? e.code : 'ERROR', message: String(e.message ?? err) };
+}
+
+/** Opens the session and reads every step. Salvage mode: a damaged line costs that line only. */
+export async function loadSession(name: string, files: SessionFiles, replay: () => Promise<ReplayResult | null>): Promise<LoadedSession> {
+  const t0 = performance.now();
+  const replayResult = replay().catch(() => null); // in parallel with the steps
+  const reader = await openSessionFiles(files, { allowMissing: true, salvage: true });
+  const steps: ReadStep[] = [];
+  let stepsError: LoadProblem | null = null;
+  try {
+    for await (const s of reader.steps()) steps.push(s);
+  } catch (err) {
+    stepsError = problem(err, 'steps.jsonl');
+  }
+  const loadMs = performance.now() - t0;
+  return {
+    name, reader, manifest: reader.manifest, steps, stats: sessionStats(steps), recoveries: reader.recoveries, stepsError,
+    replay: await replayResult, loadMs,
+  };
+}
+
+/** Reads packets.bin into table rows, reporting progress every `every` rows. */
+export async function loadPackets(reader: SessionReader, onProgress: (rows: readonly PacketRow[]) => void, every = 2000): Promise<{ rows: PacketRow[]; error: LoadProblem | null }> {
+  const rows: PacketRow[] = [];
+  try {
+    for await (const p of reader.packets()) {
+      rows.push(packetRow(rows.length, p.direction, p.timeMs, p.bytes));
+      if (rows.length % every === 0) onProgress(rows);
+    }
+  } catch (err) {
+    return { rows, error: problem(err, 'packets.bin') };
+  }
+  return { rows, error: null };
+}
+
+/** Per-frame min/max of a session WAV (2 values per 80 ms frame): enough for any zoom above one frame per pixel. */
+export interface Peaks {
+  readonly min: Float32Array;
+  readonly max: Float32Array;
+  readonly frames: number;
+}
+
+export async function loadPeaks(reader: SessionReader, which: 'input' | 'output'): Promise<Peaks> {
+  const track = await reader.wav(which);
+  const min = new Float32Array(track.frameCount), max = new Float32Array(track.frameCount);
+  let i = 0;
+  for await (const f of track.frames()) {
+    let lo = Infinity, hi = -Infinity;
+    for (let k = 0; k < FRAME_SAMPLES; k++) {
+      const v = f[k]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    min[i] = lo;
+    max[i] = hi;
+    i++;
+  }
+  return { min, max, frames: i };
+}

@@ -82,3 +82,47 @@ export function fakeMicWav(dir: string): { path: string; samples24k: Float32Arra
   writeWavSync(path, [resample(mono, w.sampleRate, 48000)], 48000, { format: 'pcm16' });
   return { path, samples24k: w.sampleRate === 24000 ? mono : resample(mono, w.sampleRate, 24000) };
 }
+
+function decimate(x: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(Math.floor(x.length / k));
+  for (let i = 0; i < out.length; i++) {
+    let a = 0;
+    for (let j = 0; j < k; j++) a += x[i * k + j]!;
+    out[i] = a / k;
+  }
+  return out;
+}
+
+/** Normalised correlation of `w` with the (looped) reference at each lag in [lo, hi]. */
+function scan(w: Float32Array, reference: Float32Array, lo: number, hi: number): { corr: number; lag: number } {
+  let ww = 0;
+  for (const x of w) ww += x * x;
+  const n = reference.length;
+  let best = { corr: -1, lag: -1 };
+  for (let lag = lo; lag <= hi; lag++) {
+    let dot = 0;
+    let rr = 0;
+    for (let i = 0; i < w.length; i++) {
+      const r = reference[(((lag + i) % n) + n) % n]!;
+      dot += w[i]! * r;
+      rr += r * r;
+    }
+    const c = dot / Math.sqrt(ww * rr || 1);
+    if (c > best.corr) best = { corr: c, lag };
+  }
+  return best;
+}
+
+/**
+ * How well `recorded` carries `reference` (looped, as the fake device plays it): the best
+ * normalised cross-correlation of a `windowLen`-sample stretch of `recorded` (from `from`)
+ * against the reference, found on an 8× decimated copy, then refined at full rate.
+ * 1 = the same waveform; unrelated audio or silence stays near 0.
+ */
+export function bestCorrelation(recorded: Float32Array, reference: Float32Array, from: number, windowLen: number): { corr: number; lag: number } {
+  const k = 8;
+  const w = recorded.subarray(from, from + windowLen);
+  const coarse = scan(decimate(w, k), decimate(reference, k), 0, Math.floor(reference.length / k) - 1);
+  const fine = scan(w, reference, coarse.lag * k - 2 * k, coarse.lag * k + 2 * k);
+  return { corr: fine.corr, lag: ((fine.lag % reference.length) + reference.length) % reference.length };
+}

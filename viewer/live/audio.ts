@@ -42,15 +42,15 @@ function micError(err: unknown): LiveError {
  * Opens the microphone and both worklets. `rate`: the context rate to ask for (24000), or
  * null for the device's own (exercises the resampling path).
  */
-export async function openAudio(rate: number | null, cb: AudioCallbacks): Promise<LiveAudio> {
+export async function openAudio(rate: number | null, echoCancellation: boolean, cb: AudioCallbacks): Promise<LiveAudio> {
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
     throw new LiveError('Microphone unavailable', 'Browsers only give pages on https:// or http://localhost / 127.0.0.1 a microphone. Open this page through `solacelive view` on this machine.');
   }
   let stream: MediaStream;
   try {
     // Raw audio: the model hears the voice, not the browser's gain riding; echo cancellation
-    // stays on so the model does not hear itself through the speakers.
-    stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false } });
+    // is on unless asked otherwise, so through speakers the model does not hear itself.
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation, noiseSuppression: false, autoGainControl: false } });
   } catch (err) {
     throw micError(err);
   }

@@ -5,6 +5,8 @@
 //   &sampling=greedy|default
 //   &rate=device|N                AudioContext rate (default 24000; `device` keeps the device's,
 //                                 so the worklets resample)
+//   &aec=0                        no echo cancellation (with headphones: the model hears the
+//                                 microphone exactly as captured)
 import { LiveError } from './errors.ts';
 
 export const DEFAULT_SERVER = 'ws://127.0.0.1:8788/';
@@ -16,6 +18,7 @@ export interface LiveConfig {
   readonly sampling: 'greedy' | 'default' | null;
   /** null: the device's rate. */
   readonly rate: number | null;
+  readonly echoCancellation: boolean;
 }
 
 export function parseConfig(search: string): LiveConfig {
@@ -28,7 +31,7 @@ export function parseConfig(search: string): LiveConfig {
   const rateText = q.get('rate');
   const rate = rateText === 'device' ? null : rateText === null ? 24000 : Number(rateText);
   if (rate !== null && !(Number.isInteger(rate) && rate >= 8000 && rate <= 192000)) throw new LiveError('Bad link', `rate=${rateText}: expected "device" or a rate in Hz (8000..192000).`);
-  return { server: checkServerUrl(q.get('server') ?? DEFAULT_SERVER), record: q.get('record') === '1' || q.get('record') === 'true', seed, sampling, rate };
+  return { server: checkServerUrl(q.get('server') ?? DEFAULT_SERVER), record: q.get('record') === '1' || q.get('record') === 'true', seed, sampling, rate, echoCancellation: q.get('aec') !== '0' };
 }
 
 /** A ws:// or wss:// URL, or a LiveError saying what is wrong with it. */

@@ -97,7 +97,7 @@ export class LiveSession {
     this.set({ ...initial, phase: 'connecting' });
     this.note(`connecting to ${serverUrl}`);
     try {
-      this.audio = await openAudio(config.rate, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
+      this.audio = await openAudio(config.rate, config.echoCancellation, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
       this.set({ audio: { sampleRate: this.audio.sampleRate, resampling: this.audio.sampleRate !== 24000, device: this.audio.device } });
       const start: StartMessage = {
         type: 'start', protocol: 1, record, pace: 'realtime',

@@ -44,18 +44,30 @@ export function SessionPage({ source }: { source: SessionSource }) {
       if (!live) return;
       setS(loaded);
       setView(clampView({ from: 0, to: Math.min(loaded.steps.length, INITIAL_SPAN) }, loaded.steps.length));
-      // Background loads, after the first paint of the timeline.
-      void loadPackets(loaded.reader, (rows) => live && setPackets({ rows: [...rows], loading: true, error: null })).then(({ rows, error }) => {
-        if (live) setPackets({ rows, loading: false, error: error && `${error.code}: ${error.message}` });
-      });
-      for (const which of ['input', 'output'] as const) {
-        void loadPeaks(loaded.reader, which).then((p) => live && setPeaks((o) => ({ ...o, [which]: p })), (err: Error) => live && setPeaks((o) => ({ ...o, [which]: err })));
-      }
     }, (err: { code?: string; message?: string }) => live && setFatal({ code: err.code ?? 'ERROR', message: err.message ?? String(err) }));
     return () => {
       live = false;
     };
   }, [source]);
+
+  // Background loads once the timeline is on screen: decoding hundreds of MB of packets
+  // runs on this thread, and must not hold back the first paint.
+  useEffect(() => {
+    if (!s) return;
+    let live = true;
+    const start = setTimeout(() => {
+      void loadPackets(s.reader, (rows) => live && setPackets({ rows: [...rows], loading: true, error: null })).then(({ rows, error }) => {
+        if (live) setPackets({ rows, loading: false, error: error && `${error.code}: ${error.message}` });
+      });
+      for (const which of ['input', 'output'] as const) {
+        void loadPeaks(s.reader, which).then((p) => live && setPeaks((o) => ({ ...o, [which]: p })), (err: Error) => live && setPeaks((o) => ({ ...o, [which]: err })));
+      }
+    }, 50);
+    return () => {
+      live = false;
+      clearTimeout(start);
+    };
+  }, [s]);
 
   useEffect(() => {
     const el = lane.current;

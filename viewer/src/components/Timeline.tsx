@@ -43,12 +43,14 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
   const [hover, setHover] = useState<{ i: number; x: number; y: number } | null>(null);
   const drag = useRef<{ x: number; view: Viewport; moved: boolean } | null>(null);
 
-  // Y scale: the larger of 1.5 budgets and the 99th percentile of the stacked heights, so
-  // one outlier does not flatten every other bar (taller bars are clipped, with a tick).
+  // Y scale: from the engine time (step.total, what the budget counts), not from the
+  // stacked height: queue.wait can run to hundreds of ms once frames back up, and scaling to
+  // it would flatten the engine spans and the budget line. Taller bars are cut at the top
+  // (white tick); the tooltip has every value.
   const [yMax] = useState(() => {
-    const h = steps.map(stacked).sort((a, b) => a - b);
-    const p99 = h.length ? h[Math.min(h.length - 1, Math.floor(h.length * 0.99))]! : 0;
-    return Math.max(budgetMs * 1.5, p99 * 1.1);
+    const t = steps.map((s) => s.spans['step.total'] ?? 0).sort((a, b) => a - b);
+    const p99 = t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.99))]! : 0;
+    return Math.max(budgetMs * 1.5, p99 * 1.25);
   });
 
   useEffect(() => {
@@ -263,6 +265,7 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
         <span><span className="swatch" style={{ background: BUDGET_COLOR }} />budget {budgetMs} ms (step.total)</span>
         <span style={{ color: MISS_COLOR }}>▼ miss</span>
         <span>◆ event</span>
+        <span>▔ white tick: bar cut at the top of the scale</span>
         <span className="hint">wheel: zoom · drag: pan · click: select</span>
       </div>
     </div>

@@ -2,7 +2,7 @@
 // server goes through exactly the same reader as a dropped folder or zip. Reads are byte
 // ranges: a WAV is never fetched whole unless it is played or scanned whole.
 import { chunksOf } from '../../../harness/format/bytes.ts';
-import { SESSION_FILES } from '../../../harness/format/layout.ts';
+import { MANIFEST_FILE, SESSION_FILES, STEPS_FILE } from '../../../harness/format/layout.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
 import type { ReplayResult } from '../../../harness/view/replay-result.ts';
@@ -43,15 +43,36 @@ export function httpSessionFiles(name: string): SessionFiles {
     }
     return p;
   };
+  // Opening a session reads the sizes, then the manifest, then streams steps.jsonl: ask for
+  // all of it in the first round trip, and hand the answers over as the reader asks.
+  let manifest: Promise<Response> | null = null;
+  let steps: Promise<Response> | null = null;
+  const prefetch = () => {
+    for (const f of SESSION_FILES) head(f);
+    manifest = fetch(fileUrl(name, MANIFEST_FILE));
+    steps = fetch(fileUrl(name, STEPS_FILE));
+    manifest.catch(() => {});
+    steps.catch(() => {});
+  };
+  const take = (file: string, start: number): Promise<Response> | null => {
+    let r: Promise<Response> | null = null;
+    if (start === 0 && file === MANIFEST_FILE) [r, manifest] = [manifest, null];
+    if (start === 0 && file === STEPS_FILE) [r, steps] = [steps, null];
+    return r;
+  };
   return {
     label: name,
     size(file) {
-      // The reader asks for each file's size in turn: ask for all of them at once, one round trip.
-      if (sizes.size === 0) for (const f of SESSION_FILES) head(f);
+      if (sizes.size === 0) prefetch();
       return head(file);
     },
     async read(file, start, end) {
       if (end <= start) return new Uint8Array(0);
+      const early = take(file, start);
+      if (early) {
+        const res = await early;
+        if (res.ok) return new Uint8Array(await res.arrayBuffer()).subarray(0, end);
+      }
       const res = await fetch(fileUrl(name, file), { headers: { range: `bytes=${start}-${end - 1}` } });
       if (res.status === 416) return new Uint8Array(0);
       if (!res.ok) throw await failure(res, `${name}/${file}`);
@@ -60,7 +81,7 @@ export function httpSessionFiles(name: string): SessionFiles {
       return res.status === 206 ? bytes : bytes.subarray(start, end);
     },
     async *stream(file, start = 0) {
-      const res = await fetch(fileUrl(name, file), start > 0 ? { headers: { range: `bytes=${start}-` } } : {});
+      const res = await (take(file, start) ?? fetch(fileUrl(name, file), start > 0 ? { headers: { range: `bytes=${start}-` } } : {}));
       if (res.status === 416) return;
       if (!res.ok || res.body === null) throw await failure(res, `${name}/${file}`);
       let skip = res.status === 206 ? 0 : start;

@@ -43,6 +43,7 @@ export async function loadSession(name: string, files: SessionFiles, replay: () 
   const t0 = performance.now();
   const replayResult = replay().catch(() => null); // in parallel with the steps
   const reader = await openSessionFiles(files, { allowMissing: true, salvage: true });
+  performance.mark('manifest-read');
   const steps: ReadStep[] = [];
   let stepsError: LoadProblem | null = null;
   try {
@@ -51,6 +52,7 @@ export async function loadSession(name: string, files: SessionFiles, replay: () 
     stepsError = problem(err, 'steps.jsonl');
   }
   const loadMs = performance.now() - t0;
+  performance.mark('steps-read');
   return {
     name, reader, manifest: reader.manifest, steps, stats: sessionStats(steps), recoveries: reader.recoveries, stepsError,
     replay: await replayResult, loadMs,

@@ -28,13 +28,15 @@ const HELP = [
   '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
   '  step    the engine Pipeline per span: mimi.encode, lm.temporal, lm.depformer, mimi.decode, step.total',
   '  replay  offline replay of fixtures/sessions/hello-2s.session, ms per step (tiny only)',
-  'Each suite runs N rounds (--rounds, default 12; 6 with --quick). In every round a calibration',
-  'kernel is timed between the samples (an MLX 256³ matmul and an 8 MiB memory copy); a figure\'s',
-  'ratio is its round median over the round\'s calibration median, so a busier or slower machine',
-  `moves both. Prints per figure p50/p95/p99 (ms), p99 as a share of the ${BUDGET_MS} ms budget, the ratio and`,
+  'Each suite runs N rounds (--rounds, default 12; 6 with --quick). In every round calibration',
+  'kernels are timed between the samples (an MLX 256³ matmul and an 8 MiB memory copy); a figure\'s',
+  'ratio is its round median over the round\'s fastest kernel run (the machine\'s speed without',
+  'interruptions), so a slower or faster machine (CPU model, clock) moves both and the ratio stays.',
+  `Prints per figure p50/p95/p99 (ms), p99 as a share of the ${BUDGET_MS} ms budget, the ratio and`,
   'its CV across rounds (warned about when above the runner class\'s gate threshold), and writes',
-  'the results JSON with the machine fingerprint to --json (default bench/results/bench-<config>-<time>.json)',
-  'and to bench/results/latest.json. --config real skips, saying why, what needs weights not in the cache.',
+  'the results JSON with the machine fingerprint to --json OUT, or by default to',
+  'bench/results/bench-<config>-<time>.json and bench/results/latest.json (what `npm run bench:gate` reads).',
+  '--config real skips, saying why, the suites whose weights are not in the cache.',
   '--dashboard shows progress in the Ink dashboard (harness/dashboard) instead of log lines.',
   '',
   'bench gate: compares --results with the baseline of a runner class, configs/bench/<class>.json',
@@ -115,10 +117,11 @@ async function runCommand(argv: string[]): Promise<number> {
   });
   if (dashboard) await dashboard.finish();
   else console.log(formatResults(results));
+  // --json OUT writes only OUT; by default a timestamped file and latest.json (what bench:gate reads).
   const path = values.json ?? join(ROOT, 'bench', 'results', `bench-${config}-${results.createdAt.replace(/[:.]/g, '-')}.json`);
   writeResults(results, path);
-  if (path !== LATEST) copyFileSync(path, LATEST);
-  console.log(`\nresults: ${path} (and ${LATEST})`);
+  if (values.json === undefined) copyFileSync(path, LATEST);
+  console.log(`\nresults: ${path}${values.json === undefined ? ` (and ${LATEST})` : ''}`);
   return 0;
 }
 

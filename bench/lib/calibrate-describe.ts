@@ -9,6 +9,6 @@ export const COPY_BYTES = 8 << 20;
 export const REPS = 7;
 
 export const CALIBRATION_DESCRIBE: Record<CalibrationKernel, string> = {
-  matmul: `MLX matmul ${MATMUL_N}×${MATMUL_N}×${MATMUL_N} float32 (median of ${REPS})`,
-  memcpy: `Buffer.copy of ${COPY_BYTES >> 20} MiB (median of ${REPS})`,
+  matmul: `MLX matmul ${MATMUL_N}×${MATMUL_N}×${MATMUL_N} float32 (per round: the fastest of ${REPS} before it and of one between every two samples)`,
+  memcpy: `Buffer.copy of ${COPY_BYTES >> 20} MiB (per round: the fastest of ${REPS} before it and of one between every two samples)`,
 };

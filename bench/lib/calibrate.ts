@@ -3,7 +3,6 @@
 // and a memory copy (bandwidth). A figure divided by one of them is a ratio that a slower
 // or busier machine moves much less than the figure itself.
 import { evaluate, mx, type MxArray } from '../../src/models/mlx.ts';
-import { median } from './stats.ts';
 import type { CalibrationKernel } from './results.ts';
 import { COPY_BYTES, MATMUL_N, REPS } from './calibrate-describe.ts';
 
@@ -23,7 +22,10 @@ export class Calibrator {
     this.measure(); // first calls pay for kernel selection and page faults
   }
 
-  /** One calibration point: the median of `reps` runs of each kernel, ms. */
+  /**
+   * One calibration point: the fastest of `reps` runs of each kernel, ms. The fastest run is
+   * the one no other process interrupted: it measures the machine's speed, not its load.
+   */
   measure(reps = REPS): Record<CalibrationKernel, number> {
     const mm: number[] = [];
     const cp: number[] = [];
@@ -36,6 +38,6 @@ export class Calibrator {
       mm.push(t1 - t0);
       cp.push(t2 - t1);
     }
-    return { matmul: median(mm), memcpy: median(cp) };
+    return { matmul: Math.min(...mm), memcpy: Math.min(...cp) };
   }
 }

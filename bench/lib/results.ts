@@ -32,7 +32,7 @@ export interface FigureResult {
   readonly calibration: CalibrationKernel;
   /** Median of each round, ms. */
   readonly rounds: readonly number[];
-  /** Each round's median over that round's calibration median: what the gate compares. */
+  /** Each round's median over that round's calibration (fastest kernel run): what the gate compares. */
   readonly ratios: readonly number[];
   /** Median of ratios. */
   readonly ratio: number;

@@ -6,7 +6,6 @@ import { platformFingerprint } from '../../src/models/platform.ts';
 import { Calibrator } from './calibrate.ts';
 import { buildCalibration, buildFigure } from './figures.ts';
 import { applyInjectedSleep } from './inject.ts';
-import { median } from './stats.ts';
 import { SUITE_DEFS } from '../suites/index.ts';
 import type { ChildReply, ChildRequest } from './runner.ts';
 import type { SuiteRun } from './results.ts';
@@ -39,8 +38,8 @@ async function run(req: ChildRequest): Promise<void> {
     const points = [calibrator.measure()];
     const tick = () => void points.push(calibrator.measure(1));
     const samples = await inst.round(r, tick);
-    cal.matmul.push(median(points.map((p) => p.matmul)));
-    cal.memcpy.push(median(points.map((p) => p.memcpy)));
+    cal.matmul.push(Math.min(...points.map((p) => p.matmul)));
+    cal.memcpy.push(Math.min(...points.map((p) => p.memcpy)));
     for (const f of inst.figures) raw.get(f.name)!.push(samples[f.name] ?? []);
     send({ kind: 'round', index: r, load1: loadavg()[0]! });
   }

@@ -1,0 +1,45 @@
+// End to end on this machine: the real step suite (tiny model, real MLX, the engine's
+// Pipeline in a bench child process) run twice and gated against itself passes; the same
+// suite with a sleep injected into one span (a test-only runner option that wraps that
+// stage's model method in the bench child; no production code reads it) fails the gate,
+// which names the span.
+import { describe, expect, it } from 'vitest';
+import { baselineFrom, detectRunnerClass, gate, gateFailures, readRunnerClass, type RunnerClass } from '../../bench/lib/gate.ts';
+import { runBench, type RunOptions } from '../../bench/lib/runner.ts';
+import type { BenchResults } from '../../bench/lib/results.ts';
+
+// Short on purpose (npm test runs it): 6 rounds of 8 steps after the warm-up.
+const RUN: RunOptions = { suites: ['step'], config: 'tiny', rounds: 6, perRound: 8 };
+const INJECT_MS = 80;
+
+/** This machine's runner class with the first run as its baseline. Budget rules are left out:
+ * they are absolute (ms) and tested in gate.test.ts; this test is about the comparison. */
+function classWithBaseline(first: BenchResults): RunnerClass {
+  const { cls } = readRunnerClass(detectRunnerClass());
+  return { ...cls, budget: {}, baselines: { ...cls.baselines, tiny: baselineFrom(first) } };
+}
+
+describe('bench gate end to end (tiny step suite)', () => {
+  it('passes against itself and fails, naming the span, when one span sleeps', async () => {
+    const first = await runBench(RUN);
+    const again = await runBench(RUN);
+    const slowed = await runBench({ ...RUN, inject: { suite: 'step', span: 'mimi.encode', ms: INJECT_MS } });
+    const cls = classWithBaseline(first);
+
+    const same = gate(again, cls);
+    const detail = same.figures.map((f) => `${f.id} ${f.verdict} ${f.changePct?.toFixed(1)} % p=${f.p?.toExponential(2)}`).join('\n');
+    expect(same.figures.map((f) => f.id)).toEqual(['step/mimi.encode', 'step/lm.temporal', 'step/lm.depformer', 'step/mimi.decode', 'step/step.total']);
+    expect(same.pass, detail).toBe(true);
+
+    const slow = gate(slowed, cls);
+    const enc = slow.figures.find((f) => f.id === 'step/mimi.encode')!;
+    const slowDetail = slow.figures.map((f) => `${f.id} ${f.verdict} ${f.changePct?.toFixed(1)} % p=${f.p?.toExponential(2)} cv ${f.cvPct?.toFixed(1)}`).join('\n');
+    expect(slow.pass, slowDetail).toBe(false);
+    expect(enc.verdict).toBe('regressed');
+    expect(gateFailures(slow).join('\n')).toMatch(/^step\/mimi\.encode regressed by \+\d+/m);
+    // The sleep is real time inside the span: every encode now takes at least the injected time.
+    const enc0 = (r: BenchResults) => r.suites[0]!.figures.find((f) => f.name === 'mimi.encode')!;
+    expect(enc0(slowed).p50).toBeGreaterThanOrEqual(INJECT_MS);
+    expect(enc0(first).p50).toBeLessThan(INJECT_MS);
+  }, 240_000);
+});

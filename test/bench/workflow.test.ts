@@ -1,0 +1,57 @@
+// The GitHub Actions workflow cannot run here: check it against the workflow JSON schema
+// with @action-validator/core (offline, WebAssembly), prove that check rejects broken
+// copies, and check that every command in it is an npm script of this package, so that
+// each one can be run locally.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateWorkflow } from '@action-validator/core';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const WORKFLOW = join(ROOT, '.github', 'workflows', 'bench.yml');
+const text = readFileSync(WORKFLOW, 'utf8');
+const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+describe('.github/workflows/bench.yml', () => {
+  it('is a valid workflow', () => {
+    const state = validateWorkflow(text);
+    expect(state.actionType).toBe('workflow');
+    expect(state.errors).toEqual([]);
+  });
+
+  it('the check fails on broken copies (wrong key, wrong type, bad YAML)', () => {
+    const wrongKey = validateWorkflow(text.replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'));
+    expect(JSON.stringify(wrongKey.errors)).toMatch(/Additional property 'runs_on' is not allowed/);
+    const wrongType = validateWorkflow(text.replace('timeout-minutes: 45', 'timeout-minutes: soon'));
+    expect(JSON.stringify(wrongType.errors)).toMatch(/\/jobs\/linux-x64\/timeout-minutes/);
+    const badYaml = validateWorkflow(`${text}\n  broken: [\n`);
+    expect(badYaml.errors[0]).toMatchObject({ code: 'parse_error' });
+  });
+
+  it('runs only npm scripts of this package (each runs locally the same way)', () => {
+    const runs = [...text.matchAll(/^\s+(?:- )?run:\s*(.*)$/gm)].map((m) => m[1]!.trim());
+    expect(runs.length).toBeGreaterThanOrEqual(12);
+    for (const cmd of runs) {
+      expect(cmd, 'one-line commands only').not.toMatch(/^[|>]/);
+      const m = /^npm (?:run ([\w:.-]+)|(test))(?: -- (.*))?$/.exec(cmd);
+      expect(m, `not an npm script: ${cmd}`).not.toBeNull();
+      const name = m![1] ?? m![2]!;
+      expect(scripts[name], `package.json has no script ${name}`).toBeDefined();
+    }
+    // The gate steps pass only options that `solacelive bench gate` knows.
+    for (const cmd of runs.filter((c) => c.startsWith('npm run bench:gate'))) {
+      for (const opt of cmd.split(' -- ')[1]?.match(/--[\w-]+/g) ?? []) expect(['--runner-class', '--allow-missing-baseline']).toContain(opt);
+    }
+  });
+
+  it('has the three jobs: Linux x64, hosted macOS arm64, and a self-hosted Apple Silicon job that is skipped without a runner', () => {
+    expect(text).toMatch(/^ {2}linux-x64:\n {4}runs-on: ubuntu-24\.04$/m);
+    expect(text).toMatch(/os: \[macos-14, macos-15\]/);
+    expect(text).toMatch(/^ {4}if: \$\{\{ vars\.SOLACELIVE_SELF_HOSTED_MAC == 'true' \}\}\n {4}runs-on: \[self-hosted, macOS, ARM64\]$/m);
+    expect((text.match(/uses: actions\/cache@v4/g) ?? []).length).toBe(3);
+    for (const cls of ['linux-x64', 'macos-arm64-hosted', 'macos-arm64-self-hosted']) {
+      expect(text).toContain(`--runner-class ${cls}`);
+      expect(() => readFileSync(join(ROOT, 'configs', 'bench', `${cls}.json`))).not.toThrow();
+    }
+  });
+});

@@ -9,7 +9,7 @@
 // Native memory: MLX buffers are freed by finalizers that Node runs from the event loop,
 // so a caller stepping in a loop must yield between steps (src/models/nn/memory.ts).
 import { evaluate, mx, type MxArray } from '../mlx.ts';
-import { compileAvailable, withCompileLock } from '../nn/compile.ts';
+import { compileAvailable, compiled, withCompileLock } from '../nn/compile.ts';
 import { floatsToMx, mxToFloats } from '../nn/host-io.ts';
 import type { MimiConfig } from './config.ts';
 import { MimiError } from './errors.ts';
@@ -43,6 +43,8 @@ export interface MimiOptions {
 }
 
 interface Modules {
+  /** The streaming steps as one compiled graph each (see `buildFused`), when compiling. */
+  readonly fused: Fused | null;
   readonly encoder: Seanet;
   readonly encoderTransformer: MimiTransformer;
   readonly downsample: Downsample;
@@ -66,7 +68,7 @@ interface DecoderState {
 
 function buildModules(cfg: MimiConfig, w: MimiWeights, opts: MimiOptions): Modules {
   const c = { compile: opts.compile ?? true };
-  return {
+  const parts = {
     encoder: new Seanet('encoder', encoderLayout(cfg.seanet), w.encoder, cfg.seanet, c),
     encoderTransformer: new MimiTransformer(cfg.transformer, w.encoderTransformer, c),
     downsample: new Downsample(w.downsample, cfg.resampleStride),
@@ -74,6 +76,85 @@ function buildModules(cfg: MimiConfig, w: MimiWeights, opts: MimiOptions): Modul
     upsample: new Upsample(w.upsample, cfg.resampleStride),
     decoderTransformer: new MimiTransformer(cfg.transformer, w.decoderTransformer, c),
     decoder: new Seanet('decoder', decoderLayout(cfg.seanet), w.decoder, cfg.seanet, c),
+  };
+  const fuse = c.compile && compileAvailable() && parts.encoder.traceable && parts.decoder.traceable;
+  return { ...parts, fused: fuse ? buildFused(parts, cfg) : null };
+}
+
+/**
+ * One streaming frame each way as one compiled graph: SEANet, transformer, resampling and
+ * quantizer together. Separately they were two compiled calls plus ~80 eager primitives
+ * per frame (quantizer and resampling), each costing tens of microseconds to build and
+ * schedule in this binding. The same operations in the same order: the same numbers.
+ * Used once a session's resampling convs carry state (from its second frame on; the
+ * first fills the downsample's replicate padding from its input, eagerly).
+ */
+interface Fused {
+  /** Transformer steps per frame (latent rate / code rate). */
+  readonly steps: number;
+  readonly encSlots: number;
+  readonly decSlots: number;
+  readonly recent: number;
+  /** (pcm, ...SEANet states, ...transformer inputs, downsample state) → [codes, ...SEANet states, ...recent, downsample state] */
+  readonly encode: (...args: MxArray[]) => MxArray[];
+  /** (codes, upsample state, ...transformer inputs, ...SEANet states) → [pcm, upsample state, ...recent, ...SEANet states] */
+  readonly decode: (...args: MxArray[]) => MxArray[];
+}
+
+function buildFused(m: Omit<Modules, 'fused'>, cfg: MimiConfig): Fused {
+  const encSlots = m.encoder.initialState().length;
+  const decSlots = m.decoder.initialState().length;
+  const trIn = m.encoderTransformer.streamInputCount;
+  const recent = (trIn - 3) / 2;
+  return {
+    steps: cfg.resampleStride,
+    encSlots,
+    decSlots,
+    recent,
+    encode: compiled((pcm: MxArray, ...rest: MxArray[]) => {
+      const [y, ...sea] = m.encoder.run(pcm, rest.slice(0, encSlots));
+      const [ty, ...rec] = m.encoderTransformer.streamRaw(y!, rest.slice(encSlots, encSlots + trIn));
+      const down = m.downsample.step(ty!, rest[encSlots + trIn]!);
+      return [m.quantizer.encode(down.y), ...sea, ...rec, down.state!];
+    }),
+    decode: compiled((codes: MxArray, up: MxArray, ...rest: MxArray[]) => {
+      const u = m.upsample.step(m.quantizer.decode(codes), up);
+      const [ty, ...rec] = m.decoderTransformer.streamRaw(u.y, rest.slice(0, trIn));
+      const [pcm, ...sea] = m.decoder.run(ty!, rest.slice(trIn));
+      return [pcm!, u.state!, ...rec, ...sea];
+    }),
+  };
+}
+
+/** One streaming frame of encode: the fused graph when it applies, else encodeChunk. */
+function encodeFrame(m: Modules, pcm: MxArray, state: EncoderState, opts: StepOptions): { codes: MxArray; state: EncoderState } {
+  const f = m.fused;
+  if (!f || opts.tap || opts.eager || state.downsample === null || state.seanet.some((x) => x === null)) return encodeChunk(m, pcm, state, opts);
+  const tr = m.encoderTransformer.streamInputs(f.steps, state.transformer);
+  const outs = f.encode(pcm, ...(state.seanet as MxArray[]), ...tr.inputs, state.downsample);
+  return {
+    codes: outs[0]!,
+    state: {
+      seanet: outs.slice(1, 1 + f.encSlots),
+      transformer: MimiTransformer.streamNext(tr.state, f.steps, outs.slice(1 + f.encSlots, 1 + f.encSlots + f.recent)),
+      downsample: outs[1 + f.encSlots + f.recent]!,
+    },
+  };
+}
+
+/** One streaming frame of decode: the fused graph when it applies, else decodeChunk. */
+function decodeFrame(m: Modules, codes: MxArray, state: DecoderState, opts: StepOptions): { pcm: MxArray; state: DecoderState } {
+  const f = m.fused;
+  if (!f || opts.tap || opts.eager || state.upsample === null || state.seanet.some((x) => x === null)) return decodeChunk(m, codes, state, opts);
+  const tr = m.decoderTransformer.streamInputs(f.steps, state.transformer);
+  const outs = f.decode(codes, state.upsample, ...tr.inputs, ...(state.seanet as MxArray[]));
+  return {
+    pcm: outs[0]!,
+    state: {
+      upsample: outs[1]!,
+      transformer: MimiTransformer.streamNext(tr.state, f.steps, outs.slice(2, 2 + f.recent)),
+      seanet: outs.slice(2 + f.recent),
+    },
   };
 }
 
@@ -189,7 +270,7 @@ export class Mimi {
     const m = this.model;
     if (frame.length !== this.frameSize) throw new MimiError('MIMI_ERR_FRAME_LENGTH', `encodeStep takes exactly ${this.frameSize} samples (got ${frame.length})`);
     checkFinite(frame, 'encodeStep');
-    const { codes, state } = encodeChunk(m, pcmToMx(frame), this.encState ?? this.initialEncoderState(m), opts);
+    const { codes, state } = encodeFrame(m, pcmToMx(frame), this.encState ?? this.initialEncoderState(m), opts);
     evaluate(codes, ...stateArrays(state));
     this.encState = state;
     return Int32Array.from((codes.tolist() as number[][])[0]!);
@@ -199,7 +280,7 @@ export class Mimi {
   decodeStep(codes: ArrayLike<number>, opts: StepOptions = {}): Float32Array {
     const m = this.model;
     const col = this.checkCodes([codes], 'decodeStep');
-    const { pcm, state } = decodeChunk(m, col, this.decState ?? this.initialDecoderState(m), opts);
+    const { pcm, state } = decodeFrame(m, col, this.decState ?? this.initialDecoderState(m), opts);
     evaluate(pcm, ...stateArrays(state));
     this.decState = state;
     return mxToFloats(pcm);
@@ -273,6 +354,10 @@ function warmUp(m: Modules, cfg: MimiConfig): void {
   const enc = encodeChunk(m, pcm, { seanet: m.encoder.initialState(), transformer: m.encoderTransformer.initialState(), downsample: null }, {});
   const dec = decodeChunk(m, enc.codes, { upsample: null, transformer: m.decoderTransformer.initialState(), seanet: m.decoder.initialState() }, {});
   evaluate(enc.codes, dec.pcm, ...stateArrays(enc.state), ...stateArrays(dec.state));
+  // A second frame: the fused graphs, which take over once the resampling carries state.
+  const enc2 = encodeFrame(m, pcm, enc.state, {});
+  const dec2 = decodeFrame(m, enc2.codes, dec.state, {});
+  evaluate(enc2.codes, dec2.pcm, ...stateArrays(enc2.state), ...stateArrays(dec2.state));
   const batch = encodeChunk(m, pcm, null, {});
   evaluate(decodeChunk(m, batch.codes, null, {}).pcm);
 }

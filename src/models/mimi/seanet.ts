@@ -151,7 +151,13 @@ export class Seanet {
     return { y: y!, state: next };
   }
 
-  private run(x: MxArray, state: SeanetState, tap?: Tap): MxArray[] {
+  /** Whether `run` can go inside a larger compiled graph (constant padding: no state filled from input). */
+  get traceable(): boolean {
+    return this.padMode === 'constant';
+  }
+
+  /** The stack as a plain function of arrays, [y, ...next states], for a caller's compiled graph. */
+  run(x: MxArray, state: SeanetState, tap?: Tap): MxArray[] {
     const next: (MxArray | null)[] = [...state];
     let h = x;
     for (const r of this.runners) {

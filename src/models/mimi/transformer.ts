@@ -162,6 +162,34 @@ export class MimiTransformer {
     return { y: y!, state: { offset: s.offset + t, base: s.base, old: s.old, recent } };
   }
 
+  /**
+   * A streaming call split for a caller that traces it into a larger compiled graph:
+   * `streamInputs` gives the arrays the call reads (RoPE rows, mask, caches) and the state
+   * they belong to (merged first when `recent` would overflow, eagerly, as `forward` does);
+   * `streamRaw` is the stack itself, [y, ...recent']; `streamNext` the state after it.
+   */
+  streamInputs(t: number, state: TransformerState): { inputs: MxArray[]; state: TransformerState } {
+    if (t > this.config.context || t > RECENT) throw new RangeError(`transformer chunk of ${t} steps exceeds what a streaming call may write`);
+    const { cos, sin } = ropeTables(state.offset, t, this.headDim, this.config.maxPeriod);
+    const s = state.offset - state.base + t > RECENT ? this.merge(state) : state;
+    return { inputs: [cos, sin, this.streamMask(t, s.offset, s.base), ...s.old, ...s.recent], state: s };
+  }
+
+  streamRaw(x: MxArray, inputs: readonly MxArray[]): MxArray[] {
+    const n = 2 * this.layers.length;
+    const [cos, sin, mask, ...caches] = inputs;
+    return this.stack(x, cos!, sin!, mask!, { old: caches.slice(0, n), recent: caches.slice(n) });
+  }
+
+  /** Arrays streamInputs gives (cos, sin, mask, old, recent). */
+  get streamInputCount(): number {
+    return 3 + 4 * this.layers.length;
+  }
+
+  static streamNext(s: TransformerState, t: number, recent: readonly MxArray[]): TransformerState {
+    return { offset: s.offset + t, base: s.base, old: s.old, recent };
+  }
+
   /** Moves the entries `recent` got since the last merge into `old` (eager: once per RECENT / T calls). */
   private merge(s: TransformerState): TransformerState {
     const { context } = this.config;

@@ -205,4 +205,19 @@ describe('viewer in Chromium', () => {
     await poll(() => page.getByTestId('verdict').innerText()).toBe('bit-exact'); // replays/ came along with the folder
     expect(apiCalls).toEqual([]);
   });
+
+  it('opens a zipped session picked from disk', async () => {
+    const zip = join(dir, 'hello.zip');
+    await new Promise<void>((resolve, reject) => {
+      const c = spawn('zip', ['-qr', zip, 'hello-2s.session', '-x', 'hello-2s.session/replays/*'], { cwd: join(dir, 'sessions'), stdio: 'inherit' });
+      c.on('error', reject);
+      c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`zip exited ${code}`))));
+    });
+    await page.goto(server.url);
+    await page.getByTestId('pick-zip').setInputFiles(zip);
+    await poll(() => page.getByTestId('session-page').getAttribute('data-steps')).toBe(String(steps.length));
+    await poll(() => page.getByTestId('timeline').getAttribute('data-steps-drawn')).toBe(String(steps.length));
+    await poll(() => page.getByTestId('packet-count').innerText()).toBe(`${packets.length} of ${packets.length} messages`);
+    expect(await page.locator('h2').innerText()).toBe('hello.zip:hello-2s.session');
+  });
 });

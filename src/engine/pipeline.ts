@@ -95,6 +95,13 @@ export class Pipeline {
     return new Pipeline(info, mimi, lm, lmConfig, detok, clock);
   }
 
+  /** Lets the binding free the last step's native memory (see MAJOR_GC_EVERY). */
+  async releaseMemory(): Promise<void> {
+    const gc = (globalThis as { gc?: (o?: { type: string }) => void }).gc;
+    if (gc && MAJOR_GC_EVERY > 0 && this.steps > 0 && this.steps % MAJOR_GC_EVERY === 0) gc({ type: 'major' });
+    await releaseNativeMemory();
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -114,7 +121,12 @@ export class Pipeline {
     this.sessions.delete(session);
   }
 
-  async step(input: StepInput): Promise<StepOutput> {
+  /**
+   * One step. With `deferRelease`, the caller runs `releaseMemory()` itself once the output
+   * is on its way (the engine worker replies first, so the collection overlaps the IPC
+   * round trip instead of delaying every reply).
+   */
+  async step(input: StepInput, opts: { deferRelease?: boolean } = {}): Promise<StepOutput> {
     const s = this.sessions.get(input.session);
     if (!s) throw new EngineError('ENGINE_ERR_SESSION', `no open session ${input.session}`);
     if (input.step !== s.nextStep) throw new EngineError('ENGINE_ERR_INPUT', `session ${input.session}: step ${input.step} out of order (expected ${s.nextStep})`);
@@ -145,9 +157,7 @@ export class Pipeline {
     const spans = timer.finish();
     s.nextStep++;
     this.steps++;
-    const gc = (globalThis as { gc?: (o?: { type: string }) => void }).gc;
-    if (gc && MAJOR_GC_EVERY > 0 && this.steps % MAJOR_GC_EVERY === 0) gc({ type: 'major' });
-    await releaseNativeMemory();
+    if (!opts.deferRelease) await this.releaseMemory();
     const text = frame ? frame.text : null;
     return {
       session: input.session,

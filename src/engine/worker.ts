@@ -26,7 +26,7 @@ async function handle(req: Request): Promise<Reply> {
       return { id: req.id, ok: true, kind: 'open' };
     case 'step': {
       const t0 = performance.now();
-      const output = await need().step(req.input);
+      const output = await need().step(req.input, { deferRelease: true });
       steps++;
       return { id: req.id, ok: true, kind: 'step', output, workerMs: performance.now() - t0 };
     }
@@ -49,6 +49,8 @@ process.on('message', (req: Request) => {
   chain = chain.then(async () => {
     try {
       send(await handle(req));
+      // After the reply, so that freeing the step's memory overlaps the round trip.
+      if (req.kind === 'step') await pipeline?.releaseMemory();
     } catch (err) {
       const e = err as Error & { code?: string };
       send({ id: req.id, ok: false, error: { code: e.code ?? 'ENGINE_ERR_STEP', message: e.message } });

@@ -18,6 +18,9 @@ export default defineConfig({
     sourcemap: true,
     rollupOptions: {
       input: { main: here('index.html'), live: here('live/index.html') },
+      // Rolldown's plugin-timing notice is advice for plugin authors; on a loaded machine it
+      // prints on every `solacelive view` build.
+      checks: { pluginTimings: false },
     },
   },
 });

@@ -116,7 +116,9 @@ function scan(w: Float32Array, reference: Float32Array, lo: number, hi: number):
 /**
  * How well `recorded` carries `reference` (looped, as the fake device plays it): the best
  * normalised cross-correlation of a `windowLen`-sample stretch of `recorded` (from `from`)
- * against the reference, found on an 8× decimated copy, then refined at full rate.
+ * against the reference. The lag is found on an 8× decimated copy, refined at full rate,
+ * then to 1/8 sample on 8× upsampled copies: the capture chain starts at an arbitrary
+ * sub-sample phase, and half a sample off alone would cost a few percent of correlation.
  * 1 = the same waveform; unrelated audio or silence stays near 0.
  */
 export function bestCorrelation(recorded: Float32Array, reference: Float32Array, from: number, windowLen: number): { corr: number; lag: number } {
@@ -124,5 +126,13 @@ export function bestCorrelation(recorded: Float32Array, reference: Float32Array,
   const w = recorded.subarray(from, from + windowLen);
   const coarse = scan(decimate(w, k), decimate(reference, k), 0, Math.floor(reference.length / k) - 1);
   const fine = scan(w, reference, coarse.lag * k - 2 * k, coarse.lag * k + 2 * k);
-  return { corr: fine.corr, lag: ((fine.lag % reference.length) + reference.length) % reference.length };
+  // The reference around that lag (looped), and the window, both at 8× the rate.
+  const n = reference.length;
+  const margin = 64;
+  const seg = Float32Array.from({ length: windowLen + 2 * margin }, (_, i) => reference[(((fine.lag - margin + i) % n) + n) % n]!);
+  const up = 8;
+  const segUp = resample(seg, 24000, 24000 * up);
+  const wUp = resample(w, 24000, 24000 * up);
+  const sub = scan(wUp, segUp, (margin - 1) * up, (margin + 1) * up);
+  return { corr: sub.corr, lag: (((fine.lag % n) + n) % n) };
 }

@@ -84,11 +84,11 @@ async function recordedFolder(sessionId: string): Promise<RegExpExecArray> {
 }
 
 /**
- * The recorded input, and where a stretch of it came straight from the page: `frames`
- * consecutive steps, from step 5 on, with no frame replaced by silence or dropped (a loaded
- * machine has some, and the splice would break the waveform).
+ * The recorded input, and the `count` loudest stretches of it that came straight from the
+ * page: `frames` consecutive steps, from step 5 on, none replaced by silence or dropped (a
+ * loaded machine has some, and the splice would break the waveform).
  */
-async function recordedInput(path: string, frames = 3): Promise<{ samples: Float32Array; cleanFrom: number }> {
+async function recordedInput(path: string, count = 3, frames = 3): Promise<{ samples: Float32Array; clean: number[] }> {
   const reader = await openSession(path, { strict: true });
   const parts: Float32Array[] = [];
   for await (const f of (await reader.wav('input')).frames(0)) parts.push(f.slice());
@@ -98,10 +98,30 @@ async function recordedInput(path: string, frames = 3): Promise<{ samples: Float
   for await (const st of reader.steps()) {
     if (st.events.some((e) => e.kind === 'missing-frame' || e.kind === 'dropped-frame')) spliced.add(st.step);
   }
+  const runs: { from: number; energy: number }[] = [];
   for (let k = 5; k + frames <= parts.length; k++) {
-    if (Array.from({ length: frames }, (_, i) => k + i).every((j) => !spliced.has(j))) return { samples, cleanFrom: k * 1920 };
+    if (Array.from({ length: frames }, (_, i) => k + i).every((j) => !spliced.has(j))) {
+      let energy = 0;
+      for (const x of samples.subarray(k * 1920, (k + frames) * 1920)) energy += x * x;
+      runs.push({ from: k * 1920, energy });
+      k += frames - 1;
+    }
   }
-  throw new Error(`${path}: no ${frames} consecutive steps of client audio (${spliced.size} of ${parts.length} steps spliced)`);
+  // The loudest: speech, not the pauses between words (where noise is all there is to match).
+  const clean = runs.sort((a, b) => b.energy - a.energy).slice(0, count).map((r) => r.from);
+  if (clean.length === 0) throw new Error(`${path}: no ${frames} consecutive steps of client audio (${spliced.size} of ${parts.length} steps spliced)`);
+  return { samples, clean };
+}
+
+/**
+ * How the recorded stretches match the fixture; `median` is what the tests judge: on an
+ * overloaded machine the browser's audio thread can itself miss a block now and then, while
+ * a pipeline that is wrong (rate, order, lost samples) spoils every stretch.
+ */
+function matchFixture(input: { samples: Float32Array; clean: number[] }): { median: number; all: string } {
+  const cs = input.clean.map((from) => bestCorrelation(input.samples, mic.samples24k, from, 5760).corr);
+  const sorted = [...cs].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, all: cs.map((c) => c.toFixed(3)).join(', ') };
 }
 
 describe('live page (real Chromium, real server)', () => {
@@ -149,14 +169,11 @@ describe('live page (real Chromium, real server)', () => {
     expect(scan.wholeSteps).toBe(steps);
     // The microphone carried the fixture speech into the session, in order: a stretch of
     // the recorded input lines up with the fixture waveform.
-    const input = await recordedInput(m[1]!);
     const t0 = performance.now();
-    const c = bestCorrelation(input.samples, mic.samples24k, input.cleanFrom, 5760);
-    console.log(`recorded input vs fixture: correlation ${c.corr.toFixed(3)} at lag ${c.lag} (${(performance.now() - t0).toFixed(0)} ms)`);
-    // Echo cancellation is off (aec=0): it reshapes the signal by design. What keeps this
-    // below 1 is Chromium's own resampling from the device rate into the 24 kHz context
-    // (0.97–1.00 measured; the device-rate test below, where the page resamples, gives 1.000).
-    expect(c.corr).toBeGreaterThan(0.9);
+    const c = matchFixture(await recordedInput(m[1]!));
+    console.log(`recorded input vs fixture: correlation ${c.all} (${(performance.now() - t0).toFixed(0)} ms)`);
+    // Echo cancellation is off (aec=0): it reshapes the signal by design. 1.000 measured.
+    expect(c.median).toBeGreaterThan(0.99);
 
     const rep = await replaySession(m[1]!);
     expect(rep.expected).toBe('bit-exact');
@@ -181,12 +198,10 @@ describe('live page (real Chromium, real server)', () => {
     expect((page as Page & { problems?: string[] }).problems).toEqual([]);
     await page.close();
     const m = await recordedFolder(sessionId);
-    const input = await recordedInput(m[1]!);
-    const c = bestCorrelation(input.samples, mic.samples24k, input.cleanFrom, 5760);
-    console.log(`device rate ${rate}: recorded input vs fixture correlation ${c.corr.toFixed(3)}`);
-    // The page's own framing and resampling (StreamResampler) change the waveform by less
-    // than Chromium's: 1.000 measured.
-    expect(c.corr).toBeGreaterThan(0.99);
+    const c = matchFixture(await recordedInput(m[1]!));
+    console.log(`device rate ${rate}: recorded input vs fixture correlation ${c.all}`);
+    // The page's own resampling (StreamResampler) keeps the waveform: 1.000 measured.
+    expect(c.median).toBeGreaterThan(0.99);
   }, 120_000);
 
   it('says so when the server is degraded (no model can run)', async () => {
@@ -219,5 +234,27 @@ describe('live page (real Chromium, real server)', () => {
     expect(await banner.textContent()).toMatch(/Server unreachable.*Is `solacelive serve` running there/);
     await page.screenshot({ path: join(SHOTS, 'live-unreachable.png'), fullPage: true });
     await page.close();
+  }, 60_000);
+
+  it('Stop while connecting gives up cleanly (a server that never answers)', async () => {
+    // Accepts TCP and never answers the WebSocket upgrade: the page waits in 'connecting'.
+    const silent = createNetServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const page = await openLive(`server=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}`);
+      await page.getByTestId('start').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'connecting', null, { timeout: 10_000 });
+      await page.getByTestId('stop').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'idle', null, { timeout: 10_000 });
+      await page.waitForTimeout(500); // a late event from the abandoned attempt would show now
+      expect(await page.getByTestId('phase').textContent()).toBe('idle');
+      expect(await page.getByTestId('banner-error').count()).toBe(0);
+      expect(await page.getByTestId('start').isEnabled()).toBe(true);
+      expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+      await page.close();
+    } finally {
+      silent.close();
+    }
   }, 60_000);
 });

@@ -44,7 +44,11 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
       <Controls phase={s.phase} server={server} record={record} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
       {rec && (
         <p className={`recording ${rec.state}`} data-testid="recording">
-          {rec.state === 'recording' ? (s.phase === 'ended' ? '● recorded (the server wrote the session folder)' : '● recording') : rec.state === 'stopped' ? 'recording stopped' : 'recording requested'}
+          {rec.state === 'recording'
+            ? s.phase === 'ended' && s.session
+              ? `● recorded: the server's folder …-${s.session.id.slice(0, 8)}.session (solacelive replay it, or open it in the viewer)`
+              : '● recording'
+            : rec.state === 'stopped' ? 'recording stopped' : 'recording requested'}
           {rec.detail && ` — ${rec.detail}`}
         </p>
       )}

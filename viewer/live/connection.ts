@@ -128,8 +128,11 @@ export class Connection {
     this.send({ type: 'METADATA', priority: 3, sequence: 0, timestamp: 0, requiresAck: false, data: { type: 'end' } });
   }
 
+  /** Closes from this side; no events follow (the page asked for it). */
   close(): void {
     clearInterval(this.heartbeat);
+    this.ws.onmessage = null;
+    this.ws.onclose = null;
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000, 'page closed the session');
   }
 

@@ -78,6 +78,8 @@ export class LiveSession {
   private latency = new StepLatency();
   private ended = false;
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bumped by a Stop while connecting: a start that finds it changed gives up. */
+  private attempt = 0;
 
   readonly subscribe = (fn: () => void): (() => void) => {
     this.listeners.add(fn);
@@ -91,20 +93,24 @@ export class LiveSession {
 
   async start(config: LiveConfig, serverUrl: string, record: boolean): Promise<void> {
     if (this.busy) return;
+    const attempt = ++this.attempt;
     await this.release();
     this.latency = new StepLatency();
     this.ended = false;
     this.set({ ...initial, phase: 'connecting' });
     this.note(`connecting to ${serverUrl}`);
     try {
-      this.audio = await openAudio(config.rate, config.echoCancellation, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
+      const audio = await openAudio(config.rate, config.echoCancellation, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
+      // Stopped while the microphone opened: this attempt is over.
+      if (attempt !== this.attempt) return audio.close();
+      this.audio = audio;
       this.set({ audio: { sampleRate: this.audio.sampleRate, resampling: this.audio.sampleRate !== 24000, device: this.audio.device } });
       const start: StartMessage = {
         type: 'start', protocol: 1, record, pace: 'realtime',
         ...(config.seed === null ? {} : { seed: config.seed }),
         ...(config.sampling === null ? {} : { sampling: config.sampling }),
       };
-      this.conn = await Connection.open(serverUrl, start, {
+      const conn = await Connection.open(serverUrl, start, {
         onAudio: (samples, t) => this.onAudio(samples, t),
         onText: (p) => this.set({ partials: [...this.state.partials, p].slice(-KEEP_PARTIALS), partialCount: this.state.partialCount + 1 }),
         onFinal: (f) => this.set({ finalText: f.text }),
@@ -112,7 +118,10 @@ export class LiveSession {
         onBadPacket: (msg) => this.note(`bad packet from the server: ${msg}`),
         onClose: (code, reason) => this.onClose(code, reason),
       });
+      if (attempt !== this.attempt) return conn.close();
+      this.conn = conn;
     } catch (err) {
+      if (attempt !== this.attempt) return;
       const degraded = err instanceof ServerRefusal && DEGRADED_CODES.has(err.code);
       this.set({ phase: 'failed', ...(degraded ? { degraded: problem(err) } : { error: problem(err) }) });
       await this.release();
@@ -134,8 +143,18 @@ export class LiveSession {
     }
   }
 
-  /** Stop talking: the server steps what it holds, sends the final text and closes. */
+  /**
+   * Stop talking: the server steps what it holds, sends the final text and closes. While
+   * still connecting (a server waits up to 30 s for an engine that is loading): give up.
+   */
   stop(): void {
+    if (this.state.phase === 'connecting') {
+      this.attempt++;
+      this.set({ phase: 'idle' });
+      this.note('cancelled before the session started');
+      void this.release();
+      return;
+    }
     if (this.state.phase !== 'live' || !this.conn) return;
     this.audio?.stopCapture();
     this.conn.end();

@@ -23,7 +23,7 @@ export function Controls(p: ControlsProps) {
         <input type="checkbox" data-testid="record-toggle" checked={p.record} disabled={busy} onChange={(e) => p.onRecord(e.target.checked)} /> Record
       </label>
       {busy ? (
-        <button data-testid="stop" onClick={p.onStop} disabled={p.phase !== 'live'}>Stop</button>
+        <button data-testid="stop" onClick={p.onStop} disabled={p.phase === 'ending'}>Stop</button>
       ) : (
         <button data-testid="start" onClick={p.onStart}>Start</button>
       )}

@@ -2,8 +2,8 @@
 // stream (GET /telemetry, Server-Sent Events), or plain summaries when not on a terminal.
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { TELEMETRY_DEFAULT_HZ, TELEMETRY_MAX_HZ } from '../../src/server/telemetry-stream.ts';
-import { isInteractive, runLive } from '../dashboard/live.ts';
 import { sseSource, telemetryUrl } from '../dashboard/source.ts';
+import { useProductionReact } from '../dashboard/react-mode.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8788';
 
@@ -33,6 +33,8 @@ async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  useProductionReact();
+  const { isInteractive, runLive } = await import('../dashboard/live.ts');
   const interactive = values.plain ? false : isInteractive();
   return runLive({
     source: sseSource({ url, hz, token: values.token ?? process.env.SOLACELIVE_TOKEN }),

@@ -4,6 +4,7 @@ import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.t
 import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
 import type { ReplayProgress } from '../dashboard/events.ts';
+import { useProductionReact } from '../dashboard/react-mode.ts';
 import { replaySession } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
 
@@ -53,6 +54,7 @@ async function run(argv: string[]): Promise<number> {
   const from = values.from === undefined ? 0 : Number(values.from);
   if (!Number.isInteger(from) || from < 0) throw new UsageError('--from must be an integer >= 0');
   // Loaded only when asked for: Ink and React are not needed by a plain replay.
+  if (values.dashboard) useProductionReact();
   const dash = values.dashboard ? (await import('../dashboard/replay.ts')).attachReplayDashboard() : null;
   const r = await replaySession(positionals[0]!, {
     ...(dash ? { onProgress: (p: ReplayProgress) => dash.onProgress(p) } : {}),

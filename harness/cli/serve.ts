@@ -2,6 +2,7 @@
 // the harness's recorder and live view (src never imports harness; bin/solacelive.mjs composes the two).
 import { makeServeCommand } from '../../src/cli/serve.ts';
 import type { SolaceServer } from '../../src/server/server.ts';
+import { useProductionReact } from '../dashboard/react-mode.ts';
 import { Recorder } from '../recorder.ts';
 
 export const command = makeServeCommand(({ dir, mode, engineInfo, log }) => new Recorder({
@@ -14,6 +15,7 @@ export const command = makeServeCommand(({ dir, mode, engineInfo, log }) => new 
 
 /** The live view on this process's server (its feed, no HTTP in between); Ink loads only when asked for. */
 async function dashboard(server: SolaceServer, url: string): Promise<void> {
+  useProductionReact();
   const [{ runLive }, { feedSource }] = await Promise.all([import('../dashboard/live.ts'), import('../dashboard/source.ts')]);
   await runLive({ source: feedSource(server.telemetry, 5, url) });
 }

@@ -31,7 +31,7 @@ export function attachReplayDashboard(o: { interactive?: boolean; periodMs?: num
     };
   }
   const periodMs = o.periodMs ?? 2000;
-  let lastLine = 0;
+  let lastLine = -Infinity;
   let divergenceShown = false;
   return {
     onProgress: (p) => {

@@ -118,6 +118,7 @@ export interface FigureComparison {
   /** Ratio of geometric means of the round ratios, minus 1, percent. */
   readonly changePct: number | null;
   readonly p: number | null;
+  /** Geometric means of the round ratios (what changePct compares). */
   readonly baseRatio: number | null;
   readonly ratio: number | null;
   readonly cvPct: number | null;
@@ -162,6 +163,8 @@ export function compareSamples(base: readonly number[], next: readonly number[],
   return { verdict: changePct > 0 ? 'regressed' : 'improved', changePct, p };
 }
 
+const geomean = (xs: readonly number[]) => Math.exp(mean(xs.map(Math.log)));
+
 export function thresholdFor(cls: RunnerClass, id: string): number {
   return cls.thresholds[id] ?? cls.defaultThresholdPct;
 }
@@ -186,17 +189,17 @@ export function gate(results: BenchResults, cls: RunnerClass, opts: GateOptions 
     if (f.cvPct > threshold) warnings.push(`${f.id}: CV ${f.cvPct.toFixed(1)} % across rounds is above its ${threshold} % threshold; changes this small cannot be seen on this run`);
     const b = baseline?.figures[f.id];
     if (!b) {
-      figures.push({ id: f.id, verdict: 'new', thresholdPct: threshold, changePct: null, p: null, baseRatio: null, ratio: f.ratio, cvPct: f.cvPct, baseCvPct: null });
+      figures.push({ id: f.id, verdict: 'new', thresholdPct: threshold, changePct: null, p: null, baseRatio: null, ratio: geomean(f.ratios), cvPct: f.cvPct, baseCvPct: null });
       continue;
     }
     const c = compareSamples(b.ratios, f.ratios, { thresholdPct: threshold, alpha: cls.alpha });
-    figures.push({ id: f.id, verdict: c.verdict, thresholdPct: threshold, changePct: c.changePct, p: c.p, baseRatio: b.ratio, ratio: f.ratio, cvPct: f.cvPct, baseCvPct: b.cvPct });
+    figures.push({ id: f.id, verdict: c.verdict, thresholdPct: threshold, changePct: c.changePct, p: c.p, baseRatio: geomean(b.ratios), ratio: geomean(f.ratios), cvPct: f.cvPct, baseCvPct: b.cvPct });
   }
   const skippedSuites = new Set(results.suites.filter((s) => s.status === 'skipped').map((s) => s.suite));
   for (const [id, b] of Object.entries(baseline?.figures ?? {})) {
     if (seen.has(id)) continue;
     const suite = id.slice(0, id.indexOf('/'));
-    figures.push({ id, verdict: skippedSuites.has(suite) ? 'skipped' : 'missing', thresholdPct: thresholdFor(cls, id), changePct: null, p: null, baseRatio: b.ratio, ratio: null, cvPct: null, baseCvPct: b.cvPct });
+    figures.push({ id, verdict: skippedSuites.has(suite) ? 'skipped' : 'missing', thresholdPct: thresholdFor(cls, id), changePct: null, p: null, baseRatio: geomean(b.ratios), ratio: null, cvPct: null, baseCvPct: b.cvPct });
   }
   const budget: BudgetCheck[] = [];
   for (const [span, limit] of Object.entries(cls.budget[config] ?? {})) {
@@ -245,7 +248,7 @@ export function gateMarkdown(r: GateReport, results: BenchResults): string {
     `Machine: ${results.host.cpuModel} (${results.host.cores} cores, ${results.host.os}, ${results.host.arch}), MLX ${results.host.mlxDevice}${results.host.metal ? ' (Metal)' : ''}, BLAS ${results.host.blas?.library ?? 'n/a'}; load average ${results.loadavg.start.map((x) => x.toFixed(2)).join(' / ')} at the start. Commit ${results.host.commit ?? 'unknown'}.`,
     r.baseline ? `Baseline: ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}.` : '**No baseline** for this runner class and config: write one with `--update-baseline`.',
     '',
-    '| figure | verdict | change | p | threshold | ratio (base → now) | CV now / base |',
+    '| figure | verdict | change | p | threshold | ratio, geometric mean (base → now) | CV now / base |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const f of r.figures) {

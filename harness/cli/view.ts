@@ -20,7 +20,10 @@ async function run(argv: string[]): Promise<number> {
   const sessionsDir = resolve(values.sessions ?? (existsSync('sessions') ? 'sessions' : FIXTURES));
   const log = (m: string) => console.error(`solacelive view: ${m}`);
   await ensureViewerBuilt(log);
-  const s = await startViewServer({ sessionsDir, port, host: values.host ?? DEFAULT_VIEW_HOST, log });
+  const s = await startViewServer({ sessionsDir, port, host: values.host ?? DEFAULT_VIEW_HOST, log }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new Error(`port ${port} is in use (another solacelive view?): pick another with --port, or --port 0 for a free one`);
+    throw err;
+  });
   console.log(`solacelive view: sessions in ${sessionsDir}`);
   console.log(`  viewer     ${s.url}`);
   console.log(`  live page  ${s.url}live/`);

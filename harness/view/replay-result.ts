@@ -3,8 +3,11 @@
 import type { Comparison } from '../compare.ts';
 
 export interface ReplayResult {
-  /** 'replay' (offline, through the engine) or 'paced' (over a WebSocket to a fresh server). */
-  readonly kind: 'replay' | 'paced';
+  /**
+   * 'replay' (offline, through the engine), 'paced' (over a WebSocket to a fresh server) or
+   * 'diff' (against another recording, harness/diff.ts).
+   */
+  readonly kind: 'replay' | 'paced' | 'diff';
   /** ISO-8601 UTC time of the replay. */
   readonly at: string;
   /** As printed: "bit-exact", "token-exact", "diverged at step N" (+ forced note). */

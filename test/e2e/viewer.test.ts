@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffSessions } from '../../harness/diff.ts';
 import { openSession } from '../../harness/format/node.ts';
 import { packetRow, type PacketRow } from '../../harness/view/packets.ts';
-import { startViewServer, type ViewServer } from '../../harness/view/index.ts';
+import { saveReplayResult, startViewServer, type ViewServer } from '../../harness/view/index.ts';
+import type { Comparison } from '../../harness/compare.ts';
 import { launchChromium } from './chromium.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/sessions/hello-2s.session', import.meta.url));
@@ -25,16 +27,16 @@ const BG = [0x15, 0x17, 0x1c]; // the timeline's background
 interface FixtureStep { step: number; text: number | null; audioCodes: number[] | null; spans: Record<string, number> }
 
 let dir: string, server: ViewServer, browser: Browser, page: Page;
-let steps: FixtureStep[], packets: PacketRow[];
+let steps: FixtureStep[], packets: PacketRow[], divergence: Comparison;
 
-function replay(session: string): Promise<string> {
+function cli(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [BIN, 'replay', session], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
     c.on('error', reject);
-    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`replay exited ${code}: ${out}`))));
+    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} exited ${code}: ${out}`))));
   });
 }
 
@@ -67,8 +69,20 @@ beforeAll(async () => {
   const r = await openSession(FIXTURE);
   packets = [];
   for await (const p of r.packets()) packets.push(packetRow(packets.length, p.direction, p.timeMs, p.bytes));
+  // A real divergence: the fixture against a real recording of the same audio with another
+  // seed, saved as a diff result in a copy of the fixture (what the page shows for one).
+  await cp(FIXTURE, join(sessions, 'diverged.session'), { recursive: true });
+  const other = join(dir, 'seed7.session');
+  const recordOther = cli('record', '--in', fileURLToPath(new URL('../../fixtures/audio/hello.wav', import.meta.url)), '--out', other, '--seconds', '1', '--seed', '7', '--fast').then(async () => {
+    const d = await diffSessions(join(sessions, 'diverged.session'), other);
+    divergence = d.comparison;
+    await saveReplayResult(join(sessions, 'diverged.session'), {
+      kind: 'diff', at: new Date().toISOString(), verdict: d.comparison.verdict, expected: 'bit-exact', ok: false,
+      fingerprintDiffs: d.fingerprintDiffs, comparison: d.comparison, labels: ['this session', 'seed7.session'], stepsReplayed: d.comparison.steps,
+    });
+  });
   // A real replay verdict for the list and the session page (written to replays/ by the CLI).
-  const [, s, b] = await Promise.all([replay(join(sessions, 'hello-2s.session')), startViewServer({ sessionsDir: sessions, port: 0 }), launchChromium()]);
+  const [, , s, b] = await Promise.all([cli('replay', join(sessions, 'hello-2s.session')), recordOther, startViewServer({ sessionsDir: sessions, port: 0 }), launchChromium()]);
   server = s;
   browser = b;
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -96,7 +110,8 @@ describe('viewer in Chromium', () => {
     expect(cells[7]).toBe('bit-exact');
     await page.getByRole('columnheader', { name: /^steps/ }).click();
     const order = await page.getByTestId('session-row').locator('td:first-child a').allInnerTexts();
-    expect(order).toEqual(['torn.session', 'hello-2s.session']); // 24 whole steps < 25
+    expect(order[0]).toBe('torn.session'); // 24 whole steps, the others 25
+    expect(order).toHaveLength(3);
     await page.getByTestId('sessions-filter').fill('hello');
     expect(await page.getByTestId('session-row').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'viewer-sessions.png'), fullPage: true });
@@ -180,6 +195,28 @@ describe('viewer in Chromium', () => {
     const trace = JSON.parse(await readFile(file, 'utf8')) as { traceEvents: { ph: string; name: string }[] };
     expect(trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'mimi.encode').length).toBe(steps.filter((s) => s.spans['mimi.encode'] !== undefined).length);
     await page.screenshot({ path: join(SHOTS, 'viewer-session.png'), fullPage: true });
+  });
+
+  it('shows a divergence: the verdict, both sides of the first divergent step, its place on the timeline', async () => {
+    expect(divergence.kind).toBe('diverged');
+    const at = divergence.at!;
+    await page.goto(`${server.url}#/s/diverged.session`);
+    await poll(() => page.getByTestId('verdict').innerText()).toBe(`diverged at step ${at.step}`);
+    const rows = page.locator('.divergence tr.differs');
+    const fields = await rows.locator('td:first-child').allInnerTexts();
+    expect(fields).toEqual(['inputCodes', 'text', 'audioCodes', 'pcmHash'].filter((f) => at.differs.includes(f as never)));
+    const show = (v: unknown) => (Array.isArray(v) ? v.join(' ') : String(v));
+    for (const [k, f] of fields.entries()) {
+      expect(await rows.nth(k).locator('td').nth(1).innerText()).toBe(show(at.a[f as keyof typeof at.a]));
+      expect(await rows.nth(k).locator('td').nth(2).innerText()).toBe(show(at.b[f as keyof typeof at.b]));
+    }
+    await page.getByTestId('show-divergence').click();
+    await poll(() => page.locator('.viewbar').innerText()).toContain(`selected step ${at.step}`);
+    // The divergence line (purple) runs through the step's column.
+    const width = await page.getByTestId('timeline').evaluate((c) => c.clientWidth);
+    const p = await pixel((at.step + 0.5) * (width / steps.length), 120);
+    expect(p[0]! > 150 && p[2]! > 200 && p[1]! < 160, `divergence line colour ${p}`).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'viewer-diverged.png'), fullPage: true });
   });
 
   it('a damaged session shows what is wrong and what was recovered', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../harness/format/node.ts';
 import { replaySession } from '../../harness/replayer.ts';
@@ -256,5 +257,40 @@ describe('live page (real Chromium, real server)', () => {
     } finally {
       silent.close();
     }
+  }, 60_000);
+
+  it('says so when the server speaks another protocol (an upstream moshi server)', async () => {
+    // Upstream moshi's web server greets every client with the one-byte handshake 0x00.
+    const other = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    other.on('connection', (ws) => ws.send(Uint8Array.of(0)));
+    await new Promise((r) => other.once('listening', r));
+    try {
+      const page = await openLive(`server=${encodeURIComponent(`ws://127.0.0.1:${(other.address() as AddressInfo).port}/api/chat`)}`);
+      await page.getByTestId('start').click();
+      const banner = page.getByTestId('banner-error');
+      await banner.waitFor({ timeout: 20_000 });
+      expect(await banner.textContent()).toMatch(/Wrong protocol.*does not speak the SolaceLive packet protocol v1: \S/);
+      expect(await page.getByTestId('phase').textContent()).toBe('failed');
+      await page.close();
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  }, 60_000);
+
+  // Last: it leaves the server restarting its engine.
+  it('shows the degraded banner when the engine dies mid-session (the server restarts it and tells the page)', async () => {
+    const page = await openLive(`server=${encodeURIComponent(serve.url)}`);
+    await page.getByTestId('start').click();
+    await waitNum(page, 'audio-frames', 5, 30_000);
+    const health = await (await fetch(`${serve.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { pid: number | null } };
+    expect(health.engine.pid).toBeGreaterThan(0);
+    // The engine process is the serve's child (started by this test): what a native abort in MLX does.
+    process.kill(health.engine.pid!, 'SIGKILL');
+    const banner = page.getByTestId('banner-degraded');
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_RESTARTED.*reconnect/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'failed', null, { timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'live-engine-restarted.png'), fullPage: true });
+    await page.close();
   }, 60_000);
 });

@@ -123,7 +123,9 @@ export class LiveSession {
     } catch (err) {
       if (attempt !== this.attempt) return;
       const degraded = err instanceof ServerRefusal && DEGRADED_CODES.has(err.code);
-      this.set({ phase: 'failed', ...(degraded ? { degraded: problem(err) } : { error: problem(err) }) });
+      const p = problem(err);
+      this.note(`${p.title}: ${p.detail}`);
+      this.set({ phase: 'failed', ...(degraded ? { degraded: p } : { error: p }) });
       await this.release();
       return;
     }
@@ -197,7 +199,7 @@ export class LiveSession {
         this.note(`recording ${m.state}${m.message ? `: ${m.message}` : ''}`);
         break;
       case 'error':
-        if (DEGRADED_CODES.has(m.code)) this.set({ degraded: { title: `Server degraded (${m.code})`, detail: m.message } });
+        if (DEGRADED_CODES.has(m.code)) this.set({ degraded: { title: `its engine stopped (${m.code})`, detail: m.message } });
         else if (m.fatal) this.set({ error: { title: `Server closed the session (${m.code})`, detail: m.message } });
         this.note(`server error ${m.code}: ${m.message}`);
         break;

@@ -70,30 +70,32 @@ describe('solacelive bench gate', () => {
   });
 
   it('reports bad input with a typed error and no stack trace', async () => {
-    const r1 = await run(['bench', 'gate', '--results', join(dir, 'nope.json'), '--baseline', classFile('c2.json')]);
+    writeFileSync(join(dir, 'bad-class.json'), '{"runnerClass": "x", "alpha": 0.01');
+    // Independent processes: run them at once.
+    const [r1, r2, r3, r4, r5, r6] = await Promise.all([
+      run(['bench', 'gate', '--results', join(dir, 'nope.json'), '--baseline', classFile('c2.json')]),
+      run(['bench', 'gate', '--results', resultsFile('r.json', 5), '--baseline', join(dir, 'bad-class.json')]),
+      run(['bench', 'gate', '--results', resultsFile('r3.json', 5), '--runner-class', 'plan9-mips']),
+      run(['bench', '--suite', 'step,warp']),
+      run(['bench', '--config', 'huge']),
+      run(['bench', '--rounds', '2']),
+    ]);
     expect(r1.code).toBe(1);
     expect(r1.stderr).toMatch(/^solacelive bench: \[BENCH_ERR_RESULTS\] results .*nope\.json: no such file\n$/);
-    writeFileSync(join(dir, 'bad-class.json'), '{"runnerClass": "x", "alpha": 0.01');
-    const r2 = await run(['bench', 'gate', '--results', resultsFile('r.json', 5), '--baseline', join(dir, 'bad-class.json')]);
     expect(r2.stderr).toMatch(/\[BENCH_ERR_BASELINE\] baseline .*bad-class\.json is not valid JSON/);
-    const r3 = await run(['bench', 'gate', '--results', resultsFile('r.json', 5), '--runner-class', 'plan9-mips']);
     expect(r3.stderr).toMatch(/\[BENCH_ERR_UNKNOWN_RUNNER_CLASS\] unknown runner class "plan9-mips"/);
-    const r4 = await run(['bench', '--suite', 'step,warp']);
     expect(r4.stderr).toMatch(/\[BENCH_ERR_UNKNOWN_SUITE\] unknown suite "warp"/);
-    const r5 = await run(['bench', '--config', 'huge']);
     expect(r5.stderr).toMatch(/\[BENCH_ERR_UNKNOWN_CONFIG\] unknown bench config "huge"/);
-    const r6 = await run(['bench', '--rounds', '2']);
     expect(r6.code).toBe(2);
     expect(r6.stderr).toMatch(/--rounds must be at least 3/);
   });
 
   it('--help describes both forms', async () => {
-    const h = await run(['bench', 'gate', '--help']);
+    const [h, top] = await Promise.all([run(['bench', 'gate', '--help']), run(['--help'])]);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/usage: solacelive bench \[--suite/);
     expect(h.stdout).toMatch(/solacelive bench gate --results R\.json/);
     expect(h.stdout).toMatch(/--update-baseline/);
-    const top = await run(['--help']);
     expect(top.stdout).toMatch(/^ {2}bench +run the benchmark suites/m);
   });
 });

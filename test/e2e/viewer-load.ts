@@ -33,7 +33,7 @@ try {
     await page.waitForFunction(() => !document.querySelector('[data-testid=packet-count]')?.textContent?.includes('loading')
       && [...document.querySelectorAll<HTMLCanvasElement>('canvas.wave')].every((c) => c.dataset.loaded !== 'no'), null, { timeout: 300_000, polling: 200 });
     const packetsDone = await page.evaluate(() => performance.now());
-    console.log(`run ${run + 1}: ${steps} steps — timeline drawn ${opened.toFixed(0)} ms after navigation (page script ran at ${marks['viewer-start']} ms, manifest at ${marks['manifest-read']} ms, steps in at ${marks['steps-read']} ms: ${readMs} ms reading); packet table and waveforms complete at ${(packetsDone / 1000).toFixed(1)} s`);
+    console.log(`run ${run + 1}: ${steps} steps — timeline drawn ${opened.toFixed(0)} ms after navigation (page script ran at ${marks['viewer-start']} ms, manifest at ${marks['manifest-read']} ms, steps in at ${marks['steps-read']} ms: ${readMs} ms reading, canvas drawn at ${marks['timeline-drawn']} ms); packet table and waveforms complete at ${(packetsDone / 1000).toFixed(1)} s`);
     await ctx.close();
   }
 } finally {

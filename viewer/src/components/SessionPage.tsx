@@ -50,21 +50,23 @@ export function SessionPage({ source }: { source: SessionSource }) {
     };
   }, [source]);
 
-  // Background loads once the timeline is on screen: decoding hundreds of MB of packets
-  // runs on this thread, and must not hold back the first paint.
+  // Background loads once the timeline is on screen (after the next frame): decoding
+  // hundreds of MB of packets runs on this thread, and must not hold back the first paint.
   useEffect(() => {
     if (!s) return;
     let live = true;
-    const start = setTimeout(() => {
+    let start: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => (start = setTimeout(() => {
       void loadPackets(s.reader, (rows) => live && setPackets({ rows: [...rows], loading: true, error: null })).then(({ rows, error }) => {
         if (live) setPackets({ rows, loading: false, error: error && `${error.code}: ${error.message}` });
       });
       for (const which of ['input', 'output'] as const) {
         void loadPeaks(s.reader, which).then((p) => live && setPeaks((o) => ({ ...o, [which]: p })), (err: Error) => live && setPeaks((o) => ({ ...o, [which]: err })));
       }
-    }, 50);
+    }, 0)));
     return () => {
       live = false;
+      cancelAnimationFrame(frame);
       clearTimeout(start);
     };
   }, [s]);

@@ -155,6 +155,31 @@ describe('keys', () => {
   });
 });
 
+describe('redraws', () => {
+  it('skip snapshots that differ only in their clock within the same second', async () => {
+    let handlers: SourceHandlers | null = null;
+    const r = render(h(LiveApp, { source: (hs) => ((handlers = hs), () => undefined), size: { columns: 80, rows: 24 } }));
+    mounted.push(r);
+    const tick = () => new Promise((res) => setTimeout(res, 60));
+    await tick();
+    const base = snapshot({ t: 10_000, seq: 1 });
+    handlers!.onSnapshot(base);
+    await tick();
+    const after = r.frames.length;
+    handlers!.onSnapshot({ ...base, seq: 2, t: 10_400, eventLoopLagMs: { p50: 5, p99: 9, max: 12 } });
+    await tick();
+    expect(r.frames.length).toBe(after);
+    handlers!.onSnapshot({ ...base, seq: 3, t: 11_000 });
+    await tick();
+    expect(r.frames.length).toBeGreaterThan(after);
+    const n = r.frames.length;
+    handlers!.onSnapshot({ ...base, seq: 4, t: 11_100, steps: 121 });
+    await tick();
+    expect(r.frames.length).toBeGreaterThan(n);
+    expect(plainText(r.lastFrame())).toContain('steps 121 ');
+  });
+});
+
 describe('replay view', () => {
   it('shows progress and speed, then the first divergence as soon as it is reported', () => {
     const base = { kind: 'replay', session: '/tmp/a.session', stepsTotal: 100, done: false } as const;

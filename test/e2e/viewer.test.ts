@@ -184,6 +184,26 @@ describe('viewer in Chromium', () => {
     await page.getByTestId('filter-direction').selectOption('all');
   });
 
+  it('plays the output audio from the selected step, with a moving playhead, pauses and resumes', async () => {
+    // From step line 0: the fixture holds 2 s of audio, the whole check must fit in it.
+    await page.getByTestId('token').nth(0).click();
+    await poll(() => page.locator('.viewbar').innerText()).toContain('selected step 0');
+    const canvas = page.getByTestId('timeline');
+    const playhead = async () => Number((await canvas.getAttribute('data-playhead')) || -1);
+    await page.getByTestId('play').click();
+    // The playhead starts at the selected step and moves with the audio clock.
+    await poll(playhead).toBeGreaterThan(0.2);
+    await page.getByTestId('play').click();
+    await poll(() => page.getByTestId('play').innerText()).toContain('resume');
+    const pausedAt = await playhead();
+    expect(pausedAt).toBeGreaterThan(0.2);
+    expect(pausedAt).toBeLessThan(steps.length);
+    // Resume continues from where it paused, not from the selected step.
+    await page.getByTestId('play').click();
+    await poll(() => page.getByTestId('play').innerText()).toMatch(/pause|play/);
+    expect(await playhead()).toBeGreaterThanOrEqual(pausedAt);
+  });
+
   it('shows the saved replay verdict and the summary, and exports the trace', async () => {
     await poll(() => page.getByTestId('verdict').innerText()).toBe('bit-exact');
     const spanRows = await page.getByTestId('span-table').locator('tbody tr td:first-child').allInnerTexts();

@@ -199,6 +199,7 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
     el.dataset.missXs = missXs.join(',');
     el.dataset.eventXs = eventXs.join(',');
     el.dataset.barWidth = String(barW);
+    el.dataset.playhead = playhead === null ? '' : playhead.toFixed(2);
     // For test/e2e/viewer-load.ts: when a session's timeline first reached the canvas.
     if (performance.getEntriesByName('timeline-drawn').length === 0) performance.mark('timeline-drawn');
   }, [steps, budgetMs, view, width, yMax, selected, diverged, playhead]);

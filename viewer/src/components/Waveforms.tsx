@@ -73,7 +73,9 @@ export function Waveforms({ reader, input, output, view, selected, playhead, onP
   const [which, setWhich] = useState<'input' | 'output'>('output');
   const [playing, setPlaying] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const audio = useRef<{ ctx: AudioContext; src: AudioBufferSourceNode; raf: number } | null>(null);
+  const audio = useRef<{ ctx: AudioContext; src: AudioBufferSourceNode; raf: number; at: number } | null>(null);
+  // Pause remembers where it stopped; play resumes there unless another step was selected since.
+  const paused = useRef<{ at: number; selected: number | null } | null>(null);
 
   const stop = () => {
     const a = audio.current;
@@ -96,10 +98,13 @@ export function Waveforms({ reader, input, output, view, selected, playhead, onP
     setError(null);
     try {
       const track = await reader.wav(which);
-      const startFrame = Math.floor(selected ?? view.from);
-      const count = Math.min(track.samples - startFrame * FRAME_SAMPLES, MAX_PLAY_S * SAMPLE_RATE);
+      const resume = paused.current !== null && paused.current.selected === selected ? paused.current.at : null;
+      paused.current = null;
+      const startFrame = resume ?? Math.floor(selected ?? view.from);
+      const first = Math.floor(startFrame * FRAME_SAMPLES);
+      const count = Math.min(track.samples - first, MAX_PLAY_S * SAMPLE_RATE);
       if (count <= 0) return;
-      const samples = await track.readSamples(startFrame * FRAME_SAMPLES, count);
+      const samples = await track.readSamples(first, count);
       const ctx = new AudioContext({ sampleRate: SAMPLE_RATE });
       const buf = ctx.createBuffer(1, samples.length, SAMPLE_RATE);
       buf.getChannelData(0).set(samples);
@@ -110,10 +115,11 @@ export function Waveforms({ reader, input, output, view, selected, playhead, onP
       src.start();
       const tick = () => {
         if (!audio.current) return;
-        onPlayhead(startFrame + ((ctx.currentTime - t0) * SAMPLE_RATE) / FRAME_SAMPLES);
+        audio.current.at = startFrame + ((ctx.currentTime - t0) * SAMPLE_RATE) / FRAME_SAMPLES;
+        onPlayhead(audio.current.at);
         audio.current.raf = requestAnimationFrame(tick);
       };
-      audio.current = { ctx, src, raf: requestAnimationFrame(tick) };
+      audio.current = { ctx, src, raf: requestAnimationFrame(tick), at: startFrame };
       src.onended = () => {
         stop();
         onPlayhead(null);
@@ -128,12 +134,16 @@ export function Waveforms({ reader, input, output, view, selected, playhead, onP
   return (
     <div className="waves">
       <div className="wave-controls">
-        <button data-testid="play" onClick={() => (playing ? (stop(), onPlayhead(null)) : void play())}>{playing ? '❚❚ pause' : '▶ play'}</button>
+        <button data-testid="play" onClick={() => {
+          if (!playing) return void play();
+          paused.current = audio.current && { at: audio.current.at, selected };
+          stop();
+        }}>{playing ? '❚❚ pause' : paused.current ? '▶ resume' : '▶ play'}</button>
         <select value={which} onChange={(e) => setWhich(e.target.value as 'input' | 'output')} disabled={playing}>
           <option value="output">output (model)</option>
           <option value="input">input (client)</option>
         </select>
-        <span className="hint">from {selected !== null ? `selected step line ${selected}` : 'the left edge of the view'}</span>
+        <span className="hint">{paused.current && paused.current.selected === selected ? `paused at step line ${Math.floor(paused.current.at)}` : `from ${selected !== null ? `selected step line ${selected}` : 'the left edge of the view'}`}</span>
         {error && <span className="error">{error}</span>}
       </div>
       <Lane label="input" peaks={input} view={view} selected={selected} playhead={playhead} color="#4ea8de" />

@@ -9,6 +9,16 @@ import { readWavSync, writeWavSync } from '../../src/audio/wav-file.ts';
 const BIN = fileURLToPath(new URL('../../bin/solacelive.mjs', import.meta.url));
 export const FIXTURE_WAV = fileURLToPath(new URL('../../fixtures/audio/hello.wav', import.meta.url));
 
+/**
+ * A production build of the viewer pages into `outDir`, for this test alone: viewer/dist is
+ * shared, and a rebuild there (another test run, `solacelive view`) would pull the page's
+ * hashed worklet files from under a running test.
+ */
+export async function buildPages(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  await build({ configFile: fileURLToPath(new URL('../../viewer/vite.config.ts', import.meta.url)), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+}
+
 export interface Serve {
   readonly url: string;
   /** Everything the server printed (stderr). */

@@ -15,7 +15,7 @@ import { openSession } from '../../harness/format/node.ts';
 import { replaySession } from '../../harness/replayer.ts';
 import { startViewServer, type ViewServer } from '../../harness/view/index.ts';
 import { launchChromium } from './chromium.ts';
-import { bestCorrelation, fakeMicWav, startServe, type Serve } from './live-support.ts';
+import { bestCorrelation, buildPages, fakeMicWav, startServe, type Serve } from './live-support.ts';
 
 const SHOTS = process.env.SOLACELIVE_SCREENSHOTS ?? fileURLToPath(new URL('../../.ci/results/screenshots/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-live-e2e-'));
@@ -31,9 +31,10 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   mic = fakeMicWav(dir);
   // Recording on request only: the page's record toggle is what asks for it.
+  const dist = join(dir, 'dist');
   [serve, view, browser] = await Promise.all([
     startServe(['--record-requested', sessionsDir]),
-    startViewServer({ sessionsDir, port: 0 }),
+    buildPages(dist).then(() => startViewServer({ sessionsDir, port: 0, distDir: dist })),
     launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic.path}`]),
   ]);
   await serve.waitForLog(/model \S+ ready/, 60_000);
@@ -77,9 +78,20 @@ async function waitNum(page: Page, id: string, atLeast: number, ms: number): Pro
   return num(page, id);
 }
 
+/** Presses Stop and waits for the session to end normally; if it ended otherwise, says how. */
+async function stop(page: Page): Promise<void> {
+  const why = async () => `phase ${await page.getByTestId('phase').textContent()}; page: ${await page.locator('main').textContent()}`;
+  if ((await page.getByTestId('stop').count()) === 0) throw new Error(`the session is over before Stop: ${await why()}`);
+  await page.getByTestId('stop').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'ended', null, { timeout: 60_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await why()}`);
+    });
+}
+
 /** The folder the server says it recorded for `sessionId` (its name holds the id's first 8 characters). */
 async function recordedFolder(sessionId: string): Promise<RegExpExecArray> {
-  const m = await serve.waitForLog(new RegExp(`session recorded: (\\S+-${sessionId.slice(0, 8)}\\.session) \\((\\w+), (\\d+) steps\\)`), 20_000);
+  const m = await serve.waitForLog(new RegExp(`session recorded: (\\S+-${sessionId.slice(0, 8)}\\.session) \\((\\w+), (\\d+) steps\\)`), 60_000);
   expect(readdirSync(sessionsDir)).toContain(basename(m[1]!));
   return m;
 }
@@ -132,8 +144,8 @@ describe('live page (real Chromium, real server)', () => {
     await page.getByTestId('start').click();
     await page.getByTestId('session-id').waitFor({ timeout: 60_000 });
     const sessionId = await page.getByTestId('session-id').textContent();
-    // 30 frames back = 2.4 s of the model's audio; the text partials ride with them.
-    const back = await waitNum(page, 'audio-frames', 30, 30_000);
+    // 20 frames back = 1.6 s of the model's audio; the text partials ride with them.
+    const back = await waitNum(page, 'audio-frames', 20, 60_000);
     const partials = await waitNum(page, 'partials-count', 1, 10_000);
     await page.waitForFunction(() => /● recording/.test(document.querySelector('[data-testid="recording"]')?.textContent ?? ''), null, { timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'live-session.png'), fullPage: true });
@@ -145,8 +157,7 @@ describe('live page (real Chromium, real server)', () => {
     await page.waitForFunction(() => /^[1-9]\d* ms$/.test(document.querySelector('[data-testid="playback-played"]')?.textContent ?? ''), null, { timeout: 5_000 });
     expect(await page.getByTestId('audio-rate').textContent()).toBe('24000 Hz');
 
-    await page.getByTestId('stop').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'ended', null, { timeout: 20_000 });
+    await stop(page);
     await page.getByTestId('final-text').waitFor();
     await page.screenshot({ path: join(SHOTS, 'live-ended.png'), fullPage: true });
     const sent = await num(page, 'frames-sent');
@@ -156,7 +167,7 @@ describe('live page (real Chromium, real server)', () => {
     // Every step the server ran (one per frame; a late frame's slot filled with silence,
     // the late frame then dropped) came back as audio or as a step without audio.
     expect(audioBack + gaps).toBe(steps);
-    expect(steps).toBeGreaterThanOrEqual(30);
+    expect(steps).toBeGreaterThanOrEqual(20);
     expect(partials).toBeGreaterThan(0);
     expect((page as Page & { problems?: string[] }).problems).toEqual([]);
 
@@ -190,12 +201,11 @@ describe('live page (real Chromium, real server)', () => {
     await page.getByTestId('start').click();
     await page.getByTestId('session-id').waitFor({ timeout: 60_000 });
     const sessionId = (await page.getByTestId('session-id').textContent())!;
-    await waitNum(page, 'audio-frames', 25, 30_000);
+    await waitNum(page, 'audio-frames', 20, 60_000);
     const rate = await page.getByTestId('audio-rate').textContent();
     expect(rate).toMatch(/^\d+ Hz \(resampled to\/from 24 kHz\)$/);
     expect(rate).not.toMatch(/^24000 /);
-    await page.getByTestId('stop').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'ended', null, { timeout: 20_000 });
+    await stop(page);
     expect((page as Page & { problems?: string[] }).problems).toEqual([]);
     await page.close();
     const m = await recordedFolder(sessionId);
@@ -211,7 +221,7 @@ describe('live page (real Chromium, real server)', () => {
       const page = await openLive(`server=${encodeURIComponent(degraded.url)}`);
       await page.getByTestId('start').click();
       const banner = page.getByTestId('banner-degraded');
-      await banner.waitFor({ timeout: 20_000 });
+      await banner.waitFor({ timeout: 60_000 });
       expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_UNAVAILABLE.*no such folder or repo id/);
       expect(await page.getByTestId('phase').textContent()).toBe('failed');
       expect(await page.getByTestId('banner-error').count()).toBe(0);
@@ -231,7 +241,7 @@ describe('live page (real Chromium, real server)', () => {
     const page = await openLive(`server=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}`);
     await page.getByTestId('start').click();
     const banner = page.getByTestId('banner-error');
-    await banner.waitFor({ timeout: 20_000 });
+    await banner.waitFor({ timeout: 60_000 });
     expect(await banner.textContent()).toMatch(/Server unreachable.*Is `solacelive serve` running there/);
     await page.screenshot({ path: join(SHOTS, 'live-unreachable.png'), fullPage: true });
     await page.close();
@@ -268,7 +278,7 @@ describe('live page (real Chromium, real server)', () => {
       const page = await openLive(`server=${encodeURIComponent(`ws://127.0.0.1:${(other.address() as AddressInfo).port}/api/chat`)}`);
       await page.getByTestId('start').click();
       const banner = page.getByTestId('banner-error');
-      await banner.waitFor({ timeout: 20_000 });
+      await banner.waitFor({ timeout: 60_000 });
       expect(await banner.textContent()).toMatch(/Wrong protocol.*does not speak the SolaceLive packet protocol v1: \S/);
       expect(await page.getByTestId('phase').textContent()).toBe('failed');
       await page.close();
@@ -281,16 +291,16 @@ describe('live page (real Chromium, real server)', () => {
   it('shows the degraded banner when the engine dies mid-session (the server restarts it and tells the page)', async () => {
     const page = await openLive(`server=${encodeURIComponent(serve.url)}`);
     await page.getByTestId('start').click();
-    await waitNum(page, 'audio-frames', 5, 30_000);
+    await waitNum(page, 'audio-frames', 5, 60_000);
     const health = await (await fetch(`${serve.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { pid: number | null } };
     expect(health.engine.pid).toBeGreaterThan(0);
     // The engine process is the serve's child (started by this test): what a native abort in MLX does.
     process.kill(health.engine.pid!, 'SIGKILL');
     const banner = page.getByTestId('banner-degraded');
-    await banner.waitFor({ timeout: 20_000 });
+    await banner.waitFor({ timeout: 60_000 });
     expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_RESTARTED.*reconnect/);
     await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'failed', null, { timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'live-engine-restarted.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });

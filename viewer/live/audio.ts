@@ -8,7 +8,6 @@ import type { PlaybackCommand, PlaybackReport } from './playback.worklet.ts';
 import { LiveError } from './errors.ts';
 import { CAPTURE_PROCESSOR, PLAYBACK_PROCESSOR } from './worklet-names.ts';
 
-
 export interface AudioCallbacks {
   readonly onFrame: (f: CapturedFrame) => void;
   readonly onPlayback: (r: PlaybackReport) => void;

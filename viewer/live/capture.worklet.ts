@@ -6,7 +6,7 @@ import { downmix, Framer } from './framer.ts';
 import { CAPTURE_PROCESSOR } from './worklet-names.ts';
 import { scope } from './worklet-scope.ts';
 
-/** Posted per frame; `index` counts frames from 0 (the page checks none went missing). */
+/** Posted per frame; `index` counts frames from 0. */
 export interface CapturedFrame {
   readonly index: number;
   readonly samples: Float32Array;

@@ -5,9 +5,9 @@ import type { LiveState } from '../session.ts';
 
 const ms = (x: number | null) => (x === null ? '–' : `${x.toFixed(0)} ms`);
 
-function Item({ label, id, value, warn = false }: { label: string; id: string; value: string | number; warn?: boolean }) {
+function Item({ label, id, value, warn = false, title }: { label: string; id: string; value: string | number; warn?: boolean; title?: string }) {
   return (
-    <div className={`meter${warn ? ' warn' : ''}`}>
+    <div className={`meter${warn ? ' warn' : ''}`} title={title}>
       <span className="label">{label}</span>
       <span className="value" data-testid={id}>{value}</span>
     </div>
@@ -30,7 +30,7 @@ export function Meters({ s }: { s: LiveState }) {
       <Item label="playback buffer" id="playback-buffer" value={pb ? `${toMs(pb.heldSamples).toFixed(0)} ms held, target ${toMs(pb.targetSamples).toFixed(0)} ms (${pb.state})` : '–'} />
       <Item label="played" id="playback-played" value={pb ? `${toMs(pb.playedSamples).toFixed(0)} ms` : '–'} />
       <Item label="underruns / missed audio" id="playback-missed" value={pb ? `${pb.underruns} / ${toMs(pb.missedSamples).toFixed(0)} ms` : '–'} warn={(pb?.underruns ?? 0) > 0} />
-      <Item label="audio" id="audio-rate" value={s.audio ? `${s.audio.sampleRate} Hz${s.audio.resampling ? ' (resampled to/from 24 kHz)' : ''}` : '–'} />
+      <Item label="audio" id="audio-rate" value={s.audio ? `${s.audio.sampleRate} Hz${s.audio.resampling ? ' (resampled to/from 24 kHz)' : ''}` : '–'} title={s.audio?.device} />
     </div>
   );
 }

@@ -41,6 +41,13 @@ export interface SuiteInstance {
   readonly figures: readonly FigureSpec[];
   readonly notes: readonly string[];
   /**
+   * When set, the driver adds a figure of this name: the process's CPU time per call of the
+   * round (calibration excluded), over the number of samples of the first figure. CPU time
+   * counts work, not waiting for a core, so it moves far less with load than wall time; it
+   * does not see time spent waiting (a sleep, a lock), which the wall-time figures do.
+   */
+  readonly cpuFigure?: string;
+  /**
    * One round: raw samples in ms per figure name. Call tick() between samples (each step,
    * each call): it takes a calibration point there, so the round's calibration covers the
    * same moments, and the same contention, as its samples.

@@ -15,6 +15,11 @@ if (!process.send) {
   process.exit(2);
 }
 const send = (m: ChildReply) => process.send!(m);
+/** CPU time of this process (every thread: JS, MLX's, OpenBLAS's), ms. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 async function run(req: ChildRequest): Promise<void> {
   const t0 = performance.now();
@@ -33,18 +38,28 @@ async function run(req: ChildRequest): Promise<void> {
   const calibrator = new Calibrator();
   const cal = { matmul: [] as number[], memcpy: [] as number[] };
   const raw = new Map<string, number[][]>(inst.figures.map((f) => [f.name, []]));
+  const cpuRounds: number[][] = [];
   for (let r = 0; r < req.rounds; r++) {
     // The round's calibration: one point before it, then one at every tick inside it.
     const points = [calibrator.measure()];
-    const tick = () => void points.push(calibrator.measure(1));
+    let tickCpu = 0;
+    const tick = () => {
+      const c0 = cpuMs();
+      points.push(calibrator.measure(1));
+      tickCpu += cpuMs() - c0;
+    };
+    const c0 = cpuMs();
     const samples = await inst.round(r, tick);
+    const roundCpu = cpuMs() - c0 - tickCpu;
     cal.matmul.push(Math.min(...points.map((p) => p.matmul)));
     cal.memcpy.push(Math.min(...points.map((p) => p.memcpy)));
     for (const f of inst.figures) raw.get(f.name)!.push(samples[f.name] ?? []);
+    if (inst.cpuFigure) cpuRounds.push([roundCpu / Math.max(1, samples[inst.figures[0]!.name]?.length ?? 0)]);
     send({ kind: 'round', index: r, load1: loadavg()[0]! });
   }
   await inst.close();
   const figures = inst.figures.map((f) => buildFigure(def.name, f, raw.get(f.name)!, cal[f.calibration]));
+  if (inst.cpuFigure) figures.push(buildFigure(def.name, { name: inst.cpuFigure, calibration: 'matmul', budget: false }, cpuRounds, cal.matmul));
   const run: SuiteRun = {
     suite: def.name,
     status: 'ok',

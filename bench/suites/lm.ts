@@ -38,6 +38,7 @@ export const lmSuite: SuiteDef = {
         { name: 'lm.depformer', span: 'lm.depformer', calibration: 'matmul', budget: true },
       ],
       notes: [],
+      cpuFigure: 'cpu.step',
       async round(_index, tick) {
         const t: number[] = [];
         const d: number[] = [];

@@ -50,6 +50,7 @@ export const mimiSuite: SuiteDef = {
         { name: 'mimi.decode', span: 'mimi.decode', calibration: 'matmul', budget: true },
       ],
       notes: [],
+      cpuFigure: 'cpu.frame',
       async round(_index, tick) {
         const enc: number[] = [];
         const dec: number[] = [];

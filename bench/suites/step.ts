@@ -34,6 +34,7 @@ export const stepSuite: SuiteDef = {
       describe: `${spec.name}${spec.untrained ? ' (untrained)' : ''}: ${perRound} steps per round after ${WARMUP_STEPS} warm-up steps`,
       figures: ENGINE_SPANS.map((span) => ({ name: span, span, calibration: 'matmul' as const, budget: true })),
       notes: [],
+      cpuFigure: 'cpu.step',
       async round(_index, tick) {
         const out: Record<string, number[]> = Object.fromEntries(ENGINE_SPANS.map((s) => [s, [] as number[]]));
         for (let i = 0; i < perRound; i++) {

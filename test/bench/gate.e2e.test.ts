@@ -30,7 +30,7 @@ describe('bench gate end to end (tiny step suite)', () => {
 
     const same = gate(again, cls);
     const detail = same.figures.map((f) => `${f.id} ${f.verdict} ${f.changePct?.toFixed(1)} % p=${f.p?.toExponential(2)}`).join('\n');
-    expect(same.figures.map((f) => f.id)).toEqual(['step/mimi.encode', 'step/lm.temporal', 'step/lm.depformer', 'step/mimi.decode', 'step/step.total']);
+    expect(same.figures.map((f) => f.id)).toEqual(['step/mimi.encode', 'step/lm.temporal', 'step/lm.depformer', 'step/mimi.decode', 'step/step.total', 'step/cpu.step']);
     expect(same.pass, detail).toBe(true);
 
     const slow = gate(slowed, cls);

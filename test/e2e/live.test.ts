@@ -24,7 +24,8 @@ let serve: Serve;
 let view: ViewServer;
 let browser: Browser;
 let mic: ReturnType<typeof fakeMicWav>;
-const pages: Page[] = [];
+/** Page errors, failed requests and console errors, per page. */
+const problems = new WeakMap<Page, string[]>();
 
 beforeAll(async () => {
   mkdirSync(sessionsDir);
@@ -32,11 +33,13 @@ beforeAll(async () => {
   mic = fakeMicWav(dir);
   // Recording on request only: the page's record toggle is what asks for it.
   const dist = join(dir, 'dist');
-  [serve, view, browser] = await Promise.all([
-    startServe(['--record-requested', sessionsDir]),
-    buildPages(dist).then(() => startViewServer({ sessionsDir, port: 0, distDir: dist })),
-    launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic.path}`]),
+  // Each is kept as soon as it is up, so afterAll stops it even when another failed.
+  const started = await Promise.allSettled([
+    startServe(['--record-requested', sessionsDir]).then((s) => (serve = s)),
+    buildPages(dist).then(() => startViewServer({ sessionsDir, port: 0, distDir: dist })).then((v) => (view = v)),
+    launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic.path}`]).then((b) => (browser = b)),
   ]);
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
   await serve.waitForLog(/model \S+ ready/, 60_000);
 }, 120_000);
 
@@ -49,16 +52,15 @@ afterAll(async () => {
 
 async function openLive(query: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  pages.push(page);
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  const seen: string[] = [];
+  problems.set(page, seen);
+  page.on('pageerror', (e) => seen.push(`pageerror: ${e.message}`));
   page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`);
+    if (r.status() >= 400) seen.push(`HTTP ${r.status()} ${r.url()}`);
   });
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) seen.push(`console: ${m.text()}`);
   });
-  (page as Page & { problems?: string[] }).problems = problems;
   await page.goto(`${view.url}live/?${query}`);
   await page.getByTestId('start').waitFor();
   return page;
@@ -169,7 +171,7 @@ describe('live page (real Chromium, real server)', () => {
     expect(audioBack + gaps).toBe(steps);
     expect(steps).toBeGreaterThanOrEqual(20);
     expect(partials).toBeGreaterThan(0);
-    expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+    expect(problems.get(page)).toEqual([]);
 
     // The session folder the server wrote for this page's session.
     const m = await recordedFolder(sessionId!);
@@ -206,7 +208,7 @@ describe('live page (real Chromium, real server)', () => {
     expect(rate).toMatch(/^\d+ Hz \(resampled to\/from 24 kHz\)$/);
     expect(rate).not.toMatch(/^24000 /);
     await stop(page);
-    expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+    expect(problems.get(page)).toEqual([]);
     await page.close();
     const m = await recordedFolder(sessionId);
     const c = matchFixture(await recordedInput(m[1]!));
@@ -262,7 +264,7 @@ describe('live page (real Chromium, real server)', () => {
       expect(await page.getByTestId('phase').textContent()).toBe('idle');
       expect(await page.getByTestId('banner-error').count()).toBe(0);
       expect(await page.getByTestId('start').isEnabled()).toBe(true);
-      expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+      expect(problems.get(page)).toEqual([]);
       await page.close();
     } finally {
       silent.close();

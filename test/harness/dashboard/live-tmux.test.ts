@@ -112,6 +112,26 @@ describe('solacelive dash on a live server', () => {
     expect(pane()).toMatch(/^step\.total\s+\d+/m);
   }, 180_000);
 
+  it('serve --dashboard shows the same view in the server\'s own terminal, and q stops the server', async () => {
+    const name = `${tmuxName}-serve`;
+    tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `${process.execPath} ${bin} serve --port 0 --dashboard; echo SERVE-EXIT=$?; sleep 120`);
+    const servePane = () => tmux('capture-pane', '-p', '-t', name).replace(/\n$/, '');
+    try {
+      await until('the in-process dashboard with the engine up', 60_000, () => /SolaceLive http:\/\/127\.0\.0\.1:\d+ ● live\s+engine ok/.test(servePane()), servePane);
+      const port = /SolaceLive http:\/\/127\.0\.0\.1:(\d+)/.exec(servePane())![1]!;
+      const r = await run(['client', '--in', wav, '--out', join(dir, 'reply3.wav'), '--url', `ws://127.0.0.1:${port}`, '--fast', '--json'], 90_000);
+      expect(r.code, r.stderr).toBe(0);
+      const short = (JSON.parse(r.stdout) as { session: string }).session.slice(0, 8);
+      await until('the session on the server\'s screen', 10_000, () => servePane().includes(`${short} session-close: closed 1000 session ended`), servePane);
+      expect(Number(/steps (\d+)/.exec(servePane())![1])).toBeGreaterThan(10);
+      tmux('send-keys', '-t', name, 'q');
+      await until('the server to stop', 20_000, () => servePane().includes('SERVE-EXIT=0'), servePane);
+      expect(servePane()).toContain('shutting down');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', name]);
+    }
+  }, 180_000);
+
   it('prints stable key=value summaries and a final table when stdout is not a terminal', async () => {
     const dash = run(['dash', '--url', http, '--every', '0.5', '--duration', '6'], 30_000);
     const client = await run(['client', '--in', wav, '--out', join(dir, 'reply2.wav'), '--url', ws, '--fast'], 60_000);

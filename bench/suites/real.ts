@@ -10,6 +10,6 @@ export function realModelOrSkip(): string | { skipped: string } {
     resolveHubModel(REAL_REPO);
     return REAL_REPO;
   } catch (err) {
-    return { skipped: `${REAL_REPO} is not in the Hugging Face cache (${(err as Error).message.split('\n')[0]}); run \`solacelive weights pull ${REAL_REPO}\` on this runner` };
+    return { skipped: `real-size weights not available: ${(err as Error).message.split('\n')[0]}` };
   }
 }

@@ -1,6 +1,7 @@
 // One session: loads it (data/load.ts), then lays out the panels on one shared viewport.
 // The timeline is up as soon as the steps are read; packets and audio peaks follow.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import type { PacketRow } from '../../../harness/view/packets.ts';
 import type { ReplayResult } from '../../../harness/view/replay-result.ts';
@@ -40,11 +41,19 @@ export function SessionPage({ source }: { source: SessionSource }) {
 
   useEffect(() => {
     let live = true;
-    loadSession(source.name, source.files, source.replay).then((loaded) => {
+    let shown = false;
+    const show = (loaded: LoadedSession) => {
       if (!live) return;
-      setS(loaded);
-      setView(clampView({ from: 0, to: Math.min(loaded.steps.length, INITIAL_SPAN) }, loaded.steps.length));
-    }, (err: { code?: string; message?: string }) => live && setFatal({ code: err.code ?? 'ERROR', message: err.message ?? String(err) }));
+      // Synchronously: the loader waits for the next frame after a partial session and then
+      // parses on, so the first part must be rendered (and drawn, in Timeline's effect) by then.
+      flushSync(() => {
+        setS(loaded);
+        // The first view is set once (the first part of a long session); later parts keep it.
+        if (!shown) setView(clampView({ from: 0, to: Math.min(loaded.steps.length, INITIAL_SPAN) }, loaded.steps.length));
+      });
+      shown = true;
+    };
+    loadSession(source.name, source.files, source.replay, show).then(show, (err: { code?: string; message?: string }) => live && setFatal({ code: err.code ?? 'ERROR', message: err.message ?? String(err) }));
     return () => {
       live = false;
     };
@@ -52,16 +61,18 @@ export function SessionPage({ source }: { source: SessionSource }) {
 
   // Background loads once the timeline is on screen (after the next frame): decoding
   // hundreds of MB of packets runs on this thread, and must not hold back the first paint.
+  // Only once every step is in: until then parsing steps.jsonl has the thread.
+  const reader = s?.complete ? s.reader : null;
   useEffect(() => {
-    if (!s) return;
+    if (!reader) return;
     let live = true;
     let start: ReturnType<typeof setTimeout> | undefined;
     const frame = requestAnimationFrame(() => (start = setTimeout(() => {
-      void loadPackets(s.reader, (rows) => live && setPackets({ rows: [...rows], loading: true, error: null })).then(({ rows, error }) => {
+      void loadPackets(reader, (rows) => live && setPackets({ rows: [...rows], loading: true, error: null })).then(({ rows, error }) => {
         if (live) setPackets({ rows, loading: false, error: error && `${error.code}: ${error.message}` });
       });
       for (const which of ['input', 'output'] as const) {
-        void loadPeaks(s.reader, which).then((p) => live && setPeaks((o) => ({ ...o, [which]: p })), (err: Error) => live && setPeaks((o) => ({ ...o, [which]: err })));
+        void loadPeaks(reader, which).then((p) => live && setPeaks((o) => ({ ...o, [which]: p })), (err: Error) => live && setPeaks((o) => ({ ...o, [which]: err })));
       }
     }, 0)));
     return () => {
@@ -69,7 +80,7 @@ export function SessionPage({ source }: { source: SessionSource }) {
       cancelAnimationFrame(frame);
       clearTimeout(start);
     };
-  }, [s]);
+  }, [reader]);
 
   useEffect(() => {
     const el = lane.current;
@@ -114,11 +125,11 @@ export function SessionPage({ source }: { source: SessionSource }) {
   const wavErrors = (['input', 'output'] as const).flatMap((w) => (peaks[w] instanceof Error ? [`${w}.wav: ${(peaks[w] as Error).message}`] : []));
 
   return (
-    <div className="session" data-testid="session-page" data-steps={s.steps.length} data-load-ms={s.loadMs.toFixed(0)}>
+    <div className="session" data-testid="session-page" data-steps={s.steps.length} data-complete={s.complete ? 'yes' : 'no'} data-load-ms={s.loadMs.toFixed(0)}>
       <header className="session-head">
         <h2>{s.name}</h2>
-        <span className="muted">{s.manifest.model.id} · {s.steps.length} steps · {(s.stats.audioMs / 1000).toFixed(1)} s · {s.stats.budgetMisses} misses · read in {s.loadMs.toFixed(0)} ms</span>
-        <button data-testid="export-trace" onClick={() => void exportTrace()} disabled={exporting} title="Chrome Trace Event JSON: open it in ui.perfetto.dev">{exporting ? 'exporting…' : 'Export for Perfetto'}</button>
+        <span className="muted">{s.manifest.model.id} · {s.complete ? `${s.steps.length} steps · ${(s.stats.audioMs / 1000).toFixed(1)} s · ${s.stats.budgetMisses} misses · read in ${s.loadMs.toFixed(0)} ms` : `reading steps… the first ${s.steps.length} are shown`}</span>
+        <button data-testid="export-trace" onClick={() => void exportTrace()} disabled={exporting || !s.complete} title="Chrome Trace Event JSON: open it in ui.perfetto.dev">{exporting ? 'exporting…' : 'Export for Perfetto'}</button>
       </header>
       <Problems s={s} packetsError={packets.error} wavErrors={wavErrors} />
       <ReplayPanel replay={s.replay} onShow={(step) => { const i = lineOfStep(step); if (i >= 0) select(i); }} />
@@ -133,7 +144,7 @@ export function SessionPage({ source }: { source: SessionSource }) {
       <h3>Packets</h3>
       <PacketTable rows={packets.rows} stepLines={stepLines} loading={packets.loading} error={packets.error} view={view} selected={selected} onSelect={select} />
       <h3>Summary</h3>
-      <Summary stats={s.stats} manifest={s.manifest} />
+      {s.complete ? <Summary stats={s.stats} manifest={s.manifest} /> : <p className="muted">The summary follows once every step is read.</p>}
     </div>
   );
 }

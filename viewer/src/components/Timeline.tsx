@@ -6,7 +6,7 @@
 //
 // What was drawn is written to the canvas's data-* attributes (steps drawn, the budget
 // line's y, miss markers' x): the browser test reads them and checks the pixels there.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ReadStep } from '../../../harness/format/steps.ts';
 import type { SpanName } from '../../../src/telemetry/spans.ts';
 import { BUDGET_COLOR, DIVERGED_COLOR, EVENT_COLORS, fmtMs, MISS_COLOR, PLAYHEAD_COLOR, SELECT_COLOR, SPAN_COLORS } from '../lib/colors.ts';
@@ -47,11 +47,11 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
   // stacked height: queue.wait can run to hundreds of ms once frames back up, and scaling to
   // it would flatten the engine spans and the budget line. Taller bars are cut at the top
   // (white tick); the tooltip has every value.
-  const [yMax] = useState(() => {
+  const yMax = useMemo(() => {
     const t = steps.map((s) => s.spans['step.total'] ?? 0).sort((a, b) => a - b);
     const p99 = t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.99))]! : 0;
     return Math.max(budgetMs * 1.5, p99 * 1.25);
-  });
+  }, [steps, budgetMs]);
 
   useEffect(() => {
     const el = canvas.current!;

@@ -29,25 +29,47 @@ export interface LoadedSession {
   /** A file that stopped being read part-way (steps before it are kept). */
   readonly stepsError: LoadProblem | null;
   readonly replay: ReplayResult | null;
-  /** ms from the start of loading until steps were in. */
+  /** ms from the start of loading until steps were in (until this part was, for a partial one). */
   readonly loadMs: number;
+  /** False while steps.jsonl is still being read (the first `partialAt` steps are here). */
+  readonly complete: boolean;
 }
+
+/** Steps after which a long session is shown while the rest is read: the first view's worth (60 s). */
+export const PARTIAL_AT = 750;
 
 function problem(err: unknown, file: string): LoadProblem {
   const e = err as { code?: unknown; file?: unknown; message?: unknown };
   return { file: typeof e.file === 'string' ? e.file : file, code: typeof e.code === 'string' ? e.code : 'ERROR', message: String(e.message ?? err) };
 }
 
-/** Opens the session and reads every step. Salvage mode: a damaged line costs that line only. */
-export async function loadSession(name: string, files: SessionFiles, replay: () => Promise<ReplayResult | null>): Promise<LoadedSession> {
+/**
+ * Opens the session and reads every step. Salvage mode: a damaged line costs that line only.
+ * A long session is handed to `onPartial` once its first PARTIAL_AT steps are in, so the page
+ * can draw the first minute while the rest is parsed.
+ */
+export async function loadSession(name: string, files: SessionFiles, replay: () => Promise<ReplayResult | null>, onPartial?: (s: LoadedSession) => void): Promise<LoadedSession> {
   const t0 = performance.now();
   const replayResult = replay().catch(() => null); // in parallel with the steps
   const reader = await openSessionFiles(files, { allowMissing: true, salvage: true });
   performance.mark('manifest-read');
   const steps: ReadStep[] = [];
   let stepsError: LoadProblem | null = null;
+  const replayOrNull = () => Promise.race([replayResult, Promise.resolve(null)]);
   try {
-    for await (const s of reader.steps()) steps.push(s);
+    for await (const s of reader.steps()) {
+      steps.push(s);
+      if (steps.length === PARTIAL_AT && onPartial) {
+        performance.mark('steps-partial');
+        const part = steps.slice();
+        onPartial({
+          name, reader, manifest: reader.manifest, steps: part, stats: sessionStats(part), recoveries: reader.recoveries, stepsError: null,
+          replay: await replayOrNull(), loadMs: performance.now() - t0, complete: false,
+        });
+        // Let the page render and paint a frame before parsing on.
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      }
+    }
   } catch (err) {
     stepsError = problem(err, 'steps.jsonl');
   }
@@ -55,7 +77,7 @@ export async function loadSession(name: string, files: SessionFiles, replay: () 
   performance.mark('steps-read');
   return {
     name, reader, manifest: reader.manifest, steps, stats: sessionStats(steps), recoveries: reader.recoveries, stepsError,
-    replay: await replayResult, loadMs,
+    replay: await replayResult, loadMs, complete: true,
   };
 }
 

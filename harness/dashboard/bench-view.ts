@@ -44,7 +44,7 @@ export function BenchScreen(props: { state: BenchState; columns: number; rows: n
       `${state.suites.filter((x) => x.done).length}/${state.suites.length} suites done`,
       running ? h(Text, { color: 'cyan' }, `  running ${running.suite} (${running.tasks.length} tasks)`) : null,
       state.done ? h(Text, { color: 'green' }, '  finished') : null),
-    h(Text, { color: 'gray', wrap: 'truncate-end' }, `${'suite/task'.padEnd(nameW)}${'p50'.padStart(7)}${'p95'.padStart(7)}${'p99'.padStart(7)}${'rme%'.padStart(6)}${'cv%'.padStart(6)}  0…${scale} ms, budget ${BUDGET_MS}`),
+    h(Text, { color: 'gray', wrap: 'truncate-end' }, `${'suite/task'.padEnd(nameW)}${'p50'.padStart(7)}${'p95'.padStart(7)}${'p99'.padStart(7)}${'rme%'.padStart(6)}${'cv%'.padStart(6)}  0…${scale}ms │${BUDGET_MS}`),
     ...shown.map((f, i) => {
       const label = fit(`${f.suite}/${f.name}`, nameW - 1).padEnd(nameW);
       const nums = `${ms(f.p50).padStart(7)}${ms(f.p95).padStart(7)}${ms(f.p99).padStart(7)}${f.rme.toFixed(1).padStart(6)}${f.cv.toFixed(1).padStart(6)}  `;

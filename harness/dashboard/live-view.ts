@@ -40,7 +40,8 @@ function statusText(s: SourceStatus): { text: string; color: string } {
 function Header(props: LiveScreenProps): ReactElement {
   const { snap, status, columns, paused, view } = props;
   const st = statusText(status);
-  const engine = snap?.engine.state ?? '?';
+  // No engine at all is what /health calls degraded.
+  const engine = snap ? engineState(snap) : '?';
   const engineColor = engine === 'ok' ? 'green' : engine === 'restarting' || engine === 'starting' ? 'yellow' : 'red';
   const model = snap?.model ? `${snap.model}${snap.untrained ? ' (untrained)' : ''}` : 'no model';
   const tabs = VIEWS.map((v) => (v === view ? `[${v}]` : ` ${v} `)).join(' ');
@@ -55,6 +56,10 @@ function Header(props: LiveScreenProps): ReactElement {
     h(Text, { wrap: 'truncate-end', color: 'gray' }, fit(`${tabs}   q quit · tab view · ↑↓ session · p pause`, columns)));
 }
 
+function engineState(s: TelemetrySnapshot): string {
+  return s.engine.state === 'none' ? 'degraded' : s.engine.state;
+}
+
 function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactElement {
   const { snap, columns, rows, selected } = props;
   // Header 2, span table 9, sparkline 1, figures 2: the rest is shared by sessions and events.
@@ -63,7 +68,10 @@ function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactEl
   const eventRows = Math.max(0, left - 1 - sessionRows - 1);
   return h(Box, { flexDirection: 'column' },
     h(SpanBars, { snap, columns }),
-    h(Sparkline, { values: snap.stepTotals, budgetMs: snap.budgetMs, columns }),
+    // While the engine is not ok, why is worth more than the sparkline's line (the header cuts it).
+    snap.engine.state !== 'ok'
+      ? h(Text, { color: snap.engine.state === 'restarting' || snap.engine.state === 'starting' ? 'yellow' : 'red', wrap: 'truncate-end' }, `engine ${engineState(snap)}: ${snap.engine.reason ?? 'no reason given'}`)
+      : h(Sparkline, { values: snap.stepTotals, budgetMs: snap.budgetMs, columns }),
     h(Figures, { snap, columns }),
     h(SessionList, { snap, selected, max: sessionRows, columns }),
     eventRows > 0 ? h(EventList, { events: snap.events, max: eventRows - (snap.events.length === 0 ? 1 : 0) }) : null);

@@ -107,7 +107,8 @@ export function sessionRow(x: SessionFigures): string {
 /** Sessions, live first; the selected one marked; at most `max` rows, scrolled to keep it in view. */
 export function SessionList(props: { snap: TelemetrySnapshot; selected: number; max: number; columns: number }): ReactElement {
   const { snap, selected, columns } = props;
-  const live = snap.sessions.filter((x) => x.closedAt === null).length;
+  // A session whose socket closed counts as closed before its close hooks have run.
+  const live = snap.sessions.filter((x) => x.closedAt === null && x.state !== 'closed').length;
   const max = Math.max(0, props.max);
   const first = Math.min(Math.max(0, selected - max + 1), Math.max(0, snap.sessions.length - max));
   const shown = snap.sessions.slice(first, first + max);

@@ -72,6 +72,10 @@ describe('live overview', () => {
     });
     const lines = screen({ snap });
     expect(lines[0]).toContain('engine restarting');
+    expect(lines).toContain('engine restarting: engine process exited (SIGKILL)');
+    const none = screen({ snap: snapshot({ model: null, engine: { state: 'none', reason: 'no weights in ~/.cache/x', restarts: 0 } }) });
+    expect(none[0]).toContain('engine degraded');
+    expect(none).toContain('engine degraded: no weights in ~/.cache/x');
     const row = lines.find((l) => l.includes('aaaaaaaa'))!;
     expect(row).toMatch(/^› aaaaaaaa streaming\s+321\s+31\.5\s+77\.7\s+90\.0\s+9\s+4 /);
     expect(lines.some((l) => /^ {2}bbbbbbbb closed/.test(l))).toBe(true);

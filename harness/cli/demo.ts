@@ -5,7 +5,7 @@
 // WebSocket, MLX); the tiny model's weights are synthetic, so the reply is noise, not speech.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitFrames } from '../../src/audio/frames.ts';
 import { toMono24k } from '../../src/audio/resample.ts';
@@ -102,6 +102,8 @@ async function run(argv: string[]): Promise<number> {
   log(`           solacelive replay ${recorded.path}   # the verdict again (--json: every detail)`);
   log(`           solacelive replay ${recorded.path} --out ${recorded.path.replace(/\.session$/, '')}-replayed.session   # the replay as a session too`);
   log('           solacelive sessions diff A.session B.session   # compare two recordings');
+  log(`           solacelive view --sessions ${dirname(recorded.path)}   # timeline, waveforms, tokens, packets in the browser`);
+  log(`           solacelive export-trace ${recorded.path} --out trace.json   # open in ui.perfetto.dev`);
   return c.ok && ok ? 0 : 1;
 }
 

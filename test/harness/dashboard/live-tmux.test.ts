@@ -16,6 +16,9 @@ const bin = join(root, 'bin/solacelive.mjs');
 const wav = join(root, 'fixtures/audio/hello.wav');
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-dash-'));
 const tmuxName = `solacelive-dash-test-${process.pid}`;
+// A user's terminal: the pane is a TTY, and CI (set when the suite runs under CI) is not,
+// or the dashboard would rightly print its plain CI lines instead of the interactive view.
+const USER_TERMINAL = 'env -u CI';
 const children: ChildProcess[] = [];
 let serve: ChildProcess;
 let http = '';
@@ -74,7 +77,7 @@ afterAll(() => {
 
 describe('solacelive dash on a live server', () => {
   it('shows the streamed session with non-zero figures at 80×24, follows a resize, tab switches views, q quits', async () => {
-    tmux('new-session', '-d', '-s', tmuxName, '-x', '80', '-y', '24', `${process.execPath} ${bin} dash --url ${http}; echo DASH-EXIT=$?; sleep 120`);
+    tmux('new-session', '-d', '-s', tmuxName, '-x', '80', '-y', '24', `${USER_TERMINAL} ${process.execPath} ${bin} dash --url ${http}; echo DASH-EXIT=$?; sleep 120`);
     await until('the dashboard to connect', 30_000, () => pane().includes('● live'));
     const client = run(['client', '--in', wav, '--out', join(dir, 'reply.wav'), '--url', ws, '--json'], 90_000);
     // While it streams: the session is listed as streaming.
@@ -114,7 +117,7 @@ describe('solacelive dash on a live server', () => {
 
   it('serve --dashboard shows the same view in the server\'s own terminal, and q stops the server', async () => {
     const name = `${tmuxName}-serve`;
-    tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `${process.execPath} ${bin} serve --port 0 --dashboard; echo SERVE-EXIT=$?; sleep 120`);
+    tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `${USER_TERMINAL} ${process.execPath} ${bin} serve --port 0 --dashboard; echo SERVE-EXIT=$?; sleep 120`);
     const servePane = () => tmux('capture-pane', '-p', '-t', name).replace(/\n$/, '');
     try {
       await until('the in-process dashboard with the engine up', 60_000, () => /SolaceLive http:\/\/127\.0\.0\.1:\d+ ● live\s+engine ok/.test(servePane()), servePane);

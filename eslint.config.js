@@ -6,8 +6,13 @@ import tseslint from 'typescript-eslint';
 
 const layer = (name) => ({ group: [`**/${name}/**`, `**/${name}`], message: `import direction (design.md): this folder may not import ${name}/` });
 // From outside src (viewer), name src's folders by path so a package such as
-// 'react-dom/client' is not mistaken for src/client.
-const srcLayer = (name) => ({ group: [`**/src/${name}/**`, `**/src/${name}`], message: `import direction (design.md): this folder may not import src/${name}/` });
+// 'react-dom/client' is not mistaken for src/client. The viewer may import the session
+// messages (src/server/messages.ts: browser-safe, type-only dependencies) and nothing else of src/server.
+// (gitignore semantics: a file can be let through only when its folder itself is not matched.)
+const srcLayer = (name, allowed = []) => ({
+  group: allowed.length ? [`**/src/${name}/**`, ...allowed.map((f) => `!**/src/${name}/${f}`)] : [`**/src/${name}/**`, `**/src/${name}`],
+  message: `import direction (design.md): this folder may not import src/${name}/${allowed.length ? ` (but ${allowed.join(', ')})` : ''}`,
+});
 const mlx = { group: ['@frost-beta/mlx', '**/models/mlx*'], message: 'browser-safe code must not load MLX' };
 const node = { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'ws'], message: 'browser-safe code: no Node-only APIs' };
 const outside = ['harness', 'bench', 'viewer', 'test', 'fixtures'].map(layer);
@@ -41,5 +46,5 @@ export default tseslint.config(
   },
   zone(['harness/**'], [...['bench', 'viewer', 'test'].map(layer)]),
   // The Vite config is build tooling run by Node, not browser code.
-  { ...zone(['viewer/**'], [...['models', 'engine', 'server', 'client'].map(srcLayer), mlx, node]), ignores: ['viewer/vite.config.ts'] },
+  { ...zone(['viewer/**'], [...['models', 'engine', 'client'].map((n) => srcLayer(n)), srcLayer('server', ['messages.ts']), mlx, node]), ignores: ['viewer/vite.config.ts'] },
 );

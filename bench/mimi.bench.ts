@@ -15,6 +15,7 @@ import { platformFingerprint } from '../src/models/platform.ts';
 import { expectedCheckpointKeys, loadMimiConfig, Mimi, type MimiConfig } from '../src/models/mimi/index.ts';
 import { formatTable, makeResult, ROOT, runTasks, writeResult } from './lib/suite.ts';
 import { randomMimiWeights } from './lib/mimi-weights.ts';
+import { speechLikeFrames } from './lib/signal.ts';
 
 const { values } = parseArgs({ options: { time: { type: 'string' }, json: { type: 'string' }, quick: { type: 'boolean' }, config: { type: 'string' } } });
 const timeMs = Number(values.time ?? (values.quick ? 1500 : 6000));
@@ -92,15 +93,7 @@ async function main(): Promise<void> {
   mimi.setWeights(randomMimiWeights(cfg, SEED), `random seed ${SEED}`);
   console.log(`weights generated and loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  // A deterministic, speech-like signal (two tones and noise), looped.
-  const frames = 16;
-  const pcm = new Float32Array(frames * cfg.frameSize);
-  let s = SEED;
-  for (let i = 0; i < pcm.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    pcm[i] = 0.3 * Math.sin(i * 0.031) + 0.2 * Math.sin(i * 0.0071) + 0.05 * (s / 2 ** 32 - 0.5);
-  }
-  const frame = (i: number) => pcm.subarray((i % frames) * cfg.frameSize, ((i % frames) + 1) * cfg.frameSize);
+  const frame = speechLikeFrames(cfg.frameSize, SEED);
 
   // Fill the transformer context (and the conv states) before timing.
   const fill = Math.ceil((cfg.transformer.context ?? 0) / cfg.resampleStride) + 2;

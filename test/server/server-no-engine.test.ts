@@ -191,8 +191,9 @@ describe('bad input: a clear error, the connection and nothing already accepted 
 describe('liveness', () => {
   it('sends HEARTBEAT every heartbeatMs, with sequence numbers counting up from 0 in its direction', async () => {
     const { url } = await serve({ heartbeatMs: 100, deadPeerMs: 5000 });
-    const p = await peer(url);
+    // Before connecting: beats are timed from the connection's start, which is later.
     const t0 = performance.now();
+    const p = await peer(url);
     await p.until((x) => x.received.length >= 4, 2000, 'four heartbeats');
     const beats = p.received.slice(0, 4);
     expect(beats.map((r) => r.packet.type)).toEqual(['HEARTBEAT', 'HEARTBEAT', 'HEARTBEAT', 'HEARTBEAT']);

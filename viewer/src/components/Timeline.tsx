@@ -10,6 +10,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ReadStep } from '../../../harness/format/steps.ts';
 import type { SpanName } from '../../../src/telemetry/spans.ts';
 import { BUDGET_COLOR, DIVERGED_COLOR, EVENT_COLORS, fmtMs, MISS_COLOR, PLAYHEAD_COLOR, SELECT_COLOR, SPAN_COLORS } from '../lib/colors.ts';
+import { prepareCanvas } from '../lib/canvas.ts';
 import { panView, zoomView, type Viewport } from '../lib/viewport.ts';
 
 /** Bottom to top. */
@@ -62,13 +63,7 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
 
   useEffect(() => {
     const el = canvas.current!;
-    const dpr = window.devicePixelRatio || 1;
-    el.width = Math.round(width * dpr);
-    el.height = Math.round(HEIGHT * dpr);
-    const g = el.getContext('2d')!;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.fillStyle = '#15171c';
-    g.fillRect(0, 0, width, HEIGHT);
+    const g = prepareCanvas(el, width, HEIGHT, '#15171c');
     const top = MARK_ROW;
     const plotH = HEIGHT - MARK_ROW - EVENT_ROW - AXIS;
     const bottom = top + plotH;

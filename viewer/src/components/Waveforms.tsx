@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { SessionReader } from '../../../harness/format/reader.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../../harness/format/layout.ts';
 import type { Peaks } from '../data/load.ts';
+import { prepareCanvas } from '../lib/canvas.ts';
 import { PLAYHEAD_COLOR, SELECT_COLOR } from '../lib/colors.ts';
 import type { Viewport } from '../lib/viewport.ts';
 
@@ -17,13 +18,7 @@ function Lane({ label, peaks, view, selected, playhead, color }: { label: string
   useEffect(() => {
     const el = canvas.current!;
     const width = Math.max(200, el.clientWidth);
-    const dpr = window.devicePixelRatio || 1;
-    el.width = Math.round(width * dpr);
-    el.height = Math.round(LANE * dpr);
-    const g = el.getContext('2d')!;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.fillStyle = '#101216';
-    g.fillRect(0, 0, width, LANE);
+    const g = prepareCanvas(el, width, LANE, '#101216');
     g.fillStyle = '#9aa0a6';
     g.font = '11px system-ui, sans-serif';
     g.fillText(label, 4, 12);

@@ -1,25 +1,23 @@
 // `solacelive demo`, the README's main job, as a user runs it: record → replay → verdict →
 // where to look, with the tiny model and the fixture WAV, exit 0 on the expected verdict.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../../harness/format/node.ts';
+import { CliProcesses } from '../../cli-process.ts';
 
-const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-demo-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const cli = new CliProcesses();
+afterAll(() => {
+  cli.killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('exit', (code) => resolve({ code, out, err }));
-  });
+/** `solacelive ARGS` with its output as out (stdout) and err (stderr). */
+async function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await cli.run(args, 110_000);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('solacelive demo', () => {

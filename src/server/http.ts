@@ -44,7 +44,9 @@ export function healthReport(ctx: HttpContext) {
   const { engine, options, stats } = ctx;
   const s = status(engine);
   const info = engine?.info ?? null;
-  const sessions = [...ctx.sessions()].map((x) => x.summary());
+  const all = [...ctx.sessions()];
+  const sessions = all.filter((x) => !x.pending).map((x) => x.summary());
+  const pending = all.length - sessions.length;
   return {
     status: s.status,
     reason: engine ? s.reason : options.noEngineReason,
@@ -54,7 +56,8 @@ export function healthReport(ctx: HttpContext) {
     weightsSha256: info?.weightsSha256 ?? null,
     fingerprint: info?.fingerprint ?? null,
     engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null },
-    sessions: { active: sessions.length, max: options.maxSessions, list: sessions },
+    // Connections that have not started a session hold no slot; they are counted apart.
+    sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,
@@ -77,6 +80,7 @@ export function metricsText(ctx: HttpContext): string {
   let sendBytes = 0;
   let active = 0;
   for (const s of ctx.sessions()) {
+    if (s.pending) continue;
     const x = s.summary();
     inputFrames += x.inputQueue;
     sendBytes += x.sendQueueBytes;

@@ -3,6 +3,9 @@
 // memory and time. Bad values fail at start, not in the middle of a session.
 import { AUDIO_PAYLOAD_BYTES, HEADER_BYTES } from '../protocol/index.ts';
 import { realClock, type Clock } from '../telemetry/clock.ts';
+import { isLoopbackHost, parseAllowOrigins } from './request-guard.ts';
+
+export { isLoopbackHost };
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8788;
@@ -14,8 +17,14 @@ export const SERVER_DEFAULTS = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
   token: null as string | null,
-  /** Concurrent connections (each is, or will be, a session with its own model state). */
+  /** Concurrent started sessions (each with its own model state). */
   maxSessions: 4,
+  /** Connections that have not started a session yet; at the limit the oldest is closed. They never hold a session slot. */
+  maxPendingConnections: 32,
+  /** The same, per remote address: one peer cannot fill the server-wide bound alone. */
+  maxPendingPerAddress: 8,
+  /** Once half the pending bound is used, connections older than this that have not started are closed. */
+  pressureHandshakeMs: 1000,
   /** One WebSocket message; larger ones are refused by ws with close 1009. 16 audio packets. */
   maxMessageBytes: 16 * AUDIO_PACKET_BYTES,
   /** Inbound packets per second per session (token bucket), 8x real-time audio. */
@@ -57,12 +66,15 @@ export const SERVER_DEFAULTS = {
 export interface ServerOptions extends Partial<Omit<typeof SERVER_DEFAULTS, 'token'>> {
   /** Required for a non-loopback host; clients send it as `Authorization: Bearer T` or `?token=T`. */
   readonly token?: string | null;
+  /** Browser Origins allowed besides loopback ones (`--allow-origin`), e.g. https://moshi.example.com. */
+  readonly allowOrigins?: readonly string[];
   readonly clock?: Clock;
   /** Why there is no engine at all (the server then runs degraded and says this). */
   readonly noEngineReason?: string;
 }
 
 export type ResolvedServerOptions = Readonly<typeof SERVER_DEFAULTS> & {
+  readonly allowOrigins: readonly string[];
   readonly clock: Clock;
   readonly noEngineReason: string;
 };
@@ -78,17 +90,16 @@ export class ServerOptionsError extends Error {
   }
 }
 
-/** True for addresses only this machine can reach. Anything else (0.0.0.0, ::, names) is not. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
-  return m !== null && m.slice(1).every((x) => Number(x) <= 255) && m[1] === '127';
-}
-
 /** Smallest token accepted: anything shorter is guessable. */
 export const MIN_TOKEN_LENGTH = 8;
+
+function allowOrigins(values: readonly string[]): string[] {
+  try {
+    return parseAllowOrigins(values);
+  } catch (err) {
+    throw new ServerOptionsError('SERVER_ERR_OPTIONS', (err as Error).message);
+  }
+}
 
 function positiveInt(name: string, v: number, min = 1): number {
   if (!Number.isInteger(v) || v < min) throw new ServerOptionsError('SERVER_ERR_OPTIONS', `${name} must be an integer >= ${min}, got ${v}`);
@@ -103,6 +114,10 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     port: pick('port'),
     token: o.token ?? null,
     maxSessions: positiveInt('maxSessions', pick('maxSessions')),
+    maxPendingConnections: positiveInt('maxPendingConnections', pick('maxPendingConnections')),
+    maxPendingPerAddress: positiveInt('maxPendingPerAddress', pick('maxPendingPerAddress')),
+    pressureHandshakeMs: positiveInt('pressureHandshakeMs', pick('pressureHandshakeMs')),
+    allowOrigins: allowOrigins(o.allowOrigins ?? []),
     maxMessageBytes: positiveInt('maxMessageBytes', pick('maxMessageBytes'), AUDIO_PACKET_BYTES),
     maxInputRate: positiveInt('maxInputRate', pick('maxInputRate')),
     inputBurst: positiveInt('inputBurst', pick('inputBurst')),
@@ -129,6 +144,11 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
   if (r.deadPeerMs <= r.heartbeatMs) {
     throw new ServerOptionsError('SERVER_ERR_OPTIONS', `deadPeerMs (${r.deadPeerMs}) must exceed heartbeatMs (${r.heartbeatMs}): a live peer needs time to answer`);
   }
+  if (r.maxPendingPerAddress > r.maxPendingConnections) {
+    throw new ServerOptionsError('SERVER_ERR_OPTIONS', `maxPendingPerAddress (${r.maxPendingPerAddress}) must be <= maxPendingConnections (${r.maxPendingConnections})`);
+  }
+  // Pressure only ever shortens the wait.
+  r.pressureHandshakeMs = Math.min(r.pressureHandshakeMs, r.handshakeTimeoutMs);
   if (r.skipDecodeBytes < r.sendHighWaterBytes) {
     throw new ServerOptionsError('SERVER_ERR_OPTIONS', `skipDecodeBytes (${r.skipDecodeBytes}) must be >= sendHighWaterBytes (${r.sendHighWaterBytes}): partials are dropped before decodes are skipped`);
   }

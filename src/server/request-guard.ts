@@ -3,7 +3,15 @@
 // foreign Host), and browsers only from loopback Origins unless the user allowed others;
 // non-browser clients send no Origin and keep working.
 import type { IncomingHttpHeaders } from 'node:http';
-import { isLoopbackHost } from './options.ts';
+
+/** True for addresses only this machine can reach. Anything else (0.0.0.0, ::, names) is not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
+  return m !== null && m.slice(1).every((x) => Number(x) <= 255) && m[1] === '127';
+}
 
 export type GuardRefusal = { readonly status: 403; readonly code: 'HTTP_ERR_HOST' | 'HTTP_ERR_ORIGIN'; readonly message: string };
 

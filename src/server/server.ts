@@ -5,15 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { encodePacket } from '../protocol/index.ts';
 import { isAuthorized } from './auth.ts';
-import { CLOSE, closeReason } from './close-codes.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
 import { handleHttp, healthReport, type HttpContext } from './http.ts';
 import { TelemetryFeed } from './telemetry-stream.ts';
-import type { ErrorMessage } from './messages.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
+import { checkRequest, type GuardRefusal } from './request-guard.ts';
 import { Session } from './session.ts';
 import { ServerStats } from './stats.ts';
 
@@ -52,7 +50,15 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   const telemetry = new TelemetryFeed(ctx);
   ctx.telemetry = telemetry;
   const sessionHooks = telemetry.tap(hooks);
-  const http = createHttpServer((req, res) => handleHttp(req, res, ctx, isAuthorized(req, o.token)));
+  const http = createHttpServer((req, res) => {
+    const refusal = guard(req);
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ error: refusal.message, code: refusal.code }));
+      return;
+    }
+    handleHttp(req, res, ctx, isAuthorized(req, o.token));
+  });
   // Deflate off: float audio does not compress, and it would cost CPU on the event loop.
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
   let stopping: Promise<void> | null = null;
@@ -62,21 +68,49 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   };
   engine?.on('sessions-lost', onSessionsLost);
 
-  function refuseFull(ws: WebSocket): void {
-    stats.count('sessions_rejected');
-    const message = `server full: ${sessions.size} of ${o.maxSessions} sessions in use; try again later`;
-    const err: ErrorMessage = { type: 'error', code: 'SERVER_FULL', message, fatal: true };
-    ws.send(encodePacket({ type: 'METADATA', priority: 3, sequence: 0, timestamp: o.clock.now(), requiresAck: false, data: err as never }));
-    ws.close(CLOSE.TRY_AGAIN_LATER, closeReason(message));
-    setTimeout(() => ws.terminate(), o.closeTimeoutMs).unref();
+  /** Started sessions hold the slots; connections that never start do not (see makeRoomForPending). */
+  function admit(): string | null {
+    let started = 0;
+    for (const x of sessions.values()) if (x.started) started++;
+    return started >= o.maxSessions ? `server full: ${started} of ${o.maxSessions} sessions in use; try again later` : null;
   }
 
-  function onConnection(ws: WebSocket): void {
-    stats.count('connections');
-    if (sessions.size >= o.maxSessions) {
-      refuseFull(ws);
-      return;
+  /**
+   * Bounds connections that have not sent start: per address and server-wide the oldest goes
+   * when a new one would pass the limit, and under pressure (half the bound used) any older
+   * than pressureHandshakeMs goes, so idle sockets cannot lock real clients out.
+   */
+  function makeRoomForPending(remote: string): void {
+    const pending = [...sessions.values()].filter((x) => x.pending).sort((a, b) => a.acceptedAt - b.acceptedAt);
+    const now = o.clock.now();
+    const evict = (x: Session, why: string) => {
+      stats.count('pending_evicted');
+      x.evictPending(why);
+    };
+    const fromRemote = pending.filter((x) => x.remote === remote);
+    let left = pending.length;
+    for (let i = 0; i <= fromRemote.length - o.maxPendingPerAddress; i++) {
+      evict(fromRemote[i]!, `${fromRemote.length} connections from ${remote} have not started a session (limit ${o.maxPendingPerAddress}); closed the oldest`);
+      left--;
     }
+    const rest = pending.filter((x) => x.pending);
+    for (let i = 0; i <= rest.length - o.maxPendingConnections; i++) {
+      evict(rest[i]!, `${rest.length} connections have not started a session (limit ${o.maxPendingConnections}); closed the oldest`);
+      left--;
+    }
+    if (left + 1 >= o.maxPendingConnections / 2) {
+      for (const x of pending) {
+        if (x.pending && now - x.acceptedAt >= o.pressureHandshakeMs) {
+          evict(x, `no start METADATA within ${o.pressureHandshakeMs} ms while ${left + 1} connections wait to start`);
+        }
+      }
+    }
+  }
+
+  function onConnection(ws: WebSocket, req: IncomingMessage): void {
+    stats.count('connections');
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    makeRoomForPending(remote);
     const id = randomUUID();
     const session = new Session({
       id,
@@ -84,6 +118,8 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
       engine,
       hooks: sessionHooks,
       stats,
+      remote,
+      admit,
       socket: {
         get bufferedAmount() {
           return ws.bufferedAmount;
@@ -101,14 +137,24 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
     ws.on('error', () => stats.count('protocol_errors'));
   }
 
+  const guardRules = { bindHost: o.host, allowOrigins: o.allowOrigins };
+  /** Host and Origin rules (request-guard.ts) for every request and upgrade. */
+  function guard(req: IncomingMessage): GuardRefusal | null {
+    const refusal = checkRequest(req.headers, guardRules);
+    if (refusal) stats.count('requests_refused');
+    return refusal;
+  }
+
   http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => undefined);
     if (stopping) return refuseUpgrade(socket, 503, 'Service Unavailable', 'server shutting down\n');
+    const refusal = guard(req);
+    if (refusal) return refuseUpgrade(socket, 403, 'Forbidden', `${refusal.code}: ${refusal.message}\n`);
     if (!isAuthorized(req, o.token)) {
       stats.count('auth_failures');
       return refuseUpgrade(socket, 401, 'Unauthorized', 'unauthorized: send "Authorization: Bearer <token>" or ?token=<token>\n');
     }
-    wss.handleUpgrade(req, socket, head, onConnection);
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
   });
 
   async function stop(): Promise<void> {

@@ -40,6 +40,10 @@ export interface SessionDeps {
   readonly engine: EnginePort | null;
   readonly hooks: SessionHooks;
   readonly stats: ServerStats;
+  /** The peer's address, for per-address limits on connections that have not started. */
+  readonly remote: string;
+  /** Asked when the client sends start: null admits the session, a message refuses it (server full). */
+  readonly admit: (s: Session) => string | null;
   /** Called once, after the socket closed and the close hook settled. */
   readonly onClosed: (s: Session) => void;
 }
@@ -53,6 +57,8 @@ interface QueuedFrame {
 
 export class Session {
   readonly id: string;
+  /** Clock time the connection was accepted. */
+  readonly acceptedAt: number;
   private readonly d: SessionDeps;
   private readonly o: ResolvedServerOptions;
   private readonly out: Outbox;
@@ -106,6 +112,7 @@ export class Session {
       },
     });
     const now = this.now();
+    this.acceptedAt = now;
     this.bucket = new TokenBucket(this.o.maxInputRate, this.o.inputBurst, now);
     this.lastInbound = now;
     this.closed = new Promise((r) => (this.closedResolve = r));
@@ -123,6 +130,21 @@ export class Session {
   }
   get steps(): number {
     return this.stepIndex;
+  }
+  get remote(): string {
+    return this.d.remote;
+  }
+  /** True once the client sent start and was admitted: only then does the connection hold a session slot. */
+  get started(): boolean {
+    return this.start !== null && this._state !== 'closed';
+  }
+  /** Connected, but no start yet. */
+  get pending(): boolean {
+    return this._state === 'handshake';
+  }
+  /** Closes a connection that has not started, to make room for others (pending limits). */
+  evictPending(reason: string): void {
+    if (this._state === 'handshake') this.fail('TOO_MANY_PENDING', reason, CLOSE.TRY_AGAIN_LATER);
   }
   get record(): boolean {
     return this.start?.record ?? false;
@@ -239,6 +261,12 @@ export class Session {
   // ---------------------------------------------------------------- handshake
 
   private async open(start: StartRequest): Promise<void> {
+    const full = this.d.admit(this);
+    if (full !== null) {
+      this.d.stats.count('sessions_rejected');
+      this.fail('SERVER_FULL', full, CLOSE.TRY_AGAIN_LATER);
+      return;
+    }
     this._state = 'opening';
     this.start = start;
     const engine = this.d.engine;

@@ -7,13 +7,15 @@ import { StepStats } from '../telemetry/window.ts';
 
 export type Counter =
   | 'sessions_opened' | 'sessions_rejected' | 'connections' | 'frames_received' | 'steps' | 'audio_frames_sent'
-  | 'protocol_errors' | 'hook_errors' | 'bytes_in' | 'bytes_out' | 'auth_failures' | 'recordings_stopped';
+  | 'protocol_errors' | 'hook_errors' | 'bytes_in' | 'bytes_out' | 'auth_failures' | 'recordings_stopped'
+  | 'requests_refused' | 'pending_evicted';
 
 export class ServerStats {
   readonly steps: StepStats;
   readonly counters: Record<Counter, number> = {
     sessions_opened: 0, sessions_rejected: 0, connections: 0, frames_received: 0, steps: 0, audio_frames_sent: 0,
     protocol_errors: 0, hook_errors: 0, bytes_in: 0, bytes_out: 0, auth_failures: 0, recordings_stopped: 0,
+    requests_refused: 0, pending_evicted: 0,
   };
   readonly events: Partial<Record<StepEventKind, number>> = {};
   private readonly lag: ReturnType<typeof monitorEventLoopDelay>;

@@ -233,22 +233,6 @@ describe('liveness', () => {
 });
 
 describe('limits and auth', () => {
-  it('refuses a session beyond maxSessions with SERVER_FULL and 1013, and accepts again once one leaves', async () => {
-    const { url, server } = await serve({ maxSessions: 1 });
-    const first = await peer(url);
-    const second = await peer(url);
-    const c = await second.closeWithin();
-    expect(c.code).toBe(1013);
-    expect(c.reason).toMatch(/server full: 1 of 1/);
-    expect(second.errors()).toMatchObject([{ code: 'SERVER_FULL', fatal: true }]);
-    first.ws.close();
-    await first.closeWithin();
-    await first.until(() => server.sessions.size === 0, 2000, 'the first session to be gone');
-    const third = await peer(url);
-    third.send(hb({ requiresAck: true }));
-    await third.until((x) => acked(x, 0), 2000, 'ACK on the third');
-  });
-
   it('with a token, refuses upgrades and HTTP without it (401) and accepts it as a header or a query', async () => {
     const token = 'correct-horse-battery';
     const { url, http } = await serve({ token });
@@ -264,6 +248,87 @@ describe('limits and auth', () => {
 
   it('will not listen off loopback without a token', () => {
     expect(() => createServer({ host: '0.0.0.0', port: 0 }, null)).toThrow(expect.objectContaining({ code: 'SERVER_ERR_INSECURE_BIND' }));
+  });
+});
+
+describe('Host and Origin (a web page the user visits must not drive the server)', () => {
+  it('refuses upgrades from foreign browser Origins and foreign Host names with 403, before any session exists', async () => {
+    const { url, server } = await serve();
+    await expect(peer(url, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(peer(url, { host: 'evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(peer(url, { host: 'evil.example:8788', origin: 'http://evil.example:8788' })).rejects.toThrow('HTTP 403');
+    expect(server.stats.counters.connections).toBe(0);
+    expect(server.stats.counters.requests_refused).toBe(3);
+  });
+
+  it('answers HTTP only to loopback Host names (DNS rebinding) and loopback Origins', async () => {
+    const { http } = await serve();
+    const get = (headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+      // fetch() will not set Host; node:http will.
+      import('node:http').then(({ get: httpGet }) => httpGet(`${http}/health`, { headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject), reject);
+    });
+    expect(await get({ host: 'evil.example' })).toBe(403);
+    expect(await get({ host: 'localhost', origin: 'https://evil.example' })).toBe(403);
+    expect(await get({ host: 'localhost:1', origin: 'http://localhost:5173' })).toBe(503); // allowed, and degraded
+    expect(await get({ host: '[::1]' })).toBe(503);
+  });
+
+  it('accepts programs (no Origin), pages on any loopback port, and Origins given with allowOrigins', async () => {
+    const { url } = await serve({ allowOrigins: ['https://moshi.example.com'] });
+    for (const headers of [{} as Record<string, string>, { origin: 'http://localhost:5173' }, { origin: 'http://127.0.0.1:5178' }, { origin: 'http://[::1]:3000' }, { origin: 'https://moshi.example.com' }]) {
+      const p = await peer(url, headers);
+      p.send(hb({ requiresAck: true }));
+      await p.until((x) => acked(x, 0), 2000, `ACK with ${JSON.stringify(headers)}`);
+    }
+    await expect(peer(url, { origin: 'http://moshi.example.com' })).rejects.toThrow('HTTP 403');
+  });
+
+  it('refuses a malformed allowOrigins value at start', () => {
+    expect(() => createServer({ port: 0, allowOrigins: ['moshi.example.com'] }, null)).toThrow(expect.objectContaining({ code: 'SERVER_ERR_OPTIONS' }));
+  });
+});
+
+describe('connections that never start a session', () => {
+  it('hold no session slot: /health counts them apart from sessions', async () => {
+    const { server, http, url } = await serve({ maxSessions: 1 });
+    await Promise.all([1, 2, 3, 4].map(() => peer(url)));
+    await peers[0]!.until(() => server.sessions.size === 4, 2000, 'four connections');
+    const h = await (await fetch(`${http}/health`)).json();
+    expect(h.sessions).toMatchObject({ active: 0, max: 1, pending: 4 });
+  });
+
+  it('are bounded per address: past the bound the oldest is closed (1013, TOO_MANY_PENDING) and the newest kept', async () => {
+    const { server, url } = await serve({ maxPendingConnections: 6, maxPendingPerAddress: 3, pressureHandshakeMs: 10_000, handshakeTimeoutMs: 10_000 });
+    const ps: Peer[] = [];
+    for (let i = 0; i < 5; i++) ps.push(await peer(url));
+    for (const p of ps.slice(0, 2)) {
+      const c = await p.closeWithin();
+      expect(c.code).toBe(1013);
+      expect(p.errors()).toMatchObject([{ code: 'TOO_MANY_PENDING', fatal: true }]);
+    }
+    for (const p of ps.slice(2)) {
+      p.send(hb({ requiresAck: true }));
+      await p.until((x) => acked(x, 0), 2000, 'ACK on a kept connection');
+    }
+    expect(server.stats.counters.pending_evicted).toBe(2);
+  });
+
+  it('are closed sooner than the handshake timeout under pressure (half the bound in use)', async () => {
+    const { url } = await serve({ maxPendingConnections: 4, maxPendingPerAddress: 4, pressureHandshakeMs: 150, handshakeTimeoutMs: 10_000 });
+    const old = await peer(url);
+    await new Promise((r) => setTimeout(r, 250));
+    const t0 = performance.now();
+    const fresh = await peer(url);
+    const c = await old.closeWithin(2000);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(c.code).toBe(1013);
+    expect(old.errors()[0]).toMatchObject({ code: 'TOO_MANY_PENDING' });
+    expect(old.errors()[0]!.message).toMatch(/within 150 ms/);
+    fresh.send(hb({ requiresAck: true }));
+    await fresh.until((x) => acked(x, 0), 2000, 'ACK on the fresh connection');
   });
 });
 

@@ -19,6 +19,8 @@ export const TELEMETRY_VERSION = 1;
 /** Push rate bounds: a dashboard renders at most ~10 frames/s, so more would be waste. */
 export const TELEMETRY_MAX_HZ = 10;
 export const TELEMETRY_DEFAULT_HZ = 5;
+/** Open GET /telemetry streams at once; more are refused (503) rather than slowing the server's event loop. */
+export const TELEMETRY_MAX_STREAMS = 16;
 /** step.total samples in each snapshot (the dashboard's sparkline). */
 const SERIES = 120;
 const RECENT_EVENTS = 50;
@@ -295,6 +297,13 @@ export class TelemetryFeed {
     if (!Number.isFinite(hz) || hz <= 0) {
       const body = JSON.stringify({ error: `hz must be a number in (0, ${TELEMETRY_MAX_HZ}], got ${hzArg}` });
       res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    if (this.responses.size >= TELEMETRY_MAX_STREAMS) {
+      // Each stream costs a serialisation per tick on the event loop that paces audio.
+      const body = JSON.stringify({ error: `${this.responses.size} telemetry streams already open (limit ${TELEMETRY_MAX_STREAMS}); close one or use GET /health` });
+      res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'retry-after': '5' });
       res.end(body);
       return;
     }

@@ -9,7 +9,7 @@ import type { EnginePort } from '../../src/server/engine-port.ts';
 import type { SessionHooks } from '../../src/server/hooks.ts';
 import type { ServerOptions } from '../../src/server/options.ts';
 import { createServer, type SolaceServer } from '../../src/server/server.ts';
-import { tapHooks, type TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
+import { tapHooks, TELEMETRY_MAX_STREAMS, type TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { startEngine, testFrames } from './live/engine.ts';
 
 const servers: SolaceServer[] = [];
@@ -80,6 +80,29 @@ describe('GET /telemetry without an engine', () => {
     const { res, events } = await readEvents(`${http}/telemetry`, 2000, (e) => e.length > 0, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(200);
     expect(snaps(events)).toHaveLength(1);
+  });
+
+  it('refuses streams beyond TELEMETRY_MAX_STREAMS with 503 and says why; a closed stream frees its place', async () => {
+    const { http } = await serve();
+    const open: AbortController[] = [];
+    for (let i = 0; i < TELEMETRY_MAX_STREAMS; i++) {
+      const ac = new AbortController();
+      const res = await fetch(`${http}/telemetry?hz=0.2`, { signal: ac.signal });
+      expect(res.status).toBe(200);
+      open.push(ac);
+    }
+    const refused = await fetch(`${http}/telemetry`);
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error).toMatch(`limit ${TELEMETRY_MAX_STREAMS}`);
+    open.pop()!.abort();
+    // The server learns of the abort when the socket closes, a moment later.
+    let status = 0;
+    for (const t0 = performance.now(); status !== 200 && performance.now() - t0 < 3000; await new Promise((r) => setTimeout(r, 50))) {
+      const { res } = await readEvents(`${http}/telemetry`, 3000, (e) => e.length > 0);
+      status = res.status;
+    }
+    expect(status).toBe(200);
+    for (const ac of open) ac.abort();
   });
 
   it('tells subscribers why the stream ends when the server stops, and does not hold the stop up', async () => {

@@ -7,11 +7,9 @@
 // A bad packet earns a METADATA error and the connection goes on (too many: closed); broken
 // limits close with a code and reason. Nothing here affects another session.
 import { decodeMessageSafe, seqLessThan, type Packet, type ProtocolError } from '../protocol/index.ts';
-import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import type { StepEvent } from '../telemetry/events.ts';
 import type { StepSpans } from '../telemetry/spans.ts';
-import { Cadence } from './cadence.ts';
 import { CLOSE, closeReason } from './close-codes.ts';
 import type { EnginePort } from './engine-port.ts';
 import { parseStart, readyMessage, sessionOptions, type StartRequest } from './handshake.ts';
@@ -22,6 +20,7 @@ import type { Draft } from './outbound.ts';
 import { Outbox } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { ServerStats } from './stats.ts';
+import { StepLoop } from './step-loop.ts';
 
 /** The part of a ws WebSocket a session uses. */
 export interface SessionSocket {
@@ -48,13 +47,6 @@ export interface SessionDeps {
   readonly onClosed: (s: Session) => void;
 }
 
-interface QueuedFrame {
-  readonly pcm: Float32Array;
-  readonly acceptedAt: number;
-  readonly recvMs: number;
-  readonly events: readonly StepEvent[];
-}
-
 export class Session {
   readonly id: string;
   /** Clock time the connection was accepted. */
@@ -64,15 +56,11 @@ export class Session {
   private readonly out: Outbox;
   private readonly bucket: TokenBucket;
   private _state: SessionState = 'handshake';
-  private cadence: Cadence | null = null;
+  private loop: StepLoop | null = null;
   private start: StartRequest | null = null;
   /** What the recorder last said of this session (null: not recorded, or no recorder). */
   private recording: RecordingMessage['state'] | null = null;
   private engineOpen = false;
-  private input: QueuedFrame[] = [];
-  private pendingEvents: StepEvent[] = [];
-  private stepIndex = 0;
-  private inFlight = false;
   private lastInSeq: number | null = null;
   private protocolErrors = 0;
   private lastInbound: number;
@@ -82,7 +70,6 @@ export class Session {
   private readonly unsent = new Map<number, { spans: StepSpans; doneAt: number }>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
-  private missingTimer: ReturnType<typeof setTimeout> | null = null;
   private closeSent = false;
   private closeCode: number = CLOSE.NORMAL;
   private closeText = '';
@@ -129,7 +116,7 @@ export class Session {
     return this._state;
   }
   get steps(): number {
-    return this.stepIndex;
+    return this.loop?.steps ?? 0;
   }
   get remote(): string {
     return this.d.remote;
@@ -152,8 +139,8 @@ export class Session {
   /** For /health. */
   summary() {
     return {
-      id: this.id, state: this._state, steps: this.stepIndex, pace: this.start?.pace ?? null,
-      inputQueue: this.input.length, sendQueueBytes: this.out.bytes, framesReceived: this.cadence?.framesReceived ?? 0,
+      id: this.id, state: this._state, steps: this.steps, pace: this.start?.pace ?? null,
+      inputQueue: this.loop?.queued ?? 0, sendQueueBytes: this.out.bytes, framesReceived: this.loop?.framesReceived ?? 0,
       recording: this.recording,
     };
   }
@@ -242,20 +229,7 @@ export class Session {
       return false;
     }
     this.d.stats.count('frames_received');
-    const arrival = this.cadence!.arrive(t);
-    if (arrival.kind === 'dropped') {
-      this.pendingEvents.push({ kind: 'dropped-frame', seq });
-      return true;
-    }
-    if (this.input.length >= this.o.maxQueuedFrames) {
-      this.fail('INPUT_OVERFLOW', `${this.input.length} frames wait for the engine (limit ${this.o.maxQueuedFrames}): frames come faster than steps run`, CLOSE.POLICY);
-      return false;
-    }
-    const events: StepEvent[] = arrival.lateMs === null ? [] : [{ kind: 'late-frame', seq, lateMs: Math.round(arrival.lateMs * 1000) / 1000 }];
-    this.input.push({ pcm, acceptedAt: this.now(), recvMs, events });
-    this.armMissingTimer();
-    this.pump();
-    return true;
+    return this.loop!.frame(pcm, seq, t, recvMs) !== 'overflow';
   }
 
   // ---------------------------------------------------------------- handshake
@@ -298,7 +272,13 @@ export class Session {
       maxQueuedFrames: this.o.maxQueuedFrames, deadPeerMs: this.o.deadPeerMs,
     };
     const ready = readyMessage(this.id, engine.info, opts, start, this.o.heartbeatMs, limits);
-    this.cadence = new Cadence({ pace: start.pace, lateToleranceMs: this.o.lateToleranceMs, missingFrameMs: this.o.missingFrameMs });
+    this.loop = new StepLoop(this.id, engine, { ...this.o, pace: start.pace }, {
+      beforeStep: () => this.out.skipDecode(),
+      stepped: (input, out, spans) => this.onStepDone(input, out, spans),
+      failed: (err) => this.onStepFailed(err),
+      overflow: (message) => this.fail('INPUT_OVERFLOW', message, CLOSE.POLICY),
+      drained: () => this.finishEnd(),
+    });
     this._state = 'streaming';
     this.d.stats.count('sessions_opened');
     this.sendMessage(ready, null);
@@ -331,51 +311,7 @@ export class Session {
 
   // ---------------------------------------------------------------- steps
 
-  /** Wakes at the next slot's deadline to fill it with silence if its frame has not come. */
-  private armMissingTimer(minDelayMs = 0): void {
-    if (this.missingTimer) clearTimeout(this.missingTimer);
-    this.missingTimer = null;
-    const at = this.cadence?.nextDeadline();
-    if (at === null || at === undefined || this._state !== 'streaming') return;
-    this.missingTimer = setTimeout(() => {
-      this.missingTimer = null;
-      if (this._state !== 'streaming') return;
-      const room = this.o.maxQueuedFrames - this.input.length;
-      const slots = this.cadence!.overdue(this.now(), room);
-      for (let i = 0; i < slots.length; i++) {
-        this.input.push({ pcm: new Float32Array(FRAME_SAMPLES), acceptedAt: this.now(), recvMs: 0, events: [{ kind: 'missing-frame', replacement: 'silence' }] });
-      }
-      // No room (the engine is behind): look again a frame later rather than spin.
-      this.armMissingTimer(slots.length === 0 ? FRAME_MS : 0);
-      this.pump();
-    }, Math.max(minDelayMs, at - this.now()));
-  }
-
-  /** Runs the next queued frame if no step of this session is in flight. */
-  private pump(): void {
-    if (this.inFlight || (this._state !== 'streaming' && this._state !== 'ending')) return;
-    const frame = this.input.shift();
-    if (!frame) {
-      if (this._state === 'ending') this.finishEnd();
-      return;
-    }
-    const step = this.stepIndex++;
-    const events = [...this.pendingEvents, ...frame.events];
-    this.pendingEvents = [];
-    const skip = this.out.skipDecode();
-    if (skip) events.push(skip);
-    const started = this.now();
-    const spans: StepSpans = { 'net.recv': frame.recvMs, 'queue.wait': started - frame.acceptedAt };
-    const input: StepInput = { session: this.id, step, pcm: frame.pcm, events };
-    this.inFlight = true;
-    this.d.engine!.step(input).then(
-      (out) => this.onStepDone(input, out, spans),
-      (err: unknown) => this.onStepFailed(err as Error),
-    );
-  }
-
   private onStepDone(input: StepInput, out: StepOutput, serverSpans: StepSpans): void {
-    this.inFlight = false;
     this.d.stats.count('steps');
     for (const e of input.events) this.d.stats.event(e);
     for (const e of out.events) this.d.stats.event(e);
@@ -401,14 +337,12 @@ export class Session {
     }
     const shown = [...input.events, ...out.events].filter((e) => e.kind !== 'skipped-decode');
     if (shown.length > 0) this.sendMessage({ type: 'events', step, events: shown }, step);
-    this.pump();
   }
 
   private onStepFailed(err: Error): void {
-    this.inFlight = false;
     const engine = this.d.engine!;
     if (engine.state !== 'ok') this.engineLost(`${engine.state}${engine.reason ? `: ${engine.reason}` : ''} (${err.message})`);
-    else this.fail('ENGINE_ERROR', `step ${this.stepIndex - 1} failed: ${err.message}`, CLOSE.INTERNAL);
+    else this.fail('ENGINE_ERROR', `step ${this.steps - 1} failed: ${err.message}`, CLOSE.INTERNAL);
   }
 
   private finishSpans(step: number, spans: StepSpans): void {
@@ -418,16 +352,13 @@ export class Session {
 
   private beginEnd(): void {
     this._state = 'ending';
-    this.cadence!.end();
-    if (this.missingTimer) clearTimeout(this.missingTimer);
-    this.missingTimer = null;
-    this.pump();
+    this.loop!.end();
   }
 
   private finishEnd(): void {
-    const final: TextFinal = { text: this.pieces.join(''), tokens: this.tokens, steps: this.stepIndex };
+    const final: TextFinal = { text: this.pieces.join(''), tokens: this.tokens, steps: this.steps };
     this.enqueue({ type: 'TEXT_FINAL', text: JSON.stringify(final) }, null);
-    this.sendMessage({ type: 'ended', session: this.id, steps: this.stepIndex, framesReceived: this.cadence!.framesReceived }, null);
+    this.sendMessage({ type: 'ended', session: this.id, steps: this.steps, framesReceived: this.loop!.framesReceived }, null);
     this.closeAfterFlush(CLOSE.NORMAL, 'session ended');
   }
 
@@ -498,9 +429,7 @@ export class Session {
     this._state = 'closing';
     this.closeCode = code;
     this.closeText = closeReason(reason);
-    this.input = [];
-    if (this.missingTimer) clearTimeout(this.missingTimer);
-    this.missingTimer = null;
+    this.loop?.stop();
     // A peer that does not read never lets the queue drain: close anyway after the timeout.
     this.after(this.o.closeTimeoutMs, () => this.sendClose());
     this.out.scheduleFlush();
@@ -519,10 +448,10 @@ export class Session {
     if (this._state === 'closed') return;
     this._state = 'closed';
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const t of [this.missingTimer, ...this.timers]) if (t) clearTimeout(t);
+    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.out.stop();
-    this.input = [];
+    this.loop?.stop();
     this.unsent.clear();
     const settle = async () => {
       await this.closeEngineSession();

@@ -78,6 +78,20 @@ export function writeUtf8(s: string, b: Uint8Array, at: number): number {
 
 const units: number[] = [];
 
+// fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading BOM is text, so
+// what was sent is what arrives.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Strict UTF-8 decode of any range (hand-written below SHORT_TEXT bytes, the platform's above); null when invalid. */
+export function decodeUtf8(b: Uint8Array, start: number, end: number): string | null {
+  if (end - start <= SHORT_TEXT) return readUtf8(b, start, end);
+  try {
+    return strictUtf8.decode(b.subarray(start, end));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Strict UTF-8 decode of a short byte range, with the same verdicts as a fatal
  * TextDecoder: overlong forms, surrogates, code points above U+10FFFF and cut sequences

@@ -1,6 +1,6 @@
 // Bytes → packets. Pure and browser-safe. Reads only inside the given view, and throws
 // nothing but ProtocolError, whatever the input.
-import { firstNonFiniteBits, readF64, readU32, readUtf8, SHORT_TEXT } from './bytes.ts';
+import { decodeUtf8, firstNonFiniteBits, readF64, readU32 } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
 import {
   ACK_PAYLOAD_BYTES, AUDIO_PAYLOAD_BYTES, AUDIO_SAMPLES, HEADER_BYTES, MAX_PRIORITY, OFFSET_ACK, OFFSET_LENGTH,
@@ -10,9 +10,6 @@ import type { JsonValue, Packet } from './packet.ts';
 import { allocate } from './slab.ts';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-// fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading BOM is text, so
-// what was sent is what arrives.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface ReadResult {
   readonly packet: Packet;
@@ -21,16 +18,7 @@ export interface ReadResult {
 }
 
 function decodeText(b: Uint8Array, start: number, end: number, what: string, code: 'PKT_ERR_BAD_TEXT' | 'PKT_ERR_BAD_METADATA', typeByte: number): string {
-  let s: string | null;
-  if (end - start <= SHORT_TEXT) {
-    s = readUtf8(b, start, end);
-  } else {
-    try {
-      s = utf8.decode(b.subarray(start, end));
-    } catch {
-      s = null;
-    }
-  }
+  const s = decodeUtf8(b, start, end);
   if (s === null) throw new ProtocolError(code, `${what} payload is not valid UTF-8`, { typeByte });
   return s;
 }

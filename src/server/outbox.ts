@@ -4,10 +4,9 @@
 // to the socket's write callback. A socket that stays congested past slowConsumerMs, or a
 // queue at its hard limit, is reported to the session as a slow consumer.
 import { FRAME_SAMPLES } from '../audio/frames.ts';
-import { seqNext } from '../protocol/index.ts';
 import type { StepEvent } from '../telemetry/events.ts';
 import type { Clock } from '../telemetry/clock.ts';
-import { joinPackets, outItem, stamp, type Draft } from './outbound.ts';
+import { joinPackets, type Framing } from './outbound.ts';
 import { SendQueue, type OutItem, type QueueDecision } from './send-queue.ts';
 
 /** One WebSocket message of output: at most this many bytes (8 audio packets). */
@@ -46,14 +45,15 @@ export class Outbox {
   private readonly socket: OutboxSocket;
   private readonly o: OutboxOptions;
   private readonly on: OutboxEvents;
-  private seq = 0;
+  private readonly framing: Framing;
   private congestedSince: number | null = null;
   private drainTimer: ReturnType<typeof setTimeout> | null = null;
   private flushScheduled = false;
   private stopped = false;
 
-  constructor(socket: OutboxSocket, options: OutboxOptions, on: OutboxEvents) {
+  constructor(socket: OutboxSocket, options: OutboxOptions, on: OutboxEvents, framing: Framing) {
     this.socket = socket;
+    this.framing = framing;
     this.o = options;
     this.on = on;
     this.queue = new SendQueue({ highWaterBytes: options.sendHighWaterBytes, skipDecodeBytes: options.skipDecodeBytes, maxQueuedBytes: options.maxSendQueueBytes });
@@ -67,10 +67,10 @@ export class Outbox {
     return this.queue.length;
   }
 
-  /** Queues a packet; a flush follows on the next turn, so one step's packets share a message. */
-  enqueue(draft: Draft, step: number | null, token?: number): void {
+  /** Queues an item; a flush follows on the next turn, so one step's items share a message where the framing batches. */
+  enqueue(item: OutItem): void {
     if (this.stopped) return;
-    const r = this.queue.push(outItem(draft, step, token), this.socket.bufferedAmount);
+    const r = this.queue.push(item, this.socket.bufferedAmount);
     if (!r.ok) {
       this.on.slowConsumer(r.reason);
       return;
@@ -101,13 +101,17 @@ export class Outbox {
       if (decisions.length) this.on.decisions(decisions);
       if (items.length === 0) break;
       const t = this.o.clock.now();
-      for (const it of items) {
-        stamp(it.bytes, this.seq, t);
-        this.seq = seqNext(this.seq);
+      for (const it of items) this.framing.stamp(it, t);
+      if (this.framing.batch) {
+        const msg = joinPackets(items);
+        this.on.sent(msg, t);
+        this.socket.send(msg, (err) => this.written(items, err));
+      } else {
+        for (const it of items) {
+          this.on.sent(it.bytes, t);
+          this.socket.send(it.bytes, (err) => this.written([it], err));
+        }
       }
-      const msg = joinPackets(items);
-      this.on.sent(msg, t);
-      this.socket.send(msg, (err) => this.written(items, err));
     }
     if (this.queue.length === 0) {
       this.congestedSince = null;
@@ -128,7 +132,7 @@ export class Outbox {
   private written(items: readonly OutItem[], err: Error | undefined): void {
     if (err || this.stopped) return; // the socket is going away; its close event cleans up
     const t = this.o.clock.now();
-    for (const it of items) if (it.type === 'AUDIO_CHUNK' && it.step !== null) this.on.audioWritten(it.step, t);
+    for (const it of items) if (it.role === 'audio' && it.step !== null) this.on.audioWritten(it.step, t);
     if (this.queue.length > 0) this.flush();
   }
 

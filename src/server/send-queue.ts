@@ -1,6 +1,7 @@
-// The per-session send queue: packets wait here (already encoded) until the socket can
-// take them, and leave in priority order AUDIO_CHUNK > TEXT_FINAL > TEXT_PARTIAL >
-// METADATA/HEARTBEAT/ACK (design.md). It decides what happens under pressure, measured by
+// The per-session send queue: outbound items wait here (already encoded) until the socket
+// can take them, and leave in priority order audio > final text > partial text > control
+// (design.md: AUDIO_CHUNK > TEXT_FINAL > TEXT_PARTIAL > METADATA/HEARTBEAT/ACK). Items carry
+// a role, not a wire type, so every wire protocol shares these rules. It decides what happens under pressure, measured by
 // the socket's buffered bytes:
 //   - over the high water mark: text partials are dropped (queued and new ones);
 //   - buffered + queued over the skip limit: the next step should skip its decode;
@@ -11,7 +12,26 @@
 import type { PacketTypeName } from '../protocol/index.ts';
 import type { StepEvent } from '../telemetry/events.ts';
 
-/** 0 is sent first. ACK is not in design.md's list: it rides with the other control packets. */
+/**
+ * What an item is to the queue: `partial` text may be dropped under pressure, one waiting
+ * `keepalive` is as good as two, `audio` is never dropped.
+ */
+export type OutRole = 'audio' | 'final' | 'partial' | 'control' | 'keepalive';
+
+/** 0 is sent first. */
+export const LANE_OF_ROLE: Readonly<Record<OutRole, 0 | 1 | 2 | 3>> = { audio: 0, final: 1, partial: 2, control: 3, keepalive: 3 };
+
+/** The packet protocol's roles. ACK is not in design.md's list: it rides with the other control packets. */
+export const ROLE_OF: Readonly<Record<PacketTypeName, OutRole>> = {
+  AUDIO_CHUNK: 'audio',
+  TEXT_FINAL: 'final',
+  TEXT_PARTIAL: 'partial',
+  METADATA: 'control',
+  HEARTBEAT: 'keepalive',
+  ACK: 'control',
+};
+
+/** The packet protocol's lanes, which are also its wire priorities. */
 export const LANE_OF: Readonly<Record<PacketTypeName, 0 | 1 | 2 | 3>> = {
   AUDIO_CHUNK: 0,
   TEXT_FINAL: 1,
@@ -22,8 +42,10 @@ export const LANE_OF: Readonly<Record<PacketTypeName, 0 | 1 | 2 | 3>> = {
 };
 
 export interface OutItem {
-  readonly type: PacketTypeName;
-  /** The encoded packet; sequence and timestamp are stamped when it is sent. */
+  /** The wire type or kind (for depth and logs). */
+  readonly type: string;
+  readonly role: OutRole;
+  /** The encoded item; a protocol may stamp it (sequence, time) when it is sent. */
   readonly bytes: Uint8Array;
   /** The step this packet belongs to, if any (for events and net.send). */
   readonly step: number | null;
@@ -70,24 +92,24 @@ export class SendQueue {
   get length(): number {
     return this.lanes.reduce((n, l) => n + l.length, 0);
   }
-  /** Packets waiting, by type (for /health and tests). */
-  depth(): Partial<Record<PacketTypeName, number>> {
-    const out: Partial<Record<PacketTypeName, number>> = {};
+  /** Items waiting, by type (for /health and tests). */
+  depth(): Partial<Record<string, number>> {
+    const out: Partial<Record<string, number>> = {};
     for (const lane of this.lanes) for (const it of lane) out[it.type] = (out[it.type] ?? 0) + 1;
     return out;
   }
 
   push(item: OutItem, bufferedAmount: number): PushResult {
-    if (item.type === 'TEXT_PARTIAL' && bufferedAmount >= this.limits.highWaterBytes) {
+    if (item.role === 'partial' && bufferedAmount >= this.limits.highWaterBytes) {
       return { ok: true, decisions: [dropped(item)] };
     }
     // A heartbeat says "still here": one waiting is as good as two.
-    if (item.type === 'HEARTBEAT' && this.lanes[3]!.some((it) => it.type === 'HEARTBEAT')) return { ok: true, decisions: NONE };
+    if (item.role === 'keepalive' && this.lanes[3]!.some((it) => it.role === 'keepalive')) return { ok: true, decisions: NONE };
     if (this.queued + item.bytes.length > this.limits.maxQueuedBytes) {
-      if (item.type === 'TEXT_PARTIAL') return { ok: true, decisions: [dropped(item)] };
+      if (item.role === 'partial') return { ok: true, decisions: [dropped(item)] };
       return { ok: false, reason: `slow consumer: ${this.queued} bytes already wait to be sent (limit ${this.limits.maxQueuedBytes})` };
     }
-    this.lanes[LANE_OF[item.type]]!.push(item);
+    this.lanes[LANE_OF_ROLE[item.role]]!.push(item);
     this.queued += item.bytes.length;
     return { ok: true, decisions: NONE };
   }
@@ -133,7 +155,7 @@ export class SendQueue {
   }
 
   private dropPartials(): readonly QueueDecision[] {
-    const lane = this.lanes[LANE_OF.TEXT_PARTIAL]!;
+    const lane = this.lanes[LANE_OF_ROLE.partial]!;
     if (lane.length === 0) return NONE;
     const out = lane.map(dropped);
     for (const it of lane) this.queued -= it.bytes.length;

@@ -16,7 +16,7 @@ import { parseStart, readyMessage, sessionOptions, type StartRequest } from './h
 import type { SessionHooks } from './hooks.ts';
 import type { ErrorCode, GapMessage, RecordingMessage, ServerMessage, SessionLimits, TextFinal, TextPartial } from './messages.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import type { Draft } from './outbound.ts';
+import { outItem, packetFraming, type Draft } from './outbound.ts';
 import { Outbox } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { ServerStats } from './stats.ts';
@@ -97,7 +97,7 @@ export class Session {
       idle: () => {
         if (this._state === 'closing') this.sendClose();
       },
-    });
+    }, packetFraming());
     const now = this.now();
     this.acceptedAt = now;
     this.bucket = new TokenBucket(this.o.maxInputRate, this.o.inputBurst, now);
@@ -369,7 +369,7 @@ export class Session {
   }
 
   private enqueue(draft: Draft, step: number | null, token?: number): void {
-    if (this._state !== 'closed') this.out.enqueue(draft, step, token);
+    if (this._state !== 'closed') this.out.enqueue(outItem(draft, step, token));
   }
 
   /** A step's audio reached the socket: net.send closes its spans. */

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { decodeMessage, type Packet } from '../../src/protocol/index.ts';
+import { outItem, packetFraming } from '../../src/server/outbound.ts';
 import { Outbox } from '../../src/server/outbox.ts';
 import type { QueueDecision } from '../../src/server/send-queue.ts';
 import { realClock } from '../../src/telemetry/clock.ts';
@@ -43,6 +44,7 @@ describe('Outbox and SendQueue on a congested loopback socket', () => {
       { get bufferedAmount() { return server.bufferedAmount; }, send: (d, cb) => server.send(d, { binary: true }, cb) },
       { sendHighWaterBytes: 16 * AUDIO, skipDecodeBytes: 32 * AUDIO, maxSendQueueBytes: 1 << 26, slowConsumerMs: 300, clock: realClock },
       { sent: () => undefined, decisions: (ds) => decisions.push(...ds), audioWritten: (step) => written.push(step), slowConsumer: (r) => slow.push(r), idle: () => undefined },
+      packetFraming(),
     );
     cleanup.push(() => box.stop());
 
@@ -51,9 +53,9 @@ describe('Outbox and SendQueue on a congested loopback socket', () => {
     let step = 0;
     let skip = null;
     for (; step < 8000 && !skip; step++) {
-      box.enqueue({ type: 'METADATA', data: { type: 'gap', step } }, step);
-      box.enqueue({ type: 'TEXT_PARTIAL', text: `{"step":${step}}` }, step, step);
-      box.enqueue({ type: 'AUDIO_CHUNK', samples: new Float32Array(1920).fill(step) }, step);
+      box.enqueue(outItem({ type: 'METADATA', data: { type: 'gap', step } }, step));
+      box.enqueue(outItem({ type: 'TEXT_PARTIAL', text: `{"step":${step}}` }, step, step));
+      box.enqueue(outItem({ type: 'AUDIO_CHUNK', samples: new Float32Array(1920).fill(step) }, step));
       await new Promise((r) => setImmediate(r)); // the flush runs between steps, as in a session
       skip = box.skipDecode();
     }

@@ -58,6 +58,8 @@ export interface ReadyMessage {
   readonly frameSamples: number;
   readonly heartbeatMs: number;
   readonly limits: SessionLimits;
+  /** The wire protocol of the session, as hooks (the recorder) see it; not sent on the packet wire (absent means 'solacelive'). */
+  readonly wire?: 'solacelive' | 'moshi';
 }
 
 export type ErrorCode =

@@ -12,6 +12,7 @@ import { handleHttp, healthReport, type HttpContext } from './http.ts';
 import { TelemetryFeed } from './telemetry-stream.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
 import { checkRequest, type GuardRefusal } from './request-guard.ts';
+import { PacketWire } from './packet-wire.ts';
 import { Session } from './session.ts';
 import { ServerStats } from './stats.ts';
 
@@ -120,6 +121,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
       stats,
       remote,
       admit,
+      wire: (core) => new PacketWire(core),
       socket: {
         get bufferedAmount() {
           return ws.bufferedAmount;

@@ -1,26 +1,31 @@
-// One connection, one session: handshake → streaming → ending → closing → closed.
-//   handshake  only HEARTBEAT/ACK and the start METADATA are accepted; reply 'ready' or an error
-//   streaming  each AUDIO_CHUNK is one step, run in order, one at a time; the cadence fills
-//              overdue slots with silence (real-time pace); outputs go through the send queue
-//   ending     the client said 'end': remaining frames are stepped, then TEXT_FINAL and 'ended'
+// One connection, one session, whatever the wire protocol: handshake → opening → streaming
+// → ending → closing → closed.
+//   handshake  nothing started yet (holds no session slot); the wire adapter waits for the
+//              client's start (packet protocol) or starts at once (Moshi protocol)
+//   opening    admitted; waiting for the engine to open the model state
+//   streaming  each frame is one step, run in order by the step loop; replies go through the send queue
+//   ending     no more frames: the queued ones are stepped, then the adapter's end, then close
 //   closing    a close frame is due once the send queue drains (or after closeTimeoutMs)
-// A bad packet earns a METADATA error and the connection goes on (too many: closed); broken
-// limits close with a code and reason. Nothing here affects another session.
-import { decodeMessageSafe, seqLessThan, type Packet, type ProtocolError } from '../protocol/index.ts';
+// Bytes in and items out belong to the adapter (src/server/wire.ts); limits, liveness, the
+// engine, telemetry and hooks belong here, so both protocols get them alike. Nothing here
+// affects another session.
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import type { StepEvent } from '../telemetry/events.ts';
 import type { StepSpans } from '../telemetry/spans.ts';
 import { CLOSE, closeReason } from './close-codes.ts';
 import type { EnginePort } from './engine-port.ts';
-import { parseStart, readyMessage, sessionOptions, type StartRequest } from './handshake.ts';
+import { readyMessage, sessionOptions, type StartRequest } from './handshake.ts';
 import type { SessionHooks } from './hooks.ts';
-import type { ErrorCode, GapMessage, RecordingMessage, ServerMessage, SessionLimits, TextFinal, TextPartial } from './messages.ts';
+import type { ErrorCode, RecordingMessage, SessionLimits } from './messages.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { outItem, packetFraming, type Draft } from './outbound.ts';
 import { Outbox } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
+import type { OutItem } from './send-queue.ts';
 import type { ServerStats } from './stats.ts';
 import { StepLoop } from './step-loop.ts';
+import type { FrameOutcome, SessionCore, SessionState, Wire, WireFactory } from './wire.ts';
+
+export type { SessionState } from './wire.ts';
 
 /** The part of a ws WebSocket a session uses. */
 export interface SessionSocket {
@@ -29,8 +34,6 @@ export interface SessionSocket {
   close(code: number, reason: string): void;
   terminate(): void;
 }
-
-export type SessionState = 'handshake' | 'opening' | 'streaming' | 'ending' | 'closing' | 'closed';
 
 export interface SessionDeps {
   readonly id: string;
@@ -41,16 +44,19 @@ export interface SessionDeps {
   readonly stats: ServerStats;
   /** The peer's address, for per-address limits on connections that have not started. */
   readonly remote: string;
-  /** Asked when the client sends start: null admits the session, a message refuses it (server full). */
+  /** Asked when the session starts: null admits it, a message refuses it (server full). */
   readonly admit: (s: Session) => string | null;
+  /** The wire protocol's adapter. */
+  readonly wire: WireFactory;
   /** Called once, after the socket closed and the close hook settled. */
   readonly onClosed: (s: Session) => void;
 }
 
-export class Session {
+export class Session implements SessionCore {
   readonly id: string;
   /** Clock time the connection was accepted. */
   readonly acceptedAt: number;
+  readonly wire: Wire;
   private readonly d: SessionDeps;
   private readonly o: ResolvedServerOptions;
   private readonly out: Outbox;
@@ -61,11 +67,8 @@ export class Session {
   /** What the recorder last said of this session (null: not recorded, or no recorder). */
   private recording: RecordingMessage['state'] | null = null;
   private engineOpen = false;
-  private lastInSeq: number | null = null;
   private protocolErrors = 0;
   private lastInbound: number;
-  private readonly pieces: string[] = [];
-  private tokens = 0;
   /** Steps whose audio is queued: when it is written, net.send closes their spans. */
   private readonly unsent = new Map<number, { spans: StepSpans; doneAt: number }>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -81,6 +84,7 @@ export class Session {
     this.d = deps;
     this.id = deps.id;
     this.o = deps.options;
+    this.wire = deps.wire(this);
     this.out = new Outbox(deps.socket, this.o, {
       sent: (bytes, t) => {
         this.d.stats.count('bytes_out', bytes.byteLength);
@@ -97,19 +101,20 @@ export class Session {
       idle: () => {
         if (this._state === 'closing') this.sendClose();
       },
-    }, packetFraming());
+    }, this.wire.framing);
     const now = this.now();
     this.acceptedAt = now;
     this.bucket = new TokenBucket(this.o.maxInputRate, this.o.inputBurst, now);
     this.lastInbound = now;
     this.closed = new Promise((r) => (this.closedResolve = r));
     this.heartbeat = setInterval(() => {
-      if (this._state !== 'closing') this.enqueue({ type: 'HEARTBEAT' }, null);
+      if (this._state !== 'closing') this.send(this.wire.keepalive());
     }, this.o.heartbeatMs);
     this.after(this.o.handshakeTimeoutMs, () => {
-      if (this._state === 'handshake') this.fail('HANDSHAKE_TIMEOUT', `no start METADATA within ${this.o.handshakeTimeoutMs} ms`, CLOSE.POLICY);
+      if (this._state === 'handshake') this.fail('HANDSHAKE_TIMEOUT', `no ${this.wire.startHint} within ${this.o.handshakeTimeoutMs} ms`, CLOSE.POLICY);
     });
     this.watchDeadPeer();
+    this.wire.connected();
   }
 
   get state(): SessionState {
@@ -121,11 +126,11 @@ export class Session {
   get remote(): string {
     return this.d.remote;
   }
-  /** True once the client sent start and was admitted: only then does the connection hold a session slot. */
+  /** True once the session started and was admitted: only then does the connection hold a session slot. */
   get started(): boolean {
     return this.start !== null && this._state !== 'closed';
   }
-  /** Connected, but no start yet. */
+  /** Connected, but not started. */
   get pending(): boolean {
     return this._state === 'handshake';
   }
@@ -139,7 +144,7 @@ export class Session {
   /** For /health. */
   summary() {
     return {
-      id: this.id, state: this._state, steps: this.steps, pace: this.start?.pace ?? null,
+      id: this.id, protocol: this.wire.protocol, state: this._state, steps: this.steps, pace: this.start?.pace ?? null,
       inputQueue: this.loop?.queued ?? 0, sendQueueBytes: this.out.bytes, framesReceived: this.loop?.framesReceived ?? 0,
       recording: this.recording,
     };
@@ -153,88 +158,41 @@ export class Session {
     this.d.stats.count('bytes_in', data.byteLength);
     this.hook('onInbound', this.id, data, t);
     if (this._state === 'closing' || this._state === 'closed') return;
-    if (!isBinary) {
-      this.protocolError('NOT_BINARY', 'send binary WebSocket messages holding packets; text messages are not part of the protocol');
-      return;
-    }
-    const { packets, error } = decodeMessageSafe(data);
-    if (!this.bucket.take(t, Math.max(1, packets.length))) {
-      this.fail('RATE_LIMITED', `input rate above ${this.o.maxInputRate} packets/s (burst ${this.o.inputBurst})`, CLOSE.POLICY);
-      return;
-    }
-    const recvMs = this.now() - t;
-    for (const p of packets) {
-      this.onPacket(p, t, recvMs);
-      if (this.isClosing()) return;
-    }
-    if (error) this.packetError(error);
+    this.wire.receive(data, isBinary, t);
   }
 
-  private onPacket(p: Packet, t: number, recvMs: number): void {
-    if (this.lastInSeq !== null && !seqLessThan(this.lastInSeq, p.sequence)) {
-      this.protocolError('SEQ_OUT_OF_ORDER', `${p.type} sequence ${p.sequence} does not follow ${this.lastInSeq}`);
-    }
-    this.lastInSeq = p.sequence;
-    let accepted = true;
-    switch (p.type) {
-      case 'HEARTBEAT':
-      case 'ACK':
-        break;
-      case 'METADATA':
-        accepted = this.onMetadata(p.data);
-        break;
-      case 'AUDIO_CHUNK':
-        accepted = this.onFrame(p.samples, p.sequence, t, recvMs);
-        break;
-      case 'TEXT_PARTIAL':
-      case 'TEXT_FINAL':
-        this.protocolError('UNEXPECTED_PACKET', `${p.type} is server → client only`);
-        accepted = false;
-        break;
-    }
-    if (accepted && p.requiresAck && this._state !== 'closing') this.enqueue({ type: 'ACK', ackSequence: p.sequence }, null);
-  }
-
-  private onMetadata(data: unknown): boolean {
-    const type = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as { type?: unknown }).type : undefined;
-    if (type === 'start') {
-      if (this._state !== 'handshake') {
-        this.protocolError('ALREADY_STARTED', 'this session has already started');
-        return false;
-      }
-      const r = parseStart(data);
-      if (!r.ok) {
-        this.protocolError('BAD_HANDSHAKE', r.message);
-        return false;
-      }
-      void this.open(r.start);
-      return true;
-    }
-    if (type === 'end') {
-      if (this._state !== 'streaming') {
-        this.protocolError('NOT_STARTED', `'end' in state ${this._state}`);
-        return false;
-      }
-      this.beginEnd();
-      return true;
-    }
-    this.protocolError('UNKNOWN_MESSAGE', `unknown METADATA ${JSON.stringify(type ?? null)} (expected "start" or "end")`);
+  takeInput(t: number, n: number): boolean {
+    if (this.bucket.take(t, n)) return true;
+    this.fail('RATE_LIMITED', `input rate above ${this.o.maxInputRate} ${this.wire.protocol === 'solacelive' ? 'packets' : 'messages'}/s (burst ${this.o.inputBurst})`, CLOSE.POLICY);
     return false;
   }
 
-  private onFrame(pcm: Float32Array, seq: number, t: number, recvMs: number): boolean {
-    if (this._state !== 'streaming') {
-      const why = this._state === 'ending' ? 'after the session\'s end' : 'before the session is ready (send start, wait for ready)';
-      this.protocolError(this._state === 'ending' ? 'UNEXPECTED_PACKET' : 'NOT_STARTED', `AUDIO_CHUNK ${seq} ${why}`);
-      return false;
-    }
+  frame(pcm: Float32Array, seq: number, t: number, recvMs: number): FrameOutcome {
+    if (this._state === 'ending') return 'ended';
+    if (this._state !== 'streaming') return 'not-started';
     this.d.stats.count('frames_received');
-    return this.loop!.frame(pcm, seq, t, recvMs) !== 'overflow';
+    return this.loop!.frame(pcm, seq, t, recvMs);
   }
 
-  // ---------------------------------------------------------------- handshake
+  end(): void {
+    if (this._state !== 'streaming') return;
+    this._state = 'ending';
+    this.loop!.end();
+  }
 
-  private async open(start: StartRequest): Promise<void> {
+  event(event: StepEvent): void {
+    this.d.stats.event(event);
+    this.hook('onEvent', this.id, null, event);
+  }
+
+  // ---------------------------------------------------------------- opening
+
+  open(start: StartRequest): void {
+    if (this._state !== 'handshake') return;
+    void this.openAsync(start);
+  }
+
+  private async openAsync(start: StartRequest): Promise<void> {
     const full = this.d.admit(this);
     if (full !== null) {
       this.d.stats.count('sessions_rejected');
@@ -281,12 +239,13 @@ export class Session {
     });
     this._state = 'streaming';
     this.d.stats.count('sessions_opened');
-    this.sendMessage(ready, null);
-    this.hook('onSessionOpen', this.id, ready, this.now(), {
+    for (const item of this.wire.ready(ready)) this.send(item);
+    this.hook('onSessionOpen', this.id, { ...ready, wire: this.wire.protocol }, this.now(), {
       recording: (state, detail = {}) => {
         this.recording = state;
         if (state === 'stopped') this.d.stats.count('recordings_stopped');
-        this.sendMessage({ type: 'recording', session: this.id, state, ...detail }, null);
+        const item = this.wire.recording({ type: 'recording', session: this.id, state, ...detail });
+        if (item) this.send(item);
       },
     });
   }
@@ -317,26 +276,14 @@ export class Session {
     for (const e of out.events) this.d.stats.event(e);
     this.hook('onStep', this.id, input, out);
     if (this._state !== 'streaming' && this._state !== 'ending') return;
-    const step = input.step;
     const spans: StepSpans = { ...out.spans, ...serverSpans };
-    if (out.pcm) {
-      this.unsent.set(step, { spans, doneAt: this.now() });
-      this.enqueue({ type: 'AUDIO_CHUNK', samples: out.pcm }, step);
+    const items = this.wire.stepped(input, out);
+    if (items.some((it) => it.role === 'audio' && it.step === input.step)) {
+      this.unsent.set(input.step, { spans, doneAt: this.now() });
     } else {
-      const skipped = [...input.events, ...out.events].some((e) => e.kind === 'skipped-decode');
-      const gap: GapMessage = { type: 'gap', step, reason: skipped ? 'skipped-decode' : out.audio === null ? 'warm-up' : 'no-audio' };
-      this.sendMessage(gap, step);
-      this.finishSpans(step, spans);
+      this.finishSpans(input.step, spans);
     }
-    // Padding tokens detokenize to '' and are not sent; without a detokenizer every token is.
-    if (out.text !== null && out.textPiece !== '') {
-      this.tokens++;
-      if (out.textPiece) this.pieces.push(out.textPiece);
-      const partial: TextPartial = { step, token: out.text, piece: out.textPiece };
-      this.enqueue({ type: 'TEXT_PARTIAL', text: JSON.stringify(partial) }, step, out.text);
-    }
-    const shown = [...input.events, ...out.events].filter((e) => e.kind !== 'skipped-decode');
-    if (shown.length > 0) this.sendMessage({ type: 'events', step, events: shown }, step);
+    for (const item of items) this.send(item);
   }
 
   private onStepFailed(err: Error): void {
@@ -350,26 +297,15 @@ export class Session {
     this.hook('onStepSpans', this.id, step, spans);
   }
 
-  private beginEnd(): void {
-    this._state = 'ending';
-    this.loop!.end();
-  }
-
   private finishEnd(): void {
-    const final: TextFinal = { text: this.pieces.join(''), tokens: this.tokens, steps: this.steps };
-    this.enqueue({ type: 'TEXT_FINAL', text: JSON.stringify(final) }, null);
-    this.sendMessage({ type: 'ended', session: this.id, steps: this.steps, framesReceived: this.loop!.framesReceived }, null);
+    for (const item of this.wire.ended(this.steps, this.loop!.framesReceived)) this.send(item);
     this.closeAfterFlush(CLOSE.NORMAL, 'session ended');
   }
 
   // ---------------------------------------------------------------- outbound
 
-  private sendMessage(m: ServerMessage, step: number | null): void {
-    this.enqueue({ type: 'METADATA', data: m as never }, step);
-  }
-
-  private enqueue(draft: Draft, step: number | null, token?: number): void {
-    if (this._state !== 'closed') this.out.enqueue(outItem(draft, step, token));
+  send(item: OutItem): void {
+    if (this._state !== 'closed') this.out.enqueue(item);
   }
 
   /** A step's audio reached the socket: net.send closes its spans. */
@@ -383,28 +319,20 @@ export class Session {
 
   // ---------------------------------------------------------------- errors and closing
 
-  private packetError(err: ProtocolError): void {
-    this.protocolError(err.code, err.message, err.closeCode, { offset: err.offset, index: err.index });
-  }
-
-  /** A recoverable error: tell the client, keep the connection, unless there were too many. */
-  private protocolError(code: ErrorCode, message: string, closeCode: number = CLOSE.PROTOCOL_ERROR, where: { offset?: number | undefined; index?: number | undefined } = {}): void {
+  protocolError(code: ErrorCode, message: string, closeCode: number = CLOSE.PROTOCOL_ERROR, where: { offset?: number | undefined; index?: number | undefined } = {}): void {
     this.d.stats.count('protocol_errors');
-    const event: StepEvent = { kind: 'protocol-error', code, message };
-    this.d.stats.event(event);
-    this.hook('onEvent', this.id, null, event);
+    this.event({ kind: 'protocol-error', code, message });
     if (++this.protocolErrors > this.o.maxProtocolErrors) {
       this.fail('TOO_MANY_ERRORS', `${this.protocolErrors} protocol errors (limit ${this.o.maxProtocolErrors}); last: ${code}: ${message}`, closeCode);
       return;
     }
     const extra = where.offset === undefined ? {} : { offset: where.offset, index: where.index ?? 0 };
-    this.sendMessage({ type: 'error', code, message, fatal: false, ...extra }, null);
+    this.send(this.wire.error({ type: 'error', code, message, fatal: false, ...extra }));
   }
 
-  /** A fatal error: tell the client why, then close with `closeCode`. */
   fail(code: ErrorCode, message: string, closeCode: number): void {
     if (this._state === 'closing' || this._state === 'closed') return;
-    this.sendMessage({ type: 'error', code, message, fatal: true }, null);
+    this.send(this.wire.error({ type: 'error', code, message, fatal: true }));
     this.closeAfterFlush(closeCode, message);
   }
 
@@ -453,6 +381,7 @@ export class Session {
     this.out.stop();
     this.loop?.stop();
     this.unsent.clear();
+    this.wire.dispose();
     const settle = async () => {
       await this.closeEngineSession();
       try {
@@ -499,12 +428,7 @@ export class Session {
     return t;
   }
 
-  /** A method, so TypeScript does not narrow the state across calls that change it. */
-  private isClosing(): boolean {
-    return this._state === 'closing' || this._state === 'closed';
-  }
-
-  private now(): number {
+  now(): number {
     return this.o.clock.now();
   }
 

@@ -68,6 +68,7 @@ const EVENT_FIELDS: { readonly [K in StepEventKind]: readonly (readonly [string,
   'reset': [['reason', 'string']],
   'engine-restart': [['reason', 'string']],
   'protocol-error': [['code', 'string'], ['message', 'string']],
+  'ignored-message': [['byte', 'uint'], ['reason', 'string']],
   'error': [['message', 'string']],
 };
 

@@ -8,6 +8,8 @@ import { SESSION_PROTOCOL, type Pace, type ReadyMessage, type SessionLimits } fr
 export interface StartRequest {
   /** null: the server picks one (and reports it in the reply). */
   readonly seed: number | null;
+  /** The audio streams' own seed (Moshi protocol `audio_seed`); null or absent: `seed`. */
+  readonly audioSeed?: number | null;
   readonly sampling: SamplingParams;
   readonly record: boolean;
   readonly pace: Pace;

@@ -66,9 +66,9 @@ export type ErrorCode =
   | 'BAD_HANDSHAKE' | 'NOT_STARTED' | 'ALREADY_STARTED' | 'UNEXPECTED_PACKET' | 'UNKNOWN_MESSAGE' | 'NOT_BINARY'
   | 'SEQ_OUT_OF_ORDER' | 'TOO_MANY_ERRORS' | 'RATE_LIMITED' | 'INPUT_OVERFLOW' | 'SLOW_CONSUMER' | 'DEAD_PEER'
   | 'HANDSHAKE_TIMEOUT' | 'TOO_MANY_PENDING' | 'SERVER_FULL' | 'ENGINE_UNAVAILABLE' | 'ENGINE_RESTARTED' | 'ENGINE_ERROR' | 'SERVER_SHUTDOWN'
-  | 'INTERNAL'
-  // Packet decoding errors keep their protocol code (PKT_ERR_*).
-  | `PKT_ERR_${string}`;
+  | 'INTERNAL' | 'UNEXPECTED_MESSAGE' | 'INPUT_ENDED'
+  // Decoding errors keep their own codes: packets (PKT_ERR_*), Moshi messages (MOSHI_ERR_*), Ogg and Opus input.
+  | `PKT_ERR_${string}` | `MOSHI_ERR_${string}` | `OGG_ERR_${string}` | `OPUS_ERR_${string}`;
 
 export interface ErrorMessage {
   readonly type: 'error';

@@ -76,6 +76,8 @@ export class Session implements SessionCore {
   private closeSent = false;
   private closeCode: number = CLOSE.NORMAL;
   private closeText = '';
+  /** How to close once the queued frames are stepped (null: normally). */
+  private endClose: { readonly code: number; readonly reason: string } | null = null;
   private closedResolve!: () => void;
   /** Resolves once the socket closed and the close hook finished. */
   readonly closed: Promise<void>;
@@ -174,9 +176,14 @@ export class Session implements SessionCore {
     return this.loop!.frame(pcm, seq, t, recvMs);
   }
 
-  end(): void {
-    if (this._state !== 'streaming') return;
+  end(close?: { readonly code: number; readonly reason: string }): void {
+    if (this._state !== 'streaming') {
+      // Nothing was stepped yet: there is nothing to finish first.
+      if (close) this.fail('INPUT_ENDED', close.reason, close.code);
+      return;
+    }
     this._state = 'ending';
+    this.endClose = close ?? null;
     this.loop!.end();
   }
 
@@ -299,7 +306,7 @@ export class Session implements SessionCore {
 
   private finishEnd(): void {
     for (const item of this.wire.ended(this.steps, this.loop!.framesReceived)) this.send(item);
-    this.closeAfterFlush(CLOSE.NORMAL, 'session ended');
+    this.closeAfterFlush(this.endClose?.code ?? CLOSE.NORMAL, this.endClose?.reason ?? 'session ended');
   }
 
   // ---------------------------------------------------------------- outbound

@@ -121,6 +121,7 @@ function describe(e: StepEvent): string {
     case 'reset': return `reset: ${e.reason}`;
     case 'engine-restart': return `engine restarted: ${e.reason}`;
     case 'protocol-error': return `${e.code}: ${e.message}`;
+    case 'ignored-message': return `message kind ${e.byte} ignored: ${e.reason}`;
     case 'error': return e.message;
   }
 }

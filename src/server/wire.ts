@@ -29,8 +29,8 @@ export interface SessionCore {
    * own words; 'overflow' has closed the session.
    */
   frame(pcm: Float32Array, seq: number, t: number, recvMs: number): FrameOutcome;
-  /** No more frames: step what is queued, then `ended`, then close. */
-  end(): void;
+  /** No more frames: step what is queued, then `ended`, then close (normally, or with `close` when the input broke). */
+  end(close?: { readonly code: number; readonly reason: string }): void;
   /** Counts `n` inbound units against the input rate; closes the session (and returns false) above it. */
   takeInput(t: number, n: number): boolean;
   send(item: OutItem): void;

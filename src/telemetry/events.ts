@@ -17,6 +17,8 @@ export type StepEvent =
   | { readonly kind: 'reset'; readonly reason: string }
   /** The engine process died and was restarted; model state was lost. */
   | { readonly kind: 'engine-restart'; readonly reason: string }
+  /** A client message the protocol says to ignore (an unknown kind, or one with no effect here); `byte` is its kind. */
+  | { readonly kind: 'ignored-message'; readonly byte: number; readonly reason: string }
   /** A client packet was rejected (protocol error). */
   | { readonly kind: 'protocol-error'; readonly code: string; readonly message: string }
   | { readonly kind: 'error'; readonly message: string };

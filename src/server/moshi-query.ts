@@ -1,0 +1,65 @@
+// The query string of GET /api/chat (Kyutai's web client and servers): sampling, seeds and
+// the options upstream servers read, checked strictly enough that a typo is an error, not
+// a silent default. Options we do not implement are recorded and said to be ignored.
+import { DEFAULT_SAMPLING, type SamplingParams } from '../engine/types.ts';
+import type { StartRequest } from './handshake.ts';
+
+/** Parameters we read but whose effect the engine does not implement (yet); recorded as given. */
+const IGNORED = ['pad_mult', 'repetition_penalty_context', 'repetition_penalty', 'max_steps', 'email', 'worker_auth_id', 'image_url', 'image_resolution'] as const;
+
+export interface MoshiQuery {
+  readonly start: StartRequest;
+  /** Every parameter as sent, for the session's manifest. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Parameters given whose effect is not implemented here. */
+  readonly ignored: readonly string[];
+}
+
+export type MoshiQueryResult = { readonly ok: true; readonly query: MoshiQuery } | { readonly ok: false; readonly message: string };
+
+const MAX_TEMPERATURE = 10;
+const MAX_SEED = 0xffffffff;
+
+function num(params: URLSearchParams, name: string): number | undefined | string {
+  const v = params.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : `${name} must be a number, got ${JSON.stringify(v)}`;
+}
+
+/** Parses `?text_temperature=…&…`; the message names the bad parameter. */
+export function parseMoshiQuery(search: string): MoshiQueryResult {
+  const params = new URLSearchParams(search);
+  const fail = (message: string): MoshiQueryResult => ({ ok: false, message });
+  const sampling: Record<keyof SamplingParams, number> = { ...DEFAULT_SAMPLING };
+  const fields: [string, keyof SamplingParams, 'temperature' | 'topk'][] = [
+    ['text_temperature', 'textTemperature', 'temperature'], ['text_topk', 'textTopK', 'topk'],
+    ['audio_temperature', 'audioTemperature', 'temperature'], ['audio_topk', 'audioTopK', 'topk'],
+  ];
+  for (const [name, key, kind] of fields) {
+    const v = num(params, name);
+    if (typeof v === 'string') return fail(v);
+    if (v === undefined) continue;
+    if (kind === 'topk' && (!Number.isInteger(v) || v < 1)) return fail(`${name} must be an integer >= 1, got ${v}`);
+    if (kind === 'temperature' && !(v >= 0 && v <= MAX_TEMPERATURE)) return fail(`${name} must be a number in 0..${MAX_TEMPERATURE}, got ${v}`);
+    sampling[key] = v;
+  }
+  const seeds: Record<string, number | null> = {};
+  for (const name of ['text_seed', 'audio_seed']) {
+    const v = num(params, name);
+    if (typeof v === 'string') return fail(v);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > MAX_SEED)) return fail(`${name} must be an integer in 0..${MAX_SEED}, got ${v}`);
+    seeds[name] = v ?? null;
+  }
+  const all: Record<string, string> = {};
+  for (const [k, v] of params) all[k] = v;
+  const ignored = IGNORED.filter((k) => params.has(k) && k !== 'worker_auth_id' && k !== 'email');
+  return {
+    ok: true,
+    query: {
+      start: { seed: seeds.text_seed ?? null, audioSeed: seeds.audio_seed ?? null, sampling, record: params.get('record') === '1', pace: 'realtime' },
+      params: all,
+      ignored,
+    },
+  };
+}

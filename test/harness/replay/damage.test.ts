@@ -52,6 +52,7 @@ function pokeFloat(file: string, sample: number, value: number | 'nan'): void {
   closeSync(fd);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test edits arbitrary manifest JSON
 function editManifest(path: string, edit: (m: Record<string, any>) => void): void {
   const file = join(path, 'manifest.json');
   const m = JSON.parse(readFileSync(file, 'utf8'));

@@ -1,14 +1,17 @@
 // `sessions diff A B`: two recordings compared step by step with the replay verdicts, plus
 // what differs in how they were made (model, weights, version, platform fingerprint).
 import { Comparator, viewOf, type Comparison } from './compare.ts';
-import { openSession, type ReadStep, type SessionManifest } from './format/node.ts';
+import { openSession, type ReadStep, type SessionDamage, type SessionManifest } from './format/node.ts';
 import { fingerprintDiffs } from './replayer.ts';
+import { assertUndamaged, verifySession } from './verify.ts';
 
 export interface SessionDiff {
   readonly comparison: Comparison;
   /** Seed, sampling, model and weights differences: any of them makes a divergence expected. */
   readonly setupDiffs: readonly string[];
   readonly fingerprintDiffs: readonly string[];
+  /** Damage found in each side (empty unless `salvage`: otherwise damage throws SESSION_ERR_DAMAGED). */
+  readonly damage: { readonly a: readonly SessionDamage[]; readonly b: readonly SessionDamage[] };
   /** Steps compared (the shorter session's whole steps); lengths of both. */
   readonly steps: { readonly a: number; readonly b: number };
 }
@@ -26,8 +29,16 @@ function setupDiffs(a: SessionManifest, b: SessionManifest): string[] {
   return out;
 }
 
-export async function diffSessions(pathA: string, pathB: string, context = 3): Promise<SessionDiff> {
-  const [a, b] = await Promise.all([openSession(pathA), openSession(pathB)]);
+/** `salvage`: compare damaged sessions anyway (their damage is in the result) instead of throwing SESSION_ERR_DAMAGED. */
+export async function diffSessions(pathA: string, pathB: string, context = 3, options: { readonly salvage?: boolean } = {}): Promise<SessionDiff> {
+  const salvage = options.salvage === true;
+  const [a, b] = await Promise.all([openSession(pathA, { salvage }), openSession(pathB, { salvage })]);
+  // Both sides verified as a replay verifies its recording: damage is never reported as a divergence.
+  const [va, vb] = await Promise.all([verifySession(a), verifySession(b)]);
+  if (!salvage) {
+    assertUndamaged(`A (${pathA})`, va);
+    assertUndamaged(`B (${pathB})`, vb);
+  }
   const [ra, rb] = await Promise.all([a.scan(), b.scan()]);
   const n = Math.min(ra.wholeSteps, rb.wholeSteps);
   const cmp = new Comparator(context);
@@ -43,6 +54,7 @@ export async function diffSessions(pathA: string, pathB: string, context = 3): P
     comparison: cmp.result(),
     setupDiffs: setupDiffs(a.manifest, b.manifest),
     fingerprintDiffs: fingerprintDiffs(a.manifest.platform, b.manifest.platform),
+    damage: { a: va.damage, b: vb.damage },
     steps: { a: ra.wholeSteps, b: rb.wholeSteps },
   };
 }

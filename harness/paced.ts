@@ -13,6 +13,7 @@ import { diffSessions, type SessionDiff } from './diff.ts';
 import { openSession } from './format/node.ts';
 import { Recorder } from './recorder.ts';
 import { replayEngine, type ReplayOptions } from './replayer.ts';
+import { assertUndamaged, verifySession } from './verify.ts';
 
 export interface PacedOptions extends ReplayOptions {
   /** The new session folder. */
@@ -34,6 +35,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedReport> {
   const reader = await openSession(path, { salvage: o.salvage === true });
   const m = reader.manifest;
+  if (o.salvage !== true) assertUndamaged(path, await verifySession(reader));
   // What the client sent, when: every AUDIO_CHUNK in the client → server records.
   const frames: { t: number; pcm: Float32Array }[] = [];
   for await (const rec of reader.packets()) {
@@ -66,7 +68,7 @@ export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedR
       await server.stop();
     }
     await recorder.closeAll();
-    const diff = await diffSessions(path, out, o.context ?? 3);
+    const diff = await diffSessions(path, out, o.context ?? 3, { salvage: o.salvage === true });
     return { session: path, out, diff, client, framesSent: frames.length, forced: mismatches.length > 0, mismatches };
   } finally {
     await own?.close();

@@ -111,6 +111,8 @@ const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+
 export class Recorder implements SessionHooks {
   private readonly o: RecorderOptions;
   private readonly recs = new Map<string, Rec>();
+  /** Recordings whose session ended and whose files are being closed. */
+  private readonly closing = new Set<Rec>();
   private readonly done: RecordingStatus[] = [];
   /** Sessions seen and not recorded (did not ask, or no engine info): their later traffic is ignored. */
   private readonly skipped = new Set<string>();
@@ -125,7 +127,7 @@ export class Recorder implements SessionHooks {
 
   /** Every recording of this server, open or finished (what /health would show). */
   status(): RecordingStatus[] {
-    const open = [...this.recs.values()].map((r) => this.statusOf(r));
+    const open = [...this.closing, ...this.recs.values()].map((r) => this.statusOf(r));
     return [...this.done, ...open];
   }
 
@@ -231,16 +233,22 @@ export class Recorder implements SessionHooks {
     const rec = this.recs.get(sessionId);
     if (!rec) return;
     this.recs.delete(sessionId);
-    await rec.opened?.catch(() => undefined);
-    this.drainSteps(rec, Infinity);
-    if (rec.writer) {
-      const result = await rec.writer.close();
-      if (rec.state !== 'failed') rec.state = 'closed';
-      this.o.onClosed?.(sessionId, rec.path, result);
-    } else if (rec.state !== 'failed') {
-      rec.state = 'closed';
+    // Listed while its files close, so /health never loses a recording between open and done.
+    this.closing.add(rec);
+    try {
+      await rec.opened?.catch(() => undefined);
+      this.drainSteps(rec, Infinity);
+      if (rec.writer) {
+        const result = await rec.writer.close();
+        if (rec.state !== 'failed') rec.state = 'closed';
+        this.o.onClosed?.(sessionId, rec.path, result);
+      } else if (rec.state !== 'failed') {
+        rec.state = 'closed';
+      }
+    } finally {
+      this.done.push(this.statusOf(rec));
+      this.closing.delete(rec);
     }
-    this.done.push(this.statusOf(rec));
   }
 
   // ------------------------------------------------------------------------------------

@@ -6,17 +6,21 @@
 // steps, and the sampling keys of step k depend only on (seed, k).
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../src/engine/host.ts';
-import { resolveModel } from '../src/engine/models.ts';
+import { resolveHubModel, resolveModel } from '../src/engine/models.ts';
+import type { ModelSpec } from '../src/engine/model-spec.ts';
 import type { EngineInfo } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
 import { affectsComputation } from '../src/telemetry/events.ts';
 import { Comparator, viewOf, type Comparison } from './compare.ts';
 import type { ReplayProgress } from './dashboard/events.ts';
 import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
+import { canonicalJson } from './format/index.ts';
 import { manifestFromEngine, softwareInfo } from './recorder.ts';
+import { assertUndamaged, verifySession, type IntegrityReport } from './verify.ts';
 
 export type ReplayErrorCode =
   | 'REPLAY_ERR_MISMATCH' // model config, weights or package version differ (without --force)
+  | 'REPLAY_ERR_MODEL_ID' // the manifest's model.id is not a model name (a path, `..`): only --model may name a folder
   | 'REPLAY_ERR_ENGINE' // the engine could not start or a step failed
   | 'REPLAY_ERR_SESSION'; // nothing replayable (no whole step, steps not from 0)
 
@@ -36,10 +40,11 @@ export interface ReplayOptions {
   readonly force?: boolean;
   /** A started engine to use (tests share one); else one is started with the recorded BLAS pinning. */
   readonly engine?: EnginePort;
-  /** Where the model is (default: the manifest's model id, e.g. "tiny" or a hub repo). */
+  /** Where the model is (default: the manifest's model id, e.g. "tiny" or a hub repo; never a folder named by the manifest). */
   readonly model?: string;
   /** Steps of context shown on each side of a divergence (default 3). */
   readonly context?: number;
+  /** Skip corrupt records, and replay a damaged session anyway (its damage is listed and the verdict labelled). */
   readonly salvage?: boolean;
   /**
    * Compare from this step on. Earlier steps still run (model state is the product of every
@@ -76,6 +81,8 @@ export interface ReplayReport {
   /** First compared step (--from). */
   readonly from: number;
   readonly recoveries: readonly SessionRecovery[];
+  /** What verifySession found: damage (non-empty only with salvage), what was checked, what could not be. */
+  readonly integrity: IntegrityReport;
   readonly wallMs: number;
   /** Replayed audio time / wall time. */
   readonly speed: number;
@@ -83,12 +90,9 @@ export interface ReplayReport {
   readonly out: string | null;
 }
 
-const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) =>
-  x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x);
-
 /** Paths (a.b[2]) where two JSON values differ, at most `max`. */
 function jsonDiffs(a: unknown, b: unknown, path: string, out: string[], max = 5): void {
-  if (out.length >= max || canon(a) === canon(b)) return;
+  if (out.length >= max || canonicalJson(a) === canonicalJson(b)) return;
   const objs = a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b);
   if (!objs) {
     out.push(`${path || '(root)'}: recorded ${JSON.stringify(a)?.slice(0, 60)}, engine ${JSON.stringify(b)?.slice(0, 60)}`);
@@ -125,6 +129,22 @@ export function fingerprintDiffs(recorded: unknown, current: unknown): string[] 
   return out;
 }
 
+/** Model ids a recording may name: the built-in one, or a hub repo `owner/name` (no path parts). */
+const HUB_ID = /^[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\/[A-Za-z0-9][\w-]*(?:\.[\w-]+)*$/;
+
+/**
+ * The model a replay runs: --model as the user gave it (a name, a repo or a folder), else the
+ * manifest's model.id, which must be "tiny" or a hub repo id. A manifest is data from
+ * anywhere: its id is never looked up as a path (`../../etc` would read /etc/model.json).
+ */
+export function replayModel(m: SessionManifest, model: string | undefined, log?: (msg: string) => void): ModelSpec {
+  if (model !== undefined) return resolveModel(model, log);
+  const id = m.model.id;
+  if (id === 'tiny') return resolveModel('tiny', log);
+  if (HUB_ID.test(id)) return resolveHubModel(id);
+  throw new ReplayError('REPLAY_ERR_MODEL_ID', `the session's model.id ${JSON.stringify(id.slice(0, 200))} is not a model name ("tiny" or a hub repo such as kyutai/moshiko-mlx-q8); a recording never names a folder: pass --model DIR (or the name) to choose the model`);
+}
+
 /** The BLAS set-up the recording ran with, so the replay engine computes the same way. */
 export function recordedBlas(m: SessionManifest): BlasPinning {
   const threads = Number(m.platform.blas.threads);
@@ -148,7 +168,7 @@ export async function replayEngine(path: string, m: SessionManifest, options: Re
   let engine = options.engine;
   let own: EngineHost | null = null;
   if (!engine) {
-    const spec = resolveModel(options.model ?? m.model.id, options.log);
+    const spec = replayModel(m, options.model, options.log);
     own = new EngineHost({ spec, blas: recordedBlas(m) });
     engine = own;
   }
@@ -191,6 +211,9 @@ export function replayProgress(session: string, c: Comparison, stepsDone: number
 export async function replaySession(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
+  // Damage first: a damaged input or manifest would otherwise read as the engine diverging.
+  const integrity = await verifySession(reader);
+  if (options.salvage !== true) assertUndamaged(path, integrity);
   const report = await reader.scan();
   const whole = report.wholeSteps;
   const from = options.from ?? 0;
@@ -240,10 +263,15 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
     const comparison = cmp.result();
     progress(true);
     const forced = mismatches.length > 0;
+    const damaged = integrity.damage.length + integrity.moreDamage;
+    const labels = [
+      ...(forced ? [`forced: ${mismatches.length} mismatch${mismatches.length > 1 ? 'es' : ''} with the recording`] : []),
+      ...(damaged > 0 ? [`salvaged: the session is damaged in ${damaged} place${damaged > 1 ? 's' : ''}`] : []),
+    ];
     return {
       session: path,
       comparison,
-      verdict: forced ? `${comparison.verdict} (forced: ${mismatches.length} mismatch${mismatches.length > 1 ? 'es' : ''} with the recording)` : comparison.verdict,
+      verdict: labels.length ? `${comparison.verdict} (${labels.join('; ')})` : comparison.verdict,
       forced,
       mismatches,
       expected: fpDiffs.length === 0 ? 'bit-exact' : 'token-exact',
@@ -252,6 +280,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
       stepsReplayed: replayed,
       from,
       recoveries: report.recoveries,
+      integrity,
       wallMs,
       speed: (replayed * 80) / Math.max(1e-9, wallMs),
       out: options.out ?? null,

@@ -1,10 +1,12 @@
 // `solacelive replay SESSION`: offline replay through the real engine and a verdict. Lives
 // in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
+import { basename, dirname, join } from 'node:path';
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
 import type { ReplayProgress } from '../dashboard/events.ts';
 import { useProductionReact } from '../dashboard/react-mode.ts';
+import { isInPackage, stateRoot } from '../replay-location.ts';
 import { replaySession } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
 
@@ -33,7 +35,9 @@ async function run(argv: string[]): Promise<number> {
   if (values.paced) {
     if (values.from !== undefined) throw new UsageError('--from applies to the offline replay, not --paced');
     const session = positionals[0]!.replace(/\/+$/, '');
-    const out = values.out ?? `${session.replace(/\.session$/, '')}-paced-${Date.now()}.session`;
+    const name = `${basename(session).replace(/\.session$/, '')}-paced-${Date.now()}.session`;
+    // Beside SESSION, unless that is inside the package (a committed fixture): the checkout stays clean.
+    const out = values.out ?? ((await isInPackage(session)) ? join(stateRoot(), 'paced', name) : join(dirname(session), name));
     const p = await pacedReplay(session, { out, force: values.force === true, salvage: values.salvage === true, context, ...(values.model === undefined ? {} : { model: values.model }) });
     const d = p.diff;
     const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? (d.fingerprintDiffs.length ? 'token-exact' : 'bit-exact');
@@ -73,6 +77,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ ...r, expect, ok }, null, 2));
   } else {
     for (const rec of r.recoveries) console.error(`solacelive replay: recovered: ${rec.code} in ${rec.file} at ${rec.offset}: ${rec.message}`);
+    for (const d of r.integrity.damage) console.error(`solacelive replay: damaged (replayed anyway, --salvage): ${d.message}`);
     if (r.forced) console.error(`solacelive replay: FORCED despite:\n  ${r.mismatches.join('\n  ')}`);
     const lines = formatComparison(r.comparison);
     lines[0] = `verdict: ${r.verdict}`;
@@ -85,8 +90,10 @@ async function run(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-// The verdict goes into SESSION/replays/ for the viewer's "last replay" column; a session
-// that cannot take it (a .zip, a read-only folder) is still replayed, with a note.
+// The verdict goes into SESSION/replays/ for the viewer's "last replay" column (into the
+// per-user state folder for a session inside the package, so a committed fixture leaves the
+// checkout clean); a session that cannot take it (a .zip, a read-only folder) is still
+// replayed, with a note.
 async function saved(session: string, result: Parameters<typeof saveReplayResult>[1]): Promise<void> {
   try {
     const path = await saveReplayResult(session, result);
@@ -110,24 +117,36 @@ export const command: Command = {
     '               fingerprint matches the recording, else token-exact)',
     '  --force      replay even if the model config, weights sha256 or package version differ',
     '               (refused otherwise, naming what differs); the verdict is labelled forced',
-    '  --model M    where the model is (default: the recorded model id, e.g. tiny)',
-    '  --salvage    skip corrupt records in the middle of the files instead of stopping',
+    '  --model M    where the model is: a name, a hub repo or a folder (default: the recorded',
+    '               model id, which must be tiny or a hub repo: a recording never names a folder)',
+    '  --salvage    skip corrupt records in the middle of the files instead of stopping, and',
+    '               replay a damaged session anyway (its damage is listed, the verdict labelled)',
     '  --context N  steps shown on each side of a divergence (default 3)',
     '  --from STEP  compare from STEP on; earlier steps still run with the recorded inputs, seed',
     '               and events (the only way to rebuild the model state), uncompared',
     '  --out NEW    also write this replay as a new session folder (recorded input, this',
     '               engine\'s output and steps, no packets); every step runs, past a divergence too',
     '  --paced      send the recorded client audio over a real WebSocket to a fresh local server',
-    '               at the recorded times, record a new session (--out, default beside SESSION)',
+    '               at the recorded times, record a new session (--out, default beside SESSION;',
+    '               for a SESSION inside the package: ~/.local/state/solacelive/paced/)',
     '               and compare the two; the step counts must match too',
     '  --json       the whole report as JSON',
     '  --dashboard  show progress while it runs: steps done/total, speed against real time, the',
     '               verdict so far and the first divergence the moment it happens (an Ink view on',
     '               a terminal; plain `replay key=value` lines otherwise), then the report',
     '  --no-save    do not write the result to SESSION/replays/<time>-replay.json (written by',
-    '               default when SESSION is a folder; `solacelive view` shows the newest)',
+    '               default when SESSION is a folder; `solacelive view` shows the newest). A',
+    '               session inside the package (a committed fixture) is left as it is: its',
+    '               result goes to ~/.local/state/solacelive/replays/NAME-KEY/ ($XDG_STATE_HOME,',
+    '               $SOLACELIVE_STATE); the path is printed',
     '',
-    'Exit: 0 verdict met, 1 not met or refused, 2 usage.',
+    'Before anything runs, every file is verified (checksums in the manifest, and the files',
+    'against each other: input.wav against the client audio in packets.bin, output.wav against',
+    'the PCM hashes in steps.jsonl, the manifest against the server\'s ready message, step',
+    'indices). Damage is an error naming the file and place (SESSION_ERR_DAMAGED), never a',
+    'verdict about the model.',
+    '',
+    'Exit: 0 verdict met, 1 not met, refused or damaged, 2 usage.',
   ].join('\n'),
   run,
 };

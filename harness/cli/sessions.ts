@@ -26,8 +26,9 @@ async function run(argv: string[]): Promise<number> {
 
 const label = (path: string) => basename(path.replace(/\/+$/, ''));
 
-// The result goes into A's replays/ (A is the reference, as a recording is for a replay), so
-// the viewer shows it on A's page with both sides; a .zip or read-only A is still compared.
+// The result goes into A's replays/ (A is the reference, as a recording is for a replay; the
+// state folder for an A inside the package), so the viewer shows it on A's page with both
+// sides; a .zip or read-only A is still compared.
 async function save(a: string, b: string, result: Parameters<typeof saveReplayResult>[1]): Promise<void> {
   try {
     const path = await saveReplayResult(a, result);
@@ -44,8 +45,11 @@ export const command: Command = {
     '',
     'Compares the steps of two sessions (input codes, text token, audio codes, PCM hash) and',
     'names what differs in how they were recorded (seed, sampling, weights, platform).',
-    'The result is saved in A/replays/ for the viewer (solacelive view shows it on A\'s page);',
-    '--no-save skips that.',
+    'Both sessions are verified first, as replay does (checksums, files against each other):',
+    'damage is an error naming the side, file and place (SESSION_ERR_DAMAGED), not a verdict.',
+    'The result is saved in A/replays/ for the viewer (solacelive view shows it on A\'s page;',
+    'for an A inside the package, e.g. a committed fixture, in ~/.local/state/solacelive/',
+    'replays/ instead, so the checkout stays clean); --no-save skips that.',
     'Exit 0 when the verdict is --expect (default bit-exact) or better, else 1.',
   ].join('\n'),
   run,

@@ -9,6 +9,7 @@ export type SessionErrorCode =
   | 'SESSION_ERR_TRUNCATED' // a file ends inside a record: a recovery, thrown only in strict mode
   | 'SESSION_ERR_UNFINALIZED' // the writer never closed (manifest still 'recording', WAV sizes unpatched): a recovery
   | 'SESSION_ERR_MISSING_FILE' // a file the format requires is absent (`file`)
+  | 'SESSION_ERR_DAMAGED' // a file fails its digest or disagrees with another file (`damage` names each file and place)
   | 'SESSION_ERR_EXISTS' // writer: the folder already holds a session
   | 'SESSION_ERR_UNWRITABLE' // writer: the folder cannot be created or written (EACCES, EROFS, ENOTDIR…)
   | 'SESSION_ERR_DISK_FULL' // writer: no room (ENOSPC, EDQUOT, or EFBIG from a file-size limit)
@@ -31,7 +32,25 @@ export interface SessionErrorDetails {
   readonly supported?: readonly number[];
   /** The errno code of a file-system failure (ENOSPC, EACCES…). */
   readonly errno?: string;
+  /** SESSION_ERR_DAMAGED: every damaged place found (the first is the error's file). */
+  readonly damage?: readonly SessionDamage[];
   readonly cause?: unknown;
+}
+
+/**
+ * One place where a session's files are damaged: a file whose digest or cross-check fails.
+ * Damage, not a replay result: a verdict is never given on damaged data without saying so.
+ */
+export interface SessionDamage {
+  /** The file at fault (the one a CRC-checked or digested copy contradicts). */
+  readonly file: string;
+  /** Where in it, for people: "frame 20", "step line 10", "seed", "sha256". */
+  readonly where: string;
+  /** The step concerned, when the place is one. */
+  readonly step?: number;
+  /** Byte offset in `file`, when known. */
+  readonly offset?: number;
+  readonly message: string;
 }
 
 export class SessionError extends Error {
@@ -42,6 +61,7 @@ export class SessionError extends Error {
   readonly found: number | string | undefined;
   readonly supported: readonly number[] | undefined;
   readonly errno: string | undefined;
+  readonly damage: readonly SessionDamage[];
 
   constructor(code: SessionErrorCode, message: string, details: SessionErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -53,6 +73,7 @@ export class SessionError extends Error {
     this.found = details.found;
     this.supported = details.supported;
     this.errno = details.errno;
+    this.damage = details.damage ?? [];
   }
 }
 

@@ -1,14 +1,16 @@
 // The browser-safe session-format API (no node: imports anywhere below this file; the test
 // suite walks the import graph to keep it so). Node code adds ./node.ts.
 export {
-  SESSION_FORMAT, SESSION_VERSION, SUPPORTED_VERSIONS, MANIFEST_FILE, PACKETS_FILE, STEPS_FILE, INPUT_WAV, OUTPUT_WAV,
+  SESSION_FORMAT, SESSION_VERSION, SUPPORTED_VERSIONS, SUPPORTED_LOG_VERSIONS, MANIFEST_FILE, PACKETS_FILE, STEPS_FILE, INPUT_WAV, OUTPUT_WAV,
   SESSION_FILES, SESSION_DIR_SUFFIX, SAMPLE_RATE, FRAME_SAMPLES, CLIENT_TO_SERVER, SERVER_TO_CLIENT,
 } from './layout.ts';
 export type { PacketDirection, SessionFileName } from './layout.ts';
 export { SessionError, isSessionError, recoveryError } from './errors.ts';
-export type { SessionErrorCode, SessionErrorDetails, SessionRecovery } from './errors.ts';
+export type { SessionErrorCode, SessionErrorDetails, SessionRecovery, SessionDamage } from './errors.ts';
 export { crc32, crc32Hex } from './crc32.ts';
-export { sha256, toHex } from './sha256.ts';
+export { sha256, Sha256, toHex } from './sha256.ts';
+export { canonicalJson, setupSha256, SETUP_FIELDS, LOG_FILES, WAV_FILES } from './integrity.ts';
+export type { FileDigest, SampleDigest, FileDigests, ManifestIntegrity } from './integrity.ts';
 export { pcmHash, float32leBytes, PCM_HASH_ALGORITHM, PCM_HASH_PATTERN } from './pcm-hash.ts';
 export { parseManifest, validateManifestInit, buildManifest, serializeManifest, SESSION_AUDIO, ZERO_COUNTS } from './manifest.ts';
 export type {

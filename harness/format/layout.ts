@@ -3,10 +3,16 @@
 
 /** `manifest.json` `format` field: what makes a folder a SolaceLive session. */
 export const SESSION_FORMAT = 'solacelive.session';
-/** Session format version written by this code. */
-export const SESSION_VERSION = 1;
-/** Versions this code reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1];
+/**
+ * Session format version written by this code (the manifest's `version`). 2 added the
+ * manifest's `integrity` (setup digest, per-file sha256); a v2 reader requires it, so a
+ * stripped checksum reads as damage instead of as an old session.
+ */
+export const SESSION_VERSION = 2;
+/** Manifest versions this code reads (1: no integrity data, verified by cross-checks only). */
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
+/** packets.bin and steps.jsonl header versions: their bytes did not change in session v2. */
+export const SUPPORTED_LOG_VERSIONS: readonly number[] = [1];
 
 export const MANIFEST_FILE = 'manifest.json';
 export const PACKETS_FILE = 'packets.bin';

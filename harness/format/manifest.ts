@@ -6,6 +6,8 @@ import { SessionError } from './errors.ts';
 import type { SessionErrorCode } from './errors.ts';
 import { FRAME_SAMPLES, MANIFEST_FILE, SAMPLE_RATE, SESSION_FORMAT, SESSION_VERSION, SUPPORTED_VERSIONS } from './layout.ts';
 import { PCM_HASH_ALGORITHM } from './pcm-hash.ts';
+import { LOG_FILES, setupSha256, WAV_FILES } from './integrity.ts';
+import type { ManifestIntegrity } from './integrity.ts';
 
 export type SessionStatus = 'recording' | 'complete' | 'failed';
 
@@ -87,6 +89,8 @@ export interface SessionManifest {
   readonly error: { readonly code: string; readonly message: string } | null;
   /** Free-form JSON from the recorder (server options, client, session name…). */
   readonly meta: Readonly<Record<string, unknown>>;
+  /** Version 2 on (integrity.ts); absent from version-1 sessions, which are verified by cross-checks only. */
+  readonly integrity?: ManifestIntegrity;
 }
 
 /** What the recorder supplies when it opens a session; the writer fills in the rest. */
@@ -174,7 +178,7 @@ export function validateManifestInit(init: ManifestInit): void {
 }
 
 export function buildManifest(init: ManifestInit, createdAt: string): SessionManifest {
-  return {
+  const m: SessionManifest = {
     format: SESSION_FORMAT,
     version: SESSION_VERSION,
     status: 'recording',
@@ -191,6 +195,8 @@ export function buildManifest(init: ManifestInit, createdAt: string): SessionMan
     error: null,
     meta: init.meta ?? {},
   };
+  // Digest of the JSON as it will be read back (what a reader recomputes), not of the objects given.
+  return { ...m, integrity: { setupSha256: setupSha256(JSON.parse(JSON.stringify(m)) as Obj), files: null } };
 }
 
 export function serializeManifest(m: SessionManifest): string {
@@ -234,5 +240,23 @@ export function parseManifest(text: string, where = MANIFEST_FILE): SessionManif
     c.str(e, 'code', 'error');
     c.str(e, 'message', 'error');
   }
+  if ((m.version as number) >= 2) checkIntegrity(c, m);
   return m as unknown as SessionManifest;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Version 2's integrity object: a setup digest, and null or all four file digests. */
+function checkIntegrity(c: Check, m: Obj): void {
+  const integrity = c.obj(m.integrity, 'integrity');
+  if (typeof integrity.setupSha256 !== 'string' || !SHA256_HEX.test(integrity.setupSha256)) c.fail('integrity.setupSha256', 'a sha256 as 64 lowercase hex digits', integrity.setupSha256);
+  if (integrity.files === null) return;
+  const files = c.obj(integrity.files, 'integrity.files');
+  for (const [names, size] of [[LOG_FILES, 'bytes'], [WAV_FILES, 'samples']] as const) {
+    for (const name of names) {
+      const d = c.obj(files[name], `integrity.files['${name}']`);
+      c.num(d, size, `integrity.files['${name}']`, 'uint');
+      if (typeof d.sha256 !== 'string' || !SHA256_HEX.test(d.sha256)) c.fail(`integrity.files['${name}'].sha256`, 'a sha256 as 64 lowercase hex digits', d.sha256);
+    }
+  }
 }

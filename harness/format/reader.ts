@@ -140,6 +140,11 @@ export class SessionReader {
     return decodeChunks(new StepLogDecoder(this.logOptions(options), STEPS_FILE), this.stream(STEPS_FILE));
   }
 
+  /** A session file's bytes as stored, in chunks (what its digest covers). */
+  raw(file: string): AsyncGenerator<Uint8Array> {
+    return this.stream(file);
+  }
+
   /** input.wav or output.wav (header parsed once). */
   wav(which: 'input' | 'output'): Promise<WavTrack> {
     const file = which === 'input' ? INPUT_WAV : OUTPUT_WAV;
@@ -268,6 +273,18 @@ export class WavTrack {
       throw new SessionError('SESSION_ERR_INVALID', `${this.file}: frame ${index} is out of range (0…${this.frameCount - 1})`, { file: this.file });
     }
     return this.readSamples(index * FRAME_SAMPLES, FRAME_SAMPLES);
+  }
+
+  /** The sample bytes (the data chunk's payload up to the whole samples), in chunks: what the manifest's WAV digest covers. */
+  async *sampleBytes(): AsyncGenerator<Uint8Array> {
+    let left = this.samples * 4;
+    if (left === 0) return;
+    for await (const chunk of this.files.stream(this.file, this.dataOffset)) {
+      const piece = chunk.length > left ? chunk.subarray(0, left) : chunk;
+      left -= piece.length;
+      yield piece;
+      if (left === 0) return;
+    }
   }
 
   /** Whole frames from `from` on, streamed. */

@@ -12,7 +12,7 @@
 import { readF64LE, readU16LE, readU32LE, writeF64LE, writeU32LE } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import { SessionError } from './errors.ts';
-import { CLIENT_TO_SERVER, PACKETS_FILE, SERVER_TO_CLIENT, SUPPORTED_VERSIONS } from './layout.ts';
+import { CLIENT_TO_SERVER, PACKETS_FILE, SERVER_TO_CLIENT, SUPPORTED_LOG_VERSIONS } from './layout.ts';
 import type { PacketDirection } from './layout.ts';
 import { LogDecoder } from './log.ts';
 import type { LogReadOptions } from './log.ts';
@@ -191,8 +191,8 @@ export class PacketLogDecoder extends LogDecoder<ReadPacket> {
     if (readU32LE(b, 12) !== crc32(b, 0, 0, 12)) {
       this.corrupt(0, PACKETS_HEADER_BYTES, 'file header CRC mismatch');
       if (this.error !== null) return false;
-    } else if (!SUPPORTED_VERSIONS.includes(version)) {
-      this.fail(new SessionError('SESSION_ERR_VERSION', `${this.file} is packet-log version ${version}; this reader supports version ${SUPPORTED_VERSIONS.join(', ')}`, { file: this.file, offset: 8, found: version, supported: SUPPORTED_VERSIONS }));
+    } else if (!SUPPORTED_LOG_VERSIONS.includes(version)) {
+      this.fail(new SessionError('SESSION_ERR_VERSION', `${this.file} is packet-log version ${version}; this reader supports version ${SUPPORTED_LOG_VERSIONS.join(', ')}`, { file: this.file, offset: 8, found: version, supported: SUPPORTED_LOG_VERSIONS }));
       return false;
     } else if (readU16LE(b, 10) !== PACKETS_HEADER_BYTES) {
       this.corrupt(0, PACKETS_HEADER_BYTES, `file header size ${readU16LE(b, 10)} is not ${PACKETS_HEADER_BYTES}`);

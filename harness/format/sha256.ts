@@ -39,24 +39,52 @@ function compress(h: Int32Array, b: Uint8Array, at: number): void {
   h[4] = (h[4]! + e) | 0; h[5] = (h[5]! + f) | 0; h[6] = (h[6]! + g) | 0; h[7] = (h[7]! + hh) | 0;
 }
 
+/** SHA-256 fed in pieces: a file digest without holding the file (the reader verifies by streaming). */
+export class Sha256 {
+  private readonly h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  private readonly block = new Uint8Array(64);
+  private fill = 0;
+  private length = 0;
+
+  update(bytes: Uint8Array): this {
+    this.length += bytes.length;
+    let at = 0;
+    if (this.fill > 0) {
+      const n = Math.min(64 - this.fill, bytes.length);
+      this.block.set(bytes.subarray(0, n), this.fill);
+      this.fill += n;
+      at = n;
+      if (this.fill < 64) return this;
+      compress(this.h, this.block, 0);
+      this.fill = 0;
+    }
+    for (; at + 64 <= bytes.length; at += 64) compress(this.h, bytes, at);
+    this.block.set(bytes.subarray(at), 0);
+    this.fill = bytes.length - at;
+    return this;
+  }
+
+  /** The 32-byte digest; the hash cannot be updated afterwards. */
+  digest(): Uint8Array {
+    // The tail, the 0x80 marker and the 64-bit bit length fill one or two final blocks.
+    const tail = new Uint8Array(this.fill < 56 ? 64 : 128);
+    tail.set(this.block.subarray(0, this.fill));
+    tail[this.fill] = 0x80;
+    const bits = this.length * 8;
+    const v = new DataView(tail.buffer);
+    v.setUint32(tail.length - 8, Math.floor(bits / 0x100000000));
+    v.setUint32(tail.length - 4, bits >>> 0);
+    for (let at = 0; at < tail.length; at += 64) compress(this.h, tail, at);
+    const out = new Uint8Array(32);
+    const ov = new DataView(out.buffer);
+    for (let i = 0; i < 8; i++) ov.setUint32(i * 4, this.h[i]!);
+    return out;
+  }
+}
+
 /** The 32-byte SHA-256 digest of `bytes`. */
 export function sha256(bytes: Uint8Array): Uint8Array {
-  const h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  const whole = bytes.length - (bytes.length % 64);
-  for (let at = 0; at < whole; at += 64) compress(h, bytes, at);
-  // The tail, the 0x80 marker and the 64-bit bit length fill one or two final blocks.
-  const tail = new Uint8Array(bytes.length % 64 < 56 ? 64 : 128);
-  tail.set(bytes.subarray(whole));
-  tail[bytes.length - whole] = 0x80;
-  const bits = bytes.length * 8;
-  const v = new DataView(tail.buffer);
-  v.setUint32(tail.length - 8, Math.floor(bits / 0x100000000));
-  v.setUint32(tail.length - 4, bits >>> 0);
-  for (let at = 0; at < tail.length; at += 64) compress(h, tail, at);
-  const out = new Uint8Array(32);
-  const ov = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, h[i]!);
-  return out;
+  return new Sha256().update(bytes).digest();
 }
 
 export function toHex(bytes: Uint8Array): string {

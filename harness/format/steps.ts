@@ -11,7 +11,7 @@
 // Line 1 is a header, `{"format":"solacelive.steps","version":1,"crc":…}`.
 import { crc32, crc32Hex } from './crc32.ts';
 import { SessionError } from './errors.ts';
-import { STEPS_FILE, SUPPORTED_VERSIONS } from './layout.ts';
+import { STEPS_FILE, SUPPORTED_LOG_VERSIONS } from './layout.ts';
 import { LogDecoder } from './log.ts';
 import type { LogReadOptions } from './log.ts';
 import { PCM_HASH_PATTERN } from './pcm-hash.ts';
@@ -301,8 +301,8 @@ export class StepLogDecoder extends LogDecoder<ReadStep> {
         this.fail(new SessionError('SESSION_ERR_NOT_A_SESSION', `${this.file} is not a SolaceLive step log (format ${JSON.stringify(h.format)})`, { file: this.file, offset }));
         return;
       }
-      if (!SUPPORTED_VERSIONS.includes(h.version as number)) {
-        this.fail(new SessionError('SESSION_ERR_VERSION', `${this.file} is step-log version ${JSON.stringify(h.version)}; this reader supports version ${SUPPORTED_VERSIONS.join(', ')}`, { file: this.file, offset, found: typeof h.version === 'number' ? h.version : String(h.version), supported: SUPPORTED_VERSIONS }));
+      if (!SUPPORTED_LOG_VERSIONS.includes(h.version as number)) {
+        this.fail(new SessionError('SESSION_ERR_VERSION', `${this.file} is step-log version ${JSON.stringify(h.version)}; this reader supports version ${SUPPORTED_LOG_VERSIONS.join(', ')}`, { file: this.file, offset, found: typeof h.version === 'number' ? h.version : String(h.version), supported: SUPPORTED_LOG_VERSIONS }));
         return;
       }
       this.headerSeen = true;

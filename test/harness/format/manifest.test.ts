@@ -40,9 +40,9 @@ describe('manifest', () => {
   it('tells corruption, foreign files, other versions and bad fields apart', () => {
     expect(thrown(() => parseManifest('{"format": "solacelive.sess')).code).toBe('SESSION_ERR_CORRUPT');
     expect(thrown(() => parseManifest('{"name": "my-app", "version": "1.0.0"}')).code).toBe('SESSION_ERR_NOT_A_SESSION');
-    const v = thrown(() => parseManifest(manifestText((m) => { m.version = 2; })));
-    expect(v).toMatchObject({ code: 'SESSION_ERR_VERSION', found: 2, supported: [1] });
-    expect(v.message).toMatch(/version 2; this reader supports version 1/);
+    const v = thrown(() => parseManifest(manifestText((m) => { m.version = 3; })));
+    expect(v).toMatchObject({ code: 'SESSION_ERR_VERSION', found: 3, supported: [1, 2] });
+    expect(v.message).toMatch(/version 3; this reader supports version 1, 2/);
     const bad = thrown(() => parseManifest(manifestText((m) => { (m.model as Record<string, unknown>).weights = { 'model.safetensors': 'abc' }; })));
     expect(bad.code).toBe('SESSION_ERR_MANIFEST');
     expect(bad.message).toMatch(/model\.weights\['model\.safetensors'\] must be a sha256/);

@@ -236,11 +236,11 @@ describe('typed errors', () => {
   };
 
   it('wrong format version names found and supported', async () => {
-    const d = copy('v2.session');
+    const d = copy('v3.session');
     const m = JSON.parse(readFileSync(join(d, MANIFEST_FILE), 'utf8'));
-    writeFileSync(join(d, MANIFEST_FILE), JSON.stringify({ ...m, version: 2 }));
+    writeFileSync(join(d, MANIFEST_FILE), JSON.stringify({ ...m, version: 3 }));
     const err = await expectTyped(openSession(d), 'SESSION_ERR_VERSION');
-    expect(err).toMatchObject({ found: 2, supported: [1] });
+    expect(err).toMatchObject({ found: 3, supported: [1, 2] });
   });
 
   it('not a session: an empty folder, a folder of other files, another JSON manifest', async () => {

@@ -12,7 +12,7 @@ import { toMono24k } from '../../../src/audio/resample.ts';
 import { readWavSync } from '../../../src/audio/wav-file.ts';
 import { DEFAULT_SAMPLING } from '../../../src/engine/types.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
-import { openSession, WAV_HEADER_BYTES } from '../../../harness/format/node.ts';
+import { openSession, WAV_HEADER_BYTES, type SessionError } from '../../../harness/format/node.ts';
 import { recordFrames, type RecordResult } from '../../../harness/record.ts';
 import { ReplayError, replaySession } from '../../../harness/replayer.ts';
 import { diffSessions } from '../../../harness/diff.ts';
@@ -105,7 +105,9 @@ describe('offline replay', () => {
     const N = a.findIndex((x, i) => x !== b2[i]);
     expect(N).toBeGreaterThanOrEqual(FRAME);
 
-    const r = await replaySession(path, { engine });
+    // input.wav no longer matches the client audio in packets.bin: damage, replayed only when salvaged.
+    const r = await replaySession(path, { engine, salvage: true });
+    expect(r.integrity.damage[0]).toMatchObject({ file: 'input.wav', where: `frame ${FRAME}` });
     expect(r.comparison.kind).toBe('diverged');
     expect(r.comparison.verdict).toBe(`diverged at step ${N}`);
     expect(r.comparison.diffs.length).toBeGreaterThan(0);
@@ -133,10 +135,12 @@ describe('offline replay', () => {
     b.writeFloatLE(0.9);
     writeSync(fd, b, 0, 4, WAV_HEADER_BYTES + 4 * (11 * 1920 + 960));
     closeSync(fd);
-    const flipped = await replaySession(path, { engine, out: join(dir, 'flipped-replayed.session') });
+    const flipped = await replaySession(path, { engine, salvage: true, out: join(dir, 'flipped-replayed.session') });
     expect(flipped.comparison.kind).toBe('diverged');
     expect(flipped.stepsReplayed).toBe(STEPS);
-    const d2 = await diffSessions(path, flipped.out!);
+    const d2 = await diffSessions(path, flipped.out!, 3, { salvage: true });
+    expect(d2.damage.a[0]).toMatchObject({ file: 'input.wav', where: 'frame 11' });
+    expect(d2.damage.b).toEqual([]);
     expect(d2.steps).toEqual({ a: STEPS, b: STEPS });
     expect(d2.comparison.verdict).toBe(flipped.comparison.verdict);
   });
@@ -149,21 +153,30 @@ describe('offline replay', () => {
     const file = Object.keys(m.model.weights)[0]!;
     m.model.weights[file] = 'ab'.repeat(32);
     writeFileSync(mf, JSON.stringify(m, null, 2));
-    const err = await replaySession(path, { engine }).catch((e: unknown) => e);
+    // An edited manifest disagrees with the ready message in packets.bin: damage first…
+    const damaged = await replaySession(path, { engine }).catch((e: unknown) => e);
+    expect((damaged as SessionError).code).toBe('SESSION_ERR_DAMAGED');
+    expect((damaged as SessionError).damage.map((d) => d.where)).toContain('model.weights');
+    // …and, salvaged, the engine check still names what differs.
+    const err = await replaySession(path, { engine, salvage: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReplayError);
     expect((err as ReplayError).code).toBe('REPLAY_ERR_MISMATCH');
     expect((err as ReplayError).message).toContain(`weights ${file}: recorded sha256 ${'ab'.repeat(32)}`);
-    const forced = await replaySession(path, { engine, force: true });
+    const forced = await replaySession(path, { engine, force: true, salvage: true });
     expect(forced.forced).toBe(true);
     expect(forced.verdict).toMatch(/^bit-exact \(forced: 1 mismatch/);
     // sessions diff: same steps, and it names how the two were set up differently.
-    const d = await diffSessions(rec.path, path);
+    const d = await diffSessions(rec.path, path, 3, { salvage: true });
     expect(d.comparison.verdict).toBe('bit-exact');
     expect(d.setupDiffs).toEqual([`weights ${file}: ${m0.model.weights[file]} vs ${'ab'.repeat(32)}`]);
   });
 
   it('a truncated session (crash) recovers and replays its whole steps', async () => {
     const path = copy('truncated.session');
+    // What a kill -9 leaves in the manifest: still 'recording', no final counts or checksums.
+    const mf = join(path, 'manifest.json');
+    const m = JSON.parse(readFileSync(mf, 'utf8'));
+    writeFileSync(mf, JSON.stringify({ ...m, status: 'recording', closedAt: null, counts: { packets: 0, packetBytes: 0, steps: 0, inputSamples: 0, outputSamples: 0 }, integrity: { ...m.integrity, files: null } }, null, 2));
     const steps = join(path, 'steps.jsonl');
     const lines = readFileSync(steps, 'utf8').split('\n');
     // Keep the header and 17 steps, then half of step 17's line.

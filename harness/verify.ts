@@ -1,0 +1,337 @@
+// Is a session's data what was recorded? Every file is checked against what vouches for it,
+// before anything is replayed or compared, so damage is reported as damage (file and place)
+// and never shows up later as a model divergence:
+//   - the manifest's setup fields against their digest (v2) and against the `ready` message
+//     the server sent, which packets.bin holds CRC-checked (seed, sampling, model, weights,
+//     platform);
+//   - each data file against its sha256 in the manifest (v2, cleanly closed sessions);
+//   - input.wav frames against the client's AUDIO_CHUNK payloads in packets.bin;
+//   - output.wav frames against the per-step PCM hashes in steps.jsonl (silence where a step
+//     made no audio);
+//   - step indices contiguous and unique; the manifest's final counts against the files.
+// Sessions without final digests (format v1, a crash, a failed close) get the cross-checks
+// only; what could not be checked is listed in `unverified`. Browser-safe.
+import { decodeMessageSafe } from '../src/protocol/index.ts';
+import {
+  FRAME_SAMPLES, INPUT_WAV, MANIFEST_FILE, OUTPUT_WAV, PACKETS_FILE, STEPS_FILE, SessionError, Sha256, canonicalJson, decodeFloat32,
+  isSessionError, pcmHash, setupSha256, toHex,
+} from './format/index.ts';
+import type { SessionDamage, SessionManifest, SessionReader, SessionRecovery, WavTrack } from './format/index.ts';
+
+export interface IntegrityReport {
+  /** Every damaged place found, in file order per check (empty: nothing found). */
+  readonly damage: readonly SessionDamage[];
+  /** Damaged places beyond those listed (the list is capped). */
+  readonly moreDamage: number;
+  /** What was checked, for people ("input.wav: 25 frames match packets.bin"). */
+  readonly checked: readonly string[];
+  /** What could not be checked, and why (no digests in a v1 or crashed session…). */
+  readonly unverified: readonly string[];
+}
+
+const MAX_DAMAGE = 50;
+
+interface StepInfo {
+  readonly line: number;
+  readonly pcmHash: string | null;
+  readonly silenceIn: boolean;
+}
+
+class Findings {
+  readonly damage: SessionDamage[] = [];
+  more = 0;
+  readonly checked: string[] = [];
+  readonly unverified: string[] = [];
+  add(d: SessionDamage): void {
+    if (this.damage.length < MAX_DAMAGE) this.damage.push(d);
+    else this.more++;
+  }
+  /** A SESSION_ERR_CORRUPT (or other reader error) met while reading `file`, as damage. */
+  readError(err: unknown, file: string): void {
+    if (!isSessionError(err)) throw err;
+    this.add({ file: err.file ?? file, where: err.offset === undefined ? 'read' : `byte ${err.offset}`, ...(err.offset === undefined ? {} : { offset: err.offset }), message: err.message });
+  }
+}
+
+/** Verifies every file of an open session; never throws for damage (see `damage`). */
+export async function verifySession(reader: SessionReader): Promise<IntegrityReport> {
+  const f = new Findings();
+  const m = reader.manifest;
+  const complete = m.status === 'complete';
+  const files = m.integrity?.files ?? null;
+
+  checkManifest(m, f);
+
+  // packets.bin: the client's audio and the server's ready message.
+  const chunks: string[] = [];
+  let ready: Record<string, unknown> | null = null;
+  let otherProtocol = false;
+  let firstClient = true;
+  let packets = 0, packetBytes = 0, packetsWhole = true;
+  try {
+    for await (const p of reader.packets()) {
+      packets++;
+      packetBytes += p.bytes.length;
+      const { packets: decoded } = decodeMessageSafe(p.bytes);
+      if (p.direction === 0) {
+        // A first client message that is no SolaceLive packet: another wire protocol (its audio is not raw PCM).
+        if (firstClient && decoded.length === 0) otherProtocol = true;
+        firstClient = false;
+        for (const d of decoded) if (d.type === 'AUDIO_CHUNK') chunks.push(pcmHash(d.samples));
+      } else if (ready === null) {
+        for (const d of decoded) {
+          if (d.type === 'METADATA' && d.data !== null && typeof d.data === 'object' && !Array.isArray(d.data) && d.data.type === 'ready') ready = d.data;
+        }
+      }
+    }
+  } catch (err) {
+    packetsWhole = false;
+    f.readError(err, PACKETS_FILE);
+  }
+  if (otherProtocol) f.unverified.push(`${PACKETS_FILE}: not the SolaceLive packet protocol, so input.wav and the manifest are not cross-checked against it`);
+  else if (packets === 0) f.unverified.push(`${PACKETS_FILE}: empty (an offline replay has no wire), so input.wav and the manifest's setup are not cross-checked against it`);
+  else if (ready === null) f.unverified.push(`${PACKETS_FILE}: holds no 'ready' message, so the manifest's setup is not cross-checked against it`);
+  else checkReady(m, ready, f);
+
+  // steps.jsonl: indices, per-step PCM hashes and silence replacements.
+  const steps = new Map<number, StepInfo>();
+  let lines = 0, first: number | null = null, prev: number | null = null;
+  try {
+    for await (const s of reader.steps()) {
+      const line = ++lines; // step line numbers count from 1 after the header line
+      first ??= s.step;
+      if (steps.has(s.step)) {
+        f.add({ file: STEPS_FILE, where: `step line ${line}`, step: s.step, offset: s.offset, message: `${STEPS_FILE} step line ${line} (byte ${s.offset}) repeats step ${s.step}` });
+      } else if (prev !== null && s.step !== prev + 1) {
+        const gap = s.step > prev + 1 ? `step${s.step - prev > 2 ? `s ${prev + 1}…${s.step - 1} are` : ` ${prev + 1} is`} missing` : `step ${s.step} comes after step ${prev}`;
+        f.add({ file: STEPS_FILE, where: `step line ${line}`, step: prev + 1, offset: s.offset, message: `${STEPS_FILE}: ${gap} (step line ${line}, byte ${s.offset}, holds step ${s.step})` });
+      }
+      if (!steps.has(s.step)) steps.set(s.step, { line, pcmHash: s.pcmHash, silenceIn: s.events.some((e) => e.kind === 'missing-frame') });
+      prev = s.step;
+    }
+  } catch (err) {
+    f.readError(err, STEPS_FILE);
+  }
+  if (first !== null && first !== 0) f.add({ file: STEPS_FILE, where: 'step line 1', step: 0, message: `${STEPS_FILE}: the first step line holds step ${first}; a session's steps start at 0 (steps 0…${first - 1} are missing)` });
+
+  // The WAVs, each streamed once: digest and frames together.
+  const input = await wavPass(reader, 'input', f);
+  const output = await wavPass(reader, 'output', f);
+  if (input) checkInput(input.hashes, chunks, steps, f, { canEndEarly: !complete || !packetsWhole, otherProtocol: otherProtocol || packets === 0 });
+  if (output) checkOutput(output.hashes, output.silent, steps, f);
+
+  if (complete) {
+    checkCounts(m, { packets, packetBytes, steps: lines, inputSamples: input?.samples ?? null, outputSamples: output?.samples ?? null }, f);
+    // A cleanly closed session's files end at whole records with patched sizes: a torn end is damage, not a crash.
+    for (const r of reader.recoveries) if (r.code !== 'SESSION_ERR_CORRUPT') f.add(recoveryDamage(r));
+  }
+  for (const r of reader.recoveries) if (r.code === 'SESSION_ERR_CORRUPT') f.add(recoveryDamage(r));
+
+  if (files !== null) {
+    for (const [name, want] of [[PACKETS_FILE, files[PACKETS_FILE]], [STEPS_FILE, files[STEPS_FILE]]] as const) {
+      const got = await fileDigest(reader, name).catch((err: unknown) => {
+        f.readError(err, name);
+        return null;
+      });
+      if (got === null) continue;
+      if (got.sha256 !== want.sha256 || got.bytes !== want.bytes) {
+        f.add({ file: name, where: 'sha256', message: `${name} is not the file recorded: ${got.bytes} bytes with sha256 ${got.sha256.slice(0, 16)}…, the manifest says ${want.bytes} bytes with ${want.sha256.slice(0, 16)}…` });
+      } else f.checked.push(`${name}: sha256 matches the manifest`);
+    }
+    for (const [name, pass] of [[INPUT_WAV, input], [OUTPUT_WAV, output]] as const) {
+      const want = files[name];
+      if (pass === null) continue;
+      if (pass.sha256 !== want.sha256 || pass.samples !== want.samples) {
+        f.add({ file: name, where: 'sha256', message: `${name}'s samples are not the ones recorded: ${pass.samples} samples with sha256 ${pass.sha256.slice(0, 16)}…, the manifest says ${want.samples} with ${want.sha256.slice(0, 16)}…` });
+      } else f.checked.push(`${name}: sha256 of the samples matches the manifest`);
+    }
+  } else if (m.version < 2) {
+    f.unverified.push(`${MANIFEST_FILE}: format version ${m.version} has no checksums; verified by cross-checks between the files only`);
+  } else if (!complete) {
+    f.unverified.push(`${MANIFEST_FILE}: no final checksums (${m.status === 'recording' ? 'the writer never closed: a crash' : 'the recording failed'}); verified by cross-checks between the files only`);
+  }
+  return { damage: f.damage, moreDamage: f.more, checked: f.checked, unverified: f.unverified };
+}
+
+/** Throws SESSION_ERR_DAMAGED naming the first damaged places, when there are any. */
+export function assertUndamaged(label: string, report: IntegrityReport): void {
+  const d = report.damage;
+  if (d.length === 0) return;
+  const total = d.length + report.moreDamage;
+  const rest = d.slice(1, 4).map((x) => `\n  also: ${x.message}`).join('');
+  const more = total > 4 ? `\n  … ${total - 4} more damaged place${total - 4 > 1 ? 's' : ''}` : '';
+  throw new SessionError('SESSION_ERR_DAMAGED', `${label}: damaged: ${d[0]!.message}${rest}${more}\n(the files disagree with their checksums or with each other: this is damage to the session, not a result of the model)`, {
+    file: d[0]!.file, ...(d[0]!.offset === undefined ? {} : { offset: d[0]!.offset }), damage: d,
+  });
+}
+
+function recoveryDamage(r: SessionRecovery): SessionDamage {
+  return { file: r.file, where: `byte ${r.offset}`, offset: r.offset, message: r.code === 'SESSION_ERR_CORRUPT' ? r.message : `${r.message} — but the manifest says the session closed cleanly, so this is damage` };
+}
+
+function checkManifest(m: SessionManifest, f: Findings): void {
+  if (m.version < 2 || m.integrity === undefined) return;
+  const got = setupSha256(m as unknown as Record<string, unknown>);
+  if (got !== m.integrity.setupSha256) {
+    f.add({ file: MANIFEST_FILE, where: 'setup fields', message: `${MANIFEST_FILE}: the fields a replay is set up from (model, seed, sampling, platform, software, meta…) were changed after recording: their sha256 is ${got.slice(0, 16)}…, integrity.setupSha256 says ${m.integrity.setupSha256.slice(0, 16)}…` });
+  } else f.checked.push(`${MANIFEST_FILE}: setup fields match integrity.setupSha256`);
+  if (m.status === 'complete' && m.integrity.files === null) {
+    f.add({ file: MANIFEST_FILE, where: 'integrity.files', message: `${MANIFEST_FILE}: says the session closed cleanly but holds no file checksums (integrity.files is null)` });
+  }
+}
+
+/** The manifest against the server's `ready` message, which packets.bin holds CRC-checked. */
+function checkReady(m: SessionManifest, ready: Record<string, unknown>, f: Findings): void {
+  const pairs: [string, unknown, unknown][] = [
+    ['seed', m.seed, ready.seed],
+    ['sampling', m.sampling, ready.sampling],
+    ['model.id', m.model.id, ready.model],
+    ['model.weights', m.model.weights, ready.weightsSha256],
+    ['platform', m.platform, ready.fingerprint],
+  ];
+  if (m.meta.pace !== undefined) pairs.push(['meta.pace', m.meta.pace, ready.pace]);
+  if (m.meta.session !== undefined) pairs.push(['meta.session', m.meta.session, ready.session]);
+  let ok = 0;
+  for (const [field, mine, theirs] of pairs) {
+    if (theirs === undefined) continue;
+    if (canonicalJson(mine) === canonicalJson(theirs)) {
+      ok++;
+      continue;
+    }
+    f.add({ file: MANIFEST_FILE, where: field, message: `${MANIFEST_FILE} ${field} is ${short(mine)}, but the server's 'ready' message in ${PACKETS_FILE} says ${short(theirs)}` });
+  }
+  if (ok > 0) f.checked.push(`${MANIFEST_FILE}: ${ok} setup fields match the 'ready' message in ${PACKETS_FILE}`);
+}
+
+const short = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+};
+
+interface WavPass {
+  readonly samples: number;
+  readonly sha256: string;
+  /** PCM hash of each whole frame. */
+  readonly hashes: string[];
+  /** Whether each whole frame is all zero bytes. */
+  readonly silent: boolean[];
+}
+
+async function wavPass(reader: SessionReader, which: 'input' | 'output', f: Findings): Promise<WavPass | null> {
+  let track: WavTrack;
+  try {
+    track = await reader.wav(which);
+  } catch (err) {
+    f.readError(err, which === 'input' ? INPUT_WAV : OUTPUT_WAV);
+    return null;
+  }
+  const hash = new Sha256();
+  const hashes: string[] = [];
+  const silent: boolean[] = [];
+  const frameBytes = FRAME_SAMPLES * 4;
+  const buf = new Uint8Array(frameBytes);
+  let fill = 0;
+  try {
+    for await (const chunk of track.sampleBytes()) {
+      hash.update(chunk);
+      for (let at = 0; at < chunk.length;) {
+        const n = Math.min(frameBytes - fill, chunk.length - at);
+        buf.set(chunk.subarray(at, at + n), fill);
+        fill += n;
+        at += n;
+        if (fill === frameBytes) {
+          hashes.push(pcmHash(decodeFloat32(buf)));
+          silent.push(buf.every((b) => b === 0));
+          fill = 0;
+        }
+      }
+    }
+  } catch (err) {
+    f.readError(err, track.file);
+    return null;
+  }
+  return { samples: track.samples, sha256: toHex(hash.digest()), hashes, silent };
+}
+
+/**
+ * input.wav frame i is the client's next AUDIO_CHUNK (chunks that came too late for their
+ * step are skipped: dropped-frame), or silence for a step with a missing-frame event.
+ */
+function checkInput(frames: readonly string[], chunks: readonly string[], steps: ReadonlyMap<number, StepInfo>, f: Findings, o: { canEndEarly: boolean; otherProtocol: boolean }): void {
+  if (o.otherProtocol) return;
+  const silence = pcmHash(new Float32Array(FRAME_SAMPLES));
+  const at = new Map<string, number[]>();
+  for (const [k, h] of chunks.entries()) {
+    const list = at.get(h);
+    if (list) list.push(k);
+    else at.set(h, [k]);
+  }
+  let next = 0;
+  let matched = 0;
+  const unmatched: number[] = [];
+  let lastMatched = -1;
+  for (let i = 0; i < frames.length; i++) {
+    const h = frames[i]!;
+    if (h === silence && steps.get(i)?.silenceIn === true) {
+      matched++;
+      lastMatched = i;
+      continue;
+    }
+    const k = at.get(h)?.find((x) => x >= next) ?? -1;
+    if (k < 0) {
+      unmatched.push(i);
+      continue;
+    }
+    next = k + 1;
+    matched++;
+    lastMatched = i;
+  }
+  // After a crash packets.bin may end before input.wav (the files are not written in step): frames past the last match cannot be checked.
+  const trailing = o.canEndEarly ? unmatched.filter((i) => i > lastMatched) : [];
+  for (const i of unmatched) {
+    if (o.canEndEarly && i > lastMatched) continue;
+    f.add({ file: INPUT_WAV, where: `frame ${i}`, step: i, message: `${INPUT_WAV} frame ${i} (the input of step ${i}) differs from the client's audio in ${PACKETS_FILE} (CRC-checked)` });
+  }
+  if (trailing.length > 0) f.unverified.push(`${INPUT_WAV}: frames ${trailing[0]}…${trailing.at(-1)} have no client audio in ${PACKETS_FILE} to check against (it ends earlier)`);
+  if (matched > 0) f.checked.push(`${INPUT_WAV}: ${matched} of ${frames.length} frames match the client's audio in ${PACKETS_FILE}`);
+}
+
+/** output.wav frame i against step i's PCM hash (silence when the step made no audio). */
+function checkOutput(frames: readonly string[], silent: readonly boolean[], steps: ReadonlyMap<number, StepInfo>, f: Findings): void {
+  let checkedFrames = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const s = steps.get(i);
+    if (s === undefined) continue; // no step line (a crash, or a missing line reported above)
+    checkedFrames++;
+    const ok = s.pcmHash === null ? silent[i] === true : frames[i] === s.pcmHash;
+    if (ok) continue;
+    const want = s.pcmHash === null ? 'silence (the step made no audio)' : `PCM hash ${s.pcmHash}`;
+    f.add({ file: OUTPUT_WAV, where: `frame ${i}`, step: i, message: `${OUTPUT_WAV} frame ${i} (the output of step ${i}) is not what ${STEPS_FILE} step line ${s.line} recorded: ${want}` });
+  }
+  if (checkedFrames > 0) f.checked.push(`${OUTPUT_WAV}: ${checkedFrames} frames checked against the PCM hashes in ${STEPS_FILE}`);
+}
+
+function checkCounts(m: SessionManifest, got: { packets: number; packetBytes: number; steps: number; inputSamples: number | null; outputSamples: number | null }, f: Findings): void {
+  const c = m.counts;
+  const rows: [string, string, number, number | null][] = [
+    [PACKETS_FILE, 'packets', c.packets, got.packets],
+    [PACKETS_FILE, 'packetBytes', c.packetBytes, got.packetBytes],
+    [STEPS_FILE, 'steps', c.steps, got.steps],
+    [INPUT_WAV, 'inputSamples', c.inputSamples, got.inputSamples],
+    [OUTPUT_WAV, 'outputSamples', c.outputSamples, got.outputSamples],
+  ];
+  for (const [file, k, want, have] of rows) {
+    if (have === null || have === want) continue;
+    f.add({ file, where: `counts.${k}`, message: `${file} holds ${have} ${k === 'packetBytes' ? 'message bytes' : k.replace(/Samples$/, ' samples')}, the manifest's counts.${k} says ${want}` });
+  }
+}
+
+async function fileDigest(reader: SessionReader, file: string): Promise<{ bytes: number; sha256: string }> {
+  const h = new Sha256();
+  let bytes = 0;
+  for await (const chunk of reader.raw(file)) {
+    h.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, sha256: toHex(h.digest()) };
+}

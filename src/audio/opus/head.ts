@@ -127,7 +127,7 @@ export function parseOpusTags(packet: Uint8Array): OpusTags {
 export function buildOpusTags(tags: OpusTags): Uint8Array {
   const enc = new TextEncoder();
   const parts = [tags.vendor, ...tags.comments].map((s) => enc.encode(s));
-  const size = 8 + 4 + 4 + parts.reduce((n, p) => n + 4 + p.length, 0);
+  const size = 8 + 4 + parts.reduce((n, p) => n + 4 + p.length, 0); // magic, count, then each length+bytes
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = TAGS_MAGIC.charCodeAt(i);

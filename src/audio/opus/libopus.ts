@@ -170,7 +170,8 @@ export class Libopus {
     try {
       return fn(this.native);
     } catch (err) {
-      if (err instanceof OpusError) throw err;
+      // Our own typed errors are verdicts on the input; anything else is a trap inside the module.
+      if (err instanceof OpusError || err instanceof AudioError) throw err;
       this.aborted = err;
       throw new OpusError('OPUS_ERR_LIBRARY', `libopus aborted in ${what}: ${(err as Error).message}`, { cause: err });
     }
@@ -259,12 +260,15 @@ export class OpusPacketEncoder extends NativeCodec {
     if (!(pcm instanceof Float32Array) || !this.frameSizes.has(pcm.length)) {
       throw new OpusError('OPUS_ERR_BAD_ARGUMENT', `an Opus frame at ${this.sampleRate} Hz has ${[...this.frameSizes].join(', ')} samples; got ${pcm instanceof Float32Array ? pcm.length : typeof pcm}`);
     }
+    for (let k = 0; k < pcm.length; k++) {
+      const x = pcm[k]!;
+      if (x - x !== 0) throw new AudioError('AUDIO_ERR_NON_FINITE', `sample ${k} of the frame to encode is ${x}`, { index: k });
+    }
     return this.lib.call('encode', (n) => {
       const slots = n.HEAPU16;
       const base = this.inPtr >> 1;
       for (let k = 0; k < pcm.length; k++) {
         const x = pcm[k]!;
-        if (x - x !== 0) throw new AudioError('AUDIO_ERR_NON_FINITE', `sample ${k} of the frame to encode is ${x}`, { index: k });
         // Round to int16 as libopus's own float front end would scale: ±1.0 ↔ ±32768, clipped.
         const s = Math.max(-32768, Math.min(32767, Math.round(x * 32768)));
         slots[base + 2 * k] = s & 0xff;

@@ -88,7 +88,8 @@ describe('OggDemuxer: bad input', () => {
     const s = stream(4);
     const bad = s.bytes.slice();
     const at = s.pages[0]!.length + s.pages[1]!.length;
-    bad[at + s.pages[2]!.length - 1] ^= 0x01; // last body byte of page 2
+    const last = at + s.pages[2]!.length - 1; // last body byte of page 2
+    bad[last] = bad[last]! ^ 0x01;
     const { packets, error } = run([bad]);
     expect(packets.map((p) => p.data)).toEqual(s.packets.slice(0, 2));
     const e = expectCode(error, 'OGG_ERR_CRC');
@@ -102,7 +103,7 @@ describe('OggDemuxer: bad input', () => {
     v[4] = 1;
     expectCode(run([v]).error, 'OGG_ERR_VERSION');
     const f = s.bytes.slice();
-    f[5] |= 0x08;
+    f[5] = f[5]! | 0x08;
     expectCode(run([f]).error, 'OGG_ERR_HEADER');
   });
 

@@ -124,7 +124,7 @@ describe('Ogg muxer and demuxer', () => {
         const start = w.pages.slice(0, pageIndex).reduce((n, p) => n + p.length, 0);
         const at = start + Math.floor(byteAt * w.pages[pageIndex]!.length);
         const bad = w.bytes.slice();
-        bad[at] ^= xor;
+        bad[at] = bad[at]! ^ xor;
         // Packets that end on the pages before the damaged one (opening them needs only those pages).
         const before = demuxAll([w.bytes.subarray(0, start)]).packets.length;
         const { packets, error } = demuxAll(split(bad, fractions));

@@ -5,6 +5,7 @@
 
 import createNative, { type OpusscriptHandler, type OpusscriptNative } from 'opusscript/build/opusscript_native_wasm.js';
 import { AudioError } from '../errors.ts';
+import { oggCrc32 } from '../ogg/crc.ts';
 import { OpusError, libopusErrorName } from './errors.ts';
 
 /** The npm package and the libopus release it states (the build exports no version call). */
@@ -135,7 +136,6 @@ async function digest(bytes: Uint8Array): Promise<string> {
     return `sha256:${Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('')}`;
   }
   // Pages served over plain http off-loopback have no Web Crypto; a CRC still names the build.
-  const { oggCrc32 } = await import('../ogg/crc.ts');
   return `ogg-crc32:${oggCrc32(bytes).toString(16).padStart(8, '0')}`;
 }
 

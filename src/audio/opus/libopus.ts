@@ -201,6 +201,12 @@ abstract class NativeCodec {
     return p;
   }
 
+  protected release(ptr: number): void {
+    const i = this.ptrs.indexOf(ptr);
+    if (i >= 0) this.ptrs.splice(i, 1);
+    this.lib.call('free', (n) => n._free(ptr));
+  }
+
   protected live(): OpusscriptHandler {
     if (!this.handler) throw new OpusError('OPUS_ERR_BAD_ARGUMENT', 'this Opus codec was freed');
     return this.handler;
@@ -308,6 +314,7 @@ export class OpusPacketDecoder extends NativeCodec {
     if (packet.length === 0) throw new OpusError('OPUS_ERR_DECODE', 'empty Opus packet (a packet holds at least its TOC byte)', { libopusCode: -4 });
     if (packet.length > MAX_DECODE_INPUT) throw new OpusError('OPUS_ERR_DECODE', `Opus packet of ${packet.length} bytes; the longest valid one is far below ${MAX_DECODE_INPUT}`, { libopusCode: -4 });
     if (packet.length > this.inCap) {
+      if (this.inPtr) this.release(this.inPtr);
       this.inCap = Math.max(packet.length, 4096);
       this.inPtr = this.alloc(this.inCap);
     }

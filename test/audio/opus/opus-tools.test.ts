@@ -109,4 +109,18 @@ describe('Ogg Opus against opus-tools', () => {
       expect(snrDb(speech, ours)).toBeGreaterThan(snrDb(speech, ref.pcm) - 3);
     }
   });
+
+  it('a stereo file made by opusenc decodes to mono: the mean of the channels opusdec gives', () => {
+    const stereoWav = join(tmp, 'stereo.wav');
+    const file = join(tmp, 'stereo.opus');
+    execFileSync('sox', [FIXTURE, '-c', '2', stereoWav]);
+    execFileSync('opusenc', ['--quiet', '--bitrate', '64', stereoWav, file]);
+    const out = `${file}.wav`;
+    execFileSync('opusdec', ['--quiet', '--rate', '24000', '--float', file, out]);
+    const [l, r] = decodeWav(readFileSync(out)).channels;
+    const mean = l!.map((v, i) => (v + r![i]!) / 2);
+    const ours = decodeOurs(readFileSync(file));
+    expect(ours.length).toBe(speech.length);
+    expect(snrDb(mean, ours)).toBeGreaterThan(35);
+  });
 });

@@ -30,6 +30,8 @@ export default tseslint.config(
   // protocol → audio → models → engine → server/client; telemetry beside; src never imports harness/bench/viewer/test.
   zone(['src/protocol/**'], [...['audio', 'models', 'engine', 'server', 'client', 'telemetry'].map(layer), ...outside, mlx, node]),
   zone(['src/audio/**'], [...['models', 'engine', 'server', 'client', 'telemetry'].map(layer), ...outside, mlx]),
+  // Ogg and Opus also run in the page: no Node-only APIs there (Node loads the .wasm in opus/node.ts).
+  { ...zone(['src/audio/ogg/**', 'src/audio/opus/**'], [...['models', 'engine', 'server', 'client', 'telemetry'].map(layer), ...outside, mlx, node]), ignores: ['src/audio/opus/node.ts'] },
   zone(['src/telemetry/**'], [...['audio', 'models', 'engine', 'server', 'client'].map(layer), ...outside, mlx]),
   zone(['src/models/**'], [...['engine', 'server', 'client'].map(layer), ...outside]),
   zone(['src/engine/**'], [...['server', 'client'].map(layer), ...outside]),

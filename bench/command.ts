@@ -23,7 +23,7 @@ const HELP = [
   '',
   'bench: runs the suites, each in its own process with OpenBLAS pinned as the engine pins it',
   `(default 1 thread): ${SUITES.join(', ')} (a comma list, or all; default all).`,
-  '  codec   packet encode/decode per packet (tinybench)',
+  '  codec   packet encode/decode per packet; Ogg Opus encode/decode per 80 ms frame (tinybench)',
   '  mimi    Mimi encodeStep/decodeStep per frame (tiny weights; real: mimi_202407 size, random weights)',
   '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
   '  step    the engine Pipeline per span: mimi.encode, lm.temporal, lm.depformer, mimi.decode, step.total',

@@ -9,3 +9,4 @@ export { SAMPLE_RATE, FRAME_SAMPLES, FRAME_MS, frameCount, splitFrames, joinFram
 export type { FrameSplit } from './frames.ts';
 export { JitterBuffer } from './jitter.ts';
 export type { JitterEvent, JitterOptions, JitterPacket, JitterStats, JitterTick } from './jitter.ts';
+export { FrameCutter } from './frame-cutter.ts';

@@ -3,3 +3,8 @@
 // node:fs; browser code imports './browser.ts' instead.
 export * from './browser.ts';
 export { readWav, readWavSync, writeWav, writeWavSync } from './wav-file.ts';
+// Ogg and Opus (browser code imports './ogg/index.ts' and './opus/index.ts' directly and
+// fetches the .wasm; Node loads it from node_modules with loadLibopusNode).
+export * from './ogg/index.ts';
+export * from './opus/index.ts';
+export { libopusBuild, libopusWasmPath, loadLibopusNode } from './opus/node.ts';

@@ -105,10 +105,12 @@ describe('solacelive bench (a real run)', () => {
     const out = join(dir, 'codec.json');
     const r = await run(['bench', '--suite', 'codec', '--rounds', '3', '--quick', '--json', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/codec: 4 tasks/);
+    expect(r.stdout).toMatch(/codec: 6 tasks/);
     expect(r.stdout).toMatch(/^ {2}audio\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +memcpy +[\d.]+ +[\d.]+ +\d+$/m);
+    // Opus per 80 ms frame: a share of the budget, against the compute calibration.
+    expect(r.stdout).toMatch(/^ {2}opus\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+\/[\d.]+\/[\d.]+ +[\d.]+ +matmul +[\d.]+ +[\d.]+ +\d+$/m);
     const res = readResults(out);
-    expect(res.suites[0]!.figures.map((f) => f.id)).toEqual(['codec/audio.encode', 'codec/audio.decode', 'codec/text.encode', 'codec/text.decode']);
+    expect(res.suites[0]!.figures.map((f) => f.id)).toEqual(['codec/audio.encode', 'codec/audio.decode', 'codec/text.encode', 'codec/text.decode', 'codec/opus.encode', 'codec/opus.decode']);
     expect(res.suites[0]!.figures.every((f) => f.ratios.length === 3 && f.samples > 10)).toBe(true);
     expect(res.host.blas?.threads).toBe('1');
     expect(res.host.commit).toMatch(/^[0-9a-f]{40}/);

@@ -1,6 +1,6 @@
 // Token check for every request when the server has a token (required off loopback). The
 // token comes as `Authorization: Bearer T` (programs) or `?token=T` (browsers cannot set
-// headers on a WebSocket). Compared in constant time, over digests so lengths do not leak.
+// headers on a WebSocket; Kyutai's web client sends it as `?worker_auth_id=T`). Compared in constant time, over digests so lengths do not leak.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -11,7 +11,9 @@ export function requestToken(req: Pick<IncomingMessage, 'headers' | 'url'>): str
     if (m) return m[1]!;
   }
   try {
-    return new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+    // Kyutai's web client can add only `worker_auth_id` to its /api/chat URL.
+    const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    return q.get('token') ?? q.get('worker_auth_id');
   } catch {
     return null;
   }

@@ -2,6 +2,7 @@
 // listening socket and the session registry; the engine is given (and started/closed by
 // the caller), so the server comes up — degraded if need be — while a model loads.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -12,7 +13,12 @@ import { handleHttp, healthReport, type HttpContext } from './http.ts';
 import { TelemetryFeed } from './telemetry-stream.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
 import { checkRequest, type GuardRefusal } from './request-guard.ts';
+import { loadLibopusNode } from '../audio/opus/node.ts';
+import { hostFingerprint } from '../telemetry/host.ts';
+import { MoshiWire } from './moshi-wire.ts';
+import { parseMoshiQuery } from './moshi-query.ts';
 import { PacketWire } from './packet-wire.ts';
+import type { WireFactory } from './wire.ts';
 import { Session } from './session.ts';
 import { ServerStats } from './stats.ts';
 
@@ -39,6 +45,21 @@ function asBytes(data: RawData): Uint8Array {
 /** Refuses an upgrade before any WebSocket exists (bad token, shutting down). */
 function refuseUpgrade(socket: Socket, status: number, text: string, body: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Where Kyutai's web client and servers speak the Moshi protocol. */
+export const MOSHI_PATH = '/api/chat';
+
+let build: { version: string; commit: string | null } | null = null;
+/** This package's version and commit, for what the Moshi metadata message shows (read once). */
+function buildInfo(): { version: string; commit: string | null } {
+  if (!build) {
+    const root = new URL('../..', import.meta.url).pathname;
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const fp = hostFingerprint(root, version);
+    build = { version: fp.version, commit: fp.commit };
+  }
+  return build;
 }
 
 export function createServer(options: ServerOptions, engine: EnginePort | null, hooks: SessionHooks = {}): SolaceServer {
@@ -108,6 +129,14 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
     }
   }
 
+  /** The wire protocol of an upgrade: Moshi's at /api/chat (its query holds the session's options), ours anywhere else. */
+  function wireFor(req: IncomingMessage): WireFactory {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== MOSHI_PATH) return (core) => new PacketWire(core);
+    const parsed = parseMoshiQuery(url.search);
+    return (core) => new MoshiWire(core, { query: parsed, libopus: loadLibopusNode, build: buildInfo() });
+  }
+
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
     stats.count('connections');
     const remote = req.socket.remoteAddress ?? 'unknown';
@@ -121,7 +150,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
       stats,
       remote,
       admit,
-      wire: (core) => new PacketWire(core),
+      wire: wireFor(req),
       socket: {
         get bufferedAmount() {
           return ws.bufferedAmount;

@@ -1,0 +1,229 @@
+// The Moshi protocol (Kyutai's web client and servers) as a wire adapter: GET /api/chat,
+// one message per item with its kind in the first byte (src/protocol/moshi), Ogg Opus audio
+// both ways. The session starts when the connection opens (the query string holds its
+// options); the client starts its microphone on the handshake, which is sent once the engine
+// has the session. In: Ogg pages in any chunking → demux → Opus decode (one pinned libopus
+// build, so replay decodes the same samples) → exact 1920-sample frames. Out: each step's PCM
+// as Opus pages, the text piece, errors as kind 0x05, pings while no audio flows.
+import { FrameCutter } from '../audio/frame-cutter.ts';
+import { isOggError } from '../audio/ogg/index.ts';
+import { OggOpusDecoder, OggOpusEncoder, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
+import type { StepInput, StepOutput } from '../engine/types.ts';
+import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
+import { CLOSE } from './close-codes.ts';
+import type { ErrorMessage, ReadyMessage, RecordingMessage } from './messages.ts';
+import type { MoshiQuery, MoshiQueryResult } from './moshi-query.ts';
+import type { OutItem, OutRole } from './send-queue.ts';
+import type { SessionCore, Wire } from './wire.ts';
+
+/** Ogg bytes held while libopus loads (the client may send before the handshake). */
+const MAX_EARLY_BYTES = 256 * 1024;
+
+export interface MoshiWireOptions {
+  /** The parsed query string; a bad one is told to the client and closes the connection. */
+  readonly query: MoshiQueryResult;
+  /** A fresh libopus instance for this session (its own memory). */
+  readonly libopus: () => Promise<Libopus>;
+  /** Package version and commit, for the metadata message Kyutai's client shows. */
+  readonly build: { readonly version: string; readonly commit: string | null };
+}
+
+const item = (m: Exclude<MoshiMessage, { kind: 'unknown' }>, role: OutRole, step: number | null = null, token?: number): OutItem => {
+  const bytes = encodeMoshi(m);
+  return token === undefined ? { type: m.kind, role, bytes, step } : { type: m.kind, role, bytes, step, token };
+};
+
+export class MoshiWire implements Wire {
+  readonly protocol = 'moshi' as const;
+  readonly framing = { batch: false, stamp: () => undefined };
+  readonly startHint = 'engine session';
+  private readonly core: SessionCore;
+  private readonly o: MoshiWireOptions;
+  private lib: Libopus | null = null;
+  private decoder: OggOpusDecoder | null = null;
+  private encoder: OggOpusEncoder | null = null;
+  private readonly cutter = new FrameCutter();
+  private early: Uint8Array[] = [];
+  private earlyBytes = 0;
+  private frames = 0;
+  private inputFailed = false;
+  private disposed = false;
+
+  constructor(core: SessionCore, options: MoshiWireOptions) {
+    this.core = core;
+    this.o = options;
+  }
+
+  connected(): void {
+    if (!this.o.query.ok) {
+      this.core.fail('BAD_HANDSHAKE', `bad /api/chat query: ${this.o.query.message}`, CLOSE.POLICY);
+      return;
+    }
+    const query: MoshiQuery = this.o.query.query;
+    this.o.libopus().then(
+      (lib) => {
+        // Closed while libopus loaded: the instance is dropped whole (its memory goes with it).
+        if (this.disposed) return;
+        this.lib = lib;
+        this.decoder = new OggOpusDecoder({ lib });
+        this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_SERVER_SHAPE, serial: 42, vendor: 'SolaceLive' });
+        const held = this.early;
+        this.early = [];
+        this.core.open(query.start);
+        for (const b of held) this.audioIn(b, this.core.now());
+      },
+      (err: Error) => this.core.fail('ENGINE_UNAVAILABLE', `the Opus codec could not load: ${err.message}`, CLOSE.INTERNAL),
+    );
+  }
+
+  receive(data: Uint8Array, isBinary: boolean, t: number): void {
+    if (!this.core.takeInput(t, 1)) return;
+    if (!isBinary) {
+      this.core.protocolError('NOT_BINARY', 'send binary WebSocket messages: a kind byte, then its payload');
+      return;
+    }
+    let m: MoshiMessage;
+    try {
+      m = decodeMoshi(data);
+    } catch (err) {
+      const e = err as MoshiProtocolError;
+      this.core.protocolError(e.code, e.message, CLOSE.INVALID_PAYLOAD);
+      return;
+    }
+    switch (m.kind) {
+      case 'audio':
+        this.audioIn(m.data, t);
+        return;
+      case 'ping':
+        return;
+      case 'control':
+      case 'metadata':
+      case 'handshake':
+        // Part of the protocol but meaningless from a client in full duplex: noted, not acted on.
+        this.core.event({ kind: 'ignored-message', byte: data[0]!, reason: `${m.kind} from the client has no effect here` });
+        return;
+      case 'unknown':
+        this.core.event({ kind: 'ignored-message', byte: m.byte, reason: `unknown message kind ${m.byte}` });
+        return;
+      default:
+        this.core.protocolError('UNEXPECTED_MESSAGE', `${m.kind} messages go from server to client only`);
+    }
+  }
+
+  /** Ogg bytes in: decoded frames go to the step loop; a broken stream ends the session after the frames before it. */
+  private audioIn(bytes: Uint8Array, t: number): void {
+    if (this.inputFailed) return;
+    if (!this.decoder) {
+      this.earlyBytes += bytes.byteLength;
+      if (this.earlyBytes > MAX_EARLY_BYTES) {
+        this.core.fail('INPUT_OVERFLOW', `${this.earlyBytes} bytes of audio before the session was ready (limit ${MAX_EARLY_BYTES})`, CLOSE.POLICY);
+        return;
+      }
+      // A view into a message ws may reuse: keep a copy.
+      this.early.push(bytes.slice());
+      return;
+    }
+    this.decoder.push(bytes);
+    let pcm: Float32Array;
+    let failure: unknown = null;
+    try {
+      pcm = this.decoder.read();
+    } catch (err) {
+      pcm = new Float32Array(0);
+      failure = err;
+    }
+    if (pcm.length === 0 && failure === null) {
+      try {
+        pcm = this.decoder.read();
+      } catch (err) {
+        failure = err;
+      }
+    }
+    const recvMs = this.core.now() - t;
+    for (const frame of this.cutter.push(pcm)) {
+      const r = this.core.frame(frame, this.frames++, t, recvMs);
+      if (r === 'overflow') return;
+    }
+    if (failure !== null) this.inputBroken(failure);
+  }
+
+  private inputBroken(err: unknown): void {
+    this.inputFailed = true;
+    if (isOggError(err) || isOpusError(err)) {
+      // Everything decoded before the bad page is stepped and answered; then the session ends.
+      this.core.protocolError(err.code, err.message, CLOSE.INVALID_PAYLOAD);
+      this.core.end({ code: CLOSE.INVALID_PAYLOAD, reason: `${err.code}: ${err.message}` });
+    } else {
+      this.core.fail('INTERNAL', `audio input failed: ${(err as Error).message}`, CLOSE.INTERNAL);
+    }
+  }
+
+  ready(ready: ReadyMessage): OutItem[] {
+    const s = ready.sampling;
+    // The fields Kyutai's client shows (its ServerInfo), then ours.
+    const info = {
+      text_temperature: s.textTemperature, text_topk: s.textTopK, audio_temperature: s.audioTemperature, audio_topk: s.audioTopK,
+      pad_mult: 0, repetition_penalty_context: 0, repetition_penalty: 1, lm_model_file: ready.model, instance_name: 'solacelive',
+      build_info: {
+        build_timestamp: '', build_date: '', git_branch: '', git_timestamp: '', git_date: '', git_hash: this.o.build.commit ?? '',
+        git_describe: `solacelive ${this.o.build.version}`, rustc_host_triple: '', rustc_version: '', cargo_target_triple: '',
+      },
+      solacelive: { ...ready, ignoredParams: this.o.query.ok ? this.o.query.query.ignored : [] },
+    };
+    const headers = this.encoder!.start();
+    return [
+      item({ kind: 'metadata', json: info }, 'control'),
+      item({ kind: 'handshake', payload: new Uint8Array(0) }, 'control'),
+      item({ kind: 'audio', data: concat(headers) }, 'control'),
+    ];
+  }
+
+  stepped(input: StepInput, out: StepOutput): OutItem[] {
+    const items: OutItem[] = [];
+    if (out.pcm && this.encoder) {
+      items.push(item({ kind: 'audio', data: concat(this.encoder.push(out.pcm)) }, 'audio', input.step));
+    }
+    if (out.text !== null && out.textPiece) {
+      // SentencePiece marks a word start with U+2581; upstream sends it as a space.
+      items.push(item({ kind: 'text', text: out.textPiece.replaceAll('\u2581', ' ') }, 'partial', input.step, out.text));
+    }
+    return items;
+  }
+
+  ended(): OutItem[] {
+    return [];
+  }
+
+  error(message: ErrorMessage): OutItem {
+    return item({ kind: 'error', text: `${message.code}: ${message.message}` }, 'control');
+  }
+
+  keepalive(): OutItem {
+    return item({ kind: 'ping' }, 'keepalive');
+  }
+
+  recording(message: RecordingMessage): OutItem {
+    return item({ kind: 'metadata', json: message }, 'control');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    // The session's libopus instance (its own WebAssembly memory) goes with these references.
+    this.decoder?.close();
+    this.decoder = null;
+    this.lib = null;
+    this.encoder = null;
+    this.early = [];
+  }
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

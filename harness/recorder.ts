@@ -173,8 +173,9 @@ export class Recorder implements SessionHooks {
     this.timed(() => this.packet(sessionId, 1, bytes, t));
   }
 
-  onSessionOpen(sessionId: string, ready: ReadyMessage, _t: number, control?: SessionControl): void {
-    const rec = this.recs.get(sessionId);
+  onSessionOpen(sessionId: string, ready: ReadyMessage, t: number, control?: SessionControl): void {
+    // A Moshi-protocol session opens before its client has said anything.
+    const rec = this.recs.get(sessionId) ?? (this.skipped.has(sessionId) ? undefined : this.newRec(sessionId, t));
     if (!rec) return;
     rec.control = control ?? null;
     const info = this.o.engineInfo();
@@ -257,11 +258,9 @@ export class Recorder implements SessionHooks {
     let rec = this.recs.get(sessionId);
     if (!rec) {
       if (this.skipped.has(sessionId)) return;
-      // First byte of a connection: every session is a candidate until its start says otherwise.
-      if (dir !== 0) return;
-      const name = this.o.name?.(sessionId) ?? `${stamp()}-${sessionId.slice(0, 8)}.session`;
-      rec = { session: sessionId, path: join(this.o.dir, name), t0: t, writer: null, early: [], steps: [], loose: [], written: 0, state: 'opening', error: null, opened: null, control: null };
-      this.recs.set(sessionId, rec);
+      // First message of a connection, either way (a Moshi-protocol server speaks first): every
+      // session is a candidate until its start says otherwise.
+      rec = this.newRec(sessionId, t);
     }
     if (rec.writer) {
       if (rec.state === 'recording') rec.writer.appendPacket(dir, bytes, this.rel(rec, t));
@@ -269,6 +268,13 @@ export class Recorder implements SessionHooks {
       // Copy: ws may reuse the buffer once the handler returns.
       rec.early.push({ dir, bytes: bytes.slice(), t });
     }
+  }
+
+  private newRec(sessionId: string, t: number): Rec {
+    const name = this.o.name?.(sessionId) ?? `${stamp()}-${sessionId.slice(0, 8)}.session`;
+    const rec: Rec = { session: sessionId, path: join(this.o.dir, name), t0: t, writer: null, early: [], steps: [], loose: [], written: 0, state: 'opening', error: null, opened: null, control: null };
+    this.recs.set(sessionId, rec);
+    return rec;
   }
 
   /** Writes held steps up to and including `upTo`, in order (steps are strictly increasing). */

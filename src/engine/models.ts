@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachedFile, modelFileFor, repoCacheDir, type Quant } from '../models/lm/hub.ts';
+import { cachedFile, LM_CONFIG_FILE, modelFileFor, repoCacheDir, repoPlan } from '../models/lm/hub.ts';
 import { writeSynthModel } from '../models/synth/model.ts';
 import { EngineError } from './errors.ts';
 import { MODEL_JSON, readModelDir, type ModelSpec } from './model-spec.ts';
@@ -64,31 +64,29 @@ export function ensurePreset(p: SynthPreset, log: (msg: string) => void = () => 
   return readModelDir(dir);
 }
 
-const MIMI_CHECKPOINT = 'tokenizer-e351c8d8-checkpoint125.safetensors';
-const TEXT_TOKENIZER = 'tokenizer_spm_32k_3.model';
-
 /**
  * A Kyutai repo in the Hugging Face cache (put there by `solacelive weights pull`, or by
- * hand). The LM weights are the quantization the repo name says (…-q4, …-q8) or the float
- * file; repos ship no LM config, so configs/moshi_7b_202409.json (moshiko/moshika) is used
- * unless the snapshot has a config.json.
+ * hand): the files `repoPlan` names, the same list `weights pull` fetches. The LM weights
+ * are the quantization the repo name says (…-q4, …-q8, else float), or another one pulled
+ * with an explicit --quant; repos ship no LM config, so configs/moshi_7b_202409.json
+ * (moshiko/moshika) is used unless the snapshot has a config.json.
  */
 export function resolveHubModel(repo: string, cacheDir?: string): ModelSpec {
-  const quant: Quant | null = /-q4\b/.test(repo) ? 'q4' : /-q8\b/.test(repo) ? 'q8' : null;
-  const lmFile = modelFileFor(quant);
+  const plan = repoPlan(repo);
   const find = (f: string) => cachedFile(repo, f, { cacheDir });
-  const missing = [lmFile, MIMI_CHECKPOINT].filter((f) => !find(f));
+  const lmFile = [plan.lmWeights, ...[null, 'q4', 'q8'].map((q) => modelFileFor(q as 'q4' | 'q8' | null))].find((f) => find(f)) ?? plan.lmWeights;
+  const missing = [lmFile, plan.mimiWeights].filter((f) => !find(f));
   if (missing.length) {
     throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${repo}: ${missing.join(', ')} not in the cache (${repoCacheDir(repo, cacheDir)}). ` +
-      `Run \`solacelive weights pull ${repo}${quant ? ` --quant ${quant}` : ''}\`, or put the files in <that folder>/snapshots/<any>/ by hand.`);
+      `Run \`solacelive weights pull ${repo}\`, or put the files in <that folder>/snapshots/<any>/ by hand.`);
   }
   return {
     name: repo,
-    lmConfig: find('config.json') ?? join(CONFIGS_DIR, 'moshi_7b_202409.json'),
+    lmConfig: find(LM_CONFIG_FILE) ?? join(CONFIGS_DIR, 'moshi_7b_202409.json'),
     lmWeights: find(lmFile)!,
     mimiConfig: join(CONFIGS_DIR, 'mimi_202407.json'),
-    mimiWeights: find(MIMI_CHECKPOINT)!,
-    tokenizer: find(TEXT_TOKENIZER),
+    mimiWeights: find(plan.mimiWeights)!,
+    tokenizer: find(plan.tokenizer),
     untrained: false,
   };
 }

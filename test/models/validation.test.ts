@@ -129,7 +129,7 @@ describe('configs', () => {
       for (const [k, v] of edits) j[k] = v;
       typedError(() => expectedShapes(lmConfigFromJson(j)));
     }), propParams());
-    const paths = Object.entries(mimiJson).flatMap(([s, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).map((k) => [s, k] as const) : [[null, s] as const]));
+    const paths: [string | null, string][] = Object.entries(mimiJson).flatMap(([s, v]): [string | null, string][] => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).map((k): [string, string] => [s, k]) : [[null, s]]));
     fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...paths), value), { minLength: 1, maxLength: 3 }), (edits) => {
       const j = structuredClone(mimiJson) as Record<string, unknown>;
       for (const [[s, k], v] of edits) {

@@ -6,7 +6,7 @@ import { readWavSync, toMono24k, writeWavSync } from '../audio/index.ts';
 import { explainWeightsMismatch, resolveConfigArg, resolveModel } from '../engine/models.ts';
 import { loadLmConfig } from '../models/lm/config.ts';
 import { LmGen, releaseNativeMemory } from '../models/lm/generate.ts';
-import { DEFAULT_AUDIO_SAMPLING, DEFAULT_TEXT_SAMPLING, GREEDY, type SamplingParams } from '../models/lm/sampling.ts';
+import { checkSamplingParams, DEFAULT_AUDIO_SAMPLING, DEFAULT_TEXT_SAMPLING, GREEDY, type SamplingParams } from '../models/lm/sampling.ts';
 import { TextDetokenizer } from '../models/lm/tokenizer.ts';
 import { loadLm } from '../models/lm/weights.ts';
 import { loadMimiConfig, Mimi } from '../models/mimi/index.ts';
@@ -84,6 +84,14 @@ async function run(argv: string[]): Promise<number> {
   if (seed < 0) throw new UsageError('--seed must be >= 0');
   const text: SamplingParams = values.greedy ? GREEDY : { temperature: numOption(values, 'text-temp', DEFAULT_TEXT_SAMPLING.temperature), topK: intOption(values, 'text-topk', DEFAULT_TEXT_SAMPLING.topK) };
   const audio: SamplingParams = values.greedy ? GREEDY : { temperature: numOption(values, 'audio-temp', DEFAULT_AUDIO_SAMPLING.temperature), topK: intOption(values, 'audio-topk', DEFAULT_AUDIO_SAMPLING.topK) };
+  // Checked before loading anything: a bad value should not cost a model load to report.
+  for (const [label, p] of [['text', text], ['audio', audio]] as const) {
+    try {
+      checkSamplingParams(label, p);
+    } catch (err) {
+      throw new UsageError(`--${label}-temp/--${label}-topk: ${(err as Error).message.replace(/^sampling: /, '')}`);
+    }
+  }
 
   const input = readWavSync(inPath);
   const mono = toMono24k(input.channels, input.sampleRate);

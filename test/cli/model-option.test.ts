@@ -1,7 +1,7 @@
 // `codec` and `generate` take a model as `serve --model` does (tiny, a model folder), and
 // weights run against the wrong config give a short error that names the config they do
 // fit and the flag to pass, instead of kilobytes of key names (real CLI, real files).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,3 +72,23 @@ describe('weights that fit another config', () => {
     expect(r.stderr.length).toBeLessThan(1200);
   });
 });
+
+describe('bad model folders and sampling options (siblings)', () => {
+  it('a model.json that is not an object is a coded error, not a raw TypeError; bad sampling is a usage error before any load', async () => {
+    const bad = join(dir, 'bad-model');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'model.json'), 'null\n');
+    const [m, topk, temp] = await Promise.all([
+      cli.run(['codec', 'encode', '--model', bad, '--in', wav, '--out', join(dir, 'n.json')], 30_000),
+      cli.run(['generate', '--model', 'tiny', '--in', wav, '--out', join(dir, 'n.wav'), '--text-topk=-3'], 30_000),
+      cli.run(['generate', '--model', 'tiny', '--in', wav, '--out', join(dir, 'n.wav'), '--audio-temp', '1e9'], 30_000),
+    ]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/\[ENGINE_ERR_LOAD\] .*model\.json: must be a JSON object/);
+    expect(topk.code).toBe(2);
+    expect(topk.stderr).toMatch(/--text-temp\/--text-topk: text top-k must be a non-negative integer \(got -3\)/);
+    expect(temp.code).toBe(2);
+    expect(temp.stderr).toMatch(/audio temperature must be a number in 0\.\.100/);
+  });
+});
+

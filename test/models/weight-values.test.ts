@@ -12,6 +12,7 @@ import type { ModelSpec } from '../../src/engine/model-spec.ts';
 import { loadLmConfig } from '../../src/models/lm/config.ts';
 import { loadLm } from '../../src/models/lm/weights.ts';
 import { loadMimiConfig } from '../../src/models/mimi/config.ts';
+import { Mimi, MimiError } from '../../src/models/mimi/index.ts';
 import { loadMimiWeights } from '../../src/models/mimi/weights.ts';
 import { readTensors, WeightsError, writeSafetensors, type SafetensorsDtype, type TensorToWrite } from '../../src/models/safetensors.ts';
 import { checkWeightValues, MAX_WEIGHT_MAGNITUDE } from '../../src/models/weights.ts';
@@ -124,6 +125,23 @@ describe('weight values at load', () => {
     tensors['text_linear.weight'] = { ...tensors['text_linear.weight']!, dtype: 'I32' };
     writeSafetensors(join(dir, 'lm-q4-i32.safetensors'), tensors);
     expect(errorOf(() => loadTinyLm(join(dir, 'lm-q4-i32.safetensors'))).message).toMatch(/text_linear\.weight is I32; expected U32 \(packed quantized weights\)/);
+  });
+});
+
+describe('finite weights that overflow together', () => {
+  it('Mimi refuses to return NaN audio from decodeStep (MIMI_ERR_NON_FINITE_OUTPUT), not a WAV of NaN', () => {
+    // 1e18 passes the load bound, but two such convolutions in a row exceed float32.
+    const p = corrupt(spec.mimiWeights, 'mimi-overflow.safetensors', (n, t) => (/^decoder\.model\.\d+\.(conv\.conv|convtr\.convtr)\.weight$/.test(n) ? { ...t, data: new Float32Array((t.data as Float32Array).length).fill(1e18) } : t));
+    const mimi = new Mimi(loadMimiConfig(spec.mimiConfig));
+    mimi.loadWeights(p);
+    let err: unknown;
+    try {
+      for (let t = 0; t < 5; t++) mimi.decodeStep(Array.from({ length: mimi.numCodebooks }, (_, k) => (7 * t + 3 * k) % 256));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MimiError);
+    expect((err as MimiError).code).toBe('MIMI_ERR_NON_FINITE_OUTPUT');
   });
 });
 

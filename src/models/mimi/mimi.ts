@@ -283,7 +283,13 @@ export class Mimi {
     const { pcm, state } = decodeFrame(m, col, this.decState ?? this.initialDecoderState(m), opts);
     evaluate(pcm, ...stateArrays(state));
     this.decState = state;
-    return mxToFloats(pcm);
+    const out = mxToFloats(pcm);
+    // Weights that pass the load check can still overflow together; NaN audio must not
+    // reach a listener or a recording as if it were sound (1920 compares: free).
+    for (let i = 0; i < out.length; i++) {
+      if (out[i]! - out[i]! !== 0) throw new MimiError('MIMI_ERR_NON_FINITE_OUTPUT', `decodeStep: output sample ${i} is ${out[i]} (the weights overflow float32 in compute)`);
+    }
+    return out;
   }
 
   /**

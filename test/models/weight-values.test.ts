@@ -10,12 +10,13 @@ import { writeWavSync } from '../../src/audio/index.ts';
 import { ensurePreset, TINY } from '../../src/engine/models.ts';
 import type { ModelSpec } from '../../src/engine/model-spec.ts';
 import { loadLmConfig } from '../../src/models/lm/config.ts';
+import { LmGen, LmGenError } from '../../src/models/lm/generate.ts';
 import { loadLm } from '../../src/models/lm/weights.ts';
 import { loadMimiConfig } from '../../src/models/mimi/config.ts';
 import { Mimi, MimiError } from '../../src/models/mimi/index.ts';
 import { loadMimiWeights } from '../../src/models/mimi/weights.ts';
 import { readTensors, WeightsError, writeSafetensors, type SafetensorsDtype, type TensorToWrite } from '../../src/models/safetensors.ts';
-import { checkWeightValues, MAX_WEIGHT_MAGNITUDE } from '../../src/models/weights.ts';
+import { checkWeightValues, loadSafetensors, MAX_WEIGHT_MAGNITUDE } from '../../src/models/weights.ts';
 import { readSafetensorsHeader } from '../../src/models/safetensors.ts';
 import { CliProcesses } from '../cli-process.ts';
 
@@ -96,35 +97,33 @@ describe('weight values at load', () => {
     expect(errorOf(() => checkWeightValues(readSafetensorsHeader(one(-MAX_WEIGHT_MAGNITUDE)))).code).toBe('WEIGHTS_ERR_VALUES');
   });
 
-  it('checks BF16, F16 and quantized checkpoints by their own bit patterns', () => {
-    const half = (dtype: SafetensorsDtype, bits: (i: number) => number) => corrupt(spec.lmWeights, `lm-${dtype}-${bits(0)}.safetensors`, (n, t) => {
-      const f = t.data as Float32Array;
-      // Valid half values: bf16 = upper half of the float32; f16 = 1.0 (0x3c00) everywhere.
-      const data = Uint16Array.from(f, (x, i) => (n === 'text_emb.weight' && i === 2 ? bits(i) : dtype === 'BF16' ? new Uint32Array(Float32Array.of(x).buffer)[0]! >>> 16 : 0x3c00));
-      return { dtype, shape: t.shape, data };
+  it('checks BF16, F16 and quantized checkpoints by their own bit patterns (through the loader both models share)', () => {
+    // Small files with real LM key names: the value check is per dtype, not per model.
+    const file = (name: string, tensors: Record<string, TensorToWrite>) => {
+      writeSafetensors(join(dir, name), tensors);
+      return join(dir, name);
+    };
+    const half = (dtype: SafetensorsDtype, bad: number) => file(`${dtype}-${bad}.safetensors`, {
+      'text_emb.weight': { dtype, shape: [4, 8], data: Uint16Array.from({ length: 32 }, (_, i) => (i === 10 ? bad : dtype === 'BF16' ? 0x3f80 : 0x3c00)) },
+      'out_norm.weight': { dtype: 'F32', shape: [8], data: new Float32Array(8).fill(1) },
     });
-    expect(() => checkWeightValues(readSafetensorsHeader(half('BF16', () => 0x3f80)))).not.toThrow(); // 1.0
-    expect(errorOf(() => loadTinyLm(half('BF16', () => 0x7fc0))).message).toMatch(/text_emb\.weight \(BF16\[.*element 2 \[0,2\] is NaN/);
-    expect(errorOf(() => loadTinyLm(half('BF16', () => 0xff80))).message).toMatch(/element 2 \[0,2\] is -Infinity/);
-    expect(errorOf(() => loadTinyLm(half('BF16', () => 0x5f80))).message).toMatch(/element 2 \[0,2\] is 1\.844674e\+19/);
-    expect(errorOf(() => loadTinyLm(half('F16', () => 0x7c00))).message).toMatch(/text_emb\.weight \(F16\[.*element 2 \[0,2\] is Infinity/);
-    // Quantized: packed U32 words are not values; their bf16 scales are.
-    const q = corrupt(spec.lmWeights, 'lm-q.safetensors', (n, t) => t);
-    const tensors: Record<string, TensorToWrite> = {};
-    for (const [name, t] of readTensors(q)) tensors[name] = { dtype: t.dtype, shape: t.shape, data: t.data };
-    const [rows, cols] = tensors['text_linear.weight']!.shape as [number, number];
-    tensors['text_linear.weight'] = { dtype: 'U32', shape: [rows, cols / 8], data: new Uint32Array((rows * cols) / 8).fill(0xffffffff) };
-    const scales = new Uint16Array((rows * cols) / 32).fill(0x3c00 >> 0 ? 0x3f80 : 0);
-    tensors['text_linear.scales'] = { dtype: 'BF16', shape: [rows, cols / 32], data: scales };
-    tensors['text_linear.biases'] = { dtype: 'BF16', shape: [rows, cols / 32], data: new Uint16Array((rows * cols) / 32) };
-    writeSafetensors(join(dir, 'lm-q4-ok.safetensors'), tensors);
-    expect(() => checkWeightValues(readSafetensorsHeader(join(dir, 'lm-q4-ok.safetensors')))).not.toThrow();
-    scales[9] = 0xffc0;
-    writeSafetensors(join(dir, 'lm-q4-nan.safetensors'), tensors);
-    expect(errorOf(() => loadTinyLm(join(dir, 'lm-q4-nan.safetensors'))).message).toMatch(/tensor text_linear\.scales \(BF16\[.*element 9 .* is NaN/);
-    tensors['text_linear.weight'] = { ...tensors['text_linear.weight']!, dtype: 'I32' };
-    writeSafetensors(join(dir, 'lm-q4-i32.safetensors'), tensors);
-    expect(errorOf(() => loadTinyLm(join(dir, 'lm-q4-i32.safetensors'))).message).toMatch(/text_linear\.weight is I32; expected U32 \(packed quantized weights\)/);
+    expect(() => loadSafetensors(half('BF16', 0x4000))).not.toThrow(); // 2.0
+    expect(errorOf(() => loadSafetensors(half('BF16', 0x7fc0))).message).toMatch(/text_emb\.weight \(BF16\[4,8\]\): element 10 \[1,2\] is NaN/);
+    expect(errorOf(() => loadSafetensors(half('BF16', 0xff80))).message).toMatch(/element 10 \[1,2\] is -Infinity/);
+    expect(errorOf(() => loadSafetensors(half('BF16', 0x5f80))).message).toMatch(/element 10 \[1,2\] is 1\.844674e\+19/);
+    expect(() => loadSafetensors(half('F16', 0x7bff))).not.toThrow(); // 65504, the largest f16
+    expect(errorOf(() => loadSafetensors(half('F16', 0x7c00))).message).toMatch(/text_emb\.weight \(F16\[4,8\]\): element 10 \[1,2\] is Infinity/);
+    expect(errorOf(() => loadSafetensors(half('F16', 0xfe00))).message).toMatch(/element 10 \[1,2\] is NaN/);
+    // Quantized (q4, group 32): packed U32 words are not values (all ones is fine); the bf16 scales are.
+    const quant = (scale: number, weightDtype: SafetensorsDtype = 'U32') => file(`q-${scale}-${weightDtype}.safetensors`, {
+      'text_linear.weight': { dtype: weightDtype, shape: [4, 8], data: new Uint32Array(32).fill(0xffffffff) },
+      'text_linear.scales': { dtype: 'BF16', shape: [4, 2], data: Uint16Array.from({ length: 8 }, (_, i) => (i === 5 ? scale : 0x3f80)) },
+      'text_linear.biases': { dtype: 'BF16', shape: [4, 2], data: new Uint16Array(8) },
+    });
+    expect(() => loadSafetensors(quant(0x3f80))).not.toThrow();
+    expect(errorOf(() => loadSafetensors(quant(0xffc0))).message).toMatch(/tensor text_linear\.scales \(BF16\[4,2\]\): element 5 \[2,1\] is NaN/);
+    expect(errorOf(() => loadSafetensors(quant(0x3f80, 'I32'))).message).toMatch(/text_linear\.weight is I32; expected U32 \(packed quantized weights\)/);
+    expect(errorOf(() => loadSafetensors(file('f64.safetensors', { 'out_norm.weight': { dtype: 'F64', shape: [1], data: Float64Array.of(1) } }))).code).toBe('WEIGHTS_ERR_DTYPE');
   });
 });
 
@@ -142,6 +141,22 @@ describe('finite weights that overflow together', () => {
     }
     expect(err).toBeInstanceOf(MimiError);
     expect((err as MimiError).code).toBe('MIMI_ERR_NON_FINITE_OUTPUT');
+  });
+});
+
+describe('finite LM weights that overflow together', () => {
+  it('LmGen.step refuses NaN hidden state/logits (LM_ERR_NON_FINITE) instead of emitting constant tokens', async () => {
+    const p = corrupt(spec.lmWeights, 'lm-overflow.safetensors', (n, t) => (/^transformer\.layers\.\d+\.gating\.linear_(in|out)\.weight$/.test(n) ? { ...t, data: new Float32Array((t.data as Float32Array).length).fill(1e18) } : t));
+    const { lm } = loadTinyLm(p);
+    const gen = new LmGen(lm, { seed: 1 });
+    let err: unknown;
+    try {
+      for (let t = 0; t < 3; t++) gen.step(new Array(gen.userCodebooks).fill(5));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LmGenError);
+    expect((err as LmGenError).code).toBe('LM_ERR_NON_FINITE');
   });
 });
 

@@ -36,7 +36,9 @@ export type WeightsErrorCode =
   | 'WEIGHTS_ERR_KEYS'
   | 'WEIGHTS_ERR_DTYPE'
   /** A weight that is NaN, ±Inf or too large to compute with (see weights.ts). */
-  | 'WEIGHTS_ERR_VALUES';
+  | 'WEIGHTS_ERR_VALUES'
+  /** Weights too large to make or hold here (synthesis builds files in memory). */
+  | 'WEIGHTS_ERR_SIZE';
 
 /** A weight file that cannot be used, with a stable code and the file it concerns. */
 export class WeightsError extends Error {

@@ -16,7 +16,8 @@ import { loadMimiConfig } from '../../src/models/mimi/config.ts';
 import { Mimi, MimiError } from '../../src/models/mimi/index.ts';
 import { loadMimiWeights } from '../../src/models/mimi/weights.ts';
 import { readTensors, WeightsError, writeSafetensors, type SafetensorsDtype, type TensorToWrite } from '../../src/models/safetensors.ts';
-import { checkWeightValues, loadSafetensors, MAX_WEIGHT_MAGNITUDE } from '../../src/models/weights.ts';
+import { checkWeightValues, MAX_WEIGHT_MAGNITUDE } from '../../src/models/weight-checks.ts';
+import { loadSafetensors } from '../../src/models/weights.ts';
 import { readSafetensorsHeader } from '../../src/models/safetensors.ts';
 import { CliProcesses } from '../cli-process.ts';
 

@@ -143,6 +143,13 @@ describe('finite weights that overflow together', () => {
     expect(err).toBeInstanceOf(MimiError);
     expect((err as MimiError).code).toBe('MIMI_ERR_NON_FINITE_OUTPUT');
   });
+
+  it('Mimi refuses to encode through an overflowing encoder (codes were all 0, exit 0)', async () => {
+    const p = corrupt(spec.mimiWeights, 'mimi-enc-overflow.safetensors', (n, t) => (/^encoder\.model\.\d+\.conv\.conv\.weight$/.test(n) ? { ...t, data: new Float32Array((t.data as Float32Array).length).fill(1e18) } : t));
+    const r = await cli.run(['codec', 'encode', '--config', spec.mimiConfig, '--weights', p, '--in', wav, '--out', join(dir, 'enc-ovf.json')], 60_000);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/\[MIMI_ERR_NON_FINITE_OUTPUT\] encodeStep: the encoder latent is NaN\/Inf/);
+  });
 });
 
 describe('finite LM weights that overflow together', () => {

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readWav, toMono24k, writeWav } from '../audio/index.ts';
+import { explainWeightsMismatch, resolveConfigArg, resolveModel } from '../engine/models.ts';
 import { loadMimiConfig, Mimi } from '../models/mimi/index.ts';
 import { NativeMemoryPacer } from '../models/nn/memory.ts';
 import { parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
@@ -88,10 +89,27 @@ class Progress {
   }
 }
 
+/** The Mimi config and weights: from --model (as serve resolves it), or --weights [--config]. */
+function mimiFiles(values: Record<string, unknown>): { config: string; weights: string; flag: string } {
+  if (typeof values.model === 'string') {
+    if (values.weights !== undefined || values.config !== undefined) throw new UsageError('--model names the weights and config: give either --model or --weights [--config]');
+    const spec = resolveModel(values.model, (m) => process.stderr.write(`${m}\n`));
+    if (spec.untrained) process.stderr.write(`note: ${spec.name} is UNTRAINED (synthetic weights): its audio is noise\n`);
+    return { config: spec.mimiConfig, weights: spec.mimiWeights, flag: '--config' };
+  }
+  if (values.weights === undefined) throw new UsageError('--weights W (with --config C) or --model DIR|NAME is required');
+  const config = typeof values.config === 'string' ? resolveConfigArg('mimi', values.config) : DEFAULT_CONFIG;
+  return { config, weights: requireOption(values, 'weights'), flag: '--config' };
+}
+
 function loadMimi(values: Record<string, unknown>): Mimi {
-  const configPath = typeof values.config === 'string' ? values.config : DEFAULT_CONFIG;
-  const mimi = new Mimi(loadMimiConfig(configPath));
-  mimi.loadWeights(requireOption(values, 'weights'));
+  const files = mimiFiles(values);
+  const mimi = new Mimi(loadMimiConfig(files.config));
+  try {
+    mimi.loadWeights(files.weights);
+  } catch (err) {
+    throw explainWeightsMismatch(err, 'mimi', files.weights, files.config, files.flag);
+  }
   return mimi;
 }
 
@@ -189,7 +207,7 @@ const ACTIONS: Readonly<Record<string, (values: Record<string, unknown>) => Prom
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, weights: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, codes: { type: 'string' },
+    config: { type: 'string' }, weights: { type: 'string' }, model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, codes: { type: 'string' },
   }, true);
   const [action, ...extra] = positionals;
   if (!action) throw new UsageError('missing action: encode, decode or roundtrip');
@@ -203,9 +221,9 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   summary: 'Mimi codec on files: WAV → codes JSON, codes JSON → WAV, or both in one streaming session',
   help: [
-    'usage: solacelive codec encode    --weights W [--config C] --in IN.wav   --out OUT.json',
-    '       solacelive codec decode    --weights W [--config C] --in IN.json  --out OUT.wav',
-    '       solacelive codec roundtrip --weights W [--config C] --in IN.wav   --out OUT.wav [--codes OUT.json]',
+    'usage: solacelive codec encode    (--model M | --weights W [--config C]) --in IN.wav   --out OUT.json',
+    '       solacelive codec decode    (--model M | --weights W [--config C]) --in IN.json  --out OUT.wav',
+    '       solacelive codec roundtrip (--model M | --weights W [--config C]) --in IN.wav   --out OUT.wav [--codes OUT.json]',
     '',
     'Runs Mimi (24 kHz audio ↔ 12.5 Hz codes) frame by frame, 1920 samples (80 ms) per frame,',
     'in one streaming session, exactly as a server runs it.',
@@ -219,9 +237,13 @@ export const command: Command = {
     '  roundtrip  encodes and decodes each frame in turn and writes the reconstruction, trimmed',
     '             to the input length (24 kHz mono float32); --codes also writes the codes.',
     '',
+    '  --model M     a model as `serve --model` takes it: tiny (built-in, untrained), a folder',
+    '                holding a model.json, or a Hugging Face repo id in the local cache',
     '  --weights W   Mimi checkpoint in the PyTorch layout (tokenizer-e351c8d8-checkpoint125.safetensors',
     '                for the released model); float32 on CPU, bf16/f16 files are cast at load',
-    `  --config C    Mimi config in upstream's get_mimi layout (default: configs/mimi_202407.json)`,
+    `  --config C    Mimi config in upstream's get_mimi layout, a file or the name of one in configs/`,
+    '                (mimi_202407, the real-size default; mimi_tiny or tiny). When the weights fit',
+    '                another known config, the error names it.',
     '  --in, --out   input and output files',
     '',
     'Progress goes to stderr for inputs longer than 10 s. Exit status 0 on success, 1 on an',

@@ -3,9 +3,10 @@
 // generated audio (float32 WAV, 24 kHz) and optionally the tokens of every step.
 import { writeFileSync } from 'node:fs';
 import { readWavSync, toMono24k, writeWavSync } from '../audio/index.ts';
+import { explainWeightsMismatch, resolveConfigArg, resolveModel } from '../engine/models.ts';
 import { loadLmConfig } from '../models/lm/config.ts';
 import { LmGen, releaseNativeMemory } from '../models/lm/generate.ts';
-import { DEFAULT_AUDIO_SAMPLING, DEFAULT_TEXT_SAMPLING, GREEDY, type SamplingParams } from '../models/lm/sampling.ts';
+import { checkSamplingParams, DEFAULT_AUDIO_SAMPLING, DEFAULT_TEXT_SAMPLING, GREEDY, type SamplingParams } from '../models/lm/sampling.ts';
 import { TextDetokenizer } from '../models/lm/tokenizer.ts';
 import { loadLm } from '../models/lm/weights.ts';
 import { loadMimiConfig, Mimi } from '../models/mimi/index.ts';
@@ -14,8 +15,8 @@ import { intOption, parseCommandArgs, requireOption, UsageError, type Command } 
 export const TOKENS_FORMAT = 'solacelive.tokens/1';
 
 const HELP = [
-  'usage: solacelive generate --lm-config C.json --lm-weights W.safetensors',
-  '                           --mimi-config M.json --mimi-weights M.safetensors',
+  'usage: solacelive generate (--model M | --lm-config C.json --lm-weights W.safetensors',
+  '                           --mimi-config M.json --mimi-weights M.safetensors)',
   '                           --in IN.wav --out OUT.wav [--seed N | --greedy] [--tokens-out T.json]',
   '                           [--text-temp T --text-topk K --audio-temp T --audio-topk K] [--tokenizer S.model]',
   '',
@@ -24,8 +25,13 @@ const HELP = [
   'encoded by Mimi, fed to the LM step, and each frame the LM returns is decoded to audio.',
   'The first step returns nothing (acoustic delay), so OUT.wav is one frame shorter.',
   '',
+  '  --model M      a model as `serve --model` takes it: tiny (built-in, untrained), a folder',
+  '                 holding a model.json, or a Hugging Face repo id in the local cache; gives',
+  '                 all four files below (and the tokenizer, if the model has one)',
   '  --lm-config/--lm-weights      Kyutai config.json layout; moshi_mlx (float, q8, q4) or PyTorch weights',
   '  --mimi-config/--mimi-weights  Mimi config and PyTorch-layout checkpoint',
+  '                 (a config may also be named: tiny, moshi_7b_202409, mimi_202407, … from configs/;',
+  '                 when weights fit another known config, the error names it)',
   '  --seed N       sampling seed (default 0); the tokens depend only on seed and input',
   '  --greedy       argmax decoding (temperature 0) for text and audio',
   '  --text-temp, --text-topk, --audio-temp, --audio-topk   sampling (defaults 0.7/25, 0.8/250)',
@@ -48,12 +54,29 @@ async function run(argv: string[]): Promise<number> {
     in: { type: 'string' }, out: { type: 'string' },
     seed: { type: 'string' }, greedy: { type: 'boolean' }, 'tokens-out': { type: 'string' },
     'text-temp': { type: 'string' }, 'text-topk': { type: 'string' }, 'audio-temp': { type: 'string' }, 'audio-topk': { type: 'string' },
-    tokenizer: { type: 'string' },
+    tokenizer: { type: 'string' }, model: { type: 'string' },
   });
-  const lmConfigPath = requireOption(values, 'lm-config');
-  const lmWeights = requireOption(values, 'lm-weights');
-  const mimiConfigPath = requireOption(values, 'mimi-config');
-  const mimiWeights = requireOption(values, 'mimi-weights');
+  const PATHS = ['lm-config', 'lm-weights', 'mimi-config', 'mimi-weights'] as const;
+  let lmConfigPath: string;
+  let lmWeights: string;
+  let mimiConfigPath: string;
+  let mimiWeights: string;
+  let tokenizer = values.tokenizer ?? null;
+  if (values.model !== undefined) {
+    const given = PATHS.filter((k) => values[k] !== undefined);
+    if (given.length) throw new UsageError(`--model names every model file: drop --${given.join(', --')} (or drop --model)`);
+    const spec = resolveModel(values.model, (m) => process.stderr.write(`${m}\n`));
+    if (spec.untrained) process.stderr.write(`note: ${spec.name} is UNTRAINED (synthetic weights): its audio and text are noise\n`);
+    ({ lmConfig: lmConfigPath, lmWeights, mimiConfig: mimiConfigPath, mimiWeights } = spec);
+    tokenizer ??= spec.tokenizer;
+  } else {
+    const missing = PATHS.filter((k) => values[k] === undefined);
+    if (missing.length) throw new UsageError(`--${missing.join(', --')} ${missing.length > 1 ? 'are' : 'is'} required (or --model M for all four)`);
+    lmConfigPath = resolveConfigArg('lm', requireOption(values, 'lm-config'));
+    lmWeights = requireOption(values, 'lm-weights');
+    mimiConfigPath = resolveConfigArg('mimi', requireOption(values, 'mimi-config'));
+    mimiWeights = requireOption(values, 'mimi-weights');
+  }
   const inPath = requireOption(values, 'in');
   const outPath = requireOption(values, 'out');
   if (values.greedy && values.seed !== undefined) throw new UsageError('--seed and --greedy exclude each other');
@@ -61,17 +84,35 @@ async function run(argv: string[]): Promise<number> {
   if (seed < 0) throw new UsageError('--seed must be >= 0');
   const text: SamplingParams = values.greedy ? GREEDY : { temperature: numOption(values, 'text-temp', DEFAULT_TEXT_SAMPLING.temperature), topK: intOption(values, 'text-topk', DEFAULT_TEXT_SAMPLING.topK) };
   const audio: SamplingParams = values.greedy ? GREEDY : { temperature: numOption(values, 'audio-temp', DEFAULT_AUDIO_SAMPLING.temperature), topK: intOption(values, 'audio-topk', DEFAULT_AUDIO_SAMPLING.topK) };
+  // Checked before loading anything: a bad value should not cost a model load to report.
+  for (const [label, p] of [['text', text], ['audio', audio]] as const) {
+    try {
+      checkSamplingParams(label, p);
+    } catch (err) {
+      throw new UsageError(`--${label}-temp/--${label}-topk: ${(err as Error).message.replace(/^sampling: /, '')}`);
+    }
+  }
 
   const input = readWavSync(inPath);
   const mono = toMono24k(input.channels, input.sampleRate);
   const lmCfg = loadLmConfig(lmConfigPath);
-  const { lm, layout, quant } = loadLm(lmCfg, lmWeights);
+  let loaded;
+  try {
+    loaded = loadLm(lmCfg, lmWeights);
+  } catch (err) {
+    throw explainWeightsMismatch(err, 'lm', lmWeights, lmConfigPath, '--lm-config');
+  }
+  const { lm, layout, quant } = loaded;
   const mimi = new Mimi(loadMimiConfig(mimiConfigPath));
-  mimi.loadWeights(mimiWeights);
+  try {
+    mimi.loadWeights(mimiWeights);
+  } catch (err) {
+    throw explainWeightsMismatch(err, 'mimi', mimiWeights, mimiConfigPath, '--mimi-config');
+  }
   if (mimi.numCodebooks < lmCfg.nQ - lmCfg.depQ || mimi.numCodebooks !== lmCfg.depQ) {
     throw new UsageError(`Mimi runs ${mimi.numCodebooks} codebooks but the LM reads ${lmCfg.nQ - lmCfg.depQ} user codebooks and generates ${lmCfg.depQ}`);
   }
-  const detok = values.tokenizer ? TextDetokenizer.fromFile(values.tokenizer) : null;
+  const detok = tokenizer ? TextDetokenizer.fromFile(tokenizer) : null;
   const gen = new LmGen(lm, { seed, text, audio });
   const F = mimi.frameSize;
   const frames = Math.ceil(mono.samples.length / F);

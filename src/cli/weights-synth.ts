@@ -16,7 +16,7 @@ export const SYNTH_HELP = [
   `  --config tiny      the built-in tiny preset (configs/tiny.json + configs/mimi_tiny.json, seed ${TINY.seed})`,
   '  --lm-config F      LM config in Kyutai config.json layout',
   '  --mimi-config F    Mimi config in upstream get_mimi layout',
-  '  --seed N           random seed (default: the preset\'s, else 0)',
+  '  --seed N           random seed, 0..4294967295 (default: the preset\'s, else 0)',
   '  --name NAME        model name recorded in model.json',
   '  --out DIR          where to write (created)',
 ].join('\n');
@@ -47,6 +47,7 @@ export async function runSynth(argv: string[]): Promise<number> {
     seed = intOption(values, 'seed', 0);
     name = values.name ?? 'synthetic';
   }
+  if (seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be in 0..${0xffffffff} (got ${seed})`);
   const t0 = performance.now();
   const { bytes } = writeSynthModel({ name, lmConfig, mimiConfig, seed, outDir: out });
   console.log(`wrote ${name} (seed ${seed}, UNTRAINED synthetic weights, ${(bytes / 1e6).toFixed(1)} MB) to ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -32,16 +32,20 @@ export const MODEL_JSON = 'model.json';
 export function readModelDir(dir: string): ModelSpec {
   const file = join(dir, MODEL_JSON);
   if (!existsSync(file)) throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `${file} not found: a model folder needs a model.json naming its configs and weights`);
-  let j: ModelJson;
+  let parsed: unknown;
   try {
-    j = JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new EngineError('ENGINE_ERR_LOAD', `${file}: not valid JSON (${(err as Error).message})`);
   }
+  // null or an array would otherwise fail below as a raw TypeError.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new EngineError('ENGINE_ERR_LOAD', `${file}: must be a JSON object naming lm_config, lm_weights, mimi_config, mimi_weights`);
+  const j = parsed as ModelJson;
+  if (j.name !== undefined && typeof j.name !== 'string') throw new EngineError('ENGINE_ERR_LOAD', `${file}: "name" must be a string`);
   const base = dirname(resolve(file));
   const need = (key: keyof ModelJson): string => {
     const v = j[key];
-    if (typeof v !== 'string' || v === '') throw new EngineError('ENGINE_ERR_LOAD', `${file}: "${key}" is missing`);
+    if (typeof v !== 'string' || v === '') throw new EngineError('ENGINE_ERR_LOAD', `${file}: "${key}" is missing (or not a path string)`);
     const p = isAbsolute(v) ? v : join(base, v);
     if (!existsSync(p)) throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `${file}: ${key} ${p} does not exist`);
     return p;

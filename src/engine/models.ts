@@ -3,11 +3,16 @@
 // first use (deterministic: same seed and configs → same bytes), so the whole loop runs
 // with no download. It is untrained and says so wherever it is shown.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachedFile, modelFileFor, repoCacheDir, type Quant } from '../models/lm/hub.ts';
+import { cachedFile, LM_CONFIG_FILE, modelFileFor, repoCacheDir, repoPlan } from '../models/lm/hub.ts';
+import { loadLmConfig } from '../models/lm/config.ts';
+import { lmWeightsFit } from '../models/lm/weights.ts';
+import { loadMimiConfig } from '../models/mimi/config.ts';
+import { mimiWeightsFit } from '../models/mimi/weights.ts';
+import { WeightsError } from '../models/safetensors.ts';
 import { writeSynthModel } from '../models/synth/model.ts';
 import { EngineError } from './errors.ts';
 import { MODEL_JSON, readModelDir, type ModelSpec } from './model-spec.ts';
@@ -64,31 +69,29 @@ export function ensurePreset(p: SynthPreset, log: (msg: string) => void = () => 
   return readModelDir(dir);
 }
 
-const MIMI_CHECKPOINT = 'tokenizer-e351c8d8-checkpoint125.safetensors';
-const TEXT_TOKENIZER = 'tokenizer_spm_32k_3.model';
-
 /**
  * A Kyutai repo in the Hugging Face cache (put there by `solacelive weights pull`, or by
- * hand). The LM weights are the quantization the repo name says (…-q4, …-q8) or the float
- * file; repos ship no LM config, so configs/moshi_7b_202409.json (moshiko/moshika) is used
- * unless the snapshot has a config.json.
+ * hand): the files `repoPlan` names, the same list `weights pull` fetches. The LM weights
+ * are the quantization the repo name says (…-q4, …-q8, else float), or another one pulled
+ * with an explicit --quant; repos ship no LM config, so configs/moshi_7b_202409.json
+ * (moshiko/moshika) is used unless the snapshot has a config.json.
  */
 export function resolveHubModel(repo: string, cacheDir?: string): ModelSpec {
-  const quant: Quant | null = /-q4\b/.test(repo) ? 'q4' : /-q8\b/.test(repo) ? 'q8' : null;
-  const lmFile = modelFileFor(quant);
+  const plan = repoPlan(repo);
   const find = (f: string) => cachedFile(repo, f, { cacheDir });
-  const missing = [lmFile, MIMI_CHECKPOINT].filter((f) => !find(f));
+  const lmFile = [plan.lmWeights, ...[null, 'q4', 'q8'].map((q) => modelFileFor(q as 'q4' | 'q8' | null))].find((f) => find(f)) ?? plan.lmWeights;
+  const missing = [lmFile, plan.mimiWeights].filter((f) => !find(f));
   if (missing.length) {
     throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${repo}: ${missing.join(', ')} not in the cache (${repoCacheDir(repo, cacheDir)}). ` +
-      `Run \`solacelive weights pull ${repo}${quant ? ` --quant ${quant}` : ''}\`, or put the files in <that folder>/snapshots/<any>/ by hand.`);
+      `Run \`solacelive weights pull ${repo}\`, or put the files in <that folder>/snapshots/<any>/ by hand.`);
   }
   return {
     name: repo,
-    lmConfig: find('config.json') ?? join(CONFIGS_DIR, 'moshi_7b_202409.json'),
+    lmConfig: find(LM_CONFIG_FILE) ?? join(CONFIGS_DIR, 'moshi_7b_202409.json'),
     lmWeights: find(lmFile)!,
     mimiConfig: join(CONFIGS_DIR, 'mimi_202407.json'),
-    mimiWeights: find(MIMI_CHECKPOINT)!,
-    tokenizer: find(TEXT_TOKENIZER),
+    mimiWeights: find(plan.mimiWeights)!,
+    tokenizer: find(plan.tokenizer),
     untrained: false,
   };
 }
@@ -104,3 +107,43 @@ export function resolveModel(arg: string | undefined, log?: (msg: string) => voi
   if (/^[\w.-]+\/[\w.-]+$/.test(arg)) return resolveHubModel(arg);
   throw new EngineError('ENGINE_ERR_NO_WEIGHTS', `--model ${arg}: no such folder or repo id (a model folder holds a ${MODEL_JSON}; "tiny" is the built-in untrained model)`);
 }
+
+export type ConfigKind = 'lm' | 'mimi';
+
+/** The configs shipped in configs/ that parse as `kind`, by name (file stem; `tiny` = the tiny preset's). */
+export function knownConfigs(kind: ConfigKind): { name: string; path: string }[] {
+  const load = kind === 'lm' ? loadLmConfig : loadMimiConfig;
+  const out = [{ name: 'tiny', path: kind === 'lm' ? TINY.lmConfig : TINY.mimiConfig }];
+  for (const f of readdirSync(CONFIGS_DIR).filter((n) => n.endsWith('.json')).sort()) {
+    const path = join(CONFIGS_DIR, f);
+    if (out.some((c) => c.path === path)) continue;
+    try {
+      load(path);
+      out.push({ name: f.slice(0, -'.json'.length), path });
+    } catch {
+      // another kind of config, or not one at all
+    }
+  }
+  return out;
+}
+
+/** A --config argument: an existing file as is, else the path of a known config of that name (else as given, for the loader to report). */
+export function resolveConfigArg(kind: ConfigKind, arg: string): string {
+  if (existsSync(arg)) return arg;
+  return knownConfigs(kind).find((c) => c.name === arg)?.path ?? arg;
+}
+
+/**
+ * A weights/config key mismatch, made actionable: when the weights fit another known
+ * config exactly (tiny weights run against the real-size default, say), the error says
+ * which one and the flag that selects it. Any other error passes through unchanged.
+ */
+export function explainWeightsMismatch(err: unknown, kind: ConfigKind, weights: string, configUsed: string, flag: string): unknown {
+  if (!(err instanceof WeightsError) || err.code !== 'WEIGHTS_ERR_KEYS') return err;
+  const fits = kind === 'lm' ? (p: string) => lmWeightsFit(weights, loadLmConfig(p)) : (p: string) => mimiWeightsFit(weights, loadMimiConfig(p));
+  const match = knownConfigs(kind).find((c) => resolve(c.path) !== resolve(configUsed) && fits(c.path));
+  if (!match) return err;
+  const body = err.file && err.message.startsWith(`${err.file}: `) ? err.message.slice(err.file.length + 2) : err.message;
+  return new WeightsError('WEIGHTS_ERR_KEYS', `${body} — these weights do not fit the config ${configUsed} but look like config ${match.name} (${match.path}): pass ${flag} ${match.name}`, err.file);
+}
+

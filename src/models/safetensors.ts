@@ -34,7 +34,11 @@ export type WeightsErrorCode =
   | 'WEIGHTS_ERR_TRUNCATED'
   | 'WEIGHTS_ERR_LAYOUT'
   | 'WEIGHTS_ERR_KEYS'
-  | 'WEIGHTS_ERR_DTYPE';
+  | 'WEIGHTS_ERR_DTYPE'
+  /** A weight that is NaN, ±Inf or too large to compute with (see weights.ts). */
+  | 'WEIGHTS_ERR_VALUES'
+  /** Weights too large to make or hold here (synthesis builds files in memory). */
+  | 'WEIGHTS_ERR_SIZE';
 
 /** A weight file that cannot be used, with a stable code and the file it concerns. */
 export class WeightsError extends Error {
@@ -50,8 +54,9 @@ export class WeightsError extends Error {
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-function readExactly(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.alloc(length);
+/** Reads `length` bytes at `position` (into `into` when given); shorter only at end of file. */
+export function readExactly(fd: number, length: number, position: number, into?: Uint8Array): Buffer {
+  const buf = into ? Buffer.from(into.buffer, into.byteOffset, length) : Buffer.alloc(length);
   let done = 0;
   while (done < length) {
     const n = readSync(fd, buf, done, length - done, position + done);
@@ -80,7 +85,8 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     const headerBytes = readExactly(fd, headerLen, 8);
     let json: unknown;
     try {
-      json = JSON.parse(headerBytes.toString('utf8'));
+      // fatal: invalid UTF-8 must be refused here, not replaced (MLX's parser throws raw on it).
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
     } catch (err) {
       throw new WeightsError('WEIGHTS_ERR_HEADER', `header is not valid JSON (${(err as Error).message})`, path);
     }
@@ -91,39 +97,56 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
   }
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Checks every field of a parsed header: MLX's own parser aborts or throws untyped
+ * errors on what it does not expect (a non-string metadata value, an unknown dtype), so
+ * nothing reaches it unchecked.
+ */
 function parseHeader(path: string, json: Record<string, unknown>, dataStart: number, fileSize: number): SafetensorsHeader {
+  const bad = (code: WeightsErrorCode, msg: string) => new WeightsError(code, msg, path);
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(json)) {
     if (name === '__metadata__') {
-      metadata = (raw ?? {}) as Record<string, string>;
+      if (raw === null) continue;
+      if (!isObject(raw)) throw bad('WEIGHTS_ERR_HEADER', `__metadata__ must be an object of strings (got ${Array.isArray(raw) ? 'an array' : typeof raw})`);
+      const nonString = Object.entries(raw).find(([, v]) => typeof v !== 'string');
+      if (nonString) throw bad('WEIGHTS_ERR_HEADER', `__metadata__.${nonString[0]} must be a string (got ${JSON.stringify(nonString[1])?.slice(0, 40)})`);
+      metadata = raw as Record<string, string>;
       continue;
     }
-    const r = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = r.dtype as SafetensorsDtype;
-    if (typeof r.dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw new WeightsError('WEIGHTS_ERR_HEADER', `tensor ${name}: unknown dtype ${String(r.dtype)}`, path);
-    if (!Array.isArray(r.shape) || !r.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new WeightsError('WEIGHTS_ERR_HEADER', `tensor ${name}: bad shape ${JSON.stringify(r.shape)}`, path);
-    const off = r.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) throw new WeightsError('WEIGHTS_ERR_HEADER', `tensor ${name}: bad data_offsets ${JSON.stringify(off)}`, path);
-    const shape = r.shape as number[];
+    if (!isObject(raw)) throw bad('WEIGHTS_ERR_HEADER', `tensor ${name}: entry must be an object with dtype, shape and data_offsets`);
+    const dtype = raw.dtype as SafetensorsDtype;
+    if (typeof raw.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw bad('WEIGHTS_ERR_HEADER', `tensor ${name}: unknown dtype ${JSON.stringify(raw.dtype)?.slice(0, 40)}`);
+    const shape = raw.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad('WEIGHTS_ERR_HEADER', `tensor ${name}: bad shape ${JSON.stringify(shape)?.slice(0, 80)}`);
+    const off = raw.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) throw bad('WEIGHTS_ERR_HEADER', `tensor ${name}: bad data_offsets ${JSON.stringify(off)?.slice(0, 80)}`);
     const [begin, end] = off as [number, number];
-    const expected = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    if (end - begin !== expected) throw new WeightsError('WEIGHTS_ERR_LAYOUT', `tensor ${name}: ${end - begin} bytes for ${dtype}[${shape.join(',')}] (expected ${expected})`, path);
-    tensors.set(name, { name, dtype, shape, begin, end });
+    const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    if (!Number.isSafeInteger(expected)) throw bad('WEIGHTS_ERR_HEADER', `tensor ${name}: shape [${shape.join(',')}] is implausibly large`);
+    if (end - begin !== expected) throw bad('WEIGHTS_ERR_LAYOUT', `tensor ${name}: ${end - begin} bytes for ${dtype}[${shape.join(',')}] (expected ${expected})`);
+    tensors.set(name, { name, dtype, shape: shape as number[], begin, end });
   }
-  // Tensors must tile the data section without overlap, and the file must hold all of it.
+  // Tensors must tile the data section (no overlap, no gap, as the format requires), and
+  // the file must hold all of it.
   const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const t of sorted) {
-    if (t.begin < cursor) throw new WeightsError('WEIGHTS_ERR_LAYOUT', `tensor ${t.name} overlaps the previous tensor`, path);
+    if (t.begin < cursor) throw bad('WEIGHTS_ERR_LAYOUT', `tensor ${t.name} overlaps the previous tensor`);
+    if (t.begin > cursor) throw bad('WEIGHTS_ERR_LAYOUT', `tensor ${t.name} starts at byte ${t.begin} of the data section, leaving ${t.begin - cursor} unused bytes before it`);
     cursor = t.end;
   }
   const needed = dataStart + cursor;
   if (fileSize < needed) {
     const cut = sorted.find((t) => dataStart + t.end > fileSize);
-    throw new WeightsError('WEIGHTS_ERR_TRUNCATED', `file is ${fileSize} bytes but its header describes ${needed} (first incomplete tensor: ${cut?.name}); the download was probably interrupted`, path);
+    throw bad('WEIGHTS_ERR_TRUNCATED', `file is ${fileSize} bytes but its header describes ${needed} (first incomplete tensor: ${cut?.name}); the download was probably interrupted`);
   }
-  if (fileSize > needed) throw new WeightsError('WEIGHTS_ERR_LAYOUT', `file has ${fileSize - needed} trailing bytes after the last tensor`, path);
+  if (fileSize > needed) throw bad('WEIGHTS_ERR_LAYOUT', `file has ${fileSize - needed} trailing bytes after the last tensor`);
   return { path, tensors, metadata, dataStart, fileSize };
 }
 

@@ -87,9 +87,28 @@ function num(j: Json, key: string, fallback?: number): number {
   return v;
 }
 
-function int(j: Json, key: string, fallback?: number): number {
+/**
+ * Ranges of the sizes a config may ask for. The upper bounds sit far above any Moshi
+ * model (7B: dim 4096, 32 layers, 32000 text ids, 2048 audio ids, 16 streams) but keep a
+ * typo or a hostile file from building millions of layers or tables before any weight
+ * is read (num_layers 1e6 once ran 31 s into "Map maximum size exceeded").
+ */
+const LIMITS = {
+  dim: [1, 65536], heads: [1, 1024], layers: [1, 1024], card: [1, 1 << 20], streams: [1, 64],
+  delay: [0, 1024], context: [1, 1 << 20], hidden: [1, 1 << 20], period: [1, 1e9],
+} as const satisfies Record<string, readonly [number, number]>;
+type Limit = keyof typeof LIMITS;
+
+function int(j: Json, key: string, fallback?: number, limit?: Limit): number {
   const v = num(j, key, fallback);
-  if (!Number.isInteger(v) || v < 0) throw new LmConfigError(`config: "${key}" must be a non-negative integer (got ${v})`);
+  const [lo, hi] = limit ? LIMITS[limit] : [0, Number.MAX_SAFE_INTEGER];
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new LmConfigError(`config: "${key}" must be an integer in ${lo}..${hi} (got ${v})`);
+  return v;
+}
+
+function inRange(key: string, v: number, limit: Limit): number {
+  const [lo, hi] = LIMITS[limit];
+  if (!(v >= lo && v <= hi)) throw new LmConfigError(`config: "${key}" gives ${v}, outside ${lo}..${hi}`);
   return v;
 }
 
@@ -108,15 +127,17 @@ function intList(j: Json, key: string): number[] | null {
 
 /** Builds an LmConfig from a parsed Kyutai `config.json` object. */
 export function lmConfigFromJson(j: Json): LmConfig {
-  const dim = int(j, 'dim', 128);
-  const nQ = int(j, 'n_q', 8);
-  const depQ = int(j, 'dep_q', 8);
+  const dim = int(j, 'dim', 128, 'dim');
+  const nQ = int(j, 'n_q', 8, 'streams');
+  const depQ = int(j, 'dep_q', 8, 'streams');
   if (depQ < 1 || depQ > nQ) throw new LmConfigError(`config: dep_q ${depQ} must be in 1..n_q (${nQ})`);
   const delays = intList(j, 'delays') ?? [0];
   if (delays.length !== nQ + 1) throw new LmConfigError(`config: "delays" has ${delays.length} entries, expected n_q + 1 = ${nQ + 1} (text, then each audio stream)`);
+  delays.forEach((d, k) => inRange(`delays[${k}]`, d, 'delay'));
   const hiddenScale = num(j, 'hidden_scale', 4);
-  const numHeads = int(j, 'num_heads', 8);
-  const numLayers = int(j, 'num_layers', 6);
+  if (!(hiddenScale > 0)) throw new LmConfigError(`config: "hidden_scale" must be positive (got ${hiddenScale})`);
+  const numHeads = int(j, 'num_heads', 8, 'heads');
+  const numLayers = int(j, 'num_layers', 6, 'layers');
   if (dim % numHeads !== 0) throw new LmConfigError(`config: dim ${dim} is not a multiple of num_heads ${numHeads}`);
   if (j.layer_scale !== undefined && j.layer_scale !== null) throw new LmConfigError('config: layer_scale is not supported in the LM (Moshi checkpoints have none)');
   if (j.depformer_layer_scale !== undefined && j.depformer_layer_scale !== null) throw new LmConfigError('config: depformer_layer_scale is not supported (Moshi checkpoints have none)');
@@ -125,8 +146,8 @@ export function lmConfigFromJson(j: Json): LmConfig {
   const norm = oneOf(j, 'norm', NORMS, 'layer_norm');
   const gating = oneOf(j, 'gating', GATINGS, 'none');
   const causal = j.causal === undefined ? true : Boolean(j.causal);
-  const maxPeriod = num(j, 'max_period', 10000);
-  const ff = Math.trunc(hiddenScale * dim);
+  const maxPeriod = inRange('max_period', num(j, 'max_period', 10000), 'period');
+  const ff = inRange('hidden_scale × dim', Math.trunc(hiddenScale * dim), 'hidden');
   const temporal: TransformerConfig = {
     dim,
     numHeads,
@@ -136,34 +157,37 @@ export function lmConfigFromJson(j: Json): LmConfig {
     norm,
     positionalEmbedding: oneOf(j, 'positional_embedding', POS, 'sin'),
     maxPeriod,
-    context: j.context === undefined || j.context === null ? null : int(j, 'context'),
+    // 0 would be an attention window holding not even the current key.
+    context: j.context === undefined || j.context === null ? null : int(j, 'context', undefined, 'context'),
     causal,
     weightSets: 1,
     schedule: null,
   };
 
-  const depDim = int(j, 'depformer_dim', 256);
-  const depHeads = int(j, 'depformer_num_heads', numHeads);
+  const depDim = int(j, 'depformer_dim', 256, 'dim');
+  const depHeads = int(j, 'depformer_num_heads', numHeads, 'heads');
   if (depDim % depHeads !== 0) throw new LmConfigError(`config: depformer_dim ${depDim} is not a multiple of depformer_num_heads ${depHeads}`);
   const depGating = oneOf(j, 'depformer_gating', GATINGS, gating);
   const depFf = j.depformer_dim_feedforward === undefined || j.depformer_dim_feedforward === null
     ? Math.trunc(hiddenScale * depDim)
-    : int(j, 'depformer_dim_feedforward');
+    : int(j, 'depformer_dim_feedforward', undefined, 'hidden');
+  inRange('hidden_scale × depformer_dim', depFf, 'hidden');
   const perStep = Boolean(j.depformer_weights_per_step);
   const schedule = intList(j, 'depformer_weights_per_step_schedule');
   if (schedule && schedule.length !== depQ) throw new LmConfigError(`config: depformer_weights_per_step_schedule has ${schedule.length} entries, expected dep_q = ${depQ}`);
+  if (schedule?.some((s) => s >= depQ)) throw new LmConfigError(`config: depformer_weights_per_step_schedule entries must be below dep_q = ${depQ}`);
   if (schedule && !perStep) throw new LmConfigError('config: depformer_weights_per_step_schedule needs depformer_weights_per_step');
   const weightSets = perStep ? (schedule ? Math.max(...schedule) + 1 : depQ) : 1;
   if (depGating === 'none' && weightSets > 1) throw new LmConfigError('config: weights per step need a gated depformer FFN (as upstream)');
   const depformer: TransformerConfig = {
     dim: depDim,
     numHeads: depHeads,
-    numLayers: int(j, 'depformer_num_layers', numLayers),
+    numLayers: int(j, 'depformer_num_layers', numLayers, 'layers'),
     hidden: depGating === 'none' ? depFf : gatedHidden(depDim, depFf),
     gating: depGating,
     norm,
     positionalEmbedding: oneOf(j, 'depformer_pos_emb', POS, 'sin'),
-    maxPeriod: num(j, 'depformer_max_period', maxPeriod),
+    maxPeriod: inRange('depformer_max_period', num(j, 'depformer_max_period', maxPeriod), 'period'),
     // Upstream PyTorch drops depformer_context: the depformer sees every sub-step of its frame.
     context: null,
     causal,
@@ -171,19 +195,32 @@ export function lmConfigFromJson(j: Json): LmConfig {
     schedule: perStep ? (schedule ?? Array.from({ length: depQ }, (_, k) => k)) : null,
   };
   const multiLinear = Boolean(j.depformer_multi_linear);
-  const lowRank = j.depformer_low_rank_embeddings === undefined || j.depformer_low_rank_embeddings === null ? null : int(j, 'depformer_low_rank_embeddings');
+  const lowRank = j.depformer_low_rank_embeddings === undefined || j.depformer_low_rank_embeddings === null ? null : int(j, 'depformer_low_rank_embeddings', undefined, 'dim');
+  for (const t of [temporal, depformer]) {
+    const prefix = t === depformer ? 'depformer_' : '';
+    inRange(`${prefix}FFN hidden width`, t.hidden, 'hidden');
+    if (t.positionalEmbedding.includes('rope') && (t.dim / t.numHeads) % 2 !== 0) {
+      throw new LmConfigError(`config: ${prefix}dim ${t.dim} / ${prefix}num_heads ${t.numHeads} = ${t.dim / t.numHeads}: RoPE needs an even head width`);
+    }
+  }
+  const textCard = int(j, 'text_card', 32000, 'card');
+  const textPaddingId = int(j, 'existing_text_padding_id', 3);
+  const textEndPaddingId = int(j, 'existing_text_end_padding_id', 0);
+  for (const [k, v] of [['existing_text_padding_id', textPaddingId], ['existing_text_end_padding_id', textEndPaddingId]] as const) {
+    if (v >= textCard) throw new LmConfigError(`config: "${k}" ${v} is not a text id (text_card ${textCard})`);
+  }
   const ignored: string[] = [];
   if (j.conditioners !== undefined && j.conditioners !== null) ignored.push('conditioners');
   if (j.fuser !== undefined && j.fuser !== null) ignored.push('fuser');
   return {
     dim,
-    textCard: int(j, 'text_card', 32000),
-    card: int(j, 'card', 1024),
+    textCard,
+    card: int(j, 'card', 1024, 'card'),
     nQ,
     depQ,
     delays,
-    textPaddingId: int(j, 'existing_text_padding_id', 3),
-    textEndPaddingId: int(j, 'existing_text_end_padding_id', 0),
+    textPaddingId,
+    textEndPaddingId,
     temporal,
     depformer,
     depformerDim: depDim,

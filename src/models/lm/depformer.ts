@@ -5,9 +5,10 @@
 // schedule[k] over the sub-steps so far, and reads codebook k's logits from head k.
 import { mx, type MxArray } from '../mlx.ts';
 import { compiled } from '../nn/compile.ts';
+import { LruCache } from '../nn/lru.ts';
 import type { Embedding, Linear } from '../nn/linear.ts';
 import { ZERO_TOKEN, type LmConfig } from './config.ts';
-import { sampleToken, temperatureArray, type SamplingParams } from './sampling.ts';
+import { effectiveTopK, SAMPLING_CACHE_SIZE, sampleToken, temperatureArray, type SamplingParams } from './sampling.ts';
 import { Transformer, type KvCache, type LayerWeights } from './transformer.ts';
 
 /** An embedding table, optionally low-rank (rows of width r, then a r→dim linear). */
@@ -42,7 +43,8 @@ export class Depformer {
   readonly transformer: Transformer;
   private readonly cfg: LmConfig;
   private readonly w: DepformerWeights;
-  private readonly frames = new Map<string, (...args: MxArray[]) => MxArray[]>();
+  /** Compiled frames per kind of sampling ('greedy' or the effective top-k): LRU, as a client picks the top-k. */
+  readonly frames = new LruCache<string, (...args: MxArray[]) => MxArray[]>(SAMPLING_CACHE_SIZE);
 
   constructor(cfg: LmConfig, w: DepformerWeights) {
     this.cfg = cfg;
@@ -87,13 +89,11 @@ export class Depformer {
    */
   frame(hidden: MxArray, text: MxArray, p: SamplingParams, keys: readonly MxArray[] | null): { tokens: MxArray; logits: MxArray[] } {
     const greedy = p.temperature <= 0 || keys === null;
-    const id = greedy ? 'greedy' : String(p.topK);
-    let f = this.frames.get(id);
-    if (!f) {
-      const params: SamplingParams = greedy ? { temperature: 0, topK: 0 } : { temperature: 1, topK: p.topK };
-      f = compiled((h: MxArray, tok: MxArray, temp: MxArray, ...ks: MxArray[]) => this.runFrame(h, tok, params, greedy ? null : temp, ks));
-      this.frames.set(id, f);
-    }
+    const topK = effectiveTopK(p.topK, this.cfg.card);
+    const f = this.frames.getOrCreate(greedy ? 'greedy' : String(topK), () => {
+      const params: SamplingParams = greedy ? { temperature: 0, topK: 0 } : { temperature: 1, topK };
+      return compiled((h: MxArray, tok: MxArray, temp: MxArray, ...ks: MxArray[]) => this.runFrame(h, tok, params, greedy ? null : temp, ks));
+    });
     const [tokens, ...logits] = f(hidden, text, temperatureArray(greedy ? 1 : p.temperature), ...(keys ?? []));
     return { tokens: tokens!, logits };
   }

@@ -42,9 +42,12 @@ export interface LmStepTimings {
   readonly depformerMs: number;
 }
 
+/** LM_ERR_NON_FINITE: the temporal transformer produced NaN/Inf (finite weights that overflow together). */
+export type LmGenErrorCode = 'LM_ERR_INPUT' | 'LM_ERR_UNGENERATED' | 'LM_ERR_NON_FINITE';
+
 export class LmGenError extends Error {
-  readonly code: 'LM_ERR_INPUT' | 'LM_ERR_UNGENERATED';
-  constructor(code: 'LM_ERR_INPUT' | 'LM_ERR_UNGENERATED', message: string) {
+  readonly code: LmGenErrorCode;
+  constructor(code: LmGenErrorCode, message: string) {
     super(message);
     this.name = 'LmGenError';
     this.code = code;
@@ -137,7 +140,12 @@ export class LmGen {
     const t0 = performance.now();
     const { hidden, textLogits } = this.lm.temporalStep(input, t, this.caches);
     const textTok = this.sampler.sampleText(textLogits, t);
-    evaluate(textTok, hidden);
+    // NaN logits still sample a token (argmax → 0, categorical → a constant): without
+    // this check, weights that overflow give fluent-looking constant output. One sum
+    // (3 primitives): any NaN/Inf makes it non-finite, and so would values near 1e34.
+    const total = mx.add(mx.sum(hidden), mx.sum(textLogits));
+    evaluate(textTok, hidden, total);
+    if (!Number.isFinite(total.item() as number)) throw new LmGenError('LM_ERR_NON_FINITE', `step ${t}: the LM's hidden state or text logits are NaN/Inf (the weights overflow float32 in compute)`);
     const t1 = performance.now();
     const { tokens, logits } = this.lm.depformerFrame(hidden, textTok, this.sampler.audio, this.sampler.audioKeys(t, cfg.depQ));
     evaluate(tokens);

@@ -53,10 +53,45 @@ export function modelFileFor(quant: Quant | null): string {
   return quant ? `model.${quant}.safetensors` : 'model.safetensors';
 }
 
-/** What a Moshi repo is expected to hold when the hub cannot be asked (offline). */
-export function defaultRepoFiles(quant: Quant | null): string[] {
-  return [modelFileFor(quant), 'tokenizer_spm_32k_3.model', 'tokenizer-e351c8d8-checkpoint125.safetensors'];
+export const MIMI_CHECKPOINT = 'tokenizer-e351c8d8-checkpoint125.safetensors';
+export const TEXT_TOKENIZER = 'tokenizer_spm_32k_3.model';
+/** Fetched when the repo has it; else the model's default LM config is used. */
+export const LM_CONFIG_FILE = 'config.json';
+
+/** Kyutai's Moshi repos (what `weights pull` documents and tests plan for). */
+export const KNOWN_REPOS: readonly string[] = [
+  'kyutai/moshiko-mlx-q4', 'kyutai/moshiko-mlx-q8', 'kyutai/moshiko-mlx-bf16',
+  'kyutai/moshika-mlx-q4', 'kyutai/moshika-mlx-q8', 'kyutai/moshika-mlx-bf16',
+];
+
+/** The quantization a repo's name says (…-q4, …-q8), or null for float weights. */
+export function quantOfRepo(repo: string): Quant | null {
+  return /-q4\b/.test(repo) ? 'q4' : /-q8\b/.test(repo) ? 'q8' : null;
 }
+
+/**
+ * The files a Moshi repo is used through: what `weights pull` fetches and what a cache
+ * lookup (`--model owner/name`) reads, from this one function so the two cannot disagree.
+ * `quant` undefined = what the repo's name says.
+ */
+export interface RepoPlan {
+  readonly repo: string;
+  readonly quant: Quant | null;
+  readonly lmWeights: string;
+  readonly mimiWeights: string;
+  readonly tokenizer: string;
+  /** Files the model cannot run without, in fetch order. */
+  readonly required: readonly string[];
+  /** Files fetched when the repo has them (the text tokenizer only prints text). */
+  readonly optional: readonly string[];
+}
+
+export function repoPlan(repo: string, quant?: Quant | null): RepoPlan {
+  const q = quant === undefined ? quantOfRepo(repo) : quant;
+  const lmWeights = modelFileFor(q);
+  return { repo, quant: q, lmWeights, mimiWeights: MIMI_CHECKPOINT, tokenizer: TEXT_TOKENIZER, required: [lmWeights, MIMI_CHECKPOINT], optional: [TEXT_TOKENIZER, LM_CONFIG_FILE] };
+}
+
 
 export function repoCacheDir(repo: string, cacheDir = getHFHubCachePath()): string {
   return join(cacheDir, getRepoFolderName({ name: repo, type: 'model' }));
@@ -136,24 +171,24 @@ function normEtag(etag: string): string {
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
 
-/** Lists the files to fetch for a Moshi repo and quantization, asking the hub. */
-export async function selectRepoFiles(opts: HubOptions, quant: Quant | null): Promise<string[]> {
+/** Lists the files to fetch for a Moshi repo and quantization (default: the repo name's), asking the hub. */
+export async function selectRepoFiles(opts: HubOptions, quant?: Quant | null): Promise<string[]> {
+  const plan = repoPlan(opts.repo, quant);
   const names: string[] = [];
   try {
     for await (const f of listFiles({ repo: opts.repo, revision: opts.revision, hubUrl: opts.hubUrl, fetch: opts.fetch, accessToken: tokenOf(opts), recursive: true })) {
       if (f.type === 'file') names.push(f.path);
     }
   } catch (err) {
-    if (isNetworkError(err)) throw offlineError(opts, defaultRepoFiles(quant), err);
+    if (isNetworkError(err)) throw offlineError(opts, plan.required, err);
     throw httpError(opts, '(file list)', err);
   }
-  const model = modelFileFor(quant);
-  if (!names.includes(model)) {
+  const missing = plan.required.filter((f) => !names.includes(f));
+  if (missing.length) {
     const weights = names.filter((n) => n.endsWith('.safetensors'));
-    throw new HubError('HUB_ERR_NOT_FOUND', `${opts.repo} has no ${model}${quant ? '' : ' (float weights)'}; its safetensors files: ${weights.join(', ') || 'none'}${quant ? '' : ' (pass --quant q4 or q8?)'}`);
+    throw new HubError('HUB_ERR_NOT_FOUND', `${opts.repo} has no ${missing.join(', ')}${plan.quant ? '' : ' (float weights)'}; its safetensors files: ${weights.join(', ') || 'none'}${plan.quant ? '' : ' (pass --quant q4 or q8?)'}`);
   }
-  const extra = names.filter((n) => n === 'config.json' || /^tokenizer.*\.model$/.test(n) || /^tokenizer-.*\.safetensors$/.test(n));
-  return [model, ...extra];
+  return [...plan.required, ...plan.optional.filter((f) => names.includes(f))];
 }
 
 /** Downloads one file into the cache (or finds it there); resumes a partial blob. */
@@ -261,18 +296,19 @@ async function transfer(opts: HubOptions, path: string, url: string, partial: st
   report(true);
 }
 
-/** Pulls a Moshi repo's LM weights (for a quantization), tokenizer and Mimi weights. */
-export async function pullRepo(opts: HubOptions, quant: Quant | null): Promise<PulledFile[]> {
+/** Pulls a Moshi repo's LM weights (for a quantization; default: the repo name's), tokenizer and Mimi weights. */
+export async function pullRepo(opts: HubOptions, quant?: Quant | null): Promise<PulledFile[]> {
   let files: string[];
   try {
     files = await selectRepoFiles(opts, quant);
   } catch (err) {
     if (!(err instanceof HubError) || err.code !== 'HUB_ERR_OFFLINE') throw err;
     // Offline: fine if everything is already in the cache (downloaded before, or put by hand).
-    const wanted = defaultRepoFiles(quant);
-    const found = wanted.map((f) => cachedFile(opts.repo, f, opts));
-    const missing = wanted.filter((_, i) => !found[i]);
+    const plan = repoPlan(opts.repo, quant);
+    const missing = plan.required.filter((f) => !cachedFile(opts.repo, f, opts));
     if (missing.length) throw offlineError(opts, missing, err.cause);
+    const wanted = [...plan.required, ...plan.optional.filter((f) => cachedFile(opts.repo, f, opts))];
+    const found = wanted.map((f) => cachedFile(opts.repo, f, opts));
     return wanted.map((path, i) => ({ path, localPath: found[i]!, size: statSync(found[i]!).size, cached: true, checksum: null }));
   }
   const out: PulledFile[] = [];

@@ -5,7 +5,7 @@ export { LmGen, LmGenError, releaseNativeMemory } from './generate.ts';
 export { DEFAULT_AUDIO_SAMPLING, DEFAULT_TEXT_SAMPLING, GREEDY, Sampler, drawKey, keySeed, sampleToken } from './sampling.ts';
 export { buildLmWeights, checkLmWeights, detectLayout, expectedShapes, loadLm, sanitize } from './weights.ts';
 export { HIDDEN_TEXT_IDS, TextDetokenizer, TokenizerError, parseSentencePieceModel } from './tokenizer.ts';
-export { HubError, cachedFile, defaultRepoFiles, modelFileFor, pullFile, pullRepo, repoCacheDir, selectRepoFiles } from './hub.ts';
+export { HubError, cachedFile, modelFileFor, pullFile, pullRepo, quantOfRepo, repoCacheDir, repoPlan, selectRepoFiles } from './hub.ts';
 
 export type { LmConfig, NormKind, PositionalEmbedding, Gating, TransformerConfig } from './config.ts';
 export type { LmForwardOutput, LmWeights } from './lm.ts';

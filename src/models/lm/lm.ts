@@ -7,7 +7,7 @@ import { compileAvailable, withCompileLock } from '../nn/compile.ts';
 import type { Embedding, Linear } from '../nn/linear.ts';
 import { ZERO_TOKEN, initialToken, type LmConfig } from './config.ts';
 import { Depformer, embed, type DepformerWeights } from './depformer.ts';
-import { GREEDY, sampleTokenFast, type SamplingParams } from './sampling.ts';
+import { GREEDY, samplingCacheSizes, sampleTokenFast, type SamplingParams } from './sampling.ts';
 import { TemporalStepper } from './temporal-step.ts';
 import { RingKvCache, Transformer, applyNorm, type KvCache, type LayerWeights, type NormWeights } from './transformer.ts';
 
@@ -112,6 +112,11 @@ export class Lm {
   }
 
   /** Depformer sub-step k: prev int32 [1] → logits [1, card]. */
+  /** Entries in the caches a client's sampling parameters key (bounded: see SAMPLING_CACHE_SIZE). */
+  samplingCacheSizes(): { temperatures: number; samplers: number; depformerFrames: number } {
+    return { ...samplingCacheSizes(), depformerFrames: this.weights().dep.frames.size };
+  }
+
   depformerStep(k: number, hidden: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
     return this.weights().dep.substep(k, hidden, prev, caches);
   }

@@ -5,6 +5,7 @@
 // `mx.random.key` takes exactly; threefry inside MLX does the rest.
 import { mx, type MxArray } from '../mlx.ts';
 import { compiled } from '../nn/compile.ts';
+import { LruCache } from '../nn/lru.ts';
 
 export interface SamplingParams {
   /** 0 = greedy (argmax, first index on ties). */
@@ -66,33 +67,71 @@ export function sampleToken(logits: MxArray, p: SamplingParams, key: MxArray | n
 }
 
 /**
+ * Caches keyed by a client-chosen value stay this small (a session's parameters are
+ * client input): a compiled sampler holds ~0.5 MB of native graph, so unbounded maps grew
+ * the engine by that much per distinct top-k a client tried. Eight covers the defaults,
+ * greedy and the warm-up kinds with room to spare; a miss only costs a rebuild.
+ */
+export const SAMPLING_CACHE_SIZE = 8;
+
+/**
  * The temperature as an array (float32, the value a JS number operand would take): a
  * compiled graph that divides by a constant bakes the value into a fused kernel's name,
  * so every new temperature would run g++ inside a session's first step.
  */
-const temperatures = new Map<number, MxArray>();
+const temperatures = new LruCache<number, MxArray>(SAMPLING_CACHE_SIZE);
 export function temperatureArray(t: number): MxArray {
-  let a = temperatures.get(t);
-  if (!a) temperatures.set(t, (a = mx.array(t, mx.float32)));
-  return a;
+  return temperatures.getOrCreate(t, () => mx.array(t, mx.float32));
+}
+
+/**
+ * The top-k a draw over `vocab` ids really uses: 0 (all ids) for any k ≥ vocab, so the
+ * many spellings of "no limit" share one compiled graph.
+ */
+export function effectiveTopK(topK: number, vocab: number): number {
+  return topK > 0 && topK < vocab ? topK : 0;
 }
 
 type CompiledSample = (logits: MxArray, key: MxArray, temperature: MxArray) => MxArray;
-const compiledSamplers = new Map<string, CompiledSample>();
+const compiledSamplers = new LruCache<number, CompiledSample>(SAMPLING_CACHE_SIZE);
+
+/** Entry counts of the module's client-keyed caches (for soak tests). */
+export function samplingCacheSizes(): { temperatures: number; samplers: number } {
+  return { temperatures: temperatures.size, samplers: compiledSamplers.size };
+}
 
 /**
- * sampleToken as one compiled graph (a dozen primitives eager), cached per top-k and
- * kind. Same tokens as sampleToken: compiled graphs compute the same floats as eager.
+ * sampleToken as one compiled graph (a dozen primitives eager), cached per top-k (LRU).
+ * Same tokens as sampleToken: compiled graphs compute the same floats as eager.
  */
 export function sampleTokenFast(logits: MxArray, p: SamplingParams, key: MxArray | null): MxArray {
   if (p.temperature <= 0 || !key) return sampleToken(logits, p, key);
-  const id = String(p.topK);
-  let f = compiledSamplers.get(id);
-  if (!f) {
-    const params: SamplingParams = { temperature: 1, topK: p.topK };
-    compiledSamplers.set(id, (f = compiled((l: MxArray, k: MxArray, t: MxArray) => sampleToken(l, params, k, t))));
-  }
+  const topK = effectiveTopK(p.topK, logits.shape[logits.ndim - 1]!);
+  const f = compiledSamplers.getOrCreate(topK, () => {
+    const params: SamplingParams = { temperature: 1, topK };
+    return compiled((l: MxArray, k: MxArray, t: MxArray) => sampleToken(l, params, k, t));
+  });
   return f(logits, key, temperatureArray(p.temperature));
+}
+
+/** Sampling parameters out of range: a stable code for callers to branch on. */
+export class SamplingError extends RangeError {
+  readonly code = 'LM_ERR_SAMPLING';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SamplingError';
+  }
+}
+
+/** Above this a temperature is noise (and Infinity would divide every logit to 0). */
+export const MAX_TEMPERATURE = 100;
+
+/** Throws SamplingError unless temperature is in [0, MAX_TEMPERATURE] and topK a non-negative safe integer. */
+export function checkSamplingParams(label: string, p: SamplingParams): void {
+  if (typeof p.temperature !== 'number' || !(p.temperature >= 0 && p.temperature <= MAX_TEMPERATURE)) {
+    throw new SamplingError(`sampling: ${label} temperature must be a number in 0..${MAX_TEMPERATURE} (got ${JSON.stringify(p.temperature)})`);
+  }
+  if (!Number.isSafeInteger(p.topK) || p.topK < 0) throw new SamplingError(`sampling: ${label} top-k must be a non-negative integer (got ${JSON.stringify(p.topK)})`);
 }
 
 /** Text and audio sampling for one session seed. Holds no state besides its settings. */
@@ -103,9 +142,8 @@ export class Sampler {
 
   constructor(seed: number, text: SamplingParams = DEFAULT_TEXT_SAMPLING, audio: SamplingParams = DEFAULT_AUDIO_SAMPLING) {
     checkIndex('seed', seed);
-    for (const [n, p] of [['text', text], ['audio', audio]] as const) {
-      if (!(p.temperature >= 0) || !Number.isInteger(p.topK) || p.topK < 0) throw new RangeError(`sampling: bad ${n} parameters ${JSON.stringify(p)}`);
-    }
+    checkSamplingParams('text', text);
+    checkSamplingParams('audio', audio);
     this.seed = seed;
     this.text = text;
     this.audio = audio;

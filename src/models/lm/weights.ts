@@ -258,6 +258,19 @@ export interface LoadedLm {
   readonly quant: QuantSpec | null;
 }
 
+/** Whether a checkpoint's keys and shapes fit `cfg` (MLX loads lazily: no weight is read). */
+export function lmWeightsFit(path: string, cfg: LmConfig): boolean {
+  try {
+    const raw = mx.load(path);
+    const { arrays, problems } = sanitize(raw, cfg, path);
+    checkLmWeights(cfg, arrays, problems, path);
+    return true;
+  } catch (err) {
+    if (err instanceof WeightsError) return false;
+    throw err;
+  }
+}
+
 /**
  * Loads an LM checkpoint of either layout. Floating tensors become float32 (bf16 matmul
  * aborts on CPU in this binding); quantized weights stay packed, their scales float32.

@@ -81,15 +81,24 @@ function section(j: Json, key: string): Json {
   return v as Json;
 }
 
-function int(j: Json, path: string, key: string, fallback?: number, min = 1): number {
+/**
+ * Upper bound of every size in a config: far above real Mimi (512 channels, 8 layers,
+ * 2048 bins, 32 codebooks), but a typo or a hostile file cannot make the loader build
+ * millions of layers before any weight is read (num_layers 1e6 once ran 31 s into
+ * "Map maximum size exceeded").
+ */
+const MAX_SIZE = 1 << 20;
+const MAX_COUNT = 1024;
+
+function int(j: Json, path: string, key: string, fallback?: number, min = 1, max = MAX_SIZE): number {
   const v = j[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${path}${key} must be an integer ≥ ${min} (got ${JSON.stringify(j[key])})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${path}${key} must be an integer in ${min}..${max} (got ${JSON.stringify(j[key])})`);
   return v;
 }
 
 function positive(j: Json, path: string, key: string, fallback?: number): number {
   const v = j[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`${path}${key} must be a positive number (got ${JSON.stringify(j[key])})`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1e9) fail(`${path}${key} must be a positive number up to 1e9 (got ${JSON.stringify(j[key])})`);
   return v;
 }
 
@@ -119,25 +128,36 @@ function parseSeanet(j: Json): SeanetConfig {
   only(j, p, 'trim_right_ratio', [1, 1.0], 1);
   only(j, p, 'final_activation', [null], null);
   const ratios = j.ratios;
-  if (!Array.isArray(ratios) || ratios.length === 0 || !ratios.every((r) => Number.isInteger(r) && r >= 1)) fail(`seanet.ratios must be a non-empty list of positive integers (got ${JSON.stringify(ratios)})`);
-  const act = (j.activation_params ?? { alpha: 1 }) as Json;
-  const eluAlpha = typeof act.alpha === 'number' ? act.alpha : fail('seanet.activation_params.alpha must be a number');
+  if (!Array.isArray(ratios) || ratios.length === 0 || ratios.length > 16 || !ratios.every((r) => Number.isInteger(r) && r >= 1 && r <= MAX_COUNT)) {
+    fail(`seanet.ratios must be 1 to 16 integers in 1..${MAX_COUNT} (got ${JSON.stringify(ratios)?.slice(0, 80)})`);
+  }
+  const act = j.activation_params ?? { alpha: 1 };
+  if (act === null || typeof act !== 'object' || Array.isArray(act)) fail('seanet.activation_params must be an object');
+  const alpha = (act as Json).alpha;
+  const eluAlpha = typeof alpha === 'number' && Number.isFinite(alpha) ? alpha : fail(`seanet.activation_params.alpha must be a finite number (got ${JSON.stringify(alpha)})`);
   const channels = int(j, p, 'channels', 1);
   if (channels !== 1) fail(`seanet.channels = ${channels}: only mono Mimi is supported`);
-  return {
+  const c: SeanetConfig = {
     channels,
     dimension: int(j, p, 'dimension'),
     nFilters: int(j, p, 'n_filters'),
-    nResidualLayers: int(j, p, 'n_residual_layers', 1, 0),
+    nResidualLayers: int(j, p, 'n_residual_layers', 1, 0, 64),
     ratios: ratios as number[],
-    kernelSize: int(j, p, 'kernel_size', 7),
-    residualKernelSize: int(j, p, 'residual_kernel_size', 3),
-    lastKernelSize: int(j, p, 'last_kernel_size', 7),
-    dilationBase: int(j, p, 'dilation_base', 2),
-    compress: int(j, p, 'compress', 2),
+    kernelSize: int(j, p, 'kernel_size', 7, 1, MAX_COUNT),
+    residualKernelSize: int(j, p, 'residual_kernel_size', 3, 1, MAX_COUNT),
+    lastKernelSize: int(j, p, 'last_kernel_size', 7, 1, MAX_COUNT),
+    dilationBase: int(j, p, 'dilation_base', 2, 1, 64),
+    compress: int(j, p, 'compress', 2, 1, 64),
     padMode: only(j, p, 'pad_mode', ['constant', 'replicate'], 'reflect') as PadMode,
     eluAlpha,
   };
+  // Derived sizes (seanet.ts layouts): widths double per ratio; residual convs dilate by base^j.
+  const widest = c.nFilters * 2 ** c.ratios.length;
+  if (widest > MAX_SIZE) fail(`seanet.n_filters ${c.nFilters} × 2^${c.ratios.length} ratios = ${widest} channels, above ${MAX_SIZE}`);
+  if (c.nFilters < c.compress) fail(`seanet.n_filters ${c.nFilters} must be ≥ compress ${c.compress} (residual blocks would have no channels)`);
+  const reach = c.nResidualLayers > 0 ? (c.residualKernelSize - 1) * c.dilationBase ** (c.nResidualLayers - 1) : 0;
+  if (reach > MAX_SIZE) fail(`seanet.dilation_base ${c.dilationBase}^${c.nResidualLayers - 1} × (residual_kernel_size − 1) = ${reach} samples of receptive field, above ${MAX_SIZE}`);
+  return c;
 }
 
 function parseTransformer(j: Json, dimension: number): MimiTransformerConfig {
@@ -151,7 +171,7 @@ function parseTransformer(j: Json, dimension: number): MimiTransformerConfig {
   only(j, p, 'positional_embedding', ['rope'], 'sin');
   only(j, p, 'kv_repeat', [1], 1);
   const dModel = int(j, p, 'd_model');
-  const numHeads = int(j, p, 'num_heads');
+  const numHeads = int(j, p, 'num_heads', undefined, 1, MAX_COUNT);
   if (dModel % numHeads !== 0 || (dModel / numHeads) % 2 !== 0) fail(`transformer.d_model ${dModel} must split into num_heads ${numHeads} heads of even width`);
   if (dModel !== dimension) fail(`transformer.d_model ${dModel} differs from seanet.dimension ${dimension}: input/output projections are not supported`);
   only(j, p, 'input_dimension', [dModel], dModel);
@@ -159,11 +179,11 @@ function parseTransformer(j: Json, dimension: number): MimiTransformerConfig {
   // Upstream cannot stream without a context either: its ring cache needs a capacity.
   const context = int(j, p, 'context');
   const ls = j.layer_scale ?? null;
-  if (ls !== null && typeof ls !== 'number') fail(`transformer.layer_scale must be a number or null (got ${JSON.stringify(ls)})`);
+  if (ls !== null && (typeof ls !== 'number' || !Number.isFinite(ls))) fail(`transformer.layer_scale must be a number or null (got ${JSON.stringify(ls)})`);
   return {
     dModel,
     numHeads,
-    numLayers: int(j, p, 'num_layers'),
+    numLayers: int(j, p, 'num_layers', undefined, 1, MAX_COUNT),
     dimFeedforward: int(j, p, 'dim_feedforward', 2048),
     context,
     maxPeriod: positive(j, p, 'max_period', 10000),
@@ -179,8 +199,8 @@ function parseQuantizer(j: Json, dimension: number): QuantizerConfig {
     dimension: dim,
     inputDimension: int(j, p, 'input_dimension', dim),
     outputDimension: int(j, p, 'output_dimension', dim),
-    nQ: int(j, p, 'n_q'),
-    nQSemantic: int(j, p, 'n_q_semantic', 1),
+    nQ: int(j, p, 'n_q', undefined, 1, MAX_COUNT),
+    nQSemantic: int(j, p, 'n_q_semantic', 1, 1, MAX_COUNT),
     bins: int(j, p, 'bins'),
   };
   if (q.inputDimension !== dimension || q.outputDimension !== dimension) fail(`quantizer input/output_dimension (${q.inputDimension}/${q.outputDimension}) must equal seanet.dimension ${dimension}`);

@@ -11,6 +11,8 @@ export type MimiErrorCode =
   | 'MIMI_ERR_FRAME_LENGTH'
   /** PCM holding NaN or ±Infinity: it would poison every later step through the caches. */
   | 'MIMI_ERR_NON_FINITE'
+  /** The encoder latent or decoded audio is NaN or ±Infinity: finite weights that overflow together. */
+  | 'MIMI_ERR_NON_FINITE_OUTPUT'
   /** Codes of the wrong count, or outside [0, bins). */
   | 'MIMI_ERR_CODES';
 

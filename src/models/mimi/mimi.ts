@@ -271,7 +271,13 @@ export class Mimi {
     if (frame.length !== this.frameSize) throw new MimiError('MIMI_ERR_FRAME_LENGTH', `encodeStep takes exactly ${this.frameSize} samples (got ${frame.length})`);
     checkFinite(frame, 'encodeStep');
     const { codes, state } = encodeFrame(m, pcmToMx(frame), this.encState ?? this.initialEncoderState(m), opts);
-    evaluate(codes, ...stateArrays(state));
+    // NaN latents quantize to code 0 without a word. The downsample's carried input is this
+    // frame's latent (kernel − stride = stride steps), so its sum tells, for one reduction.
+    const total = state.downsample ? mx.sum(state.downsample) : null;
+    evaluate(codes, ...stateArrays(state), ...(total ? [total] : []));
+    if (total && !Number.isFinite(total.item() as number)) {
+      throw new MimiError('MIMI_ERR_NON_FINITE_OUTPUT', 'encodeStep: the encoder latent is NaN/Inf (the weights overflow float32 in compute)');
+    }
     this.encState = state;
     return Int32Array.from((codes.tolist() as number[][])[0]!);
   }
@@ -283,7 +289,13 @@ export class Mimi {
     const { pcm, state } = decodeFrame(m, col, this.decState ?? this.initialDecoderState(m), opts);
     evaluate(pcm, ...stateArrays(state));
     this.decState = state;
-    return mxToFloats(pcm);
+    const out = mxToFloats(pcm);
+    // Weights that pass the load check can still overflow together; NaN audio must not
+    // reach a listener or a recording as if it were sound (1920 compares: free).
+    for (let i = 0; i < out.length; i++) {
+      if (out[i]! - out[i]! !== 0) throw new MimiError('MIMI_ERR_NON_FINITE_OUTPUT', `decodeStep: output sample ${i} is ${out[i]} (the weights overflow float32 in compute)`);
+    }
+    return out;
   }
 
   /**

@@ -4,8 +4,8 @@
 // transpose into the layouts the modules take. Codebooks stored beyond the ones in use
 // are checked but never touched (MLX loads lazily, so they are never even read).
 import { mx, type MxArray } from '../mlx.ts';
-import { WeightsError } from '../safetensors.ts';
-import { checkWeights, loadSafetensors, type ExpectedTensor } from '../weights.ts';
+import { readSafetensorsHeader, WeightsError } from '../safetensors.ts';
+import { checkWeights, loadSafetensors, weightsMatch, type ExpectedTensor } from '../weights.ts';
 import type { MimiConfig } from './config.ts';
 import type { CodebookWeights, RvqWeights } from './quantizer.ts';
 import { decoderLayout, encoderLayout, type ConvTrWeights, type ConvWeights, type ResBlockWeights, type SeanetLayout, type SeanetWeights } from './seanet.ts';
@@ -165,6 +165,12 @@ export function sanitize(raw: Readonly<Record<string, MxArray>>, cfg: MimiConfig
     semantic: rvqWeights(get, 'quantizer.rvq_first', q.nQSemantic),
     acoustic: rvqWeights(get, 'quantizer.rvq_rest', cfg.numCodebooks - q.nQSemantic),
   };
+}
+
+/** Whether a checkpoint file holds exactly the tensors `cfg` expects (header only: nothing is read). */
+export function mimiWeightsFit(path: string, cfg: MimiConfig): boolean {
+  const header = readSafetensorsHeader(path);
+  return weightsMatch(expectedCheckpointKeys(cfg), Object.fromEntries(header.tensors));
 }
 
 /** Loads and sanitizes a Mimi checkpoint (validated first: a truncated file never loads as zeros). */

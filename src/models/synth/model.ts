@@ -1,10 +1,13 @@
 // Writes a complete synthetic model folder: both configs, both weight files (real key
 // layouts) and a model.json that says the weights are untrained.
 import { copyFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadLmConfig } from '../lm/index.ts';
 import { loadMimiConfig } from '../mimi/index.ts';
-import { writeSafetensors } from '../safetensors.ts';
+import { expectedShapes } from '../lm/weights.ts';
+import { expectedCheckpointKeys } from '../mimi/weights.ts';
+import { WeightsError, writeSafetensors } from '../safetensors.ts';
 import { synthLmTensors, synthMimiTensors } from './weights.ts';
 
 export interface SynthOptions {
@@ -18,10 +21,29 @@ export interface SynthOptions {
 export const LM_WEIGHTS_FILE = 'model.safetensors';
 export const MIMI_WEIGHTS_FILE = 'mimi.safetensors';
 
+/**
+ * Synthesis builds each file in memory (float32), so a config whose weights exceed half
+ * the machine's memory is refused up front: moshi_7b_202409 (~30 GB) otherwise ran until
+ * the process was killed. Seeds are 32-bit (the PRNG's state): -1 and 2^32 would silently
+ * give the bytes of 4294967295 and 0.
+ */
+export function checkSynthRequest(lmCfg: ReturnType<typeof loadLmConfig>, mimiCfg: ReturnType<typeof loadMimiConfig>, seed: number, memory = totalmem()): number {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`synth: seed must be an integer in 0..${0xffffffff} (got ${seed})`);
+  let elements = 0;
+  for (const s of expectedShapes(lmCfg).values()) elements += s.reduce((a, b) => a * b, 1);
+  for (const e of expectedCheckpointKeys(mimiCfg).values()) elements += e.shape.reduce((a, b) => a * b, 1);
+  const bytes = 4 * elements;
+  if (bytes > memory / 2) {
+    throw new WeightsError('WEIGHTS_ERR_SIZE', `synthetic weights for these configs would be ${(bytes / 1e9).toFixed(1)} GB of float32, more than half this machine's ${(memory / 1e9).toFixed(1)} GB of memory; synthesize a smaller config`);
+  }
+  return bytes;
+}
+
 /** Weight files go in under temporary names first, so a crash never leaves a half file under the real name. */
 export function writeSynthModel(o: SynthOptions): { dir: string; bytes: number } {
   const lmCfg = loadLmConfig(o.lmConfig);
   const mimiCfg = loadMimiConfig(o.mimiConfig);
+  checkSynthRequest(lmCfg, mimiCfg, o.seed);
   mkdirSync(o.outDir, { recursive: true });
   const meta = { format: 'pt', naming: 'solacelive-synthetic', seed: String(o.seed), untrained: 'true' };
   const tmp = (f: string) => join(o.outDir, `.${f}.partial`);

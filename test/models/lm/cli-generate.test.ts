@@ -69,6 +69,6 @@ describe('solacelive generate', () => {
   it('refuses --seed with --greedy and names a missing option', () => {
     const r = spawnSync(process.execPath, [bin, 'generate', '--greedy', '--seed', '1'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--lm-config is required|exclude each other/);
+    expect(r.stderr).toMatch(/--lm-config, .* are required \(or --model M for all four\)|exclude each other/);
   });
 });

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cachedFile, pullFile, pullRepo, repoCacheDir, type HubOptions } from '../../../src/models/lm/hub.ts';
+import { basename } from 'node:path';
+import { resolveHubModel } from '../../../src/engine/models.ts';
+import { cachedFile, KNOWN_REPOS, pullFile, pullRepo, repoCacheDir, repoPlan, type HubOptions, type Quant } from '../../../src/models/lm/hub.ts';
 
 const REPO = 'kyutai/moshiko-mlx-q4';
 const COMMIT = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
@@ -216,5 +218,33 @@ describe('solacelive weights pull (spawned)', () => {
     expect(r.stderr).toContain('[HUB_ERR_OFFLINE]');
     expect(r.stderr).toContain(join(cacheDir, 'models--kyutai--moshiko-mlx-q4', 'snapshots', 'manual'));
     expect((await cli(['pull', REPO, '--quant', 'q3'])).status).toBe(2);
+  });
+
+  it('with no --quant pulls what the repo name says (q4 for …-q4), which is what --model <repo> then finds', async () => {
+    const r = await cli(['pull', REPO, '--cache-dir', cacheDir, '--hub-url', hubUrl]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/downloaded\s+\S+model\.q4\.safetensors/);
+    expect(r.stdout).not.toMatch(/model\.safetensors/);
+    expect(basename(resolveHubModel(REPO, cacheDir).lmWeights)).toBe('model.q4.safetensors');
+    const dry = await cli(['pull', 'kyutai/moshika-mlx-bf16', '--dry-run', '--cache-dir', cacheDir]);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toMatch(/\(float LM weights\)[^]*required\s+model\.safetensors\n\s+required\s+tokenizer-e351c8d8-checkpoint125\.safetensors/);
+  });
+});
+
+describe('pull plan and cache lookup agree (offline: no hub is asked)', () => {
+  it.each(KNOWN_REPOS.flatMap((repo) => [undefined, 'q4', 'q8', null].map((q) => [repo, q] as const)))('%s with quant %s', async (repo, quant) => {
+    const plan = repoPlan(repo, quant as Quant | null | undefined);
+    // Exactly the planned files, put where a pull puts them; then the offline pull and the
+    // lookup `serve --model` does must both be satisfied by them and name the same LM file.
+    const snap = join(repoCacheDir(repo, cacheDir), 'snapshots', 'c0ffee');
+    mkdirSync(snap, { recursive: true });
+    for (const f of [...plan.required, ...plan.optional]) writeFileSync(join(snap, f), f);
+    const pulled = await pullRepo(opts({ repo, hubUrl: 'http://127.0.0.1:9', progress: null }), quant as Quant | null | undefined);
+    expect(pulled.map((f) => f.path)).toEqual([...plan.required, ...plan.optional]);
+    const spec = resolveHubModel(repo, cacheDir);
+    expect(basename(spec.lmWeights)).toBe(plan.lmWeights);
+    expect([spec.mimiWeights, spec.tokenizer, spec.lmConfig].map((p) => p && basename(p))).toEqual([plan.mimiWeights, plan.tokenizer, 'config.json']);
+    if (quant === undefined) expect(plan.quant).toBe(/-q4$/.test(repo) ? 'q4' : /-q8$/.test(repo) ? 'q8' : null);
   });
 });

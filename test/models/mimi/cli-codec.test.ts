@@ -77,6 +77,6 @@ describe('solacelive codec (spawned)', () => {
     expect(cut.stderr).toMatch(/\[WEIGHTS_ERR_TRUNCATED\]/);
 
     expect(codec('transcode', ...model).status).toBe(2);
-    expect(codec('encode', '--config', REF.config, '--in', REF.wav, '--out', at('x.json')).stderr).toMatch(/--weights is required/);
+    expect(codec('encode', '--config', REF.config, '--in', REF.wav, '--out', at('x.json')).stderr).toMatch(/--weights W \(with --config C\) or --model DIR\|NAME is required/);
   });
 });

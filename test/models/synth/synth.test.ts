@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadLm, loadLmConfig } from '../../../src/models/lm/index.ts';
 import { loadMimiConfig, Mimi } from '../../../src/models/mimi/index.ts';
 import { readSafetensorsHeader } from '../../../src/models/safetensors.ts';
-import { writeSynthModel } from '../../../src/models/synth/model.ts';
+import { checkSynthRequest, writeSynthModel } from '../../../src/models/synth/model.ts';
 import { synthLmTensors, synthMimiTensors } from '../../../src/models/synth/weights.ts';
 
 const REF = new URL('../../../../shared/fixtures/reference/', import.meta.url).pathname;
@@ -59,5 +59,31 @@ describe('a synthesized tiny model folder', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('UNTRAINED');
     expect(JSON.parse(readFileSync(join(dir, 'cli', 'model.json'), 'utf8'))).toMatchObject({ name: 'tiny', seed: 3, untrained: true });
+  });
+});
+
+describe('synthesis requests it cannot serve', () => {
+  const cfg = (f: string) => join(ROOT, 'configs', f);
+  it('refuses weights larger than half the memory before making any (7B: ~31 GB of float32), and 32-bit seeds only', () => {
+    const lm7b = loadLmConfig(cfg('moshi_7b_202409.json'));
+    const mimi = loadMimiConfig(cfg('mimi_202407.json'));
+    let err: unknown;
+    try {
+      checkSynthRequest(lm7b, mimi, 0, 16e9);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'WEIGHTS_ERR_SIZE' });
+    expect((err as Error).message).toMatch(/would be 3\d\.\d GB of float32, more than half this machine's 16\.0 GB/);
+    const tiny = checkSynthRequest(loadLmConfig(cfg('tiny.json')), loadMimiConfig(cfg('mimi_tiny.json')), 0xffffffff, 16e9);
+    expect(tiny).toBeLessThan(100e6);
+    for (const seed of [-1, 2 ** 32, 1.5]) expect(() => checkSynthRequest(loadLmConfig(cfg('tiny.json')), loadMimiConfig(cfg('mimi_tiny.json')), seed, 16e9)).toThrow(/seed must be an integer in 0\.\.4294967295/);
+    const bin = join(ROOT, 'bin', 'solacelive.mjs');
+    const out = mkdtempSync(join(tmpdir(), 'synth-seed-'));
+    for (const seed of ['--seed=-1', '--seed=4294967296']) {
+      const r = spawnSync(process.execPath, [bin, 'weights', 'synth', '--config', 'tiny', seed, '--out', out], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--seed must be in 0\.\.4294967295/);
+    }
   });
 });

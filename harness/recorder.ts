@@ -95,10 +95,11 @@ export function softwareInfo(): ManifestSoftware {
 }
 
 /** The manifest's model and platform parts from the engine's EngineInfo. */
-export function manifestFromEngine(info: EngineInfo, ready: Pick<ReadyMessage, 'seed' | 'sampling'>, software: ManifestSoftware, meta: Record<string, unknown>): ManifestInit {
+export function manifestFromEngine(info: EngineInfo, ready: Pick<ReadyMessage, 'seed' | 'sampling' | 'audioSeed'>, software: ManifestSoftware, meta: Record<string, unknown>): ManifestInit {
   return {
     model: { id: info.model, config: info.config as Record<string, unknown>, weights: info.weightsSha256 },
     seed: ready.seed,
+    ...(ready.audioSeed === undefined ? {} : { audioSeed: ready.audioSeed }),
     sampling: ready.sampling,
     platform: info.fingerprint as ManifestPlatform,
     software,
@@ -185,7 +186,8 @@ export class Recorder implements SessionHooks {
       return;
     }
     this.software ??= softwareInfo();
-    const init = manifestFromEngine(info, ready, this.software, { session: sessionId, pace: ready.pace, requested: ready.record, ...this.o.meta });
+    const wire = { wire: ready.wire ?? 'solacelive', ...(ready.wireInfo ? { wireInfo: ready.wireInfo } : {}) };
+    const init = manifestFromEngine(info, ready, this.software, { session: sessionId, pace: ready.pace, requested: ready.record, ...wire, ...this.o.meta });
     rec.opened = SessionWriter.create(rec.path, init, {
       fsyncIntervalMs: this.o.fsyncIntervalMs,
       onError: (e) => this.failed(rec, e),

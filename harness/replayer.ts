@@ -224,7 +224,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
   try {
     const fpDiffs = fingerprintDiffs(m.platform, info.fingerprint);
     const id = `replay-${randomUUID()}`;
-    await engine.openSession(id, { seed: m.seed, sampling: m.sampling });
+    await engine.openSession(id, { seed: m.seed, ...(m.audioSeed === undefined ? {} : { audioSeed: m.audioSeed }), sampling: m.sampling });
     const writer = options.out === undefined ? null : await SessionWriter.create(options.out, manifestFromEngine(info, m, softwareInfo(), {
       replayOf: path, replay: 'offline', ...(mismatches.length ? { forced: mismatches } : {}),
     }));

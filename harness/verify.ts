@@ -184,6 +184,7 @@ function checkManifest(m: SessionManifest, f: Findings): void {
 function checkReady(m: SessionManifest, ready: Record<string, unknown>, f: Findings): void {
   const pairs: [string, unknown, unknown][] = [
     ['seed', m.seed, ready.seed],
+    ['audioSeed', m.audioSeed, ready.audioSeed],
     ['sampling', m.sampling, ready.sampling],
     ['model.id', m.model.id, ready.model],
     ['model.weights', m.model.weights, ready.weightsSha256],

@@ -36,7 +36,8 @@ export interface ManifestIntegrity {
 }
 
 /** Manifest fields fixed at open that a replay depends on (what setupSha256 covers). */
-export const SETUP_FIELDS = ['format', 'version', 'createdAt', 'model', 'seed', 'sampling', 'platform', 'software', 'audio', 'pcmHash', 'meta'] as const;
+// audioSeed is absent from most sessions, and an absent key leaves the digest as it was.
+export const SETUP_FIELDS = ['format', 'version', 'createdAt', 'model', 'seed', 'audioSeed', 'sampling', 'platform', 'software', 'audio', 'pcmHash', 'meta'] as const;
 
 export const LOG_FILES = [PACKETS_FILE, STEPS_FILE] as const;
 export const WAV_FILES = [INPUT_WAV, OUTPUT_WAV] as const;

@@ -77,6 +77,8 @@ export interface SessionManifest {
   readonly model: ManifestModel;
   /** Sampling keys of step k depend only on (seed, k). */
   readonly seed: number;
+  /** The audio streams' own seed (Moshi protocol `audio_seed`), when it differs from `seed`. */
+  readonly audioSeed?: number;
   readonly sampling: ManifestSampling;
   readonly platform: ManifestPlatform;
   readonly software: ManifestSoftware;
@@ -97,6 +99,7 @@ export interface SessionManifest {
 export interface ManifestInit {
   readonly model: ManifestModel;
   readonly seed: number;
+  readonly audioSeed?: number;
   readonly sampling: ManifestSampling;
   readonly platform: ManifestPlatform;
   readonly software: ManifestSoftware;
@@ -149,6 +152,7 @@ function checkInitFields(c: Check, m: Obj): void {
     if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) c.fail(`model.weights['${name}']`, 'a sha256 as 64 lowercase hex digits', sha);
   }
   c.num(m, 'seed', '', 'int');
+  if (m.audioSeed !== undefined) c.num(m, 'audioSeed', '', 'int');
   const s = c.obj(m.sampling, 'sampling');
   c.num(s, 'textTemperature', 'sampling', 'finite');
   c.num(s, 'textTopK', 'sampling', 'uint');
@@ -186,6 +190,7 @@ export function buildManifest(init: ManifestInit, createdAt: string): SessionMan
     closedAt: null,
     model: init.model,
     seed: init.seed,
+    ...(init.audioSeed === undefined ? {} : { audioSeed: init.audioSeed }),
     sampling: init.sampling,
     platform: init.platform,
     software: init.software,

@@ -111,6 +111,7 @@ export class Pipeline {
     const s = options.sampling;
     const gen = new LmGen(this.lm, {
       seed: options.seed,
+      ...(options.audioSeed === undefined ? {} : { audioSeed: options.audioSeed }),
       text: { temperature: s.textTemperature, topK: s.textTopK },
       audio: { temperature: s.audioTemperature, topK: s.audioTopK },
     });

@@ -17,6 +17,8 @@ export const GREEDY: SamplingParams = { textTemperature: 0, textTopK: 1, audioTe
 export interface SessionOptions {
   /** Seeds the per-step random keys: step k's keys depend only on (seed, k, stream). */
   readonly seed: number;
+  /** The audio streams' keys come from this seed when set (Moshi `audio_seed`); absent: `seed`. */
+  readonly audioSeed?: number;
   readonly sampling: SamplingParams;
 }
 

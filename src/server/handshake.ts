@@ -69,7 +69,10 @@ export function parseStart(data: unknown): StartResult {
 
 /** The engine's session options for a start request (a random seed when none was given). */
 export function sessionOptions(start: StartRequest, random: () => number = () => randomInt(0, MAX_SEED)): SessionOptions {
-  return { seed: start.seed ?? random(), sampling: start.sampling };
+  const seed = start.seed ?? random();
+  return start.audioSeed === undefined || start.audioSeed === null || start.audioSeed === seed
+    ? { seed, sampling: start.sampling }
+    : { seed, audioSeed: start.audioSeed, sampling: start.sampling };
 }
 
 /** One short hex digest over every weight file's sha256, so two servers can be compared at a glance. */
@@ -89,6 +92,7 @@ export function readyMessage(session: string, info: EngineInfo, options: Session
     weightsSha256: info.weightsSha256,
     fingerprint: info.fingerprint,
     seed: options.seed,
+    ...(options.audioSeed === undefined ? {} : { audioSeed: options.audioSeed }),
     sampling: options.sampling,
     record: start.record,
     pace: start.pace,

@@ -51,6 +51,8 @@ export interface ReadyMessage {
   /** Platform fingerprint of the engine process (results are bit-exact only between equal ones). */
   readonly fingerprint: unknown;
   readonly seed: number;
+  /** The audio streams' own seed, when the session has one (Moshi `audio_seed`). */
+  readonly audioSeed?: number;
   readonly sampling: SamplingParams;
   readonly record: boolean;
   readonly pace: Pace;
@@ -60,6 +62,8 @@ export interface ReadyMessage {
   readonly limits: SessionLimits;
   /** The wire protocol of the session, as hooks (the recorder) see it; not sent on the packet wire (absent means 'solacelive'). */
   readonly wire?: 'solacelive' | 'moshi';
+  /** What the wire adapter adds for the record (Moshi: the query as sent, the Opus build that decodes the input). */
+  readonly wireInfo?: Readonly<Record<string, unknown>>;
 }
 
 export type ErrorCode =

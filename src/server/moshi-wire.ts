@@ -7,7 +7,7 @@
 // as Opus pages, the text piece, errors as kind 0x05, pings while no audio flows.
 import { FrameCutter } from '../audio/frame-cutter.ts';
 import { isOggError } from '../audio/ogg/index.ts';
-import { OggOpusDecoder, OggOpusEncoder, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
+import { describeLibopus, OggOpusDecoder, OggOpusEncoder, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
 import { CLOSE } from './close-codes.ts';
@@ -52,6 +52,15 @@ export class MoshiWire implements Wire {
   constructor(core: SessionCore, options: MoshiWireOptions) {
     this.core = core;
     this.o = options;
+  }
+
+  info(): Record<string, unknown> {
+    return {
+      query: this.o.query.ok ? this.o.query.query.params : null,
+      ignoredParams: this.o.query.ok ? this.o.query.query.ignored : [],
+      // The decoder build that turned the client's pages into the recorded input frames.
+      opus: this.lib ? describeLibopus(this.lib.identity) : null,
+    };
   }
 
   connected(): void {

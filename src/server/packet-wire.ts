@@ -25,6 +25,10 @@ export class PacketWire implements Wire {
     this.core = core;
   }
 
+  info(): null {
+    return null;
+  }
+
   connected(): void {}
 
   receive(data: Uint8Array, isBinary: boolean, t: number): void {

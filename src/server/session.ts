@@ -247,7 +247,8 @@ export class Session implements SessionCore {
     this._state = 'streaming';
     this.d.stats.count('sessions_opened');
     for (const item of this.wire.ready(ready)) this.send(item);
-    this.hook('onSessionOpen', this.id, { ...ready, wire: this.wire.protocol }, this.now(), {
+    const wireInfo = this.wire.info();
+    this.hook('onSessionOpen', this.id, { ...ready, wire: this.wire.protocol, ...(wireInfo ? { wireInfo } : {}) }, this.now(), {
       recording: (state, detail = {}) => {
         this.recording = state;
         if (state === 'stopped') this.d.stats.count('recordings_stopped');

@@ -47,6 +47,8 @@ export interface Wire {
   readonly framing: Framing;
   /** What a connection that has not started must send (for the handshake-timeout message). */
   readonly startHint: string;
+  /** Facts of this connection for the session's record (null: none beyond the protocol's name). */
+  info(): Readonly<Record<string, unknown>> | null;
   /** The connection is up (the Moshi protocol starts the session here; the packet protocol waits for start). */
   connected(): void;
   receive(data: Uint8Array, isBinary: boolean, t: number): void;

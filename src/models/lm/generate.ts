@@ -12,6 +12,8 @@ import type { RingKvCache } from './transformer.ts';
 
 export interface LmGenOptions {
   readonly seed?: number;
+  /** The audio streams' own seed; absent: `seed`. */
+  readonly audioSeed?: number;
   readonly text?: SamplingParams;
   readonly audio?: SamplingParams;
   /** Keep the step's inputs, hidden state and logits on the host (tests, divergence reports). */
@@ -74,7 +76,7 @@ export class LmGen {
   constructor(lm: Lm, opts: LmGenOptions = {}) {
     this.lm = lm;
     this.cfg = lm.cfg;
-    this.sampler = new Sampler(opts.seed ?? 0, opts.text, opts.audio);
+    this.sampler = new Sampler(opts.seed ?? 0, opts.text, opts.audio, opts.audioSeed ?? opts.seed ?? 0);
     this.capture = opts.capture ?? false;
     this.maxDelay = maxDelay(this.cfg);
     this.columns = this.maxDelay + 2;

@@ -134,17 +134,24 @@ export function checkSamplingParams(label: string, p: SamplingParams): void {
   if (!Number.isSafeInteger(p.topK) || p.topK < 0) throw new SamplingError(`sampling: ${label} top-k must be a non-negative integer (got ${JSON.stringify(p.topK)})`);
 }
 
-/** Text and audio sampling for one session seed. Holds no state besides its settings. */
+/**
+ * Text and audio sampling for one session's seeds. The audio streams draw from their own
+ * seed when given one (the Moshi protocol's `audio_seed`), else from the session seed, which
+ * keeps every earlier session's draws as they were. Holds no state besides its settings.
+ */
 export class Sampler {
   readonly seed: number;
+  readonly audioSeed: number;
   readonly text: SamplingParams;
   readonly audio: SamplingParams;
 
-  constructor(seed: number, text: SamplingParams = DEFAULT_TEXT_SAMPLING, audio: SamplingParams = DEFAULT_AUDIO_SAMPLING) {
+  constructor(seed: number, text: SamplingParams = DEFAULT_TEXT_SAMPLING, audio: SamplingParams = DEFAULT_AUDIO_SAMPLING, audioSeed: number = seed) {
     checkIndex('seed', seed);
+    checkIndex('audio seed', audioSeed);
     checkSamplingParams('text', text);
     checkSamplingParams('audio', audio);
     this.seed = seed;
+    this.audioSeed = audioSeed;
     this.text = text;
     this.audio = audio;
   }
@@ -154,7 +161,7 @@ export class Sampler {
   }
 
   sampleAudio(logits: MxArray, step: number, codebook: number): MxArray {
-    return sampleToken(logits, this.audio, drawKey(this.seed, step, audioStream(codebook)));
+    return sampleToken(logits, this.audio, drawKey(this.audioSeed, step, audioStream(codebook)));
   }
 
   /** The key of the text draw at `step`, or null when greedy (no draw). */
@@ -165,6 +172,6 @@ export class Sampler {
   /** Keys of the dep_q audio draws at `step` (codebook order), or null when greedy. */
   audioKeys(step: number, codebooks: number): MxArray[] | null {
     if (this.audio.temperature <= 0) return null;
-    return Array.from({ length: codebooks }, (_, c) => drawKey(this.seed, step, audioStream(c)));
+    return Array.from({ length: codebooks }, (_, c) => drawKey(this.audioSeed, step, audioStream(c)));
   }
 }

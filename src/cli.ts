@@ -1,6 +1,7 @@
 // The `solacelive` command: a table of subcommands, each in its own module under
 // src/cli/ and imported only when used (so `--help` never loads MLX).
 import { UsageError, type Command } from './cli/args.ts';
+import { linkedOnPath, selfCommand } from './cli/invocation.ts';
 
 export interface CommandEntry {
   readonly summary: string;
@@ -31,6 +32,8 @@ function usage(commands: Readonly<Record<string, CommandEntry>>): string {
     ...lines,
     '',
     'Run `solacelive <command> --help` for a command\'s options.',
+    // The help texts say `solacelive …`: say how to run that here when set-up has not linked it.
+    ...(linkedOnPath() ? [] : ['', `\`solacelive\` is not on your PATH here: run it as \`${selfCommand()}\`, or let \`npm run setup\` link it (README).`]),
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@ import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
 import type { ReplayProgress } from '../dashboard/events.ts';
 import { useProductionReact } from '../dashboard/react-mode.ts';
-import { replaySession } from '../replayer.ts';
+import { replaySession, type ReplayReport } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
@@ -66,9 +66,7 @@ async function run(argv: string[]): Promise<number> {
   }).finally(() => dash?.finish());
   const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? r.expected;
   const ok = satisfies(r.comparison.kind, expect);
-  if (!values['no-save']) {
-    await saved(positionals[0]!, { kind: 'replay', at: new Date().toISOString(), verdict: r.verdict, expected: expect, ok, fingerprintDiffs: r.fingerprintDiffs, comparison: r.comparison, labels: ['recorded', 'replayed'], stepsReplayed: r.stepsReplayed });
-  }
+  if (!values['no-save']) await saveReplayVerdict(positionals[0]!, r, expect, ok);
   if (values.json) {
     console.log(JSON.stringify({ ...r, expect, ok }, null, 2));
   } else {
@@ -87,13 +85,18 @@ async function run(argv: string[]): Promise<number> {
 
 // The verdict goes into SESSION/replays/ for the viewer's "last replay" column; a session
 // that cannot take it (a .zip, a read-only folder) is still replayed, with a note.
-async function saved(session: string, result: Parameters<typeof saveReplayResult>[1]): Promise<void> {
+async function saved(session: string, result: Parameters<typeof saveReplayResult>[1], log = (m: string) => console.error(`solacelive replay: ${m}`)): Promise<void> {
   try {
     const path = await saveReplayResult(session, result);
-    if (path !== null) console.error(`solacelive replay: result saved to ${path}`);
+    if (path !== null) log(`result saved to ${path}`);
   } catch (err) {
-    console.error(`solacelive replay: result not saved (${(err as Error).message})`);
+    log(`result not saved (${(err as Error).message})`);
   }
+}
+
+/** Saves an offline replay's verdict as `solacelive replay` does; the demo saves its own with it. */
+export async function saveReplayVerdict(session: string, r: ReplayReport, expect: (typeof EXPECT)[number], ok: boolean, log?: (m: string) => void): Promise<void> {
+  await saved(session, { kind: 'replay', at: new Date().toISOString(), verdict: r.verdict, expected: expect, ok, fingerprintDiffs: r.fingerprintDiffs, comparison: r.comparison, labels: ['recorded', 'replayed'], stepsReplayed: r.stepsReplayed }, log);
 }
 
 export const command: Command = {

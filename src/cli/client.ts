@@ -1,22 +1,38 @@
 // `solacelive client`: streams a WAV to a server as 80 ms frames, writes the reply as a
 // float32 WAV (one 80 ms slot per input frame), prints the text and the latency figures.
-import { splitFrames, SAMPLE_RATE } from '../audio/frames.ts';
-import { toMono24k } from '../audio/resample.ts';
-import { readWav, writeWav } from '../audio/wav-file.ts';
-import { describeClose, type SessionResult } from '../client/client.ts';
+import { SAMPLE_RATE } from '../audio/frames.ts';
+import { writeWav } from '../audio/wav-file.ts';
+import { ClientError, describeClose, type SessionResult } from '../client/client.ts';
 import { connect } from '../client/connect.ts';
 import { GREEDY } from '../engine/types.ts';
-import { intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
+import { DEFAULT_PORT } from '../server/options.ts';
+import { CliError, intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
+import { readInputAudio } from './input-audio.ts';
+import { commandLine } from './invocation.ts';
+import { checkOutputFile } from './output-path.ts';
 
-const DEFAULT_URL = 'ws://127.0.0.1:8788';
+const DEFAULT_URL = `ws://127.0.0.1:${DEFAULT_PORT}`;
+
+/** No server at the URL: say how to start one there (a runnable command), as `dash` does. */
+function connectError(err: unknown, url: string): unknown {
+  if (!(err instanceof ClientError) || err.errno !== 'ECONNREFUSED') return err;
+  let port = '';
+  try {
+    port = new URL(url).port;
+  } catch {
+    // ws rejects a malformed URL before connecting; nothing to add then
+  }
+  const serve = commandLine(['serve', ...(port && port !== String(DEFAULT_PORT) ? ['--port', port] : [])]);
+  return new CliError(err.code, `${err.message}: start one with \`${serve}\`, or give --url`);
+}
 
 const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${x.toFixed(1)} ms`);
 
-function summary(r: SessionResult, input: { frames: number; path: string; note: string }): string[] {
+function summary(r: SessionResult, input: string): string[] {
   const l = r.latency;
   const lines = [
     `session     ${r.session}`,
-    `input       ${input.path}: ${input.frames} frames (${((input.frames * 80) / 1000).toFixed(2)} s), ${input.note}`,
+    `input       ${input}`,
     `output      ${r.audioFrames} audio frames, ${r.gaps.length} steps without audio (${[...new Set(r.gaps.map((g) => g.reason))].join(', ') || 'none'})`,
     `latency     frame sent → audio back over ${l.window} frames: p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, max ${ms(l.max)}; first audio ${ms(l.firstAudioMs)}`,
   ];
@@ -49,9 +65,10 @@ async function run(argv: string[]): Promise<number> {
   if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
   const url = values.url ?? DEFAULT_URL;
 
-  const wav = await readWav(inPath);
-  const mono = toMono24k(wav.channels, wav.sampleRate);
-  const split = splitFrames(mono.samples);
+  // Refused before connecting: a bad OUT would otherwise surface only after the whole session.
+  checkOutputFile(outPath);
+  const input = await readInputAudio(inPath);
+  console.error(`input       ${input.description}`);
   const client = await connect(url, {
     pace: values.fast ? 'fast' : 'realtime',
     ...(seed === undefined ? {} : { seed }),
@@ -67,21 +84,22 @@ async function run(argv: string[]): Promise<number> {
       if (m.state === 'recording') console.error('recording   the server is recording this session');
       else console.error(`recording   STOPPED after ${m.steps ?? '?'} steps (${m.code}: ${m.message}); the session goes on, what was written is kept`);
     },
+  }).catch((err: unknown) => {
+    throw connectError(err, url);
   });
   const r0 = client.ready;
   console.error(`connected   ${url}: model ${r0.model}${r0.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r0.weights}, seed ${r0.seed}, ${r0.pace} pace`);
-  const result = await client.run(split.frames);
+  const result = await client.run(input.frames);
   if (!values.json) process.stdout.write('\n');
   // One slot per input frame, trimmed like the input: OUT lines up sample for sample with IN.
-  const audio = result.audio.subarray(0, Math.min(result.audio.length, split.totalSamples));
+  const audio = result.audio.subarray(0, Math.min(result.audio.length, input.totalSamples));
   await writeWav(outPath, audio, SAMPLE_RATE, { format: 'float32' });
-  const info = { frames: split.frames.length, path: inPath, note: mono.summary };
   if (values.json) {
     const { audio: _a, ...rest } = result;
-    console.log(JSON.stringify({ ...rest, out: outPath, input: info }, null, 2));
+    console.log(JSON.stringify({ ...rest, out: outPath, input: { path: inPath, frames: input.frames.length, description: input.description } }, null, 2));
   } else {
     console.log(`text        ${JSON.stringify(result.text)}`);
-    for (const line of summary(result, info)) console.log(line);
+    for (const line of summary(result, input.description)) console.log(line);
     console.log(`wrote       ${outPath} (float32, ${SAMPLE_RATE} Hz, ${audio.length} samples)`);
   }
   return result.ok ? 0 : 1;

@@ -67,10 +67,13 @@ export interface SessionResult {
 
 export class ClientError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** The socket's errno (ECONNREFUSED, ENOTFOUND…) when connecting failed, so a caller can say what to do. */
+  readonly errno: string | undefined;
+  constructor(code: string, message: string, errno?: string) {
     super(message);
     this.name = 'ClientError';
     this.code = code;
+    this.errno = errno;
   }
 }
 

@@ -45,7 +45,7 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
       <Controls phase={s.phase} server={server} record={recordBox(record, rec, s.phase === 'connecting' || s.phase === 'live' || s.phase === 'ending')} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
       {rec && (
         <p className={`recording ${rec.state}`} data-testid="recording">
-          {recordingLabel(rec, s.phase, s.session?.id ?? null)}
+          {recordingLabel(rec, s.phase === 'ended', s.session?.id ?? null)}
           {rec.detail && ` — ${rec.detail}`}
         </p>
       )}

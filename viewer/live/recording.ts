@@ -4,7 +4,6 @@
 // which records every session whether asked or not; the page says which, so a "● recording"
 // never sits beside an unticked box unexplained.
 import type { RecordingMessage } from './messages.ts';
-import type { Phase } from './session.ts';
 
 export interface RecordingState {
   /** requested: asked, not (yet) confirmed; recording/stopped: what the server said. */
@@ -25,11 +24,11 @@ export function recordingNote(m: RecordingMessage, requested: boolean): string {
   return `recording STOPPED after ${m.steps ?? '?'} steps (${m.code ?? 'no code'}: ${m.message ?? ''}); the session goes on, what was written is kept`;
 }
 
-/** The indicator's text. */
-export function recordingLabel(rec: RecordingState, phase: Phase, sessionId: string | null): string {
+/** The indicator's text; `ended`: the session is over (phase 'ended'). */
+export function recordingLabel(rec: RecordingState, ended: boolean, sessionId: string | null): string {
   const by = rec.requested ? '' : ' by the server (it records every session)';
   if (rec.state === 'recording') {
-    return phase === 'ended' && sessionId
+    return ended && sessionId
       ? `● recorded${by}: the server's folder …-${sessionId.slice(0, 8)}.session (solacelive replay it, or open it in the viewer)`
       : `● recording${by}`;
   }

@@ -64,6 +64,7 @@ async function run(argv: string[]): Promise<number> {
   const seed = values.seed === undefined ? undefined : intOption(values, 'seed', 0);
   if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
   const url = values.url ?? DEFAULT_URL;
+  if (!/^(wss?|https?):\/\/[^/]/i.test(url) || !URL.canParse(url)) throw new UsageError(`--url must be a server URL such as ${DEFAULT_URL} (got ${url})`);
 
   // Refused before connecting: a bad OUT would otherwise surface only after the whole session.
   checkOutputFile(outPath);

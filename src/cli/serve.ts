@@ -85,15 +85,18 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
   if (values.dashboard && !dashboard) throw new UsageError('--dashboard needs the dashboard (harness/): run serve through bin/solacelive.mjs');
   // Throws ServerOptionsError (a bad port, a non-loopback host without a token) before the model is looked at.
   resolveServerOptions(options);
-  const { engine, reason } = await createEngine(values.model ?? null);
   // Recording needs the session writer, which lives in harness/ (src never imports it);
-  // bin/solacelive.mjs composes this command with harness/cli/serve.ts's recorder.
+  // bin/solacelive.mjs composes this command with harness/cli/serve.ts's recorder, which
+  // refuses a folder it cannot write before the model loads.
   const recordDir = values.record ?? values['record-requested'];
   let hooks: SessionHooks = {};
+  let engineInfo: () => EngineInfo | null = () => null;
   if (recordDir !== undefined) {
     if (!recorder) throw new UsageError('--record needs the session recorder (harness/): run serve through bin/solacelive.mjs');
-    hooks = recorder({ dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engine?.info ?? null, log: (m) => console.error(`solacelive serve: ${m}`) });
+    hooks = recorder({ dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engineInfo(), log: (m) => console.error(`solacelive serve: ${m}`) });
   }
+  const { engine, reason } = await createEngine(values.model ?? null);
+  engineInfo = () => engine?.info ?? null;
   const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine, hooks);
   const addr = await server.start().catch(async (err: NodeJS.ErrnoException) => {
     await engine?.close();

@@ -55,6 +55,19 @@ describe('solacelive client errors', () => {
     await new Promise((resolve) => serve.on('exit', resolve));
   }, 90_000);
 
+  it('a --url that is not a server URL is a usage error, before the input is read', async () => {
+    const r = await cli.run(['client', '--in', FIXTURE, '--out', join(dir, 'out.wav'), '--url', 'nonsense'], 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--url must be a server URL such as ws:\/\/127\.0\.0\.1:8788 \(got nonsense\)/);
+    expect(r.stderr).not.toMatch(/^input/m);
+  });
+
+  it('a missing --in is said in words', async () => {
+    const r = await cli.run(['client', '--in', join(dir, 'nope.wav'), '--out', join(dir, 'out.wav')], 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[AUDIO_ERR_IO\] cannot read .*nope\.wav: no such file \(ENOENT\)/);
+  });
+
   it('an --out in a folder that does not exist is refused before connecting', async () => {
     const port = await freePort();
     const r = await cli.run(['client', '--in', FIXTURE, '--out', join(dir, 'missing', 'out.wav'), '--url', `ws://127.0.0.1:${port}`], 60_000);

@@ -1,15 +1,20 @@
 // `solacelive serve` refusing what it cannot do, as a user sees it: a busy port said as such
 // with what to do (not a raw `listen EADDRINUSE`), and a bad option refused before the model
 // is looked at (no UNTRAINED warning ahead of the option error).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliProcesses } from '../cli-process.ts';
 
 const cli = new CliProcesses();
 const held: Server[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'solacelive-serve-errors-'));
 afterAll(() => {
   cli.killAll();
   for (const s of held) s.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** A real listener on a free loopback port, held for the test. */
@@ -34,5 +39,14 @@ describe('solacelive serve errors', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/port must be 0\.\.65535, got 99999/);
     expect(r.stderr).not.toMatch(/UNTRAINED|model tiny/);
+  });
+
+  it('a --record folder that cannot be made is refused before the server listens', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const r = await cli.run(['serve', '--port', '0', '--record', join(file, 'sessions')], 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[SESSION_ERR_UNWRITABLE\] cannot use .*a-file\/sessions as the recording folder: a path component is not a folder/);
+    expect(r.stderr).not.toMatch(/listening|UNTRAINED/);
   });
 });

@@ -1,6 +1,7 @@
 // `solacelive replay SESSION`: offline replay through the real engine and a verdict. Lives
 // in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
+import { commandLine } from '../../src/cli/invocation.ts';
 import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
 import type { ReplayProgress } from '../dashboard/events.ts';
@@ -77,7 +78,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(lines.join('\n'));
     console.log(`steps    ${r.stepsReplayed} replayed of ${r.wholeSteps} whole steps${r.from ? ` (compared from step ${r.from})` : ''}, ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(2)}× real time)`);
     const why = r.fingerprintDiffs.length ? `platform differs (${r.fingerprintDiffs.join('; ')})` : 'platform fingerprint matches';
-    if (r.out) console.log(`new      ${r.out} (this replay as a session: solacelive sessions diff ${positionals[0]} ${r.out})`);
+    if (r.out) console.log(`new      ${r.out} (this replay as a session: ${commandLine(['sessions', 'diff', positionals[0]!, r.out])})`);
     console.log(`expected ${r.expected} (${why}); asked ${expect}: ${ok ? 'OK' : 'NOT MET'}`);
   }
   return ok ? 0 : 1;

@@ -71,6 +71,13 @@ describe('solacelive demo', () => {
       }
       const r = spawnSync('/bin/sh', ['-c', line], { encoding: 'utf8', timeout: 100_000 });
       expect(r.status, `${line}\n${r.stdout}${r.stderr}`).toBe(0);
+      // `replay --out` prints a diff command of its own: that one runs as printed too.
+      const next = /\(this replay as a session: (.+)\)$/m.exec(r.stdout)?.[1];
+      if (/ --out /.test(line) && / replay /.test(line)) {
+        expect(next, r.stdout).toBeDefined();
+        const d = spawnSync('/bin/sh', ['-c', `${next!} --no-save`], { encoding: 'utf8', timeout: 100_000 });
+        expect(d.status, `${next}\n${d.stdout}${d.stderr}`).toBe(0);
+      }
     }
     expect(existsSync(join(dir, 'demo-replayed.session', 'manifest.json'))).toBe(true);
     expect(existsSync(join(dir, 'demo.trace.json'))).toBe(true);

@@ -13,9 +13,13 @@ import { checkOutputFile } from './output-path.ts';
 
 const DEFAULT_URL = `ws://127.0.0.1:${DEFAULT_PORT}`;
 
-/** No server at the URL: say how to start one there (a runnable command), as `dash` does. */
-function connectError(err: unknown, url: string): unknown {
-  if (!(err instanceof ClientError) || err.errno !== 'ECONNREFUSED') return err;
+/** No server at the URL: say how to start one there (a runnable command), as `dash` does; a refused token: say how to give one. */
+function connectError(err: unknown, url: string, token: string | undefined): unknown {
+  if (!(err instanceof ClientError)) return err;
+  if (err.code === 'CLIENT_ERR_HTTP_401') {
+    return new CliError(err.code, `${err.message}: ${token ? 'the server did not accept the token given' : 'the server needs a token'}; give its token with --token T or SOLACELIVE_TOKEN`);
+  }
+  if (err.errno !== 'ECONNREFUSED') return err;
   let port = '';
   try {
     port = new URL(url).port;
@@ -68,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
 
   // Refused before connecting: a bad OUT would otherwise surface only after the whole session.
   checkOutputFile(outPath);
+  const token = values.token ?? process.env.SOLACELIVE_TOKEN;
   const input = await readInputAudio(inPath);
   console.error(`input       ${input.description}`);
   const client = await connect(url, {
@@ -75,7 +80,7 @@ async function run(argv: string[]): Promise<number> {
     ...(seed === undefined ? {} : { seed }),
     ...(values.greedy ? { sampling: GREEDY } : {}),
     record: values.record === true,
-    token: values.token ?? process.env.SOLACELIVE_TOKEN,
+    token,
     onText: values.json ? undefined : (p) => {
       if (p.piece) process.stdout.write(p.piece);
     },
@@ -86,7 +91,7 @@ async function run(argv: string[]): Promise<number> {
       else console.error(`recording   STOPPED after ${m.steps ?? '?'} steps (${m.code}: ${m.message}); the session goes on, what was written is kept`);
     },
   }).catch((err: unknown) => {
-    throw connectError(err, url);
+    throw connectError(err, url, token);
   });
   const r0 = client.ready;
   console.error(`connected   ${url}: model ${r0.model}${r0.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r0.weights}, seed ${r0.seed}, ${r0.pace} pace`);

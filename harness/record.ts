@@ -23,6 +23,8 @@ export interface RecordOptions {
   readonly seed?: number;
   readonly sampling?: SamplingParams;
   readonly pace?: Pace;
+  /** Ends the input early (the user's Ctrl-C); the session still ends normally and is finalized. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RecordResult {
@@ -79,7 +81,7 @@ export async function recordFrames(frames: Iterable<Float32Array> | AsyncIterabl
       ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.sampling === undefined ? {} : { sampling: o.sampling }),
     });
     const seed = client.ready.seed;
-    const result = await client.run(frames);
+    const result = await client.run(frames, o.signal);
     await server.stop();
     await recorder.closeAll();
     const status = recorder.status().find((s) => s.path === path);

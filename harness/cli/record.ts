@@ -3,6 +3,7 @@
 // through the Node client in real time, and writes the session.
 import { intOption, parseCommandArgs, requireOption, secondsOption, UsageError, type Command } from '../../src/cli/args.ts';
 import { readInputAudio } from '../../src/cli/input-audio.ts';
+import { interruptible, INTERRUPTED_EXIT } from '../../src/cli/interrupt.ts';
 import { commandLine } from '../../src/cli/invocation.ts';
 import { createEngine } from '../../src/cli/serve.ts';
 import { GREEDY } from '../../src/engine/types.ts';
@@ -27,11 +28,12 @@ async function run(argv: string[]): Promise<number> {
     const info = await engine.start();
     if (!info) throw new Error(`engine did not start: ${engine.reason ?? engine.state}`);
     log(`input ${input.description}`);
-    log(`streaming at ${values.fast ? 'fast' : 'real-time'} pace …`);
+    log(`streaming at ${values.fast ? 'fast' : 'real-time'} pace … (Ctrl-C ends the session early, keeping it whole)`);
+    const interrupt = interruptible(log);
     const r = await recordFrames(input.frames, {
-      out, engine, pace: values.fast ? 'fast' : 'realtime',
+      out, engine, pace: values.fast ? 'fast' : 'realtime', signal: interrupt.signal,
       ...(seed === undefined ? {} : { seed }), ...(values.greedy ? { sampling: GREEDY } : {}),
-    });
+    }).finally(() => interrupt.dispose());
     const c = r.close;
     const ok = r.status.state === 'closed' && r.client.ok;
     console.log(`session  ${r.path}`);
@@ -39,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(`client   ${r.client.ok ? 'ended normally' : `closed ${r.client.close.code} ${r.client.close.reason}`}, seed ${r.seed}`);
     // Only a session that was written whole is worth replaying.
     if (r.status.state === 'closed') console.log(`replay   ${commandLine(['replay', r.path])}`);
-    return ok ? 0 : 1;
+    return !ok ? 1 : interrupt.signal.aborted ? INTERRUPTED_EXIT : 0;
   } finally {
     await engine.close();
   }
@@ -54,7 +56,8 @@ export const command: Command = {
     'Node client at real-time pace (as a live user would), and writes the session folder DIR',
     '(manifest.json, packets.bin, steps.jsonl, input.wav, output.wav). Then: solacelive replay DIR.',
     'DIR must not hold a session already (refused before anything streams). IN is brought to',
-    '24 kHz mono (said when it is resampled or downmixed).',
+    '24 kHz mono (said when it is resampled or downmixed). Ctrl-C ends the input there and the',
+    'session normally: DIR is finalized and replayable (exit 130); a second Ctrl-C quits at once.',
     '',
     '  --seed N     sampling seed (default: the server picks one; recorded either way)',
     '  --greedy     temperature 0 sampling',

@@ -8,6 +8,7 @@ import { GREEDY } from '../engine/types.ts';
 import { DEFAULT_PORT } from '../server/options.ts';
 import { CliError, intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
 import { readInputAudio } from './input-audio.ts';
+import { interruptible, INTERRUPTED_EXIT } from './interrupt.ts';
 import { commandLine } from './invocation.ts';
 import { checkOutputFile } from './output-path.ts';
 
@@ -95,7 +96,8 @@ async function run(argv: string[]): Promise<number> {
   });
   const r0 = client.ready;
   console.error(`connected   ${url}: model ${r0.model}${r0.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r0.weights}, seed ${r0.seed}, ${r0.pace} pace`);
-  const result = await client.run(input.frames);
+  const interrupt = interruptible((m) => console.error(`\nsolacelive client: ${m}`));
+  const result = await client.run(input.frames, interrupt.signal).finally(() => interrupt.dispose());
   if (!values.json) process.stdout.write('\n');
   // One slot per input frame, trimmed like the input: OUT lines up sample for sample with IN.
   const audio = result.audio.subarray(0, Math.min(result.audio.length, input.totalSamples));
@@ -108,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
     for (const line of summary(result, input.description)) console.log(line);
     console.log(`wrote       ${outPath} (float32, ${SAMPLE_RATE} Hz, ${audio.length} samples)`);
   }
-  return result.ok ? 0 : 1;
+  return !result.ok ? 1 : interrupt.signal.aborted ? INTERRUPTED_EXIT : 0;
 }
 
 export const command: Command = {
@@ -120,7 +122,8 @@ export const command: Command = {
     'writes the reply to OUT.wav (float32, 24 kHz, one 80 ms slot per input frame, silence',
     'where a step had no audio), prints the text and the end-to-end latency per frame',
     '(frame sent → its step\'s audio back) as p50/p95/p99. Exit 0 when every frame was',
-    'answered and the session ended normally.',
+    'answered and the session ended normally. Ctrl-C ends the input there: the session still',
+    'ends normally and the reply so far is written (exit 130); a second Ctrl-C quits at once.',
     '',
     '  --url URL     server (default ' + DEFAULT_URL + ')',
     '  --realtime    send at real-time pace, one frame per 80 ms (default)',

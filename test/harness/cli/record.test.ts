@@ -1,13 +1,14 @@
 // `solacelive record` as a user runs it: a folder that already holds a session is refused
 // before anything streams (and no replay of it is suggested); a 22.05 kHz WAV is said to be
 // resampled, as `client` says it; the printed replay command runs as printed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeWavSync } from '../../../src/audio/wav-file.ts';
-import { CliProcesses } from '../../cli-process.ts';
+import { openSession } from '../../../harness/format/node.ts';
+import { BIN, CliProcesses } from '../../cli-process.ts';
 
 const cli = new CliProcesses();
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-record-test-'));
@@ -30,6 +31,38 @@ describe('solacelive record', () => {
     expect(r.stdout).not.toMatch(/replay/);
     expect(readdirSync(out).map((n) => [n, statSync(join(out, n)).mtimeMs])).toEqual(before);
   });
+
+  it('Ctrl-C ends the session early but whole: the folder is finalized and replayable, exit 130', async () => {
+    const out = join(dir, 'interrupted.session');
+    const c = spawn(process.execPath, [BIN, 'record', '--in', FIXTURE_WAV, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cli.children.push(c);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => c.on('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`record did not start streaming:\n${stderr}`)), 60_000);
+      c.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('streaming at real-time pace')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    // Part of the 4 s input streamed, then the user's Ctrl-C.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    c.kill('SIGINT');
+    expect(await exited, stdout + stderr).toBe(130);
+    expect(stderr).toMatch(/stopping: the input ends here/);
+    expect(stdout).toMatch(/^status {3}closed/m);
+    expect(stdout).toMatch(/^replay {3}.*interrupted\.session$/m);
+    const s = await openSession(out, { strict: true });
+    expect(s.manifest.status).toBe('complete');
+    const steps = (await s.scan()).wholeSteps;
+    expect(steps).toBeGreaterThan(0);
+    expect(steps).toBeLessThan(50);
+  }, 120_000);
 
   it('says it resamples a 22.05 kHz WAV, records it, and prints a replay command that runs as printed', async () => {
     const rate = 22050;

@@ -132,6 +132,7 @@ export function listenError(err: NodeJS.ErrnoException, o: { host?: string; port
   const where = `${o.host ?? DEFAULT_HOST}:${o.port ?? DEFAULT_PORT}`;
   if (err.code === 'EADDRINUSE') return new CliError('CLI_ERR_PORT_IN_USE', `port ${where} is in use (another solacelive serve?): pick another with --port P, or --port 0 for a free one`);
   if (err.code === 'EACCES') return new CliError('CLI_ERR_PORT_DENIED', `not allowed to listen on ${where} (ports below 1024 need root): pick another with --port P, or --port 0 for a free one`);
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new CliError('CLI_ERR_HOST', `cannot listen on ${where}: the host name ${o.host} does not resolve (give an address such as 127.0.0.1)`);
   if (err.code === 'EADDRNOTAVAIL') return new CliError('CLI_ERR_HOST', `cannot listen on ${where}: no network interface of this machine has the address ${o.host ?? DEFAULT_HOST}`);
   return err;
 }

@@ -34,6 +34,13 @@ describe('solacelive serve errors', () => {
     expect(r.stderr).not.toMatch(/listen EADDRINUSE/);
   });
 
+  it('a --host name that does not resolve is said so, not as a raw getaddrinfo error', async () => {
+    const r = await cli.run(['serve', '--host', 'nosuchhost.invalid', '--token', 'abcdefgh123', '--port', '0'], 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[CLI_ERR_HOST\] cannot listen on nosuchhost\.invalid:0: the host name nosuchhost\.invalid does not resolve/);
+    expect(r.stderr).not.toMatch(/getaddrinfo/);
+  });
+
   it('an out-of-range port is refused before the model is resolved', async () => {
     const r = await cli.run(['serve', '--port', '99999'], 60_000);
     expect(r.code).not.toBe(0);

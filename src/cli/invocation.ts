@@ -45,8 +45,12 @@ export function shellWord(s: string): string {
 /** The command prefix that runs this CLI from `cwd`: `solacelive`, or `node bin/solacelive.mjs` (relative when under cwd). */
 export function selfCommand(o: { path?: string; cwd?: string } = {}): string {
   if (linkedOnPath(o.path)) return 'solacelive';
-  const rel = relative(o.cwd ?? process.cwd(), BIN_PATH);
-  const bin = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : BIN_PATH;
+  const cwd = o.cwd ?? process.cwd();
+  // Under `npm run`, cwd is the package root but the user's shell may be elsewhere (INIT_CWD):
+  // a path relative to cwd would not run there, an absolute one runs anywhere.
+  const userCwd = o.cwd ?? process.env.INIT_CWD ?? cwd;
+  const rel = relative(cwd, BIN_PATH);
+  const bin = userCwd === cwd && rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : BIN_PATH;
   return `node ${shellWord(bin)}`;
 }
 

@@ -68,6 +68,13 @@ describe('the command SolaceLive prints to run itself', () => {
     expect(linkedOnPath(join(process.execPath, '..'))).toBe(false);
   });
 
+  it('under `npm run` from another folder (INIT_CWD), the bin path is absolute', () => {
+    const r = spawnSync(process.execPath, ['-e', `import(${JSON.stringify(new URL('../../src/cli/invocation.ts', import.meta.url).href)}).then((m) => console.log(m.selfCommand({ path: '' })))`], {
+      encoding: 'utf8', cwd: process.cwd(), env: { ...process.env, INIT_CWD: tmpdir() },
+    });
+    expect(r.stdout.trim()).toBe(`node ${BIN_PATH}`);
+  });
+
   it('quotes arguments a shell would split', () => {
     const line = commandLine(['replay', "/tmp/my sessions/it's.session"], { path: '', cwd: process.cwd() });
     const r = spawnSync('sh', ['-c', `printf '%s\\n' ${line.replace(/^node \S+ /, '')}`], { encoding: 'utf8' });

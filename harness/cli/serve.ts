@@ -10,11 +10,11 @@ import { Recorder } from '../recorder.ts';
 export const command = makeServeCommand(({ dir, mode, engineInfo, log }) => {
   writableFolder(dir);
   return new Recorder({
-  dir,
-  mode,
-  engineInfo,
-  onFailure: (id, path, e) => log(`recording of session ${id} stopped (${e.code}: ${e.message}); the session goes on. Kept: ${path}`),
-  onClosed: (_id, path, r) => log(`session recorded: ${path} (${r.status}, ${r.counts.steps} steps)`),
+    dir,
+    mode,
+    engineInfo,
+    onFailure: (id, path, e) => log(`recording of session ${id} stopped (${e.code}: ${e.message}); the session goes on. Kept: ${path}`),
+    onClosed: (_id, path, r) => log(`session recorded: ${path} (${r.status}, ${r.counts.steps} steps)`),
   });
 }, dashboard);
 

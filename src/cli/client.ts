@@ -5,7 +5,7 @@ import { writeWav } from '../audio/wav-file.ts';
 import { ClientError, describeClose, type SessionResult } from '../client/client.ts';
 import { connect } from '../client/connect.ts';
 import { GREEDY } from '../engine/types.ts';
-import { DEFAULT_PORT } from '../server/options.ts';
+import { DEFAULT_PORT, isLoopbackHost } from '../server/options.ts';
 import { CliError, intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
 import { readInputAudio } from './input-audio.ts';
 import { interruptible, INTERRUPTED_EXIT } from './interrupt.ts';
@@ -21,12 +21,9 @@ function connectError(err: unknown, url: string, token: string | undefined): unk
     return new CliError(err.code, `${err.message}: ${token ? 'the server did not accept the token given' : 'the server needs a token'}; give its token with --token T or SOLACELIVE_TOKEN`);
   }
   if (err.errno !== 'ECONNREFUSED') return err;
-  let port = '';
-  try {
-    port = new URL(url).port;
-  } catch {
-    // ws rejects a malformed URL before connecting; nothing to add then
-  }
+  const { hostname, port } = new URL(url);
+  // Starting one is only the answer on this machine.
+  if (!isLoopbackHost(hostname)) return new CliError(err.code, `${err.message}: is \`solacelive serve\` running on ${hostname}, with --host?`);
   const serve = commandLine(['serve', ...(port && port !== String(DEFAULT_PORT) ? ['--port', port] : [])]);
   return new CliError(err.code, `${err.message}: start one with \`${serve}\`, or give --url`);
 }

@@ -9,6 +9,8 @@
 #      test suite, and a devpts mount where a chroot lacks one (tmux needs terminals).
 #   3. npm ci (the MLX binding's GitHub download is disabled by package.json's
 #      allowScripts; scripts/postinstall.mjs fetches the Metal build on macOS arm64).
+#   4. `solacelive` on PATH: scripts/link-bin.sh links bin/solacelive.mjs into /usr/local/bin
+#      (root) or ~/.local/bin (others), so the commands SolaceLive prints run as printed.
 #
 # Usage: scripts/setup.sh [--quiet]
 set -euo pipefail
@@ -102,4 +104,7 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   fi
   touch "$stamp"
 fi
+
+# --- 4. The `solacelive` command ------------------------------------------------------
+bash scripts/link-bin.sh
 say "ready"

@@ -1,6 +1,7 @@
 // The `solacelive` command: a table of subcommands, each in its own module under
 // src/cli/ and imported only when used (so `--help` never loads MLX).
 import { UsageError, type Command } from './cli/args.ts';
+import { linkedOnPath, selfCommand } from './cli/invocation.ts';
 
 export interface CommandEntry {
   readonly summary: string;
@@ -30,12 +31,16 @@ function usage(commands: Readonly<Record<string, CommandEntry>>): string {
     'commands:',
     ...lines,
     '',
-    'Run `solacelive <command> --help` for a command\'s options.',
+    'Run `solacelive <command> --help` (or `solacelive help <command>`) for a command\'s options.',
+    // The help texts say `solacelive …`: say how to run that here when set-up has not linked it.
+    ...(linkedOnPath() ? [] : ['', `\`solacelive\` is not on your PATH here: run it as \`${selfCommand()}\`, or let \`npm run setup\` link it (README).`]),
   ].join('\n');
 }
 
 export async function main(argv: string[], extra: Readonly<Record<string, CommandEntry>> = {}): Promise<number> {
   const commands = { ...COMMANDS, ...extra };
+  // `solacelive help CMD` is `solacelive CMD --help`.
+  if (argv[0] === 'help' && argv[1] !== undefined) argv = [argv[1], '--help'];
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage(commands));

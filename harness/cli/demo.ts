@@ -7,17 +7,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitFrames } from '../../src/audio/frames.ts';
-import { toMono24k } from '../../src/audio/resample.ts';
-import { readWavSync } from '../../src/audio/wav-file.ts';
-import { intOption, parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
+import { intOption, parseCommandArgs, secondsOption, type Command } from '../../src/cli/args.ts';
+import { readInputAudio } from '../../src/cli/input-audio.ts';
+import { commandLine } from '../../src/cli/invocation.ts';
 import { EngineHost } from '../../src/engine/host.ts';
 import { resolveModel } from '../../src/engine/models.ts';
 import { BUDGET_MS, SPAN_NAMES, summarize, type SpanName } from '../../src/telemetry/index.ts';
 import { satisfies, formatComparison } from '../compare.ts';
 import { openSession } from '../format/node.ts';
-import { recordFrames } from '../record.ts';
+import { checkNewSessionFolder, recordFrames } from '../record.ts';
 import { replaySession } from '../replayer.ts';
+import { saveReplayVerdict } from './replay.ts';
 
 const FIXTURE = resolve(fileURLToPath(import.meta.url), '../../../fixtures/audio/hello.wav');
 
@@ -49,19 +49,18 @@ async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     in: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, model: { type: 'string' }, seconds: { type: 'string' },
   });
-  const input = values.in ?? FIXTURE;
-  const out = resolve(values.out ?? join(mkdtempSync(join(tmpdir(), 'solacelive-demo-')), 'demo.session'));
+  const inPath = values.in ?? FIXTURE;
   const seed = intOption(values, 'seed', 1);
-  const seconds = values.seconds === undefined ? Infinity : Number(values.seconds);
-  if (!(seconds > 0)) throw new UsageError('--seconds must be a number > 0');
+  const seconds = secondsOption(values, 'seconds');
   const log = (m: string) => console.log(m);
 
-  const wav = readWavSync(input);
-  const mono = toMono24k(wav.channels, wav.sampleRate);
-  const frames = splitFrames(mono.samples).frames.slice(0, Math.ceil((seconds * 1000) / 80));
+  const input = await readInputAudio(inPath, seconds);
+  const out = resolve(values.out ?? join(mkdtempSync(join(tmpdir(), 'solacelive-demo-')), 'demo.session'));
+  await checkNewSessionFolder(out);
+  const frames = input.frames;
   const spec = resolveModel(values.model, log);
   log(`model      ${spec.name}${spec.untrained ? ' (UNTRAINED synthetic weights: the reply is noise, not speech)' : ''}`);
-  log(`input      ${input}: ${frames.length} frames of 80 ms (${(frames.length * 0.08).toFixed(2)} s)${mono.resampled || mono.downmixed ? `, ${mono.summary}` : ''}`);
+  log(`input      ${input.description}`);
 
   // 1. Record: a live session through a real server and client, in real time.
   const engine = new EngineHost({ spec });
@@ -94,16 +93,23 @@ async function run(argv: string[]): Promise<number> {
   const cmp = formatComparison(r.comparison);
   log(`3 verdict  ${r.verdict} — ${r.stepsReplayed} steps at ${r.speed.toFixed(1)}× real time; expected ${r.expected} (${r.fingerprintDiffs.length ? 'platform differs' : 'platform fingerprint matches'}): ${ok ? 'OK' : 'NOT MET'}`);
   for (const l of cmp.slice(1)) log(`           ${l}`);
+  // Saved as `solacelive replay` saves it, so the viewer shows this verdict for the session.
+  await saveReplayVerdict(recorded.path, r, r.expected, ok, (m) => log(`           ${m}`));
 
   // 3. Where to look.
   log('4 look     the session folder (manifest, packets, per-step codes and spans, input/output WAVs):');
   log(`             ${recorded.path}`);
   log(`             reply audio: ${join(recorded.path, 'output.wav')} (float32, 24 kHz)`);
-  log(`           solacelive replay ${recorded.path}   # the verdict again (--json: every detail)`);
-  log(`           solacelive replay ${recorded.path} --out ${recorded.path.replace(/\.session$/, '')}-replayed.session   # the replay as a session too`);
-  log('           solacelive sessions diff A.session B.session   # compare two recordings');
-  log(`           solacelive view --sessions ${dirname(recorded.path)}   # timeline, waveforms, tokens, packets in the browser`);
-  log(`           solacelive export-trace ${recorded.path} --out trace.json   # open in ui.perfetto.dev`);
+  // Each line runs as printed from here (commandLine: `solacelive` when set-up linked it, else node and the bin's path).
+  const replayed = `${recorded.path.replace(/\.session$/, '')}-replayed.session`;
+  const look: [string[], string][] = [
+    [['replay', recorded.path], 'the verdict again (--json: every detail)'],
+    [['replay', recorded.path, '--out', replayed], 'the replay as a session too'],
+    [['sessions', 'diff', recorded.path, replayed], 'compare two recordings (here: the recording and that replay)'],
+    [['view', '--sessions', dirname(recorded.path), '--port', '0'], 'timeline, waveforms, tokens, packets in the browser'],
+    [['export-trace', recorded.path, '--out', `${recorded.path.replace(/\.session$/, '')}.trace.json`], 'open it in ui.perfetto.dev'],
+  ];
+  for (const [args, why] of look) log(`           ${commandLine(args)}   # ${why}`);
   return c.ok && ok ? 0 : 1;
 }
 
@@ -120,7 +126,10 @@ export const command: Command = {
     '2. replay:  feeds the recorded input through a fresh engine process with the recorded seed.',
     '3. verdict: bit-exact, token-exact or diverged at step N; exit 0 when it is the verdict',
     '            the platform fingerprints allow (bit-exact on the machine that recorded).',
-    '4. look:    where the session is and the commands to inspect it.',
+    '4. look:    where the session is and the commands to inspect it, each runnable as printed.',
+    '',
+    'The verdict is saved in DIR.session/replays/ as `solacelive replay` saves it (the viewer',
+    'shows it). DIR.session must not hold a session already.',
   ].join('\n'),
   run,
 };

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseCommandArgs, requireOption, UsageError, type Command } from '../../src/cli/args.ts';
+import { checkOutputFile } from '../../src/cli/output-path.ts';
 import { sessionToChromeTrace } from '../../src/telemetry/chrome-trace.ts';
 import { openSession, type ReadStep } from '../format/node.ts';
 import { packetRow, type PacketRow } from '../view/packets.ts';
@@ -12,6 +13,7 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { out: { type: 'string' }, salvage: { type: 'boolean' } }, true);
   if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
   const out = requireOption(values, 'out');
+  checkOutputFile(out);
   const path = positionals[0]!.replace(/\/+$/, '');
   const r = await openSession(path, { salvage: values.salvage === true });
   const steps: ReadStep[] = [];

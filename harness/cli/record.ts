@@ -1,13 +1,13 @@
 // `solacelive record --in WAV --out DIR`: a scripted live conversation. Starts a server with
 // the tiny model (or --model) on a free loopback port with the recorder on, streams the WAV
 // through the Node client in real time, and writes the session.
-import { splitFrames } from '../../src/audio/frames.ts';
-import { toMono24k } from '../../src/audio/resample.ts';
-import { readWav } from '../../src/audio/wav-file.ts';
-import { intOption, parseCommandArgs, requireOption, UsageError, type Command } from '../../src/cli/args.ts';
+import { intOption, parseCommandArgs, requireOption, secondsOption, UsageError, type Command } from '../../src/cli/args.ts';
+import { readInputAudio } from '../../src/cli/input-audio.ts';
+import { interruptible, INTERRUPTED_EXIT } from '../../src/cli/interrupt.ts';
+import { commandLine } from '../../src/cli/invocation.ts';
 import { createEngine } from '../../src/cli/serve.ts';
 import { GREEDY } from '../../src/engine/types.ts';
-import { recordFrames } from '../record.ts';
+import { checkNewSessionFolder, recordFrames } from '../record.ts';
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -17,26 +17,31 @@ async function run(argv: string[]): Promise<number> {
   const out = requireOption(values, 'out');
   const seed = values.seed === undefined ? undefined : intOption(values, 'seed', 0);
   if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
-  const wav = await readWav(inPath);
-  const seconds = values.seconds === undefined ? Infinity : Number(values.seconds);
-  if (!(seconds > 0)) throw new UsageError('--seconds must be a number > 0');
-  const frames = splitFrames(toMono24k(wav.channels, wav.sampleRate).samples).frames.slice(0, Math.ceil((seconds * 1000) / 80));
-  const { engine, reason } = await createEngine(values.model ?? null);
+  const seconds = secondsOption(values, 'seconds');
+  const log = (m: string) => console.error(`solacelive record: ${m}`);
+  // Everything that can be refused is refused before the model loads and the input streams.
+  const input = await readInputAudio(inPath, seconds);
+  await checkNewSessionFolder(out);
+  const { engine, reason } = await createEngine(values.model ?? null, log);
   if (!engine) throw new Error(`no engine: ${reason ?? 'unknown'}`);
   try {
     const info = await engine.start();
     if (!info) throw new Error(`engine did not start: ${engine.reason ?? engine.state}`);
-    console.error(`solacelive record: streaming ${frames.length} frames (${(frames.length * 0.08).toFixed(2)} s) of ${inPath} in ${values.fast ? 'fast' : 'real-time'} pace …`);
-    const r = await recordFrames(frames, {
-      out, engine, pace: values.fast ? 'fast' : 'realtime',
+    log(`input ${input.description}`);
+    log(`streaming at ${values.fast ? 'fast' : 'real-time'} pace … (Ctrl-C ends the session early, keeping it whole)`);
+    const interrupt = interruptible(log);
+    const r = await recordFrames(input.frames, {
+      out, engine, pace: values.fast ? 'fast' : 'realtime', signal: interrupt.signal,
       ...(seed === undefined ? {} : { seed }), ...(values.greedy ? { sampling: GREEDY } : {}),
-    });
+    }).finally(() => interrupt.dispose());
     const c = r.close;
+    const ok = r.status.state === 'closed' && r.client.ok;
     console.log(`session  ${r.path}`);
     console.log(`status   ${r.status.state}${r.status.error ? ` (${r.status.error.code}: ${r.status.error.message})` : ''}, ${c?.counts.steps ?? r.status.steps} steps, ${c?.counts.packets ?? '?'} packets`);
     console.log(`client   ${r.client.ok ? 'ended normally' : `closed ${r.client.close.code} ${r.client.close.reason}`}, seed ${r.seed}`);
-    console.log(`replay   solacelive replay ${r.path}`);
-    return r.status.state === 'closed' && r.client.ok ? 0 : 1;
+    // Only a session that was written whole is worth replaying.
+    if (r.status.state === 'closed') console.log(`replay   ${commandLine(['replay', r.path])}`);
+    return !ok ? 1 : interrupt.signal.aborted ? INTERRUPTED_EXIT : 0;
   } finally {
     await engine.close();
   }
@@ -50,6 +55,9 @@ export const command: Command = {
     'Starts a server on a free loopback port with the recorder on, streams WAV through the',
     'Node client at real-time pace (as a live user would), and writes the session folder DIR',
     '(manifest.json, packets.bin, steps.jsonl, input.wav, output.wav). Then: solacelive replay DIR.',
+    'DIR must not hold a session already (refused before anything streams). IN is brought to',
+    '24 kHz mono (said when it is resampled or downmixed). Ctrl-C ends the input there and the',
+    'session normally: DIR is finalized and replayable (exit 130); a second Ctrl-C quits at once.',
     '',
     '  --seed N     sampling seed (default: the server picks one; recorded either way)',
     '  --greedy     temperature 0 sampling',

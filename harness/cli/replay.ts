@@ -2,12 +2,13 @@
 // in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
 import { basename, dirname, join } from 'node:path';
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
+import { commandLine } from '../../src/cli/invocation.ts';
 import { formatComparison, satisfies } from '../compare.ts';
 import { pacedReplay } from '../paced.ts';
 import type { ReplayProgress } from '../dashboard/events.ts';
 import { useProductionReact } from '../dashboard/react-mode.ts';
 import { isInPackage, stateRoot } from '../replay-location.ts';
-import { replaySession } from '../replayer.ts';
+import { replaySession, type ReplayReport } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
@@ -70,9 +71,7 @@ async function run(argv: string[]): Promise<number> {
   }).finally(() => dash?.finish());
   const expect = (expectArg as (typeof EXPECT)[number] | undefined) ?? r.expected;
   const ok = satisfies(r.comparison.kind, expect);
-  if (!values['no-save']) {
-    await saved(positionals[0]!, { kind: 'replay', at: new Date().toISOString(), verdict: r.verdict, expected: expect, ok, fingerprintDiffs: r.fingerprintDiffs, comparison: r.comparison, labels: ['recorded', 'replayed'], stepsReplayed: r.stepsReplayed });
-  }
+  if (!values['no-save']) await saveReplayVerdict(positionals[0]!, r, expect, ok);
   if (values.json) {
     console.log(JSON.stringify({ ...r, expect, ok }, null, 2));
   } else {
@@ -84,7 +83,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(lines.join('\n'));
     console.log(`steps    ${r.stepsReplayed} replayed of ${r.wholeSteps} whole steps${r.from ? ` (compared from step ${r.from})` : ''}, ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(2)}× real time)`);
     const why = r.fingerprintDiffs.length ? `platform differs (${r.fingerprintDiffs.join('; ')})` : 'platform fingerprint matches';
-    if (r.out) console.log(`new      ${r.out} (this replay as a session: solacelive sessions diff ${positionals[0]} ${r.out})`);
+    if (r.out) console.log(`new      ${r.out} (this replay as a session: ${commandLine(['sessions', 'diff', positionals[0]!, r.out])})`);
     console.log(`expected ${r.expected} (${why}); asked ${expect}: ${ok ? 'OK' : 'NOT MET'}`);
   }
   return ok ? 0 : 1;
@@ -94,13 +93,18 @@ async function run(argv: string[]): Promise<number> {
 // per-user state folder for a session inside the package, so a committed fixture leaves the
 // checkout clean); a session that cannot take it (a .zip, a read-only folder) is still
 // replayed, with a note.
-async function saved(session: string, result: Parameters<typeof saveReplayResult>[1]): Promise<void> {
+async function saved(session: string, result: Parameters<typeof saveReplayResult>[1], log = (m: string) => console.error(`solacelive replay: ${m}`)): Promise<void> {
   try {
     const path = await saveReplayResult(session, result);
-    if (path !== null) console.error(`solacelive replay: result saved to ${path}`);
+    if (path !== null) log(`result saved to ${path}`);
   } catch (err) {
-    console.error(`solacelive replay: result not saved (${(err as Error).message})`);
+    log(`result not saved (${(err as Error).message})`);
   }
+}
+
+/** Saves an offline replay's verdict as `solacelive replay` does; the demo saves its own with it. */
+export async function saveReplayVerdict(session: string, r: ReplayReport, expect: (typeof EXPECT)[number], ok: boolean, log?: (m: string) => void): Promise<void> {
+  await saved(session, { kind: 'replay', at: new Date().toISOString(), verdict: r.verdict, expected: expect, ok, fingerprintDiffs: r.fingerprintDiffs, comparison: r.comparison, labels: ['recorded', 'replayed'], stepsReplayed: r.stepsReplayed }, log);
 }
 
 export const command: Command = {

@@ -7,9 +7,15 @@ import { AudioError, isAudioError } from './errors.ts';
 import { decodeWav, encodeWav } from './wav.ts';
 import type { DecodeWavOptions, DecodedWav, EncodeWavOptions } from './wav.ts';
 
+// The usual errnos in words (the code stays, for searching); others as Node names them.
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file', EACCES: 'permission denied', EPERM: 'permission denied', EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is not a folder', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
+};
+
 function ioError(verb: string, path: string, err: unknown): AudioError {
   const code = (err as { code?: unknown }).code;
-  const why = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+  const why = typeof code === 'string' ? (ERRNO_WORDS[code] ? `${ERRNO_WORDS[code]} (${code})` : code) : err instanceof Error ? err.message : String(err);
   return new AudioError('AUDIO_ERR_IO', `cannot ${verb} ${path}: ${why}`, { path, cause: err });
 }
 

@@ -10,6 +10,16 @@ export class UsageError extends Error {
   }
 }
 
+/** A failure the user can act on (a busy port, no server at a URL), with a stable code; main prints it without a stack. */
+export class CliError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+    this.code = code;
+  }
+}
+
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs, strict, with `--help`/`-h` always accepted; unknown flags become UsageErrors. */
@@ -32,6 +42,15 @@ export function intOption(values: Record<string, unknown>, name: string, fallbac
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer (got ${String(v)})`);
+  return n;
+}
+
+/** A duration option in seconds (> 0), or Infinity when absent. */
+export function secondsOption(values: Record<string, unknown>, name: string): number {
+  const v = values[name];
+  if (v === undefined) return Infinity;
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number > 0 (seconds; got ${String(v)})`);
   return n;
 }
 

@@ -6,8 +6,8 @@ import { resolveModel } from '../engine/models.ts';
 import type { EnginePort } from '../server/engine-port.ts';
 import { createServer, stopOnSignals } from '../server/server.ts';
 import type { SolaceServer } from '../server/server.ts';
-import { DEFAULT_HOST, DEFAULT_PORT, SERVER_DEFAULTS, type ServerOptions } from '../server/options.ts';
-import { intOption, parseCommandArgs, UsageError, type Command } from './args.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, resolveServerOptions, SERVER_DEFAULTS, type ServerOptions } from '../server/options.ts';
+import { CliError, intOption, parseCommandArgs, UsageError, type Command } from './args.ts';
 import type { SessionHooks } from '../server/hooks.ts';
 import type { EngineInfo } from '../engine/types.ts';
 
@@ -23,15 +23,15 @@ export interface EngineChoice {
  * for the embedded default (tiny). Return the engine unstarted: serve starts it after the
  * port is open, and closes it on shutdown.
  */
-export async function createEngine(model: string | null): Promise<EngineChoice> {
+export async function createEngine(model: string | null, log: (message: string) => void = (m) => console.error(`solacelive serve: ${m}`)): Promise<EngineChoice> {
   let spec;
   try {
-    spec = resolveModel(model ?? undefined, (m) => console.error(`solacelive serve: ${m}`));
+    spec = resolveModel(model ?? undefined, log);
   } catch (err) {
     // Missing weights: serve degraded and say why, rather than refuse to start.
     return { engine: null, reason: (err as Error).message };
   }
-  if (spec.untrained) console.error(`solacelive serve: model ${spec.name} has UNTRAINED synthetic weights: its audio and text are noise`);
+  if (spec.untrained) log(`model ${spec.name} has UNTRAINED synthetic weights: its audio and text are noise`);
   return { engine: new EngineHost({ spec, blas: blasFromEnv() }) };
 }
 
@@ -85,18 +85,25 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     deadPeerMs: intOption(values, 'dead-peer-ms', d.deadPeerMs),
   };
   if (values.dashboard && !dashboard) throw new UsageError('--dashboard needs the dashboard (harness/): run serve through bin/solacelive.mjs');
-  const { engine, reason } = await createEngine(values.model ?? null);
-  // Throws ServerOptionsError (e.g. a non-loopback host without a token) before anything listens.
+  // Throws ServerOptionsError (a bad port, a non-loopback host without a token) before the model is looked at.
+  resolveServerOptions(options);
   // Recording needs the session writer, which lives in harness/ (src never imports it);
-  // bin/solacelive.mjs composes this command with harness/cli/serve.ts's recorder.
+  // bin/solacelive.mjs composes this command with harness/cli/serve.ts's recorder, which
+  // refuses a folder it cannot write before the model loads.
   const recordDir = values.record ?? values['record-requested'];
   let hooks: SessionHooks = {};
+  let engineInfo: () => EngineInfo | null = () => null;
   if (recordDir !== undefined) {
     if (!recorder) throw new UsageError('--record needs the session recorder (harness/): run serve through bin/solacelive.mjs');
-    hooks = recorder({ dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engine?.info ?? null, log: (m) => console.error(`solacelive serve: ${m}`) });
+    hooks = recorder({ dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engineInfo(), log: (m) => console.error(`solacelive serve: ${m}`) });
   }
+  const { engine, reason } = await createEngine(values.model ?? null);
+  engineInfo = () => engine?.info ?? null;
   const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine, hooks);
-  const addr = await server.start();
+  const addr = await server.start().catch(async (err: NodeJS.ErrnoException) => {
+    await engine?.close();
+    throw listenError(err, options);
+  });
   const http = addr.url.replace(/^ws:/, 'http:');
   console.error(`solacelive serve: listening on ${addr.url}  (health ${http}/health, metrics ${http}/metrics)`);
   if (!engine) {
@@ -120,6 +127,16 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     // Quitting the dashboard (q) stops the server as a signal would.
     if (values.dashboard && dashboard) void dashboard(server, http).then(shutdown, shutdown).then(() => resolve(0));
   });
+}
+
+/** A port that cannot be had, said as what to do about it; other errors pass through. */
+export function listenError(err: NodeJS.ErrnoException, o: { host?: string; port?: number }): Error {
+  const where = `${o.host ?? DEFAULT_HOST}:${o.port ?? DEFAULT_PORT}`;
+  if (err.code === 'EADDRINUSE') return new CliError('CLI_ERR_PORT_IN_USE', `port ${where} is in use (another solacelive serve?): pick another with --port P, or --port 0 for a free one`);
+  if (err.code === 'EACCES') return new CliError('CLI_ERR_PORT_DENIED', `not allowed to listen on ${where} (ports below 1024 need root): pick another with --port P, or --port 0 for a free one`);
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new CliError('CLI_ERR_HOST', `cannot listen on ${where}: the host name ${o.host} does not resolve (give an address such as 127.0.0.1)`);
+  if (err.code === 'EADDRNOTAVAIL') return new CliError('CLI_ERR_HOST', `cannot listen on ${where}: no network interface of this machine has the address ${o.host ?? DEFAULT_HOST}`);
+  return err;
 }
 
 const SUMMARY = 'run the packet server: WebSocket sessions, GET /health, GET /metrics';

@@ -67,10 +67,13 @@ export interface SessionResult {
 
 export class ClientError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** The socket's errno (ECONNREFUSED, ENOTFOUND…) when connecting failed, so a caller can say what to do. */
+  readonly errno: string | undefined;
+  constructor(code: string, message: string, errno?: string) {
     super(message);
     this.name = 'ClientError';
     this.code = code;
+    this.errno = errno;
   }
 }
 
@@ -179,21 +182,22 @@ export class SolaceClient {
    * Sends frames at the session's pace: real time (frame k at start + k·80 ms, catching up
    * after a stall), or fast (a window of unanswered frames, under the server's input rate).
    */
-  async stream(frames: Iterable<Float32Array> | AsyncIterable<Float32Array>): Promise<void> {
+  async stream(frames: Iterable<Float32Array> | AsyncIterable<Float32Array>, signal?: AbortSignal): Promise<void> {
     const t0 = this.clock.now();
     const minGap = 1000 / (0.8 * this.ready.limits.maxInputRate);
     const window = Math.max(1, Math.min(this.o.window ?? 4, this.ready.limits.maxQueuedFrames));
     let k = 0;
     let last = -Infinity;
     for await (const frame of frames) {
-      if (!this.isOpen) return;
+      // Aborted (the user's Ctrl-C): the input ends here, as if the file had.
+      if (!this.isOpen || signal?.aborted) return;
       if (this.ready.pace === 'realtime') {
         await sleep(t0 + k * FRAME_MS - this.clock.now());
       } else {
         while (this.outstanding >= window && this.isOpen) await new Promise<void>((r) => (this.progress = r));
         await sleep(last + minGap - this.clock.now());
       }
-      if (!this.isOpen) return;
+      if (!this.isOpen || signal?.aborted) return;
       last = this.clock.now();
       this.sendFrame(frame);
       k++;
@@ -207,9 +211,9 @@ export class SolaceClient {
     return this.result();
   }
 
-  /** stream() then end(). */
-  async run(frames: Iterable<Float32Array> | AsyncIterable<Float32Array>): Promise<SessionResult> {
-    await this.stream(frames);
+  /** stream() then end(); an abort ends the input early and the session normally. */
+  async run(frames: Iterable<Float32Array> | AsyncIterable<Float32Array>, signal?: AbortSignal): Promise<SessionResult> {
+    await this.stream(frames, signal);
     return this.end();
   }
 

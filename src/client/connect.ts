@@ -7,6 +7,15 @@ import { asServerMessage, type ErrorMessage, type StartMessage } from '../server
 import { realClock } from '../telemetry/clock.ts';
 import { ClientError, describeClose, rawBytes, SolaceClient, type ClientOptions } from './client.ts';
 
+/** A connection failure in words (the errno stays on the error for callers that branch on it). */
+function socketWhy(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ECONNREFUSED') return 'no server is listening there (connection refused)';
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'host not found';
+  if (err.code === 'ECONNRESET') return 'the connection was reset';
+  if (err.code === 'ETIMEDOUT' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `the host cannot be reached (${err.code})`;
+  return err.message;
+}
+
 /**
  * Opens a session: connects, sends the start METADATA and waits for 'ready'. Rejects with a
  * ClientError carrying the server's error code (e.g. ENGINE_UNAVAILABLE) or the close code.
@@ -37,7 +46,7 @@ export function connect(url: string, options: ClientOptions = {}): Promise<Solac
     };
     const waitMs = options.connectTimeoutMs ?? 45_000;
     const timer = setTimeout(() => fail(new ClientError('CLIENT_ERR_TIMEOUT', `no ready from ${url} within ${waitMs} ms`)), waitMs);
-    ws.on('error', (err) => fail(new ClientError('CLIENT_ERR_CONNECT', `${url}: ${err.message}`)));
+    ws.on('error', (err: NodeJS.ErrnoException) => fail(new ClientError('CLIENT_ERR_CONNECT', `${url}: ${socketWhy(err)}`, err.code)));
     ws.on('unexpected-response', (_req, res) => fail(new ClientError(`CLIENT_ERR_HTTP_${res.statusCode}`, `${url}: server answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim())));
     ws.on('close', (code, reason) => {
       const last = errors[errors.length - 1];

@@ -197,6 +197,27 @@ describe('live page (real Chromium, real server)', () => {
     console.log(`live e2e: ${sent} frames sent, ${steps} steps, ${audioBack} audio frames back, ${partials}+ partials; replay ${rep.verdict} over ${rep.stepsReplayed} steps; screenshots in ${SHOTS}`);
   }, 180_000);
 
+  it('a server that records every session (--record): the page says so and ticks Record though it did not ask', async () => {
+    const own = await startServe(['--record', join(dir, 'all-sessions')]);
+    try {
+      await own.waitForLog(/model \S+ ready/, 60_000);
+      const page = await openLive(`server=${encodeURIComponent(own.url)}&aec=0`);
+      expect(await page.getByTestId('record-toggle').isChecked()).toBe(false);
+      await page.getByTestId('start').click();
+      await page.waitForFunction(() => /● recording by the server/.test(document.querySelector('[data-testid="recording"]')?.textContent ?? ''), null, { timeout: 60_000 });
+      expect(await page.getByTestId('record-toggle').isChecked()).toBe(true);
+      expect(await page.locator('label', { has: page.getByTestId('record-toggle') }).textContent()).toContain('Record (server)');
+      const log = await page.getByTestId('log').textContent();
+      expect(log).toContain('the server is recording this session');
+      expect(log).not.toMatch(/recording recording/);
+      await stop(page);
+      expect(problems.get(page)).toEqual([]);
+      await page.close();
+    } finally {
+      await own.stop();
+    }
+  }, 120_000);
+
   it('resamples when the AudioContext runs at the device rate: the recorded input is still the fixture speech', async () => {
     const page = await openLive(`server=${encodeURIComponent(serve.url)}&rate=device&record=1&aec=0`);
     expect(await page.getByTestId('record-toggle').isChecked()).toBe(true);

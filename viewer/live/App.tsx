@@ -2,6 +2,7 @@
 import { useState, useSyncExternalStore } from 'react';
 import { checkServerUrl, type LiveConfig } from './config.ts';
 import { LiveError } from './errors.ts';
+import { recordBox, recordingLabel } from './recording.ts';
 import type { LiveSession } from './session.ts';
 import { Banner } from './ui/Banner.tsx';
 import { Controls } from './ui/Controls.tsx';
@@ -41,14 +42,10 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
       </header>
       {s.degraded && <Banner kind="degraded" problem={s.degraded} />}
       {(urlError || s.error) && <Banner kind="error" problem={urlError ? { title: urlError.title, detail: urlError.message } : s.error!} />}
-      <Controls phase={s.phase} server={server} record={record} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
+      <Controls phase={s.phase} server={server} record={recordBox(record, rec, s.phase === 'connecting' || s.phase === 'live' || s.phase === 'ending')} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
       {rec && (
         <p className={`recording ${rec.state}`} data-testid="recording">
-          {rec.state === 'recording'
-            ? s.phase === 'ended' && s.session
-              ? `● recorded: the server's folder …-${s.session.id.slice(0, 8)}.session (solacelive replay it, or open it in the viewer)`
-              : '● recording'
-            : rec.state === 'stopped' ? 'recording stopped' : 'recording requested'}
+          {recordingLabel(rec, s.phase === 'ended', s.session?.id ?? null)}
           {rec.detail && ` — ${rec.detail}`}
         </p>
       )}

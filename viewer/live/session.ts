@@ -12,6 +12,7 @@ import { StepLatency, type LatencySummary } from './latency.ts';
 import { DEGRADED_CODES, type ServerMessage, type StartMessage, type TextPartial } from './messages.ts';
 import type { PlaybackReport } from './playback.worklet.ts';
 import type { PlayoutStats } from './playout.ts';
+import { recordingFrom, recordingNote, type RecordingState } from './recording.ts';
 
 export type Phase = 'idle' | 'connecting' | 'live' | 'ending' | 'ended' | 'failed';
 
@@ -31,8 +32,8 @@ export interface LiveState {
   /** The server said it cannot run a model (no weights, engine down or restarting). */
   readonly degraded: Problem | null;
   readonly session: { readonly id: string; readonly model: string; readonly untrained: boolean; readonly seed: number } | null;
-  /** requested: asked, not (yet) confirmed; recording/stopped: what the server said. */
-  readonly recording: { readonly state: 'requested' | 'recording' | 'stopped'; readonly detail: string | null } | null;
+  /** requested: asked, not (yet) confirmed; recording/stopped: what the server said (also unasked, under serve --record). */
+  readonly recording: RecordingState | null;
   readonly audio: { readonly sampleRate: number; readonly resampling: boolean; readonly device: string } | null;
   readonly framesSent: number;
   readonly audioFrames: number;
@@ -78,6 +79,8 @@ export class LiveSession {
   private latency = new StepLatency();
   private ended = false;
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether this session's start asked to be recorded (a 'recording' message may come unasked, under serve --record). */
+  private recordAsked = false;
   /** Bumped by a Stop while connecting: a start that finds it changed gives up. */
   private attempt = 0;
 
@@ -97,6 +100,7 @@ export class LiveSession {
     await this.release();
     this.latency = new StepLatency();
     this.ended = false;
+    this.recordAsked = record;
     this.set({ ...initial, phase: 'connecting' });
     this.note(`connecting to ${serverUrl}`);
     try {
@@ -132,14 +136,14 @@ export class LiveSession {
     const r = this.conn.ready;
     this.set({
       phase: 'live', session: { id: r.session, model: r.model, untrained: r.untrained, seed: r.seed },
-      recording: r.record ? { state: 'requested', detail: null } : null,
+      recording: r.record ? { state: 'requested', detail: null, requested: true } : null,
     });
     this.note(`session ${r.session} ready: model ${r.model}, seed ${r.seed}${r.record ? ', recording requested' : ''}`);
     if (r.record) {
       // A server without a recorder (no --record-requested) ignores the request silently.
       this.confirmTimer = setTimeout(() => {
         if (this.state.recording?.state === 'requested') {
-          this.set({ recording: { state: 'requested', detail: 'the server has not confirmed; it records only when started with --record-requested DIR (or --record DIR)' } });
+          this.set({ recording: { state: 'requested', detail: 'the server has not confirmed; it records only when started with --record-requested DIR (or --record DIR)', requested: true } });
         }
       }, 3000);
     }
@@ -194,10 +198,12 @@ export class LiveSession {
         if (other.length > 0) this.note(`step ${m.step}: ${other.map((e) => e.kind).join(', ')}`);
         break;
       }
-      case 'recording':
-        this.set({ recording: { state: m.state, detail: m.state === 'stopped' ? `${m.code ?? ''} ${m.message ?? ''}`.trim() : null } });
-        this.note(`recording ${m.state}${m.message ? `: ${m.message}` : ''}`);
+      case 'recording': {
+        const requested = this.recordAsked;
+        this.set({ recording: recordingFrom(m, requested) });
+        this.note(recordingNote(m, requested));
         break;
+      }
       case 'error':
         if (DEGRADED_CODES.has(m.code)) this.set({ degraded: { title: `its engine stopped (${m.code})`, detail: m.message } });
         else if (m.fatal) this.set({ error: { title: `Server closed the session (${m.code})`, detail: m.message } });

@@ -1,10 +1,12 @@
 // `solacelive demo`, the README's main job, as a user runs it: record → replay → verdict →
 // where to look, with the tiny model and the fixture WAV, exit 0 on the expected verdict.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../../harness/format/node.ts';
+import { latestReplayResult } from '../../../harness/view/replays.ts';
 import { CliProcesses } from '../../cli-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-demo-test-'));
@@ -21,6 +23,7 @@ async function run(args: string[]): Promise<{ code: number | null; out: string; 
 }
 
 describe('solacelive demo', () => {
+  let lookLines: string[] = [];
   it('records a live session, replays it bit-exactly, and says where the session is', async () => {
     const out = join(dir, 'demo.session');
     const r = await run(['demo', '--seconds', '1.2', '--out', out]);
@@ -33,7 +36,61 @@ describe('solacelive demo', () => {
     const s = await openSession(out, { strict: true });
     expect(s.manifest.status).toBe('complete');
     expect((await s.scan()).wholeSteps).toBe(15);
+    // The demo's verdict is saved as `solacelive replay` saves it: the viewer shows it.
+    const saved = await latestReplayResult(out);
+    expect(saved?.kind).toBe('replay');
+    expect(saved?.verdict).toBe(/^3 verdict {2}(\S+)/m.exec(r.out)![1]);
+    expect(saved?.ok).toBe(true);
+    lookLines = r.out.split('\n').filter((l) => /^ {11}\S.*   # /.test(l)).map((l) => l.trim().replace(/ {3}# .*$/, ''));
   }, 120_000);
+
+  it('prints "look" commands that run as printed, in the order given', async () => {
+    expect(lookLines.length).toBeGreaterThanOrEqual(5);
+    for (const line of lookLines) {
+      if (/ view /.test(line)) {
+        // A server: it must come up and say where; then stop it.
+        const v = spawn('/bin/sh', ['-c', `exec ${line}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        cli.children.push(v);
+        let log = '';
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error(`${line} did not serve within 90 s:\n${log}`)), 90_000);
+          const seen = (d: Buffer) => {
+            log += d;
+            if (/viewer +http:\/\/\S+/.test(log)) {
+              clearTimeout(t);
+              resolve();
+            }
+          };
+          v.stdout.on('data', seen);
+          v.stderr.on('data', seen);
+          v.on('exit', (code) => reject(new Error(`${line} exited ${code}:\n${log}`)));
+        });
+        v.kill('SIGTERM');
+        await new Promise((resolve) => v.on('exit', resolve));
+        continue;
+      }
+      const r = spawnSync('/bin/sh', ['-c', line], { encoding: 'utf8', timeout: 100_000 });
+      expect(r.status, `${line}\n${r.stdout}${r.stderr}`).toBe(0);
+      // `replay --out` prints a diff command of its own: that one runs as printed too.
+      const next = /\(this replay as a session: (.+)\)$/m.exec(r.stdout)?.[1];
+      if (/ --out /.test(line) && / replay /.test(line)) {
+        expect(next, r.stdout).toBeDefined();
+        const d = spawnSync('/bin/sh', ['-c', `${next!} --no-save`], { encoding: 'utf8', timeout: 100_000 });
+        expect(d.status, `${next}\n${d.stdout}${d.stderr}`).toBe(0);
+      }
+    }
+    expect(existsSync(join(dir, 'demo-replayed.session', 'manifest.json'))).toBe(true);
+    expect(existsSync(join(dir, 'demo.trace.json'))).toBe(true);
+  }, 400_000);
+
+  it('refuses an --out that already holds a session before recording', async () => {
+    const out = join(dir, 'taken.session');
+    cpSync(new URL('../../../fixtures/sessions/hello-2s.session', import.meta.url).pathname, out, { recursive: true });
+    const r = await run(['demo', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\[SESSION_ERR_EXISTS\] .*taken\.session already holds a session/);
+    expect(r.out).not.toMatch(/^1 record/m);
+  });
 
   it('refuses a bad option with a usage error and exit 2', async () => {
     const r = await run(['demo', '--seconds', 'zero']);

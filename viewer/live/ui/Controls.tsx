@@ -1,11 +1,13 @@
 // Server URL, the record toggle and Start/Stop. The URL and the toggle apply to the next
 // session: recording is asked for in the start message, so it cannot change mid-session.
+import type { RecordBox } from '../recording.ts';
 import type { Phase } from '../session.ts';
 
 export interface ControlsProps {
   readonly phase: Phase;
   readonly server: string;
-  readonly record: boolean;
+  /** The box as shown: the user's choice, or the server's own recording while a session runs (recordBox). */
+  readonly record: RecordBox;
   readonly onServer: (s: string) => void;
   readonly onRecord: (r: boolean) => void;
   readonly onStart: () => void;
@@ -19,8 +21,8 @@ export function Controls(p: ControlsProps) {
       <label>
         Server <input data-testid="server-url" value={p.server} disabled={busy} spellCheck={false} size={32} onChange={(e) => p.onServer(e.target.value)} />
       </label>
-      <label title="Ask the server to record this session (it must run with --record-requested DIR)">
-        <input type="checkbox" data-testid="record-toggle" checked={p.record} disabled={busy} onChange={(e) => p.onRecord(e.target.checked)} /> Record
+      <label title={p.record.title}>
+        <input type="checkbox" data-testid="record-toggle" checked={p.record.checked} disabled={busy} onChange={(e) => p.onRecord(e.target.checked)} /> {p.record.label}
       </label>
       {busy ? (
         <button data-testid="stop" onClick={p.onStop} disabled={p.phase === 'ending'}>Stop</button>

@@ -23,7 +23,8 @@ const HELP = [
   '                        [--update-baseline] [--allow-missing-baseline] [--summary FILE]',
   '',
   'bench: runs the suites, each in its own process with OpenBLAS pinned as the engine pins it',
-  `(default 1 thread): ${SUITES.join(', ')} (a comma list, or all; default all).`,
+  '(default 1 thread; the core type from SOLACELIVE_BLAS_CORETYPE as for serve, else detected, whatever',
+  `OPENBLAS_CORETYPE the shell has): ${SUITES.join(', ')} (a comma list, or all; default all).`,
   '  codec   packet encode/decode per packet (tinybench)',
   '  mimi    Mimi encodeStep/decodeStep per frame (tiny weights; real: mimi_202407 size, random weights)',
   '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
@@ -65,7 +66,7 @@ function fmt(x: number): string {
 export function formatResults(r: BenchResults): string {
   const out: string[] = [];
   const h = r.host;
-  out.push(`machine: ${h.cpuModel}, ${h.cores} cores, ${h.os} ${h.arch}, MLX ${h.mlxDevice}${h.metal ? ' (Metal)' : ''}, BLAS ${h.blas?.library ?? 'n/a'} threads ${r.settings.blasThreads}, node ${h.node}, solacelive ${h.version} ${h.commit ?? ''}`);
+  out.push(`machine: ${h.cpuModel}, ${h.cores} cores, ${h.os} ${h.arch}, MLX ${h.mlxDevice}${h.metal ? ' (Metal)' : ''}, BLAS ${h.blas?.library ?? 'n/a'} threads ${r.settings.blasThreads} core type ${h.blas?.coreType ?? 'detected'}, node ${h.node}, solacelive ${h.version} ${h.commit ?? ''}`);
   out.push(`runner class ${h.runnerClass}; config ${r.config}; ${r.settings.rounds} rounds per suite; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}`);
   for (const s of r.suites) {
     out.push('');

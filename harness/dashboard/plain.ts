@@ -120,7 +120,7 @@ export function benchFigureLine(f: BenchFigure): string {
 }
 
 export function benchTable(figures: readonly BenchFigure[], warnings: readonly string[]): string {
-  const lines = [`${col('suite', 12, true)}${col('name', 26, true)}${col('samples', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('rme%', 7)}${col('cv%', 7)}${col('p99/budget', 11)}`];
+  const lines = [`${col('suite', 12, true)}${col('name', 26, true)}${col('samples', 8)}${col('p50 ms', 9)}${col('p95 ms', 9)}${col('p99 ms', 9)}${col('rme%', 7)}${col('cv%', 7)}${col('p99/budget', 11)}`];
   for (const f of figures) {
     const b = f.budgetFraction === undefined ? '-' : `${(f.budgetFraction * 100).toFixed(1)}%`;
     lines.push(`${col(f.suite, 12, true)}${col(f.name, 26, true)}${col(f.samples, 8)}${col(f.p50, 9)}${col(f.p95, 9)}${col(f.p99, 9)}${col(f.rme, 7)}${col(f.cv, 7)}${col(b, 11)}`);

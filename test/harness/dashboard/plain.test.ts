@@ -43,6 +43,7 @@ describe('replay and bench lines', () => {
     expect(parseSummary(benchFigureLine(f)).fields).toEqual({ suite: 'step', name: 'step.total', samples: 200, p50_ms: 20.5, p95_ms: 40, p99_ms: 60.125, rme_pct: 1.2, cv_pct: 8.5, budget_fraction: 0.752 });
     const t = benchTable([f, { ...f, name: 'encode', span: undefined, budgetFraction: undefined }], ['noisy machine']).split('\n');
     expect(t).toHaveLength(4);
+    expect(t[0]).toMatch(/^suite\s+name\s+samples\s+p50 ms\s+p95 ms\s+p99 ms\s+rme%\s+cv%\s+p99\/budget$/);
     expect(t[1]).toMatch(/^step\s+step\.total\s+200\s+20\.5\s+40\s+60\.125\s+1\.2\s+8\.5\s+75\.2%$/);
     expect(t[2]).toMatch(/ -$/);
     expect(t[3]).toBe('warning: noisy machine');

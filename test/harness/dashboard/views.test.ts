@@ -242,9 +242,15 @@ describe('bench view', () => {
     const lines = plainText(r.lastFrame()).split('\n');
     expect(lines[0]).toContain('0/1 suites done');
     expect(lines[0]).toContain('running step');
+    // The axis: the budget label ends over the budget line of the bars, nothing runs into "cv%".
+    const head = lines.find((l) => l.startsWith('suite/task (ms)'))!;
+    expect(head).toMatch(/ cv% {3,}80 ms│$/);
     const lat = lines.find((l) => l.startsWith('step/step.total'))!;
     expect(lat).toMatch(/20\.0\s+40\.0\s+60\.0\s+1\.2\s+8\.5/);
     expect(count(lat, '█')).toBeGreaterThan(0);
+    const budgetAt = lat.indexOf('│');
+    expect(budgetAt).toBeGreaterThan(0);
+    expect(head.indexOf('│')).toBe(budgetAt);
     const other = lines.find((l) => l.startsWith('codec/encode'))!;
     expect(count(other, '█') + count(other, '│')).toBe(0);
     s = benchReduce(benchReduce(s, { kind: 'suite-done', suite: 'step' }), { kind: 'done', figures: [], warnings: ['load average 3.1 on 2 cores'] });

@@ -130,6 +130,8 @@ async function runCommand(argv: string[]): Promise<number> {
   writeResults(results, path);
   if (values.json === undefined) copyFileSync(path, LATEST);
   console.log(`\nresults: ${path}${values.json === undefined ? ` (and ${LATEST})` : ''}`);
+  // The next step, runnable as printed: the gate reads latest.json unless told otherwise.
+  console.log(`gate them: ${values.json === undefined ? 'npm run bench:gate' : `solacelive bench gate --results ${path}`} (gates the suites of this run only)`);
   return 0;
 }
 

@@ -125,6 +125,7 @@ describe('solacelive bench (a real run)', () => {
     const r = await run(['bench', '--suite', 'codec', '--rounds', '3', '--quick', '--json', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/codec: 4 tasks/);
+    expect(r.stdout).toContain(`gate them: solacelive bench gate --results ${out} (gates the suites of this run only)`);
     expect(r.stdout).toMatch(/^ {2}audio\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +memcpy +[\d.]+ +[\d.]+ +\d+$/m);
     const res = readResults(out);
     expect(res.suites[0]!.figures.map((f) => f.id)).toEqual(['codec/audio.encode', 'codec/audio.decode', 'codec/text.encode', 'codec/text.decode']);

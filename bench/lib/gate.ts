@@ -121,10 +121,9 @@ export function resultsAsBaseline(base: BenchResults, basePath: string, cls: Run
   if (base.config !== results.config) {
     throw new BenchError('BENCH_ERR_CONFIG_MISMATCH', `baseline ${basePath} is a config "${base.config}" run and results are config "${results.config}": compare runs of the same config`);
   }
-  const warnings = base.host.cpuModel === results.host.cpuModel ? [] : [`the baseline run was on ${base.host.cpuModel} and this run on ${results.host.cpuModel}: ratios to the calibration kernels carry across CPUs only roughly`];
   return {
     cls: { ...cls, baselines: { ...cls.baselines, [results.config]: baselineFrom(base) } },
-    opts: { sources: { baseline: `the run in ${basePath}`, thresholds: `runner class ${cls.runnerClass} (${clsPath})` }, warnings },
+    opts: { sources: { baseline: `the run in ${basePath}`, thresholds: `runner class ${cls.runnerClass} (${clsPath})` } },
   };
 }
 
@@ -225,6 +224,9 @@ export function gate(results: BenchResults, cls: RunnerClass, opts: GateOptions 
   }
   const figures: FigureComparison[] = [];
   const warnings: string[] = [...(opts.warnings ?? [])];
+  if (baseline && baseline.cpuModel !== results.host.cpuModel) {
+    warnings.push(`the baseline was measured on ${baseline.cpuModel} and these results on ${results.host.cpuModel}: ratios to the calibration kernels carry across CPUs only roughly`);
+  }
   const seen = new Set<string>();
   for (const f of allFigures(results)) {
     seen.add(f.id);

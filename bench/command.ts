@@ -55,7 +55,8 @@ const HELP = [
   '$GITHUB_STEP_SUMMARY when set, and written to --summary FILE). Exit 0 pass, 1 regression, missing',
   'figure or broken budget rule. Without a baseline for the config: an error naming how to write one,',
   'unless --allow-missing-baseline (then only the budget rules are checked).',
-  '--update-baseline writes the results as the class\'s baseline for their config (thresholds and rules kept).',
+  '--update-baseline writes the results as the class\'s baseline for their config (thresholds and rules kept);',
+  'refused when the results lack a suite the old baseline has (its figures would be dropped).',
 ].join('\n');
 
 function fmt(x: number): string {

@@ -271,8 +271,18 @@ export function baselineFrom(results: BenchResults): Baseline {
   return { createdAt: results.createdAt, commit: results.host.commit, cpuModel: results.host.cpuModel, loadavg: results.loadavg.start, figures };
 }
 
-/** Rewrites the runner-class file with a new baseline for the results' config; thresholds and rules are kept. */
+/**
+ * Rewrites the runner-class file with a new baseline for the results' config; thresholds and
+ * rules are kept. Refused when the results lack suites the old baseline has: a one-suite run
+ * would otherwise drop every other suite's baseline figures.
+ */
 export function updateBaseline(path: string, cls: RunnerClass, results: BenchResults): RunnerClass {
+  const ran = new Set(results.suites.map((s) => s.suite));
+  const old = Object.keys(cls.baselines[results.config]?.figures ?? {});
+  const dropped = [...new Set(old.map((id) => id.slice(0, id.indexOf('/'))).filter((suite) => !ran.has(suite)))];
+  if (dropped.length) {
+    throw new BenchError('BENCH_ERR_RESULTS', `--update-baseline: the results have no ${dropped.join(', ')} suite${dropped.length > 1 ? 's' : ''}, whose figures the baseline of config "${results.config}" in ${path} holds; writing these results would drop them. Run every suite of the baseline (\`npm run bench\`, or --suite ${[...ran, ...dropped].join(',')}) and update from that.`);
+  }
   const next: RunnerClass = { ...cls, baselines: { ...cls.baselines, [results.config]: baselineFrom(results) } };
   writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`);
   return next;

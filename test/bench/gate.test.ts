@@ -161,6 +161,22 @@ describe('gate', () => {
   });
 });
 
+describe('--update-baseline from a run of fewer suites', () => {
+  it('is refused, naming the suites whose baseline figures it would drop, and leaves the file as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    const path = join(dir, 'c.json');
+    const codec = buildFigure('codec', { name: 'audio.encode', calibration: 'memcpy', budget: false }, rounds(0.01), calib);
+    const both: BenchResults = { ...base, suites: [...base.suites, { suite: 'codec', status: 'ok', describe: 'synthetic', figures: [codec], calibration: [], notes: [], seconds: 1 }] };
+    writeFileSync(path, JSON.stringify(cls()));
+    const full = updateBaseline(path, cls(), both);
+    const before = readFileSync(path, 'utf8');
+    expect(() => updateBaseline(path, full, base)).toThrow(expect.objectContaining({ code: 'BENCH_ERR_RESULTS', message: expect.stringMatching(/the results have no codec suite, whose figures the baseline of config "tiny" in .*c\.json holds.*--suite step,codec/) }));
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    // The same suites again: written.
+    expect(Object.keys(updateBaseline(path, full, both).baselines.tiny!.figures)).toHaveLength(3);
+  });
+});
+
 describe('bad input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gate-bad-'));
   it('names a missing or corrupt results file and the bad field', () => {

@@ -306,7 +306,9 @@ export function gateMarkdown(r: GateReport, results: BenchResults): string {
       `A change counts when it exceeds the figure's threshold and Welch's t-test over the rounds is significant at ${((1 - r.alpha) * 100).toFixed(0)} %.`,
     '',
     `Machine: ${results.host.cpuModel} (${results.host.cores} cores, ${results.host.os}, ${results.host.arch}), MLX ${results.host.mlxDevice}${results.host.metal ? ' (Metal)' : ''}, BLAS ${results.host.blas?.library ?? 'n/a'}; load average ${results.loadavg.start.map((x) => x.toFixed(2)).join(' / ')} at the start. Commit ${results.host.commit ?? 'unknown'}.`,
-    r.baseline ? `Baseline: ${r.sources.baseline}, measured ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}. Thresholds, alpha and budget rules: ${r.sources.thresholds}.` : '**No baseline** for this runner class and config: write one with `--update-baseline`.',
+    !r.baseline ? '**No baseline** for this runner class and config: write one with `--update-baseline`.'
+      : r.sources.baseline === r.sources.thresholds ? `Baseline, thresholds, alpha and budget rules: ${r.sources.baseline}; baseline measured ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}.`
+        : `Baseline: ${r.sources.baseline}, measured ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}. Thresholds, alpha and budget rules: ${r.sources.thresholds}.`,
     ...(notRun.length ? [`Not run: ${notRun.join(', ')} (${counts('not-run')} baseline figures not compared; gated: ${[...new Set(results.suites.map((s) => s.suite))].join(', ') || 'none'}).`] : []),
     '',
     '| figure | verdict | change | p | threshold | ratio, geometric mean (base → now) | CV now / base |',

@@ -61,6 +61,7 @@ describe('solacelive bench gate', () => {
     const pass = await run(['bench', 'gate', '--results', resultsFile('same.json', 5), '--baseline', cls, '--summary', summary], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(pass.code).toBe(0);
     expect(pass.stdout).toMatch(/## Bench gate: ✅ pass \(cli-test, config tiny\)/);
+    expect(pass.stdout).toContain(`Baseline, thresholds, alpha and budget rules: runner class cli-test (${cls}); baseline measured 2026-11-21T00:00:00.000Z, commit abc, test cpu.`);
     expect(readFileSync(summary, 'utf8')).toBe(readFileSync(stepSummary, 'utf8'));
 
     const fail = await run(['bench', 'gate', '--results', resultsFile('slow.json', 6), '--baseline', cls], { GITHUB_STEP_SUMMARY: stepSummary });

@@ -76,7 +76,7 @@ export function formatResults(r: BenchResults): string {
       continue;
     }
     out.push(`${s.suite}: ${s.describe} (${s.seconds.toFixed(1)} s)`);
-    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', `of ${BUDGET_MS} ms p50/p95/p99`, 'ratio', 'vs', 'cv %', 'rme %', 'samples']];
+    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', `of ${BUDGET_MS} ms p50/p95/p99`, 'ratio', 'kernel', 'cv %', 'rme %', 'samples']];
     const share = (ms: number) => (ms / BUDGET_MS).toFixed(ms / BUDGET_MS >= 10 ? 1 : 3);
     for (const f of s.figures) {
       rows.push([f.name, fmt(f.p50), fmt(f.p95), fmt(f.p99), f.budgetFraction === undefined ? '' : `${share(f.p50)}/${share(f.p95)}/${share(f.p99)}`, f.ratio.toPrecision(4), f.calibration, f.cvPct.toFixed(1), f.rmePct.toFixed(1), String(f.samples)]);

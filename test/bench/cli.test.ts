@@ -128,6 +128,8 @@ describe('solacelive bench (a real run)', () => {
     expect(r.stdout).toMatch(/codec: 4 tasks/);
     expect(r.stdout).toContain(`gate them: solacelive bench gate --results ${out} (gates the suites of this run only)`);
     expect(r.stdout).toMatch(/^ {2}audio\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +memcpy +[\d.]+ +[\d.]+ +\d+$/m);
+    // Every column head says what it holds: the ratio is to the named calibration kernel.
+    expect(r.stdout).toMatch(/^ {2}figure +p50 ms +p95 ms +p99 ms +of 80 ms p50\/p95\/p99 +ratio +kernel +cv % +rme % +samples$/m);
     const res = readResults(out);
     expect(res.suites[0]!.figures.map((f) => f.id)).toEqual(['codec/audio.encode', 'codec/audio.decode', 'codec/text.encode', 'codec/text.decode']);
     expect(res.suites[0]!.figures.every((f) => f.ratios.length === 3 && f.samples > 10)).toBe(true);

@@ -7,7 +7,7 @@ import { intOption, parseCommandArgs, UsageError, type Command } from '../src/cl
 import { BUDGET_MS } from '../src/telemetry/index.ts';
 import type { BenchProgress } from '../harness/dashboard/events.ts';
 import { BenchError } from './lib/errors.ts';
-import { detectRunnerClass, gate, gateFailures, gateMarkdown, readRunnerClass, runnerClassPath, updateBaseline } from './lib/gate.ts';
+import { detectRunnerClass, gate, gateFailures, gateMarkdown, readBaselineFile, readRunnerClass, resultsAsBaseline, runnerClassPath, updateBaseline } from './lib/gate.ts';
 import { readResults, writeResults, type BenchResults } from './lib/results.ts';
 import { parseConfig, parseSuites, runBench } from './lib/runner.ts';
 import { ROOT } from './lib/suite.ts';
@@ -18,11 +18,13 @@ export const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
 const HELP = [
   'usage: solacelive bench [--suite NAME|all] [--config tiny|real] [--json OUT] [--rounds N] [--per-round N]',
   '                        [--quick] [--runner-class NAME] [--blas-threads N] [--dashboard]',
-  '       solacelive bench gate --results R.json [--baseline FILE | --runner-class NAME]',
+  '       solacelive bench gate --results R.json [--baseline CLASS.json | --runner-class NAME]',
+  '                        [--baseline R0.json [--runner-class NAME]]',
   '                        [--update-baseline] [--allow-missing-baseline] [--summary FILE]',
   '',
   'bench: runs the suites, each in its own process with OpenBLAS pinned as the engine pins it',
-  `(default 1 thread): ${SUITES.join(', ')} (a comma list, or all; default all).`,
+  '(default 1 thread; the core type from SOLACELIVE_BLAS_CORETYPE as for serve, else detected, whatever',
+  `OPENBLAS_CORETYPE the shell has): ${SUITES.join(', ')} (a comma list, or all; default all).`,
   '  codec   packet encode/decode per packet; Ogg Opus encode/decode per 80 ms frame (tinybench)',
   '  mimi    Mimi encodeStep/decodeStep per frame (tiny weights; real: mimi_202407 size, random weights)',
   '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
@@ -39,8 +41,13 @@ const HELP = [
   '--config real skips, saying why, the suites whose weights are not in the cache.',
   '--dashboard shows progress in the Ink dashboard (harness/dashboard) instead of log lines.',
   '',
-  'bench gate: compares --results with the baseline of a runner class, configs/bench/<class>.json',
-  `(--baseline FILE, or --runner-class NAME; default: this machine's class, ${detectRunnerClass()}).`,
+  'bench gate: compares --results (default bench/results/latest.json, written by `npm run bench`) with a',
+  'baseline. Only the suites in the results are gated: baseline figures of suites that were not run are',
+  'reported as "not run"; a figure missing from a suite that ran fails the gate.',
+  'The baseline is a runner class, configs/bench/<class>.json (--baseline FILE, or --runner-class NAME;',
+  `default: the class the results were run under, else this machine's, ${detectRunnerClass()}), or an earlier`,
+  'run: --baseline R0.json (a results file of the same config) compares this run with that run, with the',
+  'alpha, thresholds and budget rules of --runner-class NAME or the default class (the summary names both).',
   'Per figure: regressed/improved only when the change of the ratio exceeds the figure\'s threshold AND',
   'Welch\'s t-test over the rounds (log scale) is significant at 1 − alpha (the class\'s alpha, 0.01 → 99 %);',
   'a large change that is not significant is "inconclusive". Budget rules: a span\'s p99 must stay under',
@@ -48,7 +55,8 @@ const HELP = [
   '$GITHUB_STEP_SUMMARY when set, and written to --summary FILE). Exit 0 pass, 1 regression, missing',
   'figure or broken budget rule. Without a baseline for the config: an error naming how to write one,',
   'unless --allow-missing-baseline (then only the budget rules are checked).',
-  '--update-baseline writes the results as the class\'s baseline for their config (thresholds and rules kept).',
+  '--update-baseline writes the results as the class\'s baseline for their config (thresholds and rules kept);',
+  'refused when the results lack a suite the old baseline has (its figures would be dropped).',
 ].join('\n');
 
 function fmt(x: number): string {
@@ -59,7 +67,7 @@ function fmt(x: number): string {
 export function formatResults(r: BenchResults): string {
   const out: string[] = [];
   const h = r.host;
-  out.push(`machine: ${h.cpuModel}, ${h.cores} cores, ${h.os} ${h.arch}, MLX ${h.mlxDevice}${h.metal ? ' (Metal)' : ''}, BLAS ${h.blas?.library ?? 'n/a'} threads ${r.settings.blasThreads}, node ${h.node}, solacelive ${h.version} ${h.commit ?? ''}`);
+  out.push(`machine: ${h.cpuModel}, ${h.cores} cores, ${h.os} ${h.arch}, MLX ${h.mlxDevice}${h.metal ? ' (Metal)' : ''}, BLAS ${h.blas?.library ?? 'n/a'} threads ${r.settings.blasThreads} core type ${h.blas?.coreType ?? 'detected'}, node ${h.node}, solacelive ${h.version} ${h.commit ?? ''}`);
   out.push(`runner class ${h.runnerClass}; config ${r.config}; ${r.settings.rounds} rounds per suite; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}`);
   for (const s of r.suites) {
     out.push('');
@@ -68,7 +76,7 @@ export function formatResults(r: BenchResults): string {
       continue;
     }
     out.push(`${s.suite}: ${s.describe} (${s.seconds.toFixed(1)} s)`);
-    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', `of ${BUDGET_MS} ms p50/p95/p99`, 'ratio', 'vs', 'cv %', 'rme %', 'samples']];
+    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', `of ${BUDGET_MS} ms p50/p95/p99`, 'ratio', 'kernel', 'cv %', 'rme %', 'samples']];
     const share = (ms: number) => (ms / BUDGET_MS).toFixed(ms / BUDGET_MS >= 10 ? 1 : 3);
     for (const f of s.figures) {
       rows.push([f.name, fmt(f.p50), fmt(f.p95), fmt(f.p99), f.budgetFraction === undefined ? '' : `${share(f.p50)}/${share(f.p95)}/${share(f.p99)}`, f.ratio.toPrecision(4), f.calibration, f.cvPct.toFixed(1), f.rmePct.toFixed(1), String(f.samples)]);
@@ -123,7 +131,15 @@ async function runCommand(argv: string[]): Promise<number> {
   writeResults(results, path);
   if (values.json === undefined) copyFileSync(path, LATEST);
   console.log(`\nresults: ${path}${values.json === undefined ? ` (and ${LATEST})` : ''}`);
+  // The next step, runnable as printed: the gate reads latest.json unless told otherwise.
+  console.log(`gate them: ${values.json === undefined ? 'npm run bench:gate' : `solacelive bench gate --results ${path}`} (gates the suites of this run only)`);
   return 0;
+}
+
+/** The class whose thresholds gate `results`: the one they were run under where configs/bench has it, else this machine's. */
+function classFor(results: BenchResults): string {
+  const named = results.host.runnerClass;
+  return named && existsSync(runnerClassPath(named)) ? named : detectRunnerClass();
 }
 
 async function gateCommand(argv: string[]): Promise<number> {
@@ -132,10 +148,17 @@ async function gateCommand(argv: string[]): Promise<number> {
     'update-baseline': { type: 'boolean' }, 'allow-missing-baseline': { type: 'boolean' }, summary: { type: 'string' },
   }, true);
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  if (values.baseline && values['runner-class']) throw new UsageError('give --baseline FILE or --runner-class NAME, not both');
   const resultsPath = values.results ?? LATEST;
+  if (!existsSync(resultsPath)) {
+    throw new BenchError('BENCH_ERR_RESULTS', `results ${resultsPath}: no such file. Make it with \`npm run bench\` (every suite; writes bench/results/latest.json, which \`npm run bench:gate\` reads), or run \`solacelive bench --suite NAME --json FILE\` and gate FILE with \`--results FILE\``);
+  }
   const results = readResults(resultsPath);
-  const { path, cls } = readRunnerClass(values.baseline ?? values['runner-class'] ?? detectRunnerClass());
+  // --baseline FILE is a runner-class file, or an earlier run's results (this run against
+  // that run; thresholds then come from --runner-class, or the class these results name).
+  const given = values.baseline === undefined ? null : readBaselineFile(values.baseline);
+  if (given?.kind === 'class' && values['runner-class']) throw new UsageError('give --baseline CLASS-FILE or --runner-class NAME, not both (--runner-class goes with a --baseline that is a results file)');
+  if (given?.kind === 'results' && values['update-baseline']) throw new UsageError(`--update-baseline writes into a runner-class file, and --baseline ${given.path} is a results file: give --runner-class NAME or a configs/bench/*.json file`);
+  const { path, cls } = given?.kind === 'class' ? given : readRunnerClass(values['runner-class'] ?? classFor(results));
   if (values['update-baseline']) {
     const figures = results.suites.flatMap((s) => s.figures).length;
     if (figures === 0) throw new BenchError('BENCH_ERR_RESULTS', `results ${resultsPath}: no figures to write as a baseline (every suite skipped?)`);
@@ -143,7 +166,13 @@ async function gateCommand(argv: string[]): Promise<number> {
     console.log(`baseline for config ${results.config} of runner class ${cls.runnerClass} written to ${path}: ${figures} figures from ${resultsPath} (${results.host.cpuModel}, load average ${results.loadavg.start.map((x) => x.toFixed(2)).join(' ')}). Commit it.`);
     return 0;
   }
-  const report = gate(results, cls, { allowMissingBaseline: values['allow-missing-baseline'] ?? false });
+  const allow = { allowMissingBaseline: values['allow-missing-baseline'] ?? false };
+  const report = given?.kind === 'results'
+    ? (() => {
+      const b = resultsAsBaseline(given.results, given.path, cls, path, results);
+      return gate(results, b.cls, { ...allow, ...b.opts });
+    })()
+    : gate(results, cls, { ...allow, sources: { baseline: `runner class ${cls.runnerClass} (${path})`, thresholds: `runner class ${cls.runnerClass} (${path})` } });
   const md = gateMarkdown(report, results);
   console.log(md);
   if (values.summary) writeFileSync(values.summary, md);

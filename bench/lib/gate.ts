@@ -7,7 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUDGET_MS } from '../../src/telemetry/index.ts';
 import { BenchError } from './errors.ts';
-import { allFigures, checkRatios, readJsonFile, type BenchResults } from './results.ts';
+import { allFigures, checkRatios, parseResults, readJsonFile, RESULTS_FORMAT, type BenchResults } from './results.ts';
 import { mean, welch } from './stats.ts';
 
 export interface BaselineFigure {
@@ -101,6 +101,32 @@ export function readRunnerClass(nameOrPath: string): { path: string; cls: Runner
   return { path, cls: parseRunnerClass(readJsonFile(path, 'BENCH_ERR_BASELINE', 'baseline'), path) };
 }
 
+/** What `--baseline FILE` may hold: a runner-class file, or the results of an earlier run. */
+export type BaselineFile =
+  | { readonly kind: 'class'; readonly path: string; readonly cls: RunnerClass }
+  | { readonly kind: 'results'; readonly path: string; readonly results: BenchResults };
+
+/** Reads `--baseline FILE`, telling a results file (its "format" field) from a runner-class file. */
+export function readBaselineFile(path: string): BaselineFile {
+  const data = readJsonFile(path, 'BENCH_ERR_BASELINE', 'baseline');
+  if (isObj(data) && data.format === RESULTS_FORMAT) return { kind: 'results', path, results: parseResults(data, path) };
+  return { kind: 'class', path, cls: parseRunnerClass(data, path) };
+}
+
+/**
+ * Gating this run against an earlier run: the earlier run's figures as the baseline, the
+ * runner class's alpha, thresholds and budget rules (a results file has none of its own).
+ */
+export function resultsAsBaseline(base: BenchResults, basePath: string, cls: RunnerClass, clsPath: string, results: BenchResults): { cls: RunnerClass; opts: GateOptions } {
+  if (base.config !== results.config) {
+    throw new BenchError('BENCH_ERR_CONFIG_MISMATCH', `baseline ${basePath} is a config "${base.config}" run and results are config "${results.config}": compare runs of the same config`);
+  }
+  return {
+    cls: { ...cls, baselines: { ...cls.baselines, [results.config]: baselineFrom(base) } },
+    opts: { sources: { baseline: `the run in ${basePath}`, thresholds: `runner class ${cls.runnerClass} (${clsPath})` } },
+  };
+}
+
 export function listRunnerClasses(): string[] {
   try {
     return readdirSync(CONFIGS_BENCH).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
@@ -109,7 +135,12 @@ export function listRunnerClasses(): string[] {
   }
 }
 
-export type FigureVerdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive' | 'new' | 'missing' | 'skipped';
+/**
+ * Per baseline figure: `missing` when its suite ran and did not produce it (an error),
+ * `skipped` when its suite ran but was skipped (weights absent), `not-run` when its suite
+ * was not asked for (`--suite step` gates only step).
+ */
+export type FigureVerdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive' | 'new' | 'missing' | 'skipped' | 'not-run';
 
 export interface FigureComparison {
   readonly id: string;
@@ -135,6 +166,8 @@ export interface BudgetCheck {
 
 export interface GateReport {
   readonly runnerClass: string;
+  /** Where the baseline figures and the thresholds came from, for the summary. */
+  readonly sources: GateSources;
   readonly config: string;
   readonly alpha: number;
   readonly baseline: Baseline | null;
@@ -169,9 +202,18 @@ export function thresholdFor(cls: RunnerClass, id: string): number {
   return cls.thresholds[id] ?? cls.defaultThresholdPct;
 }
 
+export interface GateSources {
+  readonly baseline: string;
+  readonly thresholds: string;
+}
+
 export interface GateOptions {
   /** Without a baseline for the results' config: report and pass (true) or throw BENCH_ERR_NO_BASELINE. */
   readonly allowMissingBaseline?: boolean;
+  /** What to name as the origin of the baseline and thresholds (default: the runner class). */
+  readonly sources?: GateSources;
+  /** Said before the gate's own warnings (e.g. the baseline was measured on another CPU). */
+  readonly warnings?: readonly string[];
 }
 
 export function gate(results: BenchResults, cls: RunnerClass, opts: GateOptions = {}): GateReport {
@@ -181,7 +223,10 @@ export function gate(results: BenchResults, cls: RunnerClass, opts: GateOptions 
     throw new BenchError('BENCH_ERR_NO_BASELINE', `runner class ${cls.runnerClass} has no baseline for config "${config}" yet. Write one on this runner with \`solacelive bench gate --results R.json --baseline configs/bench/${cls.runnerClass}.json --update-baseline\` and commit it (or pass --allow-missing-baseline to check only the budget rules).`);
   }
   const figures: FigureComparison[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...(opts.warnings ?? [])];
+  if (baseline && baseline.cpuModel !== results.host.cpuModel) {
+    warnings.push(`the baseline was measured on ${baseline.cpuModel} and these results on ${results.host.cpuModel}: ratios to the calibration kernels carry across CPUs only roughly`);
+  }
   const seen = new Set<string>();
   for (const f of allFigures(results)) {
     seen.add(f.id);
@@ -195,17 +240,19 @@ export function gate(results: BenchResults, cls: RunnerClass, opts: GateOptions 
     const c = compareSamples(b.ratios, f.ratios, { thresholdPct: threshold, alpha: cls.alpha });
     figures.push({ id: f.id, verdict: c.verdict, thresholdPct: threshold, changePct: c.changePct, p: c.p, baseRatio: geomean(b.ratios), ratio: geomean(f.ratios), cvPct: f.cvPct, baseCvPct: b.cvPct });
   }
-  const skippedSuites = new Set(results.suites.filter((s) => s.status === 'skipped').map((s) => s.suite));
+  const status = new Map(results.suites.map((s) => [s.suite, s.status]));
   for (const [id, b] of Object.entries(baseline?.figures ?? {})) {
     if (seen.has(id)) continue;
-    const suite = id.slice(0, id.indexOf('/'));
-    figures.push({ id, verdict: skippedSuites.has(suite) ? 'skipped' : 'missing', thresholdPct: thresholdFor(cls, id), changePct: null, p: null, baseRatio: geomean(b.ratios), ratio: null, cvPct: null, baseCvPct: b.cvPct });
+    const st = status.get(id.slice(0, id.indexOf('/')));
+    const verdict: FigureVerdict = st === undefined ? 'not-run' : st === 'skipped' ? 'skipped' : 'missing';
+    figures.push({ id, verdict, thresholdPct: thresholdFor(cls, id), changePct: null, p: null, baseRatio: geomean(b.ratios), ratio: null, cvPct: null, baseCvPct: b.cvPct });
   }
   const budget: BudgetCheck[] = [];
   for (const [span, limit] of Object.entries(cls.budget[config] ?? {})) {
     const f = allFigures(results).find((x) => x.span === span && x.suite === 'step') ?? allFigures(results).find((x) => x.span === span);
     if (!f) {
-      if (!results.suites.some((s) => s.suite === 'step' && s.status === 'skipped')) warnings.push(`budget rule for ${span} not checked: the results have no ${span} figure (run the step suite)`);
+      if (!status.has('step')) warnings.push(`budget rule for ${span} not checked: the step suite was not run`);
+      else if (status.get('step') === 'ok') warnings.push(`budget rule for ${span} not checked: the step suite's results have no ${span} figure`);
       continue;
     }
     const fraction = f.p99 / BUDGET_MS;
@@ -213,7 +260,8 @@ export function gate(results: BenchResults, cls: RunnerClass, opts: GateOptions 
   }
   if (!baseline) warnings.push(`no baseline for config "${config}" in runner class ${cls.runnerClass}: figures not compared, budget rules only`);
   const pass = figures.every((f) => f.verdict !== 'regressed' && f.verdict !== 'missing') && budget.every((b) => b.ok);
-  return { runnerClass: cls.runnerClass, config, alpha: cls.alpha, baseline, figures, budget, warnings, pass };
+  const sources = opts.sources ?? { baseline: `runner class ${cls.runnerClass}`, thresholds: `runner class ${cls.runnerClass}` };
+  return { runnerClass: cls.runnerClass, sources, config, alpha: cls.alpha, baseline, figures, budget, warnings, pass };
 }
 
 /** The figures of a results file as a baseline, to be written into the runner-class file. */
@@ -223,8 +271,18 @@ export function baselineFrom(results: BenchResults): Baseline {
   return { createdAt: results.createdAt, commit: results.host.commit, cpuModel: results.host.cpuModel, loadavg: results.loadavg.start, figures };
 }
 
-/** Rewrites the runner-class file with a new baseline for the results' config; thresholds and rules are kept. */
+/**
+ * Rewrites the runner-class file with a new baseline for the results' config; thresholds and
+ * rules are kept. Refused when the results lack suites the old baseline has: a one-suite run
+ * would otherwise drop every other suite's baseline figures.
+ */
 export function updateBaseline(path: string, cls: RunnerClass, results: BenchResults): RunnerClass {
+  const ran = new Set(results.suites.map((s) => s.suite));
+  const old = Object.keys(cls.baselines[results.config]?.figures ?? {});
+  const dropped = [...new Set(old.map((id) => id.slice(0, id.indexOf('/'))).filter((suite) => !ran.has(suite)))];
+  if (dropped.length) {
+    throw new BenchError('BENCH_ERR_RESULTS', `--update-baseline: the results have no ${dropped.join(', ')} suite${dropped.length > 1 ? 's' : ''}, whose figures the baseline of config "${results.config}" in ${path} holds; writing these results would drop them. Run every suite of the baseline (\`npm run bench\`, or --suite ${[...ran, ...dropped].join(',')}) and update from that.`);
+  }
   const next: RunnerClass = { ...cls, baselines: { ...cls.baselines, [results.config]: baselineFrom(results) } };
   writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`);
   return next;
@@ -232,26 +290,31 @@ export function updateBaseline(path: string, cls: RunnerClass, results: BenchRes
 
 const pct = (x: number | null, digits = 1) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)} %`);
 const ICON: Record<FigureVerdict, string> = {
-  regressed: '🔴 regressed', improved: '🟢 improved', unchanged: '⚪ unchanged', inconclusive: '🟡 inconclusive', new: '🆕 new', missing: '🔴 missing', skipped: '⏭️ skipped',
+  regressed: '🔴 regressed', improved: '🟢 improved', unchanged: '⚪ unchanged', inconclusive: '🟡 inconclusive', new: '🆕 new', missing: '🔴 missing', skipped: '⏭️ skipped', 'not-run': '◻️ not run',
 };
 
 /** The Markdown summary for a PR comment or $GITHUB_STEP_SUMMARY. */
 export function gateMarkdown(r: GateReport, results: BenchResults): string {
   const counts = (v: FigureVerdict) => r.figures.filter((f) => f.verdict === v).length;
+  // Suites not asked for are one line, not a row per figure: this run says nothing about them.
+  const notRun = [...new Set(r.figures.filter((f) => f.verdict === 'not-run').map((f) => f.id.slice(0, f.id.indexOf('/'))))];
   const lines = [
     `## Bench gate: ${r.pass ? '✅ pass' : '❌ fail'} (${r.runnerClass}, config ${r.config})`,
     '',
     `${counts('regressed')} regressed, ${counts('improved')} improved, ${counts('unchanged')} unchanged, ${counts('inconclusive')} inconclusive` +
-      `${counts('new') ? `, ${counts('new')} new` : ''}${counts('missing') ? `, ${counts('missing')} missing` : ''}${counts('skipped') ? `, ${counts('skipped')} skipped` : ''}. ` +
+      `${counts('new') ? `, ${counts('new')} new` : ''}${counts('missing') ? `, ${counts('missing')} missing` : ''}${counts('skipped') ? `, ${counts('skipped')} skipped` : ''}${counts('not-run') ? `, ${counts('not-run')} not run` : ''}. ` +
       `A change counts when it exceeds the figure's threshold and Welch's t-test over the rounds is significant at ${((1 - r.alpha) * 100).toFixed(0)} %.`,
     '',
     `Machine: ${results.host.cpuModel} (${results.host.cores} cores, ${results.host.os}, ${results.host.arch}), MLX ${results.host.mlxDevice}${results.host.metal ? ' (Metal)' : ''}, BLAS ${results.host.blas?.library ?? 'n/a'}; load average ${results.loadavg.start.map((x) => x.toFixed(2)).join(' / ')} at the start. Commit ${results.host.commit ?? 'unknown'}.`,
-    r.baseline ? `Baseline: ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}.` : '**No baseline** for this runner class and config: write one with `--update-baseline`.',
+    !r.baseline ? '**No baseline** for this runner class and config: write one with `--update-baseline`.'
+      : r.sources.baseline === r.sources.thresholds ? `Baseline, thresholds, alpha and budget rules: ${r.sources.baseline}; baseline measured ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}.`
+        : `Baseline: ${r.sources.baseline}, measured ${r.baseline.createdAt}, commit ${r.baseline.commit ?? 'unknown'}, ${r.baseline.cpuModel}. Thresholds, alpha and budget rules: ${r.sources.thresholds}.`,
+    ...(notRun.length ? [`Not run: ${notRun.join(', ')} (${counts('not-run')} baseline figures not compared; gated: ${[...new Set(results.suites.map((s) => s.suite))].join(', ') || 'none'}).`] : []),
     '',
     '| figure | verdict | change | p | threshold | ratio, geometric mean (base → now) | CV now / base |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const f of r.figures) {
+  for (const f of r.figures.filter((x) => x.verdict !== 'not-run')) {
     lines.push(`| \`${f.id}\` | ${ICON[f.verdict]} | ${pct(f.changePct)} | ${f.p === null ? '–' : f.p < 1e-4 ? '<0.0001' : f.p.toFixed(4)} | ${f.thresholdPct} % | ${f.baseRatio === null ? '–' : f.baseRatio.toPrecision(4)} → ${f.ratio === null ? '–' : f.ratio.toPrecision(4)} | ${f.cvPct === null ? '–' : f.cvPct.toFixed(1)} / ${f.baseCvPct === null ? '–' : f.baseCvPct.toFixed(1)} % |`);
   }
   if (r.budget.length) {

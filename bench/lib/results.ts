@@ -79,7 +79,8 @@ export interface BenchResults {
   readonly host: MachineFingerprint;
   /** 1-, 5- and 15-minute load averages at the start and the end of the run. */
   readonly loadavg: { readonly start: readonly number[]; readonly end: readonly number[] };
-  readonly settings: { readonly rounds: number; readonly quick: boolean; readonly blasThreads: number };
+  /** blasCoreType: OPENBLAS_CORETYPE of the suite processes (SOLACELIVE_BLAS_CORETYPE, as serve); null = detected. Absent in older files. */
+  readonly settings: { readonly rounds: number; readonly quick: boolean; readonly blasThreads: number; readonly blasCoreType?: string | null };
   readonly suites: readonly SuiteRun[];
   readonly warnings: readonly string[];
 }

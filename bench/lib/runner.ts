@@ -5,8 +5,10 @@ import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchFigure, BenchProgress } from '../../harness/dashboard/events.ts';
+import type { BlasPinning } from '../../src/engine/host.ts';
 import type { PlatformFingerprint } from '../../src/models/platform.ts';
 import { hostFingerprint } from '../../src/telemetry/host.ts';
+import { benchBlas, blasEnv } from './blas.ts';
 import { BenchError } from './errors.ts';
 import { detectRunnerClass, thresholdFor, type RunnerClass } from './gate.ts';
 import { RESULTS_FORMAT, type BenchResults, type FigureResult, type SuiteRun } from './results.ts';
@@ -80,8 +82,8 @@ export function toBenchFigure(f: FigureResult): BenchFigure {
   };
 }
 
-function runChild(req: ChildRequest, blasThreads: number, onReply: (r: ChildReply) => void): Promise<{ run: SuiteRun; platform: PlatformFingerprint }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads) };
+function runChild(req: ChildRequest, blas: BlasPinning, onReply: (r: ChildReply) => void): Promise<{ run: SuiteRun; platform: PlatformFingerprint }> {
+  const env = blasEnv(process.env, blas);
   const child = fork(CHILD, [], { execArgv: ['--expose-gc'], env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let result: { run: SuiteRun; platform: PlatformFingerprint } | null = null;
@@ -105,6 +107,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const rounds = opts.rounds ?? (quick ? 6 : 12);
   if (!(Number.isInteger(rounds) && rounds >= 3)) throw new RangeError(`rounds must be an integer ≥ 3 (the gate's t-test needs spread), got ${rounds}`);
   const blasThreads = opts.blasThreads ?? 1;
+  const blas = benchBlas(blasThreads);
   const log = opts.log ?? (() => undefined);
   const progress = opts.onProgress ?? (() => undefined);
   const load0 = loadavg();
@@ -117,7 +120,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       ...(opts.inject && opts.inject.suite === suite ? { inject: { span: opts.inject.span, ms: opts.inject.ms } } : {}),
     };
     log(`${suite} (${opts.config}): starting…`);
-    const { run, platform: p } = await runChild(req, blasThreads, (m) => {
+    const { run, platform: p } = await runChild(req, blas, (m) => {
       if (m.kind === 'log') log(`${suite}: ${m.msg}`);
       else if (m.kind === 'start') {
         log(`${suite}: ${m.describe}`);
@@ -154,7 +157,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       runnerClass: opts.runnerClass?.runnerClass ?? detectRunnerClass(),
     },
     loadavg: { start: load0, end: loadavg() },
-    settings: { rounds, quick, blasThreads },
+    settings: { rounds, quick, blasThreads, blasCoreType: blas.coreType },
     suites: runs,
     warnings,
   };

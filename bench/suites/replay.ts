@@ -4,6 +4,7 @@
 import { EngineHost } from '../../src/engine/host.ts';
 import { resolveModel } from '../../src/engine/models.ts';
 import { replaySession } from '../../harness/replayer.ts';
+import { pinnedBlas } from '../lib/blas.ts';
 import type { SuiteDef } from '../lib/suite-api.ts';
 
 const FIXTURE = new URL('../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
@@ -13,7 +14,8 @@ export const replaySuite: SuiteDef = {
   describe: 'offline replay of fixtures/sessions/hello-2s.session through the engine process',
   async setup(ctx) {
     if (ctx.config !== 'tiny') return { skipped: 'the fixture session is recorded with the tiny model; replay is benched in the tiny config only' };
-    const engine = new EngineHost({ spec: resolveModel('tiny', ctx.log), blas: { threads: 1, coreType: null } });
+    // The pinning the runner gave this process (--blas-threads, SOLACELIVE_BLAS_CORETYPE), not a fixed one.
+    const engine = new EngineHost({ spec: resolveModel('tiny', ctx.log), blas: pinnedBlas() });
     if (!(await engine.start())) throw new Error(`the engine did not start: ${engine.reason}`);
     const runsPerRound = ctx.perRound ?? 1;
     return {

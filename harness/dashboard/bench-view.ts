@@ -5,6 +5,7 @@ import React, { useEffect, useState, type ReactElement } from 'react';
 import { BUDGET_MS } from '../../src/telemetry/spans.ts';
 import type { BenchFigure, BenchProgress } from './events.ts';
 import { barCells, barScale, barText, fit, HEADROOM_COLOR, headroom, ms } from './format.ts';
+import { scaleLine } from './panels.ts';
 import type { Latest } from './store.ts';
 
 const h = React.createElement;
@@ -44,7 +45,8 @@ export function BenchScreen(props: { state: BenchState; columns: number; rows: n
       `${state.suites.filter((x) => x.done).length}/${state.suites.length} suites done`,
       running ? h(Text, { color: 'cyan' }, `  running ${running.suite} (${running.tasks.length} tasks)`) : null,
       state.done ? h(Text, { color: 'green' }, '  finished') : null),
-    h(Text, { color: 'gray', wrap: 'truncate-end' }, `${'suite/task'.padEnd(nameW)}${'p50'.padStart(7)}${'p95'.padStart(7)}${'p99'.padStart(7)}${'rme%'.padStart(6)}${'cv%'.padStart(6)}  0…${scale}ms │${BUDGET_MS}`),
+    // The bar axis as in the live view: labels over the bars' own budget line, apart from the number columns.
+    h(Text, { color: 'gray', wrap: 'truncate-end' }, `${'suite/task (ms)'.padEnd(nameW)}${'p50'.padStart(7)}${'p95'.padStart(7)}${'p99'.padStart(7)}${'rme%'.padStart(6)}${'cv%'.padStart(6)}  ${scaleLine(barW, scale, BUDGET_MS)}`),
     ...shown.map((f, i) => {
       const label = fit(`${f.suite}/${f.name}`, nameW - 1).padEnd(nameW);
       const nums = `${ms(f.p50).padStart(7)}${ms(f.p95).padStart(7)}${ms(f.p99).padStart(7)}${f.rme.toFixed(1).padStart(6)}${f.cv.toFixed(1).padStart(6)}  `;

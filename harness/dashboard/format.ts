@@ -102,6 +102,15 @@ export function duration(msTotal: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** What the server-wide span figures cover: the last `window` steps of all sessions, or all of them while fewer. */
+export function spanWindow(window: number, steps: number): string {
+  return steps > window ? `the last ${window} of ${steps} steps` : `all ${steps} step${steps === 1 ? '' : 's'}`;
+}
+
+/** What each session's own figures cover (the telemetry's per-session window). */
+export const sessionWindowNote = (sessionWindow: number): string =>
+  `each its own: step.total of last ≤${sessionWindow} steps, counts since open`;
+
 /** The first 8 characters of a session id: enough to tell sessions apart on screen. */
 export const shortId = (id: string | null): string => (id === null ? '-' : id.slice(0, 8));
 

@@ -62,10 +62,11 @@ function engineState(s: TelemetrySnapshot): string {
 
 function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactElement {
   const { snap, columns, rows, selected } = props;
-  // Header 2, span table 9, sparkline 1, figures 2: the rest is shared by sessions and events.
-  const left = Math.max(0, rows - 2 - 9 - 1 - 2 - 1);
-  const sessionRows = Math.min(Math.max(1, snap.sessions.length), Math.max(1, Math.min(3, left - 3)));
-  const eventRows = Math.max(0, left - 1 - sessionRows - 1);
+  // Header 2, span table 10, sparkline 1, figures 2: the rest is shared by sessions (title,
+  // column heads, rows) and events (title, rows).
+  const left = Math.max(0, rows - 2 - 10 - 1 - 2 - 1);
+  const sessionRows = Math.min(Math.max(1, snap.sessions.length), Math.max(1, Math.min(3, left - 4)));
+  const eventRows = Math.max(0, left - 2 - sessionRows - 1);
   return h(Box, { flexDirection: 'column' },
     h(SpanBars, { snap, columns }),
     // While the engine is not ok, why is worth more than the sparkline's line (the header cuts it).
@@ -79,7 +80,7 @@ function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactEl
 
 function Sessions(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactElement {
   const { snap, rows, selected, columns } = props;
-  const listRows = Math.max(1, Math.min(snap.sessions.length, Math.floor((rows - 4) / 2)));
+  const listRows = Math.max(1, Math.min(snap.sessions.length, Math.floor((rows - 5) / 2)));
   const sel = snap.sessions[selected];
   const detail: ReactElement[] = [];
   if (sel) {
@@ -88,12 +89,14 @@ function Sessions(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactEl
     detail.push(
       h(Text, { key: 'id', bold: true, wrap: 'truncate-end' }, `Session ${sel.id}`),
       h(Text, { key: 'st', wrap: 'truncate-end' }, `state ${sel.state}  steps ${sel.steps}  frames received ${sel.framesReceived}  queue ${sel.inputQueue} fr`),
-      h(Text, { key: 'tot', wrap: 'truncate-end' }, 'step.total  p50 ', h(Text, { color }, ms(t?.p50)), '  p95 ', h(Text, { color }, ms(t?.p95)), '  p99 ', h(Text, { color }, ms(t?.p99)), `  max ${ms(t?.max)}  misses ${sel.budgetMisses}`),
-      h(Text, { key: 'ev', wrap: 'truncate-end' }, `late ${sel.late}  missing ${sel.missing}  dropped frames ${sel.droppedFrames}  partials dropped ${sel.droppedPartials}  decodes skipped ${sel.skippedDecodes}  errors ${sel.errors}`),
+      h(Text, { key: 'tot', wrap: 'truncate-end' }, `step.total, its last ${t?.window ?? 0} steps: p50 `, h(Text, { color }, ms(t?.p50)), '  p95 ', h(Text, { color }, ms(t?.p95)), '  p99 ', h(Text, { color }, ms(t?.p99)), `  max ${ms(t?.max)}  misses ${sel.budgetMisses}`),
+      // Two lines: on one, 80 columns cut off the errors.
+      h(Text, { key: 'ev', wrap: 'truncate-end' }, `frames late ${sel.late}  missing ${sel.missing}  dropped ${sel.droppedFrames}  errors ${sel.errors}`),
+      h(Text, { key: 'ev2', wrap: 'truncate-end' }, `partials dropped ${sel.droppedPartials}  decodes skipped ${sel.skippedDecodes}`),
       h(Text, { key: 'cl', color: 'gray', wrap: 'truncate-end' }, sel.closedAt === null ? `open since ${duration(sel.openedAt)} after server start` : `closed ${sel.closeReason ?? ''} at ${duration(sel.closedAt)}`),
     );
   }
-  const evRows = Math.max(0, rows - 2 - 1 - listRows - detail.length - 1);
+  const evRows = Math.max(0, rows - 2 - 2 - listRows - detail.length - 1);
   const own = sel ? snap.events.filter((e) => e.session === sel.id) : [];
   return h(Box, { flexDirection: 'column' },
     h(SessionList, { snap, selected, max: listRows, columns }),

@@ -58,7 +58,8 @@ async function runInk(o: LiveOptions): Promise<number> {
     o.signal?.removeEventListener('abort', onAbort);
     process.off('SIGTERM', onSignal);
   }
-  if (last) (o.stdout ?? process.stdout).write(`${liveTable(last)}\n`);
+  const out = o.stdout ?? process.stdout;
+  if (last) out.write(`${liveTable(last, out.columns || 80)}\n`);
   return 0;
 }
 
@@ -95,7 +96,8 @@ function runPlain(o: LiveOptions): Promise<number> {
       process.off('SIGTERM', onSignal);
       o.signal?.removeEventListener('abort', onSignal);
       if (why) err.write(`solacelive dash: ${why}\n`);
-      if (last) out.write(`${liveTable(last)}\n`);
+      // In a log: the table, then the totals as the machine-read summary line.
+      if (last) out.write(`${liveTable(last, out.columns || 80)}\n${liveSummary(last)}\n`);
       resolve(code);
     };
     stop = o.source({

@@ -7,7 +7,7 @@ import React, { type ReactElement } from 'react';
 import type { SessionFigures, TelemetryEvent, TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { SpanStats } from '../../src/telemetry/window.ts';
-import { barCells, barScale, barText, bytes, fit, HEADROOM_COLOR, headroom, ms, pct, rtfText, shortId, sparkline } from './format.ts';
+import { barCells, barScale, barText, bytes, fit, HEADROOM_COLOR, headroom, ms, pct, rtfText, sessionWindowNote, shortId, spanWindow, sparkline } from './format.ts';
 
 const h = React.createElement;
 
@@ -18,22 +18,31 @@ export const BAR_OFFSET = SPAN_LABEL_WIDTH + 4 * NUM + 1;
 
 const num = (x: number | null | undefined) => ms(x).padStart(NUM);
 
-/** The scale line above the bars: 0 at the left, the budget under its line, the top at the right. */
-function scaleLine(width: number, scale: number, budgetMs: number): string {
+/**
+ * The axis labels above the bars: the budget (with its unit) ending on its line and the
+ * scale's top at the right. No "0" at the left: next to the "max" column it read as a max.
+ */
+export function scaleLine(width: number, scale: number, budgetMs: number): string {
   const line = Array.from({ length: width }, () => ' ');
   const b = Math.round((budgetMs / scale) * width);
   const put = (at: number, s: string) => {
     for (let i = 0; i < s.length && at + i < width; i++) if (at + i >= 0) line[at + i] = s[i]!;
   };
-  put(0, '0');
-  const top = `${scale}`;
-  put(width - top.length, top);
   // The budget label ends at its line, or starts there when there is no room before it.
-  const before = `${budgetMs}ms│`;
+  const before = `${budgetMs} ms│`;
+  let budgetEnd = -1;
   if (b < width) {
-    if (b - before.length + 1 >= 2) put(b - before.length + 1, before);
-    else put(b, `│${budgetMs}ms`);
+    if (b - before.length + 1 >= 2) {
+      put(b - before.length + 1, before);
+      budgetEnd = b;
+    } else {
+      put(b, `│${budgetMs} ms`);
+      budgetEnd = b + before.length - 1;
+    }
   }
+  // The top of the scale, where it leaves a space after the budget label.
+  const top = `${scale}`;
+  if (width - top.length > budgetEnd + 1) put(width - top.length, top);
   return line.join('');
 }
 
@@ -56,6 +65,8 @@ export function SpanBars(props: { snap: TelemetrySnapshot; columns: number }): R
       h(Text, { color }, barText(c)));
   });
   return h(Box, { flexDirection: 'column' },
+    // Which steps these are: one overloaded minute stays in the window long after it ended.
+    h(Text, { bold: true, wrap: 'truncate-end' }, `Server-wide: spans over ${spanWindow(snap.window, snap.steps)}, counts since start (ms)`),
     h(Text, { color: 'gray' }, `${header}${scaleLine(width, scale, snap.budgetMs)}`),
     ...rows);
 }
@@ -106,15 +117,15 @@ export function sessionRow(x: SessionFigures): string {
 
 /** Sessions, live first; the selected one marked; at most `max` rows, scrolled to keep it in view. */
 export function SessionList(props: { snap: TelemetrySnapshot; selected: number; max: number; columns: number }): ReactElement {
-  const { snap, selected, columns } = props;
+  const { snap, selected } = props;
   // A session whose socket closed counts as closed before its close hooks have run.
   const live = snap.sessions.filter((x) => x.closedAt === null && x.state !== 'closed').length;
   const max = Math.max(0, props.max);
   const first = Math.min(Math.max(0, selected - max + 1), Math.max(0, snap.sessions.length - max));
   const shown = snap.sessions.slice(first, first + max);
   return h(Box, { flexDirection: 'column' },
-    // The title doubles as the column heads: 'Sessions 1/3' stands over the id and state columns.
-    h(Text, { wrap: 'truncate-end' }, h(Text, { bold: true }, `Sessions ${live}/${snap.sessions.length}`.padEnd(21)), h(Text, { color: 'gray' }, fit(sessionRowHeader().slice(19), Math.max(0, columns - 21)))),
+    h(Text, { wrap: 'truncate-end' }, h(Text, { bold: true }, `Sessions ${live}/${snap.sessions.length}`), h(Text, { color: 'gray' }, ` · ${sessionWindowNote(snap.sessionWindow)}`)),
+    snap.sessions.length > 0 ? h(Text, { color: 'gray', wrap: 'truncate-end' }, `  ${sessionRowHeader()}`) : null,
     ...shown.map((x, i) => {
       const sel = first + i === selected;
       const color = x.closedAt !== null ? 'gray' : HEADROOM_COLOR[headroom(x.stepTotal?.p99, snap.budgetMs)];

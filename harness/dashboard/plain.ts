@@ -5,6 +5,7 @@
 import type { TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { BenchFigure, ReplayProgress } from './events.ts';
+import { fit, pct, sessionWindowNote, shortId, spanWindow } from './format.ts';
 
 type Value = string | number | boolean | null;
 
@@ -49,23 +50,53 @@ const col = (v: string | number, w: number, left = false) => {
   return left ? s.padEnd(w) : s.padStart(w);
 };
 
-/** Per-span table, then per-session table, then the totals. */
-export function liveTable(s: TelemetrySnapshot): string {
-  const lines = [`spans over the last ${s.window} steps (budget ${s.budgetMs} ms)`];
+/** `text` as lines of at most `width` characters, broken at ", " where it has to be. */
+function wrapList(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const part of text.split(', ')) {
+    const next = line ? `${line}, ${part}` : part;
+    if (next.length <= width || !line) line = next;
+    else {
+      out.push(`${line},`);
+      line = `  ${part}`;
+    }
+  }
+  if (line) out.push(line);
+  return out.flatMap((l) => (l.length <= width ? [l] : [fit(l, width)]));
+}
+
+/**
+ * Per-span table, the counts since start, then per-session table, each saying what steps
+ * it covers; at most `columns` wide (the terminal's, 80 in a log). The `dash` summary line
+ * is not part of it: it is one machine-read line, whatever its length (live.ts adds it in plain mode).
+ */
+export function liveTable(s: TelemetrySnapshot, columns = 80): string {
+  const lines = [fit(`server-wide: spans over ${spanWindow(s.window, s.steps)} (budget ${s.budgetMs} ms), in ms`, columns)];
   lines.push(`${col('span', 14, true)}${col('count', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('max', 9)}${col('p99/budget', 11)}`);
   for (const name of SPAN_NAMES) {
     const x = s.spans[name];
     if (!x) continue;
     lines.push(`${col(name, 14, true)}${col(x.count, 8)}${col(x.p50, 9)}${col(x.p95, 9)}${col(x.p99, 9)}${col(x.max, 9)}${col(`${((x.p99 / s.budgetMs) * 100).toFixed(1)}%`, 11)}`);
   }
-  lines.push('sessions');
-  lines.push(`${col('id', 38, true)}${col('state', 10, true)}${col('steps', 7)}${col('p50', 9)}${col('p99', 9)}${col('misses', 8)}${col('late', 6)}${col('missing', 8)}${col('dropped', 8)}${col('skipped', 8)}${col('errors', 7)}`);
+  lines.push(...wrapList(`since start: steps ${s.steps}, misses ${s.budgetMisses} (${pct(s.budgetMisses, s.steps)}), frames late ${s.frames.late} missing ${s.frames.missing} dropped ${s.frames.dropped}, partials dropped ${s.droppedPartials}, decodes skipped ${s.skippedDecodes}, errors ${s.errors}`, columns));
+  lines.push(...wrapList(`sessions (${sessionWindowNote(s.sessionWindow)})`, columns));
+  // Whole ids where they fit, else the 8 characters the live view shows.
+  const rest = 10 + 8 + 8 + 8 + 7 + 5 + 5 + 5 + 5 + 4;
+  const idWidth = Math.max(0, ...s.sessions.map((x) => x.id.length)) + 1 + rest <= columns ? Math.max(3, ...s.sessions.map((x) => x.id.length)) + 1 : 9;
+  const id = (x: string) => (idWidth === 9 ? shortId(x) : x);
+  const row = (cells: (string | number)[]) => {
+    const [a, b, ...n] = cells;
+    // A space before every number, so a count wider than its column still reads apart.
+    return `${col(a!, idWidth, true)}${col(fit(String(b), 9), 10, true)}${[8, 8, 8, 7, 5, 5, 5, 5, 4].map((w, i) => ` ${col(n[i]!, w - 1)}`).join('')}`;
+  };
+  lines.push(row(['id', 'state', 'steps', 'p50', 'p99', 'misses', 'late', 'lost', 'drop', 'skip', 'err']));
   for (const x of s.sessions) {
-    lines.push(`${col(x.id, 38, true)}${col(x.state, 10, true)}${col(x.steps, 7)}${col(x.stepTotal?.p50 ?? '-', 9)}${col(x.stepTotal?.p99 ?? '-', 9)}${col(x.budgetMisses, 8)}${col(x.late, 6)}${col(x.missing, 8)}${col(x.droppedPartials, 8)}${col(x.skippedDecodes, 8)}${col(x.errors, 7)}`);
+    lines.push(row([id(x.id), x.state, x.steps, x.stepTotal?.p50 ?? '-', x.stepTotal?.p99 ?? '-', x.budgetMisses, x.late, x.missing, x.droppedPartials, x.skippedDecodes, x.errors]));
   }
   if (s.sessions.length === 0) lines.push('(none)');
-  lines.push(liveSummary(s));
-  return lines.join('\n');
+  lines.push(...wrapList('lost: missing frames; drop: dropped partials; skip: skipped decodes', columns));
+  return lines.map((l) => fit(l, columns)).join('\n');
 }
 
 export function replaySummary(p: ReplayProgress): string {
@@ -89,7 +120,7 @@ export function benchFigureLine(f: BenchFigure): string {
 }
 
 export function benchTable(figures: readonly BenchFigure[], warnings: readonly string[]): string {
-  const lines = [`${col('suite', 12, true)}${col('name', 26, true)}${col('samples', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('rme%', 7)}${col('cv%', 7)}${col('p99/budget', 11)}`];
+  const lines = [`${col('suite', 12, true)}${col('name', 26, true)}${col('samples', 8)}${col('p50 ms', 9)}${col('p95 ms', 9)}${col('p99 ms', 9)}${col('rme%', 7)}${col('cv%', 7)}${col('p99/budget', 11)}`];
   for (const f of figures) {
     const b = f.budgetFraction === undefined ? '-' : `${(f.budgetFraction * 100).toFixed(1)}%`;
     lines.push(`${col(f.suite, 12, true)}${col(f.name, 26, true)}${col(f.samples, 8)}${col(f.p50, 9)}${col(f.p95, 9)}${col(f.p99, 9)}${col(f.rme, 7)}${col(f.cv, 7)}${col(b, 11)}`);

@@ -68,7 +68,10 @@ export interface TelemetrySnapshot {
   readonly untrained: boolean | null;
   readonly engine: { readonly state: string; readonly reason: string | null; readonly restarts: number };
   readonly budgetMs: number;
+  /** Steps the server-wide span figures cover at most (the last `window` steps of all sessions). */
   readonly window: number;
+  /** Steps each session's stepTotal covers at most (its own last steps). */
+  readonly sessionWindow: number;
   readonly steps: number;
   readonly budgetMisses: number;
   readonly realTimeFactor: number | null;
@@ -257,6 +260,7 @@ export class TelemetryFeed {
       engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : this.ctx.options.noEngineReason, restarts: engine?.restartCount ?? 0 },
       budgetMs: stats.steps.budgetMs,
       window: this.ctx.options.statsWindow,
+      sessionWindow: SESSION_WINDOW,
       steps: stats.steps.steps,
       budgetMisses: stats.steps.budgetMisses,
       realTimeFactor: rtf === null ? null : Math.round(rtf * 1000) / 1000,

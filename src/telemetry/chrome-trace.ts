@@ -50,7 +50,8 @@ export interface TraceEvent {
   readonly ph: 'X' | 'C' | 'i' | 's' | 't' | 'f' | 'M';
   readonly pid: number;
   readonly tid: number;
-  readonly ts?: number;
+  /** Always set, ≥ 0: the format lets metadata omit it, but strict readers require it. */
+  readonly ts: number;
   readonly dur?: number;
   readonly cat?: string;
   readonly id?: number;
@@ -101,13 +102,13 @@ class Lanes {
 
 export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
   const budget = input.budgetMs ?? BUDGET_MS;
-  const meta: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: PID, tid: 0, args: { name: `SolaceLive session ${input.name}` } }];
+  const meta: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: PID, tid: 0, ts: 0, args: { name: `SolaceLive session ${input.name}` } }];
   const events: TraceEvent[] = [];
   let nextTid = 1;
   const newTid = (name: string): number => {
     const tid = nextTid++;
-    meta.push({ name: 'thread_name', ph: 'M', pid: PID, tid, args: { name } });
-    meta.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid, args: { sort_index: tid } });
+    meta.push({ name: 'thread_name', ph: 'M', pid: PID, tid, ts: 0, args: { name } });
+    meta.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid, ts: 0, args: { sort_index: tid } });
     return tid;
   };
   // Create the tracks in display order up front, so lane 2 of a stage sorts after all first lanes.
@@ -215,10 +216,13 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
     q = Math.max(0, q + d);
     events.push({ name: 'queue depth (frames)', ph: 'C', pid: PID, tid: 0, ts, args: { frames: q } });
   }
-  events.sort((a, b) => a.ts! - b.ts!);
+  events.sort((a, b) => a.ts - b.ts);
+  // Slices reconstructed backwards from a step's end can start before the session's first
+  // packet (time 0); strict readers refuse negative ts, so such a trace is shifted (and says by how much).
+  const shift = Math.max(0, -(events[0]?.ts ?? 0));
   return {
-    traceEvents: [...meta, ...events],
+    traceEvents: [...meta, ...(shift ? events.map((e) => ({ ...e, ts: e.ts + shift })) : events)],
     displayTimeUnit: 'ms',
-    otherData: { session: input.name, budgetMs: budget, spans: SPAN_NAMES, ...input.metadata },
+    otherData: { session: input.name, budgetMs: budget, spans: SPAN_NAMES, ...(shift ? { tsShiftUs: shift } : {}), ...input.metadata },
   };
 }

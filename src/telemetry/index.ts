@@ -5,7 +5,7 @@ export type { Clock } from './clock.ts';
 export { BUDGET_MS, ENGINE_SPANS, SERVER_SPANS, SPAN_NAMES, isSpanName, SpanTimer } from './spans.ts';
 export type { SpanName, StepSpans } from './spans.ts';
 export { percentile, summarize, RollingWindow, StepStats } from './window.ts';
-export type { SpanStats } from './window.ts';
+export type { LifetimeStats, SpanStats } from './window.ts';
 export { formatPrometheus } from './prometheus.ts';
 export { affectsComputation } from './events.ts';
 export type { StepEvent, StepEventKind } from './events.ts';

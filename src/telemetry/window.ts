@@ -37,11 +37,20 @@ export function summarize(samples: ArrayLike<number>, count = samples.length): S
   };
 }
 
+/** A window's stats plus what a monotonic counter needs (Prometheus _sum and _count). */
+export interface LifetimeStats extends SpanStats {
+  /** Sum of every sample ever recorded (the `count` of them), not only the window's. */
+  readonly sum: number;
+  /** Samples the window holds when full. */
+  readonly capacity: number;
+}
+
 export class RollingWindow {
   private readonly buf: Float64Array;
   private n = 0;
   private next = 0;
   total = 0;
+  sum = 0;
   constructor(size: number) {
     if (!(Number.isInteger(size) && size > 0)) throw new RangeError(`RollingWindow size must be a positive integer, got ${size}`);
     this.buf = new Float64Array(size);
@@ -51,6 +60,7 @@ export class RollingWindow {
     this.next = (this.next + 1) % this.buf.length;
     if (this.n < this.buf.length) this.n++;
     this.total++;
+    this.sum += x;
   }
   /** Samples in arrival order, oldest first. */
   values(): Float64Array {
@@ -60,8 +70,8 @@ export class RollingWindow {
     out.set(this.buf.subarray(0, this.next), this.buf.length - this.next);
     return out;
   }
-  stats(): SpanStats {
-    return summarize(this.values(), this.total);
+  stats(): LifetimeStats {
+    return { ...summarize(this.values(), this.total), sum: this.sum, capacity: this.buf.length };
   }
 }
 
@@ -92,8 +102,8 @@ export class StepStats {
   }
 
   /** Stats per span that has samples, in pipeline order. */
-  snapshot(): Partial<Record<SpanName, SpanStats>> {
-    const out: Partial<Record<SpanName, SpanStats>> = {};
+  snapshot(): Partial<Record<SpanName, LifetimeStats>> {
+    const out: Partial<Record<SpanName, LifetimeStats>> = {};
     for (const name of SPAN_NAMES) {
       const w = this.windows.get(name);
       if (w) out[name] = w.stats();

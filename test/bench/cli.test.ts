@@ -61,12 +61,32 @@ describe('solacelive bench gate', () => {
     const pass = await run(['bench', 'gate', '--results', resultsFile('same.json', 5), '--baseline', cls, '--summary', summary], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(pass.code).toBe(0);
     expect(pass.stdout).toMatch(/## Bench gate: ✅ pass \(cli-test, config tiny\)/);
+    expect(pass.stdout).toContain(`Baseline, thresholds, alpha and budget rules: runner class cli-test (${cls}); baseline measured 2026-11-21T00:00:00.000Z, commit abc, test cpu.`);
     expect(readFileSync(summary, 'utf8')).toBe(readFileSync(stepSummary, 'utf8'));
 
     const fail = await run(['bench', 'gate', '--results', resultsFile('slow.json', 6), '--baseline', cls], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(fail.code).toBe(1);
     expect(fail.stderr).toMatch(/bench gate: FAIL\n {2}step\/mimi\.encode regressed by \+20\.\d %/);
     expect(readFileSync(stepSummary, 'utf8')).toMatch(/✅ pass[\s\S]*❌ fail/); // appended, not overwritten
+  });
+
+  it('gates this run against an earlier run\'s results file (--baseline R0.json), naming where the thresholds come from', async () => {
+    const base = resultsFile('run0.json', 5);
+    const cls = classFile('thresholds.json');
+    const [same, slow, upd, both] = await Promise.all([
+      run(['bench', 'gate', '--results', resultsFile('run1.json', 5), '--baseline', base, '--runner-class', cls]),
+      run(['bench', 'gate', '--results', resultsFile('run2.json', 6), '--baseline', base, '--runner-class', cls]),
+      run(['bench', 'gate', '--results', resultsFile('run3.json', 5), '--baseline', base, '--update-baseline']),
+      run(['bench', 'gate', '--results', resultsFile('run4.json', 5), '--baseline', cls, '--runner-class', 'linux-x64']),
+    ]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain(`Baseline: the run in ${base}, measured 2026-11-21T00:00:00.000Z, commit abc, test cpu. Thresholds, alpha and budget rules: runner class cli-test (${cls}).`);
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toMatch(/step\/mimi\.encode regressed by \+20\.\d %/);
+    expect(upd.code).toBe(2);
+    expect(upd.stderr).toMatch(/--update-baseline writes into a runner-class file, and --baseline .*run0\.json is a results file/);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give --baseline CLASS-FILE or --runner-class NAME, not both/);
   });
 
   it('reports bad input with a typed error and no stack trace', async () => {
@@ -81,7 +101,7 @@ describe('solacelive bench gate', () => {
       run(['bench', '--rounds', '2']),
     ]);
     expect(r1.code).toBe(1);
-    expect(r1.stderr).toMatch(/^solacelive bench: \[BENCH_ERR_RESULTS\] results .*nope\.json: no such file\n$/);
+    expect(r1.stderr).toMatch(/^solacelive bench: \[BENCH_ERR_RESULTS\] results .*nope\.json: no such file\. Make it with `npm run bench` \(every suite; writes bench\/results\/latest\.json, which `npm run bench:gate` reads\), or run `solacelive bench --suite NAME --json FILE` and gate FILE with `--results FILE`\n$/);
     expect(r2.stderr).toMatch(/\[BENCH_ERR_BASELINE\] baseline .*bad-class\.json is not valid JSON/);
     expect(r3.stderr).toMatch(/\[BENCH_ERR_UNKNOWN_RUNNER_CLASS\] unknown runner class "plan9-mips"/);
     expect(r4.stderr).toMatch(/\[BENCH_ERR_UNKNOWN_SUITE\] unknown suite "warp"/);
@@ -106,13 +126,39 @@ describe('solacelive bench (a real run)', () => {
     const r = await run(['bench', '--suite', 'codec', '--rounds', '3', '--quick', '--json', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/codec: 6 tasks/);
+    expect(r.stdout).toContain(`gate them: solacelive bench gate --results ${out} (gates the suites of this run only)`);
     expect(r.stdout).toMatch(/^ {2}audio\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +memcpy +[\d.]+ +[\d.]+ +\d+$/m);
     // Opus per 80 ms frame: a share of the budget, against the compute calibration.
     expect(r.stdout).toMatch(/^ {2}opus\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+\/[\d.]+\/[\d.]+ +[\d.]+ +matmul +[\d.]+ +[\d.]+ +\d+$/m);
+    // Every column head says what it holds: the ratio is to the named calibration kernel.
+    expect(r.stdout).toMatch(/^ {2}figure +p50 ms +p95 ms +p99 ms +of 80 ms p50\/p95\/p99 +ratio +kernel +cv % +rme % +samples$/m);
     const res = readResults(out);
     expect(res.suites[0]!.figures.map((f) => f.id)).toEqual(['codec/audio.encode', 'codec/audio.decode', 'codec/text.encode', 'codec/text.decode', 'codec/opus.encode', 'codec/opus.decode']);
     expect(res.suites[0]!.figures.every((f) => f.ratios.length === 3 && f.samples > 10)).toBe(true);
     expect(res.host.blas?.threads).toBe('1');
     expect(res.host.commit).toMatch(/^[0-9a-f]{40}/);
+
+    // Gating that one-suite run: the shipped class's baseline has every suite; with its codec
+    // figures taken from this run (so they compare unchanged on any machine), the others are "not run".
+    const shipped = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'configs', 'bench', 'linux-x64.json'), 'utf8')) as { baselines: { tiny: { figures: Record<string, unknown> } } };
+    const own = Object.fromEntries(res.suites[0]!.figures.map((f) => [f.id, { ratios: f.ratios, ratio: f.ratio, p50: f.p50, p99: f.p99, cvPct: f.cvPct }]));
+    const cls = join(dir, 'one-suite-class.json');
+    writeFileSync(cls, JSON.stringify({ ...shipped, baselines: { tiny: { ...shipped.baselines.tiny, figures: { ...shipped.baselines.tiny.figures, ...own } } } }));
+    const others = Object.keys(shipped.baselines.tiny.figures).filter((id) => !id.startsWith('codec/')).length;
+    const torn = join(dir, 'codec-torn.json');
+    writeFileSync(torn, JSON.stringify({ ...res, suites: [{ ...res.suites[0]!, figures: res.suites[0]!.figures.slice(1) }] }));
+    const [g, self, t] = await Promise.all([
+      run(['bench', 'gate', '--results', out, '--baseline', cls]),
+      run(['bench', 'gate', '--results', out, '--baseline', out]),
+      run(['bench', 'gate', '--results', torn, '--baseline', cls]),
+    ]);
+    expect(g.code, g.stdout + g.stderr).toBe(0);
+    expect(g.stdout).toMatch(new RegExp(`^Not run: mimi, lm, step, replay \\(${others} baseline figures not compared; gated: codec\\)\\.$`, 'm'));
+    expect(g.stdout).toContain('budget rule for step.total not checked: the step suite was not run');
+    expect(self.code, self.stdout + self.stderr).toBe(0);
+    expect(self.stdout).toMatch(/0 regressed, 0 improved, 4 unchanged/);
+    // A figure missing from a suite that did run still fails.
+    expect(t.code).toBe(1);
+    expect(t.stderr).toContain('codec/audio.encode is in the baseline but not in the results');
   }, 120_000);
 });

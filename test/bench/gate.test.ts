@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BenchError } from '../../bench/lib/errors.ts';
 import { buildFigure } from '../../bench/lib/figures.ts';
-import { detectRunnerClass, gate, gateFailures, gateMarkdown, parseRunnerClass, readRunnerClass, updateBaseline, type RunnerClass } from '../../bench/lib/gate.ts';
+import { detectRunnerClass, gate, gateFailures, gateMarkdown, parseRunnerClass, readBaselineFile, readRunnerClass, resultsAsBaseline, updateBaseline, type RunnerClass } from '../../bench/lib/gate.ts';
 import { parseResults, readResults, RESULTS_FORMAT, type BenchResults, type SuiteRun } from '../../bench/lib/results.ts';
 
 const ROUNDS = 10;
@@ -83,6 +83,53 @@ describe('gate', () => {
     expect(r.pass).toBe(true);
   });
 
+  it('gates only the suites that ran: baseline figures of other suites are "not run", not missing', () => {
+    const codec = buildFigure('codec', { name: 'audio.encode', calibration: 'memcpy', budget: false }, rounds(0.01), calib);
+    const both: BenchResults = { ...base, suites: [...base.suites, { suite: 'codec', status: 'ok', describe: 'synthetic', figures: [codec], calibration: [], notes: [], seconds: 1 }] };
+    const stepOnly = results({ 'mimi.encode': 10, 'step.total': 40 }, {}, 0.5);
+    const r = gate(stepOnly, withBaseline(both));
+    expect(r.figures.map((f) => [f.id, f.verdict])).toEqual([['step/mimi.encode', 'unchanged'], ['step/step.total', 'unchanged'], ['codec/audio.encode', 'not-run']]);
+    expect(r.pass).toBe(true);
+    expect(gateFailures(r)).toEqual([]);
+    const md = gateMarkdown(r, stepOnly);
+    expect(md).toMatch(/2 unchanged, 0 inconclusive, 1 not run\./);
+    expect(md).toMatch(/^Not run: codec \(1 baseline figures not compared; gated: step\)\.$/m);
+    expect(md).not.toMatch(/`codec\/audio\.encode`/);
+    // A codec-only run: the budget rule on step.total is not checked, and the summary says why.
+    const codecOnly: BenchResults = { ...both, suites: [both.suites[1]!] };
+    const c = gate(codecOnly, withBaseline(both));
+    expect(c.pass).toBe(true);
+    expect(c.figures.filter((f) => f.verdict === 'not-run').map((f) => f.id)).toEqual(['step/mimi.encode', 'step/step.total']);
+    expect(c.warnings).toContain('budget rule for step.total not checked: the step suite was not run');
+  });
+
+  it('takes an earlier run\'s results as the baseline, with the runner class\'s thresholds, and names both', () => {
+    const next = results({ 'mimi.encode': 13, 'step.total': 40 }, {}, 0.5);
+    const { cls: c, opts } = resultsAsBaseline(base, 'runs/r0.json', cls({ thresholds: { 'step/step.total': 7 } }), 'configs/bench/test.json', next);
+    expect(c.thresholds).toEqual({ 'step/step.total': 7 });
+    const r = gate(next, c, opts);
+    expect(r.figures.map((f) => f.verdict)).toEqual(['regressed', 'unchanged']);
+    expect(r.figures[1]!.thresholdPct).toBe(7);
+    expect(gateMarkdown(r, next)).toMatch(/^Baseline: the run in runs\/r0\.json, measured 2026-11-21T00:00:00\.000Z, commit abc, test cpu\. Thresholds, alpha and budget rules: runner class test \(configs\/bench\/test\.json\)\.$/m);
+    expect(gate(results({ 'mimi.encode': 10, 'step.total': 40 }, {}, 0.5), c, opts).pass).toBe(true);
+    // Another CPU: compared, with a warning; another config: refused.
+    const other = { ...next, host: { ...next.host, cpuModel: 'other cpu' } };
+    const o = resultsAsBaseline(base, 'r0.json', cls(), 'c.json', other);
+    expect(gate(other, o.cls, o.opts).warnings[0]).toMatch(/^the baseline was measured on test cpu and these results on other cpu/);
+    expect(gate(next, c, opts).warnings.join('\n')).not.toMatch(/measured on/);
+    expect(() => resultsAsBaseline({ ...base, config: 'real' }, 'r0.json', cls(), 'c.json', next)).toThrow(expect.objectContaining({ code: 'BENCH_ERR_CONFIG_MISMATCH', message: expect.stringMatching(/r0\.json is a config "real" run and results are config "tiny"/) }));
+  });
+
+  it('reads --baseline FILE as a results file or a runner-class file by its contents', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    writeFileSync(join(dir, 'r0.json'), JSON.stringify(base));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify(cls()));
+    expect(readBaselineFile(join(dir, 'r0.json'))).toMatchObject({ kind: 'results', results: { config: 'tiny' } });
+    expect(readBaselineFile(join(dir, 'c.json'))).toMatchObject({ kind: 'class', cls: { runnerClass: 'test' } });
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...base, suites: 'x' }));
+    expect(() => readBaselineFile(join(dir, 'bad.json'))).toThrow(/results .*bad\.json: "suites" missing/);
+  });
+
   it('without a baseline: a typed error saying how to write one, or budget rules only when allowed', () => {
     expect(() => gate(base, cls())).toThrow(BenchError);
     expect(() => gate(base, cls())).toThrow(/no baseline for config "tiny" yet.*--update-baseline/);
@@ -111,6 +158,22 @@ describe('gate', () => {
     expect(back.baselines.real).toBeNull();
     expect(Object.keys(back.baselines.tiny!.figures)).toEqual(['step/mimi.encode', 'step/step.total']);
     expect(gate(base, back).pass).toBe(true);
+  });
+});
+
+describe('--update-baseline from a run of fewer suites', () => {
+  it('is refused, naming the suites whose baseline figures it would drop, and leaves the file as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    const path = join(dir, 'c.json');
+    const codec = buildFigure('codec', { name: 'audio.encode', calibration: 'memcpy', budget: false }, rounds(0.01), calib);
+    const both: BenchResults = { ...base, suites: [...base.suites, { suite: 'codec', status: 'ok', describe: 'synthetic', figures: [codec], calibration: [], notes: [], seconds: 1 }] };
+    writeFileSync(path, JSON.stringify(cls()));
+    const full = updateBaseline(path, cls(), both);
+    const before = readFileSync(path, 'utf8');
+    expect(() => updateBaseline(path, full, base)).toThrow(expect.objectContaining({ code: 'BENCH_ERR_RESULTS', message: expect.stringMatching(/the results have no codec suite, whose figures the baseline of config "tiny" in .*c\.json holds.*--suite step,codec/) }));
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    // The same suites again: written.
+    expect(Object.keys(updateBaseline(path, full, both).baselines.tiny!.figures)).toHaveLength(3);
   });
 });
 

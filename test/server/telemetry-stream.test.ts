@@ -64,6 +64,14 @@ describe('GET /telemetry without an engine', () => {
     expect(s[0]).toMatchObject({ v: 1, model: null, engine: { state: 'none', reason: 'no weights in this test' }, budgetMs: 80, steps: 0, sessions: [], stepTotals: [] });
   });
 
+  it('says which steps its figures cover: the server-wide window and the per-session one', async () => {
+    const { http } = await serve({ statsWindow: 37 });
+    const { events } = await readEvents(`${http}/telemetry`, 2000, (evs) => evs.some((e) => e.event === 'telemetry'));
+    const [first] = snaps(events);
+    expect(first!.window).toBe(37);
+    expect(Number.isInteger(first!.sessionWindow) && first!.sessionWindow > 0).toBe(true);
+  });
+
   it('caps the rate at 10 Hz whatever is asked, and refuses a rate that is not a number', async () => {
     const { http } = await serve();
     const { events } = await readEvents(`${http}/telemetry?hz=1000`, 1000);

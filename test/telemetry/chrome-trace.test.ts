@@ -28,7 +28,10 @@ function formatProblems(trace: unknown): string[] {
     if (typeof e.name !== 'string') out.push(`${at}: name`);
     if (!PHASES.has(e.ph)) out.push(`${at}: unknown ph`);
     if (!Number.isInteger(e.pid) || !Number.isInteger(e.tid)) out.push(`${at}: pid/tid must be integers`);
-    if (e.ph !== 'M' && !(typeof e.ts === 'number' && Number.isFinite(e.ts))) out.push(`${at}: ts`);
+    // The format lets metadata events omit ts; strict readers (some Perfetto and Catapult
+    // importers) drop or reject events without one, so every event must carry it.
+    if (!(typeof e.ts === 'number' && Number.isFinite(e.ts) && e.ts >= 0)) out.push(`${at}: ts must be a finite number >= 0`);
+    if (typeof e.ph !== 'string' || e.ph.length !== 1) out.push(`${at}: ph must be one character`);
     if (e.args !== undefined && (typeof e.args !== 'object' || e.args === null)) out.push(`${at}: args must be an object`);
     switch (e.ph) {
       case 'X':
@@ -103,6 +106,32 @@ describe('Chrome trace export of the fixture session', () => {
     expect(p.some((x) => x.includes('overlaps'))).toBe(true);
     expect(p.some((x) => x.includes('flow 1'))).toBe(true);
     expect(p.some((x) => x.includes('counter'))).toBe(true);
+    const strict = formatProblems({ traceEvents: [
+      { name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 't' } },
+      { name: 'x', ph: 'X', pid: '1', tid: 1, ts: 0, dur: 1 },
+    ] });
+    expect(strict).toEqual(['event 0 (thread_name/M): ts must be a finite number >= 0', 'event 1 (x/X): pid/tid must be integers']);
+  });
+
+  it('gives every event, metadata included, a ts and integer pid/tid (what strict readers require)', async () => {
+    const { trace } = await fixtureTrace();
+    const meta = trace.traceEvents.filter((e) => e.ph === 'M');
+    expect(meta.length).toBeGreaterThan(0);
+    expect(meta.every((e) => e.ts === 0)).toBe(true);
+    expect(trace.traceEvents.filter((e) => !(Number.isFinite(e.ts) && Number.isInteger(e.pid) && Number.isInteger(e.tid)))).toEqual([]);
+  });
+
+  it('shifts a trace whose reconstructed slices start before time 0, keeping their spacing, and says by how much', () => {
+    // A step that came back at 10 ms after 50 ms of engine work and 5 ms of queue wait: its slices start at −45 ms.
+    const trace = sessionToChromeTrace({ name: 'early', packets: [{ direction: 1, timeMs: 20, size: 10, types: ['TEXT'] }], steps: [
+      { step: 0, timeMs: 10, spans: { 'queue.wait': 5, 'mimi.encode': 50, 'step.total': 50 }, events: [], hasAudio: false },
+    ] });
+    expect(formatProblems(JSON.parse(JSON.stringify(trace)))).toEqual([]);
+    expect(trace.otherData.tsShiftUs).toBe(45_000);
+    const at = (name: string) => trace.traceEvents.find((e) => e.name === name)!.ts;
+    expect(at('queue.wait')).toBe(0);
+    expect(at('step 0')).toBe(5_000);
+    expect(at('TEXT')).toBe(65_000);
   });
 
   it('has one track per stage, holding that stage\'s slices only, one per recorded span', async () => {

@@ -69,8 +69,10 @@ describe('StepStats', () => {
 
 describe('Prometheus text', () => {
   it('exposes quantiles per span, counters and gauges with valid names', () => {
+    const w = new RollingWindow(10);
+    for (const x of [10, 20, 30]) w.push(x);
     const text = formatPrometheus({
-      spans: { 'step.total': summarize([10, 20, 30]) },
+      spans: { 'step.total': w.stats() },
       counters: { budget_misses: 2 },
       gauges: { 'sessions.active': 1 },
     });
@@ -79,5 +81,21 @@ describe('Prometheus text', () => {
     expect(text).toContain('solacelive_budget_misses_total 2');
     expect(text).toContain('solacelive_sessions_active 1');
     for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? \S+)$/);
+  });
+
+  it('quantiles cover the window; _sum and _count cover every step since start, so _sum never goes down', () => {
+    const s = new StepStats(3);
+    const sums: number[] = [];
+    const metric = (text: string, name: string) => Number(new RegExp(`^${name}\\{span="step\\.total"\\} (\\S+)$`, 'm').exec(text)![1]);
+    for (const total of [50, 40, 30, 1, 1, 1]) {
+      s.add({ 'step.total': total });
+      sums.push(metric(formatPrometheus({ spans: s.snapshot(), counters: {}, gauges: {} }), 'solacelive_span_ms_sum'));
+    }
+    expect(sums).toEqual([50, 90, 120, 121, 122, 123]);
+    const text = formatPrometheus({ spans: s.snapshot(), counters: {}, gauges: {} });
+    expect(metric(text, 'solacelive_span_ms_count')).toBe(6);
+    // The window holds the last 3 steps only.
+    expect(text).toContain('solacelive_span_ms{span="step.total",quantile="0.99"} 1');
+    expect(text).toMatch(/# HELP solacelive_span_ms .*last ≤3 steps.*_sum and _count.*since the server started/);
   });
 });

@@ -138,8 +138,12 @@ describe('solacelive dash on a live server', () => {
     // Step counts only grow from one line to the next.
     const counts = summaries.map((s) => s.fields.steps as number);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
-    expect(out).toContain('sessions');
+    // The table says what window each part covers, fits 80 columns, and the summary line closes it.
+    expect(out.some((l) => /^server-wide: spans over (all \d+ steps|the last \d+ of \d+ steps)/.test(l))).toBe(true);
+    expect(out).toContain('sessions (each its own: step.total of last ≤250 steps, counts since open)');
     expect(out.some((l) => /^step\.total\s+\d+/.test(l))).toBe(true);
+    expect(out.filter((l) => !l.startsWith('dash ')).every((l) => l.length <= 80)).toBe(true);
+    expect(out.at(-1)).toMatch(/^dash t_s=/);
   }, 60_000);
 
   it('says there is no server at a URL nobody listens on, and exits 1', async () => {

@@ -43,6 +43,7 @@ describe('replay and bench lines', () => {
     expect(parseSummary(benchFigureLine(f)).fields).toEqual({ suite: 'step', name: 'step.total', samples: 200, p50_ms: 20.5, p95_ms: 40, p99_ms: 60.125, rme_pct: 1.2, cv_pct: 8.5, budget_fraction: 0.752 });
     const t = benchTable([f, { ...f, name: 'encode', span: undefined, budgetFraction: undefined }], ['noisy machine']).split('\n');
     expect(t).toHaveLength(4);
+    expect(t[0]).toMatch(/^suite\s+name\s+samples\s+p50 ms\s+p95 ms\s+p99 ms\s+rme%\s+cv%\s+p99\/budget$/);
     expect(t[1]).toMatch(/^step\s+step\.total\s+200\s+20\.5\s+40\s+60\.125\s+1\.2\s+8\.5\s+75\.2%$/);
     expect(t[2]).toMatch(/ -$/);
     expect(t[3]).toBe('warning: noisy machine');
@@ -50,16 +51,29 @@ describe('replay and bench lines', () => {
 });
 
 describe('final table', () => {
-  it('has a row per span with samples and a row per session, columns aligned, and ends with the summary', () => {
-    const snap = snapshot({ sessions: [session('aaaaaaaa-1111-2222-3333-444444444444', { steps: 77, budgetMisses: 2 })] });
+  it('has a row per span with samples and a row per session, columns aligned, and says what window each covers', () => {
+    const snap = snapshot({ steps: 5320, sessions: [session('aaaaaaaa-1111-2222-3333-444444444444', { steps: 77, budgetMisses: 2 })] });
     const lines = liveTable(snap).split('\n');
-    expect(lines[0]).toBe('spans over the last 1000 steps (budget 80 ms)');
-    const spanRows = lines.slice(2, lines.indexOf('sessions'));
+    expect(lines[0]).toBe('server-wide: spans over the last 1000 of 5320 steps (budget 80 ms), in ms');
+    const spanRows = lines.slice(2, lines.findIndex((l) => l.startsWith('since start')));
     expect(spanRows.map((l) => l.split(/\s+/)[0])).toEqual(['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send', 'step.total']);
     expect(new Set(spanRows.map((l) => l.length)).size).toBe(1);
     expect(spanRows.at(-1)).toMatch(/^step\.total\s+100\s+30\s+36\s+44\s+44\s+55\.0%$/);
-    const sess = lines[lines.indexOf('sessions') + 2]!;
-    expect(sess.split(/\s+/).slice(0, 3)).toEqual(['aaaaaaaa-1111-2222-3333-444444444444', 'streaming', '77']);
-    expect(parseSummary(lines.at(-1)!).word).toBe('dash');
+    expect(lines).toContain('sessions (each its own: step.total of last ≤250 steps, counts since open)');
+    const head = lines.findIndex((l) => l.startsWith('id '));
+    expect(lines[head + 1]!.split(/\s+/).slice(0, 4)).toEqual(['aaaaaaaa', 'streaming', '77', '30']);
+    expect(lines.join('\n')).toMatch(/^since start: steps 5320, misses 0 \(0\.0%\)/m);
+  });
+
+  it('fits 80 columns, or the width it is given, with long ids and large counts', () => {
+    const snap = snapshot({
+      steps: 1_234_567, budgetMisses: 98_765, frames: { late: 12_345, missing: 23_456, dropped: 34_567 }, droppedPartials: 45_678, skippedDecodes: 56_789, errors: 67_890,
+      sessions: Array.from({ length: 3 }, (_, i) => session(`${i}`.repeat(8) + '-1111-2222-3333-444444444444', { state: 'streaming', steps: 999_999, budgetMisses: 99_999, late: 99_999 })),
+    });
+    for (const columns of [80, 60]) {
+      for (const l of liveTable(snap, columns).split('\n')) expect(l.length, `${columns}: ${l}`).toBeLessThanOrEqual(columns);
+    }
+    // Room for them: whole session ids.
+    expect(liveTable(snap, 120)).toContain('00000000-1111-2222-3333-444444444444');
   });
 });

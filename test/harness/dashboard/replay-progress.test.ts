@@ -45,7 +45,12 @@ describe('replay progress', () => {
     const progress = lines.filter((l) => l.startsWith('replay ')).map((l) => parseSummary(l).fields);
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress.at(-1)).toMatchObject({ session: fixture, step: 25, of: 25, done: 'yes' });
-    expect(['bit-exact', 'token-exact']).toContain(progress.at(-1)!.verdict);
     expect(lines.some((l) => l.startsWith('verdict: '))).toBe(true);
+    // What the fingerprints allow on this machine (the fixture was recorded on another one):
+    // bit-exact only when they match; token-exact or better otherwise.
+    const expected = /^expected (bit-exact|token-exact) /m.exec(r.stdout)?.[1];
+    expect(expected, r.stdout).toBeDefined();
+    if (expected === 'bit-exact') expect(progress.at(-1)!.verdict).toBe('bit-exact');
+    else expect(['bit-exact', 'token-exact']).toContain(progress.at(-1)!.verdict);
   }, 120_000);
 });

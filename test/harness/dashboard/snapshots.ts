@@ -33,7 +33,7 @@ export function snapshot(over: Partial<TelemetrySnapshot> = {}): TelemetrySnapsh
   };
   return {
     v: 1, seq: 7, t: 65_000, model: 'tiny', untrained: true, engine: { state: 'ok', reason: null, restarts: 0 },
-    budgetMs: 80, window: 1000, steps: 120, budgetMisses: 0, realTimeFactor: 0.4, spans,
+    budgetMs: 80, window: 1000, sessionWindow: 250, steps: 120, budgetMisses: 0, realTimeFactor: 0.4, spans,
     stepTotals: Array.from({ length: 120 }, (_, i) => 30 + (i % 10)),
     frames: { late: 0, missing: 0, dropped: 0 }, droppedPartials: 0, skippedDecodes: 0, errors: 0,
     queue: { inputFrames: 0, sendBytes: 0 }, eventLoopLagMs: { p50: 1, p99: 2, max: 3 },

@@ -97,6 +97,35 @@ describe('live overview', () => {
     expect(spanLine(narrow, 'step.total')).not.toBe('');
   });
 
+  it('says what window its figures cover: server-wide spans over the last N steps, counts since start, sessions their own', () => {
+    const lines = screen({ snap: snapshot({ steps: 5320, window: 1000, sessionWindow: 250 }) });
+    expect(lines).toContain('Server-wide: spans over the last 1000 of 5320 steps, counts since start (ms)');
+    const young = screen({ snap: snapshot({ steps: 120, window: 1000 }) });
+    expect(young).toContain('Server-wide: spans over all 120 steps, counts since start (ms)');
+    const title = lines.find((l) => l.startsWith('Sessions '))!;
+    expect(title).toBe('Sessions 1/1 · each its own: step.total of last ≤250 steps, counts since open');
+    const sel = screen({ view: 'sessions', snap: snapshot({ sessions: [session('aaaaaaaa-1', { stepTotal: { ...stats(30, 40, 50), window: 120 } })] }) });
+    expect(sel.some((l) => l.startsWith('step.total, its last 120 steps: p50 30.0  p95 40.0  p99 50.0  max 50.0  misses 0'))).toBe(true);
+  });
+
+  it('labels the bar axis apart from the number columns: units on the axis, nothing run into "max"', () => {
+    const lines = screen();
+    const head = lines.find((l) => l.startsWith('span '))!;
+    // The number columns end at "max"; the axis starts with the bars and says its unit.
+    expect(head.slice(0, BAR_OFFSET).trimEnd()).toMatch(/ max$/);
+    expect(head.slice(BAR_OFFSET)).toMatch(/^ {10,}80 ms│ +100$/);
+    // The budget label ends on the budget line the bars draw.
+    const bar = barOf(spanLine(lines, 'lm.temporal'));
+    expect(head.slice(BAR_OFFSET).indexOf('│')).toBe(bar.indexOf('│'));
+  });
+
+  it('shows every per-session count in its detail at 80 columns, none cut off', () => {
+    const lines = screen({ view: 'sessions', snap: snapshot({ sessions: [session('aaaaaaaa-1', { late: 1, missing: 2, droppedFrames: 3, droppedPartials: 4, skippedDecodes: 5, errors: 6 })] }) });
+    const text = lines.join('\n');
+    for (const part of ['late 1', 'missing 2', 'dropped 3', 'partials dropped 4', 'decodes skipped 5', 'errors 6']) expect(text).toContain(part);
+    expect(text).not.toContain('…');
+  });
+
   it('says when the server is down and that it retries', () => {
     const lines = screen({ snap: null, status: { kind: 'down', url: 'http://127.0.0.1:9', reason: 'connection refused: no server is listening there', retryInMs: 2000 } });
     expect(lines.join(' ').replace(/\s+/g, ' ')).toContain('No telemetry from http://127.0.0.1:9: connection refused: no server is listening there. Retrying every 2 s; q quits.');
@@ -213,9 +242,15 @@ describe('bench view', () => {
     const lines = plainText(r.lastFrame()).split('\n');
     expect(lines[0]).toContain('0/1 suites done');
     expect(lines[0]).toContain('running step');
+    // The axis: the budget label ends over the budget line of the bars, nothing runs into "cv%".
+    const head = lines.find((l) => l.startsWith('suite/task (ms)'))!;
+    expect(head).toMatch(/ cv% {3,}80 ms│$/);
     const lat = lines.find((l) => l.startsWith('step/step.total'))!;
     expect(lat).toMatch(/20\.0\s+40\.0\s+60\.0\s+1\.2\s+8\.5/);
     expect(count(lat, '█')).toBeGreaterThan(0);
+    const budgetAt = lat.indexOf('│');
+    expect(budgetAt).toBeGreaterThan(0);
+    expect(head.indexOf('│')).toBe(budgetAt);
     const other = lines.find((l) => l.startsWith('codec/encode'))!;
     expect(count(other, '█') + count(other, '│')).toBe(0);
     s = benchReduce(benchReduce(s, { kind: 'suite-done', suite: 'step' }), { kind: 'done', figures: [], warnings: ['load average 3.1 on 2 cores'] });

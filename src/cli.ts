@@ -2,6 +2,10 @@
 // src/cli/ and imported only when used (so `--help` never loads MLX).
 import { UsageError, type Command } from './cli/args.ts';
 import { linkedOnPath, selfCommand } from './cli/invocation.ts';
+import { pinProcessBlas } from './engine/blas.ts';
+
+/** Commands that run the models in their own process (not in an engine worker). */
+const IN_PROCESS_COMPUTE = new Set(['generate', 'codec', 'smoke']);
 
 export interface CommandEntry {
   readonly summary: string;
@@ -60,6 +64,8 @@ export async function main(argv: string[], extra: Readonly<Record<string, Comman
   try {
     // Loading a command may load MLX, which fails with a typed error on a machine
     // without BLAS: report it like any other error, without a stack trace.
+    // Commands that compute in this process pin BLAS as the engine does, before MLX loads.
+    if (IN_PROCESS_COMPUTE.has(name)) pinProcessBlas();
     ({ command } = await entry.load());
     if (rest.includes('--help') || rest.includes('-h')) {
       console.log(command.help);

@@ -3,19 +3,13 @@
 // SOLACELIVE_BLAS_CORETYPE and otherwise lets OpenBLAS detect the CPU, dropping any
 // OPENBLAS_CORETYPE of the shell; a suite process inheriting that variable would time other
 // kernels than the engine and record them in the results.
-import type { BlasPinning } from '../../src/engine/host.ts';
+import { blasEnv, blasFromEnv, type BlasPinning } from '../../src/engine/blas.ts';
+
+export { blasEnv };
 
 /** The pinning for a run: `threads` as asked, the core type as `serve` would choose it. */
 export function benchBlas(threads: number, env: NodeJS.ProcessEnv = process.env): BlasPinning {
-  return { threads, coreType: env.SOLACELIVE_BLAS_CORETYPE || null };
-}
-
-/** `base` with OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE set as `blas` says (the core type removed when null). */
-export function blasEnv(base: NodeJS.ProcessEnv, blas: BlasPinning): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, OPENBLAS_NUM_THREADS: String(blas.threads) };
-  if (blas.coreType) env.OPENBLAS_CORETYPE = blas.coreType;
-  else delete env.OPENBLAS_CORETYPE;
-  return env;
+  return blasFromEnv(env, threads);
 }
 
 /** Inside a suite process: the pinning the runner gave it, for an engine the suite starts. */

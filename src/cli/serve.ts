@@ -1,7 +1,8 @@
 // `solacelive serve`: the packet server on one port (WebSocket sessions, GET /health,
 // GET /metrics). The server listens first and the engine loads after, so /health answers
 // (and says why) while a model loads or when none can.
-import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../engine/host.ts';
+import { blasFromEnv } from '../engine/blas.ts';
+import { EngineHost } from '../engine/host.ts';
 import { resolveModel } from '../engine/models.ts';
 import type { EnginePort } from '../server/engine-port.ts';
 import { createServer, stopOnSignals } from '../server/server.ts';
@@ -33,12 +34,6 @@ export async function createEngine(model: string | null, log: (message: string) 
   }
   if (spec.untrained) log(`model ${spec.name} has UNTRAINED synthetic weights: its audio and text are noise`);
   return { engine: new EngineHost({ spec, blas: blasFromEnv() }) };
-}
-
-/** The worker's BLAS set-up: pinned (results depend on it) and recorded in fingerprints. */
-function blasFromEnv(): BlasPinning {
-  const threads = Number(process.env.SOLACELIVE_BLAS_THREADS ?? DEFAULT_BLAS.threads);
-  return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: process.env.SOLACELIVE_BLAS_CORETYPE ?? DEFAULT_BLAS.coreType };
 }
 
 /** What serve asks of a recorder: hooks that write each session under `dir`. */

@@ -5,19 +5,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { blasEnv, DEFAULT_BLAS, type BlasPinning } from './blas.ts';
 import { EngineError } from './errors.ts';
+
+export { DEFAULT_BLAS, type BlasPinning };
 import type { Hello, Reply, Request, WorkerStats } from './ipc.ts';
 import type { ModelSpec } from './model-spec.ts';
 import type { EngineInfo, EngineState, SessionOptions, StepInput, StepOutput } from './types.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
-export interface BlasPinning {
-  /** OPENBLAS_NUM_THREADS for the worker. Pinned because results depend on it. */
-  readonly threads: number;
-  /** OPENBLAS_CORETYPE, or null to let OpenBLAS detect the CPU (recorded either way). */
-  readonly coreType: string | null;
-}
 
 export interface EngineHostOptions {
   readonly spec: ModelSpec | null;
@@ -42,7 +39,6 @@ interface Pending {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export const DEFAULT_BLAS: BlasPinning = { threads: 1, coreType: null };
 
 export class EngineHost extends EventEmitter<EngineHostEvents> {
   private child: ChildProcess | null = null;
@@ -107,10 +103,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
 
   private async spawnAndLoad(): Promise<EngineInfo | null> {
     const spec = this.opts.spec!;
-    const { threads, coreType } = this.opts.blas;
-    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-    if (coreType) env.OPENBLAS_CORETYPE = coreType;
-    else delete env.OPENBLAS_CORETYPE;
+    const env = blasEnv(process.env, this.opts.blas);
     const child = fork(WORKER, [], {
       serialization: 'advanced',
       // --expose-gc: the worker collects MLX wrappers explicitly to keep native memory flat.

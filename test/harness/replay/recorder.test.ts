@@ -9,7 +9,7 @@ import type { EnginePort } from '../../../src/server/engine-port.ts';
 import type { FinishedStep } from '../../../src/engine/step-record.ts';
 import { createServer } from '../../../src/server/server.ts';
 import { tapHooks } from '../../../src/server/telemetry-stream.ts';
-import { openSession, type SessionError } from '../../../harness/format/node.ts';
+import { openSession, type ReadStep, type SessionError } from '../../../harness/format/node.ts';
 import { Recorder } from '../../../harness/recorder.ts';
 import { replaySession } from '../../../harness/replayer.ts';
 import { startEngine, testFrames } from '../../server/live/engine.ts';
@@ -49,7 +49,7 @@ describe('Recorder', () => {
     expect((await r.scan()).wholeSteps).toBe(8);
     // steps.jsonl is the finished records without their PCM (which is in the WAVs): same
     // fields, times on the session's clock (an offset from the server's).
-    const lines = [];
+    const lines: ReadStep[] = [];
     for await (const x of r.steps()) lines.push(x);
     const mine = records.filter((x) => x.session === asked.session);
     expect(lines).toHaveLength(8);

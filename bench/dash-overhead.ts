@@ -44,7 +44,7 @@ if (!engine) throw new Error(`no engine: ${reason}`);
 await engine.start();
 const totals = new Map<string, number[]>();
 const server = createServer({ port: 0 }, engine, {
-  onStepSpans: (id, _step, spans) => {
+  onStepFinished: (id, { spans }) => {
     const t = spans['step.total'];
     if (t !== undefined) (totals.get(id) ?? totals.set(id, []).get(id)!).push(t);
   },

@@ -1,17 +1,17 @@
 // The session recorder: a SessionHooks implementation that taps the server's traffic and
-// each step's input/output into a SessionWriter (harness/format). It never blocks a step:
+// each finished step (one record, complete: a steps.jsonl line plus its PCM both ways) into
+// a SessionWriter (harness/format). It never blocks a step:
 // the writer encodes and queues, and writes on a later event-loop turn. A disk error stops
 // this session's recording only (the writer goes to 'failed'); the session itself goes on.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineInfo, StepInput, StepOutput } from '../src/engine/types.ts';
+import { stepRecordOf, type FinishedStep } from '../src/engine/step-record.ts';
+import type { EngineInfo } from '../src/engine/types.ts';
 import type { SessionControl, SessionHooks } from '../src/server/hooks.ts';
 import type { ReadyMessage } from '../src/server/messages.ts';
 import type { StepEvent } from '../src/telemetry/events.ts';
-import type { StepSpans } from '../src/telemetry/spans.ts';
-import { realClock, type Clock } from '../src/telemetry/clock.ts';
-import { SessionWriter, type CloseResult, type ManifestInit, type ManifestPlatform, type ManifestSoftware, type SessionError, type StepRecord } from './format/node.ts';
+import { SessionWriter, type CloseResult, type ManifestInit, type ManifestPlatform, type ManifestSoftware, type SessionError } from './format/node.ts';
 
 export type RecordMode = 'all' | 'requested';
 
@@ -29,8 +29,6 @@ export interface RecorderOptions {
   readonly onFailure?: (sessionId: string, path: string, error: SessionError) => void;
   /** A session's files are closed. */
   readonly onClosed?: (sessionId: string, path: string, result: CloseResult) => void;
-  /** The server's clock (its hooks' `t`); default performance.now, as the server's default. */
-  readonly clock?: Clock;
   /** Extra manifest meta for every session (e.g. the server's command line). */
   readonly meta?: Readonly<Record<string, unknown>>;
 }
@@ -52,15 +50,6 @@ export interface RecordingStatus {
   readonly steps: number;
 }
 
-interface Pending {
-  readonly input: StepInput;
-  readonly output: StepOutput;
-  spans: StepSpans;
-  readonly events: StepEvent[];
-  /** Server clock when the step's result came back. */
-  readonly t: number;
-}
-
 /** A recorded session: the writer (once created) and what waits for it. */
 interface Rec {
   readonly session: string;
@@ -70,7 +59,8 @@ interface Rec {
   writer: SessionWriter | null;
   /** Messages that came before the writer existed (handshake), replayed into it in order. */
   early: { dir: 0 | 1; bytes: Uint8Array; t: number }[] | null;
-  readonly steps: Pending[];
+  /** Finished steps that came before the writer existed. */
+  readonly steps: FinishedStep[];
   /** Events outside any step (protocol errors): attached to the next step written. */
   loose: StepEvent[];
   written: number;
@@ -200,35 +190,24 @@ export class Recorder implements SessionHooks {
         }
         for (const m of rec.early ?? []) w.appendPacket(m.dir, m.bytes, this.rel(rec, m.t));
         rec.early = null;
-        this.drainSteps(rec, Infinity);
+        this.drainSteps(rec);
       },
       (e: SessionError) => this.failed(rec, e),
     );
   }
 
-  onStep(sessionId: string, input: StepInput, output: StepOutput): void {
-    const rec = this.recs.get(sessionId);
-    if (!rec || rec.state === 'failed') return;
-    this.stepsSeen++;
-    // Spans complete only when the step's audio is written (onStepSpans); hold the step until then.
-    rec.steps.push({ input, output, spans: { ...output.spans }, events: [...input.events, ...output.events], t: (this.o.clock ?? realClock).now() });
+  onStepFinished(sessionId: string, record: FinishedStep): void {
+    this.timed(() => {
+      const rec = this.recs.get(sessionId);
+      if (!rec || rec.state === 'failed') return;
+      this.stepsSeen++;
+      rec.steps.push(record);
+      this.drainSteps(rec);
+    });
   }
 
-  onStepSpans(sessionId: string, step: number, spans: StepSpans): void {
-    const rec = this.recs.get(sessionId);
-    if (!rec) return;
-    const p = rec.steps.find((s) => s.input.step === step);
-    if (p) p.spans = { ...p.spans, ...spans };
-    this.timed(() => this.drainSteps(rec, step));
-  }
-
-  onEvent(sessionId: string, step: number | null, event: StepEvent): void {
-    const rec = this.recs.get(sessionId);
-    if (!rec) return;
-    const p = step === null ? undefined : rec.steps.find((s) => s.input.step === step);
-    // A decision after its step was written (rare: a partial dropped after the line left) is lost to steps.jsonl; packets.bin still shows what was sent.
-    if (p) p.events.push(event);
-    else if (step === null) rec.loose.push(event);
+  onEvent(sessionId: string, event: StepEvent): void {
+    this.recs.get(sessionId)?.loose.push(event);
   }
 
   async onSessionClose(sessionId: string): Promise<void> {
@@ -240,7 +219,7 @@ export class Recorder implements SessionHooks {
     this.closing.add(rec);
     try {
       await rec.opened?.catch(() => undefined);
-      this.drainSteps(rec, Infinity);
+      this.drainSteps(rec);
       if (rec.writer) {
         const result = await rec.writer.close();
         if (rec.state !== 'failed') rec.state = 'closed';
@@ -279,27 +258,15 @@ export class Recorder implements SessionHooks {
     return rec;
   }
 
-  /** Writes held steps up to and including `upTo`, in order (steps are strictly increasing). */
-  private drainSteps(rec: Rec, upTo: number): void {
+  /** Writes the held steps once the writer exists (the session emits them in step order). */
+  private drainSteps(rec: Rec): void {
     const w = rec.writer;
     if (!w) return;
-    while (rec.steps.length > 0 && rec.steps[0]!.input.step <= upTo) {
-      const p = rec.steps.shift()!;
+    for (const f of rec.steps.splice(0)) {
       if (rec.state !== 'recording') continue;
-      const o = p.output;
-      const record: StepRecord = {
-        step: p.input.step,
-        timeMs: this.rel(rec, p.t),
-        inputCodes: o.inputCodes,
-        text: o.text,
-        textPiece: o.textPiece,
-        audioCodes: o.audio,
-        pcmHash: o.pcmHash,
-        events: [...rec.loose, ...p.events],
-        spans: p.spans,
-      };
-      rec.loose = [];
-      w.appendStep(record, p.input.pcm, o.pcm);
+      // Events outside any step ride on the next step line (the format has no other place).
+      const line = stepRecordOf(f, rec.t0);
+      w.appendStep(rec.loose.length ? { ...line, events: [...rec.loose.splice(0), ...line.events] } : line, f.inputPcm, f.pcm);
       rec.written++;
     }
   }

@@ -1,16 +1,21 @@
 // Offline replay: a recorded session's input frames and events go through the same engine
 // (an EngineHost child process, as the live server runs it, so the float path is the
-// server's) with the recorded seed and sampling, as fast as the engine steps; every step's
-// input codes, text token, audio codes and PCM hash are compared with the recording.
+// server's) and the same step loop as a live session (src/server/step-loop.ts, fed the
+// recorded frames with their recorded pre-step events on a virtual clock), with the
+// recorded seed and sampling, as fast as the engine steps; every finished step's input
+// codes, text token, audio codes and PCM hash are compared with the recording.
 // Steps are fed strictly in order from step 0: model state is the product of all earlier
 // steps, and the sampling keys of step k depend only on (seed, k).
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../src/engine/host.ts';
 import { resolveHubModel, resolveModel } from '../src/engine/models.ts';
 import type { ModelSpec } from '../src/engine/model-spec.ts';
+import { preStepEvents, stepRecordOf, type FinishedStep } from '../src/engine/step-record.ts';
 import type { EngineInfo } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
-import { affectsComputation } from '../src/telemetry/events.ts';
+import { StepLoop, type Timers } from '../src/server/step-loop.ts';
+import { VirtualClock } from '../src/telemetry/clock.ts';
+import type { StepEvent } from '../src/telemetry/events.ts';
 import { Comparator, viewOf, type Comparison } from './compare.ts';
 import type { ReplayProgress } from './dashboard/events.ts';
 import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
@@ -208,6 +213,50 @@ export function replayProgress(session: string, c: Comparison, stepsDone: number
   };
 }
 
+/** Offline replay pushes frames and arms no timer; one armed would be a bug, not a wait. */
+const NO_TIMERS: Timers = {
+  setTimeout: () => {
+    throw new Error('offline replay: the step loop armed a timer');
+  },
+  clearTimeout: () => undefined,
+};
+
+/**
+ * The live step loop, driven one recorded frame at a time: the frame with its recorded
+ * pre-step events, on a clock set to the step's recorded time (so the finished record's
+ * time is the recorded one). Resolves with the finished step; an offline step has no reply
+ * to write, so it finishes as the engine answers.
+ */
+export function offlineStepper(engine: EnginePort, session: string): {
+  step(pcm: Float32Array, events: readonly StepEvent[], atMs: number): Promise<FinishedStep>;
+  stop(): void;
+} {
+  const clock = new VirtualClock(0);
+  let waiting: { resolve: (f: FinishedStep) => void; reject: (e: Error) => void } | null = null;
+  const settle = (fn: (w: NonNullable<typeof waiting>) => void) => {
+    const w = waiting;
+    waiting = null;
+    if (w) fn(w);
+  };
+  const loop = new StepLoop(session, engine, { pace: 'fast', lateToleranceMs: 0, missingFrameMs: 0, maxQueuedFrames: 1, clock, timers: NO_TIMERS }, {
+    beforeStep: () => null,
+    stepped: (_input, _out, record) => settle((w) => w.resolve(record)),
+    failed: (err) => settle((w) => w.reject(err)),
+    overflow: (message) => settle((w) => w.reject(new Error(message))),
+    drained: () => undefined,
+  });
+  return {
+    step(pcm, events, atMs) {
+      clock.set(Math.max(clock.now(), atMs));
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+        if (loop.push(pcm, events) === 'dropped') settle((w) => w.reject(new Error('the step loop has stopped')));
+      });
+    },
+    stop: () => loop.stop(),
+  };
+}
+
 export async function replaySession(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
@@ -229,6 +278,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
       replayOf: path, replay: 'offline', ...(mismatches.length ? { forced: mismatches } : {}),
     }));
     const cmp = new Comparator(options.context ?? 3);
+    const stepper = offlineStepper(engine, id);
     const t0 = performance.now();
     let replayed = 0;
     const progress = (done: boolean) => {
@@ -242,19 +292,20 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
         if (rec.step !== replayed) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: step line ${replayed} is step ${rec.step}; an offline replay needs steps from 0 in order`);
         const next = await frames.next();
         if (next.done) break;
-        const out = await engine.step({ session: id, step: rec.step, pcm: next.value, events: rec.events.filter(affectsComputation) }).catch((e: Error) => {
+        const done = await stepper.step(next.value, preStepEvents(rec.events), rec.timeMs).catch((e: Error) => {
           throw new ReplayError('REPLAY_ERR_ENGINE', `step ${rec.step} failed in the engine: ${e.message}`);
         });
-        if (rec.step >= from && !cmp.done) cmp.add(viewOf(rec), { step: out.step, inputCodes: out.inputCodes, text: out.text, audioCodes: out.audio, pcmHash: out.pcmHash });
-        writer?.appendStep({
-          step: out.step, timeMs: rec.timeMs, inputCodes: out.inputCodes, text: out.text, textPiece: out.textPiece,
-          audioCodes: out.audio, pcmHash: out.pcmHash, events: rec.events, spans: out.spans,
-        }, next.value, out.pcm);
+        const line = stepRecordOf(done, 0);
+        if (rec.step >= from && !cmp.done) cmp.add(viewOf(rec), viewOf(line));
+        // The recorded events stay with the step: the replay re-applied them, and decisions
+        // taken after it (dropped partials) or outside any step had no wire here to recur on.
+        writer?.appendStep({ ...line, events: rec.events }, done.inputPcm, done.pcm);
         replayed++;
         progress(false);
       }
       await frames.return(undefined);
     } finally {
+      stepper.stop();
       await engine.closeSession(id).catch(() => undefined);
       const closed = await writer?.close();
       if (closed && closed.status !== 'complete') options.log?.(`--out ${options.out}: ${closed.status}${closed.error ? ` (${closed.error.code}: ${closed.error.message})` : ''}`);

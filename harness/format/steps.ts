@@ -18,34 +18,15 @@ import { PCM_HASH_PATTERN } from './pcm-hash.ts';
 import type { StepEvent, StepEventKind } from '../../src/telemetry/events.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { StepSpans } from '../../src/telemetry/spans.ts';
+import type { StepRecord } from '../../src/engine/step-record.ts';
 
-export type { StepEvent, StepEventKind, StepSpans };
+// The line is the session core's finished-step record without its PCM (one type, not a copy).
+export type { StepEvent, StepEventKind, StepSpans, StepRecord };
 
 export const STEPS_FORMAT = 'solacelive.steps';
 export const STEPS_VERSION = 1;
 /** A line longer than this is corrupt (a real step is under 4 KB). Bounds reader memory. */
 export const MAX_LINE_BYTES = 1024 * 1024;
-
-export interface StepRecord {
-  /** Step index: 0-based position of the input frame in the session. Strictly increasing. */
-  readonly step: number;
-  /** When the step's result was recorded, ms since the session started (packets.bin's clock). */
-  readonly timeMs: number;
-  /** Mimi codes of the input frame (n_q). */
-  readonly inputCodes: readonly number[];
-  /** Text token, or null (generator warm-up). */
-  readonly text: number | null;
-  /** Detokenized piece of `text`, or null (no tokenizer, or no token). */
-  readonly textPiece: string | null;
-  /** The dep_q audio codes decoded this step, or null (warm-up). */
-  readonly audioCodes: readonly number[] | null;
-  /** pcmHash() of the output frame, or null when no PCM was produced (warm-up, skipped decode). */
-  readonly pcmHash: string | null;
-  /** Everything in the step that is not a pure function of its inputs (design.md). */
-  readonly events: readonly StepEvent[];
-  /** Span durations in ms, by the span names of src/telemetry/spans.ts. */
-  readonly spans: StepSpans;
-}
 
 export interface ReadStep extends StepRecord {
   /** Byte offset of the line in steps.jsonl. */

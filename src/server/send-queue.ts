@@ -62,6 +62,8 @@ export interface QueueLimits {
 export interface QueueDecision {
   readonly step: number | null;
   readonly event: StepEvent;
+  /** The item the decision dropped (the session settles its step with it). */
+  readonly item: OutItem;
 }
 
 export type PushResult =
@@ -149,9 +151,12 @@ export class SendQueue {
     return bufferedAmount >= this.limits.highWaterBytes;
   }
 
-  clear(): void {
+  /** Empties the queue; returns what was waiting (never to be sent). */
+  clear(): OutItem[] {
+    const out = this.lanes.flat();
     for (const lane of this.lanes) lane.length = 0;
     this.queued = 0;
+    return out;
   }
 
   private dropPartials(): readonly QueueDecision[] {
@@ -165,5 +170,5 @@ export class SendQueue {
 }
 
 function dropped(item: OutItem): QueueDecision {
-  return { step: item.step, event: { kind: 'dropped-partial', token: item.token ?? -1 } };
+  return { step: item.step, event: { kind: 'dropped-partial', token: item.token ?? -1 }, item };
 }

@@ -8,7 +8,9 @@
 //   closing    a close frame is due once the send queue drains (or after closeTimeoutMs)
 // Bytes in and items out belong to the adapter (src/server/wire.ts); limits, liveness, the
 // engine, telemetry and hooks belong here, so both protocols get them alike. Nothing here
-// affects another session.
+// affects another session. Each step leaves as one FinishedStep (onStepFinished), in step
+// order, once every item of its reply has been written or dropped.
+import type { FinishedStep } from '../engine/step-record.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import type { StepEvent } from '../telemetry/events.ts';
 import type { StepSpans } from '../telemetry/spans.ts';
@@ -18,7 +20,7 @@ import { readyMessage, sessionOptions, type StartRequest } from './handshake.ts'
 import type { SessionHooks } from './hooks.ts';
 import type { ErrorCode, RecordingMessage, SessionLimits } from './messages.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type ItemFate } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { OutItem } from './send-queue.ts';
 import type { ServerStats } from './stats.ts';
@@ -52,6 +54,18 @@ export interface SessionDeps {
   readonly onClosed: (s: Session) => void;
 }
 
+/** A stepped frame whose reply has not all left yet. */
+interface PendingStep {
+  readonly draft: FinishedStep;
+  /** Items of its reply not yet written, dropped or lost. */
+  outstanding: number;
+  /** Decisions taken after the step (dropped partials). */
+  readonly events: StepEvent[];
+  /** net.send, once its audio is written. */
+  readonly spans: StepSpans;
+  finishedAt: number;
+}
+
 export class Session implements SessionCore {
   readonly id: string;
   /** Clock time the connection was accepted. */
@@ -69,8 +83,10 @@ export class Session implements SessionCore {
   private engineOpen = false;
   private protocolErrors = 0;
   private lastInbound: number;
-  /** Steps whose audio is queued: when it is written, net.send closes their spans. */
-  private readonly unsent = new Map<number, { spans: StepSpans; doneAt: number }>();
+  /** Stepped frames in step order, each emitted when it and every one before it has finished. */
+  private readonly unfinished: PendingStep[] = [];
+  /** The step each queued reply item belongs to. */
+  private readonly owner = new Map<OutItem, PendingStep>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private closeSent = false;
@@ -92,13 +108,7 @@ export class Session implements SessionCore {
         this.d.stats.count('bytes_out', bytes.byteLength);
         this.hook('onOutbound', this.id, bytes, t);
       },
-      decisions: (ds) => {
-        for (const { step, event } of ds) {
-          this.d.stats.event(event);
-          this.hook('onEvent', this.id, step, event);
-        }
-      },
-      audioWritten: (step, t) => this.audioWritten(step, t),
+      settled: (item, fate, t) => this.settled(item, fate, t),
       slowConsumer: (reason) => this.fail('SLOW_CONSUMER', reason, CLOSE.POLICY),
       idle: () => {
         if (this._state === 'closing') this.sendClose();
@@ -189,7 +199,7 @@ export class Session implements SessionCore {
 
   event(event: StepEvent): void {
     this.d.stats.event(event);
-    this.hook('onEvent', this.id, null, event);
+    this.hook('onEvent', this.id, event);
   }
 
   // ---------------------------------------------------------------- opening
@@ -239,7 +249,7 @@ export class Session implements SessionCore {
     const ready = readyMessage(this.id, engine.info, opts, start, this.o.heartbeatMs, limits);
     this.loop = new StepLoop(this.id, engine, { ...this.o, pace: start.pace }, {
       beforeStep: () => this.out.skipDecode(),
-      stepped: (input, out, spans) => this.onStepDone(input, out, spans),
+      stepped: (input, out, draft) => this.onStepDone(input, out, draft),
       failed: (err) => this.onStepFailed(err),
       overflow: (message) => this.fail('INPUT_OVERFLOW', message, CLOSE.POLICY),
       drained: () => this.finishEnd(),
@@ -278,31 +288,49 @@ export class Session implements SessionCore {
 
   // ---------------------------------------------------------------- steps
 
-  private onStepDone(input: StepInput, out: StepOutput, serverSpans: StepSpans): void {
-    this.d.stats.count('steps');
-    for (const e of input.events) this.d.stats.event(e);
-    for (const e of out.events) this.d.stats.event(e);
-    this.hook('onStep', this.id, input, out);
-    if (this._state !== 'streaming' && this._state !== 'ending') return;
-    const spans: StepSpans = { ...out.spans, ...serverSpans };
-    const items = this.wire.stepped(input, out);
-    if (items.some((it) => it.role === 'audio' && it.step === input.step)) {
-      this.unsent.set(input.step, { spans, doneAt: this.now() });
-    } else {
-      this.finishSpans(input.step, spans);
+  private onStepDone(input: StepInput, out: StepOutput, draft: FinishedStep): void {
+    const p: PendingStep = { draft, outstanding: 0, events: [], spans: {}, finishedAt: draft.doneAt };
+    this.unfinished.push(p);
+    // A session that is closing sends no reply: the step finishes at once.
+    if (this._state === 'streaming' || this._state === 'ending') {
+      const items = this.wire.stepped(input, out);
+      p.outstanding = items.length;
+      for (const item of items) this.owner.set(item, p);
+      for (const item of items) this.send(item);
     }
-    for (const item of items) this.send(item);
+    this.emitFinished();
+  }
+
+  /** An outbound item's fate: a reply item counts down its step (net.send at its audio's write). */
+  private settled(item: OutItem, fate: ItemFate, t: number): void {
+    if (fate.kind === 'written' && item.role === 'audio' && item.step !== null) this.d.stats.count('audio_frames_sent');
+    const p = this.owner.get(item);
+    if (!p) {
+      if (fate.kind === 'dropped') this.event(fate.decision.event);
+      return;
+    }
+    this.owner.delete(item);
+    if (fate.kind === 'dropped') p.events.push(fate.decision.event);
+    if (fate.kind === 'written' && item.role === 'audio') p.spans['net.send'] = t - p.draft.doneAt;
+    p.finishedAt = Math.max(p.finishedAt, t);
+    if (--p.outstanding === 0) this.emitFinished();
+  }
+
+  /** Emits the finished steps at the head of the pending list, in step order. */
+  private emitFinished(): void {
+    while (this.unfinished.length > 0 && this.unfinished[0]!.outstanding <= 0) {
+      const p = this.unfinished.shift()!;
+      const d = p.draft;
+      const record: FinishedStep = { ...d, events: [...d.events, ...p.events], spans: { ...d.spans, ...p.spans }, finishedAt: p.finishedAt };
+      this.d.stats.stepFinished(record);
+      this.hook('onStepFinished', this.id, record);
+    }
   }
 
   private onStepFailed(err: Error): void {
     const engine = this.d.engine!;
     if (engine.state !== 'ok') this.engineLost(`${engine.state}${engine.reason ? `: ${engine.reason}` : ''} (${err.message})`);
     else this.fail('ENGINE_ERROR', `step ${this.steps - 1} failed: ${err.message}`, CLOSE.INTERNAL);
-  }
-
-  private finishSpans(step: number, spans: StepSpans): void {
-    this.d.stats.step(spans);
-    this.hook('onStepSpans', this.id, step, spans);
   }
 
   private finishEnd(): void {
@@ -314,15 +342,6 @@ export class Session implements SessionCore {
 
   send(item: OutItem): void {
     if (this._state !== 'closed') this.out.enqueue(item);
-  }
-
-  /** A step's audio reached the socket: net.send closes its spans. */
-  private audioWritten(step: number, t: number): void {
-    this.d.stats.count('audio_frames_sent');
-    const u = this.unsent.get(step);
-    if (!u) return;
-    this.unsent.delete(step);
-    this.finishSpans(step, { ...u.spans, 'net.send': t - u.doneAt });
   }
 
   // ---------------------------------------------------------------- errors and closing
@@ -388,7 +407,14 @@ export class Session implements SessionCore {
     this.timers.clear();
     this.out.stop();
     this.loop?.stop();
-    this.unsent.clear();
+    // Writes still in the socket will not be confirmed: what each step has is all it gets.
+    const now = this.now();
+    for (const p of this.unfinished) {
+      p.outstanding = 0;
+      p.finishedAt = Math.max(p.finishedAt, now);
+    }
+    this.owner.clear();
+    this.emitFinished();
     this.wire.dispose();
     const settle = async () => {
       await this.closeEngineSession();

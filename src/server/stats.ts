@@ -1,8 +1,8 @@
 // Server-wide telemetry: per-span sliding windows and budget misses over all sessions'
 // steps, plus counters of events and connections. /health and /metrics both read this.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { FinishedStep } from '../engine/step-record.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
-import type { StepSpans } from '../telemetry/spans.ts';
 import { StepStats } from '../telemetry/window.ts';
 
 export type Counter =
@@ -35,8 +35,11 @@ export class ServerStats {
     this.events[e.kind] = (this.events[e.kind] ?? 0) + 1;
   }
 
-  step(spans: StepSpans): void {
-    this.steps.add(spans);
+  /** A finished step: counted, its events counted, its spans (net.send included) into the window. */
+  stepFinished(record: FinishedStep): void {
+    this.count('steps');
+    for (const e of record.events) this.event(e);
+    this.steps.add(record.spans);
   }
 
   /** Mean step.total over the window as a fraction of the budget: below 1 keeps up with real time. */

@@ -3,7 +3,10 @@
 // frames replaced by silence, frames dropped because their slot already ran) and the timer
 // that fills overdue slots. A wire protocol turns bytes into frames for it and turns its
 // stepped results into bytes; clock and timers are injected so tests and replay can drive it.
+// The offline replayer drives it too, through push(): recorded frames with their recorded
+// events, no cadence and no timer.
 import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
+import { stepDraft, type FinishedStep } from '../engine/step-record.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import type { Clock } from '../telemetry/clock.ts';
 import type { StepEvent } from '../telemetry/events.ts';
@@ -34,8 +37,12 @@ export interface StepLoopOptions {
 export interface StepLoopHandlers {
   /** Asked just before a step runs: an event to add (e.g. the send queue wants this decode skipped). */
   beforeStep(): StepEvent | null;
-  /** The engine answered: the protocol writes the reply. `serverSpans` holds net.recv and queue.wait. */
-  stepped(input: StepInput, output: StepOutput, serverSpans: StepSpans): void;
+  /**
+   * The engine answered: the protocol writes the reply. `record` is the step so far (input
+   * and engine events, engine spans plus net.recv and queue.wait, doneAt); the session
+   * completes it once the reply has left.
+   */
+  stepped(input: StepInput, output: StepOutput, record: FinishedStep): void;
   /** The engine failed a step; the loop stops. */
   failed(err: Error): void;
   /** More frames wait than maxQueuedFrames: frames come faster than steps run. */
@@ -46,7 +53,8 @@ export interface StepLoopHandlers {
 
 interface QueuedFrame {
   readonly pcm: Float32Array;
-  readonly acceptedAt: number;
+  /** null: a pushed frame (replay), which came over no wire and waited in no queue of ours. */
+  readonly acceptedAt: number | null;
   readonly recvMs: number;
   readonly events: readonly StepEvent[];
 }
@@ -106,6 +114,22 @@ export class StepLoop {
     return 'queued';
   }
 
+  /**
+   * A frame whose events the caller decided (offline replay: the recorded pre-step events),
+   * stepped in turn like any other but outside the cadence: no lateness, no missing-frame
+   * timer, no skipped decode asked of `beforeStep` beyond what the events say.
+   */
+  push(pcm: Float32Array, events: readonly StepEvent[]): FrameResult {
+    if (this.state !== 'running') return 'dropped';
+    if (this.input.length >= this.o.maxQueuedFrames) {
+      this.on.overflow(`${this.input.length} frames wait for the engine (limit ${this.o.maxQueuedFrames}): frames come faster than steps run`);
+      return 'overflow';
+    }
+    this.input.push({ pcm, acceptedAt: null, recvMs: 0, events });
+    this.pump();
+    return 'queued';
+  }
+
   /** The client sent its last frame: step what is queued, then `drained`. */
   end(): void {
     if (this.state !== 'running') return;
@@ -160,16 +184,16 @@ export class StepLoop {
     const step = this.stepIndex++;
     const events = [...this.pendingEvents, ...frame.events];
     this.pendingEvents = [];
-    const skip = this.on.beforeStep();
+    const skip = frame.acceptedAt === null ? null : this.on.beforeStep();
     if (skip) events.push(skip);
     const started = this.o.clock.now();
-    const spans: StepSpans = { 'net.recv': frame.recvMs, 'queue.wait': started - frame.acceptedAt };
+    const spans: StepSpans = frame.acceptedAt === null ? {} : { 'net.recv': frame.recvMs, 'queue.wait': started - frame.acceptedAt };
     const input: StepInput = { session: this.session, step, pcm: frame.pcm, events };
     this.inFlight = true;
     this.engine.step(input).then(
       (out) => {
         this.inFlight = false;
-        this.on.stepped(input, out, spans);
+        this.on.stepped(input, out, stepDraft(input, out, spans, this.o.clock.now()));
         this.pump();
       },
       (err: unknown) => {

@@ -5,9 +5,9 @@
 // ring push, a counter); snapshots are built on a timer while someone listens, and a
 // subscriber that does not keep up skips snapshots instead of buffering them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StepInput, StepOutput } from '../engine/types.ts';
+import type { FinishedStep } from '../engine/step-record.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
-import type { StepSpans, SpanName } from '../telemetry/spans.ts';
+import type { SpanName } from '../telemetry/spans.ts';
 import { RollingWindow, type SpanStats } from '../telemetry/window.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
@@ -171,11 +171,8 @@ export class TelemetryFeed {
         this.tracks.set(id, new SessionTrack(Math.round(this.now())));
         this.note(id, null, 'session-open', 'session opened');
       },
-      onStep: (id, input: StepInput, output: StepOutput) => {
-        for (const e of input.events) this.event(id, input.step, e);
-        for (const e of output.events) this.event(id, input.step, e);
-      },
-      onStepSpans: (id, _step, spans: StepSpans) => {
+      onStepFinished: (id, { step, events, spans }: FinishedStep) => {
+        for (const e of events) this.event(id, step, e);
         const total = spans['step.total'];
         if (total === undefined) return;
         this.series.push(total);
@@ -184,7 +181,7 @@ export class TelemetryFeed {
         track.totals.push(total);
         if (total > this.ctx.stats.steps.budgetMs) track.misses++;
       },
-      onEvent: (id, step, e) => this.event(id, step, e),
+      onEvent: (id, e) => this.event(id, null, e),
       onSessionClose: (id, code, reason) => {
         const track = this.tracks.get(id);
         if (!track) return;

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { decodeMessage, type Packet } from '../../src/protocol/index.ts';
 import { outItem, packetFraming } from '../../src/server/outbound.ts';
-import { Outbox } from '../../src/server/outbox.ts';
-import type { QueueDecision } from '../../src/server/send-queue.ts';
+import { Outbox, type ItemFate } from '../../src/server/outbox.ts';
+import type { OutItem, QueueDecision } from '../../src/server/send-queue.ts';
 import { realClock } from '../../src/telemetry/clock.ts';
 
 const cleanup: (() => void)[] = [];
@@ -40,10 +40,20 @@ describe('Outbox and SendQueue on a congested loopback socket', () => {
     const decisions: QueueDecision[] = [];
     const slow: string[] = [];
     const written: number[] = [];
+    const fates = new Map<OutItem, ItemFate['kind'][]>();
     const box = new Outbox(
       { get bufferedAmount() { return server.bufferedAmount; }, send: (d, cb) => server.send(d, { binary: true }, cb) },
       { sendHighWaterBytes: 16 * AUDIO, skipDecodeBytes: 32 * AUDIO, maxSendQueueBytes: 1 << 26, slowConsumerMs: 300, clock: realClock },
-      { sent: () => undefined, decisions: (ds) => decisions.push(...ds), audioWritten: (step) => written.push(step), slowConsumer: (r) => slow.push(r), idle: () => undefined },
+      {
+        sent: () => undefined,
+        settled: (item, fate) => {
+          fates.set(item, [...(fates.get(item) ?? []), fate.kind]);
+          if (fate.kind === 'dropped') decisions.push(fate.decision);
+          if (fate.kind === 'written' && item.role === 'audio') written.push(item.step!);
+        },
+        slowConsumer: (r) => slow.push(r),
+        idle: () => undefined,
+      },
       packetFraming(),
     );
     cleanup.push(() => box.stop());
@@ -52,10 +62,15 @@ describe('Outbox and SendQueue on a congested loopback socket', () => {
     // decode would be skipped (bounded: at most 8000 steps, 62 MB of audio).
     let step = 0;
     let skip = null;
+    const queued: OutItem[] = [];
+    const enqueue = (it: OutItem) => {
+      queued.push(it);
+      box.enqueue(it);
+    };
     for (; step < 8000 && !skip; step++) {
-      box.enqueue(outItem({ type: 'METADATA', data: { type: 'gap', step } }, step));
-      box.enqueue(outItem({ type: 'TEXT_PARTIAL', text: `{"step":${step}}` }, step, step));
-      box.enqueue(outItem({ type: 'AUDIO_CHUNK', samples: new Float32Array(1920).fill(step) }, step));
+      enqueue(outItem({ type: 'METADATA', data: { type: 'gap', step } }, step));
+      enqueue(outItem({ type: 'TEXT_PARTIAL', text: `{"step":${step}}` }, step, step));
+      enqueue(outItem({ type: 'AUDIO_CHUNK', samples: new Float32Array(1920).fill(step) }, step));
       await new Promise((r) => setImmediate(r)); // the flush runs between steps, as in a session
       skip = box.skipDecode();
     }
@@ -83,6 +98,9 @@ describe('Outbox and SendQueue on a congested loopback socket', () => {
     const partials = all.filter((p) => p.type === 'TEXT_PARTIAL').length;
     expect(partials + drops.length).toBe(steps); // each partial either sent or reported dropped
     expect(all.filter((p) => p.type === 'METADATA')).toHaveLength(steps); // metadata waits, it is not dropped
+    // Every item queued has exactly one fate: written, or (partials only) dropped with its decision.
+    expect(queued.map((it) => fates.get(it))).toEqual(queued.map((it) => [it.role === 'partial' && decisions.some((d) => d.item === it) ? 'dropped' : 'written']));
+    expect(decisions.every((d) => d.step === d.item.step && d.event.kind === 'dropped-partial' && d.event.token === d.item.token)).toBe(true);
     // Within each message, packets leave in priority order (0 audio … 3 control).
     for (const msg of received) expect(msg.map((p) => p.priority)).toEqual(msg.map((p) => p.priority).sort((a, b) => a - b));
     // Under congestion, metadata was held back behind later audio.

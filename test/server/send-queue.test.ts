@@ -53,8 +53,9 @@ describe('SendQueue order', () => {
 describe('SendQueue under pressure', () => {
   it('drops new text partials while the socket is over the high water mark, as events with their step', () => {
     const q = new SendQueue(limits);
-    const r = q.push(partial(7, 4242), limits.highWaterBytes);
-    expect(r).toEqual({ ok: true, decisions: [{ step: 7, event: { kind: 'dropped-partial', token: 4242 } }] });
+    const item = partial(7, 4242);
+    const r = q.push(item, limits.highWaterBytes);
+    expect(r).toEqual({ ok: true, decisions: [{ step: 7, event: { kind: 'dropped-partial', token: 4242 }, item }] });
     expect(q.length).toBe(0);
   });
 

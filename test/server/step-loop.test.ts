@@ -2,6 +2,7 @@
 // it is given, against the real tiny engine: one step per frame in order, silence for an
 // overdue slot, the late frame then dropped, overflow, end → drained.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FinishedStep } from '../../src/engine/step-record.ts';
 import { DEFAULT_SAMPLING, type StepInput, type StepOutput } from '../../src/engine/types.ts';
 import type { EnginePort } from '../../src/server/engine-port.ts';
 import { StepLoop, type StepLoopHandlers, type Timers } from '../../src/server/step-loop.ts';
@@ -52,13 +53,17 @@ async function loopWith(pace: 'realtime' | 'fast', maxQueuedFrames = 50) {
   await engine.openSession(id, { seed: 4, sampling: DEFAULT_SAMPLING });
   const clock = new VirtualClock(1000);
   const timers = new ManualTimers(clock);
-  const stepped: { input: StepInput; out: StepOutput }[] = [];
+  const stepped: { input: StepInput; out: StepOutput; record: FinishedStep }[] = [];
+  let asked = 0;
   const log: string[] = [];
   let wake: () => void = () => undefined;
   const on: StepLoopHandlers = {
-    beforeStep: () => null,
-    stepped: (input, out) => {
-      stepped.push({ input, out });
+    beforeStep: () => {
+      asked++;
+      return null;
+    },
+    stepped: (input, out, record) => {
+      stepped.push({ input, out, record });
       wake();
     },
     failed: (err) => log.push(`failed ${err.message}`),
@@ -79,7 +84,7 @@ async function loopWith(pace: 'realtime' | 'fast', maxQueuedFrames = 50) {
       });
     }
   };
-  return { id, loop, clock, timers, stepped, log, until };
+  return { id, loop, clock, timers, stepped, log, until, asked: () => asked };
 }
 
 const kinds = (es: readonly StepEvent[]) => es.map((e) => e.kind);
@@ -152,5 +157,48 @@ describe('StepLoop', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(stepped.length).toBeLessThanOrEqual(1);
     expect(loop.frame(frames[2]!, 2, clock.now(), 0)).toBe('dropped');
+  });
+
+  it('hands each stepped frame over as its record so far: input and engine results, input events, net.recv and queue.wait, doneAt', async () => {
+    const { loop, clock, timers, stepped, until } = await loopWith('realtime');
+    const frames = testFrames(2);
+    loop.frame(frames[0]!, 0, clock.now(), 1.5);
+    await until(() => stepped.length === 1);
+    timers.runTo(1000 + 80 + 55);
+    loop.frame(frames[1]!, 1, clock.now(), 0.25);
+    await until(() => stepped.length === 2);
+    for (const { input, out, record } of stepped) {
+      expect(record).toMatchObject({
+        session: input.session, step: input.step, inputPcm: input.pcm, pcm: out.pcm, pcmHash: out.pcmHash,
+        inputCodes: out.inputCodes, text: out.text, textPiece: out.textPiece, audioCodes: out.audio, events: [...input.events, ...out.events],
+      });
+      expect(record.spans).toMatchObject(out.spans);
+      expect(record.finishedAt).toBe(record.doneAt);
+    }
+    expect(stepped[0]!.record.spans).toMatchObject({ 'net.recv': 1.5, 'queue.wait': 0 });
+    expect(stepped[0]!.record.doneAt).toBe(1000);
+    expect(stepped[1]!.record.spans['net.recv']).toBe(0.25);
+    expect(stepped[1]!.record.doneAt).toBe(1135);
+    expect(stepped[1]!.record.events).toEqual([{ kind: 'late-frame', seq: 1, lateMs: 55 }]);
+  });
+
+  it('push (offline replay) steps a frame with the events it is given: no cadence, no timer, no question to beforeStep, no wire spans', async () => {
+    const { loop, clock, timers, stepped, until, asked } = await loopWith('realtime');
+    const frames = testFrames(3);
+    const given: StepEvent[][] = [[{ kind: 'missing-frame', replacement: 'silence' }], [{ kind: 'skipped-decode', reason: 'recorded' }, { kind: 'late-frame', seq: 9, lateMs: 12 }], []];
+    for (let k = 0; k < 3; k++) {
+      clock.set(5000 + 1000 * k); // far past every slot: frame() would be late or dropped
+      expect(loop.push(frames[k]!, given[k]!)).toBe('queued');
+      await until(() => stepped.length === k + 1);
+    }
+    expect(timers.due.size).toBe(0);
+    expect(asked()).toBe(0);
+    expect(stepped.map((s) => s.input.events)).toEqual(given);
+    expect(stepped.map((s) => s.record.doneAt)).toEqual([5000, 6000, 7000]);
+    for (const s of stepped) expect(Object.keys(s.record.spans)).not.toContain('net.recv');
+    for (const s of stepped) expect(Object.keys(s.record.spans)).not.toContain('queue.wait');
+    // The skipped decode was applied: the engine produced no PCM for that step.
+    expect(stepped[1]!.out.pcm).toBeNull();
+    expect(stepped[1]!.out.audio).not.toBeNull();
   });
 });

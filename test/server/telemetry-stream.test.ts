@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SseParser } from '../../harness/dashboard/source.ts';
 import { connect } from '../../src/client/connect.ts';
 import type { EnginePort } from '../../src/server/engine-port.ts';
+import type { FinishedStep } from '../../src/engine/step-record.ts';
 import type { SessionHooks } from '../../src/server/hooks.ts';
 import type { ServerOptions } from '../../src/server/options.ts';
 import { createServer, type SolaceServer } from '../../src/server/server.ts';
@@ -176,8 +177,8 @@ describe('tapHooks', () => {
     const calls: string[] = [];
     class Rec implements SessionHooks {
       private readonly name = 'rec';
-      onStepSpans(id: string) {
-        calls.push(`${this.name}:spans:${id}`);
+      onStepFinished(id: string) {
+        calls.push(`${this.name}:step:${id}`);
       }
       onInbound(id: string) {
         calls.push(`${this.name}:in:${id}`);
@@ -187,15 +188,15 @@ describe('tapHooks', () => {
       }
     }
     const hooks = tapHooks(new Rec(), {
-      onStepSpans: (id) => calls.push(`tap:spans:${id}`),
+      onStepFinished: (id) => calls.push(`tap:step:${id}`),
       onEvent: () => {
         throw new Error('tap broke');
       },
     });
-    hooks.onStepSpans!('s1', 0, {});
+    hooks.onStepFinished!('s1', { step: 0 } as FinishedStep);
     hooks.onInbound!('s1', new Uint8Array(), 0);
-    expect(() => hooks.onEvent!('s1', null, { kind: 'error', message: 'x' })).not.toThrow();
-    expect(calls).toEqual(['tap:spans:s1', 'rec:spans:s1', 'rec:in:s1']);
+    expect(() => hooks.onEvent!('s1', { kind: 'error', message: 'x' })).not.toThrow();
+    expect(calls).toEqual(['tap:step:s1', 'rec:step:s1', 'rec:in:s1']);
     expect(hooks.health!()).toEqual({ who: 'rec' });
     expect(hooks.onSessionOpen).toBeUndefined();
   });

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../../src/client/connect.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
+import type { FinishedStep } from '../../../src/engine/step-record.ts';
 import { createServer } from '../../../src/server/server.ts';
-import { openSession, type SessionError } from '../../../harness/format/node.ts';
+import { tapHooks } from '../../../src/server/telemetry-stream.ts';
+import { openSession, type ReadStep, type SessionError } from '../../../harness/format/node.ts';
 import { Recorder } from '../../../harness/recorder.ts';
 import { replaySession } from '../../../harness/replayer.ts';
 import { startEngine, testFrames } from '../../server/live/engine.ts';
@@ -31,7 +33,8 @@ describe('Recorder', () => {
   it("'requested' mode records only the sessions whose client asks, and the recording replays bit-exactly", async () => {
     const out = join(dir, 'requested');
     const recorder = new Recorder({ dir: out, mode: 'requested', engineInfo: () => engine.info });
-    const server = createServer({ port: 0 }, engine, recorder);
+    const records: FinishedStep[] = [];
+    const server = createServer({ port: 0 }, engine, tapHooks(recorder, { onStepFinished: (_id, r) => records.push(r) }));
     const { url } = await server.start();
     const frames = testFrames(8);
     const [asked, not] = [await session(url, true, frames), await session(url, false, frames)];
@@ -44,6 +47,21 @@ describe('Recorder', () => {
     expect(r.manifest.status).toBe('complete');
     expect(r.manifest.meta).toMatchObject({ session: asked.session, requested: true, pace: 'fast' });
     expect((await r.scan()).wholeSteps).toBe(8);
+    // steps.jsonl is the finished records without their PCM (which is in the WAVs): same
+    // fields, times on the session's clock (an offset from the server's).
+    const lines: ReadStep[] = [];
+    for await (const x of r.steps()) lines.push(x);
+    const mine = records.filter((x) => x.session === asked.session);
+    expect(lines).toHaveLength(8);
+    lines.forEach((line, k) => {
+      const { session: _s, inputPcm: _i, pcm: _p, doneAt, finishedAt: _f, ...rest } = mine[k]!;
+      const { offset: _o, timeMs, ...written } = line;
+      expect(written).toEqual(rest);
+      expect(timeMs - lines[0]!.timeMs).toBeCloseTo(doneAt - mine[0]!.doneAt, 6);
+    });
+    const input = await r.wav('input');
+    let k = 0;
+    for await (const f of input.frames(0)) expect(f).toEqual(mine[k++]!.inputPcm);
     const rep = await replaySession(join(out, folders[0]!), { engine });
     expect(rep.verdict).toBe('bit-exact');
     const o = recorder.overhead();

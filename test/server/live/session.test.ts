@@ -4,8 +4,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionResult } from '../../../src/client/client.ts';
 import { connect } from '../../../src/client/connect.ts';
-import { DEFAULT_SAMPLING, type StepInput, type StepOutput } from '../../../src/engine/types.ts';
-import type { Packet } from '../../../src/protocol/index.ts';
+import type { FinishedStep } from '../../../src/engine/step-record.ts';
+import { DEFAULT_SAMPLING, type StepOutput } from '../../../src/engine/types.ts';
+import { decodeMessage, type Packet } from '../../../src/protocol/index.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
 import type { SessionHooks } from '../../../src/server/hooks.ts';
 import type { ReadyMessage } from '../../../src/server/messages.ts';
@@ -13,7 +14,7 @@ import type { ServerOptions } from '../../../src/server/options.ts';
 import { createServer, type SolaceServer } from '../../../src/server/server.ts';
 import type { StepEvent } from '../../../src/telemetry/events.ts';
 import { Peer } from '../wire.ts';
-import { startEngine, testFrames } from './engine.ts';
+import { startEngine, testFrames, waitFor } from './engine.ts';
 
 let engine: EnginePort;
 const servers: SolaceServer[] = [];
@@ -59,8 +60,19 @@ function expectSameAsOffline(r: SessionResult, off: readonly StepOutput[]): void
 
 describe('one step per frame', () => {
   it('answers every frame once, in order, with the tokens and samples of the same frames run offline', async () => {
-    const steps: StepInput[] = [];
-    const { url, server } = await serve({}, { onStep: (_id, input) => steps.push(input) });
+    const steps: FinishedStep[] = [];
+    // Audio chunks handed to the socket when each record came: its audio must have left first.
+    let audioSent = 0;
+    const audioSentAt: number[] = [];
+    const { url, server } = await serve({}, {
+      onOutbound: (_id, bytes) => {
+        audioSent += decodeMessage(bytes).filter((p) => p.type === 'AUDIO_CHUNK').length;
+      },
+      onStepFinished: (_id, record) => {
+        steps.push(record);
+        audioSentAt.push(audioSent);
+      },
+    });
     const frames = testFrames(40);
     const c = await connect(url, { seed: 1234, sampling: 'default', pace: 'fast' });
     expect(c.ready).toMatchObject({ model: engine.info!.model, seed: 1234, sampling: DEFAULT_SAMPLING, pace: 'fast' });
@@ -68,7 +80,17 @@ describe('one step per frame', () => {
     expect(r.ok).toBe(true);
     expect(r.close).toEqual({ code: 1000, reason: 'session ended' });
     expect(r.ended).toMatchObject({ steps: 40, framesReceived: 40 });
+    // One record per step, in order, complete: input, output, spans through net.send.
     expect(steps.map((s) => s.step)).toEqual(frames.map((_, k) => k));
+    steps.forEach((s, k) => {
+      expect(s.inputPcm).toEqual(frames[k]);
+      expect(s.finishedAt).toBeGreaterThanOrEqual(s.doneAt);
+      expect(Object.keys(s.spans).sort()).toEqual(s.pcm
+        ? ['lm.depformer', 'lm.temporal', 'mimi.decode', 'mimi.encode', 'net.recv', 'net.send', 'queue.wait', 'step.total']
+        : ['lm.depformer', 'lm.temporal', 'mimi.encode', 'net.recv', 'queue.wait', 'step.total']);
+      // Emitted only after its audio was written: every audio chunk up to this step had gone out.
+      expect(audioSentAt[k]).toBeGreaterThanOrEqual(steps.slice(0, k + 1).filter((x) => x.pcm).length);
+    });
     expect(r.audioFrames + r.gaps.length).toBe(40);
     // Steps without audio are the warm-up at the start, nothing else.
     expect(r.gaps.map((g) => [g.step, g.reason])).toEqual(r.gaps.map((_, i) => [i, 'warm-up']));
@@ -110,8 +132,8 @@ describe('one step per frame', () => {
 
 describe('cadence at real-time pace', () => {
   it('runs silence for frames that do not come, drops them when they do, and keeps one step per slot', async () => {
-    const inputs: StepInput[] = [];
-    const { url } = await serve({ missingFrameMs: 240, lateToleranceMs: 40 }, { onStep: (_id, input) => inputs.push(input) });
+    const inputs: FinishedStep[] = [];
+    const { url } = await serve({ missingFrameMs: 240, lateToleranceMs: 40 }, { onStepFinished: (_id, record) => inputs.push(record) });
     const c = await connect(url, { seed: 5, pace: 'realtime' });
     const frames = testFrames(30, 3);
     const t0 = performance.now();
@@ -139,18 +161,12 @@ describe('cadence at real-time pace', () => {
 
 describe('a peer that stops reading', () => {
   it('gets text partials dropped, decodes skipped, then a slow-consumer close; no audio lost, memory bounded, others unaffected', async () => {
-    const events: StepEvent[] = [];
-    let steps = 0;
+    const records: FinishedStep[] = [];
     let id = '';
     const maxSendQueueBytes = 512 * 1024;
     const { url, server } = await serve({ slowConsumerMs: 1500, closeTimeoutMs: 20_000, maxSendQueueBytes }, {
-      onStep: (sid, input, out) => {
-        if (sid !== id) return;
-        steps++;
-        events.push(...input.events, ...out.events);
-      },
-      onEvent: (sid, _step, e) => {
-        if (sid === id) events.push(e);
+      onStepFinished: (sid, record) => {
+        if (sid === id) records.push(record);
       },
     });
     const p = new Peer(url);
@@ -167,7 +183,7 @@ describe('a peer that stops reading', () => {
     const deadline = performance.now() + 100_000;
     // Send as fast as the engine steps (one frame ahead), until the server gives up on us.
     while (server.sessions.get(id)?.state === 'streaming' && sent < 4000 && performance.now() < deadline) {
-      if (sent - steps < 2) {
+      if (sent - (server.sessions.get(id)?.steps ?? 0) < 2) {
         p.send({ type: 'AUDIO_CHUNK', priority: 0, samples: frame! } as Partial<Packet>);
         sent++;
       } else {
@@ -177,7 +193,6 @@ describe('a peer that stops reading', () => {
     }
     expect(server.sessions.get(id)?.state).toBe('closing');
     expect(maxQueued).toBeLessThanOrEqual(maxSendQueueBytes);
-    expect(events.some((e) => e.kind === 'skipped-decode')).toBe(true);
 
     // Read again: everything the server queued arrives, audio first in each message, then the reason.
     p.ws.resume();
@@ -185,6 +200,14 @@ describe('a peer that stops reading', () => {
     expect(c.code).toBe(1008);
     expect(c.reason).toMatch(/congested|slow consumer/);
     expect(p.errors().at(-1)).toMatchObject({ code: 'SLOW_CONSUMER', fatal: true });
+    await waitFor(() => !server.sessions.has(id), 10_000, 'the session to close');
+    // Every step stepped left as one record, in order, with the decisions taken after it.
+    const steps = records.length;
+    expect(records.map((x) => x.step)).toEqual(records.map((_, k) => k));
+    const events: StepEvent[] = records.flatMap((x) => x.events);
+    expect(events.some((e) => e.kind === 'skipped-decode')).toBe(true);
+    // A dropped partial is in the record of the step whose token it carried.
+    for (const x of records) for (const e of x.events) if (e.kind === 'dropped-partial') expect(e.token).toBe(x.text);
     const audio = p.received.filter((r) => r.packet.type === 'AUDIO_CHUNK').length;
     const gaps = p.metadata().filter((m) => m.type === 'gap').length;
     // Every step's output was delivered (the one in flight when the server gave up may not be).

@@ -1,6 +1,7 @@
 // Token check for every request when the server has a token (required off loopback). The
 // token comes as `Authorization: Bearer T` (programs) or `?token=T` (browsers cannot set
-// headers on a WebSocket; Kyutai's web client sends it as `?worker_auth_id=T`). Compared in constant time, over digests so lengths do not leak.
+// headers on a WebSocket), or `?worker_auth_id=T`, the parameter upstream's Moshi servers
+// read. Compared in constant time, over digests so lengths do not leak.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -11,7 +12,7 @@ export function requestToken(req: Pick<IncomingMessage, 'headers' | 'url'>): str
     if (m) return m[1]!;
   }
   try {
-    // Kyutai's web client can add only `worker_auth_id` to its /api/chat URL.
+    // `worker_auth_id` is upstream's name for it on /api/chat.
     const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
     return q.get('token') ?? q.get('worker_auth_id');
   } catch {

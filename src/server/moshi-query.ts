@@ -1,17 +1,21 @@
-// The query string of GET /api/chat (Kyutai's web client and servers): sampling, seeds and
-// the options upstream servers read, checked strictly enough that a typo is an error, not
-// a silent default. Options we do not implement are recorded and said to be ignored.
+// The query string of GET /api/chat (Kyutai's web client and servers): sampling and seeds,
+// each checked (a bad value is an error, not a silent default). Every other parameter —
+// upstream options we do not implement (pad_mult, repetition_penalty…) and unknown ones, a
+// typo included — is recorded and listed as ignored in the metadata the client gets, since
+// clients add parameters of their own. Credentials are never recorded.
 import { DEFAULT_SAMPLING, type SamplingParams } from '../engine/types.ts';
 import type { StartRequest } from './handshake.ts';
 
-/** Parameters we read but whose effect the engine does not implement (yet); recorded as given. */
-const IGNORED = ['pad_mult', 'repetition_penalty_context', 'repetition_penalty', 'max_steps', 'email', 'worker_auth_id', 'image_url', 'image_resolution'] as const;
+/** Parameters we read and apply. */
+const APPLIED = new Set(['text_temperature', 'text_topk', 'audio_temperature', 'audio_topk', 'text_seed', 'audio_seed', 'record']);
+/** Credentials and personal data: checked or dropped, never recorded. */
+const SECRET = new Set(['token', 'worker_auth_id', 'email']);
 
 export interface MoshiQuery {
   readonly start: StartRequest;
-  /** Every parameter as sent, for the session's manifest. */
+  /** Every parameter as sent (the first of repeated ones, as applied), credentials left out, for the session's manifest. */
   readonly params: Readonly<Record<string, string>>;
-  /** Parameters given whose effect is not implemented here. */
+  /** Parameters given whose effect is not implemented here (upstream ones such as pad_mult, and unknown ones). */
   readonly ignored: readonly string[];
 }
 
@@ -52,8 +56,8 @@ export function parseMoshiQuery(search: string): MoshiQueryResult {
     seeds[name] = v ?? null;
   }
   const all: Record<string, string> = {};
-  for (const [k, v] of params) all[k] = v;
-  const ignored = IGNORED.filter((k) => params.has(k) && k !== 'worker_auth_id' && k !== 'email');
+  for (const [k, v] of params) if (!SECRET.has(k) && !(k in all)) all[k] = v;
+  const ignored = Object.keys(all).filter((k) => !APPLIED.has(k));
   return {
     ok: true,
     query: {

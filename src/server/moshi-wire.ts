@@ -4,7 +4,8 @@
 // options); the client starts its microphone on the handshake, which is sent once the engine
 // has the session. In: Ogg pages in any chunking → demux → Opus decode (one pinned libopus
 // build, so replay decodes the same samples) → exact 1920-sample frames. Out: each step's PCM
-// as Opus pages, the text piece, errors as kind 0x05, pings while no audio flows.
+// as Opus pages (whole pages per message: Kyutai's client does not reassemble them), the text
+// piece, errors as kind 0x05, a ping every heartbeat.
 import { FrameCutter } from '../audio/frame-cutter.ts';
 import { isOggError } from '../audio/ogg/index.ts';
 import { describeLibopus, OggOpusDecoder, OggOpusEncoder, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
@@ -48,6 +49,8 @@ export class MoshiWire implements Wire {
   private frames = 0;
   private inputFailed = false;
   private disposed = false;
+  /** The metadata message as last sent: Kyutai's client checks every 0x04 against its whole schema, so news goes out inside it. */
+  private info_: Record<string, unknown> | null = null;
 
   constructor(core: SessionCore, options: MoshiWireOptions) {
     this.core = core;
@@ -180,6 +183,7 @@ export class MoshiWire implements Wire {
       solacelive: { ...ready, ignoredParams: this.o.query.ok ? this.o.query.query.ignored : [] },
     };
     const headers = this.encoder!.start();
+    this.info_ = info;
     return [
       item({ kind: 'metadata', json: info }, 'control'),
       item({ kind: 'handshake', payload: new Uint8Array(0) }, 'control'),
@@ -211,8 +215,11 @@ export class MoshiWire implements Wire {
     return item({ kind: 'ping' }, 'keepalive');
   }
 
-  recording(message: RecordingMessage): OutItem {
-    return item({ kind: 'metadata', json: message }, 'control');
+  recording(message: RecordingMessage): OutItem | null {
+    if (!this.info_) return null;
+    const ours = this.info_.solacelive as Record<string, unknown>;
+    this.info_ = { ...this.info_, solacelive: { ...ours, recording: message } };
+    return item({ kind: 'metadata', json: this.info_ }, 'control');
   }
 
   dispose(): void {

@@ -34,6 +34,31 @@ export class CliProcesses {
     });
   }
 
+  /**
+   * Starts `solacelive serve ARGS` and resolves once it listens, with its ws:// URL and its
+   * stderr so far; rejects with that stderr when it exits first or takes longer than timeoutMs.
+   */
+  serve(args: readonly string[], timeoutMs = 45_000): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+    const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.push(child);
+    let log = '';
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`serve did not listen within ${timeoutMs} ms:\n${log}`)), timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`serve exited (${code}) before it listened:\n${log}`));
+      });
+      child.stderr!.on('data', (d) => {
+        log += d;
+        const m = /listening on (ws:\/\/\S+)/.exec(log);
+        if (m) {
+          clearTimeout(t);
+          resolve({ child, url: m[1]!, log: () => log });
+        }
+      });
+    });
+  }
+
   /** SIGKILL every child still running. */
   killAll(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -101,17 +101,6 @@ export async function* chunksOf(source: ChunkSource): AsyncGenerator<Uint8Array>
   yield* source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export function readU32LE(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;

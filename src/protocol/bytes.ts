@@ -152,3 +152,17 @@ export function firstNonFiniteBits(bits: Int32Array): number {
   for (let j = 0; j < n; j++) if ((bits[j]! & M) === M) return j;
   return -1;
 }
+
+/** The parts one after another in one new array (the one part itself when there is only one: no copy). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ import { FrameCutter } from '../audio/frame-cutter.ts';
 import { isOggError } from '../audio/ogg/index.ts';
 import { describeLibopus, OggOpusDecoder, OggOpusEncoder, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
+import { concatBytes } from '../protocol/bytes.ts';
 import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
 import { CLOSE } from './close-codes.ts';
 import type { ErrorMessage, ReadyMessage, RecordingMessage } from './messages.ts';
@@ -187,14 +188,14 @@ export class MoshiWire implements Wire {
     return [
       item({ kind: 'metadata', json: info }, 'control'),
       item({ kind: 'handshake', payload: new Uint8Array(0) }, 'control'),
-      item({ kind: 'audio', data: concat(headers) }, 'control'),
+      item({ kind: 'audio', data: concatBytes(headers) }, 'control'),
     ];
   }
 
   stepped(input: StepInput, out: StepOutput): OutItem[] {
     const items: OutItem[] = [];
     if (out.pcm && this.encoder) {
-      items.push(item({ kind: 'audio', data: concat(this.encoder.push(out.pcm)) }, 'audio', input.step));
+      items.push(item({ kind: 'audio', data: concatBytes(this.encoder.push(out.pcm)) }, 'audio', input.step));
     }
     if (out.text !== null && out.textPiece) {
       // SentencePiece marks a word start with U+2581; upstream sends it as a space.
@@ -231,15 +232,4 @@ export class MoshiWire implements Wire {
     this.encoder = null;
     this.early = [];
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, CliProcesses } from '../cli-process.ts';
+import { CliProcesses } from '../cli-process.ts';
 
 const cli = new CliProcesses();
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-client-errors-'));
@@ -56,20 +56,7 @@ describe('solacelive client errors', () => {
   }, 90_000);
 
   it('a server that wants a token: says to give it with --token', async () => {
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'secret-1234'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cli.children.push(serve);
-    let log = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`serve did not listen:\n${log}`)), 45_000);
-      serve.stderr.on('data', (d) => {
-        log += d;
-        const m = /listening on (ws:\/\/\S+)/.exec(log);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child: serve, url } = await cli.serve(['--port', '0', '--token', 'secret-1234']);
     const r = await cli.run(['client', '--in', FIXTURE, '--out', join(dir, 'out.wav'), '--url', url], 60_000);
     serve.kill('SIGINT');
     expect(r.code).toBe(1);

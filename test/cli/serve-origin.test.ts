@@ -1,9 +1,8 @@
 // `solacelive serve --allow-origin` as a user runs it: the flag reaches the server (a page
 // from that origin connects, another does not), and a value that is no origin is refused.
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { BIN, CliProcesses } from '../cli-process.ts';
+import { CliProcesses } from '../cli-process.ts';
 
 const cli = new CliProcesses();
 afterAll(() => cli.killAll());
@@ -22,20 +21,7 @@ function upgrade(url: string, origin: string): Promise<number> {
 
 describe('serve --allow-origin', () => {
   it('lets pages from the given origin (and loopback ones) connect, and no others', async () => {
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--allow-origin', 'https://moshi.example.com'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cli.children.push(serve);
-    let log = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${log}`)), 30_000);
-      serve.stderr.on('data', (d) => {
-        log += d;
-        const m = /listening on (ws:\/\/\S+)/.exec(log);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child: serve, url } = await cli.serve(['--port', '0', '--allow-origin', 'https://moshi.example.com']);
     expect(await upgrade(url, 'https://moshi.example.com')).toBe(101);
     expect(await upgrade(url, 'http://localhost:5173')).toBe(101);
     expect(await upgrade(url, 'https://evil.example')).toBe(403);

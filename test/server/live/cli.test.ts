@@ -1,6 +1,5 @@
 // `solacelive serve` and `solacelive client` as a user runs them: spawned processes, a WAV
 // in (16 kHz stereo, so the client resamples), a float32 WAV out, SIGINT to stop.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readWavSync, writeWavSync } from '../../../src/audio/wav-file.ts';
 import { CliProcesses } from '../../cli-process.ts';
 
-const bin = new URL('../../../bin/solacelive.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-cli-'));
 const cli = new CliProcesses();
 const children = cli.children;
@@ -29,20 +27,7 @@ describe('solacelive serve + client', () => {
     const output = join(dir, 'out.wav');
     writeWavSync(input, [left, right], rate, { format: 'pcm16' });
 
-    const serve = spawn(process.execPath, [bin, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(serve);
-    let log = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${log}`)), 30_000);
-      serve.stderr.on('data', (d) => {
-        log += d;
-        const m = /listening on (ws:\/\/\S+)/.exec(log);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child: serve, url, log } = await cli.serve(['--port', '0']);
 
     const r = await run(['client', '--in', input, '--out', output, '--url', url, '--seed', '7', '--greedy'], 60_000);
     expect(r.stderr).toMatch(/connected .*model \S+/);
@@ -59,6 +44,6 @@ describe('solacelive serve + client', () => {
     serve.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => serve.on('exit', resolve));
     expect(code).toBe(0);
-    expect(log).toMatch(/shutting down/);
+    expect(log()).toMatch(/shutting down/);
   }, 120_000);
 });

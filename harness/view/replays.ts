@@ -3,11 +3,19 @@
 // the session page). A folder beside the session files, not a manifest field: the
 // manifest is the recording's, rewritten only by its writer, and one session can be
 // replayed many times on different machines.
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+//
+// Reading goes through safe-path.ts, confined to the session folder: replays/ or a result in
+// it that is a link out of the folder, or not a regular file, or larger than any result, is
+// skipped (a result is advisory; the list and the page say "none" rather than fail).
+import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReplayResult } from './replay-result.ts';
+import { MAX_RESULT_BYTES, newestResults, type LatestResults } from './results.ts';
+import { readJsonInside, resolveInside } from './safe-path.ts';
 
 export const REPLAYS_DIR = 'replays';
+/** Newest files tried per kind before giving up: a folder of junk costs a bounded number of reads. */
+export const MAX_RESULT_TRIES = 32;
 
 /** Writes a replay result into SESSION/replays/ (atomically); returns its path, or null when SESSION is not a folder (a .zip). */
 export async function saveReplayResult(sessionPath: string, result: ReplayResult): Promise<string | null> {
@@ -22,21 +30,45 @@ export async function saveReplayResult(sessionPath: string, result: ReplayResult
   return path;
 }
 
-/** The newest replay result of a session folder, or null (none, or unreadable: a result is advisory). */
-export async function latestReplayResult(sessionPath: string): Promise<ReplayResult | null> {
-  let names: string[];
+/** Result file names in SESSION/replays/, oldest first; [] when there is no such folder inside SESSION. */
+async function resultNames(sessionPath: string): Promise<string[]> {
   try {
-    names = (await readdir(join(sessionPath, REPLAYS_DIR))).filter((n) => n.endsWith('.json')).sort();
+    const dir = await resolveInside(sessionPath, [REPLAYS_DIR]);
+    if (dir === (await resolveInside(sessionPath, []))) return [];
+    return (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
   } catch {
-    return null;
+    return [];
   }
-  for (let i = names.length - 1; i >= 0; i--) {
-    try {
-      const r = JSON.parse(await readFile(join(sessionPath, REPLAYS_DIR, names[i]!), 'utf8')) as ReplayResult;
-      if (typeof r.verdict === 'string' && typeof r.at === 'string') return r;
-    } catch {
-      // a torn or foreign file: try the one before
+}
+
+async function readResult(sessionPath: string, name: string): Promise<unknown> {
+  return readJsonInside(sessionPath, [REPLAYS_DIR, name], MAX_RESULT_BYTES).catch(() => null);
+}
+
+/** The newest replay and the newest diff of a session folder (each null when none reads). */
+export async function latestResults(sessionPath: string): Promise<LatestResults> {
+  const names = await resultNames(sessionPath);
+  const kindOf = (n: string) => (n.endsWith('-diff.json') ? 'diff' : 'replay');
+  const pick = async (kind: 'diff' | 'replay') => {
+    // The file name carries the kind (saveReplayResult); newestResults checks the content.
+    const mine = names.filter((n) => kindOf(n) === kind).slice(-MAX_RESULT_TRIES);
+    for (let i = mine.length - 1; i >= 0; i--) {
+      const r = newestResults([await readResult(sessionPath, mine[i]!)]);
+      const found = kind === 'diff' ? r.diff : r.replay;
+      if (found) return found;
     }
+    return null;
+  };
+  const [replay, diff] = await Promise.all([pick('replay'), pick('diff')]);
+  return { replay, diff };
+}
+
+/** The newest result of any kind, or null (none, or unreadable: a result is advisory). */
+export async function latestReplayResult(sessionPath: string): Promise<ReplayResult | null> {
+  const names = (await resultNames(sessionPath)).slice(-MAX_RESULT_TRIES);
+  for (let i = names.length - 1; i >= 0; i--) {
+    const r = newestResults([await readResult(sessionPath, names[i]!)]);
+    if (r.replay ?? r.diff) return r.replay ?? r.diff;
   }
   return null;
 }

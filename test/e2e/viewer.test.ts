@@ -199,6 +199,9 @@ describe('viewer in Chromium', () => {
     // Timeline → table: zoom to steps 0–7 and keep only the packets of the steps in view.
     await page.getByTestId('filter-type').selectOption('all');
     await page.getByTestId('filter-direction').selectOption('0');
+    // The row click scrolled the table into view: bring the timeline back under the mouse
+    // (how far depends on the panels above it, e.g. a token-exact verdict's extra lines).
+    await page.getByTestId('timeline').scrollIntoViewIfNeeded();
     const box = (await page.getByTestId('timeline').boundingBox())!;
     await page.mouse.move(box.x + 2, box.y + 100);
     for (let k = 0; k < 8; k++) await page.mouse.wheel(0, -200);

@@ -7,26 +7,42 @@
 // Reading goes through safe-path.ts, confined to the session folder: replays/ or a result in
 // it that is a link out of the folder, or not a regular file, or larger than any result, is
 // skipped (a result is advisory; the list and the page say "none" rather than fail).
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReplayResult } from './replay-result.ts';
 import { MAX_RESULT_BYTES, newestResults, type LatestResults } from './results.ts';
-import { readJsonInside, resolveInside } from './safe-path.ts';
+import { PathRefused, readJsonInside, resolveInside } from './safe-path.ts';
 
 export const REPLAYS_DIR = 'replays';
 /** Newest files tried per kind before giving up: a folder of junk costs a bounded number of reads. */
 export const MAX_RESULT_TRIES = 32;
 
-/** Writes a replay result into SESSION/replays/ (atomically); returns its path, or null when SESSION is not a folder (a .zip). */
+/**
+ * Writes a replay result into SESSION/replays/ (atomically); returns its path, or null when
+ * SESSION is not a folder (a .zip). Refuses (PathRefused) a replays/ that is a link out of
+ * the session folder or not a folder, and never writes through a link planted under the
+ * temporary name (created exclusively, not followed): a shared sessions folder must not be
+ * able to point a replay's write at another file.
+ */
 export async function saveReplayResult(sessionPath: string, result: ReplayResult): Promise<string | null> {
   const info = await stat(sessionPath).catch(() => null);
   if (!info?.isDirectory()) return null;
-  const dir = join(sessionPath, REPLAYS_DIR);
-  await mkdir(dir, { recursive: true });
+  await mkdir(join(sessionPath, REPLAYS_DIR), { recursive: true });
+  const dir = await resolveInside(sessionPath, [REPLAYS_DIR]).catch((err: unknown) => {
+    throw err instanceof PathRefused && err.reason === 'outside' ? new PathRefused(`${join(sessionPath, REPLAYS_DIR)} is a link out of the session folder`, 'outside') : err;
+  });
+  if (!(await stat(dir)).isDirectory()) throw new PathRefused(`${join(sessionPath, REPLAYS_DIR)} is not a folder`, 'not-regular');
   const name = `${result.at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${result.kind}.json`;
   const path = join(dir, name);
-  await writeFile(`${path}.tmp`, JSON.stringify(result, null, 2) + '\n');
-  await rename(`${path}.tmp`, path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
   return path;
 }
 

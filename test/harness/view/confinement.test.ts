@@ -3,7 +3,7 @@
 // links to a passwd-like file, oversized results, special files and a file swapped between
 // check and open. Each case is checked where a request reaches it: the replay API, the list.
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +161,30 @@ describe('view server reads stay inside the sessions folder', () => {
       await rm(join(sessions, 'alias.session'));
       await rm(join(sessions, 'real.session'), { recursive: true });
     }
+  });
+});
+
+describe('saving a replay result writes only inside the session folder', () => {
+  it('refuses a replays/ that links out of the session folder, writing nothing there', async () => {
+    const dir = await session('save-dir-link.session');
+    const target = join(root, 'save-target');
+    await mkdir(target);
+    await symlink(target, join(dir, 'replays'));
+    await expect(saveReplayResult(dir, result('bit-exact', '2026-02-01T00:00:00.000Z'))).rejects.toMatchObject({ code: 'VIEW_ERR_PATH' });
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('does not write through a link planted under the temporary name', async () => {
+    const dir = await session('save-tmp-link.session');
+    await mkdir(join(dir, 'replays'));
+    const victim = join(root, 'victim.txt');
+    await writeFile(victim, 'keep me');
+    // Both names a writer might use for its temporary file (with and without its pid).
+    for (const tmp of ['20260201T000000Z-replay.json.tmp', `20260201T000000Z-replay.json.${process.pid}.tmp`]) await symlink(victim, join(dir, 'replays', tmp));
+    const saved = saveReplayResult(dir, result('bit-exact', '2026-02-01T00:00:00.000Z'));
+    await saved.catch(() => undefined);
+    expect(await readFile(victim, 'utf8')).toBe('keep me');
+    await expect(saved).rejects.toMatchObject({ code: 'EEXIST' });
   });
 });
 

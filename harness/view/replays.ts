@@ -11,12 +11,10 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReplayResult } from './replay-result.ts';
-import { MAX_RESULT_BYTES, newestResults, type LatestResults } from './results.ts';
+import { MAX_RESULT_BYTES, MAX_RESULT_TRIES, newestResults, type LatestResults } from './results.ts';
 import { PathRefused, readJsonInside, resolveInside } from './safe-path.ts';
 
 export const REPLAYS_DIR = 'replays';
-/** Newest files tried per kind before giving up: a folder of junk costs a bounded number of reads. */
-export const MAX_RESULT_TRIES = 32;
 
 /**
  * Writes a replay result into SESSION/replays/ (atomically); returns its path, or null when

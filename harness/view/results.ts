@@ -6,6 +6,8 @@ import type { ReplayResult } from './replay-result.ts';
 
 /** Larger than any saved result (a comparison holds a few context rows): a bigger file is not one. */
 export const MAX_RESULT_BYTES = 1024 * 1024;
+/** Newest files tried per kind before giving up: a folder of junk costs a bounded number of reads. */
+export const MAX_RESULT_TRIES = 32;
 
 /** Kinds that replay this session through an engine (offline or paced). */
 export const isReplayKind = (kind: unknown): boolean => kind === 'replay' || kind === 'paced';

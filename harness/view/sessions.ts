@@ -53,10 +53,10 @@ export function listError(err: unknown): { code: string; message: string } {
   return { code: 'VIEW_ERR_READ', message: `the session cannot be read${typeof errno === 'string' ? ` (${errno})` : ''}` };
 }
 
-/** Summary of `root/name` (a folder directly inside root), read under the file API's rules. */
-export async function summarizeSession(root: string, name: string): Promise<SessionListEntry> {
+/** Summary of `root/name` (a folder directly inside root), read under the file API's rules; at most `maxSteps` steps are read. */
+export async function summarizeSession(root: string, name: string, maxSteps = LIST_MAX_STEPS): Promise<SessionListEntry> {
   const dir = join(root, name);
-  const key = await changeKey(dir);
+  const key = `${await changeKey(dir)}|${maxSteps}`;
   const real = await realpath(dir).catch(() => dir);
   const hit = cache.get(real);
   if (hit?.key === key) return { name, aliases: [], ...hit.summary };
@@ -69,7 +69,7 @@ export async function summarizeSession(root: string, name: string): Promise<Sess
     // salvage: a list should show what a damaged session still has, not fail on it.
     if (!r.missing.includes(STEPS_FILE)) {
       for await (const s of r.steps({ salvage: true })) {
-        if (steps.length === LIST_MAX_STEPS) {
+        if (steps.length === maxSteps) {
           cut = true;
           break;
         }
@@ -85,7 +85,7 @@ export async function summarizeSession(root: string, name: string): Promise<Sess
       replay: results.replay && summarizeResult(results.replay),
       diff: results.diff && summarizeResult(results.diff),
       recoveries: r.recoveries.length,
-      error: cut ? { code: 'VIEW_ERR_TOO_LARGE', message: `only the first ${LIST_MAX_STEPS} steps are summarised here; open the session for all of them` } : null,
+      error: cut ? { code: 'VIEW_ERR_TOO_LARGE', message: `only the first ${maxSteps} steps are summarised here; open the session for all of them` } : null,
     };
   } catch (err) {
     summary = { createdAt: null, status: null, model: null, durationMs: 0, steps: 0, budgetMisses: 0, p99StepMs: null, replay: null, diff: null, recoveries: 0, error: listError(err) };
@@ -100,7 +100,7 @@ export async function summarizeSession(root: string, name: string): Promise<Sess
  * its own folder's name when that folder is directly inside root (the link is the alias), else
  * under the first link name; the other names are its `aliases`.
  */
-export async function listSessions(root: string): Promise<SessionListEntry[]> {
+export async function listSessions(root: string, maxSteps = LIST_MAX_STEPS): Promise<SessionListEntry[]> {
   const realRoot = await realpath(root);
   const byReal = new Map<string, string[]>();
   for (const d of await readdir(realRoot, { withFileTypes: true })) {
@@ -115,7 +115,7 @@ export async function listSessions(root: string): Promise<SessionListEntry[]> {
   const out: SessionListEntry[] = [];
   for (const [real, names] of byReal) {
     const own = dirname(real) === realRoot && names.includes(basename(real)) ? basename(real) : names.slice().sort()[0]!;
-    const entry = await summarizeSession(realRoot, own);
+    const entry = await summarizeSession(realRoot, own, maxSteps);
     out.push({ ...entry, aliases: names.filter((n) => n !== own).sort() });
   }
   for (const k of cache.keys()) if (isInside(realRoot, k) && !byReal.has(k)) cache.delete(k);

@@ -75,6 +75,13 @@ describe('a session folder holding a replay and a newer diff', () => {
     expect(e!.diff).toMatchObject({ kind: 'diff', verdict: 'diverged at step 1', outcome: 'divergence expected', against: 'seed7.session' });
   });
 
+  it('summarises at most the given number of steps of a session, and says so', async () => {
+    const [e] = await listSessions(join(root, 'sessions'), 10);
+    expect(e).toMatchObject({ steps: 10, error: { code: 'VIEW_ERR_TOO_LARGE' } });
+    const [whole] = await listSessions(join(root, 'sessions'));
+    expect(whole).toMatchObject({ steps: 25, error: null });
+  });
+
   it('reads them apart for the API', async () => {
     const r = await latestResults(join(root, 'sessions', 'a.session'));
     expect(r.replay?.at).toBe('2026-01-01T00:00:00.000Z');

@@ -4,7 +4,7 @@
 // beside them give the session's newest replay and newest diff (harness/view/results.ts).
 import { sessionsFromEntries, sessionsFromZip } from '../../../harness/format/blob-files.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
-import { MAX_RESULT_BYTES, newestResults, type LatestResults } from '../../../harness/view/results.ts';
+import { MAX_RESULT_BYTES, MAX_RESULT_TRIES, newestResults, type LatestResults } from '../../../harness/view/results.ts';
 
 export interface LocalSession {
   readonly name: string;
@@ -41,7 +41,10 @@ async function walk(entry: FileSystemEntry, prefix: string, out: [string, File][
 function resultsOf(entries: readonly (readonly [string, Blob])[], dir: string): () => Promise<LatestResults> {
   const prefix = dir === '' ? 'replays/' : `${dir}/replays/`;
   const found = entries.filter(([p]) => p.startsWith(prefix) && p.endsWith('.json') && !p.slice(prefix.length).includes('/')).sort(([a], [b]) => a.localeCompare(b));
-  return async () => newestResults(await Promise.all(found.map(async ([, blob]) => {
+  // The newest few of each kind, as the view server reads them (harness/view/replays.ts).
+  const newest = [...found.filter(([p]) => !p.endsWith('-diff.json')).slice(-MAX_RESULT_TRIES), ...found.filter(([p]) => p.endsWith('-diff.json')).slice(-MAX_RESULT_TRIES)]
+    .sort(([a], [b]) => a.localeCompare(b));
+  return async () => newestResults(await Promise.all(newest.map(async ([, blob]) => {
     if (blob.size > MAX_RESULT_BYTES) return null;
     try {
       return JSON.parse(await blob.text()) as unknown;

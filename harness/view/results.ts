@@ -51,6 +51,8 @@ export interface ResultSummary {
   readonly against: string;
   /** One line saying what was compared and what was expected. */
   readonly expectation: string;
+  /** Diff only: what the two sessions were recorded with differently, in short ("seed", "seed, sampling"), or null. */
+  readonly recordedDifferently: string | null;
 }
 
 /** What a list row or a panel heading says about one saved result. */
@@ -59,11 +61,13 @@ export function summarizeResult(r: ReplayResult): ResultSummary {
   const setup = r.setupDiffs ?? [];
   if (r.kind === 'diff') {
     if (setup.length > 0) {
-      return { kind: r.kind, verdict: r.verdict, at: r.at, outcome: 'divergence expected', against, expectation: `compared with ${against}, recorded differently (${setup.join('; ')}): a divergence is expected` };
+      // "seed: 42 vs 7" → "seed"; "weights lm: … vs …" → "weights lm".
+      const what = [...new Set(setup.map((d) => d.replace(/:.*$/s, '')))].join(', ');
+      return { kind: r.kind, verdict: r.verdict, at: r.at, outcome: 'divergence expected', against, recordedDifferently: what, expectation: `compared with ${against}, recorded differently (${setup.join('; ')}): a divergence is expected` };
     }
-    return { kind: r.kind, verdict: r.verdict, at: r.at, outcome: r.ok ? 'met' : 'not met', against, expectation: `compared with ${against}; expected ${r.expected} (${r.ok ? 'met' : 'NOT met'})` };
+    return { kind: r.kind, verdict: r.verdict, at: r.at, outcome: r.ok ? 'met' : 'not met', against, recordedDifferently: null, expectation: `compared with ${against}; expected ${r.expected} (${r.ok ? 'met' : 'NOT met'})` };
   }
   const how = r.kind === 'paced' ? 'paced replay over a WebSocket' : 'replay through the engine';
   const why = r.fingerprintDiffs.length > 0 ? 'platform differs from the recording' : 'platform matches the recording';
-  return { kind: r.kind, verdict: r.verdict, at: r.at, outcome: r.ok ? 'met' : 'not met', against, expectation: `${how}; expected ${r.expected} (${why}): ${r.ok ? 'met' : 'NOT met'}` };
+  return { kind: r.kind, verdict: r.verdict, at: r.at, outcome: r.ok ? 'met' : 'not met', against, recordedDifferently: null, expectation: `${how}; expected ${r.expected} (${why}): ${r.ok ? 'met' : 'NOT met'}` };
 }

@@ -37,7 +37,8 @@ describe('newestResults', () => {
 describe('summarizeResult', () => {
   it('says a diff of differently recorded sessions expected its divergence, naming what differs', () => {
     const s = summarizeResult(diff('2026-01-02T00:00:00.000Z'));
-    expect(s).toMatchObject({ kind: 'diff', verdict: 'diverged at step 1', outcome: 'divergence expected', against: 'seed7.session' });
+    expect(s).toMatchObject({ kind: 'diff', verdict: 'diverged at step 1', outcome: 'divergence expected', against: 'seed7.session', recordedDifferently: 'seed' });
+    expect(summarizeResult(diff('t', { setupDiffs: ['seed: 1 vs 2', 'sampling: {"a":1} vs {"a":2}'] })).recordedDifferently).toBe('seed, sampling');
     expect(s.expectation).toContain('seed: 42 vs 7');
     expect(s.expectation).not.toContain('NOT met');
   });

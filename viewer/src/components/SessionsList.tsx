@@ -12,7 +12,7 @@ const COLUMNS: readonly [Key, string][] = [
   ['budgetMisses', 'budget misses'], ['p99StepMs', 'p99 step'], ['replay', 'last replay'], ['diff', 'last diff'],
 ];
 
-const diffText = (d: ResultSummary) => `vs ${d.against}: ${d.verdict}${d.outcome === 'divergence expected' ? ' (expected: recorded differently)' : ''}`;
+const diffText = (d: ResultSummary) => `vs ${d.against}: ${d.verdict}${d.recordedDifferently ? ` (expected: ${d.recordedDifferently} ${d.recordedDifferently.includes(',') ? 'differ' : 'differs'})` : ''}`;
 const value = (e: SessionListEntry, k: Key): string | number => (k === 'replay' ? e.replay?.verdict ?? '' : k === 'diff' ? (e.diff ? diffText(e.diff) : '') : e[k] ?? '');
 const outcomeClass = (r: ResultSummary | null) => (r === null ? 'muted' : r.outcome === 'met' ? 'ok' : r.outcome === 'not met' ? 'error' : 'muted');
 

@@ -12,7 +12,7 @@ async function run(argv: string[]): Promise<number> {
   if (expect !== 'bit-exact' && expect !== 'token-exact') throw new UsageError('--expect must be bit-exact or token-exact');
   const d = await diffSessions(positionals[1]!, positionals[2]!);
   const ok = satisfies(d.comparison.kind, expect);
-  if (!values['no-save']) await save(positionals[1]!, positionals[2]!, { kind: 'diff', at: new Date().toISOString(), verdict: d.comparison.verdict, expected: expect, ok, fingerprintDiffs: d.fingerprintDiffs, comparison: d.comparison, labels: [label(positionals[1]!), label(positionals[2]!)], stepsReplayed: Math.min(d.steps.a, d.steps.b) });
+  if (!values['no-save']) await save(positionals[1]!, positionals[2]!, { kind: 'diff', at: new Date().toISOString(), verdict: d.comparison.verdict, expected: expect, ok, fingerprintDiffs: d.fingerprintDiffs, comparison: d.comparison, labels: [label(positionals[1]!), label(positionals[2]!)], stepsReplayed: Math.min(d.steps.a, d.steps.b), setupDiffs: d.setupDiffs });
   if (values.json) {
     console.log(JSON.stringify({ ...d, expect, ok }, null, 2));
   } else {

@@ -1,7 +1,11 @@
 // One row of the sessions list, as the view server sends it (browser-safe type: the viewer
 // reads it; harness/view/sessions.ts fills it in).
+import type { ResultSummary } from './results.ts';
+
 export interface SessionListEntry {
   readonly name: string;
+  /** Other names in the folder that are symlinks to this same session (listed once, under `name`). */
+  readonly aliases: readonly string[];
   readonly createdAt: string | null;
   readonly status: string | null;
   readonly model: string | null;
@@ -11,9 +15,11 @@ export interface SessionListEntry {
   readonly budgetMisses: number;
   /** p99 of step.total in ms (null without steps). */
   readonly p99StepMs: number | null;
-  /** The newest saved replay verdict, if any. */
-  readonly replay: { readonly verdict: string; readonly at: string; readonly ok: boolean } | null;
+  /** The newest saved replay of this session (offline or paced), if any: whether it reproduces. */
+  readonly replay: ResultSummary | null;
+  /** The newest saved `sessions diff` of this session against another, if any (not a replay verdict). */
+  readonly diff: ResultSummary | null;
   readonly recoveries: number;
-  /** Why the folder does not read as a session (it is listed anyway). */
+  /** Why the folder does not read as a session (it is listed anyway). Never quotes file content. */
   readonly error: { readonly code: string; readonly message: string } | null;
 }

@@ -19,4 +19,10 @@ export interface ReplayResult {
   /** Left and right sides of `comparison` rows. */
   readonly labels: readonly [string, string];
   readonly stepsReplayed: number;
+  /**
+   * Diff only: what differs in how the two sessions were recorded (seed, sampling, model,
+   * weights, version; harness/diff.ts). Non-empty means a divergence is expected. Absent in
+   * results saved before it was written.
+   */
+  readonly setupDiffs?: readonly string[];
 }

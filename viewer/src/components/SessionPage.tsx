@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import type { PacketRow } from '../../../harness/view/packets.ts';
-import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+import type { LatestResults } from '../../../harness/view/results.ts';
 import { traceInput } from '../../../harness/view/trace-input.ts';
 import { sessionToChromeTrace } from '../../../src/telemetry/chrome-trace.ts';
 import { loadPackets, loadPeaks, loadSession, type LoadedSession, type Peaks } from '../data/load.ts';
@@ -21,7 +21,8 @@ import { Waveforms } from './Waveforms.tsx';
 export interface SessionSource {
   readonly name: string;
   readonly files: SessionFiles;
-  readonly replay: () => Promise<ReplayResult | null>;
+  /** The newest saved replay and diff of the session. */
+  readonly results: () => Promise<LatestResults>;
 }
 
 /** Steps in view when a session opens: all of a short one, the first minute of a long one. */
@@ -53,7 +54,7 @@ export function SessionPage({ source }: { source: SessionSource }) {
       });
       shown = true;
     };
-    loadSession(source.name, source.files, source.replay, show).then(show, (err: { code?: string; message?: string }) => live && setFatal({ code: err.code ?? 'ERROR', message: err.message ?? String(err) }));
+    loadSession(source.name, source.files, source.results, show).then(show, (err: { code?: string; message?: string }) => live && setFatal({ code: err.code ?? 'ERROR', message: err.message ?? String(err) }));
     return () => {
       live = false;
     };
@@ -104,7 +105,8 @@ export function SessionPage({ source }: { source: SessionSource }) {
   if (!s) return <div className="loading">loading {source.name}…</div>;
 
   const lineOfStep = (step: number) => s.steps.findIndex((x) => x.step === step);
-  const divergedStep = s.replay?.comparison.at?.step ?? null;
+  // The timeline marks the replay's divergence; with no replay, the last diff's.
+  const divergedStep = s.results.replay?.comparison.at?.step ?? s.results.diff?.comparison.at?.step ?? null;
   const diverged = divergedStep === null ? null : lineOfStep(divergedStep);
   const exportTrace = async () => {
     setExporting(true);
@@ -132,7 +134,7 @@ export function SessionPage({ source }: { source: SessionSource }) {
         <button data-testid="export-trace" onClick={() => void exportTrace()} disabled={exporting || !s.complete} title="Chrome Trace Event JSON: open it in ui.perfetto.dev">{exporting ? 'exporting…' : 'Export for Perfetto'}</button>
       </header>
       <Problems s={s} packetsError={packets.error} wavErrors={wavErrors} />
-      <ReplayPanel replay={s.replay} onShow={(step) => { const i = lineOfStep(step); if (i >= 0) select(i); }} />
+      <ReplayPanel replay={s.results.replay} diff={s.results.diff} onShow={(step) => { const i = lineOfStep(step); if (i >= 0) select(i); }} />
       <div className="viewbar">
         <span>view: steps {Math.floor(view.from)}–{Math.ceil(view.to) - 1} of {total}</span>
         <button onClick={() => setView(clampView({ from: 0, to: total }, total))}>show all</button>

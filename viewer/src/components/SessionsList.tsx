@@ -1,22 +1,27 @@
-// The sessions list (from the view server): sortable by any column, filtered by text.
+// The sessions list (from the view server): sortable by any column, filtered by text. "last
+// replay" is whether the session reproduces (replays only); "last diff" is how it compared
+// with another session, under that pair's expectation (a diff is not a replay verdict).
 import { useMemo, useState } from 'react';
 import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
+import type { ResultSummary } from '../../../harness/view/results.ts';
 import { fmtMs } from '../lib/colors.ts';
 
-type Key = 'name' | 'createdAt' | 'model' | 'durationMs' | 'steps' | 'budgetMisses' | 'p99StepMs' | 'replay';
+type Key = 'name' | 'createdAt' | 'model' | 'durationMs' | 'steps' | 'budgetMisses' | 'p99StepMs' | 'replay' | 'diff';
 const COLUMNS: readonly [Key, string][] = [
   ['name', 'name'], ['createdAt', 'date'], ['model', 'model'], ['durationMs', 'duration'], ['steps', 'steps'],
-  ['budgetMisses', 'budget misses'], ['p99StepMs', 'p99 step'], ['replay', 'last replay'],
+  ['budgetMisses', 'budget misses'], ['p99StepMs', 'p99 step'], ['replay', 'last replay'], ['diff', 'last diff'],
 ];
 
-const value = (e: SessionListEntry, k: Key): string | number => (k === 'replay' ? e.replay?.verdict ?? '' : e[k] ?? '');
+const diffText = (d: ResultSummary) => `vs ${d.against}: ${d.verdict}${d.recordedDifferently ? ` (expected: ${d.recordedDifferently} ${d.recordedDifferently.includes(',') ? 'differ' : 'differs'})` : ''}`;
+const value = (e: SessionListEntry, k: Key): string | number => (k === 'replay' ? e.replay?.verdict ?? '' : k === 'diff' ? (e.diff ? diffText(e.diff) : '') : e[k] ?? '');
+const outcomeClass = (r: ResultSummary | null) => (r === null ? 'muted' : r.outcome === 'met' ? 'ok' : r.outcome === 'not met' ? 'error' : 'muted');
 
 export function SessionsList({ sessions }: { sessions: readonly SessionListEntry[] }) {
   const [sort, setSort] = useState<{ key: Key; desc: boolean }>({ key: 'createdAt', desc: true });
   const [filter, setFilter] = useState('');
   const rows = useMemo(() => {
     const q = filter.trim().toLowerCase();
-    const out = sessions.filter((e) => !q || [e.name, e.model ?? '', e.replay?.verdict ?? '', e.status ?? '', e.error?.code ?? ''].join(' ').toLowerCase().includes(q));
+    const out = sessions.filter((e) => !q || [e.name, ...e.aliases, e.model ?? '', e.replay?.verdict ?? '', e.status ?? '', e.error?.code ?? ''].join(' ').toLowerCase().includes(q));
     return out.sort((a, b) => {
       const x = value(a, sort.key), y = value(b, sort.key);
       const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
@@ -37,14 +42,17 @@ export function SessionsList({ sessions }: { sessions: readonly SessionListEntry
         <tbody>
           {rows.map((e) => (
             <tr key={e.name} data-testid="session-row">
-              <td><a href={`#/s/${encodeURIComponent(e.name)}`}>{e.name}</a>{e.error && <div className="error">{e.error.code}: {e.error.message}</div>}{e.recoveries > 0 && <div className="warn">{e.recoveries} recoveries</div>}</td>
+              <td><a href={`#/s/${encodeURIComponent(e.name)}`}>{e.name}</a>
+                {e.aliases.length > 0 && <div className="muted" data-testid="aliases">also linked as {e.aliases.join(', ')}</div>}
+                {e.error && <div className="error">{e.error.code}: {e.error.message}</div>}{e.recoveries > 0 && <div className="warn">{e.recoveries} recoveries</div>}</td>
               <td>{e.createdAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '–'}</td>
               <td>{e.model ?? '–'}</td>
               <td>{(e.durationMs / 1000).toFixed(1)} s</td>
               <td>{e.steps}</td>
               <td className={e.budgetMisses > 0 ? 'warn' : ''}>{e.budgetMisses}</td>
               <td>{fmtMs(e.p99StepMs)}</td>
-              <td className={e.replay ? (e.replay.ok ? 'ok' : 'error') : 'muted'}>{e.replay?.verdict ?? '—'}</td>
+              <td className={outcomeClass(e.replay)} title={e.replay?.expectation}>{e.replay?.verdict ?? '—'}</td>
+              <td className={outcomeClass(e.diff)} title={e.diff?.expectation} data-testid="last-diff">{e.diff ? diffText(e.diff) : '—'}</td>
             </tr>
           ))}
         </tbody>

@@ -1,15 +1,15 @@
 // Sessions opened without a server: a folder or a .zip dropped on the page (or picked with
 // the file inputs). Folders are walked through the File System entries API; the session
-// files are grouped per folder by harness/format's blob adapters, and a replays/*.json
-// beside them is picked up as the session's replay result.
+// files are grouped per folder by harness/format's blob adapters, and the replays/*.json
+// beside them give the session's newest replay and newest diff (harness/view/results.ts).
 import { sessionsFromEntries, sessionsFromZip } from '../../../harness/format/blob-files.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
-import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+import { MAX_RESULT_BYTES, MAX_RESULT_TRIES, newestResults, type LatestResults } from '../../../harness/view/results.ts';
 
 export interface LocalSession {
   readonly name: string;
   readonly files: SessionFiles;
-  readonly replay: () => Promise<ReplayResult | null>;
+  readonly results: () => Promise<LatestResults>;
 }
 
 function readEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
@@ -38,25 +38,25 @@ async function walk(entry: FileSystemEntry, prefix: string, out: [string, File][
   }
 }
 
-function replayOf(entries: readonly (readonly [string, Blob])[], dir: string): () => Promise<ReplayResult | null> {
+function resultsOf(entries: readonly (readonly [string, Blob])[], dir: string): () => Promise<LatestResults> {
   const prefix = dir === '' ? 'replays/' : `${dir}/replays/`;
   const found = entries.filter(([p]) => p.startsWith(prefix) && p.endsWith('.json') && !p.slice(prefix.length).includes('/')).sort(([a], [b]) => a.localeCompare(b));
-  return async () => {
-    for (let i = found.length - 1; i >= 0; i--) {
-      try {
-        const r = JSON.parse(await found[i]![1].text()) as ReplayResult;
-        if (typeof r.verdict === 'string') return r;
-      } catch {
-        // unreadable result: try an older one
-      }
+  // The newest few of each kind, as the view server reads them (harness/view/replays.ts).
+  const newest = [...found.filter(([p]) => !p.endsWith('-diff.json')).slice(-MAX_RESULT_TRIES), ...found.filter(([p]) => p.endsWith('-diff.json')).slice(-MAX_RESULT_TRIES)]
+    .sort(([a], [b]) => a.localeCompare(b));
+  return async () => newestResults(await Promise.all(newest.map(async ([, blob]) => {
+    if (blob.size > MAX_RESULT_BYTES) return null;
+    try {
+      return JSON.parse(await blob.text()) as unknown;
+    } catch {
+      return null; // unreadable result: newestResults skips it
     }
-    return null;
-  };
+  })));
 }
 
 function fromEntries(entries: readonly (readonly [string, Blob])[], label: string): LocalSession[] {
   const clean = entries.map(([p, b]) => [p.replace(/\\/g, '/').replace(/^\/+/, ''), b] as const);
-  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, replay: replayOf(clean, dir) }));
+  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, results: resultsOf(clean, dir) }));
 }
 
 /** Files picked with an <input type=file> (webkitdirectory gives each its relative path), or zips. */
@@ -64,7 +64,7 @@ export async function sessionsFromPicked(files: readonly File[]): Promise<LocalS
   const out: LocalSession[] = [];
   const loose: [string, File][] = [];
   for (const f of files) {
-    if (/\.zip$/i.test(f.name)) out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, replay: async () => null })));
+    if (/\.zip$/i.test(f.name)) out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, results: async () => ({ replay: null, diff: null }) })));
     else loose.push([f.webkitRelativePath || f.name, f]);
   }
   if (loose.length) out.push(...fromEntries(loose, 'dropped files'));

@@ -1,11 +1,13 @@
 // SessionFiles over the view server's API (harness/view/server.ts), so a session from the
 // server goes through exactly the same reader as a dropped folder or zip. Reads are byte
-// ranges: a WAV is never fetched whole unless it is played or scanned whole.
+// ranges: a WAV is never fetched whole unless it is played or scanned whole. When the page
+// was opened as /?token=T (a viewer started with --token), every API call carries it.
 import { chunksOf } from '../../../harness/format/bytes.ts';
 import { MANIFEST_FILE, SESSION_FILES, STEPS_FILE } from '../../../harness/format/layout.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
 import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+import type { LatestResults } from '../../../harness/view/results.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -28,12 +30,23 @@ async function failure(res: Response, what: string): Promise<ApiError> {
 
 const fileUrl = (name: string, file: string) => `api/sessions/${encodeURIComponent(name)}/${encodeURIComponent(file)}`;
 
+/** The page's ?token=, sent as a header (not in API URLs, which end up in logs). */
+export function apiHeaders(search: string = location.search): Record<string, string> {
+  const token = new URLSearchParams(search).get('token');
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** fetch() for the view server's API: the token, when the page has one, plus `init`'s headers. */
+function api(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...apiHeaders(), ...init.headers } });
+}
+
 export function httpSessionFiles(name: string): SessionFiles {
   const sizes = new Map<string, Promise<number | undefined>>();
   const head = (file: string) => {
     let p = sizes.get(file);
     if (p === undefined) {
-      p = fetch(fileUrl(name, file), { method: 'HEAD' }).then(async (res) => {
+      p = api(fileUrl(name, file), { method: 'HEAD' }).then(async (res) => {
         if (res.status === 404) return undefined;
         if (!res.ok) throw await failure(res, `${name}/${file}`);
         return Number(res.headers.get('content-length'));
@@ -49,8 +62,8 @@ export function httpSessionFiles(name: string): SessionFiles {
   let steps: Promise<Response> | null = null;
   const prefetch = () => {
     for (const f of SESSION_FILES) head(f);
-    manifest = fetch(fileUrl(name, MANIFEST_FILE));
-    steps = fetch(fileUrl(name, STEPS_FILE));
+    manifest = api(fileUrl(name, MANIFEST_FILE));
+    steps = api(fileUrl(name, STEPS_FILE));
     manifest.catch(() => {});
     steps.catch(() => {});
   };
@@ -73,7 +86,7 @@ export function httpSessionFiles(name: string): SessionFiles {
         const res = await early;
         if (res.ok) return new Uint8Array(await res.arrayBuffer()).subarray(0, end);
       }
-      const res = await fetch(fileUrl(name, file), { headers: { range: `bytes=${start}-${end - 1}` } });
+      const res = await api(fileUrl(name, file), { headers: { range: `bytes=${start}-${end - 1}` } });
       if (res.status === 416) return new Uint8Array(0);
       if (!res.ok) throw await failure(res, `${name}/${file}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
@@ -81,7 +94,7 @@ export function httpSessionFiles(name: string): SessionFiles {
       return res.status === 206 ? bytes : bytes.subarray(start, end);
     },
     async *stream(file, start = 0) {
-      const res = await (take(file, start) ?? fetch(fileUrl(name, file), start > 0 ? { headers: { range: `bytes=${start}-` } } : {}));
+      const res = await (take(file, start) ?? api(fileUrl(name, file), start > 0 ? { headers: { range: `bytes=${start}-` } } : {}));
       if (res.status === 416) return;
       if (!res.ok || res.body === null) throw await failure(res, `${name}/${file}`);
       let skip = res.status === 206 ? 0 : start;
@@ -98,15 +111,20 @@ export function httpSessionFiles(name: string): SessionFiles {
 }
 
 export async function fetchSessionList(): Promise<SessionListEntry[]> {
-  const res = await fetch('api/sessions');
+  const res = await api('api/sessions');
   if (!res.ok) throw await failure(res, 'sessions list');
   return ((await res.json()) as { sessions: SessionListEntry[] }).sessions;
 }
 
-/** The newest saved replay result of a server session, or null. */
-export async function fetchReplay(name: string): Promise<ReplayResult | null> {
-  const res = await fetch(fileUrl(name, 'replay'));
+async function fetchResult(name: string, which: 'replay' | 'diff'): Promise<ReplayResult | null> {
+  const res = await api(fileUrl(name, which));
   if (res.status === 404) return null;
-  if (!res.ok) throw await failure(res, `${name} replay`);
+  if (!res.ok) throw await failure(res, `${name} ${which}`);
   return (await res.json()) as ReplayResult;
+}
+
+/** The newest saved replay and diff of a server session (each null when none). */
+export async function fetchResults(name: string): Promise<LatestResults> {
+  const [replay, diff] = await Promise.all([fetchResult(name, 'replay'), fetchResult(name, 'diff')]);
+  return { replay, diff };
 }

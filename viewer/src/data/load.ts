@@ -10,7 +10,7 @@ import type { ReadStep } from '../../../harness/format/steps.ts';
 import { FRAME_SAMPLES } from '../../../harness/format/layout.ts';
 import { packetRow, type PacketRow } from '../../../harness/view/packets.ts';
 import { sessionStats, type SessionStats } from '../../../harness/view/stats.ts';
-import type { ReplayResult } from '../../../harness/view/replay-result.ts';
+import type { LatestResults } from '../../../harness/view/results.ts';
 
 export interface LoadProblem {
   readonly file: string;
@@ -28,7 +28,8 @@ export interface LoadedSession {
   readonly recoveries: readonly SessionRecovery[];
   /** A file that stopped being read part-way (steps before it are kept). */
   readonly stepsError: LoadProblem | null;
-  readonly replay: ReplayResult | null;
+  /** The newest saved replay and diff (each null when none). */
+  readonly results: LatestResults;
   /** ms from the start of loading until steps were in (until this part was, for a partial one). */
   readonly loadMs: number;
   /** False while steps.jsonl is still being read (the first `partialAt` steps are here). */
@@ -48,14 +49,15 @@ function problem(err: unknown, file: string): LoadProblem {
  * A long session is handed to `onPartial` once its first PARTIAL_AT steps are in, so the page
  * can draw the first minute while the rest is parsed.
  */
-export async function loadSession(name: string, files: SessionFiles, replay: () => Promise<ReplayResult | null>, onPartial?: (s: LoadedSession) => void): Promise<LoadedSession> {
+export async function loadSession(name: string, files: SessionFiles, results: () => Promise<LatestResults>, onPartial?: (s: LoadedSession) => void): Promise<LoadedSession> {
   const t0 = performance.now();
-  const replayResult = replay().catch(() => null); // in parallel with the steps
+  const none: LatestResults = { replay: null, diff: null };
+  const saved = results().catch(() => none); // in parallel with the steps
   const reader = await openSessionFiles(files, { allowMissing: true, salvage: true });
   performance.mark('manifest-read');
   const steps: ReadStep[] = [];
   let stepsError: LoadProblem | null = null;
-  const replayOrNull = () => Promise.race([replayResult, Promise.resolve(null)]);
+  const resultsSoFar = () => Promise.race([saved, Promise.resolve(none)]);
   try {
     for await (const s of reader.steps()) {
       steps.push(s);
@@ -64,7 +66,7 @@ export async function loadSession(name: string, files: SessionFiles, replay: () 
         const part = steps.slice();
         onPartial({
           name, reader, manifest: reader.manifest, steps: part, stats: sessionStats(part), recoveries: reader.recoveries, stepsError: null,
-          replay: await replayOrNull(), loadMs: performance.now() - t0, complete: false,
+          results: await resultsSoFar(), loadMs: performance.now() - t0, complete: false,
         });
         // Let the page render and paint a frame before parsing on.
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -77,7 +79,7 @@ export async function loadSession(name: string, files: SessionFiles, replay: () 
   performance.mark('steps-read');
   return {
     name, reader, manifest: reader.manifest, steps, stats: sessionStats(steps), recoveries: reader.recoveries, stepsError,
-    replay: await replayResult, loadMs, complete: true,
+    results: await saved, loadMs, complete: true,
   };
 }
 

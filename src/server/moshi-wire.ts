@@ -133,25 +133,24 @@ export class MoshiWire implements Wire {
       return;
     }
     this.decoder.push(bytes);
-    let pcm: Float32Array;
+    // read() hands out the PCM before a bad page or packet and throws on the next call: read
+    // until it is empty or throws, so a failure in this message is reported now, not when
+    // (if ever) the client sends another.
     let failure: unknown = null;
-    try {
-      pcm = this.decoder.read();
-    } catch (err) {
-      pcm = new Float32Array(0);
-      failure = err;
-    }
-    if (pcm.length === 0 && failure === null) {
+    const recvMs = this.core.now() - t;
+    for (;;) {
+      let pcm: Float32Array;
       try {
         pcm = this.decoder.read();
       } catch (err) {
         failure = err;
+        break;
       }
-    }
-    const recvMs = this.core.now() - t;
-    for (const frame of this.cutter.push(pcm)) {
-      const r = this.core.frame(frame, this.frames++, t, recvMs);
-      if (r === 'overflow') return;
+      if (pcm.length === 0) break;
+      for (const frame of this.cutter.push(pcm)) {
+        const r = this.core.frame(frame, this.frames++, t, recvMs);
+        if (r === 'overflow') return;
+      }
     }
     if (failure !== null) this.inputBroken(failure);
   }

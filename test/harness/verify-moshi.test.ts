@@ -138,7 +138,7 @@ describe('verifySession on a Moshi session', () => {
   it('a client stream that breaks (bad page CRC) is checked up to the break: the frames before it match, none after', async () => {
     const messages = clientMessages(6, 6).map((m) => m.slice());
     const cut = messages.length - 3;
-    messages[cut]![40] ^= 0xff; // inside an audio page: its CRC no longer holds
+    messages[cut]![40]! ^= 0xff; // inside an audio page: its CRC no longer holds
     const before = serverFrames(messages.slice(0, cut));
     const v = await verify(await writeSession('broken.session', { inputs: before, messages }));
     expect(v.damage).toEqual([]);

@@ -16,7 +16,7 @@ import type { MoshiQuery, MoshiQueryResult } from './moshi-query.ts';
 import type { OutItem, OutRole } from './send-queue.ts';
 import type { SessionCore, Wire } from './wire.ts';
 
-/** Ogg bytes held while libopus loads (the client may send before the handshake). */
+/** Ogg bytes held until the session streams (the client may send before the handshake). */
 const MAX_EARLY_BYTES = 256 * 1024;
 
 export interface MoshiWireOptions {
@@ -48,6 +48,8 @@ export class MoshiWire implements Wire {
   private frames = 0;
   private inputFailed = false;
   private disposed = false;
+  /** The step loop takes frames (set with the handshake); before that, input is held. */
+  private streaming = false;
 
   constructor(core: SessionCore, options: MoshiWireOptions) {
     this.core = core;
@@ -76,10 +78,7 @@ export class MoshiWire implements Wire {
         this.lib = lib;
         this.decoder = new OggOpusDecoder({ lib });
         this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_SERVER_SHAPE, serial: 42, vendor: 'SolaceLive' });
-        const held = this.early;
-        this.early = [];
         this.core.open(query.start);
-        for (const b of held) this.audioIn(b, this.core.now());
       },
       (err: Error) => this.core.fail('ENGINE_UNAVAILABLE', `the Opus codec could not load: ${err.message}`, CLOSE.INTERNAL),
     );
@@ -122,7 +121,8 @@ export class MoshiWire implements Wire {
   /** Ogg bytes in: decoded frames go to the step loop; a broken stream ends the session after the frames before it. */
   private audioIn(bytes: Uint8Array, t: number): void {
     if (this.inputFailed) return;
-    if (!this.decoder) {
+    // Frames handed to the core before it streams are refused ('not-started'): hold the bytes instead.
+    if (!this.decoder || !this.streaming) {
       this.earlyBytes += bytes.byteLength;
       if (this.earlyBytes > MAX_EARLY_BYTES) {
         this.core.fail('INPUT_OVERFLOW', `${this.earlyBytes} bytes of audio before the session was ready (limit ${MAX_EARLY_BYTES})`, CLOSE.POLICY);
@@ -179,6 +179,9 @@ export class MoshiWire implements Wire {
       solacelive: { ...ready, ignoredParams: this.o.query.ok ? this.o.query.query.ignored : [] },
     };
     const headers = this.encoder!.start();
+    this.streaming = true;
+    // After the handshake items are sent and the session is announced (this runs inside the core's open).
+    queueMicrotask(() => this.releaseEarly());
     return [
       item({ kind: 'metadata', json: info }, 'control'),
       item({ kind: 'handshake', payload: new Uint8Array(0) }, 'control'),
@@ -196,6 +199,16 @@ export class MoshiWire implements Wire {
       items.push(item({ kind: 'text', text: out.textPiece.replaceAll('\u2581', ' ') }, 'partial', input.step, out.text));
     }
     return items;
+  }
+
+  /** The audio that came before the session streamed, decoded now, in order. */
+  private releaseEarly(): void {
+    const held = this.early;
+    this.early = [];
+    for (const b of held) {
+      if (this.disposed) return;
+      this.audioIn(b, this.core.now());
+    }
   }
 
   ended(): OutItem[] {

@@ -1,17 +1,22 @@
 // The query string of GET /api/chat (Kyutai's web client and servers): sampling, seeds and
 // the options upstream servers read, checked strictly enough that a typo is an error, not
-// a silent default. Options we do not implement are recorded and said to be ignored.
+// a silent default. Every parameter we do not act on is recorded and said to be ignored;
+// the token (Kyutai's client can only send it in the query) is never recorded.
 import { DEFAULT_SAMPLING, type SamplingParams } from '../engine/types.ts';
 import type { StartRequest } from './handshake.ts';
 
-/** Parameters we read but whose effect the engine does not implement (yet); recorded as given. */
-const IGNORED = ['pad_mult', 'repetition_penalty_context', 'repetition_penalty', 'max_steps', 'email', 'worker_auth_id', 'image_url', 'image_resolution'] as const;
+/** Parameters acted on here. */
+const READ = new Set(['text_temperature', 'text_topk', 'audio_temperature', 'audio_topk', 'text_seed', 'audio_seed', 'record']);
+/** The server's token (auth.ts reads it): a secret, so kept out of the record that sessions carry to whoever they are shared with. */
+const CREDENTIALS = new Set(['worker_auth_id', 'token']);
+/** Sent by Kyutai's client about the user, not the session: recorded, not listed as ignored. */
+const NOT_OPTIONS = new Set(['email']);
 
 export interface MoshiQuery {
   readonly start: StartRequest;
-  /** Every parameter as sent, for the session's manifest. */
+  /** Every parameter as sent, for the session's manifest, except the token. */
   readonly params: Readonly<Record<string, string>>;
-  /** Parameters given whose effect is not implemented here. */
+  /** Parameters given that nothing here acts on (upstream options we do not implement, misspelt names…), in query order. */
   readonly ignored: readonly string[];
 }
 
@@ -31,6 +36,11 @@ function num(params: URLSearchParams, name: string): number | undefined | string
 export function parseMoshiQuery(search: string): MoshiQueryResult {
   const params = new URLSearchParams(search);
   const fail = (message: string): MoshiQueryResult => ({ ok: false, message });
+  // get() reads the first of a repeated name and the record would keep the last: refuse rather than disagree.
+  for (const k of new Set(params.keys())) {
+    const n = params.getAll(k).length;
+    if (n > 1) return fail(`${k} is given ${n} times; give it once`);
+  }
   const sampling: Record<keyof SamplingParams, number> = { ...DEFAULT_SAMPLING };
   const fields: [string, keyof SamplingParams, 'temperature' | 'topk'][] = [
     ['text_temperature', 'textTemperature', 'temperature'], ['text_topk', 'textTopK', 'topk'],
@@ -52,8 +62,12 @@ export function parseMoshiQuery(search: string): MoshiQueryResult {
     seeds[name] = v ?? null;
   }
   const all: Record<string, string> = {};
-  for (const [k, v] of params) all[k] = v;
-  const ignored = IGNORED.filter((k) => params.has(k) && k !== 'worker_auth_id' && k !== 'email');
+  const ignored: string[] = [];
+  for (const [k, v] of params) {
+    if (CREDENTIALS.has(k)) continue;
+    all[k] = v;
+    if (!READ.has(k) && !NOT_OPTIONS.has(k)) ignored.push(k);
+  }
   return {
     ok: true,
     query: {

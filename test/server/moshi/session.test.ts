@@ -3,7 +3,7 @@
 // client relies on, one reply per stepped frame after the warm-up, the query setting seeds and
 // sampling, the server's Origin/Host/token rules on /api/chat, pings inside the client's
 // 10 s timeout, and a recorded session that verifies and replays as its fingerprints allow.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -178,11 +178,12 @@ describe('the server\'s rules on /api/chat', () => {
 });
 
 describe('recording a Moshi session', () => {
-  it('records it so that it verifies (input.wav re-decoded from packets.bin) and replays as the fingerprints allow', async () => {
+  it('records it (never its token) so that it verifies (input.wav re-decoded from packets.bin) and replays as the fingerprints allow', async () => {
     const dir = join(tmp, 'rec');
     const recorder = new Recorder({ dir, mode: 'all', engineInfo: () => engine.info });
-    const url = await serve({}, recorder);
-    const c = await connectMoshi(url, { query: { text_seed: 21, audio_seed: 22 } });
+    const token = 'recorded-session-token-42';
+    const url = await serve({ token }, recorder);
+    const c = await connectMoshi(url, { query: { text_seed: 21, audio_seed: 22, worker_auth_id: token } });
     const r = await c.run(signal(10, 9));
     expect(r.errors).toEqual([]);
     await Promise.all(servers.splice(0).map((s) => s.stop()));
@@ -193,6 +194,8 @@ describe('recording a Moshi session', () => {
     const m = reader.manifest;
     expect(m.meta).toMatchObject({ wire: 'moshi', wireInfo: { query: { text_seed: '21', audio_seed: '22' }, opus: describeLibopus(lib.identity) } });
     expect([m.seed, m.audioSeed]).toEqual([21, 22]);
+    // The token came in the query; a recording is shared, the token is not.
+    expect(readFileSync(join(path, 'manifest.json'), 'utf8')).not.toContain(token);
     const v = await verifySession(reader, { libopus: loadLibopusNode });
     expect(v.damage).toEqual([]);
     const steps = (await reader.scan()).wholeSteps;

@@ -54,8 +54,8 @@ async function serve(options: Parameters<typeof createServer>[0] = {}): Promise<
 
 beforeAll(async () => {
   [engine, lib] = await Promise.all([startEngine(), loadLibopusNode()]);
-  // Dead peers go after 2.5 s here (the never-completing page); the healthy session sends every 80 ms.
-  url = await serve({ heartbeatMs: 500, deadPeerMs: 2500 });
+  // Dead peers go after 4 s here (the never-completing page); the healthy session sends every 80 ms.
+  url = await serve({ heartbeatMs: 500, deadPeerMs: 4000 });
   healthy = new MoshiPeer(`${url}?text_seed=5`);
   await healthy.started();
   const stream = new ClientStream(lib, 99);
@@ -274,6 +274,7 @@ describe('pages torn across messages (the input is demuxed as a byte stream)', (
     await expectAnswered(peer, id, pages);
     expect(peer.errors()).toEqual([]);
     peer.ws.close();
+    await expectHealthy();
   });
 
   it('any split of the byte stream into messages gives the same frames (property)', async () => {

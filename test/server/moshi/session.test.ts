@@ -143,11 +143,13 @@ describe('a Moshi session on /api/chat', () => {
 });
 
 describe('the server\'s rules on /api/chat', () => {
-  it('lets a page on another loopback port connect and refuses another origin (HTTP 403)', async () => {
+  it('lets a page on another loopback port connect and refuses another origin or Host (HTTP 403)', async () => {
     const url = await serve();
     const ok = peer(url, { origin: 'http://localhost:5173' });
     await ok.started();
     await expect(peer(url, { origin: 'http://evil.example' }).opened).rejects.toThrow('HTTP 403');
+    // A loopback server answers only to loopback names (DNS rebinding).
+    await expect(peer(url, { host: 'evil.example' }).opened).rejects.toThrow('HTTP 403');
   });
 
   it('takes the token as ?worker_auth_id= (the only place Kyutai\'s client can put it)', async () => {

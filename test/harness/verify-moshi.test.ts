@@ -96,6 +96,22 @@ describe('verifySession on a Moshi session', () => {
     expect(v.unverified.filter((u) => /packets\.bin|input\.wav/.test(u))).toEqual([]);
   });
 
+  it('demuxes the client audio as a byte stream: pages torn across messages verify the same', async () => {
+    const whole = clientMessages(5, 7);
+    const bytes = new Uint8Array(whole.reduce((n, m) => n + m.length - 1, 0));
+    let at = 0;
+    for (const m of whole) {
+      bytes.set(m.subarray(1), at);
+      at += m.length - 1;
+    }
+    const torn: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 7) torn.push(encodeMoshi({ kind: 'audio', data: bytes.subarray(i, i + 7) }));
+    const frames = serverFrames(whole);
+    const v = await verify(await writeSession('torn.session', { inputs: frames, messages: torn }));
+    expect(v.damage).toEqual([]);
+    expect(v.checked).toContain(`input.wav: ${frames.length} of ${frames.length} frames match the client's audio in packets.bin`);
+  });
+
   it('reports an input.wav frame that is not the decoded client audio as damage at that frame', async () => {
     const messages = clientMessages(6, 2);
     const frames = serverFrames(messages);

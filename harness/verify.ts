@@ -5,13 +5,18 @@
 //     the server sent, which packets.bin holds CRC-checked (seed, sampling, model, weights,
 //     platform);
 //   - each data file against its sha256 in the manifest (v2, cleanly closed sessions);
-//   - input.wav frames against the client's AUDIO_CHUNK payloads in packets.bin;
+//   - input.wav frames against the client's AUDIO_CHUNK payloads in packets.bin (a Moshi
+//     session: its 0x01 Ogg Opus messages, re-decoded with the libopus build the server used);
 //   - output.wav frames against the per-step PCM hashes in steps.jsonl (silence where a step
 //     made no audio);
 //   - step indices contiguous and unique; the manifest's final counts against the files.
 // Sessions without final digests (format v1, a crash, a failed close) get the cross-checks
-// only; what could not be checked is listed in `unverified`. Browser-safe.
+// only; what could not be checked is listed in `unverified`. Browser-safe: the libopus that
+// re-decodes Moshi audio is handed in (Node loads it one way, a page another).
+import { FrameCutter } from '../src/audio/frame-cutter.ts';
+import { describeLibopus, OggOpusDecoder, type Libopus } from '../src/audio/opus/index.ts';
 import { decodeMessageSafe } from '../src/protocol/index.ts';
+import { decodeMoshi, type MoshiMessage } from '../src/protocol/moshi/index.ts';
 import {
   FRAME_SAMPLES, INPUT_WAV, MANIFEST_FILE, OUTPUT_WAV, PACKETS_FILE, STEPS_FILE, SessionError, Sha256, canonicalJson, decodeFloat32,
   isSessionError, pcmHash, setupSha256, toHex,
@@ -27,6 +32,15 @@ export interface IntegrityReport {
   readonly checked: readonly string[];
   /** What could not be checked, and why (no digests in a v1 or crashed session…). */
   readonly unverified: readonly string[];
+}
+
+export interface VerifyOptions {
+  /**
+   * A fresh libopus instance, to re-decode a Moshi session's client audio as the server did
+   * (Node: `loadLibopusNode` from src/audio/opus/node.ts). Without it input.wav of a Moshi
+   * session is listed as unverified.
+   */
+  readonly libopus?: () => Promise<Libopus>;
 }
 
 const MAX_DAMAGE = 50;
@@ -54,7 +68,7 @@ class Findings {
 }
 
 /** Verifies every file of an open session; never throws for damage (see `damage`). */
-export async function verifySession(reader: SessionReader): Promise<IntegrityReport> {
+export async function verifySession(reader: SessionReader, options: VerifyOptions = {}): Promise<IntegrityReport> {
   const f = new Findings();
   const m = reader.manifest;
   const complete = m.status === 'complete';
@@ -63,6 +77,7 @@ export async function verifySession(reader: SessionReader): Promise<IntegrityRep
   checkManifest(m, f);
 
   // packets.bin: the client's audio and the server's ready message.
+  const moshi = m.meta.wire === 'moshi' ? await MoshiInput.open(m, options, f) : null;
   const chunks: string[] = [];
   let ready: Record<string, unknown> | null = null;
   let otherProtocol = false;
@@ -72,6 +87,11 @@ export async function verifySession(reader: SessionReader): Promise<IntegrityRep
     for await (const p of reader.packets()) {
       packets++;
       packetBytes += p.bytes.length;
+      if (moshi) {
+        if (p.direction === 0) moshi.client(p.bytes, p.offset, chunks);
+        else ready ??= moshiReady(p.bytes);
+        continue;
+      }
       const { packets: decoded } = decodeMessageSafe(p.bytes);
       if (p.direction === 0) {
         // A first client message that is no SolaceLive packet: another wire protocol (its audio is not raw PCM).
@@ -88,10 +108,12 @@ export async function verifySession(reader: SessionReader): Promise<IntegrityRep
     packetsWhole = false;
     f.readError(err, PACKETS_FILE);
   }
+  moshi?.finish();
+  const readyName = moshi ? "metadata message's 'solacelive' ready" : "'ready' message";
   if (otherProtocol) f.unverified.push(`${PACKETS_FILE}: not the SolaceLive packet protocol, so input.wav and the manifest are not cross-checked against it`);
   else if (packets === 0) f.unverified.push(`${PACKETS_FILE}: empty (an offline replay has no wire), so input.wav and the manifest's setup are not cross-checked against it`);
-  else if (ready === null) f.unverified.push(`${PACKETS_FILE}: holds no 'ready' message, so the manifest's setup is not cross-checked against it`);
-  else checkReady(m, ready, f);
+  else if (ready === null) f.unverified.push(`${PACKETS_FILE}: holds no ${readyName}, so the manifest's setup is not cross-checked against it`);
+  else checkReady(m, ready, f, readyName);
 
   // steps.jsonl: indices, per-step PCM hashes and silence replacements.
   const steps = new Map<number, StepInfo>();
@@ -117,7 +139,9 @@ export async function verifySession(reader: SessionReader): Promise<IntegrityRep
   // The WAVs, each streamed once: digest and frames together.
   const input = await wavPass(reader, 'input', f);
   const output = await wavPass(reader, 'output', f);
-  if (input) checkInput(input.hashes, chunks, steps, f, { canEndEarly: !complete || !packetsWhole, otherProtocol: otherProtocol || packets === 0 });
+  const canEndEarly = !complete || !packetsWhole;
+  if (input && moshi) moshi.checkInput(input.hashes, chunks, steps, f, canEndEarly);
+  else if (input) checkInput(input.hashes, chunks, steps, f, { canEndEarly, otherProtocol: otherProtocol || packets === 0 });
   if (output) checkOutput(output.hashes, output.silent, steps, f);
 
   if (complete) {
@@ -181,7 +205,7 @@ function checkManifest(m: SessionManifest, f: Findings): void {
 }
 
 /** The manifest against the server's `ready` message, which packets.bin holds CRC-checked. */
-function checkReady(m: SessionManifest, ready: Record<string, unknown>, f: Findings): void {
+function checkReady(m: SessionManifest, ready: Record<string, unknown>, f: Findings, readyName: string): void {
   const pairs: [string, unknown, unknown][] = [
     ['seed', m.seed, ready.seed],
     ['audioSeed', m.audioSeed, ready.audioSeed],
@@ -199,9 +223,9 @@ function checkReady(m: SessionManifest, ready: Record<string, unknown>, f: Findi
       ok++;
       continue;
     }
-    f.add({ file: MANIFEST_FILE, where: field, message: `${MANIFEST_FILE} ${field} is ${short(mine)}, but the server's 'ready' message in ${PACKETS_FILE} says ${short(theirs)}` });
+    f.add({ file: MANIFEST_FILE, where: field, message: `${MANIFEST_FILE} ${field} is ${short(mine)}, but the server's ${readyName} in ${PACKETS_FILE} says ${short(theirs)}` });
   }
-  if (ok > 0) f.checked.push(`${MANIFEST_FILE}: ${ok} setup fields match the 'ready' message in ${PACKETS_FILE}`);
+  if (ok > 0) f.checked.push(`${MANIFEST_FILE}: ${ok} setup fields match the ${readyName} in ${PACKETS_FILE}`);
 }
 
 const short = (v: unknown): string => {
@@ -295,6 +319,104 @@ function checkInput(frames: readonly string[], chunks: readonly string[], steps:
   }
   if (trailing.length > 0) f.unverified.push(`${INPUT_WAV}: frames ${trailing[0]}…${trailing.at(-1)} have no client audio in ${PACKETS_FILE} to check against (it ends earlier)`);
   if (matched > 0) f.checked.push(`${INPUT_WAV}: ${matched} of ${frames.length} frames match the client's audio in ${PACKETS_FILE}`);
+}
+
+/** The server's metadata message (0x04) carries the session's ready under `solacelive`. */
+function moshiReady(bytes: Uint8Array): Record<string, unknown> | null {
+  let msg: MoshiMessage;
+  try {
+    msg = decodeMoshi(bytes);
+  } catch {
+    return null;
+  }
+  if (msg.kind !== 'metadata' || !isObject(msg.json)) return null;
+  const r = msg.json.solacelive;
+  return isObject(r) ? r : null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A Moshi session's client audio: the 0x01 messages' Ogg Opus bytes, demuxed as one byte
+ * stream and decoded as the server did (one decoder, then exact 1920-sample frames). Only
+ * the build the server used gives the same samples; another build is checked by frame count.
+ */
+class MoshiInput {
+  private decoder: OggOpusDecoder | null = null;
+  private readonly cutter = new FrameCutter();
+  /** Same libopus build as the server's: frames compare bit for bit. */
+  private exact = false;
+  private frames = 0;
+  private broke: string | null = null;
+
+  static async open(m: SessionManifest, options: VerifyOptions, f: Findings): Promise<MoshiInput> {
+    const x = new MoshiInput();
+    const info = isObject(m.meta.wireInfo) ? m.meta.wireInfo : {};
+    const used = typeof info.opus === 'string' ? info.opus : null;
+    if (used === null) {
+      f.unverified.push(`${INPUT_WAV}: ${MANIFEST_FILE} meta.wireInfo.opus names no Opus build (the server never decoded audio), so the client's audio in ${PACKETS_FILE} is not re-decoded`);
+      return x;
+    }
+    if (!options.libopus) {
+      f.unverified.push(`${INPUT_WAV}: no libopus was given to re-decode the client's Ogg Opus audio in ${PACKETS_FILE}, so input.wav is not cross-checked against it`);
+      return x;
+    }
+    let lib: Libopus;
+    try {
+      lib = await options.libopus();
+    } catch (err) {
+      f.unverified.push(`${INPUT_WAV}: libopus did not load (${(err as Error).message}), so the client's audio in ${PACKETS_FILE} is not re-decoded`);
+      return x;
+    }
+    const mine = describeLibopus(lib.identity);
+    x.exact = mine === used;
+    if (!x.exact) {
+      f.unverified.push(`${INPUT_WAV}: the server decoded the client's audio with ${used}, this machine has ${mine}: the input cannot be re-decoded bit-exactly, so only its frame count is checked against ${PACKETS_FILE}`);
+    }
+    x.decoder = new OggOpusDecoder({ lib });
+    return x;
+  }
+
+  /** One client → server message: its audio, cut into frames (hashes appended to `chunks` when exact). */
+  client(bytes: Uint8Array, offset: number, chunks: string[]): void {
+    if (!this.decoder || this.broke !== null || bytes[0] !== 0x01) return;
+    this.decoder.push(bytes.subarray(1));
+    // read() hands out the PCM before a bad page first, then throws on the next call.
+    for (;;) {
+      let pcm: Float32Array;
+      try {
+        pcm = this.decoder.read();
+      } catch (err) {
+        // The server stopped at the same place (the record is CRC-checked: the client sent it so).
+        this.broke = `the client's Ogg Opus stream breaks in the message at byte ${offset} (${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message})`;
+        return;
+      }
+      if (pcm.length === 0) return;
+      for (const frame of this.cutter.push(pcm)) {
+        this.frames++;
+        if (this.exact) chunks.push(pcmHash(frame));
+      }
+    }
+  }
+
+  finish(): void {
+    this.decoder?.close();
+  }
+
+  checkInput(frames: readonly string[], chunks: readonly string[], steps: ReadonlyMap<number, StepInfo>, f: Findings, canEndEarly: boolean): void {
+    if (!this.decoder) return;
+    if (this.broke !== null) f.checked.push(`${PACKETS_FILE}: ${this.broke}; the ${this.frames} frames decoded before it are all the server could step`);
+    if (this.exact) {
+      checkInput(frames, chunks, steps, f, { canEndEarly, otherProtocol: false });
+      return;
+    }
+    // Another build: samples may differ, but every input frame that is not a missing-frame silence needs one decoded frame.
+    const silence = pcmHash(new Float32Array(FRAME_SAMPLES));
+    const fromClient = frames.filter((h, i) => !(h === silence && steps.get(i)?.silenceIn === true)).length;
+    if (fromClient > this.frames && !canEndEarly) {
+      f.add({ file: INPUT_WAV, where: `frame ${frames.length - 1}`, message: `${INPUT_WAV} holds ${fromClient} frames of client audio, but the client's audio in ${PACKETS_FILE} decodes to only ${this.frames} frames` });
+    } else f.checked.push(`${INPUT_WAV}: ${fromClient} frames of client audio, ${this.frames} decoded from ${PACKETS_FILE} (frame count only)`);
+  }
 }
 
 /** output.wav frame i against step i's PCM hash (silence when the step made no audio). */

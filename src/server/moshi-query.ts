@@ -13,7 +13,7 @@ const SECRET = new Set(['token', 'worker_auth_id', 'email']);
 
 export interface MoshiQuery {
   readonly start: StartRequest;
-  /** Every parameter as sent (the first of repeated ones, as applied), credentials left out, for the session's manifest. */
+  /** Every parameter as sent, credentials left out, for the session's manifest. */
   readonly params: Readonly<Record<string, string>>;
   /** Parameters given whose effect is not implemented here (upstream ones such as pad_mult, and unknown ones). */
   readonly ignored: readonly string[];
@@ -35,6 +35,11 @@ function num(params: URLSearchParams, name: string): number | undefined | string
 export function parseMoshiQuery(search: string): MoshiQueryResult {
   const params = new URLSearchParams(search);
   const fail = (message: string): MoshiQueryResult => ({ ok: false, message });
+  // get() reads the first of a repeated name and the record would keep the last: refuse rather than disagree.
+  for (const k of new Set(params.keys())) {
+    const n = params.getAll(k).length;
+    if (n > 1) return fail(`${k} is given ${n} times; give it once`);
+  }
   const sampling: Record<keyof SamplingParams, number> = { ...DEFAULT_SAMPLING };
   const fields: [string, keyof SamplingParams, 'temperature' | 'topk'][] = [
     ['text_temperature', 'textTemperature', 'temperature'], ['text_topk', 'textTopK', 'topk'],
@@ -56,7 +61,7 @@ export function parseMoshiQuery(search: string): MoshiQueryResult {
     seeds[name] = v ?? null;
   }
   const all: Record<string, string> = {};
-  for (const [k, v] of params) if (!SECRET.has(k) && !(k in all)) all[k] = v;
+  for (const [k, v] of params) if (!SECRET.has(k)) all[k] = v;
   const ignored = Object.keys(all).filter((k) => !APPLIED.has(k));
   return {
     ok: true,

@@ -18,7 +18,7 @@ import type { MoshiQuery, MoshiQueryResult } from './moshi-query.ts';
 import type { OutItem, OutRole } from './send-queue.ts';
 import type { SessionCore, Wire } from './wire.ts';
 
-/** Ogg bytes held while libopus loads (the client may send before the handshake). */
+/** Ogg bytes held until the session streams (the client may send before the handshake). */
 const MAX_EARLY_BYTES = 256 * 1024;
 
 export interface MoshiWireOptions {
@@ -52,6 +52,8 @@ export class MoshiWire implements Wire {
   private disposed = false;
   /** The metadata message as last sent: Kyutai's client checks every 0x04 against its whole schema, so news goes out inside it. */
   private info_: Record<string, unknown> | null = null;
+  /** The step loop takes frames (set with the handshake); before that, input is held. */
+  private streaming = false;
 
   constructor(core: SessionCore, options: MoshiWireOptions) {
     this.core = core;
@@ -80,10 +82,7 @@ export class MoshiWire implements Wire {
         this.lib = lib;
         this.decoder = new OggOpusDecoder({ lib });
         this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_SERVER_SHAPE, serial: 42, vendor: 'SolaceLive' });
-        const held = this.early;
-        this.early = [];
         this.core.open(query.start);
-        for (const b of held) this.audioIn(b, this.core.now());
       },
       (err: Error) => this.core.fail('ENGINE_UNAVAILABLE', `the Opus codec could not load: ${err.message}`, CLOSE.INTERNAL),
     );
@@ -126,7 +125,8 @@ export class MoshiWire implements Wire {
   /** Ogg bytes in: decoded frames go to the step loop; a broken stream ends the session after the frames before it. */
   private audioIn(bytes: Uint8Array, t: number): void {
     if (this.inputFailed) return;
-    if (!this.decoder) {
+    // Frames handed to the core before it streams are refused ('not-started'): hold the bytes instead.
+    if (!this.decoder || !this.streaming) {
       this.earlyBytes += bytes.byteLength;
       if (this.earlyBytes > MAX_EARLY_BYTES) {
         this.core.fail('INPUT_OVERFLOW', `${this.earlyBytes} bytes of audio before the session was ready (limit ${MAX_EARLY_BYTES})`, CLOSE.POLICY);
@@ -137,25 +137,24 @@ export class MoshiWire implements Wire {
       return;
     }
     this.decoder.push(bytes);
-    let pcm: Float32Array;
+    // read() hands out the PCM before a bad page or packet and throws on the next call: read
+    // until it is empty or throws, so a failure in this message is reported now, not when
+    // (if ever) the client sends another.
     let failure: unknown = null;
-    try {
-      pcm = this.decoder.read();
-    } catch (err) {
-      pcm = new Float32Array(0);
-      failure = err;
-    }
-    if (pcm.length === 0 && failure === null) {
+    const recvMs = this.core.now() - t;
+    for (;;) {
+      let pcm: Float32Array;
       try {
         pcm = this.decoder.read();
       } catch (err) {
         failure = err;
+        break;
       }
-    }
-    const recvMs = this.core.now() - t;
-    for (const frame of this.cutter.push(pcm)) {
-      const r = this.core.frame(frame, this.frames++, t, recvMs);
-      if (r === 'overflow') return;
+      if (pcm.length === 0) break;
+      for (const frame of this.cutter.push(pcm)) {
+        const r = this.core.frame(frame, this.frames++, t, recvMs);
+        if (r === 'overflow') return;
+      }
     }
     if (failure !== null) this.inputBroken(failure);
   }
@@ -185,6 +184,9 @@ export class MoshiWire implements Wire {
     };
     const headers = this.encoder!.start();
     this.info_ = info;
+    this.streaming = true;
+    // After the handshake items are sent and the session is announced (this runs inside the core's open).
+    queueMicrotask(() => this.releaseEarly());
     return [
       item({ kind: 'metadata', json: info }, 'control'),
       item({ kind: 'handshake', payload: new Uint8Array(0) }, 'control'),
@@ -202,6 +204,16 @@ export class MoshiWire implements Wire {
       items.push(item({ kind: 'text', text: out.textPiece.replaceAll('\u2581', ' ') }, 'partial', input.step, out.text));
     }
     return items;
+  }
+
+  /** The audio that came before the session streamed, decoded now, in order. */
+  private releaseEarly(): void {
+    const held = this.early;
+    this.early = [];
+    for (const b of held) {
+      if (this.disposed) return;
+      this.audioIn(b, this.core.now());
+    }
   }
 
   ended(): OutItem[] {

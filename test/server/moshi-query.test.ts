@@ -26,13 +26,15 @@ describe('parseMoshiQuery', () => {
     expect(JSON.stringify(r.query)).not.toMatch(/s3cret|a@b/);
   });
 
-  it('lists unknown parameters (a typo included) as ignored, and records the first of repeated ones, as applied', () => {
-    const r = parseMoshiQuery('?text_temperatur=0.5&text_topk=10&text_topk=99');
+  it('lists unknown parameters (a typo included) as ignored, and refuses a repeated one rather than apply one value and record another', () => {
+    const r = parseMoshiQuery('?text_temperatur=0.5&text_topk=10');
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.query.ignored).toEqual(['text_temperatur']);
     expect(r.query.start.sampling.textTopK).toBe(10);
-    expect(r.query.params.text_topk).toBe('10');
+    const twice = parseMoshiQuery('?text_topk=10&text_topk=99');
+    expect(twice.ok).toBe(false);
+    if (!twice.ok) expect(twice.message).toMatch(/text_topk/);
   });
 
   it('refuses bad values, naming the parameter', () => {

@@ -40,6 +40,16 @@ describe('browser safety', () => {
     expect(files.filter((f) => f.startsWith('src/') && !f.startsWith('src/telemetry/'))).toEqual([]);
   });
 
+  it('harness/verify.ts (the integrity check, Moshi re-decoding included) reaches no Node built-in and no MLX', () => {
+    const g = graph('harness/verify.ts');
+    const offenders = [...g].flatMap(([file, specs]) => specs
+      .filter((s) => s.startsWith('node:') || builtinModules.includes(s) || /mlx/.test(s) || /\/node(\.ts)?$/.test(s))
+      .map((s) => `${relative(root, file)} → ${s}`));
+    expect(offenders).toEqual([]);
+    // The walk does see the Opus decoder it re-decodes with.
+    expect([...g.keys()].map((f) => relative(root, f))).toContain('src/audio/opus/decoder.ts');
+  });
+
   it('the Node entry does reach the writer (the walk sees real imports)', () => {
     const files = [...graph('harness/format/node.ts').keys()].map((f) => relative(root, f));
     expect(files).toContain('harness/format/writer.ts');

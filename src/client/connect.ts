@@ -8,7 +8,7 @@ import { realClock } from '../telemetry/clock.ts';
 import { ClientError, describeClose, rawBytes, SolaceClient, type ClientOptions } from './client.ts';
 
 /** A connection failure in words (the errno stays on the error for callers that branch on it). */
-function socketWhy(err: NodeJS.ErrnoException): string {
+export function socketWhy(err: NodeJS.ErrnoException): string {
   if (err.code === 'ECONNREFUSED') return 'no server is listening there (connection refused)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'host not found';
   if (err.code === 'ECONNRESET') return 'the connection was reset';

@@ -31,6 +31,8 @@ export interface MoshiClientOptions {
   /** Query parameters (text_temperature, text_seed, …); numbers are written as given. */
   readonly query?: Readonly<Record<string, string | number>>;
   readonly token?: string;
+  /** More request headers (an Origin, as a browser page sends one). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   /** How long to wait for the handshake. */
   readonly connectTimeoutMs?: number;
@@ -119,7 +121,7 @@ export async function connectMoshi(url: string, options: MoshiClientOptions = {}
   const lib = await (options.libopus ?? loadLibopusNode)();
   const u = moshiUrl(url, options.query);
   const where = `${u.origin}${u.pathname}`;
-  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+  const headers: Record<string, string> = { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
   const ws = new WebSocket(u, { headers, perMessageDeflate: false });
   ws.binaryType = 'nodebuffer';
   const early: { bytes: Uint8Array; t: number }[] = [];

@@ -79,7 +79,7 @@ async function run(argv: string[]): Promise<number> {
     await engine.close();
   }
   const c = recorded.client;
-  log(`           ${c.audioFrames} audio frames back for ${c.framesSent} sent (${c.ok ? 'every frame answered' : 'INCOMPLETE'}); frame sent → audio back p50 ${c.latency.p50.toFixed(1)} ms, p99 ${c.latency.p99.toFixed(1)} ms`);
+  log(`           ${c.audioFrames} audio frames back for ${c.framesSent} sent (${c.ok ? `every frame${'warmupFrames' in c ? ' after the warm-up' : ''} answered` : 'INCOMPLETE'}); frame sent → audio back p50 ${c.latency.p50.toFixed(1)} ms, p99 ${c.latency.p99.toFixed(1)} ms`);
   if (recorded.status.state !== 'closed') {
     console.error(`recording ${recorded.status.state}${recorded.status.error ? `: ${recorded.status.error.code}: ${recorded.status.error.message}` : ''}`);
     return 1;

@@ -8,7 +8,7 @@
 // in order, after a warm-up of one frame (Moshi's acoustic delay). So the k-th 1920 samples
 // of the reply stream, counted as the server encoded them (decoded samples plus the
 // stream's pre-skip), answer frame k + warm-up; its latency is the arrival of the message
-// that completed them minus the time that frame went to the encoder.
+// that completed them minus the time that frame's last page was sent.
 import WebSocket, { type RawData } from 'ws';
 import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import type { SamplingParams } from '../engine/types.ts';
@@ -329,15 +329,25 @@ export class MoshiClient {
     return index;
   }
 
-  /** Streams 1920-sample frames at real time (frame k at start + k·80 ms); an abort ends the input there. */
+  /**
+   * Streams 1920-sample frames at real time, as a microphone feeds Kyutai's client: each 40 ms
+   * half at the moment it would have been captured whole (frame k's halves at start + k·80 ms
+   * and 40 ms later), so each page leaves when it is full. An abort ends the input there.
+   */
   async stream(frames: Iterable<Float32Array> | AsyncIterable<Float32Array>, signal?: AbortSignal): Promise<void> {
     const t0 = this.clock.now();
+    const half = FRAME_SAMPLES / 2;
     let k = 0;
     for await (const frame of frames) {
-      if (!this.isOpen || signal?.aborted) return;
-      await sleep(t0 + k * FRAME_MS - this.clock.now());
-      if (!this.isOpen || signal?.aborted) return;
-      this.sendFrame(frame);
+      if (frame.length !== FRAME_SAMPLES) throw new ClientError('CLIENT_ERR_FRAME', `a frame is ${FRAME_SAMPLES} samples, got ${frame.length}`);
+      for (let h = 0; h < 2; h++) {
+        if (!this.isOpen || signal?.aborted) return;
+        await sleep(t0 + k * FRAME_MS + (h * FRAME_MS) / 2 - this.clock.now());
+        if (!this.isOpen || signal?.aborted) return;
+        // The frame counts as sent with its last half: only then has the server all of it.
+        if (h === 1) this.latency.sent(this.framesSent++, this.clock.now());
+        this.sendPcm(frame.subarray(h * half, (h + 1) * half));
+      }
       k++;
     }
   }

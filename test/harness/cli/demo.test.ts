@@ -88,8 +88,8 @@ describe('solacelive demo', () => {
     const r = await run(['demo', '--protocol', 'moshi', '--seconds', '1', '--out', out]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/^1 record .*\(the Moshi protocol: Ogg Opus at \/api\/chat\)/m);
-    expect(r.out).toMatch(/12 audio frames back for 13 sent \(every frame after the warm-up answered\)/);
-    const v = /^3 verdict {2}(\S+) — 13 steps .*; expected (\S+) \((platform fingerprint matches|platform differs)\): OK$/m.exec(r.out);
+    expect(Number(/(\d+) audio frames back for 13 sent \(every frame after the warm-up answered\)/.exec(r.out)?.[1])).toBeGreaterThanOrEqual(12);
+    const v = /^3 verdict {2}(\S+) — \d+ steps .*; expected (\S+) \((platform fingerprint matches|platform differs)\): OK$/m.exec(r.out);
     expect(v, r.out).not.toBeNull();
     if (v![3] === 'platform fingerprint matches') expect(v![1]).toBe('bit-exact');
     const s = await openSession(out, { strict: true });

@@ -41,7 +41,7 @@ describe('recording over the Moshi protocol', () => {
     const c = rec.client as MoshiResult;
     expect(c.ok, JSON.stringify({ ...c, audio: c.audio.length })).toBe(true);
     expect(c.framesSent).toBe(STEPS);
-    expect(c.audioFrames).toBe(STEPS - MOSHI_WARMUP_FRAMES);
+    expect(c.audioFrames).toBeGreaterThanOrEqual(STEPS - MOSHI_WARMUP_FRAMES);
     expect(c.latency.count).toBe(STEPS - MOSHI_WARMUP_FRAMES);
     expect(c.latency.unmatched).toBe(0);
     // Every reply arrives after its frame was sent: the order-derived pairing never runs ahead.
@@ -55,7 +55,14 @@ describe('recording over the Moshi protocol', () => {
     expect((r.manifest.meta.wireInfo as { query: Record<string, string> }).query).toMatchObject({ text_seed: '4321', audio_seed: '4321', record: '1' });
     expect(r.manifest.seed).toBe(4321);
     expect(r.manifest.sampling).toEqual(DEFAULT_SAMPLING);
-    expect((await r.scan()).wholeSteps).toBe(STEPS);
+    // Every frame sent is a step. The protocol has no end message, so a server keeps its
+    // cadence until the client closes: a step after the input (load delayed the close past
+    // the missing-frame timer) can only be one run with silence.
+    const steps = [];
+    for await (const st of r.steps()) steps.push(st);
+    expect(steps.length).toBeGreaterThanOrEqual(STEPS);
+    expect(steps.map((st) => st.step)).toEqual(steps.map((_, i) => i));
+    for (const st of steps.slice(STEPS)) expect(st.events.map((e) => e.kind)).toContain('missing-frame');
     let pages = 0;
     for await (const p of r.packets()) if (p.direction === 0 && p.bytes[0] === MOSHI_KINDS.audio) pages++;
     // Ogg Opus as Kyutai's client sends it: OpusHead, OpusTags, then one page per 40 ms.
@@ -66,7 +73,7 @@ describe('recording over the Moshi protocol', () => {
 describe('replays of a Moshi-protocol session', () => {
   it('offline: the verdict its platform fingerprint allows (bit-exact on the machine that recorded)', async () => {
     const r = await replaySession(rec.path, { engine });
-    expect(r.stepsReplayed).toBe(STEPS);
+    expect(r.stepsReplayed).toBeGreaterThanOrEqual(STEPS);
     expect(satisfies(r.comparison.kind, r.expected), r.verdict).toBe(true);
     if (r.fingerprintDiffs.length === 0) expect(r.expected).toBe('bit-exact');
   });
@@ -78,7 +85,9 @@ describe('replays of a Moshi-protocol session', () => {
     const sent = [];
     for await (const x of (await openSession(rec.path)).packets()) if (x.direction === 0) sent.push(x.bytes);
     expect(p.framesSent).toBe(sent.length);
-    expect(p.diff.steps).toEqual({ a: STEPS, b: STEPS });
+    // The paced client waits for as many replies as the recording has: the same steps.
+    expect(p.diff.steps.b).toBe(p.diff.steps.a);
+    expect(p.diff.steps.a).toBeGreaterThanOrEqual(STEPS);
     expect(p.diff.setupDiffs).toEqual([]);
     expect(satisfies(p.diff.comparison.kind, p.diff.fingerprintDiffs.length ? 'token-exact' : 'bit-exact'), p.diff.comparison.verdict).toBe(true);
     const paced = await openSession(p.out, { strict: true });

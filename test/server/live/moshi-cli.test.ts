@@ -57,7 +57,8 @@ describe('solacelive client --protocol moshi', () => {
     const r = await cli.run(['client', '--protocol', 'moshi', '--in', FIXTURE, '--out', out, '--url', url, '--token', TOKEN, '--seed', '7', '--greedy'], 90_000);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^connected +ws:\/\/127\.0\.0\.1:\d+\/api\/chat\?text_temperature=0&text_topk=1&audio_temperature=0&audio_topk=1&text_seed=7&audio_seed=7: model \S+ .*seed 7/m);
-    expect(r.stdout).toMatch(/^output +49 audio frames of 80 ms for 50 frames sent \(the first 1 answered by none: warm-up\)$/m);
+    const answered = Number(/^output +(\d+) audio frames of 80 ms for 50 frames sent \(the first 1 answered by none: warm-up\)$/m.exec(r.stdout)?.[1]);
+    expect(answered, r.stdout).toBeGreaterThanOrEqual(49);
     expect(r.stdout).toMatch(/^latency +frame sent → audio back over 49 frames: p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms; first audio [\d.]+ ms$/m);
     expect(r.stdout).toMatch(/^closed +1000 normal/m);
     const session = /^session +(\S+)$/m.exec(r.stdout)?.[1];
@@ -75,8 +76,10 @@ describe('solacelive client --protocol moshi', () => {
     // serve --record wrote it (the folder is named for the session) and it replays.
     const deadline = performance.now() + 30_000;
     let recorded: RegExpExecArray | null = null;
-    while (!(recorded = new RegExp(`session recorded: (\\S+-${session!.slice(0, 8)}\\.session) \\(complete, 50 steps\\)`).exec(serveLog)) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    while (!(recorded = new RegExp(`session recorded: (\\S+-${session!.slice(0, 8)}\\.session) \\(complete, (\\d+) steps\\)`).exec(serveLog)) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     expect(recorded, serveLog).not.toBeNull();
+    // Every frame is a step (one more only if load held the close past the missing-frame timer: no end message in this protocol).
+    expect(Number(recorded![2])).toBeGreaterThanOrEqual(50);
     expect(readdirSync(sessions).map((n) => join(sessions, n))).toContain(recorded![1]);
     const replay = await cli.run(['replay', recorded![1]!, '--no-save'], 90_000);
     expectVerdictMet(replay);
@@ -113,11 +116,13 @@ describe('solacelive record --protocol moshi, then replay --paced', () => {
     const r = await cli.run(['record', '--protocol', 'moshi', '--in', FIXTURE, '--out', out, '--seconds', '1', '--seed', '11'], 120_000);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stderr).toMatch(/streaming at real-time pace on the Moshi protocol/);
-    expect(r.stdout).toMatch(/^status +closed, 13 steps/m);
+    // 13 frames (1 s); a step more only when load kept the connection open past the server's missing-frame timer (no end message in this protocol).
+    const steps = Number(/^status +closed, (\d+) steps/m.exec(r.stdout)?.[1]);
+    expect(steps, r.stdout + r.stderr).toBeGreaterThanOrEqual(13);
     expect(r.stdout).toMatch(/^client +ended normally, seed 11$/m);
     const p = await cli.run(['replay', out, '--paced', '--no-save', '--out', join(dir, 'paced.session')], 120_000);
     expect(p.code, p.stdout + p.stderr).toBe(0);
-    expect(p.stdout).toMatch(/^steps +recorded 13, paced 13 \(\d+ Moshi messages \(Ogg Opus pages\) sent to \/api\/chat at the recorded times\)$/m);
+    expect(p.stdout).toMatch(new RegExp(`^steps +recorded ${steps}, paced ${steps} \\(\\d+ Moshi messages \\(Ogg Opus pages\\) sent to /api/chat at the recorded times\\)$`, 'm'));
     expect(p.stdout).toMatch(/^expected (bit-exact|token-exact); OK$/m);
   }, 240_000);
 });

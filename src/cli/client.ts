@@ -22,7 +22,7 @@ function connectError(err: unknown, url: string, token: string | undefined): unk
   if (err.code === 'CLIENT_ERR_HTTP_401') {
     return new CliError(err.code, `${err.message}: ${token ? 'the server did not accept the token given' : 'the server needs a token'}; give its token with --token T or SOLACELIVE_TOKEN`);
   }
-  if (err.code === 'CLIENT_ERR_HTTP_404') return new CliError(err.code, `${err.message}: nothing answers WebSockets at that path (a Moshi server answers at /api/chat; a SolaceLive server at / too)`);
+  if (err.code === 'CLIENT_ERR_HTTP_404') return new CliError(err.code, `${err.message}: nothing answers WebSockets at that path (Moshi servers answer at /api/chat: give --url ws://HOST:PORT and the client adds it)`);
   if (err.errno !== 'ECONNREFUSED') return err;
   const { hostname, port } = new URL(url);
   // Starting one is only the answer on this machine.

@@ -19,7 +19,7 @@ import { decodeMessageSafe, packetTypeName } from '../protocol/index.ts';
 import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
 import { realClock, type Clock } from '../telemetry/clock.ts';
 import { ClientError, describeClose, rawBytes } from './client.ts';
-import { socketWhy } from './connect.ts';
+import { refusedUpgrade, socketWhy } from './connect.ts';
 import { LatencyTracker, type LatencyReport } from './latency.ts';
 
 /** Where Moshi servers (upstream's and SolaceLive's) speak the protocol. */
@@ -139,19 +139,7 @@ export async function connectMoshi(url: string, options: MoshiClientOptions = {}
     const timer = setTimeout(() => fail(new ClientError('CLIENT_ERR_TIMEOUT', `no handshake from ${where} within ${waitMs} ms`)), waitMs);
     const errors: string[] = [];
     ws.on('error', (err: NodeJS.ErrnoException) => fail(new ClientError('CLIENT_ERR_CONNECT', `${where}: ${socketWhy(err)}`, err.code)));
-    ws.on('unexpected-response', (_req, res) => {
-      // The refusal's body says why (SolaceLive: "CODE: message"); read a little of it.
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body = (body + d).slice(0, 500)));
-      const done = () => {
-        const why = body.trim().split('\n')[0] ?? '';
-        fail(new ClientError(`CLIENT_ERR_HTTP_${res.statusCode}`, `${where}: server answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim() + (why ? ` (${why})` : '')));
-      };
-      res.on('end', done);
-      res.on('error', done);
-      res.on('close', done);
-    });
+    ws.on('unexpected-response', (_req, res) => refusedUpgrade(res, where, fail));
     ws.on('close', (code, reason) => {
       const last = errors[errors.length - 1];
       fail(last ? serverError(last, `CLIENT_ERR_CLOSED_${code}`) : new ClientError(`CLIENT_ERR_CLOSED_${code}`, `${where} closed before the handshake (${describeClose(code, reason.toString())})`));

@@ -4,6 +4,8 @@
 // `record --protocol moshi` followed by `replay --paced`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +97,18 @@ describe('solacelive client --protocol moshi', () => {
     const r = await cli.run(['client', '--protocol', 'moshi', '--in', FIXTURE, '--out', join(dir, 'y.wav'), '--url', `${url}/live`, '--token', TOKEN], 60_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\[CLIENT_ERR_PROTOCOL\] .*\/live does not speak the Moshi protocol: it answered with SolaceLive packets/);
+  }, 90_000);
+
+  it('a web server without WebSockets at the path: HTTP 404 with where Moshi servers answer', async () => {
+    const web = createHttpServer((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not here\n'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    try {
+      const r = await cli.run(['client', '--protocol', 'moshi', '--in', FIXTURE, '--out', join(dir, 'w.wav'), '--url', `ws://127.0.0.1:${(web.address() as AddressInfo).port}/chat`], 60_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/\[CLIENT_ERR_HTTP_404\] ws:\/\/127\.0\.0\.1:\d+\/chat: server answered HTTP 404 Not Found \(not here\): nothing answers WebSockets at that path \(Moshi servers answer at \/api\/chat/);
+    } finally {
+      await new Promise((r) => web.close(r));
+    }
   }, 90_000);
 
   it('options of the other protocol are usage errors, before anything connects', async () => {

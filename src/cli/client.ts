@@ -1,6 +1,6 @@
 // `solacelive client`: streams a WAV to a server as 80 ms frames, writes the reply as a
 // float32 WAV (one 80 ms slot per input frame), prints the text and the latency figures.
-import { SAMPLE_RATE } from '../audio/frames.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../audio/frames.ts';
 import { writeWav } from '../audio/wav-file.ts';
 import { ClientError, describeClose, type SessionResult } from '../client/client.ts';
 import { connect } from '../client/connect.ts';
@@ -178,8 +178,8 @@ async function runMoshi(o: RunOptions): Promise<number> {
   const interrupt = interruptible((m) => console.error(`\nsolacelive client: ${m}`));
   const result = await client.run(input.frames, interrupt.signal).finally(() => interrupt.dispose());
   if (!o.json) process.stdout.write('\n');
-  // Lined up with IN as the packet client's reply is: warm-up silent, then the reply, to IN's length.
-  const audio = replyTrack(result, input.totalSamples);
+  // Lined up with IN as the packet client's reply is: warm-up silent, then the reply, one slot per frame sent, at most IN's length.
+  const audio = replyTrack(result, Math.min(input.totalSamples, result.framesSent * FRAME_SAMPLES));
   await writeWav(outPath, audio, SAMPLE_RATE, { format: 'float32' });
   if (o.json) {
     const { audio: _a, ...rest } = result;
@@ -229,8 +229,9 @@ export const command: Command = {
     'k-th 80 ms of reply (counted as the server encoded it: decoded samples plus the stream\'s',
     'pre-skip) answers frame k+1. Latency is its arrival minus the time frame k+1\'s last page',
     'was sent; it includes the Opus lookahead (the server has a frame whole only with the next',
-    'page, 40 ms later). OUT is that reply after one silent warm-up frame, cut or padded to',
-    'the length of IN. Exit 0 when every frame after the warm-up was answered and the',
+    'page, 40 ms later). OUT is that reply after one silent warm-up frame, one 80 ms slot per',
+    'frame sent (silence where none came), cut to IN. Exit 0 when every frame after the',
+    'warm-up was answered and the',
     'connection closed normally (the client closes it: the protocol has no end message).',
   ].join('\n'),
   run,

@@ -87,6 +87,35 @@ describe('solacelive client --protocol moshi', () => {
     expectVerdictMet(replay);
   }, 200_000);
 
+  it('Ctrl-C ends the input there: the reply so far is written, one slot per frame sent, exit 130', async () => {
+    const output = join(dir, 'interrupted.wav');
+    const c = spawn(process.execPath, [BIN, 'client', '--protocol', 'moshi', '--in', FIXTURE, '--out', output, '--url', url, '--token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cli.children.push(c);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => c.on('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`client did not connect:\n${stderr}`)), 60_000);
+      c.stderr.on('data', (d) => {
+        stderr += d;
+        if (/^connected /m.test(stderr)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    c.kill('SIGINT');
+    expect(await exited, stdout + stderr).toBe(130);
+    expect(stderr).toMatch(/stopping: the input ends here/);
+    const sent = Number(/^output +\d+ audio frames of 80 ms for (\d+) frames sent/m.exec(stdout)?.[1]);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(50);
+    expect(stdout).toMatch(/^closed +1000 normal/m);
+    expect(readWavSync(output).frames).toBe(sent * 1920);
+  }, 120_000);
+
   it('without the token: HTTP 401 with what to do', async () => {
     const r = await cli.run(['client', '--protocol', 'moshi', '--in', FIXTURE, '--out', join(dir, 'x.wav'), '--url', url], 60_000);
     expect(r.code).toBe(1);

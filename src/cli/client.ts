@@ -231,8 +231,8 @@ export const command: Command = {
     'was sent; it includes the Opus lookahead (the server has a frame whole only with the next',
     'page, 40 ms later). OUT is that reply after one silent warm-up frame, one 80 ms slot per',
     'frame sent (silence where none came), cut to IN. Exit 0 when every frame after the',
-    'warm-up was answered and the',
-    'connection closed normally (the client closes it: the protocol has no end message).',
+    'warm-up was answered and the connection closed normally (the client closes it: the',
+    'protocol has no end message).',
   ].join('\n'),
   run,
 };

@@ -2,15 +2,19 @@
 // (loopback, free port, recorder on) at the recorded capture times, with the recorded seed
 // and sampling; the new recording is then compared with the original step by step. Unlike
 // the offline replay, the server decides late/missing frames anew, so this checks that the
-// live path (cadence, queues, IPC) reproduces the session, not only the engine.
+// live path (cadence, queues, IPC) reproduces the session, not only the engine. A session
+// recorded on the Moshi protocol is paced on it: its client's messages (Ogg Opus pages) go
+// as recorded to /api/chat with the recorded query, so the server decodes them anew.
 import { basename, dirname, resolve } from 'node:path';
 import { connect } from '../src/client/connect.ts';
 import type { SessionResult } from '../src/client/client.ts';
+import { connectMoshi, moshiQuery, type MoshiResult } from '../src/client/moshi.ts';
 import { decodeMessageSafe } from '../src/protocol/index.ts';
+import { MOSHI_KINDS } from '../src/protocol/moshi/index.ts';
 import type { Pace } from '../src/server/messages.ts';
 import { createServer } from '../src/server/server.ts';
 import { diffSessions, type SessionDiff } from './diff.ts';
-import { openSession } from './format/node.ts';
+import { openSession, type SessionReader } from './format/node.ts';
 import { Recorder } from './recorder.ts';
 import { replayEngine, type ReplayOptions } from './replayer.ts';
 import { assertUndamaged, verifySession } from './verify.ts';
@@ -24,7 +28,10 @@ export interface PacedReport {
   readonly session: string;
   readonly out: string;
   readonly diff: SessionDiff;
-  readonly client: SessionResult;
+  /** The wire protocol the session was recorded (and is paced) on. */
+  readonly protocol: 'solacelive' | 'moshi';
+  readonly client: SessionResult | MoshiResult;
+  /** Packets: audio frames sent; Moshi: client messages sent (as recorded). */
   readonly framesSent: number;
   readonly forced: boolean;
   readonly mismatches: readonly string[];
@@ -36,6 +43,7 @@ export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedR
   const reader = await openSession(path, { salvage: o.salvage === true });
   const m = reader.manifest;
   if (o.salvage !== true) assertUndamaged(path, await verifySession(reader));
+  if (m.meta.wire === 'moshi') return pacedMoshi(path, reader, o);
   // What the client sent, when: every AUDIO_CHUNK in the client → server records.
   const frames: { t: number; pcm: Float32Array }[] = [];
   for await (const rec of reader.packets()) {
@@ -69,7 +77,52 @@ export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedR
     }
     await recorder.closeAll();
     const diff = await diffSessions(path, out, o.context ?? 3, { salvage: o.salvage === true });
-    return { session: path, out, diff, client, framesSent: frames.length, forced: mismatches.length > 0, mismatches };
+    return { session: path, out, protocol: 'solacelive', diff, client, framesSent: frames.length, forced: mismatches.length > 0, mismatches };
+  } finally {
+    await own?.close();
+  }
+}
+
+/**
+ * A Moshi-protocol session: the client's recorded messages, byte for byte, at their recorded
+ * times, to /api/chat with the recorded query; the seeds and sampling are the manifest's
+ * (what the session ran with: a seed the server drew is in no query).
+ */
+async function pacedMoshi(path: string, reader: SessionReader, o: PacedOptions): Promise<PacedReport> {
+  const m = reader.manifest;
+  const sent: { t: number; bytes: Uint8Array }[] = [];
+  // Steps the original server answered with audio: its audio messages, less the one with OpusHead and OpusTags.
+  let replies = -1;
+  for await (const rec of reader.packets()) {
+    if (rec.direction === 0) sent.push({ t: rec.timeMs, bytes: rec.bytes });
+    else if (rec.bytes[0] === MOSHI_KINDS.audio) replies++;
+  }
+  const recorded = (m.meta.wireInfo as { query?: Record<string, string> } | undefined)?.query ?? {};
+  const query = { ...recorded, ...moshiQuery({ seed: m.seed, audioSeed: m.audioSeed ?? m.seed, sampling: m.sampling, record: true }) };
+  const { engine, own, mismatches } = await replayEngine(path, m, o);
+  const out = resolve(o.out);
+  try {
+    const recorder = new Recorder({ dir: dirname(out), mode: 'requested', engineInfo: () => engine.info, name: () => basename(out), meta: { pacedReplayOf: path } });
+    const server = createServer({ port: 0, host: '127.0.0.1' }, engine, recorder);
+    const { url } = await server.start();
+    let client: MoshiResult;
+    try {
+      const c = await connectMoshi(url, { query });
+      const t0 = performance.now();
+      const first = sent[0]?.t ?? 0;
+      for (const s of sent) {
+        await sleep(t0 + (s.t - first) - performance.now());
+        if (!c.isOpen) break;
+        c.sendRaw(s.bytes);
+      }
+      await c.settle({ expectFrames: Math.max(0, replies) });
+      client = c.result();
+    } finally {
+      await server.stop();
+    }
+    await recorder.closeAll();
+    const diff = await diffSessions(path, out, o.context ?? 3, { salvage: o.salvage === true });
+    return { session: path, out, protocol: 'moshi', diff, client, framesSent: sent.length, forced: mismatches.length > 0, mismatches };
   } finally {
     await own?.close();
   }

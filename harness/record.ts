@@ -6,6 +6,7 @@ import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { connect } from '../src/client/connect.ts';
 import type { SessionResult } from '../src/client/client.ts';
+import { connectMoshi, moshiQuery, type MoshiResult } from '../src/client/moshi.ts';
 import type { SamplingParams } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
 import type { Pace } from '../src/server/messages.ts';
@@ -21,15 +22,20 @@ export interface RecordOptions {
   /** A started engine (the caller owns it). */
   readonly engine: EnginePort;
   readonly seed?: number;
-  readonly sampling?: SamplingParams;
+  /** Moshi protocol only: audio_seed (default: `seed`). */
+  readonly audioSeed?: number;
+  readonly sampling?: Partial<SamplingParams>;
   readonly pace?: Pace;
+  /** The wire protocol the client speaks (default SolaceLive packets; moshi: /api/chat, real time only). */
+  readonly protocol?: 'solacelive' | 'moshi';
   /** Ends the input early (the user's Ctrl-C); the session still ends normally and is finalized. */
   readonly signal?: AbortSignal;
 }
 
 export interface RecordResult {
   readonly path: string;
-  readonly client: SessionResult;
+  /** What the client saw (the fields both protocols share: ok, close, framesSent, audioFrames, latency). */
+  readonly client: SessionResult | MoshiResult;
   /** The seed the session ran with (the server's pick when none was asked for). */
   readonly seed: number;
   readonly status: RecordingStatus;
@@ -76,12 +82,23 @@ export async function recordFrames(frames: Iterable<Float32Array> | AsyncIterabl
   const server = createServer({ port: 0, host: '127.0.0.1' }, o.engine, recorder);
   const { url } = await server.start();
   try {
-    const client = await connect(url, {
-      record: true, pace: o.pace ?? 'realtime',
-      ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.sampling === undefined ? {} : { sampling: o.sampling }),
-    });
-    const seed = client.ready.seed;
-    const result = await client.run(frames, o.signal);
+    let result: SessionResult | MoshiResult;
+    let seed: number;
+    if (o.protocol === 'moshi') {
+      if (o.pace === 'fast') throw new Error('the Moshi protocol streams in real time: no fast pace');
+      const client = await connectMoshi(url, { query: moshiQuery({ seed: o.seed, audioSeed: o.audioSeed, sampling: o.sampling, record: true }) });
+      result = await client.run(frames, o.signal);
+      // SolaceLive's metadata names the session's seed (the server's pick when none was asked for).
+      if (!result.solacelive) throw new Error('the server sent no SolaceLive metadata on /api/chat');
+      seed = result.solacelive.seed;
+    } else {
+      const client = await connect(url, {
+        record: true, pace: o.pace ?? 'realtime',
+        ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.sampling === undefined ? {} : { sampling: o.sampling }),
+      });
+      seed = client.ready.seed;
+      result = await client.run(frames, o.signal);
+    }
     await server.stop();
     await recorder.closeAll();
     const status = recorder.status().find((s) => s.path === path);

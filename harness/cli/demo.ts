@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intOption, parseCommandArgs, secondsOption, type Command } from '../../src/cli/args.ts';
+import { intOption, parseCommandArgs, secondsOption, UsageError, type Command } from '../../src/cli/args.ts';
 import { readInputAudio } from '../../src/cli/input-audio.ts';
 import { commandLine } from '../../src/cli/invocation.ts';
 import { EngineHost } from '../../src/engine/host.ts';
@@ -47,8 +47,10 @@ async function spanTable(path: string): Promise<{ lines: string[]; misses: numbe
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
-    in: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, model: { type: 'string' }, seconds: { type: 'string' },
+    in: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, model: { type: 'string' }, seconds: { type: 'string' }, protocol: { type: 'string' },
   });
+  const protocol = values.protocol ?? 'solacelive';
+  if (protocol !== 'solacelive' && protocol !== 'moshi') throw new UsageError(`--protocol must be solacelive or moshi (got ${protocol})`);
   const inPath = values.in ?? FIXTURE;
   const seed = intOption(values, 'seed', 1);
   const seconds = secondsOption(values, 'seconds');
@@ -71,13 +73,13 @@ async function run(argv: string[]): Promise<number> {
       console.error(`engine did not start: ${engine.reason}`);
       return 1;
     }
-    log('1 record   streaming at real-time pace through a loopback server with the recorder on …');
-    recorded = await recordFrames(frames, { out, engine, seed, pace: 'realtime' });
+    log(`1 record   streaming at real-time pace through a loopback server with the recorder on (${protocol === 'moshi' ? 'the Moshi protocol: Ogg Opus at /api/chat' : 'SolaceLive packets'}) …`);
+    recorded = await recordFrames(frames, { out, engine, seed, pace: 'realtime', protocol });
   } finally {
     await engine.close();
   }
   const c = recorded.client;
-  log(`           ${c.audioFrames} audio frames back for ${c.framesSent} sent (${c.ok ? 'every frame answered' : 'INCOMPLETE'}); frame sent → audio back p50 ${c.latency.p50.toFixed(1)} ms, p99 ${c.latency.p99.toFixed(1)} ms`);
+  log(`           ${c.audioFrames} audio frames back for ${c.framesSent} sent (${c.ok ? `every frame${'warmupFrames' in c ? ' after the warm-up' : ''} answered` : 'INCOMPLETE'}); frame sent → audio back p50 ${c.latency.p50.toFixed(1)} ms, p99 ${c.latency.p99.toFixed(1)} ms`);
   if (recorded.status.state !== 'closed') {
     console.error(`recording ${recorded.status.state}${recorded.status.error ? `: ${recorded.status.error.code}: ${recorded.status.error.message}` : ''}`);
     return 1;
@@ -116,9 +118,9 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   summary: 'the main job end to end: record a live session (tiny model, fixture WAV), replay it, give the verdict',
   help: [
-    'usage: solacelive demo [--in IN.wav] [--out DIR.session] [--seed N] [--seconds S] [--model tiny|DIR|REPO]',
+    'usage: solacelive demo [--in IN.wav] [--out DIR.session] [--seed N] [--seconds S] [--model tiny|DIR|REPO] [--protocol solacelive|moshi]',
     '',
-    '1. record:  starts the packet server on a free loopback port with the recorder on and the',
+    '1. record:  starts the server on a free loopback port with the recorder on and the',
     '            embedded tiny model (real architecture, UNTRAINED synthetic weights generated',
     '            into the cache on first use), streams IN.wav (default fixtures/audio/hello.wav)',
     '            through the Node client in real time, and writes the session to DIR.session',
@@ -127,6 +129,9 @@ export const command: Command = {
     '3. verdict: bit-exact, token-exact or diverged at step N; exit 0 when it is the verdict',
     '            the platform fingerprints allow (bit-exact on the machine that recorded).',
     '4. look:    where the session is and the commands to inspect it, each runnable as printed.',
+    '',
+    '--protocol moshi records over the Moshi protocol instead (Kyutai\'s web client\'s: Ogg Opus at',
+    '/api/chat); the replay and verdict are the same.',
     '',
     'The verdict is saved in DIR.session/replays/ as `solacelive replay` saves it (the viewer',
     'shows it). DIR.session must not hold a session already.',

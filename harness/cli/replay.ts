@@ -50,7 +50,8 @@ async function run(argv: string[]): Promise<number> {
       console.log(JSON.stringify({ ...p, client: { ok: p.client.ok, close: p.client.close }, expect, ok }, null, 2));
     } else {
       console.log(formatComparison(d.comparison, ['recorded', 'paced']).join('\n'));
-      console.log(`steps    recorded ${d.steps.a}, paced ${d.steps.b} (${p.framesSent} frames sent at the recorded times)`);
+      const sent = p.protocol === 'moshi' ? `${p.framesSent} Moshi messages (Ogg Opus pages) sent to /api/chat` : `${p.framesSent} frames sent`;
+      console.log(`steps    recorded ${d.steps.a}, paced ${d.steps.b} (${sent} at the recorded times)`);
       console.log(`new      ${p.out}`);
       console.log(`expected ${expect}; ${ok ? 'OK' : 'NOT MET'}`);
     }
@@ -131,7 +132,9 @@ export const command: Command = {
     '  --out NEW    also write this replay as a new session folder (recorded input, this',
     '               engine\'s output and steps, no packets); every step runs, past a divergence too',
     '  --paced      send the recorded client audio over a real WebSocket to a fresh local server',
-    '               at the recorded times, record a new session (--out, default beside SESSION;',
+    '               at the recorded times (a Moshi-protocol session: its client messages, byte',
+    '               for byte, to /api/chat with the recorded query, seeds and sampling), record',
+    '               a new session (--out, default beside SESSION;',
     '               for a SESSION inside the package: ~/.local/state/solacelive/paced/)',
     '               and compare the two; the step counts must match too',
     '  --json       the whole report as JSON',

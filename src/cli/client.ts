@@ -1,13 +1,15 @@
 // `solacelive client`: streams a WAV to a server as 80 ms frames, writes the reply as a
 // float32 WAV (one 80 ms slot per input frame), prints the text and the latency figures.
-import { SAMPLE_RATE } from '../audio/frames.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../audio/frames.ts';
 import { writeWav } from '../audio/wav-file.ts';
 import { ClientError, describeClose, type SessionResult } from '../client/client.ts';
 import { connect } from '../client/connect.ts';
-import { GREEDY } from '../engine/types.ts';
 import { DEFAULT_PORT, isLoopbackHost } from '../server/options.ts';
-import { CliError, intOption, parseCommandArgs, requireOption, UsageError, type Command } from './args.ts';
-import { readInputAudio } from './input-audio.ts';
+import { connectMoshi, moshiQuery, moshiUrl, replyTrack, type MoshiResult } from '../client/moshi.ts';
+import type { SamplingParams } from '../engine/types.ts';
+import type { ReadyMessage } from '../server/messages.ts';
+import { CliError, parseCommandArgs, requireOption, SAMPLING_HELP, SAMPLING_OPTIONS, samplingOption, seedOption, UsageError, type Command } from './args.ts';
+import { readInputAudio, type InputAudio } from './input-audio.ts';
 import { interruptible, INTERRUPTED_EXIT } from './interrupt.ts';
 import { commandLine } from './invocation.ts';
 import { checkOutputFile } from './output-path.ts';
@@ -20,6 +22,7 @@ function connectError(err: unknown, url: string, token: string | undefined): unk
   if (err.code === 'CLIENT_ERR_HTTP_401') {
     return new CliError(err.code, `${err.message}: ${token ? 'the server did not accept the token given' : 'the server needs a token'}; give its token with --token T or SOLACELIVE_TOKEN`);
   }
+  if (err.code === 'CLIENT_ERR_HTTP_404') return new CliError(err.code, `${err.message}: nothing answers WebSockets at that path (Moshi servers answer at /api/chat: give --url ws://HOST:PORT and the client adds it)`);
   if (err.errno !== 'ECONNREFUSED') return err;
   const { hostname, port } = new URL(url);
   // Starting one is only the answer on this machine.
@@ -47,24 +50,33 @@ function summary(r: SessionResult, input: string): string[] {
   return lines;
 }
 
+const PROTOCOLS = ['solacelive', 'moshi'] as const;
+
 async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     in: { type: 'string' },
     out: { type: 'string' },
     url: { type: 'string' },
+    protocol: { type: 'string' },
     realtime: { type: 'boolean' },
     fast: { type: 'boolean' },
     seed: { type: 'string' },
-    greedy: { type: 'boolean' },
+    'audio-seed': { type: 'string' },
+    ...SAMPLING_OPTIONS,
     record: { type: 'boolean' },
     token: { type: 'string' },
     json: { type: 'boolean' },
   });
   const inPath = requireOption(values, 'in');
   const outPath = requireOption(values, 'out');
+  const protocol = values.protocol ?? 'solacelive';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`--protocol must be ${PROTOCOLS.join(' or ')} (got ${protocol})`);
   if (values.realtime && values.fast) throw new UsageError('--realtime and --fast exclude each other');
-  const seed = values.seed === undefined ? undefined : intOption(values, 'seed', 0);
-  if (seed !== undefined && (seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed must be in 0..${0xffffffff}`);
+  const seed = seedOption(values, 'seed');
+  const audioSeed = seedOption(values, 'audio-seed');
+  const sampling = samplingOption(values);
+  if (protocol === 'moshi' && values.fast) throw new UsageError('--fast is a SolaceLive packet protocol option: the Moshi protocol streams in real time');
+  if (protocol !== 'moshi' && audioSeed !== undefined) throw new UsageError('--audio-seed is a Moshi protocol option (audio_seed); give --protocol moshi');
   const url = values.url ?? DEFAULT_URL;
   if (!/^(wss?|https?):\/\/[^/]/i.test(url) || !URL.canParse(url)) throw new UsageError(`--url must be a server URL such as ${DEFAULT_URL} (got ${url})`);
 
@@ -73,13 +85,33 @@ async function run(argv: string[]): Promise<number> {
   const token = values.token ?? process.env.SOLACELIVE_TOKEN;
   const input = await readInputAudio(inPath);
   console.error(`input       ${input.description}`);
+  const o: RunOptions = { inPath, outPath, url, token, input, json: values.json === true, record: values.record === true, seed, audioSeed, sampling, fast: values.fast === true };
+  return protocol === 'moshi' ? runMoshi(o) : runPackets(o);
+}
+
+interface RunOptions {
+  readonly inPath: string;
+  readonly outPath: string;
+  readonly url: string;
+  readonly token: string | undefined;
+  readonly input: InputAudio;
+  readonly json: boolean;
+  readonly record: boolean;
+  readonly seed: number | undefined;
+  readonly audioSeed: number | undefined;
+  readonly sampling: Partial<SamplingParams> | undefined;
+  readonly fast: boolean;
+}
+
+async function runPackets(o: RunOptions): Promise<number> {
+  const { url, token, input, inPath, outPath } = o;
   const client = await connect(url, {
-    pace: values.fast ? 'fast' : 'realtime',
-    ...(seed === undefined ? {} : { seed }),
-    ...(values.greedy ? { sampling: GREEDY } : {}),
-    record: values.record === true,
+    pace: o.fast ? 'fast' : 'realtime',
+    ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(o.sampling === undefined ? {} : { sampling: o.sampling }),
+    record: o.record,
     token,
-    onText: values.json ? undefined : (p) => {
+    onText: o.json ? undefined : (p) => {
       if (p.piece) process.stdout.write(p.piece);
     },
     // Said when it happens: a recording that stops (disk full) should not go unnoticed.
@@ -95,11 +127,11 @@ async function run(argv: string[]): Promise<number> {
   console.error(`connected   ${url}: model ${r0.model}${r0.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r0.weights}, seed ${r0.seed}, ${r0.pace} pace`);
   const interrupt = interruptible((m) => console.error(`\nsolacelive client: ${m}`));
   const result = await client.run(input.frames, interrupt.signal).finally(() => interrupt.dispose());
-  if (!values.json) process.stdout.write('\n');
+  if (!o.json) process.stdout.write('\n');
   // One slot per input frame, trimmed like the input: OUT lines up sample for sample with IN.
   const audio = result.audio.subarray(0, Math.min(result.audio.length, input.totalSamples));
   await writeWav(outPath, audio, SAMPLE_RATE, { format: 'float32' });
-  if (values.json) {
+  if (o.json) {
     const { audio: _a, ...rest } = result;
     console.log(JSON.stringify({ ...rest, out: outPath, input: { path: inPath, frames: input.frames.length, description: input.description } }, null, 2));
   } else {
@@ -110,10 +142,60 @@ async function run(argv: string[]): Promise<number> {
   return !result.ok ? 1 : interrupt.signal.aborted ? INTERRUPTED_EXIT : 0;
 }
 
+/** What SolaceLive says of the session in its Moshi metadata (other servers: Kyutai's ServerInfo fields). */
+function moshiServerLine(r: ReadyMessage | null, metadata: readonly unknown[]): string {
+  const m = metadata[0] as { lm_model_file?: unknown; instance_name?: unknown } | undefined;
+  if (r) return `model ${r.model}${r.untrained ? ' (UNTRAINED: output is not speech)' : ''}, weights ${r.weights}, seed ${r.seed}${r.audioSeed === undefined ? '' : `, audio seed ${r.audioSeed}`}`;
+  if (m) return `a Moshi server${typeof m.instance_name === 'string' ? ` (${m.instance_name})` : ''}${typeof m.lm_model_file === 'string' ? `, model ${m.lm_model_file}` : ''}`;
+  return 'a Moshi server (no metadata)';
+}
+
+function moshiSummary(r: MoshiResult, input: string): string[] {
+  const l = r.latency;
+  const lines = [
+    `session     ${r.session ?? '- (the server did not name one)'}`,
+    `input       ${input}`,
+    `output      ${r.audioFrames} audio frames of 80 ms for ${r.framesSent} frames sent (the first ${r.warmupFrames} answered by none: warm-up)`,
+    `latency     frame sent → audio back over ${l.window} frames: p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, max ${ms(l.max)}; first audio ${ms(l.firstAudioMs)}`,
+  ];
+  if (r.ignored) lines.push(`ignored     ${r.ignored} messages of kinds this client does not use`);
+  for (const e of r.errors) lines.push(`error       ${e}`);
+  lines.push(`closed      ${describeClose(r.close.code, r.close.reason)}`);
+  return lines;
+}
+
+async function runMoshi(o: RunOptions): Promise<number> {
+  const { url, token, input, inPath, outPath } = o;
+  const query = moshiQuery({ seed: o.seed, audioSeed: o.audioSeed, sampling: o.sampling, record: o.record });
+  const target = moshiUrl(url, query).href;
+  const client = await connectMoshi(url, {
+    query, token,
+    onText: o.json ? undefined : (t) => process.stdout.write(t),
+  }).catch((err: unknown) => {
+    throw connectError(err, url, token);
+  });
+  console.error(`connected   ${target}: ${moshiServerLine(client.solacelive, client.result().metadata)}`);
+  const interrupt = interruptible((m) => console.error(`\nsolacelive client: ${m}`));
+  const result = await client.run(input.frames, interrupt.signal).finally(() => interrupt.dispose());
+  if (!o.json) process.stdout.write('\n');
+  // Lined up with IN as the packet client's reply is: warm-up silent, then the reply, one slot per frame sent, at most IN's length.
+  const audio = replyTrack(result, Math.min(input.totalSamples, result.framesSent * FRAME_SAMPLES));
+  await writeWav(outPath, audio, SAMPLE_RATE, { format: 'float32' });
+  if (o.json) {
+    const { audio: _a, ...rest } = result;
+    console.log(JSON.stringify({ protocol: 'moshi', url: target, ...rest, out: outPath, input: { path: inPath, frames: input.frames.length, description: input.description } }, null, 2));
+  } else {
+    console.log(`text        ${JSON.stringify(result.text.map((t) => t.text).join(''))}`);
+    for (const line of moshiSummary(result, input.description)) console.log(line);
+    console.log(`wrote       ${outPath} (float32, ${SAMPLE_RATE} Hz, ${audio.length} samples)`);
+  }
+  return !result.ok ? 1 : interrupt.signal.aborted ? INTERRUPTED_EXIT : 0;
+}
+
 export const command: Command = {
-  summary: 'stream a WAV to a server, write the reply WAV, print text and latency',
+  summary: 'stream a WAV to a server (SolaceLive packets or the Moshi protocol), write the reply WAV, print text and latency',
   help: [
-    `usage: solacelive client --in IN.wav --out OUT.wav [--url ${DEFAULT_URL}] [--realtime|--fast] [--seed N] [--greedy]`,
+    `usage: solacelive client --in IN.wav --out OUT.wav [--url ${DEFAULT_URL}] [--protocol solacelive|moshi] [--realtime|--fast] [--seed N] [--greedy]`,
     '',
     'Reads IN.wav (any rate/channels: brought to 24 kHz mono), streams it as 80 ms frames,',
     'writes the reply to OUT.wav (float32, 24 kHz, one 80 ms slot per input frame, silence',
@@ -122,14 +204,35 @@ export const command: Command = {
     'answered and the session ended normally. Ctrl-C ends the input there: the session still',
     'ends normally and the reply so far is written (exit 130); a second Ctrl-C quits at once.',
     '',
-    '  --url URL     server (default ' + DEFAULT_URL + ')',
-    '  --realtime    send at real-time pace, one frame per 80 ms (default)',
-    '  --fast        send as fast as the server accepts (a window of unanswered frames)',
-    '  --seed N      sampling seed (default: the server picks one and reports it)',
-    '  --greedy      temperature 0 (argmax) for text and audio',
-    '  --record      ask the server to record the session',
-    '  --token T     bearer token (or SOLACELIVE_TOKEN)',
-    '  --json        print the result as JSON instead of text',
+    '  --url URL       server (default ' + DEFAULT_URL + ')',
+    '  --protocol P    solacelive: SolaceLive\'s packet protocol (default); moshi: the Moshi',
+    '                  protocol of Kyutai\'s web client, spoken by any Moshi server (upstream',
+    '                  moshi.server, moshi_mlx, moshi-server, and `solacelive serve`)',
+    '  --realtime      send at real-time pace, one frame per 80 ms (default)',
+    '  --fast          send as fast as the server accepts (a window of unanswered frames; packets only)',
+    '  --seed N        sampling seed (default: the server picks one and reports it)',
+    ...SAMPLING_HELP,
+    '  --record        ask the server to record the session',
+    '  --token T       bearer token (or SOLACELIVE_TOKEN)',
+    '  --json          print the result as JSON instead of text',
+    '',
+    'The Moshi protocol (--protocol moshi): connects to URL/api/chat when URL has no path (a',
+    'URL with a path is used as given), with the options in the query string as Kyutai\'s',
+    'client sends them: --seed N gives text_seed=N and audio_seed=N (--audio-seed M for another',
+    'audio_seed), the sampling flags text_temperature, text_topk, audio_temperature, audio_topk,',
+    '--record record=1 (a SolaceLive extension; other servers ignore it). It waits for the',
+    'handshake, then streams IN in real time as Ogg Opus as a microphone feeds Kyutai\'s client',
+    '(20 ms packets, two per page, each 40 ms page its own message, sent when it is full),',
+    'decodes the Ogg Opus reply and prints the text pieces as they come.',
+    'No step numbers travel in this protocol, so the reply is matched to frames by order: a',
+    'Moshi server answers each frame with 80 ms of audio after a warm-up of one frame, so the',
+    'k-th 80 ms of reply (counted as the server encoded it: decoded samples plus the stream\'s',
+    'pre-skip) answers frame k+1. Latency is its arrival minus the time frame k+1\'s last page',
+    'was sent; it includes the Opus lookahead (the server has a frame whole only with the next',
+    'page, 40 ms later). OUT is that reply after one silent warm-up frame, one 80 ms slot per',
+    'frame sent (silence where none came), cut to IN. Exit 0 when every frame after the',
+    'warm-up was answered and the connection closed normally (the client closes it: the',
+    'protocol has no end message).',
   ].join('\n'),
   run,
 };

@@ -1,6 +1,7 @@
 // Opening a session: connect, send the start METADATA, wait for 'ready'. Everything the
 // server says before 'ready' (an error, a close, an HTTP refusal) becomes a ClientError
 // with the server's code, so a caller can tell "no engine" from "bad token" from "full".
+import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import { decodeMessageSafe, encodePacket, seqNext } from '../protocol/index.ts';
 import { asServerMessage, type ErrorMessage, type StartMessage } from '../server/messages.ts';
@@ -8,12 +9,29 @@ import { realClock } from '../telemetry/clock.ts';
 import { ClientError, describeClose, rawBytes, SolaceClient, type ClientOptions } from './client.ts';
 
 /** A connection failure in words (the errno stays on the error for callers that branch on it). */
-function socketWhy(err: NodeJS.ErrnoException): string {
+export function socketWhy(err: NodeJS.ErrnoException): string {
   if (err.code === 'ECONNREFUSED') return 'no server is listening there (connection refused)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'host not found';
   if (err.code === 'ECONNRESET') return 'the connection was reset';
   if (err.code === 'ETIMEDOUT' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `the host cannot be reached (${err.code})`;
   return err.message;
+}
+
+/**
+ * An HTTP answer instead of a WebSocket: fails with CLIENT_ERR_HTTP_<status>, its first body
+ * line appended (the server's reason: SolaceLive says "CODE: message" there).
+ */
+export function refusedUpgrade(res: IncomingMessage, where: string, fail: (e: ClientError) => void): void {
+  let body = '';
+  res.setEncoding('utf8');
+  res.on('data', (d: string) => (body = (body + d).slice(0, 500)));
+  const done = () => {
+    const why = body.trim().split('\n')[0] ?? '';
+    fail(new ClientError(`CLIENT_ERR_HTTP_${res.statusCode}`, `${where}: server answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim() + (why ? ` (${why})` : '')));
+  };
+  res.on('end', done);
+  res.on('error', done);
+  res.on('close', done);
 }
 
 /**
@@ -47,7 +65,7 @@ export function connect(url: string, options: ClientOptions = {}): Promise<Solac
     const waitMs = options.connectTimeoutMs ?? 45_000;
     const timer = setTimeout(() => fail(new ClientError('CLIENT_ERR_TIMEOUT', `no ready from ${url} within ${waitMs} ms`)), waitMs);
     ws.on('error', (err: NodeJS.ErrnoException) => fail(new ClientError('CLIENT_ERR_CONNECT', `${url}: ${socketWhy(err)}`, err.code)));
-    ws.on('unexpected-response', (_req, res) => fail(new ClientError(`CLIENT_ERR_HTTP_${res.statusCode}`, `${url}: server answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim())));
+    ws.on('unexpected-response', (_req, res) => refusedUpgrade(res, url, fail));
     ws.on('close', (code, reason) => {
       const last = errors[errors.length - 1];
       fail(new ClientError(last?.code ?? `CLIENT_ERR_CLOSED_${code}`, last ? last.message : `closed before ready (${describeClose(code, reason.toString())})`));

@@ -83,6 +83,19 @@ describe('solacelive demo', () => {
     expect(existsSync(join(dir, 'demo.trace.json'))).toBe(true);
   }, 400_000);
 
+  it('--protocol moshi records over /api/chat (Ogg Opus) and gives the verdict the fingerprints allow', async () => {
+    const out = join(dir, 'moshi.session');
+    const r = await run(['demo', '--protocol', 'moshi', '--seconds', '1', '--out', out]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/^1 record .*\(the Moshi protocol: Ogg Opus at \/api\/chat\)/m);
+    expect(Number(/(\d+) audio frames back for 13 sent \(every frame after the warm-up answered\)/.exec(r.out)?.[1])).toBeGreaterThanOrEqual(12);
+    const v = /^3 verdict {2}(\S+) — \d+ steps .*; expected (\S+) \((platform fingerprint matches|platform differs)\): OK$/m.exec(r.out);
+    expect(v, r.out).not.toBeNull();
+    if (v![3] === 'platform fingerprint matches') expect(v![1]).toBe('bit-exact');
+    const s = await openSession(out, { strict: true });
+    expect(s.manifest.meta.wire).toBe('moshi');
+  }, 120_000);
+
   it('refuses an --out that already holds a session before recording', async () => {
     const out = join(dir, 'taken.session');
     cpSync(new URL('../../../fixtures/sessions/hello-2s.session', import.meta.url).pathname, out, { recursive: true });

@@ -1,0 +1,100 @@
+// A session recorded on the Moshi protocol (the Node Moshi client → /api/chat of a real
+// loopback server, tiny engine child process): recorded whole, replayed offline with the
+// verdict its platform fingerprint allows, and paced on the Moshi protocol again: the
+// recorded Ogg Opus messages to /api/chat at their times make a new session equal to it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitFrames } from '../../../src/audio/frames.ts';
+import { toMono24k } from '../../../src/audio/resample.ts';
+import { readWavSync } from '../../../src/audio/wav-file.ts';
+import { MOSHI_WARMUP_FRAMES, type MoshiResult } from '../../../src/client/moshi.ts';
+import { DEFAULT_SAMPLING } from '../../../src/engine/types.ts';
+import { MOSHI_KINDS } from '../../../src/protocol/moshi/index.ts';
+import type { EnginePort } from '../../../src/server/engine-port.ts';
+import { satisfies } from '../../../harness/compare.ts';
+import { openSession } from '../../../harness/format/node.ts';
+import { pacedReplay } from '../../../harness/paced.ts';
+import { recordFrames, type RecordResult } from '../../../harness/record.ts';
+import { replaySession } from '../../../harness/replayer.ts';
+import { startEngine } from '../../server/live/engine.ts';
+
+const STEPS = 25; // 2 s of the fixture
+const dir = mkdtempSync(join(tmpdir(), 'solacelive-moshi-replay-'));
+let engine: EnginePort;
+let rec: RecordResult;
+
+beforeAll(async () => {
+  engine = await startEngine();
+  const wav = readWavSync(new URL('../../../fixtures/audio/hello.wav', import.meta.url).pathname);
+  const frames = splitFrames(toMono24k(wav.channels, wav.sampleRate).samples).frames.slice(0, STEPS);
+  rec = await recordFrames(frames, { out: join(dir, 'moshi.session'), engine, seed: 4321, protocol: 'moshi' });
+}, 120_000);
+afterAll(async () => {
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('recording over the Moshi protocol', () => {
+  it('the client is answered for every frame after the warm-up; the session is whole, on the Moshi wire, with the seeds asked for', async () => {
+    const c = rec.client as MoshiResult;
+    expect(c.ok, JSON.stringify({ ...c, audio: c.audio.length })).toBe(true);
+    expect(c.framesSent).toBe(STEPS);
+    expect(c.audioFrames).toBeGreaterThanOrEqual(STEPS - MOSHI_WARMUP_FRAMES);
+    expect(c.latency.count).toBe(STEPS - MOSHI_WARMUP_FRAMES);
+    expect(c.latency.unmatched).toBe(0);
+    // Every reply arrives after its frame was sent: the order-derived pairing never runs ahead.
+    expect(c.latency.p50).toBeGreaterThan(0);
+    expect(c.session).toBe(rec.status.session);
+    expect(rec.seed).toBe(4321);
+    expect(rec.status.state).toBe('closed');
+    const r = await openSession(rec.path, { strict: true });
+    expect(r.manifest.status).toBe('complete');
+    expect(r.manifest.meta.wire).toBe('moshi');
+    expect((r.manifest.meta.wireInfo as { query: Record<string, string> }).query).toMatchObject({ text_seed: '4321', audio_seed: '4321', record: '1' });
+    expect(r.manifest.seed).toBe(4321);
+    expect(r.manifest.sampling).toEqual(DEFAULT_SAMPLING);
+    // Every frame sent is a step. The protocol has no end message, so a server keeps its
+    // cadence until the client closes: a step after the input (load delayed the close past
+    // the missing-frame timer) can only be one run with silence.
+    const steps = [];
+    for await (const st of r.steps()) steps.push(st);
+    expect(steps.length).toBeGreaterThanOrEqual(STEPS);
+    expect(steps.map((st) => st.step)).toEqual(steps.map((_, i) => i));
+    for (const st of steps.slice(STEPS)) expect(st.events.map((e) => e.kind)).toContain('missing-frame');
+    let pages = 0;
+    for await (const p of r.packets()) if (p.direction === 0 && p.bytes[0] === MOSHI_KINDS.audio) pages++;
+    // Ogg Opus as Kyutai's client sends it: OpusHead, OpusTags, then one page per 40 ms.
+    expect(pages).toBeGreaterThanOrEqual(2 + STEPS * 2);
+  });
+});
+
+describe('replays of a Moshi-protocol session', () => {
+  it('offline: the verdict its platform fingerprint allows (bit-exact on the machine that recorded)', async () => {
+    const r = await replaySession(rec.path, { engine });
+    expect(r.stepsReplayed).toBeGreaterThanOrEqual(STEPS);
+    expect(satisfies(r.comparison.kind, r.expected), r.verdict).toBe(true);
+    if (r.fingerprintDiffs.length === 0) expect(r.expected).toBe('bit-exact');
+  });
+
+  it('paced: the recorded client messages go to /api/chat at their times and make a new session equal to the recording', async () => {
+    const p = await pacedReplay(rec.path, { engine, out: join(dir, 'paced.session') });
+    expect(p.protocol).toBe('moshi');
+    expect(p.client.ok).toBe(true);
+    const sent = [];
+    for await (const x of (await openSession(rec.path)).packets()) if (x.direction === 0) sent.push(x.bytes);
+    expect(p.framesSent).toBe(sent.length);
+    // The paced client waits for as many replies as the recording has: the same steps.
+    expect(p.diff.steps.b).toBe(p.diff.steps.a);
+    expect(p.diff.steps.a).toBeGreaterThanOrEqual(STEPS);
+    expect(p.diff.setupDiffs).toEqual([]);
+    expect(satisfies(p.diff.comparison.kind, p.diff.fingerprintDiffs.length ? 'token-exact' : 'bit-exact'), p.diff.comparison.verdict).toBe(true);
+    const paced = await openSession(p.out, { strict: true });
+    expect(paced.manifest.meta.wire).toBe('moshi');
+    // Byte for byte: the server was sent exactly the recorded client messages.
+    const again = [];
+    for await (const x of paced.packets()) if (x.direction === 0) again.push(x.bytes);
+    expect(again).toEqual(sent);
+  }, 120_000);
+});

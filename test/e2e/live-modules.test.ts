@@ -109,15 +109,16 @@ describe('StepLatency', () => {
 });
 
 describe('parseConfig', () => {
-  it('defaults to the server `solacelive serve` starts, 24 kHz, echo cancellation on', () => {
-    expect(parseConfig('')).toEqual({ server: 'ws://127.0.0.1:8788/', record: false, seed: null, sampling: null, rate: 24000, echoCancellation: true });
-    expect(parseConfig('?server=ws://10.0.0.2:9000/x&record=1&seed=7&sampling=greedy&rate=device&aec=0'))
-      .toEqual({ server: 'ws://10.0.0.2:9000/x', record: true, seed: 7, sampling: 'greedy', rate: null, echoCancellation: false });
+  it('defaults to the server `solacelive serve` starts, its packet protocol, 24 kHz, echo cancellation on', () => {
+    expect(parseConfig('')).toEqual({ server: 'ws://127.0.0.1:8788/', protocol: 'solacelive', record: false, seed: null, sampling: null, rate: 24000, echoCancellation: true });
+    expect(parseConfig('?server=ws://10.0.0.2:9000/x&record=1&seed=7&sampling=greedy&rate=device&aec=0&protocol=moshi'))
+      .toEqual({ server: 'ws://10.0.0.2:9000/x', protocol: 'moshi', record: true, seed: 7, sampling: 'greedy', rate: null, echoCancellation: false });
   });
 
   it('refuses what it cannot use, saying what it expected', () => {
     expect(() => parseConfig('?server=http://127.0.0.1:8788/')).toThrow(/WebSocket: ws:\/\/host:port/);
     expect(() => parseConfig('?seed=-1')).toThrow(/integer 0\.\.4294967295/);
     expect(() => parseConfig('?rate=fast')).toThrow(/"device" or a rate in Hz/);
+    expect(() => parseConfig('?protocol=kyutai')).toThrow(/protocol=kyutai: expected solacelive or moshi/);
   });
 });

@@ -25,7 +25,7 @@ export function Controls(p: ControlsProps) {
       <label>
         Server <input data-testid="server-url" value={p.server} disabled={busy} spellCheck={false} size={32} onChange={(e) => p.onServer(e.target.value)} />
       </label>
-      <label title="SolaceLive packets: raw PCM frames at / . Moshi: Kyutai's protocol at /api/chat (what its web client speaks), Ogg Opus audio.">
+      <label title="SolaceLive packets: the server's own protocol, PCM frames in packets. Moshi: Kyutai's protocol at /api/chat (what its web client speaks), Ogg Opus audio.">
         Protocol{' '}
         <select data-testid="protocol" value={p.protocol} disabled={busy} onChange={(e) => p.onProtocol(e.target.value as ProtocolName)}>
           {PROTOCOLS.map((name) => <option key={name} value={name}>{PROTOCOL_LABEL[name]}</option>)}

@@ -389,7 +389,7 @@ describe('live page (real Chromium, real server)', () => {
       await page.getByTestId('start').click();
       const banner = page.getByTestId('banner-error');
       await banner.waitFor({ timeout: 60_000 });
-      expect(await banner.textContent()).toMatch(/Wrong protocol.*does not speak the SolaceLive packet protocol v1: \S/);
+      expect(await banner.textContent()).toMatch(/Wrong protocol.*does not speak the SolaceLive packet protocol v1: \S.*If it is a Moshi server, choose Protocol: Moshi\./);
       expect(await page.getByTestId('phase').textContent()).toBe('failed');
       await page.close();
     } finally {

@@ -84,7 +84,7 @@ class PacketLink implements Link {
         }
         const { packets, error } = decodeMessageSafe(new Uint8Array(e.data));
         if (error && packets.length === 0) {
-          fail(new LiveError('Wrong protocol', `${url} does not speak the SolaceLive packet protocol v${SESSION_PROTOCOL}: ${error.message}`));
+          fail(new LiveError('Wrong protocol', `${url} does not speak the SolaceLive packet protocol v${SESSION_PROTOCOL}: ${error.message}. If it is a Moshi server, choose Protocol: Moshi.`));
           return;
         }
         for (let i = 0; i < packets.length; i++) {

@@ -284,6 +284,28 @@ describe('live page (real Chromium, real server)', () => {
     }
   }, 60_000);
 
+  it('on the Moshi protocol, an engine that dies mid-session shows the degraded banner (0x05 ENGINE_RESTARTED)', async () => {
+    // Its own server: killing the shared one's engine is the last test's job.
+    const own = await startServe([]);
+    try {
+      await own.waitForLog(/model \S+ ready/, 60_000);
+      const page = await openLive(`server=${encodeURIComponent(own.url)}&protocol=moshi`);
+      await page.getByTestId('start').click();
+      await waitNum(page, 'audio-frames', 5, 60_000);
+      const health = await (await fetch(`${own.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { pid: number | null } };
+      expect(health.engine.pid).toBeGreaterThan(0);
+      process.kill(health.engine.pid!, 'SIGKILL');
+      const banner = page.getByTestId('banner-degraded');
+      await banner.waitFor({ timeout: 60_000 });
+      expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_RESTARTED/);
+      await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'failed', null, { timeout: 10_000 });
+      expect(await page.getByTestId('log').textContent()).toMatch(/server error ENGINE_RESTARTED: \S/);
+      await page.close();
+    } finally {
+      await own.stop();
+    }
+  }, 120_000);
+
   it('a server that records every session (--record): the page says so and ticks Record though it did not ask', async () => {
     const own = await startServe(['--record', join(dir, 'all-sessions')]);
     try {

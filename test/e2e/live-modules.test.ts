@@ -31,6 +31,15 @@ describe('Framer', () => {
     frames.forEach((fr, k) => expect(fr).toEqual(signal.subarray(k * 1920, (k + 1) * 1920)));
   });
 
+  it('cuts into chunks of a frame when asked (the Moshi protocol sends a page per 40 ms), in order, nothing lost', () => {
+    const f = new Framer(24000, 960);
+    const signal = ramp(128 * 100);
+    const chunks = Array.from({ length: 100 }, (_, k) => f.push(signal.subarray(k * 128, (k + 1) * 128))).flat();
+    expect(chunks).toHaveLength(Math.floor((128 * 100) / 960));
+    chunks.forEach((c, k) => expect(c).toEqual(signal.subarray(k * 960, (k + 1) * 960)));
+    expect(() => new Framer(24000, 1000)).toThrow(/must divide 1920/);
+  });
+
   it('at 48 kHz gives the frames of resample() over the whole signal', () => {
     const f = new Framer(48000);
     const signal = Float32Array.from({ length: 48000 }, (_, i) => Math.sin(i / 7) * 0.5);

@@ -55,10 +55,10 @@ describe('Moshi audio (real libopus)', () => {
   it('sends each microphone page as its own 0x01 message, headers first, shaped like Kyutai\'s client (2 × 20 ms per page)', async () => {
     const lib = await loadLibopusNode();
     const mic = new MicPages(lib, 0x1234);
-    const first = mic.frame(tone(1920));
+    const first = mic.push(tone(1920));
     // OpusHead, OpusTags, then 80 ms = 4 packets of 20 ms = 2 pages.
     expect(first).toHaveLength(4);
-    const later = mic.frame(tone(1920, 1920));
+    const later = mic.push(tone(1920, 1920));
     expect(later).toHaveLength(2);
     const messages = [...first, ...later, ...mic.end()];
     const pages = messages.map((m) => {

@@ -55,7 +55,8 @@ export interface Link {
    */
   readonly warmupSteps: number;
   readonly isOpen: boolean;
-  sendFrame(samples: Float32Array): void;
+  /** Microphone audio, in chunks of the protocol's CAPTURE_CHUNK (whole frames for packets). */
+  sendChunk(samples: Float32Array): void;
   /** Stop talking: the rest of the reply comes, then the session ends (onEnded, onClose). */
   end(): void;
   /** Closes from this side; no events follow (the page asked for it). */

@@ -2,7 +2,7 @@
 // microphone frames → pages shaped like Kyutai's web client (MOSHI_CLIENT_SHAPE: 20 ms
 // packets, 2 per page), each page its own 0x01 message; reply 0x01 payloads (pages in any
 // chunking) → PCM to play, and how many 80 ms reply steps it completes. Pure given libopus.
-import { FRAME_SAMPLES } from '../../src/audio/browser.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../../src/audio/browser.ts';
 import { MOSHI_CLIENT_SHAPE, OggOpusDecoder, OggOpusEncoder, type Libopus } from '../../src/audio/opus/index.ts';
 import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
 
@@ -13,6 +13,14 @@ import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
  */
 export const MOSHI_WARMUP_STEPS = 1;
 
+/**
+ * One page of microphone audio (2 packets of 20 ms): what the page captures and sends at a
+ * time, as Kyutai's client does. Sending per 80 ms frame instead would hold each page back
+ * up to 40 ms, and the server completes a frame only once the next audio is in (the
+ * encoder's look-ahead), so it would cost 80 ms of latency where this costs 40.
+ */
+export const MOSHI_PAGE_SAMPLES = ((SAMPLE_RATE * MOSHI_CLIENT_SHAPE.frameMs) / 1000) * MOSHI_CLIENT_SHAPE.packetsPerPage;
+
 export class MicPages {
   private readonly encoder: OggOpusEncoder;
 
@@ -21,8 +29,8 @@ export class MicPages {
     this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial, vendor: 'SolaceLive live page' });
   }
 
-  /** One 1920-sample frame → the 0x01 messages of the pages it completes (OpusHead and OpusTags first, once). */
-  frame(samples: Float32Array): Uint8Array[] {
+  /** Microphone samples (any count) → the 0x01 messages of the pages they complete (OpusHead and OpusTags first, once). */
+  push(samples: Float32Array): Uint8Array[] {
     return this.encoder.push(samples).map((page) => encodeMoshi({ kind: 'audio', data: page }));
   }
 

@@ -4,6 +4,7 @@
 // playout as packet audio, text pieces (0x02), errors (0x05 "CODE: message"), metadata
 // (0x04: the session before the handshake, recording state after). The protocol has no end
 // message: Stop flushes the encoder, waits for the reply to what was sent, then closes.
+import { FRAME_SAMPLES } from '../../src/audio/browser.ts';
 import type { Libopus } from '../../src/audio/opus/index.ts';
 import { decodeMoshi, type MoshiMessage } from '../../src/protocol/moshi/index.ts';
 import { LiveError, ServerRefusal } from './errors.ts';
@@ -98,7 +99,7 @@ class MoshiLink implements Link {
   private readonly mic: MicPages;
   private readonly reply: ReplyAudio;
   private readonly pieces: string[] = [];
-  private framesSent = 0;
+  private samplesSent = 0;
   private lastReceived = performance.now();
   private replyBroken = false;
   private drain: ReturnType<typeof setInterval> | null = null;
@@ -120,10 +121,10 @@ class MoshiLink implements Link {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  sendFrame(samples: Float32Array): void {
+  sendChunk(samples: Float32Array): void {
     if (!this.isOpen || this.drain) return;
-    for (const m of this.mic.frame(samples)) this.ws.send(m as Uint8Array<ArrayBuffer>);
-    this.framesSent++;
+    for (const m of this.mic.push(samples)) this.ws.send(m as Uint8Array<ArrayBuffer>);
+    this.samplesSent += samples.length;
   }
 
   end(): void {
@@ -131,13 +132,14 @@ class MoshiLink implements Link {
     for (const m of this.mic.end()) this.ws.send(m as Uint8Array<ArrayBuffer>);
     const t0 = performance.now();
     // Every frame sent is answered by one step of audio, but the first warm-up steps.
-    const expected = Math.max(0, this.framesSent - this.warmupSteps);
+    const framesSent = Math.floor(this.samplesSent / FRAME_SAMPLES);
+    const expected = Math.max(0, framesSent - this.warmupSteps);
     this.drain = setInterval(() => {
       const now = performance.now();
       const done = this.reply.steps >= expected;
       if (!done && now - this.lastReceived < DRAIN_QUIET_MS && now - t0 < DRAIN_MAX_MS) return;
       if (this.drain) clearInterval(this.drain);
-      this.events.onEnded(null, `${done ? 'reply complete' : 'stopped waiting for the reply'}: ${this.reply.steps} steps of audio back for ${this.framesSent} frames sent; closing (the Moshi protocol has no end message)`);
+      this.events.onEnded(null, `${done ? 'reply complete' : 'stopped waiting for the reply'}: ${this.reply.steps} steps of audio back for ${framesSent} frames sent; closing (the Moshi protocol has no end message)`);
       this.events.onFinal({ text: this.pieces.join(''), tokens: this.pieces.length, steps: this.reply.steps });
       this.ws.close(1000, 'page done');
     }, 50);

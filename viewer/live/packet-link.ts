@@ -123,7 +123,7 @@ class PacketLink implements Link {
     return this.ws.bufferedAmount;
   }
 
-  sendFrame(samples: Float32Array): void {
+  sendChunk(samples: Float32Array): void {
     this.send({ type: 'AUDIO_CHUNK', priority: 0, sequence: 0, timestamp: 0, requiresAck: false, samples });
   }
 

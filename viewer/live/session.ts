@@ -4,6 +4,7 @@
 // playback health, recording state and errors. A store for useSyncExternalStore: the state
 // object is replaced on every change, never mutated.
 import { openAudio, type LiveAudio } from './audio.ts';
+import { FRAME_SAMPLES } from '../../src/audio/browser.ts';
 import type { CapturedFrame } from './capture.worklet.ts';
 import type { LiveConfig } from './config.ts';
 import { LiveError, ServerRefusal } from './errors.ts';
@@ -12,7 +13,7 @@ import type { Link, ProtocolName, SessionInfo, TextItem } from './link.ts';
 import { DEGRADED_CODES, type ServerMessage } from './messages.ts';
 import type { PlaybackReport } from './playback.worklet.ts';
 import type { PlayoutStats } from './playout.ts';
-import { OPEN_LINK } from './protocols.ts';
+import { CAPTURE_CHUNK, OPEN_LINK } from './protocols.ts';
 import { recordingFrom, recordingNote, type RecordingState } from './recording.ts';
 
 export type Phase = 'idle' | 'connecting' | 'live' | 'ending' | 'ended' | 'failed';
@@ -81,6 +82,7 @@ export class LiveSession {
   private conn: Link | null = null;
   private latency = new StepLatency();
   private ended = false;
+  private samplesSent = 0;
   /** The server's last error: why it closed, if it then closes. */
   private lastServerError: Problem | null = null;
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
@@ -105,12 +107,13 @@ export class LiveSession {
     await this.release();
     this.latency = new StepLatency();
     this.ended = false;
+    this.samplesSent = 0;
     this.lastServerError = null;
     this.recordAsked = record;
     this.set({ ...initial, phase: 'connecting', protocol });
     this.note(`connecting to ${serverUrl} (${protocol} protocol)`);
     try {
-      const audio = await openAudio(config.rate, config.echoCancellation, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
+      const audio = await openAudio(config.rate, config.echoCancellation, CAPTURE_CHUNK[protocol], { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
       // Stopped while the microphone opened: this attempt is over.
       if (attempt !== this.attempt) return audio.close();
       this.audio = audio;
@@ -172,13 +175,17 @@ export class LiveSession {
     this.note('stopped the microphone; waiting for the server to finish');
   }
 
+  /** A captured chunk (a frame, or a page's worth on Moshi): sent at once; a frame counts once its last sample is out. */
   private onFrame(f: CapturedFrame): void {
     const c = this.conn;
     if (this.state.phase !== 'live' || !c || !c.isOpen) return;
+    c.sendChunk(f.samples);
+    this.samplesSent += f.samples.length;
+    const frames = Math.floor(this.samplesSent / FRAME_SAMPLES);
+    if (frames === this.state.framesSent) return;
     // Frame k sent is step k on the server (it counts frames, filling missing ones).
-    this.latency.sent(this.state.framesSent, performance.now());
-    c.sendFrame(f.samples);
-    this.set({ framesSent: this.state.framesSent + 1 });
+    for (let k = this.state.framesSent; k < frames; k++) this.latency.sent(k, performance.now());
+    this.set({ framesSent: frames });
   }
 
   /** `steps`: reply steps this audio completes (a Moshi message may complete none, or two). */

@@ -263,7 +263,7 @@ describe('live page (real Chromium, real server)', () => {
     await page.getByTestId('start').click();
     const banner = page.getByTestId('banner-error');
     await banner.waitFor({ timeout: 30_000 });
-    expect(await banner.textContent()).toMatch(/Not a Moshi server.*answers HTTP but has no Moshi WebSocket at \/api\/chat/);
+    expect(await banner.textContent()).toMatch(/Not a Moshi server.*answers HTTP but refused a Moshi WebSocket at \/api\/chat.*--token needs \?token=/);
     expect(await page.getByTestId('phase').textContent()).toBe('failed');
     await page.screenshot({ path: join(SHOTS, 'live-moshi-not-a-server.png'), fullPage: true });
     await page.close();
@@ -376,6 +376,16 @@ describe('live page (real Chromium, real server)', () => {
     await banner.waitFor({ timeout: 60_000 });
     expect(await banner.textContent()).toMatch(/Server unreachable.*Is `solacelive serve` running there/);
     await page.screenshot({ path: join(SHOTS, 'live-unreachable.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('says so when the URL answers HTTP but is no packet server (the viewer\'s own port)', async () => {
+    const page = await openLive(`server=${encodeURIComponent(view.url.replace(/^http:/, 'ws:'))}`);
+    await page.getByTestId('start').click();
+    const banner = page.getByTestId('banner-error');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.textContent()).toMatch(/Not a SolaceLive server.*answers HTTP but refused a SolaceLive WebSocket/);
+    expect(await page.getByTestId('phase').textContent()).toBe('failed');
     await page.close();
   }, 60_000);
 

@@ -12,27 +12,12 @@ import { pageLibopus } from './libopus.ts';
 import type { Link, LinkEvents, LinkStart, SessionInfo } from './link.ts';
 import { MicPages, MOSHI_WARMUP_STEPS, ReplyAudio } from './moshi-audio.ts';
 import { messageFromMetadata, moshiChatUrl, parseMoshiError, sessionFromMetadata } from './moshi-messages.ts';
+import { whyNoWebSocket } from './unreachable.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 45_000;
 /** After Stop: the reply to every frame sent, or this long without a message, at most DRAIN_MAX_MS. */
 const DRAIN_QUIET_MS = 2000;
 const DRAIN_MAX_MS = 10_000;
-const PROBE_MS = 3000;
-
-/**
- * Why a WebSocket to `url` failed before it opened (browsers say 1006 for every cause): an
- * HTTP request to the same origin tells "nothing listens" from "something answers, but not
- * the Moshi protocol at this path" (a plain web server, the viewer's own port).
- */
-async function unreachable(url: string): Promise<LiveError> {
-  const u = new URL(url);
-  const http = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}/`;
-  const answered = await fetch(http, { mode: 'no-cors', cache: 'no-store', signal: AbortSignal.timeout(PROBE_MS) }).then(() => true, () => false);
-  if (answered) {
-    return new LiveError('Not a Moshi server', `${u.host} answers HTTP but has no Moshi WebSocket at ${u.pathname} (${url}). Point the page at \`solacelive serve\` (it prints ws://host:port/; default ws://127.0.0.1:8788/) or another Moshi server, not at the page's own port.`);
-  }
-  return new LiveError('Server unreachable', `Could not connect to ${url}. Is \`solacelive serve\` (or another Moshi server) running there? (A server started with --token needs ?token=… in the URL.)`);
-}
 
 /** Opens a Moshi-protocol session: ws://host:port/ becomes ws://host:port/api/chat?… */
 export async function openMoshiLink(server: string, start: LinkStart, events: LinkEvents): Promise<Link> {
@@ -64,7 +49,7 @@ export async function openMoshiLink(server: string, start: LinkStart, events: Li
     };
     ws.onclose = (e) => {
       if (settled) return;
-      if (!opened) void unreachable(url).then(fail);
+      if (!opened) void whyNoWebSocket(url, 'Moshi').then(fail);
       else fail(new LiveError('Closed during handshake', `${url} closed the connection (${e.code}${e.reason ? `: ${e.reason}` : ''}) before its handshake.`));
     };
     ws.onmessage = (e) => {

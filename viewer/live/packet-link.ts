@@ -4,6 +4,7 @@
 // on: server unreachable, not a SolaceLive server, refused by the server.
 import { decodeMessageSafe, encodePacket, seqNext, type Packet } from '../../src/protocol/index.ts';
 import { LiveError, ServerRefusal } from './errors.ts';
+import { whyNoWebSocket } from './unreachable.ts';
 import type { Link, LinkEvents, LinkStart, SessionInfo } from './link.ts';
 import {
   asServerMessage, parseTextFinal, parseTextPartial, SESSION_PROTOCOL, type ErrorMessage, type ReadyMessage, type StartMessage,
@@ -73,7 +74,7 @@ class PacketLink implements Link {
       ws.onclose = (e) => {
         if (serverError) fail(new ServerRefusal(serverError, e.code));
         // Browsers hide why a connection failed (refused port, HTTP 401, TLS): 1006 for all.
-        else if (!opened) fail(new LiveError('Server unreachable', `Could not connect to ${url}. Is \`solacelive serve\` running there? (A server started with --token needs ?token=… in the URL.)`));
+        else if (!opened) void whyNoWebSocket(url, 'SolaceLive').then(fail);
         else fail(new LiveError('Closed during handshake', `${url} closed the connection (${e.code}${e.reason ? `: ${e.reason}` : ''}) before the session was ready.`));
       };
       ws.onmessage = (e) => {

@@ -31,6 +31,15 @@ describe('Framer', () => {
     frames.forEach((fr, k) => expect(fr).toEqual(signal.subarray(k * 1920, (k + 1) * 1920)));
   });
 
+  it('cuts into chunks of a frame when asked (the Moshi protocol sends a page per 40 ms), in order, nothing lost', () => {
+    const f = new Framer(24000, 960);
+    const signal = ramp(128 * 100);
+    const chunks = Array.from({ length: 100 }, (_, k) => f.push(signal.subarray(k * 128, (k + 1) * 128))).flat();
+    expect(chunks).toHaveLength(Math.floor((128 * 100) / 960));
+    chunks.forEach((c, k) => expect(c).toEqual(signal.subarray(k * 960, (k + 1) * 960)));
+    expect(() => new Framer(24000, 1000)).toThrow(/must divide 1920/);
+  });
+
   it('at 48 kHz gives the frames of resample() over the whole signal', () => {
     const f = new Framer(48000);
     const signal = Float32Array.from({ length: 48000 }, (_, i) => Math.sin(i / 7) * 0.5);
@@ -109,15 +118,16 @@ describe('StepLatency', () => {
 });
 
 describe('parseConfig', () => {
-  it('defaults to the server `solacelive serve` starts, 24 kHz, echo cancellation on', () => {
-    expect(parseConfig('')).toEqual({ server: 'ws://127.0.0.1:8788/', record: false, seed: null, sampling: null, rate: 24000, echoCancellation: true });
-    expect(parseConfig('?server=ws://10.0.0.2:9000/x&record=1&seed=7&sampling=greedy&rate=device&aec=0'))
-      .toEqual({ server: 'ws://10.0.0.2:9000/x', record: true, seed: 7, sampling: 'greedy', rate: null, echoCancellation: false });
+  it('defaults to the server `solacelive serve` starts, its packet protocol, 24 kHz, echo cancellation on', () => {
+    expect(parseConfig('')).toEqual({ server: 'ws://127.0.0.1:8788/', protocol: 'solacelive', record: false, seed: null, sampling: null, rate: 24000, echoCancellation: true });
+    expect(parseConfig('?server=ws://10.0.0.2:9000/x&record=1&seed=7&sampling=greedy&rate=device&aec=0&protocol=moshi'))
+      .toEqual({ server: 'ws://10.0.0.2:9000/x', protocol: 'moshi', record: true, seed: 7, sampling: 'greedy', rate: null, echoCancellation: false });
   });
 
   it('refuses what it cannot use, saying what it expected', () => {
     expect(() => parseConfig('?server=http://127.0.0.1:8788/')).toThrow(/WebSocket: ws:\/\/host:port/);
     expect(() => parseConfig('?seed=-1')).toThrow(/integer 0\.\.4294967295/);
     expect(() => parseConfig('?rate=fast')).toThrow(/"device" or a rate in Hz/);
+    expect(() => parseConfig('?protocol=kyutai')).toThrow(/protocol=kyutai: expected solacelive or moshi/);
   });
 });

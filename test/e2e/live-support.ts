@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadLibopusNode, MOSHI_CLIENT_SHAPE, OggOpusDecoder, OggOpusEncoder } from '../../src/audio/index.ts';
 import { resample } from '../../src/audio/resample.ts';
 import { readWavSync, writeWavSync } from '../../src/audio/wav-file.ts';
 
@@ -145,4 +146,28 @@ export function bestCorrelation(recorded: Float32Array, reference: Float32Array,
   const wUp = resample(w, 24000, 24000 * up);
   const sub = scan(wUp, segUp, (margin - 1) * up, (margin + 1) * up);
   return { corr: sub.corr, lag: (((fine.lag % n) + n) % n) };
+}
+
+/**
+ * What Opus alone does to the fixture with the page's settings (MOSHI_CLIENT_SHAPE, the same
+ * libopus build): encoded and decoded in Node, the worst correlation of its `count` loudest
+ * `windowLen` stretches with the fixture. The bound for audio that went through the page's
+ * Opus path, derived rather than pinned: Opus is lossy and need not keep phase in every band.
+ */
+export async function opusRoundTripCorrelation(reference: Float32Array, count: number, windowLen: number): Promise<number> {
+  const lib = await loadLibopusNode();
+  const enc = new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial: 1 });
+  const dec = new OggOpusDecoder({ lib });
+  for (const page of [...enc.push(reference), ...enc.end()]) dec.push(page);
+  dec.end();
+  const decoded = dec.read();
+  dec.close();
+  const starts: { from: number; energy: number }[] = [];
+  for (let from = 0; from + windowLen <= decoded.length; from += windowLen) {
+    let energy = 0;
+    for (const x of decoded.subarray(from, from + windowLen)) energy += x * x;
+    starts.push({ from, energy });
+  }
+  const loud = starts.sort((a, b) => b.energy - a.energy).slice(0, count);
+  return Math.min(...loud.map((w) => bestCorrelation(decoded, reference, w.from, windowLen).corr));
 }

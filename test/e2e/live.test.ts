@@ -15,7 +15,7 @@ import { openSession } from '../../harness/format/node.ts';
 import { replaySession } from '../../harness/replayer.ts';
 import { startViewServer, type ViewServer } from '../../harness/view/index.ts';
 import { launchChromium } from './chromium.ts';
-import { bestCorrelation, buildPages, fakeMicWav, startServe, type Serve } from './live-support.ts';
+import { bestCorrelation, buildPages, fakeMicWav, opusRoundTripCorrelation, startServe, type Serve } from './live-support.ts';
 
 const SHOTS = process.env.SOLACELIVE_SCREENSHOTS ?? fileURLToPath(new URL('../../.ci/results/screenshots/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-live-e2e-'));
@@ -139,6 +139,14 @@ function matchFixture(input: { samples: Float32Array; clean: number[] }): { medi
   return { median: sorted[Math.floor(sorted.length / 2)]!, all: cs.map((c) => c.toFixed(3)).join(', ') };
 }
 
+/**
+ * How far below Opus' own round trip (opusRoundTripCorrelation: the fixture through the same
+ * encoder settings and build in Node) the page's Opus path may fall: the page adds Chromium's
+ * capture and 48 → 24 kHz path (1.000 on the packet protocol) and frame alignments other than
+ * Node's. Measured: page 0.972–0.983, Opus alone 0.975 (both logged).
+ */
+const OPUS_PATH_MARGIN = 0.03;
+
 describe('live page (real Chromium, real server)', () => {
   it('streams the microphone, plays audio back, shows text and latency; the recorded session replays bit-exactly', async () => {
     const page = await openLive(`server=${encodeURIComponent(serve.url)}&seed=2026&aec=0`);
@@ -196,6 +204,107 @@ describe('live page (real Chromium, real server)', () => {
     await page.close();
     console.log(`live e2e: ${sent} frames sent, ${steps} steps, ${audioBack} audio frames back, ${partials}+ partials; replay ${rep.verdict} over ${rep.stepsReplayed} steps; screenshots in ${SHOTS}`);
   }, 180_000);
+
+  it('on the Moshi protocol: streams the microphone as Ogg Opus to /api/chat, plays the reply; the session recorded with record=1 replays bit-exactly', async () => {
+    const page = await openLive(`server=${encodeURIComponent(serve.url)}&protocol=moshi&record=1&seed=2026&aec=0`);
+    expect(await page.getByTestId('protocol').inputValue()).toBe('moshi');
+    expect(await page.getByTestId('record-toggle').isChecked()).toBe(true);
+    await page.getByTestId('start').click();
+    await page.getByTestId('session-id').waitFor({ timeout: 60_000 });
+    const sessionId = (await page.getByTestId('session-id').textContent())!;
+    expect(sessionId).toMatch(/^[0-9a-f]{8,}/);
+    const back = await waitNum(page, 'audio-frames', 20, 60_000);
+    await page.waitForFunction(() => /● recording/.test(document.querySelector('[data-testid="recording"]')?.textContent ?? ''), null, { timeout: 10_000 });
+    expect(await num(page, 'frames-sent')).toBeGreaterThan(back);
+    expect(await page.getByTestId('latency-last').textContent()).toMatch(/^\d+ ms$/);
+    await page.waitForFunction(() => /^[1-9]\d* ms$/.test(document.querySelector('[data-testid="playback-played"]')?.textContent ?? ''), null, { timeout: 5_000 });
+    expect(await page.getByTestId('latency-help').textContent()).toMatch(/k-th 80 ms of reply audio is taken to answer the k-th frame sent after the model's warm-up/);
+    await page.screenshot({ path: join(SHOTS, 'live-moshi-session.png'), fullPage: true });
+
+    await stop(page);
+    const sent = await num(page, 'frames-sent');
+    const audioBack = await num(page, 'audio-frames');
+    // Stop waits for the reply to every frame sent (all but the warm-up step) before closing.
+    expect(audioBack).toBeGreaterThanOrEqual(sent - 1);
+    expect(await page.getByTestId('steps').textContent()).toBe('–');
+    // The tiny model has no detokenizer: no text pieces on this protocol.
+    expect(await page.getByTestId('final-text').textContent()).toContain('no text pieces');
+    expect(await page.getByTestId('banner-error').count()).toBe(0);
+    expect(problems.get(page)).toEqual([]);
+    await page.close();
+
+    const m = await recordedFolder(sessionId);
+    const reader = await openSession(m[1]!, { strict: true });
+    expect(reader.manifest.status).toBe('complete');
+    expect(reader.manifest.meta).toMatchObject({ session: sessionId, requested: true, wire: 'moshi' });
+    expect(reader.manifest.meta.wireInfo).toMatchObject({ query: { text_seed: '2026', audio_seed: '2026', record: '1' }, ignoredParams: [] });
+    expect(reader.manifest.seed).toBe(2026);
+    const steps = (await reader.scan()).wholeSteps;
+    // Every reply step the page counted was a server step after the warm-up one; the server
+    // may have stepped on (filling silence) until the page closed.
+    expect(steps).toBeGreaterThanOrEqual(audioBack + 1);
+    // The recorded input is what the server decoded from the page's Opus pages.
+    const c = matchFixture(await recordedInput(m[1]!));
+    const opusAlone = await opusRoundTripCorrelation(mic.samples24k, 3, 5760);
+    console.log(`moshi: recorded input (Opus-decoded) vs fixture: correlation ${c.all}; Opus alone in Node: ${opusAlone.toFixed(3)} (worst of its 3 loudest windows)`);
+    expect(c.median).toBeGreaterThan(opusAlone - OPUS_PATH_MARGIN);
+
+    const rep = await replaySession(m[1]!);
+    expect(rep.expected).toBe('bit-exact');
+    expect(rep.verdict).toBe('bit-exact');
+    expect(rep.stepsReplayed).toBe(steps);
+    console.log(`live moshi e2e: ${sent} frames sent, ${audioBack} reply steps back, ${steps} server steps; replay ${rep.verdict}`);
+  }, 180_000);
+
+  it('on the Moshi protocol, a port without /api/chat (the viewer\'s own) gets a clear message, not a hang', async () => {
+    const page = await openLive('aec=0');
+    await page.getByTestId('protocol').selectOption('moshi');
+    await page.getByTestId('server-url').fill(view.url.replace(/^http:/, 'ws:'));
+    await page.getByTestId('start').click();
+    const banner = page.getByTestId('banner-error');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.textContent()).toMatch(/Not a Moshi server.*answers HTTP but refused a Moshi WebSocket at \/api\/chat.*--token needs \?token=/);
+    expect(await page.getByTestId('phase').textContent()).toBe('failed');
+    await page.screenshot({ path: join(SHOTS, 'live-moshi-not-a-server.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('on the Moshi protocol, the server\'s refusal (0x05 before the handshake) shows with its code', async () => {
+    const degraded = await startServe(['--model', join(dir, 'no-such-model')]);
+    try {
+      const page = await openLive(`server=${encodeURIComponent(degraded.url)}&protocol=moshi`);
+      await page.getByTestId('start').click();
+      const banner = page.getByTestId('banner-degraded');
+      await banner.waitFor({ timeout: 60_000 });
+      expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_UNAVAILABLE/);
+      expect(await page.getByTestId('phase').textContent()).toBe('failed');
+      await page.close();
+    } finally {
+      await degraded.stop();
+    }
+  }, 60_000);
+
+  it('on the Moshi protocol, an engine that dies mid-session shows the degraded banner (0x05 ENGINE_RESTARTED)', async () => {
+    // Its own server: killing the shared one's engine is the last test's job.
+    const own = await startServe([]);
+    try {
+      await own.waitForLog(/model \S+ ready/, 60_000);
+      const page = await openLive(`server=${encodeURIComponent(own.url)}&protocol=moshi`);
+      await page.getByTestId('start').click();
+      await waitNum(page, 'audio-frames', 5, 60_000);
+      const health = await (await fetch(`${own.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { pid: number | null } };
+      expect(health.engine.pid).toBeGreaterThan(0);
+      process.kill(health.engine.pid!, 'SIGKILL');
+      const banner = page.getByTestId('banner-degraded');
+      await banner.waitFor({ timeout: 60_000 });
+      expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_RESTARTED/);
+      await page.waitForFunction(() => document.querySelector('[data-testid="phase"]')?.textContent === 'failed', null, { timeout: 10_000 });
+      expect(await page.getByTestId('log').textContent()).toMatch(/server error ENGINE_RESTARTED: \S/);
+      await page.close();
+    } finally {
+      await own.stop();
+    }
+  }, 120_000);
 
   it('a server that records every session (--record): the page says so and ticks Record though it did not ask', async () => {
     const own = await startServe(['--record', join(dir, 'all-sessions')]);
@@ -270,6 +379,16 @@ describe('live page (real Chromium, real server)', () => {
     await page.close();
   }, 60_000);
 
+  it('says so when the URL answers HTTP but is no packet server (the viewer\'s own port)', async () => {
+    const page = await openLive(`server=${encodeURIComponent(view.url.replace(/^http:/, 'ws:'))}`);
+    await page.getByTestId('start').click();
+    const banner = page.getByTestId('banner-error');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.textContent()).toMatch(/Not a SolaceLive server.*answers HTTP but refused a SolaceLive WebSocket/);
+    expect(await page.getByTestId('phase').textContent()).toBe('failed');
+    await page.close();
+  }, 60_000);
+
   it('Stop while connecting gives up cleanly (a server that never answers)', async () => {
     // Accepts TCP and never answers the WebSocket upgrade: the page waits in 'connecting'.
     const silent = createNetServer((socket) => socket.on('error', () => undefined));
@@ -302,7 +421,7 @@ describe('live page (real Chromium, real server)', () => {
       await page.getByTestId('start').click();
       const banner = page.getByTestId('banner-error');
       await banner.waitFor({ timeout: 60_000 });
-      expect(await banner.textContent()).toMatch(/Wrong protocol.*does not speak the SolaceLive packet protocol v1: \S/);
+      expect(await banner.textContent()).toMatch(/Wrong protocol.*does not speak the SolaceLive packet protocol v1: \S.*If it is a Moshi server, choose Protocol: Moshi\./);
       expect(await page.getByTestId('phase').textContent()).toBe('failed');
       await page.close();
     } finally {

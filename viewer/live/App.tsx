@@ -1,12 +1,15 @@
-// The live packet-voice page: talk to `solacelive serve` from the browser's microphone.
+// The live page: talk to `solacelive serve` (or another Moshi server) from the browser's
+// microphone, over the SolaceLive packet protocol or the Moshi protocol.
 import { useState, useSyncExternalStore } from 'react';
 import { checkServerUrl, type LiveConfig } from './config.ts';
 import { LiveError } from './errors.ts';
+import type { ProtocolName } from './link.ts';
 import { recordBox, recordingLabel } from './recording.ts';
 import type { LiveSession } from './session.ts';
 import { Banner } from './ui/Banner.tsx';
 import { Controls } from './ui/Controls.tsx';
 import { EventLog } from './ui/EventLog.tsx';
+import { Help } from './ui/Help.tsx';
 import { Meters } from './ui/Meters.tsx';
 import { Transcript } from './ui/Transcript.tsx';
 
@@ -14,6 +17,7 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
   const s = useSyncExternalStore(session.subscribe, session.getSnapshot);
   const [server, setServer] = useState(config.server);
   const [record, setRecord] = useState(config.record);
+  const [protocol, setProtocol] = useState<ProtocolName>(config.protocol);
   const [urlError, setUrlError] = useState<LiveError | null>(null);
 
   const start = () => {
@@ -25,7 +29,7 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
       return;
     }
     setUrlError(null);
-    void session.start(config, url, record);
+    void session.start(config, url, record, protocol);
   };
 
   const rec = s.recording;
@@ -35,14 +39,14 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
         <h1>SolaceLive — live</h1>
         {s.session && (
           <p className="session" data-testid="session">
-            session <code data-testid="session-id">{s.session.id}</code> · model {s.session.model} · seed {s.session.seed}
+            session <code data-testid="session-id">{s.session.id ?? '(not given)'}</code> · model {s.session.model} · seed {s.session.seed ?? '(not given)'}
             {s.session.untrained && <em> · untrained weights: its audio and text are noise, not speech</em>}
           </p>
         )}
       </header>
       {s.degraded && <Banner kind="degraded" problem={s.degraded} />}
       {(urlError || s.error) && <Banner kind="error" problem={urlError ? { title: urlError.title, detail: urlError.message } : s.error!} />}
-      <Controls phase={s.phase} server={server} record={recordBox(record, rec, s.phase === 'connecting' || s.phase === 'live' || s.phase === 'ending')} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
+      <Controls phase={s.phase} server={server} protocol={protocol} onProtocol={setProtocol} record={recordBox(record, rec, s.phase === 'connecting' || s.phase === 'live' || s.phase === 'ending')} onServer={setServer} onRecord={setRecord} onStart={start} onStop={() => session.stop()} />
       {rec && (
         <p className={`recording ${rec.state}`} data-testid="recording">
           {recordingLabel(rec, s.phase === 'ended', s.session?.id ?? null)}
@@ -52,6 +56,7 @@ export function App({ config, session }: { config: LiveConfig; session: LiveSess
       <Meters s={s} />
       <Transcript partials={s.partials} count={s.partialCount} finalText={s.finalText} />
       <EventLog lines={s.log} />
+      <Help protocol={s.protocol ?? protocol} />
     </main>
   );
 }

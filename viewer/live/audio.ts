@@ -3,7 +3,7 @@
 // is needed; a browser or device that runs it at another rate is handled by the worklets.
 import captureUrl from './capture.worklet.ts?worker&url';
 import playbackUrl from './playback.worklet.ts?worker&url';
-import type { CapturedFrame } from './capture.worklet.ts';
+import type { CaptureOptions, CapturedFrame } from './capture.worklet.ts';
 import type { PlaybackCommand, PlaybackReport } from './playback.worklet.ts';
 import { LiveError } from './errors.ts';
 import { CAPTURE_PROCESSOR, PLAYBACK_PROCESSOR } from './worklet-names.ts';
@@ -39,9 +39,10 @@ function micError(err: unknown): LiveError {
 
 /**
  * Opens the microphone and both worklets. `rate`: the context rate to ask for (24000), or
- * null for the device's own (exercises the resampling path).
+ * null for the device's own (exercises the resampling path); `chunkSamples`: what onFrame
+ * gets at a time (a frame, or a whole fraction of one).
  */
-export async function openAudio(rate: number | null, echoCancellation: boolean, cb: AudioCallbacks): Promise<LiveAudio> {
+export async function openAudio(rate: number | null, echoCancellation: boolean, chunkSamples: number, cb: AudioCallbacks): Promise<LiveAudio> {
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
     throw new LiveError('Microphone unavailable', 'Browsers only give pages on https:// or http://localhost / 127.0.0.1 a microphone. Open this page through `solacelive view` on this machine.');
   }
@@ -65,7 +66,8 @@ export async function openAudio(rate: number | null, echoCancellation: boolean, 
   }
   const source = ctx.createMediaStreamSource(stream);
   // The capture node's output is silence; it is connected only so the graph pulls it.
-  const capture = new AudioWorkletNode(ctx, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
+  const processorOptions: CaptureOptions = { chunkSamples };
+  const capture = new AudioWorkletNode(ctx, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit', processorOptions });
   const playback = new AudioWorkletNode(ctx, PLAYBACK_PROCESSOR, { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] });
   capture.port.onmessage = (e: MessageEvent) => cb.onFrame(e.data as CapturedFrame);
   playback.port.onmessage = (e: MessageEvent) => cb.onPlayback(e.data as PlaybackReport);

@@ -7,15 +7,21 @@
 //                                 so the worklets resample)
 //   &aec=0                        no echo cancellation (with headphones: the model hears the
 //                                 microphone exactly as captured)
+//   &protocol=solacelive|moshi    the wire protocol (default solacelive; moshi: Kyutai's
+//                                 protocol at /api/chat, Ogg Opus audio)
 import { LiveError } from './errors.ts';
+import { PROTOCOLS, type ProtocolName } from './link.ts';
 
 export const DEFAULT_SERVER = 'ws://127.0.0.1:8788/';
 
+export type Sampling = 'greedy' | 'default';
+
 export interface LiveConfig {
   readonly server: string;
+  readonly protocol: ProtocolName;
   readonly record: boolean;
   readonly seed: number | null;
-  readonly sampling: 'greedy' | 'default' | null;
+  readonly sampling: Sampling | null;
   /** null: the device's rate. */
   readonly rate: number | null;
   readonly echoCancellation: boolean;
@@ -31,7 +37,9 @@ export function parseConfig(search: string): LiveConfig {
   const rateText = q.get('rate');
   const rate = rateText === 'device' ? null : rateText === null ? 24000 : Number(rateText);
   if (rate !== null && !(Number.isInteger(rate) && rate >= 8000 && rate <= 192000)) throw new LiveError('Bad link', `rate=${rateText}: expected "device" or a rate in Hz (8000..192000).`);
-  return { server: checkServerUrl(q.get('server') ?? DEFAULT_SERVER), record: q.get('record') === '1' || q.get('record') === 'true', seed, sampling, rate, echoCancellation: q.get('aec') !== '0' };
+  const protocol = q.get('protocol') ?? 'solacelive';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new LiveError('Bad link', `protocol=${protocol}: expected ${PROTOCOLS.join(' or ')}.`);
+  return { server: checkServerUrl(q.get('server') ?? DEFAULT_SERVER), protocol: protocol as ProtocolName, record: q.get('record') === '1' || q.get('record') === 'true', seed, sampling, rate, echoCancellation: q.get('aec') !== '0' };
 }
 
 /** A ws:// or wss:// URL, or a LiveError saying what is wrong with it. */

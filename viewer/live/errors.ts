@@ -7,3 +7,14 @@ export class LiveError extends Error {
     this.title = title;
   }
 }
+
+/** The server answered the start with an error (no engine, full, bad handshake…), in either protocol. */
+export class ServerRefusal extends LiveError {
+  readonly code: string;
+  readonly closeCode: number | null;
+  constructor(m: { readonly code: string; readonly message: string }, closeCode: number | null) {
+    super(`Server refused the session (${m.code})`, m.message);
+    this.code = m.code;
+    this.closeCode = closeCode;
+  }
+}

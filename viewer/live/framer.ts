@@ -1,16 +1,24 @@
 // Microphone blocks (128 samples per render quantum, at whatever rate the AudioContext
-// runs) → exact 1920-sample frames at 24 kHz, the only audio the server takes. Pure, so the
-// capture worklet stays a thin shell and this part runs under Node in the tests too.
+// runs) → exact 1920-sample frames at 24 kHz, the only audio the server takes (or exact
+// chunks of a frame: the Moshi protocol sends a page per 40 ms). Pure, so the capture
+// worklet stays a thin shell and this part runs under Node in the tests too.
 import { FRAME_SAMPLES, SAMPLE_RATE, StreamResampler } from '../../src/audio/browser.ts';
 
 export class Framer {
   readonly inputRate: number;
   private readonly resampler: StreamResampler | null;
-  private frame = new Float32Array(FRAME_SAMPLES);
+  readonly chunkSamples: number;
+  private frame: Float32Array;
   private fill = 0;
 
-  constructor(inputRate: number) {
+  /** `chunkSamples`: the size of what push() returns, a divisor of a frame (default a whole frame). */
+  constructor(inputRate: number, chunkSamples = FRAME_SAMPLES) {
+    if (!(Number.isInteger(chunkSamples) && chunkSamples > 0 && FRAME_SAMPLES % chunkSamples === 0)) {
+      throw new Error(`Framer: chunkSamples must divide ${FRAME_SAMPLES}, got ${chunkSamples}`);
+    }
     this.inputRate = inputRate;
+    this.chunkSamples = chunkSamples;
+    this.frame = new Float32Array(chunkSamples);
     // A 24 kHz context (the page asks for one) needs no resampling at all.
     this.resampler = inputRate === SAMPLE_RATE ? null : new StreamResampler(inputRate, SAMPLE_RATE);
   }
@@ -25,13 +33,13 @@ export class Framer {
     const done: Float32Array[] = [];
     let at = 0;
     while (at < samples.length) {
-      const n = Math.min(FRAME_SAMPLES - this.fill, samples.length - at);
+      const n = Math.min(this.chunkSamples - this.fill, samples.length - at);
       this.frame.set(samples.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
-      if (this.fill === FRAME_SAMPLES) {
+      if (this.fill === this.chunkSamples) {
         done.push(this.frame);
-        this.frame = new Float32Array(FRAME_SAMPLES);
+        this.frame = new Float32Array(this.chunkSamples);
         this.fill = 0;
       }
     }

@@ -3,7 +3,9 @@
 // which steps have none ('gap': warm-up, skipped decode), so the step of each packet is the
 // next one without a gap. A gap message has a lower send priority than audio and can
 // arrive after later audio, which at worst shifts a reading; these figures are a readout
-// for a person (the session recording has the exact per-stage spans).
+// for a person (the session recording has the exact per-stage spans). On the Moshi protocol
+// nothing names the steps: the link marks the model's warm-up steps as gaps and each 80 ms
+// of reply audio counts as the next step (see moshi-audio.ts).
 
 export interface LatencySummary {
   readonly last: number | null;

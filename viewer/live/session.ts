@@ -4,14 +4,16 @@
 // playback health, recording state and errors. A store for useSyncExternalStore: the state
 // object is replaced on every change, never mutated.
 import { openAudio, type LiveAudio } from './audio.ts';
+import { FRAME_SAMPLES } from '../../src/audio/browser.ts';
 import type { CapturedFrame } from './capture.worklet.ts';
 import type { LiveConfig } from './config.ts';
-import { Connection, ServerRefusal } from './connection.ts';
-import { LiveError } from './errors.ts';
+import { LiveError, ServerRefusal } from './errors.ts';
 import { StepLatency, type LatencySummary } from './latency.ts';
-import { DEGRADED_CODES, type ServerMessage, type StartMessage, type TextPartial } from './messages.ts';
+import type { Link, ProtocolName, SessionInfo, TextItem } from './link.ts';
+import { DEGRADED_CODES, type ServerMessage } from './messages.ts';
 import type { PlaybackReport } from './playback.worklet.ts';
 import type { PlayoutStats } from './playout.ts';
+import { CAPTURE_CHUNK, OPEN_LINK } from './protocols.ts';
 import { recordingFrom, recordingNote, type RecordingState } from './recording.ts';
 
 export type Phase = 'idle' | 'connecting' | 'live' | 'ending' | 'ended' | 'failed';
@@ -31,7 +33,9 @@ export interface LiveState {
   readonly error: Problem | null;
   /** The server said it cannot run a model (no weights, engine down or restarting). */
   readonly degraded: Problem | null;
-  readonly session: { readonly id: string; readonly model: string; readonly untrained: boolean; readonly seed: number } | null;
+  /** The protocol of the current (or last) session. */
+  readonly protocol: ProtocolName | null;
+  readonly session: SessionInfo | null;
   /** requested: asked, not (yet) confirmed; recording/stopped: what the server said (also unasked, under serve --record). */
   readonly recording: RecordingState | null;
   readonly audio: { readonly sampleRate: number; readonly resampling: boolean; readonly device: string } | null;
@@ -40,13 +44,13 @@ export interface LiveState {
   readonly gaps: number;
   /** Late or missing input frames the server reported. */
   readonly inputEvents: number;
-  readonly partials: readonly TextPartial[];
+  readonly partials: readonly TextItem[];
   readonly partialCount: number;
   readonly finalText: string | null;
   readonly latency: LatencySummary;
   readonly playback: (PlayoutStats & { readonly sampleRate: number }) | null;
   readonly closed: { readonly code: number; readonly reason: string } | null;
-  /** Steps the server ran, from its 'ended' message (frames sent − dropped + filled). */
+  /** Steps the server ran, from its 'ended' message (frames sent − dropped + filled); null where the protocol does not say (Moshi). */
   readonly steps: number | null;
   readonly log: readonly LogLine[];
 }
@@ -58,7 +62,7 @@ const PUBLISH_MS = 100;
 const KEEP_LOG = 50;
 
 const initial: LiveState = {
-  phase: 'idle', error: null, degraded: null, session: null, recording: null, audio: null, framesSent: 0, audioFrames: 0, gaps: 0,
+  phase: 'idle', error: null, degraded: null, protocol: null, session: null, recording: null, audio: null, framesSent: 0, audioFrames: 0, gaps: 0,
   inputEvents: 0, partials: [], partialCount: 0, finalText: null,
   latency: { last: null, p50: null, p95: null, max: null, count: 0, overBudget: 0 }, playback: null, closed: null, steps: null, log: [],
 };
@@ -75,9 +79,12 @@ export class LiveSession {
   private publishTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<() => void>();
   private audio: LiveAudio | null = null;
-  private conn: Connection | null = null;
+  private conn: Link | null = null;
   private latency = new StepLatency();
   private ended = false;
+  private samplesSent = 0;
+  /** The server's last error: why it closed, if it then closes. */
+  private lastServerError: Problem | null = null;
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
   /** Whether this session's start asked to be recorded (a 'recording' message may come unasked, under serve --record). */
   private recordAsked = false;
@@ -94,31 +101,33 @@ export class LiveSession {
     return this.state.phase === 'connecting' || this.state.phase === 'live' || this.state.phase === 'ending';
   }
 
-  async start(config: LiveConfig, serverUrl: string, record: boolean): Promise<void> {
+  async start(config: LiveConfig, serverUrl: string, record: boolean, protocol: ProtocolName): Promise<void> {
     if (this.busy) return;
     const attempt = ++this.attempt;
     await this.release();
     this.latency = new StepLatency();
     this.ended = false;
+    this.samplesSent = 0;
+    this.lastServerError = null;
     this.recordAsked = record;
-    this.set({ ...initial, phase: 'connecting' });
-    this.note(`connecting to ${serverUrl}`);
+    this.set({ ...initial, phase: 'connecting', protocol });
+    this.note(`connecting to ${serverUrl} (${protocol} protocol)`);
     try {
-      const audio = await openAudio(config.rate, config.echoCancellation, { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
+      const audio = await openAudio(config.rate, config.echoCancellation, CAPTURE_CHUNK[protocol], { onFrame: (f) => this.onFrame(f), onPlayback: (r) => this.onPlayback(r) });
       // Stopped while the microphone opened: this attempt is over.
       if (attempt !== this.attempt) return audio.close();
       this.audio = audio;
       this.set({ audio: { sampleRate: this.audio.sampleRate, resampling: this.audio.sampleRate !== 24000, device: this.audio.device } });
-      const start: StartMessage = {
-        type: 'start', protocol: 1, record, pace: 'realtime',
-        ...(config.seed === null ? {} : { seed: config.seed }),
-        ...(config.sampling === null ? {} : { sampling: config.sampling }),
-      };
-      const conn = await Connection.open(serverUrl, start, {
-        onAudio: (samples, t) => this.onAudio(samples, t),
+      const conn = await OPEN_LINK[protocol](serverUrl, { seed: config.seed, sampling: config.sampling, record }, {
+        onAudio: (samples, t, steps) => this.onAudio(samples, t, steps),
         onText: (p) => this.set({ partials: [...this.state.partials, p].slice(-KEEP_PARTIALS), partialCount: this.state.partialCount + 1 }),
         onFinal: (f) => this.set({ finalText: f.text }),
         onMessage: (m) => this.onMessage(m),
+        onEnded: (steps, note) => {
+          this.ended = true;
+          this.set({ steps });
+          this.note(note);
+        },
         onBadPacket: (msg) => this.note(`bad packet from the server: ${msg}`),
         onClose: (code, reason) => this.onClose(code, reason),
       });
@@ -133,12 +142,10 @@ export class LiveSession {
       await this.release();
       return;
     }
-    const r = this.conn.ready;
-    this.set({
-      phase: 'live', session: { id: r.session, model: r.model, untrained: r.untrained, seed: r.seed },
-      recording: r.record ? { state: 'requested', detail: null, requested: true } : null,
-    });
-    this.note(`session ${r.session} ready: model ${r.model}, seed ${r.seed}${r.record ? ', recording requested' : ''}`);
+    const r = this.conn.info;
+    for (let step = 0; step < this.conn.warmupSteps; step++) this.latency.gap(step);
+    this.set({ phase: 'live', session: r, recording: r.record ? { state: 'requested', detail: null, requested: true } : null });
+    this.note(`session ${r.id ?? '(no id given)'} ready: model ${r.model}, seed ${r.seed ?? '(not given)'}${r.record ? ', recording requested' : ''}`);
     if (r.record) {
       // A server without a recorder (no --record-requested) ignores the request silently.
       this.confirmTimer = setTimeout(() => {
@@ -168,19 +175,24 @@ export class LiveSession {
     this.note('stopped the microphone; waiting for the server to finish');
   }
 
+  /** A captured chunk (a frame, or a page's worth on Moshi): sent at once; a frame counts once its last sample is out. */
   private onFrame(f: CapturedFrame): void {
     const c = this.conn;
     if (this.state.phase !== 'live' || !c || !c.isOpen) return;
+    c.sendChunk(f.samples);
+    this.samplesSent += f.samples.length;
+    const frames = Math.floor(this.samplesSent / FRAME_SAMPLES);
+    if (frames === this.state.framesSent) return;
     // Frame k sent is step k on the server (it counts frames, filling missing ones).
-    this.latency.sent(this.state.framesSent, performance.now());
-    c.sendFrame(f.samples);
-    this.set({ framesSent: this.state.framesSent + 1 });
+    for (let k = this.state.framesSent; k < frames; k++) this.latency.sent(k, performance.now());
+    this.set({ framesSent: frames });
   }
 
-  private onAudio(samples: Float32Array, t: number): void {
-    this.latency.audio(t);
-    this.audio?.play(samples);
-    this.set({ audioFrames: this.state.audioFrames + 1, latency: this.latency.summary() });
+  /** `steps`: reply steps this audio completes (a Moshi message may complete none, or two). */
+  private onAudio(samples: Float32Array, t: number, steps: number): void {
+    for (let i = 0; i < steps; i++) this.latency.audio(t);
+    if (samples.length > 0) this.audio?.play(samples);
+    this.set({ audioFrames: this.state.audioFrames + steps, latency: this.latency.summary() });
   }
 
   private onMessage(m: ServerMessage): void {
@@ -207,13 +219,10 @@ export class LiveSession {
       case 'error':
         if (DEGRADED_CODES.has(m.code)) this.set({ degraded: { title: `its engine stopped (${m.code})`, detail: m.message } });
         else if (m.fatal) this.set({ error: { title: `Server closed the session (${m.code})`, detail: m.message } });
+        this.lastServerError = { title: `Server closed the session (${m.code})`, detail: m.message };
         this.note(`server error ${m.code}: ${m.message}`);
         break;
       case 'ended':
-        this.ended = true;
-        this.set({ steps: m.steps });
-        this.note(`session ended after ${m.steps} steps (${m.framesReceived} frames received)`);
-        break;
       case 'ready':
         break;
     }
@@ -224,7 +233,11 @@ export class LiveSession {
     this.audio?.finishPlayback();
     const clean = code === 1000 && this.ended;
     const phase: Phase = clean ? 'ended' : 'failed';
-    const error = clean || this.state.error || this.state.degraded ? this.state.error : { title: 'Connection lost', detail: `The server closed the connection (${code}${reason ? `: ${reason}` : ''}).` };
+    const error = clean || this.state.error || this.state.degraded
+      ? this.state.error
+      : this.lastServerError
+        ? { title: this.lastServerError.title, detail: `${this.lastServerError.detail} (then it closed the connection: ${code}${reason ? ` ${reason}` : ''})` }
+        : { title: 'Connection lost', detail: `The server closed the connection (${code}${reason ? `: ${reason}` : ''}).` };
     this.set({ phase, error, closed: { code, reason } });
     this.note(`connection closed: ${code}${reason ? ` ${reason}` : ''}`);
     this.conn = null;

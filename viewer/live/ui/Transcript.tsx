@@ -1,8 +1,11 @@
-// Text as it arrives, one TEXT_PARTIAL at a time; the final text once the session ends.
-// A model without a detokenizer (the tiny one) sends token ids only: shown as ‹id›.
-import type { TextPartial } from '../messages.ts';
+// Text as it arrives, one item at a time (a TEXT_PARTIAL, or a Moshi text piece); the final
+// text once the session ends. Over packets a model without a detokenizer (the tiny one)
+// sends token ids only: shown as ‹id›. Over Moshi such a model sends no text at all.
+import type { TextItem } from '../link.ts';
 
-export function Transcript({ partials, count, finalText }: { partials: readonly TextPartial[]; count: number; finalText: string | null }) {
+const where = (p: TextItem) => (p.step === null ? `piece ${p.seq + 1}` : `step ${p.step}, token ${p.token}`);
+
+export function Transcript({ partials, count, finalText }: { partials: readonly TextItem[]; count: number; finalText: string | null }) {
   return (
     <div className="transcript">
       <h2>
@@ -10,7 +13,7 @@ export function Transcript({ partials, count, finalText }: { partials: readonly 
       </h2>
       <p data-testid="transcript">
         {partials.map((p) => (
-          <span key={p.step} title={`step ${p.step}, token ${p.token}`} className={p.piece === null ? 'token' : 'piece'}>
+          <span key={p.seq} title={where(p)} className={p.piece === null ? 'token' : 'piece'}>
             {p.piece ?? `‹${p.token}›`}
           </span>
         ))}

@@ -1,28 +1,32 @@
-// The page's side of the packet protocol: one WebSocket, the METADATA handshake (start →
-// ready), AUDIO_CHUNK frames out, and everything the server sends decoded with the same
-// codec the server uses (src/protocol). Errors are turned into what a person can act on:
-// server unreachable, not a SolaceLive server, refused by the server.
+// The page's side of the SolaceLive packet protocol: one WebSocket, the METADATA handshake
+// (start → ready), AUDIO_CHUNK frames out, and everything the server sends decoded with the
+// same codec the server uses (src/protocol). Errors are turned into what a person can act
+// on: server unreachable, not a SolaceLive server, refused by the server.
 import { decodeMessageSafe, encodePacket, seqNext, type Packet } from '../../src/protocol/index.ts';
-import { LiveError } from './errors.ts';
+import { LiveError, ServerRefusal } from './errors.ts';
+import { whyNoWebSocket } from './unreachable.ts';
+import type { Link, LinkEvents, LinkStart, SessionInfo } from './link.ts';
 import {
-  asServerMessage, parseTextFinal, parseTextPartial, SESSION_PROTOCOL, type ErrorMessage, type ReadyMessage, type ServerMessage,
-  type StartMessage, type TextFinal, type TextPartial,
+  asServerMessage, parseTextFinal, parseTextPartial, SESSION_PROTOCOL, type ErrorMessage, type ReadyMessage, type StartMessage,
 } from './messages.ts';
-
-export interface ConnectionEvents {
-  readonly onAudio: (samples: Float32Array, t: number) => void;
-  readonly onText: (p: TextPartial) => void;
-  readonly onFinal: (f: TextFinal) => void;
-  readonly onMessage: (m: ServerMessage, t: number) => void;
-  /** The server sent bytes our decoder rejects: a bug or another protocol, shown, not fatal. */
-  readonly onBadPacket: (message: string) => void;
-  readonly onClose: (code: number, reason: string) => void;
-}
 
 const HANDSHAKE_TIMEOUT_MS = 45_000;
 
-export class Connection {
+/** Opens a packet-protocol session at `url` (ws://host:port/). */
+export function openPacketLink(url: string, start: LinkStart, events: LinkEvents): Promise<Link> {
+  const message: StartMessage = {
+    type: 'start', protocol: SESSION_PROTOCOL, record: start.record, pace: 'realtime',
+    ...(start.seed === null ? {} : { seed: start.seed }),
+    ...(start.sampling === null ? {} : { sampling: start.sampling }),
+  };
+  return PacketLink.open(url, message, events);
+}
+
+class PacketLink implements Link {
   readonly ready: ReadyMessage;
+  readonly info: SessionInfo;
+  readonly warmupSteps = 0;
+  private textSeq = 0;
   private readonly ws: WebSocket;
   private outSeq: number;
   private lastSent = performance.now();
@@ -31,6 +35,7 @@ export class Connection {
   private constructor(ws: WebSocket, ready: ReadyMessage, outSeq: number) {
     this.ws = ws;
     this.ready = ready;
+    this.info = { id: ready.session, model: ready.model, untrained: ready.untrained, seed: ready.seed, record: ready.record };
     this.outSeq = outSeq;
     // Keeps the session alive while no audio flows (e.g. after Stop, while it ends).
     this.heartbeat = setInterval(() => {
@@ -42,7 +47,7 @@ export class Connection {
    * Connects, sends the start METADATA and waits for 'ready'. Rejects with a LiveError that
    * says what went wrong; an ErrorMessage from the server comes back as `serverError`.
    */
-  static open(url: string, start: StartMessage, events: ConnectionEvents): Promise<Connection> {
+  static open(url: string, start: StartMessage, events: LinkEvents): Promise<PacketLink> {
     let ws: WebSocket;
     try {
       ws = new WebSocket(url);
@@ -50,7 +55,7 @@ export class Connection {
       return Promise.reject(new LiveError('Bad server URL', `${url}: ${(err as Error).message}. Expected ws://host:port/ (default ws://127.0.0.1:8788/).`));
     }
     ws.binaryType = 'arraybuffer';
-    return new Promise<Connection>((resolve, reject) => {
+    return new Promise<PacketLink>((resolve, reject) => {
       let opened = false;
       let settled = false;
       let serverError: ErrorMessage | null = null;
@@ -69,7 +74,7 @@ export class Connection {
       ws.onclose = (e) => {
         if (serverError) fail(new ServerRefusal(serverError, e.code));
         // Browsers hide why a connection failed (refused port, HTTP 401, TLS): 1006 for all.
-        else if (!opened) fail(new LiveError('Server unreachable', `Could not connect to ${url}. Is \`solacelive serve\` running there? (A server started with --token needs ?token=… in the URL.)`));
+        else if (!opened) void whyNoWebSocket(url, 'SolaceLive').then(fail);
         else fail(new LiveError('Closed during handshake', `${url} closed the connection (${e.code}${e.reason ? `: ${e.reason}` : ''}) before the session was ready.`));
       };
       ws.onmessage = (e) => {
@@ -80,7 +85,7 @@ export class Connection {
         }
         const { packets, error } = decodeMessageSafe(new Uint8Array(e.data));
         if (error && packets.length === 0) {
-          fail(new LiveError('Wrong protocol', `${url} does not speak the SolaceLive packet protocol v${SESSION_PROTOCOL}: ${error.message}`));
+          fail(new LiveError('Wrong protocol', `${url} does not speak the SolaceLive packet protocol v${SESSION_PROTOCOL}: ${error.message}. If it is a Moshi server, choose Protocol: Moshi.`));
           return;
         }
         for (let i = 0; i < packets.length; i++) {
@@ -100,7 +105,7 @@ export class Connection {
           }
           settled = true;
           clearTimeout(timer);
-          const c = new Connection(ws, m, 1);
+          const c = new PacketLink(ws, m, 1);
           c.attach(events);
           resolve(c);
           c.dispatch(packets.slice(i + 1), performance.now(), events);
@@ -119,7 +124,7 @@ export class Connection {
     return this.ws.bufferedAmount;
   }
 
-  sendFrame(samples: Float32Array): void {
+  sendChunk(samples: Float32Array): void {
     this.send({ type: 'AUDIO_CHUNK', priority: 0, sequence: 0, timestamp: 0, requiresAck: false, samples });
   }
 
@@ -145,7 +150,7 @@ export class Connection {
     this.lastSent = t;
   }
 
-  private attach(events: ConnectionEvents): void {
+  private attach(events: LinkEvents): void {
     this.ws.onmessage = (e) => {
       const t = performance.now();
       if (!(e.data instanceof ArrayBuffer)) {
@@ -162,31 +167,22 @@ export class Connection {
     };
   }
 
-  private dispatch(packets: readonly Packet[], t: number, events: ConnectionEvents): void {
+  private dispatch(packets: readonly Packet[], t: number, events: LinkEvents): void {
     for (const p of packets) {
       if (p.requiresAck) this.send({ type: 'ACK', priority: 3, sequence: 0, timestamp: 0, requiresAck: false, ackSequence: p.sequence });
-      if (p.type === 'AUDIO_CHUNK') events.onAudio(p.samples, t);
+      // One audio packet per step: the steps without audio come as 'gap' messages.
+      if (p.type === 'AUDIO_CHUNK') events.onAudio(p.samples, t, 1);
       else if (p.type === 'TEXT_PARTIAL') {
         const tp = parseTextPartial(p.text);
-        if (tp) events.onText(tp);
+        if (tp) events.onText({ seq: this.textSeq++, step: tp.step, token: tp.token, piece: tp.piece });
       } else if (p.type === 'TEXT_FINAL') {
         const f = parseTextFinal(p.text);
         if (f) events.onFinal(f);
       } else if (p.type === 'METADATA') {
         const m = asServerMessage(p.data);
-        if (m) events.onMessage(m, t);
+        if (m?.type === 'ended') events.onEnded(m.steps, `session ended after ${m.steps} steps (${m.framesReceived} frames received)`);
+        else if (m) events.onMessage(m, t);
       }
     }
-  }
-}
-
-/** The server answered the start with an error (no engine, full, bad handshake…). */
-export class ServerRefusal extends LiveError {
-  readonly code: string;
-  readonly closeCode: number | null;
-  constructor(m: ErrorMessage, closeCode: number | null) {
-    super(`Server refused the session (${m.code})`, m.message);
-    this.code = m.code;
-    this.closeCode = closeCode;
   }
 }

@@ -34,8 +34,13 @@ async function handle(req: Request): Promise<Reply> {
       need().close(req.session);
       return { id: req.id, ok: true, kind: 'close' };
     case 'stats':
-      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps } };
+      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps, cpuUs: cpuUs() } };
   }
+}
+
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
 }
 
 function need(): Pipeline {

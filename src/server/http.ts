@@ -55,7 +55,7 @@ export function healthReport(ctx: HttpContext) {
     weights: info ? weightsFingerprint(info.weightsSha256) : null,
     weightsSha256: info?.weightsSha256 ?? null,
     fingerprint: info?.fingerprint ?? null,
-    engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null },
+    engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null, workers: engine?.workers ?? [] },
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
     budgetMs: stats.steps.budgetMs,

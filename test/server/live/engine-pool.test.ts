@@ -54,6 +54,8 @@ describe('engine pool (two workers)', () => {
     const during = await health(url);
     expect(during.code).toBe(200);
     expect(during.body.engine.workers.map((w) => [w.index, w.state, w.sessions])).toEqual([[0, 'ok', 1], [1, 'ok', 1]]);
+    // The dashboard's snapshot carries the same per-worker figures.
+    expect(server.telemetry.snapshot().engine.workers?.map((w) => [w.pid, w.sessions])).toEqual(during.body.engine.workers.map((w) => [w.pid, 1]));
     const [ra, rb] = await Promise.all([a.run(testFrames(40, 1)), b.run(testFrames(40, 2))]);
     const cpu1 = await cpuMs();
     expect(ra.ok && rb.ok).toBe(true);

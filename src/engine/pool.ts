@@ -37,6 +37,8 @@ export class EnginePool extends EventEmitter<EngineHostEvents> {
   private reference: EngineInfo | null = null;
   /** Until start() has compared the workers, the pool is starting, whatever its first worker says. */
   private checked = false;
+  /** Shutting down: workers stop one by one, which is not news until all have. */
+  private closing = false;
   private last: { state: EngineState; reason: string | null };
 
   constructor(opts: EnginePoolOptions) {
@@ -69,7 +71,7 @@ export class EnginePool extends EventEmitter<EngineHostEvents> {
 
   /** Null when every worker is ok; else which are not and why (also while the others serve). */
   get reason(): string | null {
-    if (this.state === 'starting') return null;
+    if (this.state === 'starting' || this.closing) return null;
     const down = this.hosts.flatMap((h, i) => (this.stateOf(h) === 'ok' ? [] : [`worker ${i} ${this.stateOf(h)}${this.reasonOf(h) ? `: ${this.reasonOf(h)}` : ''}`]));
     if (down.length === 0) return null;
     const serving = this.hosts.length - down.length;
@@ -97,6 +99,7 @@ export class EnginePool extends EventEmitter<EngineHostEvents> {
   }
 
   private onWorkerState(h: EngineHost, s: EngineState): void {
+    if (this.closing) return;
     // A worker that came back different (other weights or platform) must not serve: its
     // sessions would not replay like the ones the server announced.
     if (s === 'ok' && this.reference && h.info && !sameEngine(h.info, this.reference)) this.refuse(h);
@@ -182,6 +185,7 @@ export class EnginePool extends EventEmitter<EngineHostEvents> {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.hosts.map((h) => h.close()));
     this.publish();
   }

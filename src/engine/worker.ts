@@ -10,7 +10,11 @@ if (!process.send) {
   console.error('src/engine/worker.ts is started by the engine host (fork with an IPC channel), not run directly.');
   process.exit(2);
 }
-const send = (m: Reply | Hello) => process.send!(m);
+// A reply the host can no longer take (it disconnected to stop this worker) is dropped: the
+// callback keeps EPIPE from becoming an uncaught 'error' that kills the worker noisily.
+const send = (m: Reply | Hello) => {
+  if (process.connected) process.send!(m, undefined, {}, () => undefined);
+};
 
 let pipeline: Pipeline | null = null;
 let steps = 0;

@@ -18,7 +18,7 @@ export interface PoolWorkerFigures extends WorkerFigures {
   readonly index: number;
 }
 
-/** Worse states first is not the order: a pool is as available as its most available worker. */
+/** Most hopeful first: a pool is as available as its most available worker. */
 const STATE_ORDER: readonly EngineState[] = ['ok', 'starting', 'restarting', 'degraded', 'stopped'];
 
 /** Two workers compute alike only if they load the same weights on the same platform. */
@@ -126,8 +126,9 @@ export class EnginePool extends EventEmitter<EngineHostEvents> {
     const first = infos[0];
     if (first && infos.some((x) => !sameEngine(x, first))) {
       // Refuse rather than serve sessions whose numerics depend on which worker they land on.
-      const odd = this.hosts.flatMap((h, i) => (h.info && !sameEngine(h.info, first) ? [i] : []));
-      for (const h of this.hosts) this.refused.set(h, `engine workers disagree on weights or platform fingerprint (worker ${odd.join(', ')} differ from worker 0); the pool refuses to serve`);
+      const odd = this.hosts.flatMap((h, i) => (h.state === 'ok' && h.info && !sameEngine(h.info, first) ? [i] : []));
+      const ref = this.hosts.findIndex((h) => h.info === first);
+      for (const h of this.hosts) this.refused.set(h, `engine workers disagree on weights or platform fingerprint (worker ${odd.join(', ')} against worker ${ref}); the pool refuses to serve`);
       await Promise.all(this.hosts.map((h) => h.close()));
       this.checked = true;
       this.publish();

@@ -94,6 +94,9 @@ export function metricsText(ctx: HttpContext): string {
       sessions_active: active,
       sessions_max: ctx.options.maxSessions,
       engine_up: engine?.state === 'ok' ? 1 : 0,
+      // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
+      engine_workers: engine?.workers?.length ?? 0,
+      engine_workers_up: engine?.workers?.filter((w) => w.state === 'ok').length ?? 0,
       real_time_factor: stats.realTimeFactor() ?? NaN,
       input_queue_frames: inputFrames,
       send_queue_bytes: sendBytes,

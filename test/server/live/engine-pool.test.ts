@@ -120,6 +120,10 @@ describe('engine pool (two workers)', () => {
     expect(down.body.engine.workers[victim]!.state).toBe('restarting');
     expect(down.code).toBe(200);
     expect(down.body.engine.reason).toMatch(new RegExp(`worker ${victim} restarting`));
+    const metrics = await (await fetch(url.replace('ws:', 'http:') + '/metrics')).text();
+    expect(metrics).toMatch(/^solacelive_engine_up 1$/m);
+    expect(metrics).toMatch(/^solacelive_engine_workers 2$/m);
+    expect(metrics).toMatch(/^solacelive_engine_workers_up 1$/m);
     const c = await connect(url, { seed: 5, pace: 'fast' });
     expect(pool.workerOf(c.session)).toBe(survivor);
     expect(pool.workers[victim]!.state).not.toBe('ok');

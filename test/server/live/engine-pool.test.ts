@@ -21,9 +21,9 @@ let pool: EnginePool;
 let server: SolaceServer | undefined;
 
 beforeAll(async () => {
-  // The killed worker waits 3 s before it comes back: long enough to see a session open
+  // The killed worker waits 5 s before it comes back: long enough to see a session open
   // on the survivor meanwhile, whatever this machine's load.
-  pool = new EnginePool({ spec: resolveModel(process.env.SOLACELIVE_TEST_MODEL, () => undefined), blas: blasFromEnv(), engines: 2, restartDelayMs: 3000 });
+  pool = new EnginePool({ spec: resolveModel(process.env.SOLACELIVE_TEST_MODEL, () => undefined), blas: blasFromEnv(), engines: 2, restartDelayMs: 5000 });
   const info = await pool.start();
   if (!info || pool.state !== 'ok') throw new Error(`pool did not come up: ${pool.state}: ${pool.reason}`);
 }, 120_000);

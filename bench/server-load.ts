@@ -49,6 +49,7 @@ interface Level {
   readonly clients: number;
   readonly pass: boolean;
   readonly why: string[];
+  readonly stepTotalP50: number;
   readonly stepTotalP99: number;
   readonly e2eP50: number;
   readonly e2eP99: number;
@@ -109,6 +110,7 @@ async function level(engine: EnginePort, n: number): Promise<Level> {
     clients: n,
     pass: why.length === 0,
     why,
+    stepTotalP50: h.spans['step.total']?.p50 ?? NaN,
     stepTotalP99: p99,
     e2eP50: e2e.p50,
     e2eP99: Math.max(...results.map((r) => r.latency.p99)),
@@ -130,11 +132,11 @@ for (const engines of engineCounts) {
   if (engine.state !== 'ok') throw new Error(`engine ${engine.state}: ${engine.reason}`);
   const levels: Level[] = [];
   console.log(`--engines ${engines}: model ${engine.info!.model}${engine.info!.untrained ? ' (untrained)' : ''}, ${seconds} s per level, real-time clients on loopback`);
-  console.log('clients  step.total p99  e2e p50  e2e p99  up p99  down p99  loop lag p99  worker cpu  this process cpu  verdict');
+  console.log('clients  step.total p50  p99  e2e p50  e2e p99  up p99  down p99  loop lag p99  worker cpu  this process cpu  verdict');
   for (let n = 1; n <= maxClients; n++) {
     const l = await level(engine, n);
     levels.push(l);
-    console.log(`${String(n).padStart(7)}  ${f(l.stepTotalP99)}        ${f(l.e2eP50)}  ${f(l.e2eP99)}  ${f(l.upP99)} ${f(l.downP99)}  ${f(l.eventLoopLagP99)}       ${l.workerCpu.map((c) => c.toFixed(2)).join('/').padStart(9)}  ${l.serverAndClientsCpu.toFixed(2).padStart(15)}  ${l.pass ? 'pass' : `FAIL: ${l.why.join(', ')}`}`);
+    console.log(`${String(n).padStart(7)}  ${f(l.stepTotalP50)} ${f(l.stepTotalP99)}  ${f(l.e2eP50)}  ${f(l.e2eP99)}  ${f(l.upP99)} ${f(l.downP99)}  ${f(l.eventLoopLagP99)}       ${l.workerCpu.map((c) => c.toFixed(2)).join('/').padStart(9)}  ${l.serverAndClientsCpu.toFixed(2).padStart(15)}  ${l.pass ? 'pass' : `FAIL: ${l.why.join(', ')}`}`);
     if (!l.pass && !values.all) break;
   }
   const best = levels.filter((l) => l.pass).at(-1)?.clients ?? 0;

@@ -2,7 +2,9 @@
 // GET /metrics). The server listens first and the engine loads after, so /health answers
 // (and says why) while a model loads or when none can.
 import { blasFromEnv } from '../engine/blas.ts';
+import { availableParallelism } from 'node:os';
 import { EngineHost } from '../engine/host.ts';
+import { EnginePool } from '../engine/pool.ts';
 import { resolveModel } from '../engine/models.ts';
 import type { EnginePort } from '../server/engine-port.ts';
 import { createServer, stopOnSignals } from '../server/server.ts';
@@ -19,12 +21,20 @@ export interface EngineChoice {
 }
 
 /**
+ * Engine workers `serve` runs by default: one per core. Measured on 2 cores (README, server
+ * section): the server's own thread needs a few percent of a core per real-time session, so
+ * it does not need a core of its own.
+ */
+export const DEFAULT_ENGINES = availableParallelism();
+
+/**
  * ENGINE PLUG-IN POINT — the one place `serve` builds its engine. `model` is the --model
  * value (a folder with model.json, or a hub repo such as kyutai/moshiko-mlx-q4), or null
- * for the embedded default (tiny). Return the engine unstarted: serve starts it after the
- * port is open, and closes it on shutdown.
+ * for the embedded default (tiny). `engines` worker processes (each loads the model; one is
+ * a plain EngineHost, as replay, record and the tests use). Return the engine unstarted:
+ * serve starts it after the port is open, and closes it on shutdown.
  */
-export async function createEngine(model: string | null, log: (message: string) => void = (m) => console.error(`solacelive serve: ${m}`)): Promise<EngineChoice> {
+export async function createEngine(model: string | null, log: (message: string) => void = (m) => console.error(`solacelive serve: ${m}`), engines = 1): Promise<EngineChoice> {
   let spec;
   try {
     spec = resolveModel(model ?? undefined, log);
@@ -33,7 +43,8 @@ export async function createEngine(model: string | null, log: (message: string) 
     return { engine: null, reason: (err as Error).message };
   }
   if (spec.untrained) log(`model ${spec.name} has UNTRAINED synthetic weights: its audio and text are noise`);
-  return { engine: new EngineHost({ spec, blas: blasFromEnv() }) };
+  const options = { spec, blas: blasFromEnv() };
+  return { engine: engines === 1 ? new EngineHost(options) : new EnginePool({ ...options, engines }) };
 }
 
 /** What serve asks of a recorder: hooks that write each session under `dir`. */
@@ -64,6 +75,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     record: { type: 'string' },
     'record-requested': { type: 'string' },
     dashboard: { type: 'boolean' },
+    engines: { type: 'string' },
   });
   const d = SERVER_DEFAULTS;
   const options: ServerOptions = {
@@ -82,6 +94,8 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
   if (values.dashboard && !dashboard) throw new UsageError('--dashboard needs the dashboard (harness/): run serve through bin/solacelive.mjs');
   // Throws ServerOptionsError (a bad port, a non-loopback host without a token) before the model is looked at.
   resolveServerOptions(options);
+  const engines = intOption(values, 'engines', DEFAULT_ENGINES);
+  if (!(engines >= 1 && engines <= 64)) throw new UsageError(`--engines must be 1..64 engine worker processes, got ${engines}`);
   // Recording needs the session writer, which lives in harness/ (src never imports it);
   // bin/solacelive.mjs composes this command with harness/cli/serve.ts's recorder, which
   // refuses a folder it cannot write before the model loads.
@@ -92,7 +106,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     if (!recorder) throw new UsageError('--record needs the session recorder (harness/): run serve through bin/solacelive.mjs');
     hooks = recorder({ dir: recordDir, mode: values.record !== undefined ? 'all' : 'requested', engineInfo: () => engineInfo(), log: (m) => console.error(`solacelive serve: ${m}`) });
   }
-  const { engine, reason } = await createEngine(values.model ?? null);
+  const { engine, reason } = await createEngine(values.model ?? null, undefined, engines);
   engineInfo = () => engine?.info ?? null;
   const server = createServer(reason === undefined ? options : { ...options, noEngineReason: reason }, engine, hooks);
   const addr = await server.start().catch(async (err: NodeJS.ErrnoException) => {
@@ -146,6 +160,8 @@ const HELP = [
     `  --host H                bind address (default ${DEFAULT_HOST}); anything but loopback needs --token`,
     `  --port P                port (default ${DEFAULT_PORT}; 0 picks a free one)`,
     '  --model DIR|REPO        model folder (with model.json) or hub repo, e.g. kyutai/moshiko-mlx-q4',
+    `  --engines N             engine worker processes, each with its own copy of the model (default: one per`,
+    `                          core, here ${DEFAULT_ENGINES}); a session stays on one worker, the least loaded when it opens`,
     '  --token T               require "Authorization: Bearer T" or ?token=T (or set SOLACELIVE_TOKEN)',
     '  --allow-origin ORIGIN   also accept browser pages from ORIGIN (scheme://host[:port]; repeatable).',
     '                          By default only pages on localhost, 127.0.0.1 or [::1] (any port) may',

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { blasEnv, DEFAULT_BLAS, type BlasPinning } from './blas.ts';
 import { EngineError } from './errors.ts';
+import { RollingWindow } from '../telemetry/window.ts';
 
 export { DEFAULT_BLAS, type BlasPinning };
 import type { Hello, Reply, Request, WorkerStats } from './ipc.ts';
@@ -24,7 +25,30 @@ export interface EngineHostOptions {
   /** Restart back-off: first delay, doubled up to maxRestartDelayMs. */
   readonly restartDelayMs?: number;
   readonly maxRestartDelayMs?: number;
+  /** How often the host asks the worker for its CPU time (for /health's cpu figure). */
+  readonly cpuSampleMs?: number;
 }
+
+/** What /health and the dashboard show of one engine worker process. */
+export interface WorkerFigures {
+  readonly state: EngineState;
+  readonly reason: string | null;
+  readonly pid: number | null;
+  /** Sessions whose model state lives in this worker. */
+  readonly sessions: number;
+  readonly restarts: number;
+  /** Steps this worker computed, across its restarts. */
+  readonly steps: number;
+  /** p99 of this worker's own step.total over its last steps (ms); null before its first. */
+  readonly stepP99Ms: number | null;
+  /** Worker process CPU time per wall-clock second over the last sample (1 = one core busy); null until sampled. */
+  readonly cpu: number | null;
+  /** CPU time the current worker process has used (ms); null until sampled. */
+  readonly cpuMs: number | null;
+}
+
+/** Steps the per-worker step.total p99 covers. */
+const WORKER_STEP_WINDOW = 500;
 
 export interface EngineHostEvents {
   state: [EngineState, string | null];
@@ -51,6 +75,11 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private stopping = false;
   private restartDelay: number;
   private restarts = 0;
+  private steps = 0;
+  private readonly stepTotals = new RollingWindow(WORKER_STEP_WINDOW);
+  private cpuTimer: NodeJS.Timeout | null = null;
+  private cpuSample: { readonly child: ChildProcess; readonly at: number; readonly us: number } | null = null;
+  private cpuRate: number | null = null;
   /** Round-trip minus worker compute, per step: the cost of the process boundary. */
   readonly ipcOverheadMs: number[] = [];
   private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason'>> & { noModelReason: string };
@@ -63,6 +92,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       blas: opts.blas ?? DEFAULT_BLAS,
       restartDelayMs: opts.restartDelayMs ?? 200,
       maxRestartDelayMs: opts.maxRestartDelayMs ?? 5000,
+      cpuSampleMs: opts.cpuSampleMs ?? 1000,
     };
     this.restartDelay = this.opts.restartDelayMs;
   }
@@ -82,6 +112,48 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   }
   get pid(): number | null {
     return this.child?.pid ?? null;
+  }
+  /** Sessions open in the worker now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** This worker, as /health lists it (an EngineHost is a pool of one). */
+  get workers(): readonly WorkerFigures[] {
+    return [this.figures()];
+  }
+
+  figures(): WorkerFigures {
+    const live = this.cpuSample !== null && this.cpuSample.child === this.child;
+    return {
+      state: this._state,
+      reason: this._reason,
+      pid: this.pid,
+      sessions: this.sessions.size,
+      restarts: this.restarts,
+      steps: this.steps,
+      stepP99Ms: this.stepTotals.total > 0 ? this.stepTotals.stats().p99 : null,
+      cpu: live ? this.cpuRate : null,
+      cpuMs: live ? this.cpuSample!.us / 1000 : null,
+    };
+  }
+
+  /** Asks the worker for its CPU time now and then: a stats request costs the worker microseconds between steps. */
+  private sampleCpu(): void {
+    const child = this.child;
+    if (!child) return;
+    this.stats().then((s) => {
+      if (child !== this.child) return;
+      const at = performance.now();
+      const prev = this.cpuSample;
+      this.cpuRate = prev && prev.child === child ? (s.cpuUs - prev.us) / 1000 / (at - prev.at) : null;
+      this.cpuSample = { child, at, us: s.cpuUs };
+    }, () => undefined);
+  }
+
+  private stopCpuSampling(): void {
+    if (this.cpuTimer) clearInterval(this.cpuTimer);
+    this.cpuTimer = null;
   }
 
   private setState(s: EngineState, reason: string | null): void {
@@ -132,6 +204,9 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       if (r.ok && r.kind === 'load') {
         this._info = r.info;
         this.restartDelay = this.opts.restartDelayMs;
+        this.stopCpuSampling();
+        this.sampleCpu();
+        this.cpuTimer = setInterval(() => this.sampleCpu(), this.opts.cpuSampleMs).unref();
         this.setState('ok', null);
         return r.info;
       }
@@ -160,6 +235,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     this.child = null;
+    this.stopCpuSampling();
     const why = `engine worker exited (${signal ? `signal ${signal}` : `code ${code}`})`;
     for (const [, p] of this.pending) p.reject(new EngineError('ENGINE_ERR_CRASHED', why));
     this.pending.clear();
@@ -208,6 +284,9 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     const r = await this.request({ kind: 'step', input });
     if (!(r.ok && r.kind === 'step')) throw new EngineError('ENGINE_ERR_STEP', 'unexpected reply to step');
     this.ipcOverheadMs.push(performance.now() - t0 - r.workerMs);
+    this.steps++;
+    const total = r.output.spans['step.total'];
+    if (total !== undefined) this.stepTotals.push(total);
     if (this.ipcOverheadMs.length > 10_000) this.ipcOverheadMs.splice(0, 5_000);
     return r.output;
   }
@@ -230,6 +309,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.stopCpuSampling();
     const child = this.child;
     if (!child) {
       this.setState('stopped', null);

@@ -14,6 +14,8 @@ export interface WorkerStats {
   readonly rssBytes: number;
   readonly sessions: number;
   readonly steps: number;
+  /** process.cpuUsage() of the worker, user + system, in µs: CPU the worker has used since it started. */
+  readonly cpuUs: number;
 }
 
 export type Reply =

@@ -10,7 +10,11 @@ if (!process.send) {
   console.error('src/engine/worker.ts is started by the engine host (fork with an IPC channel), not run directly.');
   process.exit(2);
 }
-const send = (m: Reply | Hello) => process.send!(m);
+// A reply the host can no longer take (it disconnected to stop this worker) is dropped: the
+// callback keeps EPIPE from becoming an uncaught 'error' that kills the worker noisily.
+const send = (m: Reply | Hello) => {
+  if (process.connected) process.send!(m, undefined, {}, () => undefined);
+};
 
 let pipeline: Pipeline | null = null;
 let steps = 0;
@@ -34,8 +38,13 @@ async function handle(req: Request): Promise<Reply> {
       need().close(req.session);
       return { id: req.id, ok: true, kind: 'close' };
     case 'stats':
-      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps } };
+      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps, cpuUs: cpuUs() } };
   }
+}
+
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
 }
 
 function need(): Pipeline {

@@ -2,6 +2,7 @@
 // written and tested against this shape, and the engine host implements it. Keeping the
 // server on an interface also keeps it free of the engine's process management.
 import type { EngineInfo, EngineState, SessionOptions, StepInput, StepOutput } from '../engine/types.ts';
+import type { WorkerFigures } from '../engine/host.ts';
 
 export interface EnginePort {
   /** 'ok' is the only state in which sessions can open and step. */
@@ -14,6 +15,8 @@ export interface EnginePort {
   readonly restartCount?: number;
   /** The engine process id, while one runs (for /health; tests kill it to test recovery). */
   readonly pid?: number | null;
+  /** Each engine worker process (one, or the pool's N): state, sessions, steps, step p99, CPU (for /health and the dashboard). */
+  readonly workers?: readonly WorkerFigures[];
 
   /** Starts the engine; resolves with the model info, or null when it comes up degraded. */
   start(): Promise<EngineInfo | null>;

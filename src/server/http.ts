@@ -55,7 +55,7 @@ export function healthReport(ctx: HttpContext) {
     weights: info ? weightsFingerprint(info.weightsSha256) : null,
     weightsSha256: info?.weightsSha256 ?? null,
     fingerprint: info?.fingerprint ?? null,
-    engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null },
+    engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null, workers: engine?.workers ?? [] },
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
     budgetMs: stats.steps.budgetMs,
@@ -94,6 +94,9 @@ export function metricsText(ctx: HttpContext): string {
       sessions_active: active,
       sessions_max: ctx.options.maxSessions,
       engine_up: engine?.state === 'ok' ? 1 : 0,
+      // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
+      engine_workers: engine?.workers?.length ?? 0,
+      engine_workers_up: engine?.workers?.filter((w) => w.state === 'ok').length ?? 0,
       real_time_factor: stats.realTimeFactor() ?? NaN,
       input_queue_frames: inputFrames,
       send_queue_bytes: sendBytes,

@@ -6,6 +6,7 @@
 // subscriber that does not keep up skips snapshots instead of buffering them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FinishedStep } from '../engine/step-record.ts';
+import type { WorkerFigures } from '../engine/host.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
 import type { SpanName } from '../telemetry/spans.ts';
 import { RollingWindow, type SpanStats } from '../telemetry/window.ts';
@@ -66,7 +67,8 @@ export interface TelemetrySnapshot {
   readonly t: number;
   readonly model: string | null;
   readonly untrained: boolean | null;
-  readonly engine: { readonly state: string; readonly reason: string | null; readonly restarts: number };
+  /** workers: each engine process (absent from servers older than the engine pool). */
+  readonly engine: { readonly state: string; readonly reason: string | null; readonly restarts: number; readonly workers?: readonly WorkerFigures[] };
   readonly budgetMs: number;
   /** Steps the server-wide span figures cover at most (the last `window` steps of all sessions). */
   readonly window: number;
@@ -254,7 +256,7 @@ export class TelemetryFeed {
       t: Math.round(at - this.ctx.startedAt),
       model: info?.model ?? null,
       untrained: info?.untrained ?? null,
-      engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : this.ctx.options.noEngineReason, restarts: engine?.restartCount ?? 0 },
+      engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : this.ctx.options.noEngineReason, restarts: engine?.restartCount ?? 0, workers: engine?.workers ?? [] },
       budgetMs: stats.steps.budgetMs,
       window: this.ctx.options.statsWindow,
       sessionWindow: SESSION_WINDOW,

@@ -46,4 +46,37 @@ describe('solacelive serve + client', () => {
     expect(code).toBe(0);
     expect(log()).toMatch(/shutting down/);
   }, 120_000);
+
+  it('serve --engines 2 runs two engine worker processes, lists both on /health, and stops them on SIGINT', async () => {
+    const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--engines', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(serve);
+    let log = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`serve not ready within 60 s:\n${log}`)), 60_000);
+      serve.stderr.on('data', (d) => {
+        log += d;
+        const m = /listening on (ws:\/\/\S+)/.exec(log);
+        if (m && /model \S+ ready/.test(log)) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const res = await fetch(`${url.replace(/^ws:/, 'http:').replace(/\/$/, '')}/health`);
+    expect(res.status).toBe(200);
+    const h = (await res.json()) as { engine: { workers: { state: string; pid: number }[] } };
+    expect(h.engine.workers.map((w) => w.state)).toEqual(['ok', 'ok']);
+    const pids = h.engine.workers.map((w) => w.pid);
+    expect(new Set(pids).size).toBe(2);
+    serve.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => serve.on('exit', resolve))).toBe(0);
+    // The workers went with the server.
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  }, 120_000);
+
+  it('serve --engines 0 is refused with a usage error naming the flag', async () => {
+    const r = await run(['serve', '--port', '0', '--engines', '0'], 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--engines must be 1\.\.64/);
+  }, 60_000);
 });

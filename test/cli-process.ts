@@ -35,10 +35,11 @@ export class CliProcesses {
   }
 
   /**
-   * Starts `solacelive serve ARGS` and resolves once it listens, with its ws:// URL and its
-   * stderr so far; rejects with that stderr when it exits first or takes longer than timeoutMs.
+   * Starts `solacelive serve ARGS` and resolves once it listens (and, with `modelReady`, once
+   * its model is ready), with its ws:// URL and its stderr so far; rejects with that stderr
+   * when it exits first or takes longer than timeoutMs.
    */
-  serve(args: readonly string[], timeoutMs = 45_000): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  serve(args: readonly string[], timeoutMs = 45_000, modelReady = false): Promise<{ child: ChildProcess; url: string; log: () => string }> {
     const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     let log = '';
@@ -51,7 +52,7 @@ export class CliProcesses {
       child.stderr!.on('data', (d) => {
         log += d;
         const m = /listening on (ws:\/\/\S+)/.exec(log);
-        if (m) {
+        if (m && (!modelReady || /model \S+ ready/.test(log))) {
           clearTimeout(t);
           resolve({ child, url: m[1]!, log: () => log });
         }

@@ -48,20 +48,7 @@ describe('solacelive serve + client', () => {
   }, 120_000);
 
   it('serve --engines 2 runs two engine worker processes, lists both on /health, and stops them on SIGINT', async () => {
-    const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--engines', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(serve);
-    let log = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`serve not ready within 60 s:\n${log}`)), 60_000);
-      serve.stderr.on('data', (d) => {
-        log += d;
-        const m = /listening on (ws:\/\/\S+)/.exec(log);
-        if (m && /model \S+ ready/.test(log)) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child: serve, url } = await cli.serve(['--port', '0', '--engines', '2'], 60_000, true);
     const res = await fetch(`${url.replace(/^ws:/, 'http:').replace(/\/$/, '')}/health`);
     expect(res.status).toBe(200);
     const h = (await res.json()) as { engine: { workers: { state: string; pid: number }[] } };

@@ -49,6 +49,9 @@ export class MoshiWire implements Wire {
   private earlyBytes = 0;
   private frames = 0;
   private inputFailed = false;
+  /** The client's stream has ended (its EOS page): no more input will come. */
+  private eos = false;
+  private inputEnded = false;
   private disposed = false;
   /** The metadata message as last sent: Kyutai's client checks every 0x04 against its whole schema, so news goes out inside it. */
   private info_: Record<string, unknown> | null = null;
@@ -80,7 +83,7 @@ export class MoshiWire implements Wire {
         // Closed while libopus loaded: the instance is dropped whole (its memory goes with it).
         if (this.disposed) return;
         this.lib = lib;
-        this.decoder = new OggOpusDecoder({ lib });
+        this.decoder = new OggOpusDecoder({ lib, onPage: (page) => { if (page.eos) this.eos = true; } });
         this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_SERVER_SHAPE, serial: 42, vendor: 'SolaceLive' });
         this.core.open(query.start);
       },
@@ -124,7 +127,7 @@ export class MoshiWire implements Wire {
 
   /** Ogg bytes in: decoded frames go to the step loop; a broken stream ends the session after the frames before it. */
   private audioIn(bytes: Uint8Array, t: number): void {
-    if (this.inputFailed) return;
+    if (this.inputFailed || this.inputEnded) return;
     // Frames handed to the core before it streams are refused ('not-started'): hold the bytes instead.
     if (!this.decoder || !this.streaming) {
       this.earlyBytes += bytes.byteLength;
@@ -157,6 +160,20 @@ export class MoshiWire implements Wire {
       }
     }
     if (failure !== null) this.inputBroken(failure);
+    else if (this.eos) this.inputEnd(t, recvMs);
+  }
+
+  /**
+   * The client ended its stream (an EOS page; Kyutai's client closes without one): the last
+   * partial frame is padded with silence and stepped, every frame is answered, then the
+   * session ends normally, rather than running silent steps until the client closes.
+   */
+  private inputEnd(t: number, recvMs: number): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    const last = this.cutter.flush();
+    if (last) this.core.frame(last.frame, this.frames++, t, recvMs);
+    this.core.end();
   }
 
   private inputBroken(err: unknown): void {

@@ -62,8 +62,10 @@ fi
 # --- 2b. Tools the test suite drives (Linux/apt): zip (session zips the viewer opens),
 # sox (an independent WAV reader/writer the audio tests cross-check against), chromium
 # (the browser tests drive Debian's Chromium through playwright-core, which never
-# downloads a browser), tmux (the dashboard test captures a real terminal pane) and
-# opus-tools (opusenc/opusdec: an independent Ogg Opus writer and reader for our own).
+# downloads a browser), tmux (the dashboard test captures a real terminal pane),
+# opus-tools (opusenc/opusdec: an independent Ogg Opus writer and reader for our own),
+# haproxy (the scale-out tests put two servers behind a real one) and espeak-ng (real
+# speech with known turns for the turn-taking detector).
 if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
   missing=""
   command -v zip >/dev/null || missing="$missing zip"
@@ -71,6 +73,8 @@ if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
   command -v chromium >/dev/null || missing="$missing chromium"
   command -v tmux >/dev/null || missing="$missing tmux"
   command -v opusdec >/dev/null || missing="$missing opus-tools"
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing="$missing haproxy"
+  command -v espeak-ng >/dev/null || missing="$missing espeak-ng"
   if [ -n "$missing" ]; then
     say "installing test tools:$missing (apt)"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 \

@@ -358,12 +358,11 @@ export class MoshiClient {
     const expected = options.expectFrames ?? Math.max(0, this.framesSent - this.warmup);
     const deadline = this.clock.now() + maxWaitMs;
     while (this.isOpen && this.clock.now() < deadline && this.replyFrames < expected && this.clock.now() - this.lastReceived < quietMs) await sleep(20);
-    if (this.isOpen) {
-      this.ws.close(1000, 'client done');
-      const t = setTimeout(() => this.ws.terminate(), 2000);
-      await this.closed;
-      clearTimeout(t);
-    }
+    // The server may be closing already (it ends the session on the stream's EOS page): wait for that close too.
+    if (this.isOpen) this.ws.close(1000, 'client done');
+    const t = setTimeout(() => this.ws.terminate(), 2000);
+    await this.closed;
+    clearTimeout(t);
   }
 
   /** stream() then finish(). */

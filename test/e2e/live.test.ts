@@ -292,9 +292,10 @@ describe('live page (real Chromium, real server)', () => {
       const page = await openLive(`server=${encodeURIComponent(own.url)}&protocol=moshi`);
       await page.getByTestId('start').click();
       await waitNum(page, 'audio-frames', 5, 60_000);
-      const health = await (await fetch(`${own.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { pid: number | null } };
-      expect(health.engine.pid).toBeGreaterThan(0);
-      process.kill(health.engine.pid!, 'SIGKILL');
+      const health = await (await fetch(`${own.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { workers: { pid: number | null; sessions: number }[] } };
+      const worker = health.engine.workers.find((w) => w.sessions > 0);
+      expect(worker?.pid).toBeGreaterThan(0);
+      process.kill(worker!.pid!, 'SIGKILL');
       const banner = page.getByTestId('banner-degraded');
       await banner.waitFor({ timeout: 60_000 });
       expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_RESTARTED/);
@@ -434,10 +435,12 @@ describe('live page (real Chromium, real server)', () => {
     const page = await openLive(`server=${encodeURIComponent(serve.url)}`);
     await page.getByTestId('start').click();
     await waitNum(page, 'audio-frames', 5, 60_000);
-    const health = await (await fetch(`${serve.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { pid: number | null } };
-    expect(health.engine.pid).toBeGreaterThan(0);
+    const health = await (await fetch(`${serve.url.replace(/^ws:/, 'http:')}health`)).json() as { engine: { workers: { pid: number | null; sessions: number }[] } };
+    // The worker this page's session runs on (serve runs one per core): the only one with a session.
+    const worker = health.engine.workers.find((w) => w.sessions > 0);
+    expect(worker?.pid).toBeGreaterThan(0);
     // The engine process is the serve's child (started by this test): what a native abort in MLX does.
-    process.kill(health.engine.pid!, 'SIGKILL');
+    process.kill(worker!.pid!, 'SIGKILL');
     const banner = page.getByTestId('banner-degraded');
     await banner.waitFor({ timeout: 60_000 });
     expect(await banner.textContent()).toMatch(/Server degraded.*ENGINE_RESTARTED.*reconnect/);

@@ -47,6 +47,9 @@ describe('Moshi metadata and errors', () => {
     expect(sessionFromMetadata([], start).model).toMatch(/did not say/);
     expect(messageFromMetadata({ type: 'recording', session: 'abc123', state: 'recording' })).toEqual({ type: 'recording', session: 'abc123', state: 'recording' });
     expect(messageFromMetadata({ lm_model_file: 'x' })).toBeNull();
+    // SolaceLive resends its whole metadata with the news under solacelive.recording.
+    expect(messageFromMetadata({ lm_model_file: 'tiny', solacelive: { ...ready, recording: { type: 'recording', session: 's1', state: 'stopped', code: 'SESSION_ERR_DISK_FULL' } } }))
+      .toEqual({ type: 'recording', session: 's1', state: 'stopped', code: 'SESSION_ERR_DISK_FULL' });
     expect(messageFromMetadata(ready)).toBeNull();
   });
 });

@@ -88,6 +88,8 @@ class MoshiLink implements Link {
   private lastReceived = performance.now();
   private replyBroken = false;
   private drain: ReturnType<typeof setInterval> | null = null;
+  /** Stop has finished (the reply came or the server ended the session). */
+  private drained = false;
 
   constructor(ws: WebSocket, lib: Libopus, info: SessionInfo, events: LinkEvents) {
     this.ws = ws;
@@ -97,9 +99,22 @@ class MoshiLink implements Link {
     this.reply = new ReplyAudio(lib);
     ws.onmessage = (e) => this.receive(e.data, performance.now());
     ws.onclose = (e) => {
+      // After Stop, a server that ends the session on the stream's last page (SolaceLive) closes first.
+      if (this.drain && e.code === 1000) this.finishDrain(`the server ended the session (${e.reason || 'normal close'})`);
       this.dispose();
       events.onClose(e.code, e.reason);
     };
+  }
+
+  /** The end of a Stop: the reply is in (or waited for long enough); said once. */
+  private finishDrain(how: string): void {
+    if (!this.drain) return;
+    clearInterval(this.drain);
+    this.drain = null;
+    this.drained = true;
+    const framesSent = Math.floor(this.samplesSent / FRAME_SAMPLES);
+    this.events.onEnded(null, `${how}: ${this.reply.steps} steps of audio back for ${framesSent} frames sent`);
+    this.events.onFinal({ text: this.pieces.join(''), tokens: this.pieces.length, steps: this.reply.steps });
   }
 
   get isOpen(): boolean {
@@ -113,7 +128,7 @@ class MoshiLink implements Link {
   }
 
   end(): void {
-    if (this.drain || !this.isOpen) return;
+    if (this.drain || this.drained || !this.isOpen) return;
     for (const m of this.mic.end()) this.ws.send(m as Uint8Array<ArrayBuffer>);
     const t0 = performance.now();
     // Every frame sent is answered by one step of audio, but the first warm-up steps.
@@ -123,9 +138,7 @@ class MoshiLink implements Link {
       const now = performance.now();
       const done = this.reply.steps >= expected;
       if (!done && now - this.lastReceived < DRAIN_QUIET_MS && now - t0 < DRAIN_MAX_MS) return;
-      if (this.drain) clearInterval(this.drain);
-      this.events.onEnded(null, `${done ? 'reply complete' : 'stopped waiting for the reply'}: ${this.reply.steps} steps of audio back for ${framesSent} frames sent; closing (the Moshi protocol has no end message)`);
-      this.events.onFinal({ text: this.pieces.join(''), tokens: this.pieces.length, steps: this.reply.steps });
+      this.finishDrain(`${done ? 'reply complete' : 'stopped waiting for the reply'}; closing (the Moshi protocol has no end message)`);
       this.ws.close(1000, 'page done');
     }, 50);
   }

@@ -53,8 +53,16 @@ export function sessionFromMetadata(metadata: readonly unknown[], start: LinkSta
   return { id: null, model: named?.lm_model_file ?? 'unknown (the server did not say)', untrained: false, seed: start.seed, record: false };
 }
 
-/** A session message inside a later metadata message (SolaceLive sends 'recording' this way); null for anything else. */
+/**
+ * A session message inside a later metadata message: SolaceLive resends its whole metadata
+ * with `solacelive.recording` (Kyutai's client checks every metadata message against its full
+ * schema), or a bare message; null for anything else.
+ */
 export function messageFromMetadata(json: unknown): ServerMessage | null {
+  if (isRecord(json) && isRecord(json.solacelive)) {
+    const rec = asServerMessage(json.solacelive.recording);
+    if (rec) return rec;
+  }
   const m = asServerMessage(json);
   return m && m.type !== 'ready' ? m : null;
 }

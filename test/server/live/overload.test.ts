@@ -53,6 +53,7 @@ async function run(name: string, clients: number, sleepMs: number | null) {
   const results = await Promise.all(conns.map((c, i) => c.run(testFrames(FRAMES, i + 1))));
   for (const r of results) expect(r.ok, 'every client got every reply').toBe(true);
   const health = (await (await fetch(`${url.replace('ws:', 'http:')}/health`)).json()) as Health;
+  const metrics = await (await fetch(`${url.replace('ws:', 'http:')}/metrics`)).text();
   const snap = server.telemetry.snapshot();
   await server.stop();
   const recorded = await Promise.all(paths.map(async (p) => {
@@ -61,12 +62,15 @@ async function run(name: string, clients: number, sleepMs: number | null) {
     return { steps, stats: sessionStats(steps) };
   }));
   expect(recorded).toHaveLength(clients);
-  return { health, snap, recorded, results };
+  return { health, metrics, snap, recorded, results };
 }
 
 describe('overload is visible', () => {
   it('more real-time clients than the engine holds: /health, /telemetry and the recordings report misses and "falls behind"', async () => {
-    const { health, snap, recorded } = await run('over', 3, SLEEP_MS);
+    const { health, metrics, snap, recorded } = await run('over', 3, SLEEP_MS);
+    expect(metrics).toMatch(/^solacelive_keeps_up 0$/m);
+    expect(metrics).toMatch(new RegExp(`^solacelive_budget_misses_total ${health.budgetMisses}$`, 'm'));
+    expect(metrics).toMatch(/^solacelive_span_ms\{span="e2e",quantile="0\.99"\} \d/m);
     expect(health.steps).toBe(3 * FRAMES);
     expect(health.budgetMisses).toBeGreaterThan(0);
     expect(health.keepsUp).toBe(false);

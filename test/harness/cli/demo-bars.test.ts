@@ -22,6 +22,14 @@ describe('demo budget bars', () => {
     expect(b140.lastIndexOf('#')).toBeGreaterThan(b100.lastIndexOf('#'));
   });
 
+  it('a value just over the budget passes its mark', () => {
+    // The mark is cell 20: a bar over the budget covers it, one at the budget stops before it.
+    expect(cells(budgetBar(80.7, 80, 40)).lastIndexOf('#')).toBe(20);
+    expect(cells(budgetBar(80.7, 80, 40))).not.toContain('|');
+    expect(cells(budgetBar(80, 80, 40)).lastIndexOf('#')).toBe(19);
+    expect(cells(budgetBar(80, 80, 40))).toContain('|');
+  });
+
   it('a value past the scale ends in the overflow mark', () => {
     const b = cells(budgetBar(1200, 80, 40));
     expect(b).toHaveLength(40);

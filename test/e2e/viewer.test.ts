@@ -25,6 +25,8 @@ import { latestResults, startViewServer, type ViewServer } from '../../harness/v
 import { satisfies, type Comparison, type VerdictKind } from '../../harness/compare.ts';
 import { launchChromium } from './chromium.ts';
 import { isBudgetMiss } from '../../harness/view/stats.ts';
+import { endToEndMs } from '../../src/telemetry/spans.ts';
+import { budgetVerdict, keepsUpText } from '../../src/telemetry/window.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/sessions/hello-2s.session', import.meta.url));
 const SHOTS = process.env.SOLACELIVE_SCREENSHOTS ?? fileURLToPath(new URL('../../.ci/results/screenshots/', import.meta.url));
@@ -247,6 +249,11 @@ describe('viewer in Chromium', () => {
     const spanRows = await page.getByTestId('span-table').locator('tbody tr td:first-child').allInnerTexts();
     expect(spanRows).toContain('mimi.encode');
     await poll(() => page.getByTestId('misses').innerText()).toContain(`${steps.filter((s) => isBudgetMiss(s)).length} of ${steps.length}`);
+    // The verdict end to end, as the session summary computes it (this fixture falls behind).
+    const verdict = keepsUpText(budgetVerdict(steps.map((s) => endToEndMs(s.spans)!), []).keepsUp);
+    expect(verdict).toBe('falls behind');
+    expect(await page.getByTestId('keeps-up').innerText()).toBe(verdict);
+    expect(await page.getByTestId('rtf').innerText()).toMatch(/^\d+\.\d\d end to end · engine \d+\.\d\d$/);
     const download = page.waitForEvent('download');
     await page.getByTestId('export-trace').click();
     const file = await (await download).path();

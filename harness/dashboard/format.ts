@@ -126,15 +126,15 @@ export function pct(part: number, whole: number): string {
 }
 
 /**
- * The real-time factor, end to end (mean e2e / budget) and the engine's alone (mean
- * step.total / budget): "1.52 e2e, 0.31 engine". No "N× real time": a fast engine says
- * nothing of a server whose frames wait in its queue.
+ * The real-time factor end to end (mean e2e / budget: above 1, replies fall behind) and the
+ * engine's alone (mean step.total / budget): "1.52 (engine 0.31)". Never "N× real time": a
+ * fast engine says nothing of a server whose frames wait in its queue.
  */
 export function rtfText(rtf: number | null, engineRtf: number | null = null): string {
   const f = (x: number | null) => (x === null || !Number.isFinite(x) || x <= 0 ? null : x.toFixed(2));
   const e2e = f(rtf), engine = f(engineRtf);
-  if (e2e === null && engine === null) return '–';
-  return [e2e === null ? null : `${e2e} e2e`, engine === null ? null : `${engine} engine`].filter(Boolean).join(', ');
+  if (e2e === null) return engine === null ? '–' : `– (engine ${engine})`;
+  return engine === null ? e2e : `${e2e} (engine ${engine})`;
 }
 
 /** A session's budget figure: e2e (what the budget counts), step.total from servers older than e2e. */

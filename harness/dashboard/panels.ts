@@ -108,7 +108,8 @@ export function Figures(props: { snap: TelemetrySnapshot; columns: number }): Re
       h(Text, { color: warn(s.droppedPartials) }, `partials dropped ${s.droppedPartials}`),
       '  ', h(Text, { color: warn(s.skippedDecodes) }, `decodes skipped ${s.skippedDecodes}`),
       '  ', h(Text, { color: s.errors > 0 ? 'red' : undefined }, `errors ${s.errors}`),
-      '  rtf ', h(Text, { color: HEADROOM_COLOR[headroom(s.realTimeFactor === null ? null : s.realTimeFactor * s.budgetMs, s.budgetMs)] }, rtfText(s.realTimeFactor, s.budget?.engineRealTimeFactor ?? null))));
+      // Over the window, like the spans (the counts above are since start).
+      '  window rtf ', h(Text, { color: HEADROOM_COLOR[headroom(s.realTimeFactor === null ? null : s.realTimeFactor * s.budgetMs, s.budgetMs)] }, rtfText(s.realTimeFactor, s.budget?.engineRealTimeFactor ?? null))));
 }
 
 export function sessionRowHeader(): string {

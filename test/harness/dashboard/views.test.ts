@@ -119,7 +119,7 @@ describe('live overview', () => {
     });
     const lines = screen({ snap });
     expect(lines[2]).toBe('FALLS BEHIND · spans over all 400 steps (ms), counts since start');
-    expect(lines.join('\n')).toContain('rtf 14.20 e2e, 0.31 engine');
+    expect(lines.join('\n')).toContain('window rtf 14.20 (engine 0.31)');
     expect(lines.join('\n')).not.toMatch(/× real time/);
     // The e2e bar runs off the scale; step.total's stays under the budget line.
     expect(barOf(spanLine(lines, 'e2e')).trimEnd().endsWith('»')).toBe(true);

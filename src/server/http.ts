@@ -62,7 +62,7 @@ export function healthReport(ctx: HttpContext) {
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,
-    // Budget figures are end to end (frame in → reply out); step.total's share is engine*.
+    // Budget figures are end to end (frame in → reply out, the e2e span); engineMisses counts step.total alone.
     budgetMisses: stats.steps.budgetMisses,
     engineMisses: stats.steps.engineMisses,
     budget,

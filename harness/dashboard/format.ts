@@ -2,6 +2,7 @@
 // and headroom colours. No Ink here, so the interactive views and the plain (non-TTY)
 // output share the same arithmetic and tests can check it cell by cell.
 import type { SpanStats } from '../../src/telemetry/window.ts';
+import type { SessionFigures } from '../../src/server/telemetry-stream.ts';
 
 export type Headroom = 'ok' | 'tight' | 'over' | 'none';
 
@@ -109,7 +110,7 @@ export function spanWindow(window: number, steps: number): string {
 
 /** What each session's own figures cover (the telemetry's per-session window). */
 export const sessionWindowNote = (sessionWindow: number): string =>
-  `each its own: step.total of last ≤${sessionWindow} steps, counts since open`;
+  `each its own: e2e of last ≤${sessionWindow} steps, counts since open`;
 
 /** The first 8 characters of a session id: enough to tell sessions apart on screen. */
 export const shortId = (id: string | null): string => (id === null ? '-' : id.slice(0, 8));
@@ -124,8 +125,23 @@ export function pct(part: number, whole: number): string {
   return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '0.0%';
 }
 
-/** Real-time factor and the speed it allows: 0.42 → "0.42 (2.4× real time)". */
-export function rtfText(rtf: number | null): string {
-  if (rtf === null || !Number.isFinite(rtf) || rtf <= 0) return '–';
-  return `${rtf.toFixed(2)} (${(1 / rtf).toFixed(1)}× real time)`;
+/**
+ * The real-time factor end to end (mean e2e / budget: above 1, replies fall behind) and the
+ * engine's alone (mean step.total / budget): "1.52 (engine 0.31)". Never "N× real time": a
+ * fast engine says nothing of a server whose frames wait in its queue.
+ */
+export function rtfText(rtf: number | null, engineRtf: number | null = null): string {
+  const f = (x: number | null) => (x === null || !Number.isFinite(x) || x <= 0 ? null : x.toFixed(2));
+  const e2e = f(rtf), engine = f(engineRtf);
+  if (e2e === null) return engine === null ? '–' : `– (engine ${engine})`;
+  return engine === null ? e2e : `${e2e} (engine ${engine})`;
+}
+
+/** A session's budget figure: e2e (what the budget counts), step.total from servers older than e2e. */
+export const sessionLatency = (x: Pick<SessionFigures, 'e2e' | 'stepTotal'>): SpanStats | null => (x.e2e === undefined ? x.stepTotal : x.e2e);
+
+/** The budget verdict in words, with the steps it covers: "falls behind over the last 1000 steps". */
+export function verdictText(keepsUp: boolean | null | undefined, window: number): string {
+  if (keepsUp == null) return 'no steps yet';
+  return `${keepsUp ? 'keeps up' : 'falls behind'} over the last ${window} step${window === 1 ? '' : 's'}`;
 }

@@ -7,6 +7,7 @@ import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import React, { useEffect, useRef, useState, type ReactElement } from 'react';
 import type { TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { duration, fit, HEADROOM_COLOR, headroom, ms } from './format.ts';
+import { keepsUpText } from '../../src/telemetry/window.ts';
 import { EventList, Figures, SessionList, SpanBars, Sparkline } from './panels.ts';
 import type { SourceStatus, TelemetrySource } from './source.ts';
 
@@ -62,9 +63,9 @@ function engineState(s: TelemetrySnapshot): string {
 
 function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactElement {
   const { snap, columns, rows, selected } = props;
-  // Header 2, span table 10, sparkline 1, figures 2: the rest is shared by sessions (title,
+  // Header 2, span table 11, sparkline 1, figures 2: the rest is shared by sessions (title,
   // column heads, rows) and events (title, rows).
-  const left = Math.max(0, rows - 2 - 10 - 1 - 2 - 1);
+  const left = Math.max(0, rows - 2 - 11 - 1 - 2 - 1);
   const sessionRows = Math.min(Math.max(1, snap.sessions.length), Math.max(1, Math.min(3, left - 4)));
   const eventRows = Math.max(0, left - 2 - sessionRows - 1);
   return h(Box, { flexDirection: 'column' },
@@ -72,7 +73,7 @@ function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactEl
     // While the engine is not ok, why is worth more than the sparkline's line (the header cuts it).
     snap.engine.state !== 'ok'
       ? h(Text, { color: snap.engine.state === 'restarting' || snap.engine.state === 'starting' ? 'yellow' : 'red', wrap: 'truncate-end' }, `engine ${engineState(snap)}: ${snap.engine.reason ?? 'no reason given'}`)
-      : h(Sparkline, { values: snap.stepTotals, budgetMs: snap.budgetMs, columns }),
+      : h(Sparkline, { values: snap.e2es ?? snap.stepTotals, label: snap.e2es ? 'e2e' : 'step.total', budgetMs: snap.budgetMs, columns }),
     h(Figures, { snap, columns }),
     h(SessionList, { snap, selected, max: sessionRows, columns }),
     eventRows > 0 ? h(EventList, { events: snap.events, max: eventRows - (snap.events.length === 0 ? 1 : 0) }) : null);
@@ -85,11 +86,13 @@ function Sessions(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactEl
   const detail: ReactElement[] = [];
   if (sel) {
     const t = sel.stepTotal;
-    const color = HEADROOM_COLOR[headroom(t?.p99, snap.budgetMs)];
+    const e = sel.e2e ?? null;
+    const color = HEADROOM_COLOR[headroom(e?.p99 ?? t?.p99, snap.budgetMs)];
     detail.push(
       h(Text, { key: 'id', bold: true, wrap: 'truncate-end' }, `Session ${sel.id}`),
-      h(Text, { key: 'st', wrap: 'truncate-end' }, `state ${sel.state}  steps ${sel.steps}  frames received ${sel.framesReceived}  queue ${sel.inputQueue} fr`),
-      h(Text, { key: 'tot', wrap: 'truncate-end' }, `step.total, its last ${t?.window ?? 0} steps: p50 `, h(Text, { color }, ms(t?.p50)), '  p95 ', h(Text, { color }, ms(t?.p95)), '  p99 ', h(Text, { color }, ms(t?.p99)), `  max ${ms(t?.max)}  misses ${sel.budgetMisses}`),
+      h(Text, { key: 'st', wrap: 'truncate-end' }, `state ${sel.state}  steps ${sel.steps}  frames received ${sel.framesReceived}  queue ${sel.inputQueue} fr  `, h(Text, { bold: true, color: sel.keepsUp === false ? 'red' : sel.keepsUp ? 'green' : undefined }, keepsUpText(sel.keepsUp))),
+      h(Text, { key: 'e2e', wrap: 'truncate-end' }, `e2e, its last ${e?.window ?? 0} steps: p50 `, h(Text, { color }, ms(e?.p50)), '  p95 ', h(Text, { color }, ms(e?.p95)), '  p99 ', h(Text, { color }, ms(e?.p99)), `  max ${ms(e?.max)}  misses ${sel.budgetMisses}`),
+      h(Text, { key: 'tot', wrap: 'truncate-end', color: 'gray' }, `step.total, its last ${t?.window ?? 0} steps: p50 ${ms(t?.p50)}  p95 ${ms(t?.p95)}  p99 ${ms(t?.p99)}  max ${ms(t?.max)}`),
       // Two lines: on one, 80 columns cut off the errors.
       h(Text, { key: 'ev', wrap: 'truncate-end' }, `frames late ${sel.late}  missing ${sel.missing}  dropped ${sel.droppedFrames}  errors ${sel.errors}`),
       h(Text, { key: 'ev2', wrap: 'truncate-end' }, `partials dropped ${sel.droppedPartials}  decodes skipped ${sel.skippedDecodes}`),

@@ -7,7 +7,7 @@ import React, { type ReactElement } from 'react';
 import type { SessionFigures, TelemetryEvent, TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { SpanStats } from '../../src/telemetry/window.ts';
-import { barCells, barScale, barText, bytes, fit, HEADROOM_COLOR, headroom, ms, pct, rtfText, sessionWindowNote, shortId, spanWindow, sparkline } from './format.ts';
+import { barCells, barScale, barText, bytes, fit, HEADROOM_COLOR, headroom, ms, pct, rtfText, sessionLatency, sessionWindowNote, shortId, spanWindow, sparkline } from './format.ts';
 
 const h = React.createElement;
 
@@ -50,6 +50,7 @@ export function SpanBars(props: { snap: TelemetrySnapshot; columns: number }): R
   const { snap, columns } = props;
   const width = Math.max(10, columns - BAR_OFFSET - 1);
   const scale = barScale(snap.budgetMs, SPAN_NAMES.map((n) => snap.spans[n]));
+  const keeps = snap.budget?.keepsUp;
   const header = `${'span'.padEnd(SPAN_LABEL_WIDTH)}${'p50'.padStart(NUM)}${'p95'.padStart(NUM)}${'p99'.padStart(NUM)}${'max'.padStart(NUM)} `;
   const rows = SPAN_NAMES.map((name) => {
     const s: SpanStats | undefined = snap.spans[name];
@@ -58,7 +59,8 @@ export function SpanBars(props: { snap: TelemetrySnapshot; columns: number }): R
     const c = barCells(s, width, scale, snap.budgetMs);
     const color = HEADROOM_COLOR[headroom(s.p99, snap.budgetMs)];
     return h(Text, { key: name },
-      h(Text, { bold: name === 'step.total' }, label),
+      // e2e is what the budget counts; step.total the model's share of it.
+      h(Text, { bold: name === 'e2e' }, label),
       `${num(s.p50)}${num(s.p95)}${num(s.p99)}`,
       h(Text, { color: s.max > snap.budgetMs ? 'red' : undefined }, num(s.max)),
       ' ',
@@ -66,14 +68,17 @@ export function SpanBars(props: { snap: TelemetrySnapshot; columns: number }): R
   });
   return h(Box, { flexDirection: 'column' },
     // Which steps these are: one overloaded minute stays in the window long after it ended.
-    h(Text, { bold: true, wrap: 'truncate-end' }, `Server-wide: spans over ${spanWindow(snap.window, snap.steps)}, counts since start (ms)`),
+    // The verdict (e2e over the same window) leads: a server that falls behind says so first.
+    h(Text, { bold: true, wrap: 'truncate-end' },
+      h(Text, { color: keeps === false ? 'red' : keeps ? 'green' : 'gray' }, keeps == null ? 'NO STEPS' : keeps ? 'KEEPS UP' : 'FALLS BEHIND'),
+      ` · spans over ${spanWindow(snap.window, snap.steps)} (ms), counts since start`),
     h(Text, { color: 'gray' }, `${header}${scaleLine(width, scale, snap.budgetMs)}`),
     ...rows);
 }
 
-/** step.total of the last steps, one character each; steps over budget in red. */
+/** e2e of the last steps, one character each; steps over budget in red. */
 export function Sparkline(props: { values: readonly number[]; budgetMs: number; columns: number; label?: string }): ReactElement {
-  const label = (props.label ?? 'step.total').padEnd(SPAN_LABEL_WIDTH);
+  const label = (props.label ?? 'e2e').padEnd(SPAN_LABEL_WIDTH);
   const width = Math.max(10, props.columns - label.length - 1);
   const { text, over } = sparkline(props.values, props.budgetMs, width);
   // Runs of the same colour, so a long line is a few Text nodes rather than one per step.
@@ -103,7 +108,8 @@ export function Figures(props: { snap: TelemetrySnapshot; columns: number }): Re
       h(Text, { color: warn(s.droppedPartials) }, `partials dropped ${s.droppedPartials}`),
       '  ', h(Text, { color: warn(s.skippedDecodes) }, `decodes skipped ${s.skippedDecodes}`),
       '  ', h(Text, { color: s.errors > 0 ? 'red' : undefined }, `errors ${s.errors}`),
-      '  rtf ', h(Text, { color: HEADROOM_COLOR[headroom(s.realTimeFactor === null ? null : s.realTimeFactor * s.budgetMs, s.budgetMs)] }, rtfText(s.realTimeFactor))));
+      // Over the window, like the spans (the counts above are since start).
+      '  window rtf ', h(Text, { color: HEADROOM_COLOR[headroom(s.realTimeFactor === null ? null : s.realTimeFactor * s.budgetMs, s.budgetMs)] }, rtfText(s.realTimeFactor, s.budget?.engineRealTimeFactor ?? null))));
 }
 
 export function sessionRowHeader(): string {
@@ -111,7 +117,7 @@ export function sessionRowHeader(): string {
 }
 
 export function sessionRow(x: SessionFigures): string {
-  const t = x.stepTotal;
+  const t = sessionLatency(x);
   return `${shortId(x.id).padEnd(9)}${fit(x.state, 9).padEnd(10)}${String(x.steps).padStart(5)}${ms(t?.p50).padStart(6)}${ms(t?.p99).padStart(6)}${ms(t?.max).padStart(6)}${String(x.budgetMisses).padStart(5)}${String(x.late).padStart(5)}${String(x.missing).padStart(5)}${String(x.droppedPartials).padStart(5)}${String(x.skippedDecodes).padStart(5)}${String(x.errors).padStart(4)}${String(x.inputQueue).padStart(6)}`;
 }
 
@@ -128,7 +134,7 @@ export function SessionList(props: { snap: TelemetrySnapshot; selected: number; 
     snap.sessions.length > 0 ? h(Text, { color: 'gray', wrap: 'truncate-end' }, `  ${sessionRowHeader()}`) : null,
     ...shown.map((x, i) => {
       const sel = first + i === selected;
-      const color = x.closedAt !== null ? 'gray' : HEADROOM_COLOR[headroom(x.stepTotal?.p99, snap.budgetMs)];
+      const color = x.closedAt !== null ? 'gray' : HEADROOM_COLOR[headroom(sessionLatency(x)?.p99, snap.budgetMs)];
       return h(Text, { key: x.id, wrap: 'truncate-end', inverse: sel }, `${sel ? '›' : ' '} `, h(Text, { color }, sessionRow(x)));
     }),
     snap.sessions.length === 0 ? h(Text, { color: 'gray' }, '  no sessions yet: stream one with `solacelive client --in WAV --url ws://…`') : null);

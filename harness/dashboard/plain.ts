@@ -5,7 +5,7 @@
 import type { TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { BenchFigure, ReplayProgress } from './events.ts';
-import { fit, pct, sessionWindowNote, shortId, spanWindow } from './format.ts';
+import { fit, pct, rtfText, sessionLatency, sessionWindowNote, shortId, spanWindow, verdictText } from './format.ts';
 
 type Value = string | number | boolean | null;
 
@@ -42,6 +42,9 @@ export function liveSummary(s: TelemetrySnapshot): string {
     ['dropped_partials', s.droppedPartials], ['skipped_decodes', s.skippedDecodes], ['errors', s.errors],
     ['queue_frames', s.queue.inputFrames], ['send_bytes', s.queue.sendBytes], ['rtf', s.realTimeFactor],
     ['p50_ms', total?.p50 ?? null], ['p95_ms', total?.p95 ?? null], ['p99_ms', total?.p99 ?? null], ['max_ms', total?.max ?? null],
+    // The budget figures, end to end over the window (p*_ms above are step.total, the model's share).
+    ['e2e_p99_ms', s.spans.e2e?.p99 ?? null], ['keeps_up', s.budget?.keepsUp == null ? null : s.budget.keepsUp ? 'yes' : 'no'],
+    ['window_misses', s.budget?.misses ?? null], ['engine_rtf', s.budget?.engineRealTimeFactor ?? null],
   ]);
 }
 
@@ -79,7 +82,8 @@ export function liveTable(s: TelemetrySnapshot, columns = 80): string {
     if (!x) continue;
     lines.push(`${col(name, 14, true)}${col(x.count, 8)}${col(x.p50, 9)}${col(x.p95, 9)}${col(x.p99, 9)}${col(x.max, 9)}${col(`${((x.p99 / s.budgetMs) * 100).toFixed(1)}%`, 11)}`);
   }
-  lines.push(...wrapList(`since start: steps ${s.steps}, misses ${s.budgetMisses} (${pct(s.budgetMisses, s.steps)}), frames late ${s.frames.late} missing ${s.frames.missing} dropped ${s.frames.dropped}, partials dropped ${s.droppedPartials}, decodes skipped ${s.skippedDecodes}, errors ${s.errors}`, columns));
+  if (s.budget) lines.push(...wrapList(`budget (e2e): ${verdictText(s.budget.keepsUp, s.budget.window)}, misses ${s.budget.misses} (${pct(s.budget.misses, s.budget.window)}), rtf ${rtfText(s.budget.realTimeFactor, s.budget.engineRealTimeFactor)}`, columns));
+  lines.push(...wrapList(`since start: steps ${s.steps}, misses ${s.budgetMisses} (${pct(s.budgetMisses, s.steps)}) over ${s.budgetMs} ms e2e, frames late ${s.frames.late} missing ${s.frames.missing} dropped ${s.frames.dropped}, partials dropped ${s.droppedPartials}, decodes skipped ${s.skippedDecodes}, errors ${s.errors}`, columns));
   lines.push(...wrapList(`sessions (${sessionWindowNote(s.sessionWindow)})`, columns));
   // Whole ids where they fit, else the 8 characters the live view shows.
   const rest = 10 + 8 + 8 + 8 + 7 + 5 + 5 + 5 + 5 + 4;
@@ -92,7 +96,8 @@ export function liveTable(s: TelemetrySnapshot, columns = 80): string {
   };
   lines.push(row(['id', 'state', 'steps', 'p50', 'p99', 'misses', 'late', 'lost', 'drop', 'skip', 'err']));
   for (const x of s.sessions) {
-    lines.push(row([id(x.id), x.state, x.steps, x.stepTotal?.p50 ?? '-', x.stepTotal?.p99 ?? '-', x.budgetMisses, x.late, x.missing, x.droppedPartials, x.skippedDecodes, x.errors]));
+    const t = sessionLatency(x);
+    lines.push(row([id(x.id), x.state, x.steps, t?.p50 ?? '-', t?.p99 ?? '-', x.budgetMisses, x.late, x.missing, x.droppedPartials, x.skippedDecodes, x.errors]));
   }
   if (s.sessions.length === 0) lines.push('(none)');
   lines.push(...wrapList('lost: missing frames; drop: dropped partials; skip: skipped decodes', columns));

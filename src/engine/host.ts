@@ -27,6 +27,12 @@ export interface EngineHostOptions {
   readonly maxRestartDelayMs?: number;
   /** How often the host asks the worker for its CPU time (for /health's cpu figure). */
   readonly cpuSampleMs?: number;
+  /**
+   * TEST-ONLY: a module URL the worker imports before its own code (node --import), e.g. one
+   * that slows every step down (test/server/live/slow-steps.ts) to make overload deterministic.
+   * serve never sets it; production code reads no switch for it.
+   */
+  readonly testPreload?: string;
 }
 
 /** What /health and the dashboard show of one engine worker process. */
@@ -82,7 +88,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private cpuRate: number | null = null;
   /** Round-trip minus worker compute, per step: the cost of the process boundary. */
   readonly ipcOverheadMs: number[] = [];
-  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason'>> & { noModelReason: string };
+  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason' | 'testPreload'>> & { noModelReason: string; testPreload: string | null };
 
   constructor(opts: EngineHostOptions) {
     super();
@@ -93,6 +99,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       restartDelayMs: opts.restartDelayMs ?? 200,
       maxRestartDelayMs: opts.maxRestartDelayMs ?? 5000,
       cpuSampleMs: opts.cpuSampleMs ?? 1000,
+      testPreload: opts.testPreload ?? null,
     };
     this.restartDelay = this.opts.restartDelayMs;
   }
@@ -179,7 +186,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     const child = fork(WORKER, [], {
       serialization: 'advanced',
       // --expose-gc: the worker collects MLX wrappers explicitly to keep native memory flat.
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(this.opts.testPreload ? ['--import', this.opts.testPreload] : [])],
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

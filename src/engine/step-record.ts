@@ -4,7 +4,7 @@
 // without its PCM and with its time made relative to the session. Plain data: it crosses
 // processes and is imported as a type by browser code.
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
-import type { StepSpans } from '../telemetry/spans.ts';
+import { withEndToEnd, type StepSpans } from '../telemetry/spans.ts';
 import type { StepInput, StepOutput } from './types.ts';
 
 /** A step as stored (one steps.jsonl line) and compared: everything but the PCM. */
@@ -40,13 +40,15 @@ export interface FinishedStep extends Omit<StepRecord, 'timeMs'> {
   readonly doneAt: number;
   /** Clock time the step's last outbound item was written or dropped (doneAt when it had none). */
   readonly finishedAt: number;
+  /** Clock time its input frame arrived (net.recv's start); null for a frame the server made up (end-of-input padding). */
+  readonly arrivedAt?: number | null;
 }
 
 /**
  * The record as the engine leaves it: input events, then the engine's; engine spans plus
  * the server's (net.recv, queue.wait). The only place a StepOutput is mapped into a record.
  */
-export function stepDraft(input: StepInput, out: StepOutput, serverSpans: StepSpans, doneAt: number): FinishedStep {
+export function stepDraft(input: StepInput, out: StepOutput, serverSpans: StepSpans, doneAt: number, arrivedAt: number | null = null): FinishedStep {
   return {
     session: input.session,
     step: input.step,
@@ -61,13 +63,24 @@ export function stepDraft(input: StepInput, out: StepOutput, serverSpans: StepSp
     pcm: out.pcm,
     doneAt,
     finishedAt: doneAt,
+    arrivedAt,
   };
+}
+
+/**
+ * The step's spans with `e2e`, what the budget counts: measured from its frame's arrival to
+ * its last reply item leaving (so the engine's IPC round trip is in it), or derived from the
+ * parts when the frame has no arrival time. Stats, telemetry and the recorder all use this.
+ */
+export function finishedSpans(f: FinishedStep): StepSpans {
+  if (f.arrivedAt == null) return withEndToEnd(f.spans);
+  return { ...f.spans, e2e: Math.max(0, f.finishedAt - f.arrivedAt) };
 }
 
 /** The steps.jsonl line of a finished step; `t0` is the session's time origin on the same clock. */
 export function stepRecordOf(f: FinishedStep, t0: number): StepRecord {
-  const { session: _s, inputPcm: _i, pcm: _p, doneAt, finishedAt: _f, ...rest } = f;
-  return { ...rest, timeMs: Math.max(0, doneAt - t0) };
+  const { session: _s, inputPcm: _i, pcm: _p, doneAt, finishedAt: _f, arrivedAt: _a, ...rest } = f;
+  return { ...rest, spans: finishedSpans(f), timeMs: Math.max(0, doneAt - t0) };
 }
 
 /** Event kinds decided before a step runs (by the cadence, the send queue or a restart): replay feeds exactly these back. */

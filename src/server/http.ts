@@ -47,6 +47,7 @@ export function healthReport(ctx: HttpContext) {
   const all = [...ctx.sessions()];
   const sessions = all.filter((x) => !x.pending).map((x) => x.summary());
   const pending = all.length - sessions.length;
+  const budget = stats.budget();
   return {
     status: s.status,
     reason: engine ? s.reason : options.noEngineReason,
@@ -61,8 +62,12 @@ export function healthReport(ctx: HttpContext) {
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,
+    // Budget figures are end to end (frame in → reply out, the e2e span); engineMisses counts step.total alone.
     budgetMisses: stats.steps.budgetMisses,
-    realTimeFactor: stats.realTimeFactor(),
+    engineMisses: stats.steps.engineMisses,
+    budget,
+    keepsUp: budget.keepsUp,
+    realTimeFactor: budget.realTimeFactor,
     spans: stats.steps.snapshot(),
     events: stats.events,
     counters: stats.counters,
@@ -74,7 +79,7 @@ export function healthReport(ctx: HttpContext) {
 
 export function metricsText(ctx: HttpContext): string {
   const { stats, engine } = ctx;
-  const counters: Record<string, number> = { ...stats.counters, budget_misses: stats.steps.budgetMisses };
+  const counters: Record<string, number> = { ...stats.counters, budget_misses: stats.steps.budgetMisses, engine_budget_misses: stats.steps.engineMisses };
   for (const [kind, n] of Object.entries(stats.events)) counters[`events_${kind}`] = n;
   let inputFrames = 0;
   let sendBytes = 0;
@@ -87,6 +92,7 @@ export function metricsText(ctx: HttpContext): string {
     active++;
   }
   const lag = stats.eventLoopLagMs();
+  const budget = stats.budget();
   return formatPrometheus({
     spans: stats.steps.snapshot(),
     counters,
@@ -97,7 +103,10 @@ export function metricsText(ctx: HttpContext): string {
       // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
       engine_workers: engine?.workers?.length ?? 0,
       engine_workers_up: engine?.workers?.filter((w) => w.state === 'ok').length ?? 0,
-      real_time_factor: stats.realTimeFactor() ?? NaN,
+      real_time_factor: budget.realTimeFactor ?? NaN,
+      engine_real_time_factor: budget.engineRealTimeFactor ?? NaN,
+      // 1 while the window's e2e p99 is within the budget, 0 when the server falls behind (NaN: no steps yet).
+      keeps_up: budget.keepsUp === null ? NaN : budget.keepsUp ? 1 : 0,
       input_queue_frames: inputFrames,
       send_queue_bytes: sendBytes,
       event_loop_lag_p99_ms: lag.p99,

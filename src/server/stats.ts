@@ -1,9 +1,9 @@
 // Server-wide telemetry: per-span sliding windows and budget misses over all sessions'
 // steps, plus counters of events and connections. /health and /metrics both read this.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FinishedStep } from '../engine/step-record.ts';
+import { finishedSpans, type FinishedStep } from '../engine/step-record.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
-import { StepStats } from '../telemetry/window.ts';
+import { StepStats, type BudgetVerdict } from '../telemetry/window.ts';
 
 export type Counter =
   | 'sessions_opened' | 'sessions_rejected' | 'connections' | 'frames_received' | 'steps' | 'audio_frames_sent'
@@ -35,17 +35,21 @@ export class ServerStats {
     this.events[e.kind] = (this.events[e.kind] ?? 0) + 1;
   }
 
-  /** A finished step: counted, its events counted, its spans (net.send included) into the window. */
+  /** A finished step: counted, its events counted, its spans (net.send and e2e included) into the window. */
   stepFinished(record: FinishedStep): void {
     this.count('steps');
     for (const e of record.events) this.event(e);
-    this.steps.add(record.spans);
+    this.steps.add(finishedSpans(record));
   }
 
-  /** Mean step.total over the window as a fraction of the budget: below 1 keeps up with real time. */
+  /** The end-to-end budget verdict over the window: misses, keeps up, real-time factors. */
+  budget(): BudgetVerdict {
+    return this.steps.verdict();
+  }
+
+  /** Mean end-to-end time over the window as a fraction of the budget: above 1, replies fall behind real time. */
   realTimeFactor(): number | null {
-    const total = this.steps.snapshot()['step.total'];
-    return total && total.window > 0 ? total.mean / this.steps.budgetMs : null;
+    return this.steps.verdict().realTimeFactor;
   }
 
   eventLoopLagMs(): { p50: number; p99: number; max: number } {

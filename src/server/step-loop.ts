@@ -193,7 +193,7 @@ export class StepLoop {
     this.engine.step(input).then(
       (out) => {
         this.inFlight = false;
-        this.on.stepped(input, out, stepDraft(input, out, spans, this.o.clock.now()));
+        this.on.stepped(input, out, stepDraft(input, out, spans, this.o.clock.now(), frame.acceptedAt === null ? null : frame.acceptedAt - frame.recvMs));
         this.pump();
       },
       (err: unknown) => {

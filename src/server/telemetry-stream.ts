@@ -1,15 +1,15 @@
 // The telemetry stream: snapshots of the server's figures pushed to subscribers at a few
 // hertz (the Ink dashboard over GET /telemetry as Server-Sent Events, or in-process). It
-// adds what /health lacks for a live view: per-session figures, the recent step.total
-// series and the recent events. The step loop only feeds it through cheap hook taps (a
+// adds what /health lacks for a live view: per-session figures, the recent end-to-end
+// (e2e, what the budget counts) series and the recent events. The step loop only feeds it through cheap hook taps (a
 // ring push, a counter); snapshots are built on a timer while someone listens, and a
 // subscriber that does not keep up skips snapshots instead of buffering them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FinishedStep } from '../engine/step-record.ts';
+import { finishedSpans, type FinishedStep } from '../engine/step-record.ts';
 import type { WorkerFigures } from '../engine/host.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
 import type { SpanName } from '../telemetry/spans.ts';
-import { RollingWindow, type SpanStats } from '../telemetry/window.ts';
+import { budgetVerdict, RollingWindow, type BudgetVerdict, type SpanStats } from '../telemetry/window.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -22,7 +22,7 @@ export const TELEMETRY_MAX_HZ = 10;
 export const TELEMETRY_DEFAULT_HZ = 5;
 /** Open GET /telemetry streams at once; more are refused (503) rather than slowing the server's event loop. */
 export const TELEMETRY_MAX_STREAMS = 16;
-/** step.total samples in each snapshot (the dashboard's sparkline). */
+/** e2e samples in each snapshot (the dashboard's sparkline). */
 const SERIES = 120;
 const RECENT_EVENTS = 50;
 /** Closed sessions kept in the list, so a session that just ended stays visible. */
@@ -45,9 +45,14 @@ export interface SessionFigures {
   readonly framesReceived: number;
   readonly inputQueue: number;
   readonly sendQueueBytes: number;
-  /** step.total over the session's recent steps (null before its first). */
+  /** step.total (model work only) over the session's recent steps (null before its first). */
   readonly stepTotal: SpanStats | null;
+  /** e2e (frame in → reply out) over the session's recent steps (null before its first; absent from older servers). */
+  readonly e2e?: SpanStats | null;
+  /** Steps whose e2e exceeded the budget, since the session opened. */
   readonly budgetMisses: number;
+  /** The budget verdict over the session's recent steps (absent from older servers). */
+  readonly keepsUp?: boolean | null;
   readonly late: number;
   readonly missing: number;
   readonly droppedFrames: number;
@@ -72,14 +77,20 @@ export interface TelemetrySnapshot {
   readonly budgetMs: number;
   /** Steps the server-wide span figures cover at most (the last `window` steps of all sessions). */
   readonly window: number;
-  /** Steps each session's stepTotal covers at most (its own last steps). */
+  /** Steps each session's stepTotal and e2e cover at most (its own last steps). */
   readonly sessionWindow: number;
   readonly steps: number;
+  /** Steps whose e2e exceeded the budget, since the server started. */
   readonly budgetMisses: number;
+  /** Mean e2e over the window / budget (above 1: replies fall behind real time). */
   readonly realTimeFactor: number | null;
+  /** The end-to-end budget verdict over the window (absent from older servers). */
+  readonly budget?: BudgetVerdict;
   readonly spans: Partial<Record<SpanName, SpanStats>>;
   /** The last step.total values, oldest first. */
   readonly stepTotals: readonly number[];
+  /** The last e2e values, oldest first: what the budget counts (absent from older servers). */
+  readonly e2es?: readonly number[];
   readonly frames: { readonly late: number; readonly missing: number; readonly dropped: number };
   readonly droppedPartials: number;
   readonly skippedDecodes: number;
@@ -100,6 +111,7 @@ export interface TelemetryContext {
 
 class SessionTrack {
   readonly totals = new RollingWindow(SESSION_WINDOW);
+  readonly e2e = new RollingWindow(SESSION_WINDOW);
   readonly counts: Partial<Record<StepEventKind, number>> = {};
   misses = 0;
   closedAt: number | null = null;
@@ -137,6 +149,7 @@ export class TelemetryFeed {
   private readonly ctx: TelemetryContext;
   private readonly tracks = new Map<string, SessionTrack>();
   private readonly series = new RollingWindow(SERIES);
+  private readonly e2eSeries = new RollingWindow(SERIES);
   private readonly recent: TelemetryEvent[] = [];
   private readonly listeners = new Set<{ fn: Listener; timer: ReturnType<typeof setInterval> }>();
   private readonly responses = new Set<ServerResponse>();
@@ -173,15 +186,19 @@ export class TelemetryFeed {
         this.tracks.set(id, new SessionTrack(Math.round(this.now())));
         this.note(id, null, 'session-open', 'session opened');
       },
-      onStepFinished: (id, { step, events, spans }: FinishedStep) => {
-        for (const e of events) this.event(id, step, e);
+      onStepFinished: (id, record: FinishedStep) => {
+        for (const e of record.events) this.event(id, record.step, e);
+        const spans = finishedSpans(record);
         const total = spans['step.total'];
-        if (total === undefined) return;
-        this.series.push(total);
+        const e2e = spans.e2e;
+        if (total !== undefined) this.series.push(total);
+        if (e2e !== undefined) this.e2eSeries.push(e2e);
         const track = this.tracks.get(id);
         if (!track) return;
-        track.totals.push(total);
-        if (total > this.ctx.stats.steps.budgetMs) track.misses++;
+        if (total !== undefined) track.totals.push(total);
+        if (e2e === undefined) return;
+        track.e2e.push(e2e);
+        if (e2e > this.ctx.stats.steps.budgetMs) track.misses++;
       },
       onEvent: (id, e) => this.event(id, null, e),
       onSessionClose: (id, code, reason) => {
@@ -231,7 +248,9 @@ export class TelemetryFeed {
         inputQueue: live.has(id) ? sum!.inputQueue : 0,
         sendQueueBytes: live.has(id) ? sum!.sendQueueBytes : 0,
         stepTotal: track && track.totals.total > 0 ? roundStats(track.totals.stats()) : null,
+        e2e: track && track.e2e.total > 0 ? roundStats(track.e2e.stats()) : null,
         budgetMisses: track?.misses ?? 0,
+        keepsUp: track ? budgetVerdict(track.e2e.values(), [], this.ctx.stats.steps.budgetMs).keepsUp : null,
         late: c['late-frame'] ?? 0,
         missing: c['missing-frame'] ?? 0,
         droppedFrames: c['dropped-frame'] ?? 0,
@@ -248,7 +267,8 @@ export class TelemetryFeed {
     const spans: Partial<Record<SpanName, SpanStats>> = {};
     for (const [name, s] of Object.entries(stats.steps.snapshot()) as [SpanName, SpanStats][]) spans[name] = roundStats(s);
     const ev = stats.events;
-    const rtf = stats.realTimeFactor();
+    const budget = stats.budget();
+    const rtf = budget.realTimeFactor;
     const info = engine?.info ?? null;
     const snap: TelemetrySnapshot = {
       v: TELEMETRY_VERSION,
@@ -263,8 +283,10 @@ export class TelemetryFeed {
       steps: stats.steps.steps,
       budgetMisses: stats.steps.budgetMisses,
       realTimeFactor: rtf === null ? null : Math.round(rtf * 1000) / 1000,
+      budget,
       spans,
       stepTotals: Array.from(this.series.values(), r2),
+      e2es: Array.from(this.e2eSeries.values(), r2),
       frames: { late: ev['late-frame'] ?? 0, missing: ev['missing-frame'] ?? 0, dropped: ev['dropped-frame'] ?? 0 },
       droppedPartials: ev['dropped-partial'] ?? 0,
       skippedDecodes: ev['skipped-decode'] ?? 0,

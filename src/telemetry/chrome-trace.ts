@@ -12,7 +12,7 @@
 // server's), so where a reconstruction would make one track's slices overlap — frames
 // waiting in the queue together, IPC jitter between engine steps — the later slice goes to
 // a second lane of the same stage ("queue.wait 2") instead of being moved or cut.
-import { BUDGET_MS, SPAN_NAMES, type SpanName, type StepSpans } from './spans.ts';
+import { BUDGET_MS, endToEndMs, SPAN_NAMES, type SpanName, type StepSpans } from './spans.ts';
 
 /** What the converter needs of a step (harness/format's StepRecord has it). */
 export interface TraceStep {
@@ -159,9 +159,11 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
     const total = s.spans['step.total'];
     const endUs = us(s.timeMs);
     const engineStart = endUs - us(total ?? 0);
-    const miss = total !== undefined && total > budget;
+    // The budget counts frame in → reply out (e2e), not the engine's share alone.
+    const e2e = endToEndMs(s.spans);
+    const miss = e2e !== undefined && e2e > budget;
     const label = `step ${s.step}`;
-    const args = { step: s.step, 'step.total ms': total ?? null, miss, text: s.text ?? null, piece: s.textPiece ?? null, events: s.events.map((e) => e.kind) };
+    const args = { step: s.step, 'step.total ms': total ?? null, 'e2e ms': e2e ?? null, miss, text: s.text ?? null, piece: s.textPiece ?? null, events: s.events.map((e) => e.kind) };
     let encode: { ts: number; tid: number } | null = null;
     if (total !== undefined) {
       const dur = us(total);
@@ -191,7 +193,8 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
       const dur = us(send);
       events.push({ name: 'net.send', ph: 'X', cat: 'span', pid: PID, tid: stage.get('net.send')!.place(endUs, dur), ts: endUs, dur, args: { step: s.step } });
     }
-    if (miss) events.push({ name: 'budget miss', ph: 'i', s: 't', cat: 'miss', pid: PID, tid: eventsTid, ts: endUs, args: { step: s.step, 'step.total ms': total, 'budget ms': budget } });
+    // At the reply's leaving (end of net.send), where the step's e2e ends.
+    if (miss) events.push({ name: 'budget miss', ph: 'i', s: 't', cat: 'miss', pid: PID, tid: eventsTid, ts: endUs + us(send ?? 0), args: { step: s.step, 'e2e ms': e2e, 'step.total ms': total ?? null, 'budget ms': budget } });
     for (const e of s.events) events.push({ name: e.kind, ph: 'i', s: 't', cat: 'event', pid: PID, tid: eventsTid, ts: endUs, args: { step: s.step, ...e } });
 
     // Flow packet → step → send: the frame's arrival, the step's first engine stage, the reply.

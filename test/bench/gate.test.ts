@@ -73,6 +73,25 @@ describe('gate', () => {
     expect(gateFailures(r)[0]).toMatch(/^step\.total p99 7\d\.\d\d ms is 0\.9\d\d of the 80 ms budget, over the limit 0\.9/);
   });
 
+  it('says what a budget rule can claim: step.total is the engine\'s share (necessary, not sufficient), e2e is the budget itself', () => {
+    const engine = gate(base, withBaseline(base));
+    expect(engine.budget).toEqual([expect.objectContaining({ span: 'step.total', scope: 'engine', ok: true })]);
+    const md = gateMarkdown(engine, base);
+    expect(md).toMatch(/\| `step\.total` p99 \| engine only \(necessary, not sufficient\) \|/);
+    expect(md).toMatch(/Engine rules check the model's share of the 80 ms end-to-end budget/);
+    const slow = results({ 'step.total': 79 });
+    expect(gateFailures(gate(slow, withBaseline(slow)))[0]).toMatch(/\(model work alone: no server on this machine can keep the end-to-end budget\)$/);
+    // A suite with an end-to-end figure: the e2e rule reads it, and fails when frames wait, whatever step.total says.
+    const queued = results({ 'step.total': 30, e2e: 120 });
+    const r = gate(queued, withBaseline(queued, { budget: { tiny: { 'step.total': 0.9, e2e: 1 } } }));
+    expect(r.budget).toEqual([
+      expect.objectContaining({ span: 'step.total', scope: 'engine', ok: true }),
+      expect.objectContaining({ span: 'e2e', scope: 'end-to-end', ok: false }),
+    ]);
+    expect(r.pass).toBe(false);
+    expect(gateMarkdown(r, queued)).toMatch(/\| `e2e` p99 \| end to end \(what the budget counts\) \| 1[12]\d\.\d\d ms \|/);
+  });
+
   it('fails when a baseline figure is missing from the results, but not when its suite was skipped', () => {
     const only = results({ 'step.total': 40 });
     expect(gate(only, withBaseline(base)).figures.find((f) => f.id === 'step/mimi.encode')?.verdict).toBe('missing');
@@ -197,6 +216,7 @@ describe('bad input', () => {
   it('names a corrupt baseline field, and an unknown runner class with the known ones', () => {
     expect(() => parseRunnerClass({ ...cls(), alpha: 2 }, 'c.json')).toThrow(/baseline c\.json: "alpha" must be a number in \(0, 0\.5\)/);
     expect(() => parseRunnerClass({ ...cls(), budget: { tiny: { 'step.total': -1 } } }, 'c.json')).toThrow(/budget\["tiny"\]\["step\.total"\]/);
+    expect(() => parseRunnerClass({ ...cls(), budget: { tiny: { 'step.totl': 1 } } }, 'c.json')).toThrow(/budget\["tiny"\]\["step\.totl"\] is not a span name/);
     expect(() => parseRunnerClass({ ...cls(), baselines: { tiny: { figures: { 'step/x': { ratios: 'no' } } } } }, 'c.json')).toThrow(/baselines\["tiny"\]\.figures\["step\/x"\]/);
     expect(() => readRunnerClass('no-such-class')).toThrow(/unknown runner class "no-such-class".*known: .*linux-x64/);
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatPrometheus, percentile, RollingWindow, SpanTimer, StepStats, summarize, VirtualClock } from '../../src/telemetry/index.ts';
+import { endToEndMs, formatPrometheus, percentile, RollingWindow, SpanTimer, StepStats, summarize, VirtualClock, withEndToEnd } from '../../src/telemetry/index.ts';
 import { propParams } from '../props.ts';
 
 describe('percentiles', () => {
@@ -56,14 +56,58 @@ describe('SpanTimer on a virtual clock', () => {
 });
 
 describe('StepStats', () => {
-  it('counts budget misses on step.total only, strictly over 80 ms', () => {
+  it('counts budget misses end to end, strictly over 80 ms; step.total over budget counts apart', () => {
     const s = new StepStats(100);
     s.add({ 'step.total': 79.9, 'mimi.encode': 90 });
     s.add({ 'step.total': 80 });
     s.add({ 'step.total': 80.01 });
     expect(s.budgetMisses).toBe(1);
+    expect(s.engineMisses).toBe(1);
     expect(s.steps).toBe(3);
     expect(s.snapshot()['step.total']?.max).toBe(80.01);
+  });
+
+  it('a step whose model work fits but whose frame waited in the queue misses the budget', () => {
+    const s = new StepStats(100);
+    // step.total 40 ms fits; 45 ms in the queue pushes frame-in → reply-out to 40 + 45 + 1 + 2 = 88 ms.
+    s.add({ 'net.recv': 1, 'queue.wait': 45, 'step.total': 40, 'net.send': 2 });
+    // The same parts with a measured e2e (IPC included): the measured value counts.
+    s.add({ 'net.recv': 1, 'queue.wait': 30, 'step.total': 40, 'net.send': 2, e2e: 81 });
+    s.add({ 'net.recv': 1, 'queue.wait': 30, 'step.total': 40, 'net.send': 2 });
+    expect(s.engineMisses).toBe(0);
+    expect(s.budgetMisses).toBe(2);
+    expect(s.snapshot().e2e?.max).toBe(88);
+    expect(s.snapshot().e2e?.count).toBe(3);
+  });
+
+  it('keeps up while at most 1 % of the window is over budget end to end; the real-time factor is e2e, the engine\'s apart', () => {
+    const s = new StepStats(200);
+    for (let i = 0; i < 198; i++) s.add({ 'queue.wait': 10, 'step.total': 30 });
+    s.add({ 'queue.wait': 100, 'step.total': 30 });
+    s.add({ 'queue.wait': 100, 'step.total': 30 });
+    let v = s.verdict();
+    expect(v).toMatchObject({ window: 200, misses: 2, keepsUp: true });
+    // One more over budget: 3 of the last 200 (> 1 %), the p99 is over 80 ms.
+    s.add({ 'queue.wait': 100, 'step.total': 30 });
+    v = s.verdict();
+    expect(v).toMatchObject({ window: 200, misses: 3, keepsUp: false });
+    expect(s.snapshot().e2e!.p99).toBeGreaterThan(80);
+    expect(v.engineRealTimeFactor).toBeCloseTo(30 / 80, 10);
+    expect(v.realTimeFactor).toBeCloseTo((197 * 40 + 3 * 130) / 200 / 80, 10);
+  });
+
+  it('has no verdict before the first step', () => {
+    expect(new StepStats(10).verdict()).toMatchObject({ window: 0, misses: 0, keepsUp: null, realTimeFactor: null, engineRealTimeFactor: null });
+  });
+});
+
+describe('endToEndMs', () => {
+  it('is the measured e2e when present, else net.recv + queue.wait + step.total + net.send, else undefined', () => {
+    expect(endToEndMs({ 'net.recv': 1, 'queue.wait': 2, 'step.total': 3, 'net.send': 4, 'mimi.encode': 100 })).toBe(10);
+    expect(endToEndMs({ 'step.total': 3, e2e: 12 })).toBe(12);
+    expect(endToEndMs({ 'step.total': 3 })).toBe(3);
+    expect(endToEndMs({ 'net.recv': 1 })).toBeUndefined();
+    expect(withEndToEnd({ 'queue.wait': 5, 'step.total': 3 })).toEqual({ 'queue.wait': 5, 'step.total': 3, e2e: 8 });
   });
 });
 

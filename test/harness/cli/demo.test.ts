@@ -31,6 +31,9 @@ describe('solacelive demo', () => {
     expect(r.out).toMatch(/^1 record/m);
     expect(r.out).toMatch(/15 audio frames back for 15 sent|14 audio frames back for 15 sent/);
     expect(r.out).toMatch(/step\.total\s+p50\s+\d+\.\d+\s+p99\s+\d+\.\d+ ms/);
+    // The budget's own row (frame in → reply out), and the misses counted on it.
+    expect(r.out).toMatch(/^ {2}e2e\s+p50\s+\d+\.\d+\s+p99\s+\d+\.\d+ ms/m);
+    expect(r.out).toMatch(/\d+ steps? over it end to end/);
     expect(r.out).toMatch(/^3 verdict {2}bit-exact — 15 steps/m);
     expect(r.out).toContain(out);
     const s = await openSession(out, { strict: true });

@@ -47,9 +47,12 @@ describe('headroom and numbers', () => {
     expect(headroom(null, 80)).toBe('none');
   });
 
-  it('formats latencies in 4-6 characters and the real-time factor with its speed', () => {
+  it('formats latencies in 4-6 characters and the real-time factor end to end and the engine\'s, never as a speed', () => {
     expect([ms(0.123), ms(12.34), ms(123.4), ms(NaN)]).toEqual(['0.12', '12.3', '123', '–']);
-    expect(rtfText(0.5)).toBe('0.50 (2.0× real time)');
+    expect(rtfText(0.5)).toBe('0.50');
+    // A server whose frames wait: the engine is fast, end to end is not; no "3.3× real time".
+    expect(rtfText(14.2, 0.31)).toBe('14.20 (engine 0.31)');
+    expect(rtfText(14.2, 0.31)).not.toMatch(/real time/);
     expect(rtfText(null)).toBe('–');
   });
 });

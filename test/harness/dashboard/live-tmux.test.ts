@@ -140,8 +140,11 @@ describe('solacelive dash on a live server', () => {
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
     // The table says what window each part covers, fits 80 columns, and the summary line closes it.
     expect(out.some((l) => /^server-wide: spans over (all \d+ steps|the last \d+ of \d+ steps)/.test(l))).toBe(true);
-    expect(out).toContain('sessions (each its own: step.total of last ≤250 steps, counts since open)');
+    expect(out).toContain('sessions (each its own: e2e of last ≤250 steps, counts since open)');
     expect(out.some((l) => /^step\.total\s+\d+/.test(l))).toBe(true);
+    // A real server's steps carry a measured e2e: its row, and the summary's end-to-end figures.
+    expect(out.some((l) => /^e2e\s+\d+/.test(l))).toBe(true);
+    expect(last.e2e_p99_ms as number).toBeGreaterThanOrEqual(last.p99_ms as number);
     expect(out.filter((l) => !l.startsWith('dash ')).every((l) => l.length <= 80)).toBe(true);
     expect(out.at(-1)).toMatch(/^dash t_s=/);
   }, 60_000);

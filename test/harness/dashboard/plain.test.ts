@@ -8,8 +8,9 @@ describe('live summary line', () => {
   it('reads back into the snapshot\'s figures, in a fixed key order', () => {
     const snap = snapshot({
       t: 12_345, steps: 250, budgetMisses: 3, frames: { late: 4, missing: 5, dropped: 6 }, droppedPartials: 7, skippedDecodes: 8, errors: 9,
-      queue: { inputFrames: 2, sendBytes: 7680 }, realTimeFactor: 0.412,
-      spans: { 'step.total': stats(31.25, 40.5, 77.75, 90) },
+      queue: { inputFrames: 2, sendBytes: 7680 }, realTimeFactor: 1.5,
+      budget: { window: 250, misses: 3, keepsUp: false, realTimeFactor: 1.5, engineRealTimeFactor: 0.412 },
+      spans: { 'step.total': stats(31.25, 40.5, 77.75, 90), e2e: stats(60, 200, 400, 500) },
       sessions: [session('a'), session('b', { closedAt: 1, state: 'closed' })],
     });
     const line = liveSummary(snap);
@@ -17,16 +18,18 @@ describe('live summary line', () => {
     const { word, fields } = parseSummary(line);
     expect(word).toBe('dash');
     expect(Object.keys(fields)).toEqual(['t_s', 'engine', 'model', 'sessions', 'closed', 'steps', 'misses', 'late', 'missing', 'dropped_frames',
-      'dropped_partials', 'skipped_decodes', 'errors', 'queue_frames', 'send_bytes', 'rtf', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms']);
+      'dropped_partials', 'skipped_decodes', 'errors', 'queue_frames', 'send_bytes', 'rtf', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms',
+      'e2e_p99_ms', 'keeps_up', 'window_misses', 'engine_rtf']);
     expect(fields).toEqual({
       t_s: 12.345, engine: 'ok', model: 'tiny', sessions: 1, closed: 1, steps: 250, misses: 3, late: 4, missing: 5, dropped_frames: 6,
-      dropped_partials: 7, skipped_decodes: 8, errors: 9, queue_frames: 2, send_bytes: 7680, rtf: 0.412, p50_ms: 31.25, p95_ms: 40.5, p99_ms: 77.75, max_ms: 90,
+      dropped_partials: 7, skipped_decodes: 8, errors: 9, queue_frames: 2, send_bytes: 7680, rtf: 1.5, p50_ms: 31.25, p95_ms: 40.5, p99_ms: 77.75, max_ms: 90,
+      e2e_p99_ms: 400, keeps_up: 'no', window_misses: 3, engine_rtf: 0.412,
     });
   });
 
   it('writes unknowns as "-" (null when read back)', () => {
-    const { fields } = parseSummary(liveSummary(snapshot({ model: null, realTimeFactor: null, spans: {} })));
-    expect(fields).toMatchObject({ model: null, rtf: null, p99_ms: null });
+    const { fields } = parseSummary(liveSummary(snapshot({ model: null, realTimeFactor: null, spans: {}, budget: undefined })));
+    expect(fields).toMatchObject({ model: null, rtf: null, p99_ms: null, e2e_p99_ms: null, keeps_up: null });
   });
 });
 
@@ -55,14 +58,19 @@ describe('final table', () => {
     const snap = snapshot({ steps: 5320, sessions: [session('aaaaaaaa-1111-2222-3333-444444444444', { steps: 77, budgetMisses: 2 })] });
     const lines = liveTable(snap).split('\n');
     expect(lines[0]).toBe('server-wide: spans over the last 1000 of 5320 steps (budget 80 ms), in ms');
-    const spanRows = lines.slice(2, lines.findIndex((l) => l.startsWith('since start')));
-    expect(spanRows.map((l) => l.split(/\s+/)[0])).toEqual(['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send', 'step.total']);
+    const spanRows = lines.slice(2, lines.findIndex((l) => l.startsWith('budget (e2e)')));
+    expect(spanRows.map((l) => l.split(/\s+/)[0])).toEqual(['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send', 'step.total', 'e2e']);
     expect(new Set(spanRows.map((l) => l.length)).size).toBe(1);
-    expect(spanRows.at(-1)).toMatch(/^step\.total\s+100\s+30\s+36\s+44\s+44\s+55\.0%$/);
-    expect(lines).toContain('sessions (each its own: step.total of last ≤250 steps, counts since open)');
+    expect(spanRows.at(-2)).toMatch(/^step\.total\s+100\s+30\s+36\s+44\s+44\s+55\.0%$/);
+    expect(spanRows.at(-1)).toMatch(/^e2e\s+100\s+32\s+39\s+48\s+48\s+60\.0%$/);
+    const verdict = lines.indexOf('budget (e2e): keeps up over the last 120 steps, misses 0 (0.0%),');
+    expect(verdict).toBeGreaterThan(0);
+    expect(lines[verdict + 1]).toBe('  rtf 0.42 (engine 0.40)');
+    expect(lines).toContain('sessions (each its own: e2e of last ≤250 steps, counts since open)');
     const head = lines.findIndex((l) => l.startsWith('id '));
-    expect(lines[head + 1]!.split(/\s+/).slice(0, 4)).toEqual(['aaaaaaaa', 'streaming', '77', '30']);
-    expect(lines.join('\n')).toMatch(/^since start: steps 5320, misses 0 \(0\.0%\)/m);
+    // A session's p50 and p99 are its e2e's (what the budget counts).
+    expect(lines[head + 1]!.split(/\s+/).slice(0, 5)).toEqual(['aaaaaaaa', 'streaming', '77', '32', '55']);
+    expect(lines.join('\n')).toMatch(/^since start: steps 5320, misses 0 \(0\.0%\) over 80 ms e2e/m);
   });
 
   it('fits 80 columns, or the width it is given, with long ids and large counts', () => {

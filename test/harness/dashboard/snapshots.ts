@@ -11,7 +11,7 @@ export function stats(p50: number, p95: number, p99: number, max = p99, count = 
 export function session(id: string, over: Partial<SessionFigures> = {}): SessionFigures {
   return {
     id, state: 'streaming', steps: 120, framesReceived: 120, inputQueue: 0, sendQueueBytes: 0,
-    stepTotal: stats(30, 40, 50), budgetMisses: 0, late: 0, missing: 0, droppedFrames: 0, droppedPartials: 0,
+    stepTotal: stats(30, 40, 50), e2e: stats(32, 43, 55), keepsUp: true, budgetMisses: 0, late: 0, missing: 0, droppedFrames: 0, droppedPartials: 0,
     skippedDecodes: 0, errors: 0, openedAt: 1000, closedAt: null, closeReason: null, ...over,
   };
 }
@@ -30,11 +30,14 @@ export function snapshot(over: Partial<TelemetrySnapshot> = {}): TelemetrySnapsh
     'mimi.decode': stats(5, 6, 7),
     'net.send': stats(0.2, 0.4, 0.6),
     'step.total': stats(30, 36, 44),
+    e2e: stats(32, 39, 48),
   };
   return {
     v: 1, seq: 7, t: 65_000, model: 'tiny', untrained: true, engine: { state: 'ok', reason: null, restarts: 0 },
-    budgetMs: 80, window: 1000, sessionWindow: 250, steps: 120, budgetMisses: 0, realTimeFactor: 0.4, spans,
+    budgetMs: 80, window: 1000, sessionWindow: 250, steps: 120, budgetMisses: 0, realTimeFactor: 0.42, spans,
+    budget: { window: 120, misses: 0, keepsUp: true, realTimeFactor: 0.42, engineRealTimeFactor: 0.4 },
     stepTotals: Array.from({ length: 120 }, (_, i) => 30 + (i % 10)),
+    e2es: Array.from({ length: 120 }, (_, i) => 32 + (i % 10)),
     frames: { late: 0, missing: 0, dropped: 0 }, droppedPartials: 0, skippedDecodes: 0, errors: 0,
     queue: { inputFrames: 0, sendBytes: 0 }, eventLoopLagMs: { p50: 1, p99: 2, max: 3 },
     sessions: [session('aaaaaaaa-1')], events: [], ...over,

@@ -68,7 +68,7 @@ describe('live overview', () => {
   it('lists the sessions with their own figures and the engine state', () => {
     const snap = snapshot({
       engine: { state: 'restarting', reason: 'engine process exited (SIGKILL)', restarts: 1 },
-      sessions: [session('aaaaaaaa-1', { steps: 321, budgetMisses: 9, late: 4, stepTotal: stats(31.5, 40, 77.7, 90) }), session('bbbbbbbb-2', { state: 'closed', closedAt: 5000, closeReason: '1000 session ended' })],
+      sessions: [session('aaaaaaaa-1', { steps: 321, budgetMisses: 9, late: 4, stepTotal: stats(20, 25, 30, 35), e2e: stats(31.5, 40, 77.7, 90) }), session('bbbbbbbb-2', { state: 'closed', closedAt: 5000, closeReason: '1000 session ended' })],
     });
     const lines = screen({ snap });
     expect(lines[0]).toContain('engine restarting');
@@ -77,6 +77,7 @@ describe('live overview', () => {
     expect(none[0]).toContain('engine degraded');
     expect(none).toContain('engine degraded: no weights in ~/.cache/x');
     const row = lines.find((l) => l.includes('aaaaaaaa'))!;
+    // A session's p50, p99 and max are its e2e's, what the budget counts.
     expect(row).toMatch(/^› aaaaaaaa streaming\s+321\s+31\.5\s+77\.7\s+90\.0\s+9\s+4 /);
     expect(lines.some((l) => /^ {2}bbbbbbbb closed/.test(l))).toBe(true);
   });
@@ -99,13 +100,30 @@ describe('live overview', () => {
 
   it('says what window its figures cover: server-wide spans over the last N steps, counts since start, sessions their own', () => {
     const lines = screen({ snap: snapshot({ steps: 5320, window: 1000, sessionWindow: 250 }) });
-    expect(lines).toContain('Server-wide: spans over the last 1000 of 5320 steps, counts since start (ms)');
+    expect(lines).toContain('KEEPS UP · spans over the last 1000 of 5320 steps (ms), counts since start');
     const young = screen({ snap: snapshot({ steps: 120, window: 1000 }) });
-    expect(young).toContain('Server-wide: spans over all 120 steps, counts since start (ms)');
+    expect(young).toContain('KEEPS UP · spans over all 120 steps (ms), counts since start');
     const title = lines.find((l) => l.startsWith('Sessions '))!;
-    expect(title).toBe('Sessions 1/1 · each its own: step.total of last ≤250 steps, counts since open');
-    const sel = screen({ view: 'sessions', snap: snapshot({ sessions: [session('aaaaaaaa-1', { stepTotal: { ...stats(30, 40, 50), window: 120 } })] }) });
-    expect(sel.some((l) => l.startsWith('step.total, its last 120 steps: p50 30.0  p95 40.0  p99 50.0  max 50.0  misses 0'))).toBe(true);
+    expect(title).toBe('Sessions 1/1 · each its own: e2e of last ≤250 steps, counts since open');
+    const sel = screen({ view: 'sessions', snap: snapshot({ sessions: [session('aaaaaaaa-1', { stepTotal: { ...stats(30, 40, 50), window: 120 }, e2e: { ...stats(35, 45, 90), window: 120 }, budgetMisses: 2, keepsUp: false })] }) });
+    expect(sel.some((l) => l.startsWith('e2e, its last 120 steps: p50 35.0  p95 45.0  p99 90.0  max 90.0  misses 2'))).toBe(true);
+    expect(sel.some((l) => l.startsWith('step.total, its last 120 steps: p50 30.0  p95 40.0  p99 50.0  max 50.0'))).toBe(true);
+    expect(sel.some((l) => /^state streaming .* falls behind$/.test(l))).toBe(true);
+  });
+
+  it('says "falls behind" first when the window\'s e2e is over budget though step.total fits, and the rtf is end to end', () => {
+    const snap = snapshot({
+      steps: 400, budgetMisses: 350, realTimeFactor: 14.2,
+      budget: { window: 400, misses: 350, keepsUp: false, realTimeFactor: 14.2, engineRealTimeFactor: 0.31 },
+      spans: { ...snapshot().spans, 'step.total': stats(24, 26, 30), e2e: stats(900, 1100, 1160, 1200) },
+    });
+    const lines = screen({ snap });
+    expect(lines[2]).toBe('FALLS BEHIND · spans over all 400 steps (ms), counts since start');
+    expect(lines.join('\n')).toContain('window rtf 14.20 (engine 0.31)');
+    expect(lines.join('\n')).not.toMatch(/× real time/);
+    // The e2e bar runs off the scale; step.total's stays under the budget line.
+    expect(barOf(spanLine(lines, 'e2e')).trimEnd().endsWith('»')).toBe(true);
+    expect(barOf(spanLine(lines, 'step.total'))).toContain('│');
   });
 
   it('labels the bar axis apart from the number columns: units on the axis, nothing run into "max"', () => {

@@ -48,15 +48,16 @@ describe('Recorder', () => {
     expect(r.manifest.meta).toMatchObject({ session: asked.session, requested: true, pace: 'fast' });
     expect((await r.scan()).wholeSteps).toBe(8);
     // steps.jsonl is the finished records without their PCM (which is in the WAVs): same
-    // fields, times on the session's clock (an offset from the server's).
+    // fields, times on the session's clock (an offset from the server's), and the spans with
+    // e2e (frame arrival → reply written) measured from the record's own times.
     const lines: ReadStep[] = [];
     for await (const x of r.steps()) lines.push(x);
     const mine = records.filter((x) => x.session === asked.session);
     expect(lines).toHaveLength(8);
     lines.forEach((line, k) => {
-      const { session: _s, inputPcm: _i, pcm: _p, doneAt, finishedAt: _f, ...rest } = mine[k]!;
+      const { session: _s, inputPcm: _i, pcm: _p, doneAt, finishedAt, arrivedAt, ...rest } = mine[k]!;
       const { offset: _o, timeMs, ...written } = line;
-      expect(written).toEqual(rest);
+      expect(written).toEqual({ ...rest, spans: { ...rest.spans, e2e: finishedAt - arrivedAt! } });
       expect(timeMs - lines[0]!.timeMs).toBeCloseTo(doneAt - mine[0]!.doneAt, 6);
     });
     const input = await r.wav('input');

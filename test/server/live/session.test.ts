@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionResult } from '../../../src/client/client.ts';
 import { connect } from '../../../src/client/connect.ts';
-import type { FinishedStep } from '../../../src/engine/step-record.ts';
+import { finishedSpans, type FinishedStep } from '../../../src/engine/step-record.ts';
 import { DEFAULT_SAMPLING, type StepOutput } from '../../../src/engine/types.ts';
 import { decodeMessage, type Packet } from '../../../src/protocol/index.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
@@ -88,6 +88,11 @@ describe('one step per frame', () => {
       expect(Object.keys(s.spans).sort()).toEqual(s.pcm
         ? ['lm.depformer', 'lm.temporal', 'mimi.decode', 'mimi.encode', 'net.recv', 'net.send', 'queue.wait', 'step.total']
         : ['lm.depformer', 'lm.temporal', 'mimi.encode', 'net.recv', 'queue.wait', 'step.total']);
+      // What the budget counts: frame arrival → last reply item written, which holds every part.
+      const e2e = finishedSpans(s).e2e!;
+      expect(e2e).toBe(s.finishedAt - s.arrivedAt!);
+      const parts = (s.spans['net.recv'] ?? 0) + (s.spans['queue.wait'] ?? 0) + s.spans['step.total']! + (s.spans['net.send'] ?? 0);
+      expect(e2e + 0.01, `step ${k}: e2e vs the sum of its parts`).toBeGreaterThanOrEqual(parts);
       // Emitted only after its audio was written: every audio chunk up to this step had gone out.
       expect(audioSentAt[k]).toBeGreaterThanOrEqual(steps.slice(0, k + 1).filter((x) => x.pcm).length);
     });
@@ -102,6 +107,10 @@ describe('one step per frame', () => {
       expect(h.spans[span]?.count, span).toBeGreaterThan(0);
     }
     expect(h.realTimeFactor).toBeGreaterThan(0);
+    // The window's e2e is every step's, and at least its model work.
+    expect(h.spans.e2e?.count).toBe(h.spans['step.total']?.count);
+    expect(h.budget.realTimeFactor).toBe(h.realTimeFactor);
+    expect(h.budget.realTimeFactor!).toBeGreaterThanOrEqual(h.budget.engineRealTimeFactor!);
   });
 
   it('keeps concurrent sessions apart: same seed and frames give the same output as a session alone', async () => {

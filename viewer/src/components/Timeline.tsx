@@ -1,20 +1,22 @@
 // The step timeline: one stacked bar per step on a canvas (thousands of steps redraw in a
-// frame; DOM or SVG would not), engine spans at the bottom so the 80 ms budget line reads
-// against what the budget counts (step.total), waiting and network above them. Misses are
-// red triangles over their bars, events diamonds in a lane below them. Wheel zooms around
+// frame; DOM or SVG would not), stacked in pipeline order (receive, wait, engine, send) with
+// a tick at the step's end-to-end time (e2e), so the 80 ms budget line reads against what
+// the budget counts: frame in → reply out. Misses (e2e over budget) are red triangles over
+// their bars, events diamonds in a lane below them. Wheel zooms around
 // the pointer, drag pans, click selects a step.
 //
 // What was drawn is written to the canvas's data-* attributes (steps drawn, the budget
 // line's y, miss markers' x): the browser test reads them and checks the pixels there.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ReadStep } from '../../../harness/format/steps.ts';
-import type { SpanName } from '../../../src/telemetry/spans.ts';
+import { endToEndMs, type SpanName } from '../../../src/telemetry/spans.ts';
+import { isBudgetMiss } from '../../../harness/view/stats.ts';
 import { BUDGET_COLOR, DIVERGED_COLOR, EVENT_COLORS, fmtMs, MISS_COLOR, PLAYHEAD_COLOR, SELECT_COLOR, SPAN_COLORS } from '../lib/colors.ts';
 import { prepareCanvas } from '../lib/canvas.ts';
 import { panView, zoomView, type Viewport } from '../lib/viewport.ts';
 
-/** Bottom to top. */
-export const STACK: readonly SpanName[] = ['mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.recv', 'queue.wait', 'net.send'];
+/** Bottom to top: pipeline order, so the top of a bar is (about) its e2e. */
+export const STACK: readonly SpanName[] = ['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send'];
 const ENGINE = new Set<SpanName>(['mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode']);
 const HEIGHT = 260;
 const MARK_ROW = 14; // miss triangles
@@ -35,7 +37,7 @@ interface Props {
 function stacked(s: ReadStep): number {
   let t = 0;
   for (const n of STACK) t += s.spans[n] ?? 0;
-  return t;
+  return Math.max(t, endToEndMs(s.spans) ?? 0);
 }
 
 export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, diverged, playhead }: Props) {
@@ -44,14 +46,13 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
   const [hover, setHover] = useState<{ i: number; x: number; y: number } | null>(null);
   const drag = useRef<{ x: number; view: Viewport; moved: boolean } | null>(null);
 
-  // Y scale: from the engine time (step.total, what the budget counts), not from the
-  // stacked height: queue.wait can run to hundreds of ms once frames back up, and scaling to
-  // it would flatten the engine spans and the budget line. Taller bars are cut at the top
-  // (white tick); the tooltip has every value.
+  // Y scale: from e2e (what the budget counts), up to 4× the budget: queue.wait can run to
+  // seconds once frames back up, and scaling to it would flatten the engine spans and the
+  // budget line. Taller bars are cut at the top (white tick); the tooltip has every value.
   const yMax = useMemo(() => {
-    const t = steps.map((s) => s.spans['step.total'] ?? 0).sort((a, b) => a - b);
+    const t = steps.map((s) => endToEndMs(s.spans) ?? 0).sort((a, b) => a - b);
     const p99 = t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.99))]! : 0;
-    return Math.max(budgetMs * 1.5, p99 * 1.25);
+    return Math.min(budgetMs * 4, Math.max(budgetMs * 1.5, p99 * 1.25));
   }, [steps, budgetMs]);
 
   useEffect(() => {
@@ -92,7 +93,13 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
         base += ms;
       }
       g.globalAlpha = 1;
-      if (base > yMax) {
+      // The e2e tick: where the reply left (it includes the engine's IPC time the stack lacks).
+      const e2e = endToEndMs(s.spans);
+      if (e2e !== undefined && e2e <= yMax) {
+        g.fillStyle = SPAN_COLORS.e2e;
+        g.fillRect(x, Math.round(y(e2e)) - 1, w, 2);
+      }
+      if (Math.max(base, e2e ?? 0) > yMax) {
         g.fillStyle = '#ffffff';
         g.fillRect(x, top, w, 2);
       }
@@ -124,8 +131,7 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
     for (let i = first; i < last; i++) {
       const s = steps[i]!;
       const cx = xOf(i) + pxPerStep / 2;
-      const total = s.spans['step.total'];
-      if (total !== undefined && total > budgetMs && Math.round(cx) !== lastMissPx) {
+      if (isBudgetMiss(s, budgetMs) && Math.round(cx) !== lastMissPx) {
         lastMissPx = Math.round(cx);
         g.fillStyle = MISS_COLOR;
         g.beginPath();
@@ -254,13 +260,15 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
         <div className="tooltip" style={{ left: Math.min(hover.x + 12, width - 230), top: hover.y + 12 }}>
           <b>step {h.step}</b> at {fmtMs(h.timeMs, 0)}
           {STACK.map((n) => h.spans[n] !== undefined && <div key={n}><span className="swatch" style={{ background: SPAN_COLORS[n] }} />{n} {fmtMs(h.spans[n])}</div>)}
-          <div>step.total {fmtMs(h.spans['step.total'])}{(h.spans['step.total'] ?? 0) > budgetMs ? ' — over budget' : ''}</div>
+          <div>step.total {fmtMs(h.spans['step.total'])} (model work)</div>
+          <div><span className="swatch" style={{ background: SPAN_COLORS.e2e }} />e2e {fmtMs(endToEndMs(h.spans))}{h.spans.e2e === undefined ? ' (sum of spans)' : ''}{isBudgetMiss(h, budgetMs) ? ' — over budget' : ''}</div>
           {h.events.map((e, k) => <div key={k} style={{ color: EVENT_COLORS[e.kind] }}>◆ {e.kind}</div>)}
         </div>
       )}
       <div className="legend">
         {STACK.map((n) => <span key={n}><span className="swatch" style={{ background: SPAN_COLORS[n], opacity: ENGINE.has(n) ? 1 : 0.55 }} />{n}</span>)}
-        <span><span className="swatch" style={{ background: BUDGET_COLOR }} />budget {budgetMs} ms (step.total)</span>
+        <span><span className="swatch" style={{ background: SPAN_COLORS.e2e }} />e2e (frame in → reply out)</span>
+        <span><span className="swatch" style={{ background: BUDGET_COLOR }} />budget {budgetMs} ms (e2e)</span>
         <span style={{ color: MISS_COLOR }}>▼ miss</span>
         <span>◆ event</span>
         <span>▔ white tick: bar cut at the top of the scale</span>

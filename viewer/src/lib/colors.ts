@@ -10,6 +10,7 @@ export const SPAN_COLORS: Readonly<Record<SpanName, string>> = {
   'mimi.decode': '#2a9d8f',
   'net.send': '#b5838d',
   'step.total': '#ffffff',
+  'e2e': '#ffd60a',
 };
 
 export const BUDGET_COLOR = '#ff3b30';

@@ -12,6 +12,7 @@ import { connectMoshi, moshiQuery, type MoshiResult } from '../src/client/moshi.
 import { decodeMessageSafe } from '../src/protocol/index.ts';
 import { MOSHI_KINDS } from '../src/protocol/moshi/index.ts';
 import type { Pace } from '../src/server/messages.ts';
+import type { ServerOptions } from '../src/server/options.ts';
 import { createServer } from '../src/server/server.ts';
 import { diffSessions, type SessionDiff } from './diff.ts';
 import { openSession, type SessionReader } from './format/node.ts';
@@ -22,6 +23,8 @@ import { assertUndamaged, verifySession } from './verify.ts';
 export interface PacedOptions extends ReplayOptions {
   /** The new session folder. */
   readonly out: string;
+  /** Options of the server the session is paced into (its limits and timings). */
+  readonly server?: ServerOptions;
 }
 
 export interface PacedReport {
@@ -55,7 +58,7 @@ export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedR
   const out = resolve(o.out);
   try {
     const recorder = new Recorder({ dir: dirname(out), mode: 'requested', engineInfo: () => engine.info, name: () => basename(out), meta: { pacedReplayOf: path } });
-    const server = createServer({ port: 0, host: '127.0.0.1' }, engine, recorder);
+    const server = createServer({ ...o.server, port: 0, host: '127.0.0.1' }, engine, recorder);
     const { url } = await server.start();
     let client: SessionResult;
     try {
@@ -103,7 +106,7 @@ async function pacedMoshi(path: string, reader: SessionReader, o: PacedOptions):
   const out = resolve(o.out);
   try {
     const recorder = new Recorder({ dir: dirname(out), mode: 'requested', engineInfo: () => engine.info, name: () => basename(out), meta: { pacedReplayOf: path } });
-    const server = createServer({ port: 0, host: '127.0.0.1' }, engine, recorder);
+    const server = createServer({ ...o.server, port: 0, host: '127.0.0.1' }, engine, recorder);
     const { url } = await server.start();
     let client: MoshiResult;
     try {

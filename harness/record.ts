@@ -10,6 +10,7 @@ import { connectMoshi, moshiQuery, type MoshiResult } from '../src/client/moshi.
 import type { SamplingParams } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
 import type { Pace } from '../src/server/messages.ts';
+import type { ServerOptions } from '../src/server/options.ts';
 import { createServer } from '../src/server/server.ts';
 import { SessionError } from './format/errors.ts';
 import { SESSION_FILES } from './format/layout.ts';
@@ -30,6 +31,8 @@ export interface RecordOptions {
   readonly protocol?: 'solacelive' | 'moshi';
   /** Ends the input early (the user's Ctrl-C); the session still ends normally and is finalized. */
   readonly signal?: AbortSignal;
+  /** Options of the loopback server the session is recorded through (its limits and timings). */
+  readonly server?: ServerOptions;
 }
 
 export interface RecordResult {
@@ -79,7 +82,7 @@ export async function recordFrames(frames: Iterable<Float32Array> | AsyncIterabl
     dir: dirname(path), mode: 'requested', engineInfo: () => o.engine.info, name: () => basename(path),
     onClosed: (_id, _p, r) => (close = r), meta: { recordedBy: 'solacelive record' },
   });
-  const server = createServer({ port: 0, host: '127.0.0.1' }, o.engine, recorder);
+  const server = createServer({ ...o.server, port: 0, host: '127.0.0.1' }, o.engine, recorder);
   const { url } = await server.start();
   try {
     let result: SessionResult | MoshiResult;

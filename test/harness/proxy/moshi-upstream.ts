@@ -36,7 +36,8 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     const u = new URL(req.url ?? '/', 'http://x');
     const refuse = /^\/refuse\/(\d{3})$/.exec(u.pathname);
     if (refuse) {
-      socket.end(`HTTP/1.1 ${refuse[1]} Refused\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nTEST_REFUSED: go away`);
+      const body = 'TEST_REFUSED: go away\n';
+      socket.end(`HTTP/1.1 ${refuse[1]} Refused\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => session(ws, u.searchParams, received.push(0) - 1));

@@ -4,7 +4,7 @@
 import { SAMPLE_RATE } from '../format/layout.ts';
 
 export interface VadOptions {
-  /** RMS level (dBFS) over a hop that counts as sound (default -40). */
+  /** RMS level (dBFS) over a hop that counts as sound (default -50: speech tails decay below -40). */
   readonly thresholdDb?: number;
   /** Analysis hop in ms (default 10). */
   readonly hopMs?: number;
@@ -21,7 +21,7 @@ export interface Segment {
   readonly endMs: number;
 }
 
-export const VAD_DEFAULTS = { thresholdDb: -40, hopMs: 10, minSpeechMs: 30, hangoverMs: 200 } as const;
+export const VAD_DEFAULTS = { thresholdDb: -50, hopMs: 10, minSpeechMs: 30, hangoverMs: 200 } as const;
 
 export class StreamingVad {
   private readonly threshold: number;

@@ -16,6 +16,9 @@ import { PROXY_FILE, proxyMetaOf } from '../../../harness/format/index.ts';
 import { startProxy, type ConnectionReport, type MoshiProxy } from '../../../harness/proxy/index.ts';
 import type { ProxyFile } from '../../../harness/proxy/recording.ts';
 import { startEngine, testFrames } from '../../server/live/engine.ts';
+import { CliProcesses } from '../../cli-process.ts';
+
+const cli = new CliProcesses();
 
 const FRAMES = 20;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-proxy-'));
@@ -106,5 +109,12 @@ describe('proxy transparency', () => {
     // input.wav is the client's audio as its encoder saw it: the frames the client sent, decoded.
     expect(r.manifest.counts.steps).toBeGreaterThanOrEqual(FRAMES);
     expect(logs.some((l) => l.includes('lag p50'))).toBe(true);
+
+    // No model in the session: `solacelive replay` says so instead of trying.
+    const run = await cli.run(['replay', report.path!], 60_000);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/REPLAY_ERR_PROXIED/);
+    expect(run.stderr).toMatch(/cannot be replayed offline/);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   }, 120_000);
 });

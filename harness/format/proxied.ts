@@ -35,6 +35,8 @@ export function proxiedManifestInit(o: {
   readonly client: ProxyMeta['client'];
   readonly host: Omit<ManifestPlatform, 'mlxDevice' | 'blas'>;
   readonly software: ManifestSoftware;
+  /** The libopus build that decoded input.wav (describeLibopus), so a verifier can re-decode packets.bin. */
+  readonly opus: string;
 }): ManifestInit {
   const unknown: string[] = [];
   const num = (name: string, field: string, int: boolean): number => {
@@ -55,7 +57,7 @@ export function proxiedManifestInit(o: {
     sampling,
     platform: { ...o.host, mlxDevice: 'none', blas: { library: 'none', path: null, threads: null, coreType: null } },
     software: o.software,
-    meta: { wire: 'moshi', proxy },
+    meta: { wire: 'moshi', wireInfo: { query: o.query, opus: o.opus }, proxy },
   };
 }
 

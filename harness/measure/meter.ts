@@ -28,7 +28,7 @@ export interface MeterOptions {
   /** A frame is late when its lag exceeds the session's smallest lag by more than this (default 160 ms: two frames). */
   readonly lateMs?: number;
   readonly vad?: VadOptions;
-  /** Each decoded 80 ms frame of either side (for recording). */
+  /** Each decoded 1920-sample frame of either side, as a decoder hands the audio out (for recording). */
   readonly onFrame?: (side: Side, frame: TimedFrame) => void;
 }
 
@@ -193,18 +193,15 @@ export class MoshiMeter {
     const tap = this.taps[side];
     if (side === 'server') this.serverAudioAt.push(t);
     const hadError = tap.error !== null;
-    const frames = tap.push(ogg, t);
+    const out = tap.push(ogg, t);
     if (!hadError && tap.error !== null) this.event({ kind: 'audio-undecodable', atMs: t, side, message: `${side} audio stopped decoding: ${tap.error}` });
-    for (const f of frames) this.frame(side, f);
+    for (const f of out.timing) this.timing(side, f);
+    for (const f of out.pcm) this.pcm(side, f);
   }
 
-  private frame(side: Side, f: TimedFrame): void {
-    this.o.onFrame?.(side, f);
+  private timing(side: Side, f: TimedFrame): void {
     if (side === 'client') {
       this.clientFrameAt[f.index] = f.t;
-      // The user's audio on its own clock: frame k was captured in the 80 ms before frame 0 arrived + 80k.
-      this.userClock ??= f.t - FRAME_MS;
-      this.userVad.push(f.pcm, this.userClock + f.index * FRAME_MS);
       return;
     }
     this.serverFrames++;
@@ -212,6 +209,16 @@ export class MoshiMeter {
     const sent = this.clientFrameAt[f.index + this.o.warmupFrames];
     if (sent === undefined) this.unmatched++;
     else this.lagSeries.push([round(f.t), round(f.t - sent)]);
+  }
+
+  private pcm(side: Side, f: TimedFrame): void {
+    this.o.onFrame?.(side, f);
+    if (side === 'client') {
+      // The user's audio on its own clock: frame k was captured in the 80 ms before frame 0 arrived + 80k.
+      this.userClock ??= f.t - FRAME_MS;
+      this.userVad.push(f.pcm, this.userClock + f.index * FRAME_MS);
+      return;
+    }
     // As a client playing on arrival hears it: a frame starts when it arrived or when the previous one ended.
     const at = Math.max(f.t, this.playoutEnd);
     this.playoutEnd = at + FRAME_MS;

@@ -1,7 +1,9 @@
 // One direction's Ogg Opus as the proxy sees it: the pages of its 0x01 messages decoded and
 // cut into 80 ms frames, each stamped with the arrival of the message that completed it.
-// Frames are counted as the sender encoded them (decoded samples plus the stream's pre-skip,
-// as src/client/moshi.ts counts them), so frame k of either side is the sender's frame k.
+// Two counts: `timing` counts frames as the sender encoded them (decoded samples plus the
+// stream's pre-skip, as src/client/moshi.ts counts them), so timing frame k is the sender's
+// frame k; `pcm` frames are the decoded audio as a decoder hands it out (what a server's
+// input.wav holds, pre-skip dropped), for the WAVs and voice activity.
 import { FRAME_SAMPLES } from '../format/layout.ts';
 import { FrameCutter } from '../../src/audio/frame-cutter.ts';
 import { OggOpusDecoder, type Libopus } from '../../src/audio/opus/index.ts';
@@ -13,11 +15,22 @@ export interface TimedFrame {
   readonly pcm: Float32Array;
 }
 
+export interface TapOutput {
+  /** Sender's frames completed by this message (index, arrival time; pcm empty). */
+  readonly timing: readonly TimedFrame[];
+  /** Decoded 1920-sample frames completed by this message. */
+  readonly pcm: readonly TimedFrame[];
+}
+
+const NONE: TapOutput = { timing: [], pcm: [] };
+const EMPTY = new Float32Array(0);
+
 export class OpusTap {
   private readonly decoder: OggOpusDecoder;
   private readonly cutter = new FrameCutter();
   private frames = 0;
-  private preskipDone = false;
+  private pcmFrames = 0;
+  private decoded = 0;
   /** Why decoding stopped (bad Ogg or Opus), or null. */
   error: string | null = null;
 
@@ -25,35 +38,30 @@ export class OpusTap {
     this.decoder = new OggOpusDecoder({ lib });
   }
 
+  /** Sender's frames seen whole. */
   get frameCount(): number {
     return this.frames;
   }
 
   /** Adds one message's Ogg bytes; returns the frames it completed. */
-  push(ogg: Uint8Array, t: number): TimedFrame[] {
-    if (this.error !== null) return [];
-    let pcm: Float32Array;
+  push(ogg: Uint8Array, t: number): TapOutput {
+    if (this.error !== null) return NONE;
+    const pcm: Float32Array[] = [];
     try {
       this.decoder.push(ogg);
-      pcm = this.decoder.read();
+      // read() hands out the audio before a bad page first, then throws on the next call.
+      for (let p = this.decoder.read(); p.length > 0; p = this.decoder.read()) pcm.push(p);
     } catch (err) {
       this.error = (err as Error).message;
-      return [];
     }
-    const out: TimedFrame[] = [];
-    if (pcm.length > 0 && !this.preskipDone) {
-      // The pre-skip the decoder dropped, back as silence: keeps frame boundaries where the sender had them.
-      this.preskipDone = true;
-      for (const f of this.cutter.push(new Float32Array(Math.ceil((this.decoder.head?.preSkip ?? 0) / 2)))) out.push({ index: this.frames++, t, pcm: f });
+    const out = { timing: [] as TimedFrame[], pcm: [] as TimedFrame[] };
+    for (const p of pcm) {
+      this.decoded += p.length;
+      for (const f of this.cutter.push(p)) out.pcm.push({ index: this.pcmFrames++, t, pcm: f });
     }
-    for (const f of this.cutter.push(pcm)) out.push({ index: this.frames++, t, pcm: f });
+    const encoded = this.decoded + (this.decoded > 0 ? Math.ceil((this.decoder.head?.preSkip ?? 0) / 2) : 0);
+    while ((this.frames + 1) * FRAME_SAMPLES <= encoded) out.timing.push({ index: this.frames++, t, pcm: EMPTY });
     return out;
-  }
-
-  /** The last partial frame, zero-padded (null when none). */
-  flush(t: number): TimedFrame | null {
-    const f = this.cutter.flush();
-    return f === null ? null : { index: this.frames++, t, pcm: f.frame };
   }
 }
 

@@ -22,6 +22,13 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
+/** Runs `fn` at `at` (performance.now()) and never before: a Node timer counts from the loop's cached, whole-ms time and can fire early. */
+function at_(at: number, fn: () => void): void {
+  const left = at - performance.now();
+  if (left <= 0) fn();
+  else setTimeout(() => at_(at, fn), Math.ceil(left));
+}
+
 export async function startTestUpstream(): Promise<TestUpstream> {
   const lib: Libopus = await loadLibopusNode();
   const server: Server = createServer((_req, res) => res.writeHead(404).end());
@@ -56,6 +63,7 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     const send = (b: Uint8Array) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(b);
     };
+    const echo: Float32Array[] = [];
     let paused = false;
     let pauseEnd = 0;
     let next = 0;
@@ -84,7 +92,11 @@ export async function startTestUpstream(): Promise<TestUpstream> {
         return;
       }
       if (m.kind !== 'audio') return;
-      for (const f of tap.push(m.data, t)) {
+      const out = tap.push(m.data, t);
+      for (const p of out.pcm) echo.push(p.pcm);
+      // Answers each 80 ms as soon as the client has sent it whole (the sender's frame boundaries,
+      // as the proxy counts them), with the client's decoded audio as far as it goes.
+      for (const f of out.timing) {
         received[n] = f.index + 1;
         if (f.index >= closeAt) {
           ws.close(num('closeCode', 1011), 'test upstream closes');
@@ -96,11 +108,11 @@ export async function startTestUpstream(): Promise<TestUpstream> {
           pauseEnd = f.t + pauseMs;
           setTimeout(() => (paused = false), pauseMs);
         }
-        const pages = enc.push(f.pcm);
+        const pages = enc.push(echo.shift() ?? new Float32Array(1920));
         // Held replies leave together when the pause ends; later ones at their own time.
         const at = Math.max(f.t + delay + growth * f.index, f.index >= pauseAt ? pauseEnd : 0);
         const order = next++;
-        setTimeout(() => sendOrdered(pages, order), Math.max(0, at - performance.now()));
+        at_(at, () => sendOrdered(pages, order));
       }
     });
     // Replies leave in order even when timers fire close together.

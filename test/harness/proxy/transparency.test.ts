@@ -12,6 +12,8 @@ import { MOSHI_KINDS } from '../../../src/protocol/moshi/index.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
 import { createServer, type SolaceServer } from '../../../src/server/server.ts';
 import { openSession } from '../../../harness/format/node.ts';
+import { verifySession } from '../../../harness/verify.ts';
+import { loadLibopusNode } from '../../../src/audio/opus/node.ts';
 import { PROXY_FILE, proxyMetaOf } from '../../../harness/format/index.ts';
 import { startProxy, type ConnectionReport, type MoshiProxy } from '../../../harness/proxy/index.ts';
 import type { ProxyFile } from '../../../harness/proxy/recording.ts';
@@ -74,8 +76,8 @@ describe('proxy transparency', () => {
     const via = await session(`${proxy.url}/api/chat`, 77);
     const report = await nextReport(before);
 
-    expect(direct.result.ok).toBe(true);
-    expect(via.result.ok).toBe(true);
+    expect(direct.result.ok, JSON.stringify({ ...direct.result, audio: direct.result.audio.length, latency: undefined })).toBe(true);
+    expect(via.result.ok, JSON.stringify({ ...via.result, audio: via.result.audio.length, latency: undefined })).toBe(true);
     expect(stable(via.inbound)).toEqual(stable(direct.inbound));
     expect(via.inbound.filter((m) => m[0] === MOSHI_KINDS.metadata)).toHaveLength(direct.inbound.filter((m) => m[0] === MOSHI_KINDS.metadata).length);
 
@@ -109,6 +111,10 @@ describe('proxy transparency', () => {
     // input.wav is the client's audio as its encoder saw it: the frames the client sent, decoded.
     expect(r.manifest.counts.steps).toBeGreaterThanOrEqual(FRAMES);
     expect(logs.some((l) => l.includes('lag p50'))).toBe(true);
+    // input.wav is the client's audio as a decoder hands it out: re-decoding packets.bin gives the same frames.
+    const v = await verifySession(r, { libopus: loadLibopusNode });
+    expect(v.damage).toEqual([]);
+    expect(v.checked.join('\n')).toMatch(/input\.wav/);
 
     // No model in the session: `solacelive replay` says so instead of trying.
     const run = await cli.run(['replay', report.path!], 60_000);

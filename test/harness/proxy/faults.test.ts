@@ -74,6 +74,21 @@ async function refusedWith(url: string): Promise<{ code: string; message: string
   return connectMoshi(url).then(() => ({ code: 'connected', message: '' }), (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
 }
 
+describe('who may connect to the proxy', () => {
+  it("serve's Host and Origin rules: a foreign page or Host name is refused (403) before anything goes upstream", async () => {
+    const before = up.received.length;
+    const origin = await connectMoshi(`${main.url}/api/chat`, { headers: { origin: 'https://evil.example' } }).then(() => null, (e: { code: string; message: string }) => e);
+    expect(origin?.code).toBe('CLIENT_ERR_HTTP_403');
+    expect(origin?.message).toMatch(/HTTP_ERR_ORIGIN/);
+    const host = await connectMoshi(`${main.url}/api/chat`, { headers: { host: 'evil.example' } }).then(() => null, (e: { code: string; message: string }) => e);
+    expect(host?.code).toBe('CLIENT_ERR_HTTP_403');
+    expect(host?.message).toMatch(/HTTP_ERR_HOST/);
+    expect(up.received.length).toBe(before);
+    expect(logs.filter((l) => /refused a connection: HTTP_ERR_(ORIGIN|HOST)/.test(l))).toHaveLength(2);
+    await expectServing(main);
+  }, 30_000);
+});
+
 describe('upstream faults before the WebSocket', () => {
   it('an unreachable upstream: the client gets HTTP 502 naming it; the session says so', async () => {
     const dead = createTcpServer();

@@ -227,7 +227,7 @@ export class MoshiMeter {
 
   figures(): ConnectionFigures {
     const lags = this.lagSeries.map((p) => p[1]);
-    const minLag = lags.length ? Math.min(...lags) : 0;
+    const minLag = lags.reduce((a, b) => Math.min(a, b), Infinity);
     const lateFrames = this.lagSeries.flatMap((p, j) => (p[1] > minLag + this.o.lateMs ? [j] : []));
     const end = this.ended?.atMs ?? this.lastT;
 

@@ -150,6 +150,18 @@ export class MoshiProxy {
   private async connection(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const t0 = performance.now();
     const now = () => performance.now() - t0;
+    // The client may leave while the recording is created or the upstream connects: reading
+    // the socket is what notices that (a paused socket never sees the peer's FIN). Bytes read
+    // early are handed to the WebSocket as part of `head`.
+    let socketGone = false;
+    socket.once('close', () => (socketGone = true));
+    socket.on('error', () => undefined);
+    const early: Buffer[] = [head];
+    const onEarly = (d: Buffer) => early.push(d);
+    // An upgrade socket is half-open: the peer's FIN is an 'end' and no 'close' follows on its own.
+    const onEnd = () => socket.destroy();
+    socket.on('data', onEarly);
+    socket.once('end', onEnd);
     const id = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z')}-${++this.count}`;
     const o = this.o;
     const query = Object.fromEntries(new URL(req.url ?? '/', 'http://proxy').searchParams);
@@ -201,14 +213,17 @@ export class MoshiProxy {
         httpReply(socket, status, `proxy: ${message}`);
         clientClosed = true;
       };
-      socket.once('close', () => {
-        if (settled) return;
-        // The client left before the upstream answered.
+      const clientLeft = () => {
+        // Before the upgrade: the client left before the upstream answered (after it, the WebSocket's close says so).
+        if (client !== null || clientClosed) return;
         settled = true;
         meter.end('client', 1006, 'client left before the upstream answered', now());
         clientClosed = true;
         up.terminate();
-      });
+        maybeDone();
+      };
+      if (socketGone) clientLeft();
+      else socket.once('close', clientLeft);
       up.on('unexpected-response', (_r, res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -247,7 +262,10 @@ export class MoshiProxy {
         }
         settled = true;
         meter.upstreamOpen(now());
-        this.wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('data', onEarly);
+        socket.off('end', onEnd);
+        // Synchronous up to the WebSocket's own 'data' listener: no byte is emitted in between.
+        this.wss.handleUpgrade(req, socket, Buffer.concat(early), (ws) => {
           client = ws;
           for (const q of queued.splice(0)) pass('server', q.bytes, q.isBinary, ws);
           ws.on('message', (data: RawData, isBinary: boolean) => pass('client', rawBytes(data), isBinary, up));

@@ -126,6 +126,20 @@ describe('upstream faults before the WebSocket', () => {
   });
 });
 
+describe('the client leaves early', () => {
+  it('before the upstream answered: the upstream attempt is dropped, the report says the client left', async () => {
+    const p = await proxyFor(`ws://127.0.0.1:${(silentTcp.address() as { port: number }).port}/api/chat`, { upstreamTimeoutMs: 20_000 });
+    const ws = new WebSocket(`${p.url}/api/chat`);
+    ws.on('error', () => undefined);
+    const heldBefore = held.length;
+    while (held.length === heldBefore) await new Promise((r) => setTimeout(r, 20)); // the proxy reached the upstream
+    ws.terminate();
+    const r = await reportOf(p, 0);
+    expect(r.figures.end).toMatchObject({ by: 'client', code: 1006 });
+    await expectReadable(r);
+  }, 30_000);
+});
+
 describe('faults during a session', () => {
   it('the upstream closes mid-session: the client gets its close code, the report says who closed and what went unanswered', async () => {
     const before = main.reports.length;

@@ -4,7 +4,8 @@
 // Disk trouble stops the recording, never the connection.
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLIENT_TO_SERVER, pcmHash, PROXY_FILE, PROXY_FORMAT, SERVER_TO_CLIENT, SessionWriter, diskError, type CloseResult, type ManifestInit, type SessionError, type StepRecord } from '../format/node.ts';
+import { pcmHash } from '../../src/engine/pcm-hash.ts';
+import { CLIENT_TO_SERVER, PROXY_FILE, PROXY_FORMAT, SERVER_TO_CLIENT, SessionWriter, diskError, type CloseResult, type ManifestInit, type SessionError, type StepRecord } from '../format/node.ts';
 import type { ConnectionFigures, Side, TimedFrame } from '../measure/index.ts';
 
 /** Frames one side may run ahead of the other before steps are written with the other side missing. */

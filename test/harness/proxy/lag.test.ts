@@ -44,7 +44,9 @@ describe('lag measured by the proxy', () => {
     // The upstream waits DELAY after it has a frame; the proxy saw the frame before the upstream did.
     expect(Math.min(...f.lag.series.map(([, lag]) => lag)), JSON.stringify(f.lag.series)).toBeGreaterThanOrEqual(DELAY);
     expect(f.lag.p50!).toBeLessThan(DELAY + 40);
-    expect(Math.abs(f.lag.slopeMsPerMin!)).toBeLessThan(300);
+    // No growth: the median of the last third is the median of the first (a spike from the machine's load moves neither).
+    const thirds = [f.lag.series.slice(0, 13), f.lag.series.slice(-13)].map((part) => part.map(([, lag]) => lag).sort((a, b) => a - b)[6]!);
+    expect(Math.abs(thirds[1]! - thirds[0]!)).toBeLessThan(20);
     expect(f.stalls.count).toBe(0);
     expect(f.clientTimeouts.count).toBe(0);
   }, 30_000);
@@ -56,9 +58,9 @@ describe('lag measured by the proxy', () => {
     const expected = (GROWTH * 60_000) / 80;
     expect(f.lag.slopeMsPerMin!).toBeGreaterThan(expected * 0.8);
     expect(f.lag.slopeMsPerMin!).toBeLessThan(expected * 1.2);
-    // The last frames are later than the first by the growth: late by the session's own baseline.
-    expect(f.late.count).toBeGreaterThan(0);
-    expect(f.late.frames[0]).toBeGreaterThanOrEqual(Math.floor(f.late.thresholdMs / GROWTH) - 5);
+    // The last frames are later than the first by the growth: late by the session's own baseline
+    // (frame j's lag is >= 20 + 5(j+1) and the smallest is <= frame 0's, ~25 ms plus any delay the machine added).
+    for (let j = 40; j < 49; j++) expect(f.late.frames).toContain(j);
   }, 30_000);
 
   it('a pause in the server audio is one stall of its length, and one client-timeout silence when it is long enough', async () => {

@@ -1,12 +1,14 @@
 // The proxy in front of a real SolaceLive server (createServer + the tiny engine child, the
-// server `solacelive serve` runs) on the Moshi protocol, over loopback: a client gets the same
+// server `solacelive serve` runs) on either protocol, over loopback: on Moshi, a client gets the same
 // messages through the proxy as directly (same seeds, deterministic tiny model), the proxy
 // forwards each message byte for byte in order, and its recording opens in the session reader
-// with the decoded audio of both sides and the figures.
+// with the decoded audio of both sides and the figures. On serve's packet protocol the proxy
+// forwards and records as unchanged; its figures are Moshi's and stay empty there.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../../src/client/connect.ts';
 import { connectMoshi, moshiQuery, type MoshiResult } from '../../../src/client/moshi.ts';
 import { MOSHI_KINDS } from '../../../src/protocol/moshi/index.ts';
 import type { EnginePort } from '../../../src/server/engine-port.ts';
@@ -122,5 +124,32 @@ describe('proxy transparency', () => {
     expect(run.stderr).toMatch(/REPLAY_ERR_PROXIED/);
     expect(run.stderr).toMatch(/cannot be replayed offline/);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }, 120_000);
+
+  it("serve's packet protocol through the proxy: forwarded unchanged (same reply as direct), recorded exactly; the Moshi figures stay empty", async () => {
+    const packetProxy = await startProxy({ upstream: `${upstream.replace(/\/api\/chat$/, '')}/`, record: dir, log: (l) => logs.push(l) });
+    try {
+      const run = async (url: string) => {
+        const inbound: Uint8Array[] = [];
+        const c = await connect(url, { pace: 'fast', seed: 9, onInbound: (b) => inbound.push(Buffer.from(b)) });
+        return { result: await c.run(testFrames(12, 6)), inbound };
+      };
+      const direct = await run(`${upstream.replace(/\/api\/chat$/, '')}/`);
+      const via = await run(`${packetProxy.url}/`);
+      expect(direct.result.ok).toBe(true);
+      expect(via.result.ok).toBe(true);
+      expect(Buffer.from(via.result.audio.buffer).equals(Buffer.from(direct.result.audio.buffer))).toBe(true);
+      const deadline = performance.now() + 10_000;
+      while (packetProxy.reports.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const report = packetProxy.reports[0]!;
+      const r = await openSession(report.path!, { strict: true });
+      const down = [];
+      for await (const p of r.packets()) if (p.direction === 1) down.push(Buffer.from(p.bytes).toString('hex'));
+      expect(down).toEqual(via.inbound.map((b) => Buffer.from(b).toString('hex')));
+      expect(report.figures.lag.count).toBe(0);
+      expect(report.figures.end?.code).toBe(1000);
+    } finally {
+      await packetProxy.close();
+    }
   }, 120_000);
 });

@@ -19,7 +19,7 @@ import type { StepEvent } from '../src/telemetry/events.ts';
 import { Comparator, viewOf, type Comparison } from './compare.ts';
 import type { ReplayProgress } from './dashboard/events.ts';
 import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
-import { canonicalJson } from './format/index.ts';
+import { canonicalJson, proxyMetaOf } from './format/index.ts';
 import { manifestFromEngine, softwareInfo } from './recorder.ts';
 import { assertUndamaged, verifySession, type IntegrityReport } from './verify.ts';
 
@@ -27,7 +27,8 @@ export type ReplayErrorCode =
   | 'REPLAY_ERR_MISMATCH' // model config, weights or package version differ (without --force)
   | 'REPLAY_ERR_MODEL_ID' // the manifest's model.id is not a model name (a path, `..`): only --model may name a folder
   | 'REPLAY_ERR_ENGINE' // the engine could not start or a step failed
-  | 'REPLAY_ERR_SESSION'; // nothing replayable (no whole step, steps not from 0)
+  | 'REPLAY_ERR_SESSION' // nothing replayable (no whole step, steps not from 0)
+  | 'REPLAY_ERR_PROXIED'; // recorded by `solacelive proxy`: the model that answered is not in the session
 
 export class ReplayError extends Error {
   readonly code: ReplayErrorCode;
@@ -260,6 +261,8 @@ export function offlineStepper(engine: EnginePort, session: string): {
 export async function replaySession(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
+  const proxied = proxyMetaOf(m);
+  if (proxied) throw new ReplayError('REPLAY_ERR_PROXIED', `${path} was recorded by \`solacelive proxy\` in front of ${proxied.upstream}: the model that answered is not in the session, so it cannot be replayed offline; its figures are in proxy.json, its audio in input.wav/output.wav`);
   // Damage first: a damaged input or manifest would otherwise read as the engine diverging.
   const integrity = await verifySession(reader);
   if (options.salvage !== true) assertUndamaged(path, integrity);

@@ -22,6 +22,7 @@ import {
   isSessionError, pcmHash, setupSha256, toHex,
 } from './format/index.ts';
 import type { SessionDamage, SessionManifest, SessionReader, SessionRecovery, WavTrack } from './format/index.ts';
+import { proxyMetaOf } from './format/proxied.ts';
 
 export interface IntegrityReport {
   /** Every damaged place found, in file order per check (empty: nothing found). */
@@ -113,6 +114,7 @@ export async function verifySession(reader: SessionReader, options: VerifyOption
   if (otherProtocol) f.unverified.push(`${PACKETS_FILE}: not the SolaceLive packet protocol, so input.wav and the manifest are not cross-checked against it`);
   else if (packets === 0) f.unverified.push(`${PACKETS_FILE}: empty (an offline replay has no wire), so input.wav and the manifest's setup are not cross-checked against it`);
   else if (ready === null) f.unverified.push(`${PACKETS_FILE}: holds no ${readyName}, so the manifest's setup is not cross-checked against it`);
+  else if (proxyMetaOf(m)) f.unverified.push(`${PACKETS_FILE}: recorded by the proxy; the upstream's ${readyName} describes the upstream's own session, not this manifest, so it is not cross-checked`);
   else checkReady(m, ready, f, readyName);
 
   // steps.jsonl: indices, per-step PCM hashes and silence replacements.

@@ -10,5 +10,6 @@ export const HARNESS_COMMANDS: Readonly<Record<string, CommandEntry>> = {
   dash: { summary: 'live terminal dashboard of a running server (per-stage latency vs the 80 ms budget, sessions, events)', load: () => import('./dash.ts') },
   sessions: { summary: 'compare recorded sessions: sessions diff A B', load: () => import('./sessions.ts') },
   'export-trace': { summary: 'export a session as Chrome Trace Event JSON for ui.perfetto.dev', load: () => import('./export-trace.ts') },
+  proxy: { summary: 'recording proxy in front of any Moshi server: forwards /api/chat unchanged, measures lag, stalls, turn-taking', load: () => import('./proxy.ts') },
   view: { summary: 'web viewer for recorded sessions and the live page (read-only HTTP on 127.0.0.1:5178)', load: () => import('./view.ts') },
 };

@@ -34,3 +34,5 @@ export type { SessionFiles, OpenSessionOptions, SessionReport } from './reader.t
 export { blobSessionFiles, sessionsFromEntries, sessionsFromFiles, sessionsFromZip } from './blob-files.ts';
 export { ZipArchive, readZipDirectory } from './zip.ts';
 export type { ZipEntry } from './zip.ts';
+export { proxiedManifestInit, proxyMetaOf, PROXY_FILE, PROXY_FORMAT, UPSTREAM_MODEL_PREFIX } from './proxied.ts';
+export type { ProxyMeta } from './proxied.ts';

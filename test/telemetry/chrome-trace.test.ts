@@ -123,7 +123,7 @@ describe('Chrome trace export of the fixture session', () => {
 
   it('shifts a trace whose reconstructed slices start before time 0, keeping their spacing, and says by how much', () => {
     // A step that came back at 10 ms after 50 ms of engine work and 5 ms of queue wait: its slices start at −45 ms.
-    const trace = sessionToChromeTrace({ name: 'early', packets: [{ direction: 1, timeMs: 20, size: 10, types: ['TEXT'] }], steps: [
+    const trace = sessionToChromeTrace({ name: 'early', packets: [{ direction: 1, timeMs: 20, size: 10, types: ['TEXT'], frames: 0, audioMs: 0 }], steps: [
       { step: 0, timeMs: 10, spans: { 'queue.wait': 5, 'mimi.encode': 50, 'step.total': 50 }, events: [], hasAudio: false },
     ] });
     expect(formatProblems(JSON.parse(JSON.stringify(trace)))).toEqual([]);

@@ -45,7 +45,11 @@ class FrameCount {
     const drop = Math.min(this.skip, samples);
     this.skip -= drop;
     let n = samples - drop;
-    if (page.eos && lastOnPage) n = Math.min(n, Math.max(0, Math.max(0, Math.round((page.granulePosition - this.preSkip) / 2)) - this.streamSamples));
+    if (page.eos && lastOnPage) {
+      // End trimming: the EOS granule says how many samples the stream really holds.
+      const valid = Math.max(0, Math.round((page.granulePosition - this.preSkip) / 2));
+      n = Math.min(n, Math.max(0, valid - this.streamSamples));
+    }
     this.streamSamples += n;
     this.pending += n;
     const frames = Math.floor(this.pending / FRAME_SAMPLES);

@@ -3,11 +3,19 @@
 // and on a freshly recorded Moshi-protocol session, where the mapping goes by order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCutter } from '../../src/audio/frame-cutter.ts';
-import { loadLibopusNode, OggOpusDecoder } from '../../src/audio/index.ts';
+import { loadLibopusNode, MOSHI_SERVER_SHAPE, OggOpusDecoder, OggOpusEncoder } from '../../src/audio/index.ts';
 import { openSession, type ReadStep } from '../../harness/format/node.ts';
 import { describeRow, packetRow, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
 import { packetStepLines } from '../../viewer/src/data/packet-steps.ts';
+import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
 import { recordMoshiSession, type MoshiSession } from './moshi-session.ts';
+
+/** An Ogg Opus stream's two header pages (OpusHead, OpusTags), as the server's first audio message holds them. */
+let headerPages: Uint8Array;
+beforeAll(async () => {
+  const enc = new OggOpusEncoder({ lib: await loadLibopusNode(), shape: MOSHI_SERVER_SHAPE, serial: 42 });
+  headerPages = Uint8Array.from(enc.start().flatMap((p) => [...p]));
+});
 
 const FIXTURE = new URL('../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
 
@@ -31,6 +39,24 @@ describe('packetStepLines on the fixture session', () => {
     // Every step with output audio has its server message.
     const replied = new Set([...lines].filter((l, k) => l >= 0 && rows[k]!.direction === 1));
     expect(steps.filter((s, i) => s.pcmHash !== null && !replied.has(i))).toEqual([]);
+  });
+});
+
+describe('packetStepLines on Moshi server messages', () => {
+  it('maps the k-th audio message after the Opus headers to the k-th step with PCM, and text pieces to the steps that have one', () => {
+    const step = (n: number, pcm: boolean, piece: string | null) => ({ step: n, pcmHash: pcm ? 'x'.repeat(32) : null, text: piece === null ? null : 7, textPiece: piece }) as unknown as ReadStep;
+    // Step 1 produced no PCM (warm-up) but a piece; the server sends each step's audio, then its text.
+    const steps = [step(0, true, null), step(1, false, 'a'), step(2, true, '\u2581b'), step(3, true, null)];
+    const row = packetRowReader('moshi');
+    const msgs = [
+      encodeMoshi({ kind: 'metadata', json: {} }), encodeMoshi({ kind: 'handshake', payload: new Uint8Array(0) }),
+      encodeMoshi({ kind: 'audio', data: headerPages }),
+      encodeMoshi({ kind: 'audio', data: new Uint8Array(0) }), encodeMoshi({ kind: 'text', text: 'a' }),
+      encodeMoshi({ kind: 'audio', data: new Uint8Array(0) }), encodeMoshi({ kind: 'text', text: ' b' }), encodeMoshi({ kind: 'ping' }),
+      encodeMoshi({ kind: 'audio', data: new Uint8Array(0) }),
+    ];
+    const rows = msgs.map((m, i) => row(i, 1, i, m));
+    expect([...packetStepLines(rows, steps)]).toEqual([-1, -1, -1, 0, 1, 2, 2, -1, 3]);
   });
 });
 

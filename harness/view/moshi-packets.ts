@@ -24,6 +24,9 @@ export function opusPacketSamples(packet: Uint8Array): number | null {
   return (frames * frameMs * SAMPLE_RATE) / 1000;
 }
 
+/** Largest Ogg packet the server's Ogg Opus decoder accepts (src/audio/opus/decoder.ts). */
+const MAX_PACKET_BYTES = 64 * 1024;
+
 /** What the server's input path does with the samples (src/server/moshi-wire.ts): pre-skip, EOS trim, 1920-sample frames. */
 class FrameCount {
   private preSkip = 0;
@@ -82,6 +85,8 @@ class AudioStream {
   constructor(client: boolean) {
     this.client = client;
     this.demuxer = new OggDemuxer({
+      // The server's decoder limit (OggOpusDecoder's default): a larger packet broke its stream too.
+      maxPacketBytes: MAX_PACKET_BYTES,
       onPage: (header) => {
         this.pages.push({ header, info: { content: 'audio', audioMs: 0 } });
         this.pageEnd = header.offset + header.pageBytes;

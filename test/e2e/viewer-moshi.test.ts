@@ -72,7 +72,9 @@ afterAll(async () => {
 describe('viewer on a Moshi-protocol session, in Chromium', () => {
   it('lists it and opens it like any other: timeline, token ids, both waveforms, no error banner', async () => {
     await page.goto(server.url);
-    const cells = await page.getByTestId('session-row').filter({ hasText: NAME }).locator('td').allInnerTexts();
+    const listed = page.getByTestId('session-row').filter({ hasText: NAME });
+    await listed.waitFor();
+    const cells = await listed.locator('td').allInnerTexts();
     expect(cells[4]).toBe(String(steps.length));
     await page.getByRole('link', { name: NAME }).click();
     await poll(() => page.getByTestId('timeline').getAttribute('data-steps-drawn')).toBe(String(steps.length));

@@ -3,16 +3,16 @@
 import type { SessionManifest } from '../format/manifest.ts';
 import type { StepRecord } from '../format/steps.ts';
 import type { TraceInput } from '../../src/telemetry/chrome-trace.ts';
-import type { PacketRow } from './packets.ts';
+import { wireOf, type PacketRow } from './packets.ts';
 
 export function traceInput(name: string, manifest: SessionManifest, steps: readonly StepRecord[], packets: readonly PacketRow[]): TraceInput {
   return {
     name,
     steps: steps.map((s) => ({ step: s.step, timeMs: s.timeMs, spans: s.spans, events: s.events, text: s.text, textPiece: s.textPiece, hasAudio: s.pcmHash !== null })),
-    packets: packets.map((p) => ({ direction: p.direction, timeMs: p.timeMs, size: p.size, types: p.packets.map((x) => x.type) })),
+    packets: packets.map((p) => ({ direction: p.direction, timeMs: p.timeMs, size: p.size, types: p.packets.map((x) => x.type), frames: p.frames, audioMs: p.audioMs })),
     metadata: {
       model: manifest.model.id, seed: manifest.seed, createdAt: manifest.createdAt, status: manifest.status,
-      platform: manifest.platform, software: manifest.software,
+      platform: manifest.platform, software: manifest.software, wire: wireOf(manifest),
     },
   };
 }

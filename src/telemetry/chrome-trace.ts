@@ -31,8 +31,16 @@ export interface TracePacket {
   readonly direction: 0 | 1;
   readonly timeMs: number;
   readonly size: number;
-  /** Protocol packet types in the message, in order. */
+  /** Protocol packet types in the message, in order (SolaceLive packet types, or the Moshi message kind). */
   readonly types: readonly string[];
+  /**
+   * Step frames: client → server, the input frames the message completes (the k-th is step k);
+   * server → client, the step replies with audio it carries (the j-th is the j-th step with
+   * PCM). One per AUDIO_CHUNK for SolaceLive; counted from the Ogg Opus pages for Moshi.
+   */
+  readonly frames: number;
+  /** Audio time the message carries (a jitter counter's expected gap to the previous audio message). */
+  readonly audioMs: number;
 }
 
 export interface TraceInput {
@@ -130,8 +138,9 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
   const eventsTid = newTid(EVENTS_TRACK);
 
   // Packets as 1 µs slices, and the frame/audio ordinals that tie them to steps: client
-  // audio frame k is step k (src/server/cadence.ts); the server's j-th AUDIO_CHUNK carries
-  // the j-th step that produced PCM (audio is never dropped, design.md).
+  // audio frame k is step k (src/server/cadence.ts); the server's j-th audio reply carries
+  // the j-th step that produced PCM (audio is never dropped, design.md). The row parser
+  // (harness/view/packets.ts) counts the frames of each message for its protocol.
   const inAudio: { ts: number; tid: number }[] = [];
   const outAudio: { ts: number; tid: number }[] = [];
   let lastIn: number | null = null, lastOut: number | null = null;
@@ -139,13 +148,12 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
     const ts = us(p.timeMs);
     const lanes = p.direction === 0 ? packetsIn : packetsOut;
     const tid = lanes.place(ts, PACKET_US);
-    const audio = p.types.filter((t) => t === 'AUDIO_CHUNK').length;
     events.push({ name: p.types.join(' + ') || 'message', ph: 'X', cat: 'packet', pid: PID, tid, ts, dur: PACKET_US, args: { bytes: p.size, direction: p.direction === 0 ? 'client → server' : 'server → client' } });
-    for (let i = 0; i < audio; i++) (p.direction === 0 ? inAudio : outAudio).push({ ts, tid });
-    if (audio > 0) {
-      // Jitter: how far the gap since the previous audio message is from one 80 ms frame.
+    for (let i = 0; i < p.frames; i++) (p.direction === 0 ? inAudio : outAudio).push({ ts, tid });
+    if (p.audioMs > 0) {
+      // Jitter: how far the gap since the previous audio message is from the audio time this one carries.
       const prev = p.direction === 0 ? lastIn : lastOut;
-      if (prev !== null) events.push({ name: p.direction === 0 ? 'jitter in (ms)' : 'jitter out (ms)', ph: 'C', pid: PID, tid: 0, ts, args: { ms: Math.abs(p.timeMs - prev - 80 * audio) } });
+      if (prev !== null) events.push({ name: p.direction === 0 ? 'jitter in (ms)' : 'jitter out (ms)', ph: 'C', pid: PID, tid: 0, ts, args: { ms: Math.abs(p.timeMs - prev - p.audioMs) } });
       if (p.direction === 0) lastIn = p.timeMs;
       else lastOut = p.timeMs;
     }

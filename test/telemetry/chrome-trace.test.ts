@@ -6,10 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type ReadStep } from '../../harness/format/node.ts';
-import { packetRow, type PacketRow } from '../../harness/view/packets.ts';
+import { packetRow, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
 import { traceInput } from '../../harness/view/trace-input.ts';
+import { recordMoshiSession, type MoshiSession } from '../viewer/moshi-session.ts';
 import { ENGINE_STEP_TRACK, sessionToChromeTrace, TRACE_STAGES, type ChromeTrace, type TraceEvent } from '../../src/telemetry/chrome-trace.ts';
 import { endToEndMs } from '../../src/telemetry/spans.ts';
 
@@ -124,7 +125,7 @@ describe('Chrome trace export of the fixture session', () => {
 
   it('shifts a trace whose reconstructed slices start before time 0, keeping their spacing, and says by how much', () => {
     // A step that came back at 10 ms after 50 ms of engine work and 5 ms of queue wait: its slices start at −45 ms.
-    const trace = sessionToChromeTrace({ name: 'early', packets: [{ direction: 1, timeMs: 20, size: 10, types: ['TEXT'] }], steps: [
+    const trace = sessionToChromeTrace({ name: 'early', packets: [{ direction: 1, timeMs: 20, size: 10, types: ['TEXT'], frames: 0, audioMs: 0 }], steps: [
       { step: 0, timeMs: 10, spans: { 'queue.wait': 5, 'mimi.encode': 50, 'step.total': 50 }, events: [], hasAudio: false },
     ] });
     expect(formatProblems(JSON.parse(JSON.stringify(trace)))).toEqual([]);
@@ -193,6 +194,68 @@ describe('Chrome trace export of the fixture session', () => {
       const usage = spawnSync(process.execPath, [bin, 'export-trace', FIXTURE], { encoding: 'utf8' });
       expect(usage.status).toBe(2);
       expect(usage.stderr).toContain('--out');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// A session recorded on the Moshi protocol: its messages are Moshi kinds with Ogg Opus audio,
+// not SolaceLive packets; the trace still has both packet tracks, the jitter and queue
+// counters, and a flow per step from the client message that completed its frame to the
+// server message that carried its reply.
+describe('Chrome trace export of a Moshi-protocol session', () => {
+  const FRAMES = 15;
+  let session: MoshiSession;
+  beforeAll(async () => {
+    session = await recordMoshiSession(FRAMES, 5);
+  }, 120_000);
+  afterAll(() => session?.dispose());
+
+  async function moshiTrace(): Promise<{ trace: ChromeTrace; steps: ReadStep[]; packets: PacketRow[] }> {
+    const r = await openSession(session.path);
+    const steps: ReadStep[] = [];
+    for await (const s of r.steps()) steps.push(s);
+    const packets: PacketRow[] = [];
+    const row = packetRowReader(wireOf(r.manifest));
+    for await (const p of r.packets()) packets.push(row(packets.length, p.direction, p.timeMs, p.bytes));
+    return { trace: sessionToChromeTrace(traceInput('moshi', r.manifest, steps, packets)), steps, packets };
+  }
+
+  it('follows the format and has packet tracks of Moshi kinds, counters, and a flow per step', async () => {
+    const { trace, steps, packets } = await moshiTrace();
+    expect(formatProblems(trace)).toEqual([]);
+    expect(trace.otherData.wire).toBe('moshi');
+    const names = threadNames(trace);
+    const onTrack = (track: string) => trace.traceEvents.filter((e) => e.cat === 'packet' && names.get(e.tid)!.startsWith(track));
+    expect(new Set(onTrack('packets client').map((e) => e.name))).toEqual(new Set(['audio']));
+    expect(new Set(onTrack('packets server').map((e) => e.name))).toEqual(new Set(['metadata', 'handshake', 'audio', ...(onTrack('packets server').some((e) => e.name === 'ping') ? ['ping'] : [])]));
+    expect(onTrack('packets').length).toBe(packets.length);
+    const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => e.name));
+    expect([...counters].sort()).toEqual(['jitter in (ms)', 'jitter out (ms)', 'queue depth (frames)']);
+    // Input jitter: each client page's gap to the one before, against the Opus it carries (40 ms, the last page maybe less).
+    const audioIn = packets.filter((p) => p.direction === 0 && p.audioMs > 0);
+    expect(audioIn.slice(0, -1).every((p) => p.audioMs === 40)).toBe(true);
+    const jitterIn = trace.traceEvents.filter((e) => e.name === 'jitter in (ms)').map((e) => e.args!.ms as number);
+    expect(jitterIn).toEqual(audioIn.slice(1).map((p, i) => Math.abs(p.timeMs - audioIn[i]!.timeMs - p.audioMs)));
+    const depth = trace.traceEvents.filter((e) => e.name === 'queue depth (frames)');
+    expect(depth.length).toBe(FRAMES + steps.filter((s) => s.spans['step.total'] !== undefined).length);
+    const flows = trace.traceEvents.filter((e) => e.cat === 'flow');
+    const fed = steps.filter((s) => s.step < FRAMES && !s.events.some((e) => e.kind === 'missing-frame')).length;
+    expect(flows.filter((e) => e.ph === 's' && names.get(e.tid)!.startsWith('packets client')).length).toBe(fed);
+    expect(flows.filter((e) => e.ph === 'f' && names.get(e.tid)!.startsWith('packets server')).length).toBe(steps.filter((s) => s.pcmHash !== null).length);
+  });
+
+  it('solacelive export-trace writes it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trace-'));
+    try {
+      const out = join(dir, 'trace.json');
+      const bin = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
+      const r = spawnSync(process.execPath, [bin, 'export-trace', session.path, '--out', out], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const written = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
+      expect(formatProblems(written)).toEqual([]);
+      expect(written.traceEvents.filter((e) => e.cat === 'flow' && e.ph === 's').length).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
-import type { PacketRow } from '../../../harness/view/packets.ts';
+import { wireOf, type PacketRow } from '../../../harness/view/packets.ts';
 import type { LatestResults } from '../../../harness/view/results.ts';
 import { traceInput } from '../../../harness/view/trace-input.ts';
 import { sessionToChromeTrace } from '../../../src/telemetry/chrome-trace.ts';
@@ -144,7 +144,7 @@ export function SessionPage({ source }: { source: SessionSource }) {
       <Waveforms reader={s.reader} input={peaks.input} output={peaks.output} view={view} selected={selected} playhead={playhead} onPlayhead={setPlayhead} />
       <div ref={lane}><TokenLane steps={s.steps} view={view} width={laneWidth} selected={selected} onSelect={select} /></div>
       <h3>Packets</h3>
-      <PacketTable rows={packets.rows} stepLines={stepLines} loading={packets.loading} error={packets.error} view={view} selected={selected} onSelect={select} />
+      <PacketTable wire={wireOf(s.manifest)} rows={packets.rows} stepLines={stepLines} loading={packets.loading} error={packets.error} view={view} selected={selected} onSelect={select} />
       <h3>Summary</h3>
       {s.complete ? <Summary stats={s.stats} manifest={s.manifest} /> : <p className="muted">The summary follows once every step is read.</p>}
     </div>

@@ -1,6 +1,7 @@
 // Summary: percentiles per span, budget misses and real-time factor (end to end), events, and how the
 // session was made (model, seed, sampling, platform fingerprint, software).
 import type { SessionManifest } from '../../../harness/format/manifest.ts';
+import { wireOf } from '../../../harness/view/packets.ts';
 import type { SessionStats } from '../../../harness/view/stats.ts';
 import { keepsUpText } from '../../../src/telemetry/window.ts';
 import { SPAN_NAMES } from '../../../src/telemetry/spans.ts';
@@ -9,6 +10,14 @@ import { fmtMs, SPAN_COLORS } from '../lib/colors.ts';
 function flat(o: unknown, prefix = ''): [string, string][] {
   if (o === null || typeof o !== 'object') return [[prefix, String(o)]];
   return Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => flat(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** How the client spoke to the server: SolaceLive packets, or Moshi at /api/chat (its query and Opus build as recorded). */
+function wireText(m: SessionManifest): string {
+  if (wireOf(m) === 'solacelive') return 'SolaceLive packets';
+  const info = (m.meta.wireInfo ?? {}) as { query?: Record<string, unknown>; opus?: unknown };
+  const query = Object.entries(info.query ?? {}).map(([k, v]) => `${k}=${String(v)}`).join('&');
+  return `Moshi (/api/chat${query ? `?${query}` : ''}, Ogg Opus${typeof info.opus === 'string' ? `, ${info.opus}` : ''})`;
 }
 
 export function Summary({ stats, manifest }: { stats: SessionStats; manifest: SessionManifest }) {
@@ -34,6 +43,7 @@ export function Summary({ stats, manifest }: { stats: SessionStats; manifest: Se
         <dt>wall time</dt><dd>{(stats.wallMs / 1000).toFixed(2)} s to the last step</dd>
         <dt>events</dt><dd>{Object.entries(stats.events).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}</dd>
         <dt>model</dt><dd>{manifest.model.id}{(manifest.meta as { untrained?: boolean }).untrained ? ' (untrained synthetic weights)' : ''}</dd>
+        <dt>wire protocol</dt><dd data-testid="wire">{wireText(manifest)}</dd>
         <dt>seed / sampling</dt><dd>{manifest.seed} · {Object.entries(manifest.sampling).map(([k, v]) => `${k} ${String(v)}`).join(', ')}</dd>
         <dt>recorded</dt><dd>{manifest.createdAt} · {manifest.status}</dd>
         <dt>software</dt><dd>{manifest.software.package} {manifest.software.version} {manifest.software.gitCommit?.slice(0, 10) ?? ''}</dd>

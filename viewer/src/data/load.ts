@@ -8,7 +8,7 @@ import type { SessionManifest } from '../../../harness/format/manifest.ts';
 import type { SessionRecovery } from '../../../harness/format/errors.ts';
 import type { ReadStep } from '../../../harness/format/steps.ts';
 import { FRAME_SAMPLES } from '../../../harness/format/layout.ts';
-import { packetRow, type PacketRow } from '../../../harness/view/packets.ts';
+import { packetRowReader, wireOf, type PacketRow } from '../../../harness/view/packets.ts';
 import { sessionStats, type SessionStats } from '../../../harness/view/stats.ts';
 import type { LatestResults } from '../../../harness/view/results.ts';
 
@@ -83,12 +83,13 @@ export async function loadSession(name: string, files: SessionFiles, results: ()
   };
 }
 
-/** Reads packets.bin into table rows, reporting progress every `every` rows. */
+/** Reads packets.bin into table rows (decoded for the session's wire protocol), reporting progress every `every` rows. */
 export async function loadPackets(reader: SessionReader, onProgress: (rows: readonly PacketRow[]) => void, every = 2000): Promise<{ rows: PacketRow[]; error: LoadProblem | null }> {
   const rows: PacketRow[] = [];
+  const row = packetRowReader(wireOf(reader.manifest));
   try {
     for await (const p of reader.packets()) {
-      rows.push(packetRow(rows.length, p.direction, p.timeMs, p.bytes));
+      rows.push(row(rows.length, p.direction, p.timeMs, p.bytes));
       if (rows.length % every === 0) onProgress(rows);
     }
   } catch (err) {

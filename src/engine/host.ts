@@ -27,6 +27,11 @@ export interface EngineHostOptions {
   readonly maxRestartDelayMs?: number;
   /** How often the host asks the worker for its CPU time (for /health's cpu figure). */
   readonly cpuSampleMs?: number;
+  /**
+   * TEST-ONLY: CPU time (ms) the worker burns after each step, so tests get a known per-step
+   * cost on any machine. Never set from the CLI.
+   */
+  readonly testStepBurnMs?: number;
 }
 
 /** What /health and the dashboard show of one engine worker process. */
@@ -45,6 +50,8 @@ export interface WorkerFigures {
   readonly cpu: number | null;
   /** CPU time the current worker process has used (ms); null until sampled. */
   readonly cpuMs: number | null;
+  /** Steps the current worker process had computed when cpuMs was sampled (same reply): CPU per step = Δ cpuMs / Δ cpuSteps. */
+  readonly cpuSteps: number | null;
 }
 
 /** Steps the per-worker step.total p99 covers. */
@@ -78,11 +85,11 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private steps = 0;
   private readonly stepTotals = new RollingWindow(WORKER_STEP_WINDOW);
   private cpuTimer: NodeJS.Timeout | null = null;
-  private cpuSample: { readonly child: ChildProcess; readonly at: number; readonly us: number } | null = null;
+  private cpuSample: { readonly child: ChildProcess; readonly at: number; readonly us: number; readonly steps: number } | null = null;
   private cpuRate: number | null = null;
   /** Round-trip minus worker compute, per step: the cost of the process boundary. */
   readonly ipcOverheadMs: number[] = [];
-  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason'>> & { noModelReason: string };
+  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason' | 'testStepBurnMs'>> & { noModelReason: string; testStepBurnMs: number };
 
   constructor(opts: EngineHostOptions) {
     super();
@@ -93,6 +100,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       restartDelayMs: opts.restartDelayMs ?? 200,
       maxRestartDelayMs: opts.maxRestartDelayMs ?? 5000,
       cpuSampleMs: opts.cpuSampleMs ?? 1000,
+      testStepBurnMs: opts.testStepBurnMs ?? 0,
     };
     this.restartDelay = this.opts.restartDelayMs;
   }
@@ -135,6 +143,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       stepP99Ms: this.stepTotals.total > 0 ? this.stepTotals.stats().p99 : null,
       cpu: live ? this.cpuRate : null,
       cpuMs: live ? this.cpuSample!.us / 1000 : null,
+      cpuSteps: live ? this.cpuSample!.steps : null,
     };
   }
 
@@ -147,7 +156,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       const at = performance.now();
       const prev = this.cpuSample;
       this.cpuRate = prev && prev.child === child ? (s.cpuUs - prev.us) / 1000 / (at - prev.at) : null;
-      this.cpuSample = { child, at, us: s.cpuUs };
+      this.cpuSample = { child, at, us: s.cpuUs, steps: s.steps };
     }, () => undefined);
   }
 
@@ -200,7 +209,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       throw err;
     });
     try {
-      const r = await this.request({ kind: 'load', spec });
+      const r = await this.request({ kind: 'load', spec, ...(this.opts.testStepBurnMs > 0 ? { testStepBurnMs: this.opts.testStepBurnMs } : {}) });
       if (r.ok && r.kind === 'load') {
         this._info = r.info;
         this.restartDelay = this.opts.restartDelayMs;

@@ -3,6 +3,7 @@
 // restarting, no weights.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatPrometheus } from '../telemetry/prometheus.ts';
+import type { AdmissionState } from './admission.ts';
 import type { EnginePort } from './engine-port.ts';
 import { weightsFingerprint } from './handshake.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -21,6 +22,8 @@ export interface HttpContext {
   readonly hooks: SessionHooks;
   /** Clock time the server started. */
   readonly startedAt: number;
+  /** Admission by cost now (capacity, cost per session, admitted and refused counts). */
+  readonly admission?: () => AdmissionState;
 }
 
 export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stopped';
@@ -58,6 +61,7 @@ export function healthReport(ctx: HttpContext) {
     engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null, workers: engine?.workers ?? [] },
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
+    admission: ctx.admission?.() ?? null,
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,

@@ -17,8 +17,13 @@ export const SERVER_DEFAULTS = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
   token: null as string | null,
-  /** Concurrent started sessions (each with its own model state). */
+  /**
+   * Upper bound on concurrent started sessions (each with its own model state); below it the
+   * server admits by measured cost (src/server/admission.ts).
+   */
   maxSessions: 4,
+  /** A real-time session whose frame waited this long for its step is told FALLING_BEHIND and closed. */
+  maxLagMs: 2000,
   /** Connections that have not started a session yet; at the limit the oldest is closed. They never hold a session slot. */
   maxPendingConnections: 32,
   /** The same, per remote address: one peer cannot fill the server-wide bound alone. */
@@ -122,6 +127,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     maxInputRate: positiveInt('maxInputRate', pick('maxInputRate')),
     inputBurst: positiveInt('inputBurst', pick('inputBurst')),
     maxQueuedFrames: positiveInt('maxQueuedFrames', pick('maxQueuedFrames')),
+    maxLagMs: positiveInt('maxLagMs', pick('maxLagMs')),
     heartbeatMs: positiveInt('heartbeatMs', pick('heartbeatMs')),
     deadPeerMs: positiveInt('deadPeerMs', pick('deadPeerMs')),
     handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', pick('handshakeTimeoutMs')),

@@ -31,8 +31,8 @@ export interface Refusal {
 
 /**
  * Where the cost comes from: `cpu` (Δ CPU time / Δ steps of the workers, the normal case),
- * `step-p99` (the engine spans' step.total p99, before the first CPU sample covers a step),
- * `prior` (no step yet: maxSessions alone admits).
+ * `step-p99` (the engine spans' step.total p99, only for an engine whose workers report no
+ * CPU time), `prior` (nothing measured yet: maxSessions alone admits).
  */
 export type CostBasis = 'cpu' | 'step-p99' | 'prior';
 
@@ -107,6 +107,9 @@ export class Admission {
       steps += s.steps;
     }
     if (steps > 0) return { basis: 'cpu', ms: cpu / steps, steps };
+    // Workers that sample their CPU will measure within a second or two: wait for that
+    // rather than judge by spans that include the first steps' warm-up and other processes' load.
+    if (workers.some((w) => w.cpuMs !== null)) return { basis: 'prior', ms: null, steps: 0 };
     const p99s = workers.flatMap((w) => (w.stepP99Ms === null ? [] : [w.stepP99Ms]));
     if (p99s.length > 0) return { basis: 'step-p99', ms: Math.max(...p99s), steps: 0 };
     return { basis: 'prior', ms: null, steps: 0 };

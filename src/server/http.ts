@@ -23,7 +23,7 @@ export interface HttpContext {
   /** Clock time the server started. */
   readonly startedAt: number;
   /** Admission by cost now (capacity, cost per session, admitted and refused counts). */
-  readonly admission?: () => AdmissionState;
+  readonly admission?: () => AdmissionState & { readonly mode: 'cost' | 'max-sessions' };
 }
 
 export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stopped';

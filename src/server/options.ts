@@ -22,6 +22,11 @@ export const SERVER_DEFAULTS = {
    * server admits by measured cost (src/server/admission.ts).
    */
   maxSessions: 4,
+  /**
+   * 'cost': admit while the engine workers hold a new session at the measured cost per step
+   * (and below maxSessions); 'max-sessions': maxSessions alone (benchmarks that overload on purpose).
+   */
+  admission: 'cost' as 'cost' | 'max-sessions',
   /** A real-time session whose frame waited this long for its step is told FALLING_BEHIND and closed. */
   maxLagMs: 2000,
   /** Connections that have not started a session yet; at the limit the oldest is closed. They never hold a session slot. */
@@ -128,6 +133,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     inputBurst: positiveInt('inputBurst', pick('inputBurst')),
     maxQueuedFrames: positiveInt('maxQueuedFrames', pick('maxQueuedFrames')),
     maxLagMs: positiveInt('maxLagMs', pick('maxLagMs')),
+    admission: pick('admission'),
     heartbeatMs: positiveInt('heartbeatMs', pick('heartbeatMs')),
     deadPeerMs: positiveInt('deadPeerMs', pick('deadPeerMs')),
     handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', pick('handshakeTimeoutMs')),
@@ -145,6 +151,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     clock: o.clock ?? realClock,
     noEngineReason: o.noEngineReason ?? 'no engine: the server was started without one',
   };
+  if (r.admission !== 'cost' && r.admission !== 'max-sessions') throw new ServerOptionsError('SERVER_ERR_OPTIONS', `admission must be "cost" or "max-sessions", got ${JSON.stringify(r.admission)}`);
   if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) throw new ServerOptionsError('SERVER_ERR_OPTIONS', `port must be 0..65535, got ${r.port}`);
   if (typeof r.host !== 'string' || r.host.trim() === '') throw new ServerOptionsError('SERVER_ERR_OPTIONS', 'host must be a non-empty string');
   if (r.deadPeerMs <= r.heartbeatMs) {

@@ -76,7 +76,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   };
   const ctx: HttpContext = {
     engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks,
-    admission: () => admission.state(engine?.workers, live(), o.maxSessions),
+    admission: () => ({ mode: o.admission, ...admission.state(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions) }),
   };
   // The workers sample their CPU time about once a second: take each sample while it is
   // fresh, so the cost covers steps and not the idle time between admissions.
@@ -110,7 +110,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
    * A new one is admitted while the engine holds it at the measured cost (admission.ts), up to maxSessions.
    */
   function admit(): Refusal | null {
-    return admission.decide(engine?.workers, live(), o.maxSessions);
+    return admission.decide(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions);
   }
 
   /**

@@ -27,8 +27,12 @@ export const SERVER_DEFAULTS = {
    * (and below maxSessions); 'max-sessions': maxSessions alone (benchmarks that overload on purpose).
    */
   admission: 'cost' as 'cost' | 'max-sessions',
-  /** A real-time session whose frame waited this long for its step is told FALLING_BEHIND and closed. */
-  maxLagMs: 2000,
+  /**
+   * A real-time session whose frames wait this long for their steps, for this long in a row,
+   * is told FALLING_BEHIND and closed (1 s behind for 1 s: a conversation is broken by then,
+   * and it is well before maxQueuedFrames' 4 s).
+   */
+  maxLagMs: 1000,
   /** Connections that have not started a session yet; at the limit the oldest is closed. They never hold a session slot. */
   maxPendingConnections: 32,
   /** The same, per remote address: one peer cannot fill the server-wide bound alone. */

@@ -82,6 +82,8 @@ export class Session implements SessionCore {
   /** What the recorder last said of this session (null: not recorded, or no recorder). */
   private recording: RecordingMessage['state'] | null = null;
   private engineOpen = false;
+  /** When this session's steps started to wait maxLagMs or more for the engine (null: not behind). */
+  private behindSince: number | null = null;
   private protocolErrors = 0;
   private lastInbound: number;
   /** Stepped frames in step order, each emitted when it and every one before it has finished. */
@@ -308,14 +310,23 @@ export class Session implements SessionCore {
   }
 
   /**
-   * A real-time session whose frame waited maxLagMs for its step is that far behind its
-   * client and, with frames still coming every 80 ms, will not catch up: it is told and
-   * closed (after this step's reply) rather than keep a worker's time from the others.
+   * A real-time session whose frames have waited maxLagMs or more for their steps, step after
+   * step for maxLagMs of time, is that far behind its client and not catching up (frames keep
+   * coming every 80 ms): it is told and closed (after this step's reply) rather than keep a
+   * worker's time from the others. A single slow step (another session opening, GC) that the
+   * session recovers from within the bound does not count.
    */
   private lagBound(draft: FinishedStep): string | null {
     const wait = draft.spans['queue.wait'];
-    if (this._state !== 'streaming' || this.start?.pace !== 'realtime' || wait === undefined || wait < this.o.maxLagMs) return null;
-    return `falling behind: step ${draft.step}'s frame waited ${Math.round(wait)} ms for the engine (limit ${this.o.maxLagMs} ms); the server is overloaded, reconnect later`;
+    if (this._state !== 'streaming' || this.start?.pace !== 'realtime' || wait === undefined) return null;
+    if (wait < this.o.maxLagMs) {
+      this.behindSince = null;
+      return null;
+    }
+    this.behindSince ??= draft.doneAt;
+    const behindFor = draft.doneAt - this.behindSince;
+    if (behindFor < this.o.maxLagMs) return null;
+    return `falling behind: step ${draft.step}'s frame waited ${Math.round(wait)} ms for the engine, and every frame for ${Math.round(behindFor)} ms waited over ${this.o.maxLagMs} ms (limit); the server is overloaded, reconnect later`;
   }
 
   /** An outbound item's fate: a reply item counts down its step (net.send at its audio's write). */

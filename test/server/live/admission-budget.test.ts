@@ -55,8 +55,6 @@ async function measured(server: SolaceServer, url: string) {
   return server.health().admission!;
 }
 
-const started = (server: SolaceServer) => [...server.sessions.values()].filter((s) => s.started && s.state === 'streaming').length;
-
 describe('admission protects live sessions', () => {
   it('admits the N sessions the worker holds at the measured cost and refuses the N+1th (SERVER_BUSY, numbers, retry hint, 1013)', async () => {
     const { server, url } = await serve({ maxSessions: 50, maxLagMs: 60_000 });

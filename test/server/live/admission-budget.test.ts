@@ -17,6 +17,7 @@ import type { SessionHooks } from '../../../src/server/hooks.ts';
 import type { ErrorMessage } from '../../../src/server/messages.ts';
 import type { ServerOptions } from '../../../src/server/options.ts';
 import { createServer, type SolaceServer } from '../../../src/server/server.ts';
+import { MoshiPeer } from '../moshi/peer.ts';
 import { Peer } from '../wire.ts';
 import { startEngine, testFrames, waitFor } from './engine.ts';
 
@@ -83,10 +84,16 @@ describe('admission protects live sessions', () => {
     await late.opened;
     late.send({ type: 'METADATA', data: { type: 'start', seed: 999 } as never });
     const close = await late.closeWithin(5000);
+    // The same refusal on the Moshi wire: an error message (kind 0x05) naming the code, then 1013.
+    const moshi = new MoshiPeer(`${url}/api/chat`);
+    await moshi.opened;
+    const moshiClose = await moshi.closeWithin(5000);
     const results = await Promise.all(runs);
     clearInterval(watch);
 
     expect(close.code).toBe(1013);
+    expect(moshiClose.code).toBe(1013);
+    expect(moshi.errors()).toEqual([expect.stringMatching(/^SERVER_BUSY: server busy: a session costs .* retry in \d+ s$/)]);
     const err = late.errors()[0] as ErrorMessage;
     expect(err).toMatchObject({ code: 'SERVER_BUSY', fatal: true });
     expect(err.retryAfterMs).toBeGreaterThan(0);
@@ -98,8 +105,8 @@ describe('admission protects live sessions', () => {
     expect([held, live]).toEqual([n, n]);
     expect(n).toBe(Math.max(1, Math.floor((DEFAULT_HEADROOM * STEP_PERIOD_MS) / cost)));
     expect(Number(m![6]) * 1000).toBe(err.retryAfterMs);
-    expect(server.health().admission!.refused.busy).toBe(2);
-    expect(server.stats.counters.sessions_rejected).toBe(2);
+    expect(server.health().admission!.refused.busy).toBe(3);
+    expect(server.stats.counters.sessions_rejected).toBe(3);
 
     // The first N ran to their end with every frame answered; the newcomers never reached the
     // engine, so they took no step (and no time) from them.

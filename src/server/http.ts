@@ -91,12 +91,16 @@ export function metricsText(ctx: HttpContext): string {
     active++;
   }
   const lag = stats.eventLoopLagMs();
+  const admission = ctx.admission?.();
   return formatPrometheus({
     spans: stats.steps.snapshot(),
     counters,
     gauges: {
       sessions_active: active,
       sessions_max: ctx.options.maxSessions,
+      // Sessions the engine holds at the measured cost per step (admission.ts), and that cost.
+      admission_capacity: admission?.capacity ?? NaN,
+      session_cost_ms: admission?.costMs ?? NaN,
       engine_up: engine?.state === 'ok' ? 1 : 0,
       // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
       engine_workers: engine?.workers?.length ?? 0,

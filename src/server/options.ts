@@ -29,10 +29,10 @@ export const SERVER_DEFAULTS = {
   admission: 'cost' as 'cost' | 'max-sessions',
   /**
    * A real-time session whose frames wait this long for their steps, for this long in a row,
-   * is told FALLING_BEHIND and closed (1 s behind for 1 s: a conversation is broken by then,
-   * and it is well before maxQueuedFrames' 4 s).
+   * is told FALLING_BEHIND and closed: a conversation 1.5 s late is broken, and a session
+   * falling behind steadily meets this well before maxQueuedFrames' 4 s of queue.
    */
-  maxLagMs: 1000,
+  maxLagMs: 1500,
   /** Connections that have not started a session yet; at the limit the oldest is closed. They never hold a session slot. */
   maxPendingConnections: 32,
   /** The same, per remote address: one peer cannot fill the server-wide bound alone. */

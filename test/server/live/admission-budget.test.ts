@@ -2,24 +2,24 @@
 // step (EngineHostOptions.testStepBurnMs): the server measures what a session costs from the
 // worker's own CPU samples, admits the N sessions one worker holds at that cost, refuses the
 // N+1th with SERVER_BUSY, the numbers and a retry hint, and close 1013, and the newcomer
-// takes no step from the N. A real-time session far behind its client (maxLagMs) is told
-// FALLING_BEHIND and closed while a session on the same worker goes on.
+// takes no step from the N. A real-time session that stays far behind its client (maxLagMs)
+// is told FALLING_BEHIND and closed while another session goes on.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionResult } from '../../../src/client/client.ts';
 import { connect } from '../../../src/client/connect.ts';
 import { blasFromEnv } from '../../../src/engine/blas.ts';
 import { EngineHost } from '../../../src/engine/host.ts';
+import { EnginePool } from '../../../src/engine/pool.ts';
 import { resolveModel } from '../../../src/engine/models.ts';
 import type { FinishedStep } from '../../../src/engine/step-record.ts';
 import { DEFAULT_HEADROOM, STEP_PERIOD_MS } from '../../../src/server/admission.ts';
-import type { EnginePort } from '../../../src/server/engine-port.ts';
 import type { SessionHooks } from '../../../src/server/hooks.ts';
 import type { ErrorMessage } from '../../../src/server/messages.ts';
 import type { ServerOptions } from '../../../src/server/options.ts';
 import { createServer, type SolaceServer } from '../../../src/server/server.ts';
 import { MoshiPeer } from '../moshi/peer.ts';
 import { Peer } from '../wire.ts';
-import { startEngine, testFrames, waitFor } from './engine.ts';
+import { testFrames, waitFor } from './engine.ts';
 
 /** CPU time each step burns on top of the model's: the known part of the cost. */
 const BURN_MS = 18;
@@ -121,20 +121,23 @@ describe('admission protects live sessions', () => {
 });
 
 describe('a session that stays behind', () => {
-  // The model's own cost, no burn: the session beside the late one must be able to keep up.
-  let plain: EnginePort;
+  // Two workers with the model's own cost, no burn: the late session on one, the steady one on
+  // the other, so the steady one's steps wait for none of the backlog's.
+  let plain: EnginePool;
   beforeAll(async () => {
-    plain = await startEngine();
+    plain = new EnginePool({ spec: resolveModel(undefined), blas: blasFromEnv(), engines: 2 });
+    await plain.start();
+    if (plain.state !== 'ok') throw new Error(`engine pool did not come up: ${plain.state} ${plain.reason ?? ''}`);
   }, 60_000);
   afterAll(async () => {
     await plain?.close();
   });
 
-  it('is told FALLING_BEHIND and closed (1013, recorded as an event) once its frames wait maxLagMs for maxLagMs, while another on the same worker goes on', async () => {
+  it('is told FALLING_BEHIND and closed (1013, recorded as an event) once its frames wait maxLagMs for maxLagMs, while another session goes on', async () => {
     const records = new Map<string, FinishedStep[]>();
     // Admission by maxSessions alone: this is about a session behind its client, not about cost.
     const server = createServer({
-      port: 0, maxSessions: 50, maxLagMs: 300, admission: 'max-sessions', maxQueuedFrames: 100, inputBurst: 100,
+      port: 0, maxSessions: 50, maxLagMs: 1000, admission: 'max-sessions', maxQueuedFrames: 300, inputBurst: 300,
     }, plain, { onStepFinished: (id, r) => records.set(id, [...(records.get(id) ?? []), r]) });
     servers.push(server);
     const { url } = await server.start();
@@ -147,26 +150,29 @@ describe('a session that stays behind', () => {
     const id = (behind.metadata().find((m) => m.type === 'ready') as { session: string }).session;
 
     const steady = await connect(url, { seed: 1, pace: 'realtime' });
-    const frames = testFrames(50);
+    const frames = testFrames(100);
     const run = steady.run(frames);
     await waitFor(() => [...records.keys()].some((k) => k !== id && records.get(k)!.length >= 5), 10_000, 'the steady session stepping');
+    const steadyId = [...records.keys()].find((k) => k !== id)!;
+    expect(plain.workerOf(steadyId)).not.toBe(plain.workerOf(id));
 
-    // 6.4 s of audio at once (a stalled link delivering its backlog): frame k waits for the k
-    // steps before it, so from frame ~30 on every frame waits over 300 ms, for 50 more steps.
-    const backlog = testFrames(80, 3).map((samples) => ({ type: 'AUDIO_CHUNK' as const, samples }));
+    // 19 s of audio at once (a stalled link delivering its backlog): frame k waits for the k
+    // steps before it, so with steps of s ms every frame from 1000/s on waits over 1 s, for
+    // (240 − 1000/s)·s ms ≥ 1.4 s at s ≥ 10 ms.
+    const backlog = testFrames(240, 3).map((samples) => ({ type: 'AUDIO_CHUNK' as const, samples }));
     // In messages of 8 frames: a WebSocket message holds at most 16 packets (maxMessageBytes).
     for (let i = 0; i < backlog.length; i += 8) behind.send(...backlog.slice(i, i + 8));
-    const close = await behind.closeWithin(20_000);
+    const close = await behind.closeWithin(60_000);
 
     expect(close.code).toBe(1013);
     const err = behind.errors().find((e) => e.code === 'FALLING_BEHIND');
-    expect(err?.message).toMatch(/waited \d+ ms for the engine, and every frame for \d+ ms waited over 300 ms/);
-    // Recorded as an event of the step it ended on; the steps before it for 300 ms were all behind.
+    expect(err?.message).toMatch(/waited \d+ ms for the engine, and every frame for \d+ ms waited over 1000 ms/);
+    // Recorded as an event of the step it ended on; the steps before it for 1 s were all behind.
     await waitFor(() => (records.get(id) ?? []).some((r) => r.events.some((e) => e.kind === 'error' && e.message.startsWith('FALLING_BEHIND'))), 5000, 'the event recorded');
     const mine = records.get(id)!;
     const last = mine.findIndex((r) => r.events.some((e) => e.kind === 'error'));
-    const behindSteps = mine.slice(0, last + 1).filter((r) => r.doneAt >= mine[last]!.doneAt - 300);
-    for (const r of behindSteps) expect(r.spans['queue.wait']).toBeGreaterThanOrEqual(300);
+    const behindSteps = mine.slice(0, last + 1).filter((r) => r.doneAt >= mine[last]!.doneAt - 1000);
+    for (const r of behindSteps) expect(r.spans['queue.wait']).toBeGreaterThanOrEqual(1000);
 
     const r = await run;
     expect(r.errors).toEqual([]);

@@ -44,6 +44,8 @@ export interface WorkerFigures {
   readonly restarts: number;
   /** Steps this worker computed, across its restarts. */
   readonly steps: number;
+  /** Wall time those steps took inside the worker (ms, summed): wall per step = Δ stepWallMs / Δ steps. */
+  readonly stepWallMs: number;
   /** p99 of this worker's own step.total over its last steps (ms); null before its first. */
   readonly stepP99Ms: number | null;
   /** Worker process CPU time per wall-clock second over the last sample (1 = one core busy); null until sampled. */
@@ -83,6 +85,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private restartDelay: number;
   private restarts = 0;
   private steps = 0;
+  private stepWallMs = 0;
   private readonly stepTotals = new RollingWindow(WORKER_STEP_WINDOW);
   private cpuTimer: NodeJS.Timeout | null = null;
   private cpuSample: { readonly child: ChildProcess; readonly at: number; readonly us: number; readonly steps: number } | null = null;
@@ -140,6 +143,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       sessions: this.sessions.size,
       restarts: this.restarts,
       steps: this.steps,
+      stepWallMs: this.stepWallMs,
       stepP99Ms: this.stepTotals.total > 0 ? this.stepTotals.stats().p99 : null,
       cpu: live ? this.cpuRate : null,
       cpuMs: live ? this.cpuSample!.us / 1000 : null,
@@ -294,6 +298,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     if (!(r.ok && r.kind === 'step')) throw new EngineError('ENGINE_ERR_STEP', 'unexpected reply to step');
     this.ipcOverheadMs.push(performance.now() - t0 - r.workerMs);
     this.steps++;
+    this.stepWallMs += r.workerMs;
     const total = r.output.spans['step.total'];
     if (total !== undefined) this.stepTotals.push(total);
     if (this.ipcOverheadMs.length > 10_000) this.ipcOverheadMs.splice(0, 5_000);

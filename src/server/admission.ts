@@ -1,7 +1,7 @@
-// Admission by cost: what a session costs (the model's CPU per step, measured from the
-// engine workers' own recent steps) against what the engine has (each worker runs its
-// sessions' steps one after another, so it holds `headroom × 80 ms` of step time per 80 ms
-// period). A new session is refused when it would push the live ones over that budget;
+// Admission by cost: what a session costs (the engine time of a step, measured from the
+// engine workers' own recent steps: their CPU per step, or their wall time per step when
+// that is larger) against what the engine has (each worker runs its sessions' steps one
+// after another, so it holds `headroom × 80 ms` of step time per 80 ms period). A new session is refused when it would push the live ones over that budget;
 // `maxSessions` stays an upper bound. Pure decisions over the workers' figures: the
 // server feeds them in (observe) and asks (decide); nothing here reads a clock or a process.
 import type { WorkerFigures } from '../engine/host.ts';
@@ -21,7 +21,7 @@ const COST_WINDOW = 30;
 export const RETRY_AFTER_MS = 5000;
 
 /** The figures admission reads of one worker (WorkerFigures has them). */
-export type AdmissionWorker = Pick<WorkerFigures, 'state' | 'pid' | 'cpuMs' | 'cpuSteps' | 'stepP99Ms'>;
+export type AdmissionWorker = Pick<WorkerFigures, 'state' | 'pid' | 'cpuMs' | 'cpuSteps' | 'steps' | 'stepWallMs' | 'stepP99Ms'>;
 
 export interface Refusal {
   readonly code: 'SERVER_FULL' | 'SERVER_BUSY';
@@ -30,11 +30,13 @@ export interface Refusal {
 }
 
 /**
- * Where the cost comes from: `cpu` (Δ CPU time / Δ steps of the workers, the normal case),
- * `step-p99` (the engine spans' step.total p99, only for an engine whose workers report no
- * CPU time), `prior` (nothing measured yet: maxSessions alone admits).
+ * Where the cost comes from: `cpu` (Δ CPU time / Δ steps of the workers: the model's own
+ * work, including what the spans do not time), `wall` (Δ wall time in the worker / Δ steps,
+ * when larger: the machine's other load stretches every step, and a worker's 80 ms are wall
+ * time), `step-p99` (the engine spans' step.total p99, only for an engine whose workers
+ * report no CPU time), `prior` (nothing measured yet: maxSessions alone admits).
  */
-export type CostBasis = 'cpu' | 'step-p99' | 'prior';
+export type CostBasis = 'cpu' | 'wall' | 'step-p99' | 'prior';
 
 export interface AdmissionState {
   readonly basis: CostBasis;
@@ -42,6 +44,9 @@ export interface AdmissionState {
   readonly costMs: number | null;
   /** Steps the cpu figure covers. */
   readonly measuredSteps: number;
+  /** The two measures over the recent steps (ms per step); the cost is the larger. */
+  readonly cpuMsPerStep: number | null;
+  readonly wallMsPerStep: number | null;
   readonly headroom: number;
   /** Step time each worker can give per 80 ms (headroom × 80). */
   readonly budgetMsPerWorker: number;
@@ -70,6 +75,9 @@ export class Admission {
   private readonly base = new Map<number, Baseline>();
   /** Recent (Δcpu, Δsteps) pairs over all workers, oldest first. */
   private readonly samples: { cpuMs: number; steps: number }[] = [];
+  /** The same for wall time in the worker (host-side counts, updated with each step). */
+  private readonly wallBase = new Map<number, { steps: number; wallMs: number }>();
+  private readonly wallSamples: { wallMs: number; steps: number }[] = [];
   private admitted = 0;
   private refusedBusy = 0;
   private refusedFull = 0;
@@ -86,6 +94,12 @@ export class Admission {
    */
   observe(workers: readonly AdmissionWorker[]): void {
     workers.forEach((w, i) => {
+      const wb = this.wallBase.get(i);
+      this.wallBase.set(i, { steps: w.steps, wallMs: w.stepWallMs });
+      if (wb && w.steps > wb.steps && w.stepWallMs >= wb.wallMs) {
+        this.wallSamples.push({ wallMs: w.stepWallMs - wb.wallMs, steps: w.steps - wb.steps });
+        if (this.wallSamples.length > COST_WINDOW) this.wallSamples.shift();
+      }
       if (w.pid === null || w.cpuMs === null || w.cpuSteps === null) return;
       const prev = this.base.get(i);
       this.base.set(i, { pid: w.pid, cpuMs: w.cpuMs, steps: w.cpuSteps });
@@ -99,20 +113,30 @@ export class Admission {
   }
 
   /** A session's cost per step and where it comes from. */
-  cost(workers: readonly AdmissionWorker[]): { basis: CostBasis; ms: number | null; steps: number } {
-    let cpu = 0;
+  cost(workers: readonly AdmissionWorker[]): { basis: CostBasis; ms: number | null; steps: number; cpu: number | null; wall: number | null } {
+    let cpuMs = 0;
     let steps = 0;
     for (const s of this.samples) {
-      cpu += s.cpuMs;
+      cpuMs += s.cpuMs;
       steps += s.steps;
     }
-    if (steps > 0) return { basis: 'cpu', ms: cpu / steps, steps };
+    let wallMs = 0;
+    let wallSteps = 0;
+    for (const s of this.wallSamples) {
+      wallMs += s.wallMs;
+      wallSteps += s.steps;
+    }
+    const wall = wallSteps > 0 ? wallMs / wallSteps : null;
+    if (steps > 0) {
+      const cpu = cpuMs / steps;
+      return wall !== null && wall > cpu ? { basis: 'wall', ms: wall, steps, cpu, wall } : { basis: 'cpu', ms: cpu, steps, cpu, wall };
+    }
     // Workers that sample their CPU will measure within a second or two: wait for that
     // rather than judge by spans that include the first steps' warm-up and other processes' load.
-    if (workers.some((w) => w.cpuMs !== null)) return { basis: 'prior', ms: null, steps: 0 };
+    if (workers.some((w) => w.cpuMs !== null)) return { basis: 'prior', ms: null, steps: 0, cpu: null, wall };
     const p99s = workers.flatMap((w) => (w.stepP99Ms === null ? [] : [w.stepP99Ms]));
-    if (p99s.length > 0) return { basis: 'step-p99', ms: Math.max(...p99s), steps: 0 };
-    return { basis: 'prior', ms: null, steps: 0 };
+    if (p99s.length > 0) return { basis: 'step-p99', ms: Math.max(...p99s), steps: 0, cpu: null, wall };
+    return { basis: 'prior', ms: null, steps: 0, cpu: null, wall };
   }
 
   /** The admission state for `live` started sessions (what /health shows). */
@@ -126,7 +150,8 @@ export class Admission {
     // No worker serving (starting, restarting, no engine): the engine path answers, not a cost.
     const capacity = usable === 0 || c.ms === null ? maxSessions : Math.min(maxSessions, usable * perWorker);
     return {
-      basis: c.basis, costMs: c.ms === null ? null : round(c.ms), measuredSteps: c.steps, headroom: this.headroom,
+      basis: c.basis, costMs: c.ms === null ? null : round(c.ms), measuredSteps: c.steps,
+      cpuMsPerStep: c.cpu === null ? null : round(c.cpu), wallMsPerStep: c.wall === null ? null : round(c.wall), headroom: this.headroom,
       budgetMsPerWorker: budget, workers: usable, capacity, maxSessions, live, full: live >= capacity,
       admitted: this.admitted, refused: { busy: this.refusedBusy, full: this.refusedFull },
     };
@@ -148,7 +173,9 @@ export class Admission {
     this.refusedBusy++;
     const used = round(Math.min(live * s.costMs, s.workers * s.budgetMsPerWorker));
     const left = round(s.workers * s.budgetMsPerWorker - used);
-    const basis = s.basis === 'cpu' ? `engine CPU per step, measured over the last ${s.measuredSteps} steps` : 'step time (p99), measured';
+    const basis = s.basis === 'step-p99'
+      ? 'step time (p99), measured'
+      : `engine time per step (${s.wallMsPerStep === null ? `CPU` : `the larger of CPU ${s.cpuMsPerStep} ms and wall ${s.wallMsPerStep} ms`}, measured over the last ${s.measuredSteps} steps)`;
     return {
       code: 'SERVER_BUSY',
       message:

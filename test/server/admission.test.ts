@@ -5,13 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { Admission, DEFAULT_HEADROOM, RETRY_AFTER_MS, STEP_PERIOD_MS, type AdmissionWorker } from '../../src/server/admission.ts';
 
 type W = AdmissionWorker;
-const worker = (over: Partial<W> = {}): W => ({ state: 'ok', pid: 100, cpuMs: null, cpuSteps: null, stepP99Ms: null, ...over });
+const worker = (over: Partial<W> = {}): W => ({ state: 'ok', pid: 100, cpuMs: null, cpuSteps: null, steps: 0, stepWallMs: 0, stepP99Ms: null, ...over });
 
-/** Feeds one worker CPU samples: `perStep` ms of CPU for each of `steps` steps per sample. */
-function run(a: Admission, perStep: number, samples: number, steps = 12, pids = [100]): W[] {
+/**
+ * Feeds workers samples: `perStep` ms of CPU for each of `steps` steps per sample, and
+ * `wallPerStep` ms of wall time in the worker (a quiet machine: less than the CPU).
+ */
+function run(a: Admission, perStep: number, samples: number, steps = 12, pids = [100], wallPerStep = perStep * 0.9): W[] {
   let last: W[] = [];
   for (let k = 0; k <= samples; k++) {
-    last = pids.map((pid) => worker({ pid, cpuMs: 5000 + k * steps * perStep, cpuSteps: k * steps, stepP99Ms: perStep / 2 }));
+    last = pids.map((pid) => worker({ pid, cpuMs: 5000 + k * steps * perStep, cpuSteps: k * steps, steps: 7 + k * steps, stepWallMs: 100 + k * steps * wallPerStep, stepP99Ms: perStep / 2 }));
     a.observe(last);
   }
   return last;
@@ -21,7 +24,14 @@ describe('Admission: the cost of a session', () => {
   it('is the CPU per step of the workers own samples (Δcpu / Δsteps), not the step spans', () => {
     const a = new Admission();
     const ws = run(a, 20, 5);
-    expect(a.cost(ws)).toEqual({ basis: 'cpu', ms: 20, steps: 60 });
+    expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, steps: 60 });
+  });
+
+  it('is the wall time per step when that is larger: a loaded machine stretches every step, and a worker has 80 ms of wall time', () => {
+    const a = new Admission();
+    const ws = run(a, 20, 5, 12, [100], 45);
+    expect(a.cost(ws)).toMatchObject({ basis: 'wall', ms: 45, cpu: 20, wall: 45 });
+    expect(a.state(ws, 0, 100)).toMatchObject({ capacity: 1, cpuMsPerStep: 20, wallMsPerStep: 45 });
   });
 
   it('does not charge idle CPU to steps: a sample with no new step only moves the baseline', () => {
@@ -44,14 +54,14 @@ describe('Admission: the cost of a session', () => {
   it('falls back to the spans (step.total p99, the largest of the workers) for an engine that reports no CPU time', () => {
     const a = new Admission();
     const ws = [worker({ stepP99Ms: 14 }), worker({ pid: 101, stepP99Ms: 22 })];
-    expect(a.cost(ws)).toEqual({ basis: 'step-p99', ms: 22, steps: 0 });
+    expect(a.cost(ws)).toMatchObject({ basis: 'step-p99', ms: 22, steps: 0 });
   });
 
   it('waits for the CPU samples (prior) when the workers sample CPU but no sample covers a step yet', () => {
     const a = new Admission();
     const ws = [worker({ cpuMs: 900, cpuSteps: 3, stepP99Ms: 140 })];
     a.observe(ws);
-    expect(a.cost(ws)).toEqual({ basis: 'prior', ms: null, steps: 0 });
+    expect(a.cost(ws)).toMatchObject({ basis: 'prior', ms: null, steps: 0 });
   });
 
   it('follows the recent steps: an old cost ages out of the window', () => {
@@ -74,7 +84,7 @@ describe('Admission: decisions', () => {
     for (let live = 0; live < capacity; live++) expect(a.decide(ws, live, 100)).toBeNull();
     const r = a.decide(ws, capacity, 100);
     expect(r).toMatchObject({ code: 'SERVER_BUSY', retryAfterMs: RETRY_AFTER_MS });
-    expect(r!.message).toContain(`a session costs ${cost} ms`);
+    expect(r!.message).toContain(`a session costs ${cost} ms of engine time per step (the larger of CPU ${cost} ms and wall ${cost * 0.9} ms`);
     expect(r!.message).toContain(`hold ${capacity} sessions and ${capacity} are live`);
     expect(r!.message).toMatch(/ms left/);
     expect(r!.message).toContain(`retry in ${RETRY_AFTER_MS / 1000} s`);

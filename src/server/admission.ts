@@ -1,7 +1,7 @@
-// Admission by cost: what a session costs (the engine time of a step, measured from the
-// engine workers' own recent steps: their CPU per step, or their wall time per step when
-// that is larger) against what the engine has (each worker runs its sessions' steps one
-// after another, so it holds `headroom × 80 ms` of step time per 80 ms period). A new session is refused when it would push the live ones over that budget;
+// Admission by cost: what a session costs (the model's CPU per step, measured from the
+// engine workers' own recent steps) against what the engine has (each worker runs its
+// sessions' steps one after another, so it holds `headroom × 80 ms` of step time per 80 ms
+// period). A new session is refused when it would push the live ones over that budget;
 // `maxSessions` stays an upper bound. Pure decisions over the workers' figures: the
 // server feeds them in (observe) and asks (decide); nothing here reads a clock or a process.
 import type { WorkerFigures } from '../engine/host.ts';
@@ -31,12 +31,13 @@ export interface Refusal {
 
 /**
  * Where the cost comes from: `cpu` (Δ CPU time / Δ steps of the workers: the model's own
- * work, including what the spans do not time), `wall` (Δ wall time in the worker / Δ steps,
- * when larger: the machine's other load stretches every step, and a worker's 80 ms are wall
- * time), `step-p99` (the engine spans' step.total p99, only for an engine whose workers
- * report no CPU time), `prior` (nothing measured yet: maxSessions alone admits).
+ * work whatever else the machine runs, including what the spans do not time), `step-p99`
+ * (the engine spans' step.total p99, only for an engine whose workers report no CPU time),
+ * `prior` (nothing measured yet: maxSessions alone admits). The wall time per step is
+ * reported beside it: above the CPU it shows the machine's other load stretching the steps,
+ * which admission does not charge to sessions (see README, server section).
  */
-export type CostBasis = 'cpu' | 'wall' | 'step-p99' | 'prior';
+export type CostBasis = 'cpu' | 'step-p99' | 'prior';
 
 export interface AdmissionState {
   readonly basis: CostBasis;
@@ -44,7 +45,7 @@ export interface AdmissionState {
   readonly costMs: number | null;
   /** Steps the cpu figure covers. */
   readonly measuredSteps: number;
-  /** The two measures over the recent steps (ms per step); the cost is the larger. */
+  /** CPU (the cost) and wall time in the worker per step over the recent steps (ms). */
   readonly cpuMsPerStep: number | null;
   readonly wallMsPerStep: number | null;
   readonly headroom: number;
@@ -127,10 +128,7 @@ export class Admission {
       wallSteps += s.steps;
     }
     const wall = wallSteps > 0 ? wallMs / wallSteps : null;
-    if (steps > 0) {
-      const cpu = cpuMs / steps;
-      return wall !== null && wall > cpu ? { basis: 'wall', ms: wall, steps, cpu, wall } : { basis: 'cpu', ms: cpu, steps, cpu, wall };
-    }
+    if (steps > 0) return { basis: 'cpu', ms: cpuMs / steps, steps, cpu: cpuMs / steps, wall };
     // Workers that sample their CPU will measure within a second or two: wait for that
     // rather than judge by spans that include the first steps' warm-up and other processes' load.
     if (workers.some((w) => w.cpuMs !== null)) return { basis: 'prior', ms: null, steps: 0, cpu: null, wall };
@@ -175,7 +173,7 @@ export class Admission {
     const left = round(s.workers * s.budgetMsPerWorker - used);
     const basis = s.basis === 'step-p99'
       ? 'step time (p99), measured'
-      : `engine time per step (${s.wallMsPerStep === null ? `CPU` : `the larger of CPU ${s.cpuMsPerStep} ms and wall ${s.wallMsPerStep} ms`}, measured over the last ${s.measuredSteps} steps)`;
+      : `engine CPU per step, measured over the last ${s.measuredSteps} steps`;
     return {
       code: 'SERVER_BUSY',
       message:

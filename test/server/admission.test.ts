@@ -27,11 +27,11 @@ describe('Admission: the cost of a session', () => {
     expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, steps: 60 });
   });
 
-  it('is the wall time per step when that is larger: a loaded machine stretches every step, and a worker has 80 ms of wall time', () => {
+  it('reports the wall time per step beside the CPU, without charging the machine\'s other load to sessions', () => {
     const a = new Admission();
     const ws = run(a, 20, 5, 12, [100], 45);
-    expect(a.cost(ws)).toMatchObject({ basis: 'wall', ms: 45, cpu: 20, wall: 45 });
-    expect(a.state(ws, 0, 100)).toMatchObject({ capacity: 1, cpuMsPerStep: 20, wallMsPerStep: 45 });
+    expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, cpu: 20, wall: 45 });
+    expect(a.state(ws, 0, 100)).toMatchObject({ capacity: 3, cpuMsPerStep: 20, wallMsPerStep: 45 });
   });
 
   it('does not charge idle CPU to steps: a sample with no new step only moves the baseline', () => {
@@ -84,7 +84,7 @@ describe('Admission: decisions', () => {
     for (let live = 0; live < capacity; live++) expect(a.decide(ws, live, 100)).toBeNull();
     const r = a.decide(ws, capacity, 100);
     expect(r).toMatchObject({ code: 'SERVER_BUSY', retryAfterMs: RETRY_AFTER_MS });
-    expect(r!.message).toContain(`a session costs ${cost} ms of engine time per step (the larger of CPU ${cost} ms and wall ${cost * 0.9} ms`);
+    expect(r!.message).toContain(`a session costs ${cost} ms of engine CPU per step, measured over the last 72 steps`);
     expect(r!.message).toContain(`hold ${capacity} sessions and ${capacity} are live`);
     expect(r!.message).toMatch(/ms left/);
     expect(r!.message).toContain(`retry in ${RETRY_AFTER_MS / 1000} s`);

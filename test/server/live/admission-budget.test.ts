@@ -1,6 +1,6 @@
 // Admission by cost against the real engine, made deterministic by a test-only CPU burn per
 // step (EngineHostOptions.testStepBurnMs): the server measures what a session costs from the
-// worker's own CPU (and wall) per step, admits the N sessions one worker holds at that cost, refuses the
+// worker's own CPU per step, admits the N sessions one worker holds at that cost, refuses the
 // N+1th with SERVER_BUSY, the numbers and a retry hint, and close 1013, and the newcomer
 // takes no step from the N. A real-time session that stays far behind its client (maxLagMs)
 // is told FALLING_BEHIND and closed while another session goes on.
@@ -52,7 +52,7 @@ async function measured(server: SolaceServer, url: string) {
   const c = await connect(url, { seed: 7, pace: 'fast' });
   expect((await c.run(testFrames(30))).ok).toBe(true);
   await waitFor(() => server.sessions.size === 0, 5000, 'the measuring session closed');
-  await waitFor(() => ['cpu', 'wall'].includes(server.health().admission?.basis ?? ''), 10_000, 'a cost measured from the worker\'s samples');
+  await waitFor(() => server.health().admission?.basis === 'cpu', 10_000, 'a cost measured from CPU samples');
   return server.health().admission!;
 }
 
@@ -98,7 +98,7 @@ describe('admission protects live sessions', () => {
     expect(err).toMatchObject({ code: 'SERVER_BUSY', fatal: true });
     expect(err.retryAfterMs).toBeGreaterThan(0);
     // What a session costs, what the worker holds at that cost, what is left, when to retry.
-    const m = /a session costs (\d+(?:\.\d)?) ms of engine time per step.*hold (\d+) sessions? and (\d+) are live \((\d+(?:\.\d)?) ms used, (\d+(?:\.\d)?) ms left\).*retry in (\d+) s/.exec(err.message);
+    const m = /a session costs (\d+(?:\.\d)?) ms of engine CPU per step.*hold (\d+) sessions? and (\d+) are live \((\d+(?:\.\d)?) ms used, (\d+(?:\.\d)?) ms left\).*retry in (\d+) s/.exec(err.message);
     expect(m, err.message).not.toBeNull();
     const [cost, held, live] = [Number(m![1]), Number(m![2]), Number(m![3])];
     expect(cost).toBeGreaterThanOrEqual(BURN_MS);

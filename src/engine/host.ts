@@ -33,6 +33,11 @@ export interface EngineHostOptions {
    * serve never sets it; production code reads no switch for it.
    */
   readonly testPreload?: string;
+  /**
+   * TEST-ONLY: CPU time (ms) the worker burns after each step, so tests get a known per-step
+   * CPU cost on any machine (a sleep costs time but no CPU). Never set from the CLI.
+   */
+  readonly testStepBurnMs?: number;
 }
 
 /** What /health and the dashboard show of one engine worker process. */
@@ -45,12 +50,16 @@ export interface WorkerFigures {
   readonly restarts: number;
   /** Steps this worker computed, across its restarts. */
   readonly steps: number;
+  /** Wall time those steps took inside the worker (ms, summed): wall per step = Δ stepWallMs / Δ steps. */
+  readonly stepWallMs: number;
   /** p99 of this worker's own step.total over its last steps (ms); null before its first. */
   readonly stepP99Ms: number | null;
   /** Worker process CPU time per wall-clock second over the last sample (1 = one core busy); null until sampled. */
   readonly cpu: number | null;
   /** CPU time the current worker process has used (ms); null until sampled. */
   readonly cpuMs: number | null;
+  /** Steps the current worker process had computed when cpuMs was sampled (same reply): CPU per step = Δ cpuMs / Δ cpuSteps. */
+  readonly cpuSteps: number | null;
 }
 
 /** Steps the per-worker step.total p99 covers. */
@@ -82,13 +91,14 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
   private restartDelay: number;
   private restarts = 0;
   private steps = 0;
+  private stepWallMs = 0;
   private readonly stepTotals = new RollingWindow(WORKER_STEP_WINDOW);
   private cpuTimer: NodeJS.Timeout | null = null;
-  private cpuSample: { readonly child: ChildProcess; readonly at: number; readonly us: number } | null = null;
+  private cpuSample: { readonly child: ChildProcess; readonly at: number; readonly us: number; readonly steps: number } | null = null;
   private cpuRate: number | null = null;
   /** Round-trip minus worker compute, per step: the cost of the process boundary. */
   readonly ipcOverheadMs: number[] = [];
-  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason' | 'testPreload'>> & { noModelReason: string; testPreload: string | null };
+  private readonly opts: Required<Omit<EngineHostOptions, 'noModelReason' | 'testPreload' | 'testStepBurnMs'>> & { noModelReason: string; testPreload: string | null; testStepBurnMs: number };
 
   constructor(opts: EngineHostOptions) {
     super();
@@ -100,6 +110,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       maxRestartDelayMs: opts.maxRestartDelayMs ?? 5000,
       cpuSampleMs: opts.cpuSampleMs ?? 1000,
       testPreload: opts.testPreload ?? null,
+      testStepBurnMs: opts.testStepBurnMs ?? 0,
     };
     this.restartDelay = this.opts.restartDelayMs;
   }
@@ -139,9 +150,11 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       sessions: this.sessions.size,
       restarts: this.restarts,
       steps: this.steps,
+      stepWallMs: this.stepWallMs,
       stepP99Ms: this.stepTotals.total > 0 ? this.stepTotals.stats().p99 : null,
       cpu: live ? this.cpuRate : null,
       cpuMs: live ? this.cpuSample!.us / 1000 : null,
+      cpuSteps: live ? this.cpuSample!.steps : null,
     };
   }
 
@@ -154,7 +167,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       const at = performance.now();
       const prev = this.cpuSample;
       this.cpuRate = prev && prev.child === child ? (s.cpuUs - prev.us) / 1000 / (at - prev.at) : null;
-      this.cpuSample = { child, at, us: s.cpuUs };
+      this.cpuSample = { child, at, us: s.cpuUs, steps: s.steps };
     }, () => undefined);
   }
 
@@ -207,7 +220,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       throw err;
     });
     try {
-      const r = await this.request({ kind: 'load', spec });
+      const r = await this.request({ kind: 'load', spec, ...(this.opts.testStepBurnMs > 0 ? { testStepBurnMs: this.opts.testStepBurnMs } : {}) });
       if (r.ok && r.kind === 'load') {
         this._info = r.info;
         this.restartDelay = this.opts.restartDelayMs;
@@ -292,6 +305,7 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     if (!(r.ok && r.kind === 'step')) throw new EngineError('ENGINE_ERR_STEP', 'unexpected reply to step');
     this.ipcOverheadMs.push(performance.now() - t0 - r.workerMs);
     this.steps++;
+    this.stepWallMs += r.workerMs;
     const total = r.output.spans['step.total'];
     if (total !== undefined) this.stepTotals.push(total);
     if (this.ipcOverheadMs.length > 10_000) this.ipcOverheadMs.splice(0, 5_000);

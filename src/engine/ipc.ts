@@ -4,7 +4,7 @@ import type { EngineInfo, SessionOptions, StepInput, StepOutput } from './types.
 import type { ModelSpec } from './model-spec.ts';
 
 export type Request =
-  | { readonly id: number; readonly kind: 'load'; readonly spec: ModelSpec }
+  | { readonly id: number; readonly kind: 'load'; readonly spec: ModelSpec; readonly testStepBurnMs?: number }
   | { readonly id: number; readonly kind: 'open'; readonly session: string; readonly options: SessionOptions }
   | { readonly id: number; readonly kind: 'step'; readonly input: StepInput }
   | { readonly id: number; readonly kind: 'close'; readonly session: string }

@@ -18,11 +18,14 @@ const send = (m: Reply | Hello) => {
 
 let pipeline: Pipeline | null = null;
 let steps = 0;
+/** TEST-ONLY (EngineHostOptions.testStepBurnMs): CPU time each step burns on top of the model's. */
+let burnMs = 0;
 
 async function handle(req: Request): Promise<Reply> {
   switch (req.kind) {
     case 'load': {
       pipeline = await Pipeline.load(req.spec);
+      burnMs = req.testStepBurnMs ?? 0;
       return { id: req.id, ok: true, kind: 'load', info: pipeline.info };
     }
     case 'open':
@@ -31,6 +34,7 @@ async function handle(req: Request): Promise<Reply> {
     case 'step': {
       const t0 = performance.now();
       const output = await need().step(req.input, { deferRelease: true });
+      if (burnMs > 0) burnCpu(burnMs);
       steps++;
       return { id: req.id, ok: true, kind: 'step', output, workerMs: performance.now() - t0 };
     }
@@ -45,6 +49,12 @@ async function handle(req: Request): Promise<Reply> {
 function cpuUs(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
+}
+
+/** Spins until this process has used `ms` more CPU time: a known per-step cost whatever the machine's load. */
+function burnCpu(ms: number): void {
+  const end = cpuUs() + ms * 1000;
+  while (cpuUs() < end) { /* burn */ }
 }
 
 function need(): Pipeline {

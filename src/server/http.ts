@@ -3,6 +3,7 @@
 // restarting, no weights.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatPrometheus } from '../telemetry/prometheus.ts';
+import type { AdmissionState } from './admission.ts';
 import type { EnginePort } from './engine-port.ts';
 import { weightsFingerprint } from './handshake.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -21,6 +22,8 @@ export interface HttpContext {
   readonly hooks: SessionHooks;
   /** Clock time the server started. */
   readonly startedAt: number;
+  /** Admission by cost now (capacity, cost per session, admitted and refused counts). */
+  readonly admission?: () => AdmissionState & { readonly mode: 'cost' | 'max-sessions' };
 }
 
 export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stopped';
@@ -59,6 +62,7 @@ export function healthReport(ctx: HttpContext) {
     engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null, workers: engine?.workers ?? [] },
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
+    admission: ctx.admission?.() ?? null,
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,
@@ -93,12 +97,16 @@ export function metricsText(ctx: HttpContext): string {
   }
   const lag = stats.eventLoopLagMs();
   const budget = stats.budget();
+  const admission = ctx.admission?.();
   return formatPrometheus({
     spans: stats.steps.snapshot(),
     counters,
     gauges: {
       sessions_active: active,
       sessions_max: ctx.options.maxSessions,
+      // Sessions the engine holds at the measured cost per step (admission.ts), and that cost.
+      admission_capacity: admission?.capacity ?? NaN,
+      session_cost_ms: admission?.costMs ?? NaN,
       engine_up: engine?.state === 'ok' ? 1 : 0,
       // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
       engine_workers: engine?.workers?.length ?? 0,

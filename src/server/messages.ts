@@ -69,7 +69,7 @@ export interface ReadyMessage {
 export type ErrorCode =
   | 'BAD_HANDSHAKE' | 'NOT_STARTED' | 'ALREADY_STARTED' | 'UNEXPECTED_PACKET' | 'UNKNOWN_MESSAGE' | 'NOT_BINARY'
   | 'SEQ_OUT_OF_ORDER' | 'TOO_MANY_ERRORS' | 'RATE_LIMITED' | 'INPUT_OVERFLOW' | 'SLOW_CONSUMER' | 'DEAD_PEER'
-  | 'HANDSHAKE_TIMEOUT' | 'TOO_MANY_PENDING' | 'SERVER_FULL' | 'ENGINE_UNAVAILABLE' | 'ENGINE_RESTARTED' | 'ENGINE_ERROR' | 'SERVER_SHUTDOWN'
+  | 'HANDSHAKE_TIMEOUT' | 'TOO_MANY_PENDING' | 'SERVER_FULL' | 'SERVER_BUSY' | 'FALLING_BEHIND' | 'ENGINE_UNAVAILABLE' | 'ENGINE_RESTARTED' | 'ENGINE_ERROR' | 'SERVER_SHUTDOWN'
   | 'INTERNAL' | 'UNEXPECTED_MESSAGE' | 'INPUT_ENDED'
   // Decoding errors keep their own codes: packets (PKT_ERR_*), Moshi messages (MOSHI_ERR_*), Ogg and Opus input.
   | `PKT_ERR_${string}` | `MOSHI_ERR_${string}` | `OGG_ERR_${string}` | `OPUS_ERR_${string}`;
@@ -83,6 +83,8 @@ export interface ErrorMessage {
   /** For packet errors: where in the message the bad packet started. */
   readonly offset?: number;
   readonly index?: number;
+  /** When the refusal is for lack of capacity (close 1013): a reasonable wait before reconnecting. */
+  readonly retryAfterMs?: number;
 }
 
 /** A step that produced no audio (warm-up or a skipped decode): keeps the client's step count. */

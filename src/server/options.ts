@@ -17,8 +17,22 @@ export const SERVER_DEFAULTS = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
   token: null as string | null,
-  /** Concurrent started sessions (each with its own model state). */
+  /**
+   * Upper bound on concurrent started sessions (each with its own model state); below it the
+   * server admits by measured cost (src/server/admission.ts).
+   */
   maxSessions: 4,
+  /**
+   * 'cost': admit while the engine workers hold a new session at the measured cost per step
+   * (and below maxSessions); 'max-sessions': maxSessions alone (benchmarks that overload on purpose).
+   */
+  admission: 'cost' as 'cost' | 'max-sessions',
+  /**
+   * A real-time session whose frames wait this long for their steps, for this long in a row,
+   * is told FALLING_BEHIND and closed: a conversation 1.5 s late is broken, and a session
+   * falling behind steadily meets this well before maxQueuedFrames' 4 s of queue.
+   */
+  maxLagMs: 1500,
   /** Connections that have not started a session yet; at the limit the oldest is closed. They never hold a session slot. */
   maxPendingConnections: 32,
   /** The same, per remote address: one peer cannot fill the server-wide bound alone. */
@@ -122,6 +136,8 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     maxInputRate: positiveInt('maxInputRate', pick('maxInputRate')),
     inputBurst: positiveInt('inputBurst', pick('inputBurst')),
     maxQueuedFrames: positiveInt('maxQueuedFrames', pick('maxQueuedFrames')),
+    maxLagMs: positiveInt('maxLagMs', pick('maxLagMs')),
+    admission: pick('admission'),
     heartbeatMs: positiveInt('heartbeatMs', pick('heartbeatMs')),
     deadPeerMs: positiveInt('deadPeerMs', pick('deadPeerMs')),
     handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', pick('handshakeTimeoutMs')),
@@ -139,6 +155,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     clock: o.clock ?? realClock,
     noEngineReason: o.noEngineReason ?? 'no engine: the server was started without one',
   };
+  if (r.admission !== 'cost' && r.admission !== 'max-sessions') throw new ServerOptionsError('SERVER_ERR_OPTIONS', `admission must be "cost" or "max-sessions", got ${JSON.stringify(r.admission)}`);
   if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) throw new ServerOptionsError('SERVER_ERR_OPTIONS', `port must be 0..65535, got ${r.port}`);
   if (typeof r.host !== 'string' || r.host.trim() === '') throw new ServerOptionsError('SERVER_ERR_OPTIONS', 'host must be a non-empty string');
   if (r.deadPeerMs <= r.heartbeatMs) {

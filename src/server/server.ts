@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { Admission, type Refusal } from './admission.ts';
 import { isAuthorized } from './auth.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
@@ -67,7 +68,21 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   const stats = new ServerStats(o.statsWindow);
   const sessions = new Map<string, Session>();
   const startedAt = o.clock.now();
-  const ctx: HttpContext = { engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks };
+  const admission = new Admission();
+  const live = () => {
+    let started = 0;
+    for (const x of sessions.values()) if (x.started) started++;
+    return started;
+  };
+  const ctx: HttpContext = {
+    engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks,
+    admission: () => ({ mode: o.admission, ...admission.state(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions) }),
+  };
+  // The workers sample their CPU time about once a second: take each sample while it is
+  // fresh, so the cost covers steps and not the idle time between admissions.
+  const observe = setInterval(() => {
+    if (engine?.workers) admission.observe(engine.workers);
+  }, 500).unref();
   // The feed taps the sessions' hooks; /health keeps reading the caller's own (ctx.hooks).
   const telemetry = new TelemetryFeed(ctx);
   ctx.telemetry = telemetry;
@@ -90,11 +105,12 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   };
   engine?.on('sessions-lost', onSessionsLost);
 
-  /** Started sessions hold the slots; connections that never start do not (see makeRoomForPending). */
-  function admit(): string | null {
-    let started = 0;
-    for (const x of sessions.values()) if (x.started) started++;
-    return started >= o.maxSessions ? `server full: ${started} of ${o.maxSessions} sessions in use; try again later` : null;
+  /**
+   * Started sessions hold the slots; connections that never start do not (see makeRoomForPending).
+   * A new one is admitted while the engine holds it at the measured cost (admission.ts), up to maxSessions.
+   */
+  function admit(): Refusal | null {
+    return admission.decide(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions);
   }
 
   /**
@@ -190,6 +206,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
+      clearInterval(observe);
       telemetry.close();
       http.close();
       const all = [...sessions.values()];

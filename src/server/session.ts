@@ -18,6 +18,7 @@ import { CLOSE, closeReason } from './close-codes.ts';
 import type { EnginePort } from './engine-port.ts';
 import { readyMessage, sessionOptions, type StartRequest } from './handshake.ts';
 import type { SessionHooks } from './hooks.ts';
+import type { Refusal } from './admission.ts';
 import type { ErrorCode, RecordingMessage, SessionLimits } from './messages.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import { Outbox, type ItemFate } from './outbox.ts';
@@ -46,8 +47,8 @@ export interface SessionDeps {
   readonly stats: ServerStats;
   /** The peer's address, for per-address limits on connections that have not started. */
   readonly remote: string;
-  /** Asked when the session starts: null admits it, a message refuses it (server full). */
-  readonly admit: (s: Session) => string | null;
+  /** Asked when the session starts: null admits it, a refusal says why not (full, busy). */
+  readonly admit: (s: Session) => Refusal | null;
   /** The wire protocol's adapter. */
   readonly wire: WireFactory;
   /** Called once, after the socket closed and the close hook settled. */
@@ -81,6 +82,8 @@ export class Session implements SessionCore {
   /** What the recorder last said of this session (null: not recorded, or no recorder). */
   private recording: RecordingMessage['state'] | null = null;
   private engineOpen = false;
+  /** When this session's steps started to wait maxLagMs or more for the engine (null: not behind). */
+  private behindSince: number | null = null;
   private protocolErrors = 0;
   private lastInbound: number;
   /** Stepped frames in step order, each emitted when it and every one before it has finished. */
@@ -210,10 +213,10 @@ export class Session implements SessionCore {
   }
 
   private async openAsync(start: StartRequest): Promise<void> {
-    const full = this.d.admit(this);
-    if (full !== null) {
+    const refusal = this.d.admit(this);
+    if (refusal !== null) {
       this.d.stats.count('sessions_rejected');
-      this.fail('SERVER_FULL', full, CLOSE.TRY_AGAIN_LATER);
+      this.fail(refusal.code, refusal.message, CLOSE.TRY_AGAIN_LATER, refusal.retryAfterMs);
       return;
     }
     this._state = 'opening';
@@ -289,7 +292,10 @@ export class Session implements SessionCore {
   // ---------------------------------------------------------------- steps
 
   private onStepDone(input: StepInput, out: StepOutput, draft: FinishedStep): void {
+    const behind = this.lagBound(draft);
     const p: PendingStep = { draft, outstanding: 0, events: [], spans: {}, finishedAt: draft.doneAt };
+    // Recorded with the step it ended on, as the other decisions taken after a step.
+    if (behind) p.events.push({ kind: 'error', message: `FALLING_BEHIND: ${behind}` });
     this.unfinished.push(p);
     // A session that is closing sends no reply: the step finishes at once.
     if (this._state === 'streaming' || this._state === 'ending') {
@@ -298,7 +304,29 @@ export class Session implements SessionCore {
       for (const item of items) this.owner.set(item, p);
       for (const item of items) this.send(item);
     }
+    // After this step's reply is queued, so the client gets it before the error and the close.
+    if (behind) this.fail('FALLING_BEHIND', behind, CLOSE.TRY_AGAIN_LATER);
     this.emitFinished();
+  }
+
+  /**
+   * A real-time session whose frames have waited maxLagMs or more for their steps, step after
+   * step for maxLagMs of time, is that far behind its client and not catching up (frames keep
+   * coming every 80 ms): it is told and closed (after this step's reply) rather than keep a
+   * worker's time from the others. A single slow step (another session opening, GC) that the
+   * session recovers from within the bound does not count.
+   */
+  private lagBound(draft: FinishedStep): string | null {
+    const wait = draft.spans['queue.wait'];
+    if (this._state !== 'streaming' || this.start?.pace !== 'realtime' || wait === undefined) return null;
+    if (wait < this.o.maxLagMs) {
+      this.behindSince = null;
+      return null;
+    }
+    this.behindSince ??= draft.doneAt;
+    const behindFor = draft.doneAt - this.behindSince;
+    if (behindFor < this.o.maxLagMs) return null;
+    return `falling behind: step ${draft.step}'s frame waited ${Math.round(wait)} ms for the engine, and every frame for ${Math.round(behindFor)} ms waited over ${this.o.maxLagMs} ms (limit); the server is overloaded, reconnect later`;
   }
 
   /** An outbound item's fate: a reply item counts down its step (net.send at its audio's write). */
@@ -357,9 +385,9 @@ export class Session implements SessionCore {
     this.send(this.wire.error({ type: 'error', code, message, fatal: false, ...extra }));
   }
 
-  fail(code: ErrorCode, message: string, closeCode: number): void {
+  fail(code: ErrorCode, message: string, closeCode: number, retryAfterMs?: number): void {
     if (this._state === 'closing' || this._state === 'closed') return;
-    this.send(this.wire.error({ type: 'error', code, message, fatal: true }));
+    this.send(this.wire.error({ type: 'error', code, message, fatal: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }));
     this.closeAfterFlush(closeCode, message);
   }
 

@@ -39,6 +39,8 @@ describe('resolveServerOptions', () => {
     expect(() => resolveServerOptions({ maxMessageBytes: 100 })).toThrow(/maxMessageBytes/);
     expect(() => resolveServerOptions({ heartbeatMs: 1000, deadPeerMs: 1000 })).toThrow(/deadPeerMs/);
     expect(() => resolveServerOptions({ sendHighWaterBytes: 10_000, skipDecodeBytes: 5000 })).toThrow(/skipDecodeBytes/);
+    expect(() => resolveServerOptions({ maxLagMs: 0 })).toThrow(/maxLagMs/);
+    expect(() => resolveServerOptions({ admission: 'cpu' as never })).toThrow(/admission must be "cost" or "max-sessions", got "cpu"/);
   });
 
   it('keeps given values and fills the rest from the named defaults', () => {

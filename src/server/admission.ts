@@ -1,0 +1,186 @@
+// Admission by cost: what a session costs (the model's CPU per step, measured from the
+// engine workers' own recent steps) against what the engine has (each worker runs its
+// sessions' steps one after another, so it holds `headroom × 80 ms` of step time per 80 ms
+// period). A new session is refused when it would push the live ones over that budget;
+// `maxSessions` stays an upper bound. Pure decisions over the workers' figures: the
+// server feeds them in (observe) and asks (decide); nothing here reads a clock or a process.
+import type { WorkerFigures } from '../engine/host.ts';
+
+/** One step per 80 ms frame (design.md). */
+export const STEP_PERIOD_MS = 80;
+/**
+ * Share of a worker's 80 ms a session's steps may fill. Measured on the tiny model (README,
+ * server section): a step's p99 runs ~1.2× its mean and the IPC round trip, net.recv/net.send
+ * and event-loop lag add a few ms, so sessions filling 100 % of the period would miss at p99;
+ * 0.8 keeps the aligned worst case (every session's frame arriving together) inside 80 ms.
+ */
+export const DEFAULT_HEADROOM = 0.8;
+/** Recent CPU samples (each ~1 s of one worker) whose steps give the cost. */
+const COST_WINDOW = 30;
+/** A slot frees when a session ends; nothing predicts when, so the hint is short and fixed. */
+export const RETRY_AFTER_MS = 5000;
+
+/** The figures admission reads of one worker (WorkerFigures has them). */
+export type AdmissionWorker = Pick<WorkerFigures, 'state' | 'pid' | 'cpuMs' | 'cpuSteps' | 'steps' | 'stepWallMs' | 'stepP99Ms'>;
+
+export interface Refusal {
+  readonly code: 'SERVER_FULL' | 'SERVER_BUSY';
+  readonly message: string;
+  readonly retryAfterMs: number;
+}
+
+/**
+ * Where the cost comes from: `cpu` (Δ CPU time / Δ steps of the workers: the model's own
+ * work whatever else the machine runs, including what the spans do not time), `step-p99`
+ * (the engine spans' step.total p99, only for an engine whose workers report no CPU time),
+ * `prior` (nothing measured yet: maxSessions alone admits). The wall time per step is
+ * reported beside it: above the CPU it shows the machine's other load stretching the steps,
+ * which admission does not charge to sessions (see README, server section).
+ */
+export type CostBasis = 'cpu' | 'step-p99' | 'prior';
+
+export interface AdmissionState {
+  readonly basis: CostBasis;
+  /** Engine time one session needs per 80 ms step (ms); null under the prior. */
+  readonly costMs: number | null;
+  /** Steps the cpu figure covers. */
+  readonly measuredSteps: number;
+  /** CPU (the cost) and wall time in the worker per step over the recent steps (ms). */
+  readonly cpuMsPerStep: number | null;
+  readonly wallMsPerStep: number | null;
+  readonly headroom: number;
+  /** Step time each worker can give per 80 ms (headroom × 80). */
+  readonly budgetMsPerWorker: number;
+  /** Workers that can take a session now. */
+  readonly workers: number;
+  /** Sessions the engine holds at this cost (never above maxSessions). */
+  readonly capacity: number;
+  readonly maxSessions: number;
+  /** Started sessions (each holds a slot). */
+  readonly live: number;
+  readonly full: boolean;
+  readonly admitted: number;
+  readonly refused: { readonly busy: number; readonly full: number };
+}
+
+interface Baseline {
+  readonly pid: number;
+  readonly cpuMs: number;
+  readonly steps: number;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+export class Admission {
+  private readonly headroom: number;
+  private readonly base = new Map<number, Baseline>();
+  /** Recent (Δcpu, Δsteps) pairs over all workers, oldest first. */
+  private readonly samples: { cpuMs: number; steps: number }[] = [];
+  /** The same for wall time in the worker (host-side counts, updated with each step). */
+  private readonly wallBase = new Map<number, { steps: number; wallMs: number }>();
+  private readonly wallSamples: { wallMs: number; steps: number }[] = [];
+  private admitted = 0;
+  private refusedBusy = 0;
+  private refusedFull = 0;
+
+  constructor(headroom = DEFAULT_HEADROOM) {
+    if (!(headroom > 0 && headroom <= 1)) throw new RangeError(`headroom must be in (0, 1], got ${headroom}`);
+    this.headroom = headroom;
+  }
+
+  /**
+   * Takes the workers' latest CPU samples: each new sample of the same process that covers
+   * steps adds (Δcpu, Δsteps). A sample with no new step only moves the baseline, so idle
+   * CPU is not charged to steps; a restarted worker (new pid) starts a new baseline.
+   */
+  observe(workers: readonly AdmissionWorker[]): void {
+    workers.forEach((w, i) => {
+      const wb = this.wallBase.get(i);
+      this.wallBase.set(i, { steps: w.steps, wallMs: w.stepWallMs });
+      if (wb && w.steps > wb.steps && w.stepWallMs >= wb.wallMs) {
+        this.wallSamples.push({ wallMs: w.stepWallMs - wb.wallMs, steps: w.steps - wb.steps });
+        if (this.wallSamples.length > COST_WINDOW) this.wallSamples.shift();
+      }
+      if (w.pid === null || w.cpuMs === null || w.cpuSteps === null) return;
+      const prev = this.base.get(i);
+      this.base.set(i, { pid: w.pid, cpuMs: w.cpuMs, steps: w.cpuSteps });
+      if (!prev || prev.pid !== w.pid) return;
+      const steps = w.cpuSteps - prev.steps;
+      const cpu = w.cpuMs - prev.cpuMs;
+      if (steps <= 0 || cpu < 0) return;
+      this.samples.push({ cpuMs: cpu, steps });
+      if (this.samples.length > COST_WINDOW) this.samples.shift();
+    });
+  }
+
+  /** A session's cost per step and where it comes from. */
+  cost(workers: readonly AdmissionWorker[]): { basis: CostBasis; ms: number | null; steps: number; cpu: number | null; wall: number | null } {
+    let cpuMs = 0;
+    let steps = 0;
+    for (const s of this.samples) {
+      cpuMs += s.cpuMs;
+      steps += s.steps;
+    }
+    let wallMs = 0;
+    let wallSteps = 0;
+    for (const s of this.wallSamples) {
+      wallMs += s.wallMs;
+      wallSteps += s.steps;
+    }
+    const wall = wallSteps > 0 ? wallMs / wallSteps : null;
+    if (steps > 0) return { basis: 'cpu', ms: cpuMs / steps, steps, cpu: cpuMs / steps, wall };
+    // Workers that sample their CPU will measure within a second or two: wait for that
+    // rather than judge by spans that include the first steps' warm-up and other processes' load.
+    if (workers.some((w) => w.cpuMs !== null)) return { basis: 'prior', ms: null, steps: 0, cpu: null, wall };
+    const p99s = workers.flatMap((w) => (w.stepP99Ms === null ? [] : [w.stepP99Ms]));
+    if (p99s.length > 0) return { basis: 'step-p99', ms: Math.max(...p99s), steps: 0, cpu: null, wall };
+    return { basis: 'prior', ms: null, steps: 0, cpu: null, wall };
+  }
+
+  /** The admission state for `live` started sessions (what /health shows). */
+  state(workers: readonly AdmissionWorker[] | undefined, live: number, maxSessions: number): AdmissionState {
+    const ws = workers ?? [];
+    const c = this.cost(ws);
+    const usable = ws.filter((w) => w.state === 'ok').length;
+    const budget = this.headroom * STEP_PERIOD_MS;
+    // A worker always takes one session: alone it can starve no other (falling behind is its own bound).
+    const perWorker = c.ms === null ? Infinity : Math.max(1, Math.floor(budget / c.ms));
+    // No worker serving (starting, restarting, no engine): the engine path answers, not a cost.
+    const capacity = usable === 0 || c.ms === null ? maxSessions : Math.min(maxSessions, usable * perWorker);
+    return {
+      basis: c.basis, costMs: c.ms === null ? null : round(c.ms), measuredSteps: c.steps,
+      cpuMsPerStep: c.cpu === null ? null : round(c.cpu), wallMsPerStep: c.wall === null ? null : round(c.wall), headroom: this.headroom,
+      budgetMsPerWorker: budget, workers: usable, capacity, maxSessions, live, full: live >= capacity,
+      admitted: this.admitted, refused: { busy: this.refusedBusy, full: this.refusedFull },
+    };
+  }
+
+  /** Admits (null) or refuses a new session while `live` others hold slots; counts the outcome. */
+  decide(workers: readonly AdmissionWorker[] | undefined, live: number, maxSessions: number): Refusal | null {
+    if (workers) this.observe(workers);
+    const s = this.state(workers, live, maxSessions);
+    if (live < s.capacity) {
+      this.admitted++;
+      return null;
+    }
+    const retry = `retry in ${RETRY_AFTER_MS / 1000} s`;
+    if (s.capacity >= maxSessions || s.costMs === null) {
+      this.refusedFull++;
+      return { code: 'SERVER_FULL', message: `server full: ${live} of ${maxSessions} sessions in use; ${retry}`, retryAfterMs: RETRY_AFTER_MS };
+    }
+    this.refusedBusy++;
+    const used = round(Math.min(live * s.costMs, s.workers * s.budgetMsPerWorker));
+    const left = round(s.workers * s.budgetMsPerWorker - used);
+    const basis = s.basis === 'step-p99'
+      ? 'step time (p99), measured'
+      : `engine CPU per step, measured over the last ${s.measuredSteps} steps`;
+    return {
+      code: 'SERVER_BUSY',
+      message:
+        `server busy: a session costs ${s.costMs} ms of ${basis}; ${s.workers} engine worker${s.workers === 1 ? '' : 's'} × ${s.budgetMsPerWorker} ms ` +
+        `per ${STEP_PERIOD_MS} ms step (headroom ${s.headroom}) hold ${s.capacity} session${s.capacity === 1 ? '' : 's'} and ${live} are live ` +
+        `(${used} ms used, ${left} ms left); a new one would make them miss their budget; ${retry}`,
+      retryAfterMs: RETRY_AFTER_MS,
+    };
+  }
+}

@@ -1,0 +1,136 @@
+// Admission decisions over engine-worker figures: the cost is Δ CPU / Δ steps of the
+// workers' own samples, the capacity is workers × floor(headroom × 80 ms / cost), bounded
+// by maxSessions, and a refusal says what a session costs, what is left and when to retry.
+import { describe, expect, it } from 'vitest';
+import { Admission, DEFAULT_HEADROOM, RETRY_AFTER_MS, STEP_PERIOD_MS, type AdmissionWorker } from '../../src/server/admission.ts';
+
+type W = AdmissionWorker;
+const worker = (over: Partial<W> = {}): W => ({ state: 'ok', pid: 100, cpuMs: null, cpuSteps: null, steps: 0, stepWallMs: 0, stepP99Ms: null, ...over });
+
+/**
+ * Feeds workers samples: `perStep` ms of CPU for each of `steps` steps per sample, and
+ * `wallPerStep` ms of wall time in the worker (a quiet machine: less than the CPU).
+ */
+function run(a: Admission, perStep: number, samples: number, steps = 12, pids = [100], wallPerStep = perStep * 0.9): W[] {
+  let last: W[] = [];
+  for (let k = 0; k <= samples; k++) {
+    last = pids.map((pid) => worker({ pid, cpuMs: 5000 + k * steps * perStep, cpuSteps: k * steps, steps: 7 + k * steps, stepWallMs: 100 + k * steps * wallPerStep, stepP99Ms: perStep / 2 }));
+    a.observe(last);
+  }
+  return last;
+}
+
+describe('Admission: the cost of a session', () => {
+  it('is the CPU per step of the workers own samples (Δcpu / Δsteps), not the step spans', () => {
+    const a = new Admission();
+    const ws = run(a, 20, 5);
+    expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, steps: 60 });
+  });
+
+  it('reports the wall time per step beside the CPU, without charging the machine\'s other load to sessions', () => {
+    const a = new Admission();
+    const ws = run(a, 20, 5, 12, [100], 45);
+    expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, cpu: 20, wall: 45 });
+    expect(a.state(ws, 0, 100)).toMatchObject({ capacity: 3, cpuMsPerStep: 20, wallMsPerStep: 45 });
+  });
+
+  it('does not charge idle CPU to steps: a sample with no new step only moves the baseline', () => {
+    const a = new Admission();
+    a.observe([worker({ cpuMs: 1000, cpuSteps: 0 })]);
+    a.observe([worker({ cpuMs: 1900, cpuSteps: 0 })]); // 900 ms idle (loading, GC)
+    a.observe([worker({ cpuMs: 2100, cpuSteps: 10 })]);
+    expect(a.cost([]).ms).toBe(20);
+  });
+
+  it('starts a new baseline when a worker restarts (new pid), rather than mix two processes', () => {
+    const a = new Admission();
+    a.observe([worker({ pid: 1, cpuMs: 9000, cpuSteps: 500 })]);
+    a.observe([worker({ pid: 2, cpuMs: 300, cpuSteps: 0 })]);
+    expect(a.cost([]).basis).toBe('prior');
+    a.observe([worker({ pid: 2, cpuMs: 600, cpuSteps: 10 })]);
+    expect(a.cost([]).ms).toBe(30);
+  });
+
+  it('falls back to the spans (step.total p99, the largest of the workers) for an engine that reports no CPU time', () => {
+    const a = new Admission();
+    const ws = [worker({ stepP99Ms: 14 }), worker({ pid: 101, stepP99Ms: 22 })];
+    expect(a.cost(ws)).toMatchObject({ basis: 'step-p99', ms: 22, steps: 0 });
+  });
+
+  it('waits for the CPU samples (prior) when the workers sample CPU but no sample covers a step yet', () => {
+    const a = new Admission();
+    const ws = [worker({ cpuMs: 900, cpuSteps: 3, stepP99Ms: 140 })];
+    a.observe(ws);
+    expect(a.cost(ws)).toMatchObject({ basis: 'prior', ms: null, steps: 0 });
+  });
+
+  it('follows the recent steps: an old cost ages out of the window', () => {
+    const a = new Admission();
+    run(a, 10, 5);
+    const ws = run(a, 40, 40);
+    expect(a.cost(ws).ms).toBe(40);
+  });
+});
+
+describe('Admission: decisions', () => {
+  const budget = DEFAULT_HEADROOM * STEP_PERIOD_MS;
+
+  it('holds floor(headroom × 80 / cost) sessions per serving worker and refuses the next with SERVER_BUSY', () => {
+    const a = new Admission();
+    const cost = 25;
+    const ws = run(a, cost, 3, 12, [100, 200]);
+    const perWorker = Math.floor(budget / cost);
+    const capacity = 2 * perWorker;
+    for (let live = 0; live < capacity; live++) expect(a.decide(ws, live, 100)).toBeNull();
+    const r = a.decide(ws, capacity, 100);
+    expect(r).toMatchObject({ code: 'SERVER_BUSY', retryAfterMs: RETRY_AFTER_MS });
+    expect(r!.message).toContain(`a session costs ${cost} ms of engine CPU per step, measured over the last 72 steps`);
+    expect(r!.message).toContain(`hold ${capacity} sessions and ${capacity} are live`);
+    expect(r!.message).toMatch(/ms left/);
+    expect(r!.message).toContain(`retry in ${RETRY_AFTER_MS / 1000} s`);
+    expect(a.state(ws, capacity, 100)).toMatchObject({ capacity, full: true, admitted: capacity, refused: { busy: 1, full: 0 } });
+  });
+
+  it('counts only serving workers: a restarting one holds nothing', () => {
+    const a = new Admission();
+    const ws = run(a, 30, 3, 12, [100, 200]);
+    const down = [ws[0]!, { ...ws[1]!, state: 'restarting' as const }];
+    expect(a.state(down, 0, 100).capacity).toBe(Math.floor(budget / 30));
+  });
+
+  it('gives a worker one session even when a step costs more than its budget', () => {
+    const a = new Admission();
+    const ws = run(a, 150, 3);
+    expect(a.decide(ws, 0, 10)).toBeNull();
+    expect(a.decide(ws, 1, 10)).toMatchObject({ code: 'SERVER_BUSY' });
+  });
+
+  it('keeps maxSessions as the upper bound (SERVER_FULL), whatever the engine could hold', () => {
+    const a = new Admission();
+    const ws = run(a, 1, 3);
+    expect(a.decide(ws, 1, 2)).toBeNull();
+    const r = a.decide(ws, 2, 2);
+    expect(r).toMatchObject({ code: 'SERVER_FULL', retryAfterMs: RETRY_AFTER_MS });
+    expect(r!.message).toMatch(/server full: 2 of 2 sessions/);
+  });
+
+  it('before any measurement (fresh server) admits up to maxSessions: the first steps are the measurement', () => {
+    const a = new Admission();
+    const ws = [worker({ cpuMs: 800, cpuSteps: 0 })];
+    expect(a.state(ws, 0, 4)).toMatchObject({ basis: 'prior', costMs: null, capacity: 4 });
+    expect(a.decide(ws, 3, 4)).toBeNull();
+    expect(a.decide(ws, 4, 4)).toMatchObject({ code: 'SERVER_FULL' });
+  });
+
+  it('leaves an engine with no serving worker to the engine path (not a cost refusal)', () => {
+    const a = new Admission();
+    run(a, 30, 3);
+    expect(a.decide([worker({ state: 'starting' })], 2, 4)).toBeNull();
+    expect(a.decide(undefined, 2, 4)).toBeNull();
+  });
+
+  it('refuses a headroom outside (0, 1]', () => {
+    expect(() => new Admission(0)).toThrow(RangeError);
+    expect(() => new Admission(1.5)).toThrow(/headroom/);
+  });
+});

@@ -2,7 +2,8 @@
 // addresses substituted) in front of two real `solacelive serve --engines 1` processes on
 // loopback, recording into one shared folder. Sessions spread over both; one server killed
 // (SIGKILL) drops its own sessions only, new sessions go to the survivor, the health check
-// takes the dead server out and puts it back when it is restarted on the same port; the
+// takes the dead server out and puts it back when it is restarted on the same port (and a
+// server whose /health says 503 is kept out until it says 200); the
 // recordings of both servers are one list in `view`.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -156,6 +157,33 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
       await view.close();
     }
   }, 240_000);
+
+  it("takes a server whose /health says 503 out of rotation, and puts it back once it says 200", async () => {
+    // s3 listens but cannot serve (no such model): /health 503, status degraded.
+    const port = await freePort();
+    const degraded = await cli.serve(['--port', String(port), '--engines', '1', '--model', join(dir, 'no-such-model')], 60_000);
+    const h = await startHaproxy({ bind: `127.0.0.1:${await freePort()}`, servers: { s1: `127.0.0.1:${ports.s1}`, s3: `127.0.0.1:${port}` }, stats: `127.0.0.1:${await freePort()}` });
+    try {
+      const out = await h.waitFor((s) => s.s1?.status === 'UP' && s.s3?.status === 'DOWN', 20_000, 's1 UP, s3 DOWN');
+      expect(out.s3!.check).toBe('L7STS'); // the check reached it and got a status other than 200
+      // Every session goes to s1, though s3 has fewer connections.
+      const opened = await Promise.all([1, 2].map(async (seed) => {
+        const c = await connect(h.url, { seed, pace: 'realtime', connectTimeoutMs: 30_000 });
+        return { c, result: c.stream(frames(10)).then(() => c.end()) };
+      }));
+      expect(Object.values(await whereAre(opened.map((o) => o.c.session), ['s1']))).toEqual(['s1', 's1']);
+      for (const o of opened) wentOn(await o.result);
+      expect((await h.states()).s3!.total).toBe(0);
+      // The same port now serving: back in rotation.
+      const gone = new Promise((r) => degraded.child.once('exit', r));
+      degraded.child.kill('SIGKILL');
+      await gone;
+      await cli.serve(['--port', String(port), '--engines', '1'], 90_000, true);
+      await h.waitFor((s) => s.s3?.status === 'UP', 20_000, 's3 UP once its /health says 200');
+    } finally {
+      await h.stop();
+    }
+  }, 180_000);
 
   it('forwards Host and Origin unchanged: a loopback page reaches a loopback server through HAProxy, a foreign one is refused', async () => {
     await haproxy!.waitFor((s) => s.s1?.status === 'UP', 20_000, 's1 UP');

@@ -97,7 +97,15 @@ export function manifestFromEngine(info: EngineInfo, ready: Pick<ReadyMessage, '
   };
 }
 
-const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+/**
+ * A recorded session's folder name: `<time>-<session id>.session`. The time makes a listing sort
+ * by age; the whole id (a random UUID, not a prefix) makes names unique across servers that
+ * record into one shared folder (scale-out behind a balancer).
+ */
+export function sessionFolderName(sessionId: string, at: Date = new Date()): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${sessionId}.session`;
+}
 
 export class Recorder implements SessionHooks {
   private readonly o: RecorderOptions;
@@ -252,7 +260,7 @@ export class Recorder implements SessionHooks {
   }
 
   private newRec(sessionId: string, t: number): Rec {
-    const name = this.o.name?.(sessionId) ?? `${stamp()}-${sessionId.slice(0, 8)}.session`;
+    const name = this.o.name?.(sessionId) ?? sessionFolderName(sessionId);
     const rec: Rec = { session: sessionId, path: join(this.o.dir, name), t0: t, writer: null, early: [], steps: [], loose: [], written: 0, state: 'opening', error: null, opened: null, control: null };
     this.recs.set(sessionId, rec);
     return rec;

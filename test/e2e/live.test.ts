@@ -91,9 +91,9 @@ async function stop(page: Page): Promise<void> {
     });
 }
 
-/** The folder the server says it recorded for `sessionId` (its name holds the id's first 8 characters). */
+/** The folder the server says it recorded for `sessionId` (its name holds the id). */
 async function recordedFolder(sessionId: string): Promise<RegExpExecArray> {
-  const m = await serve.waitForLog(new RegExp(`session recorded: (\\S+-${sessionId.slice(0, 8)}\\.session) \\((\\w+), (\\d+) steps\\)`), 60_000);
+  const m = await serve.waitForLog(new RegExp(`session recorded: (\\S+-${sessionId}\\.session) \\((\\w+), (\\d+) steps\\)`), 60_000);
   expect(readdirSync(sessionsDir)).toContain(basename(m[1]!));
   return m;
 }

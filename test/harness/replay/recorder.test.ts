@@ -42,7 +42,7 @@ describe('Recorder', () => {
     expect(asked.ok && not.ok).toBe(true);
     const folders = readdirSync(out);
     expect(folders).toHaveLength(1);
-    expect(folders[0]).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}\.session$/);
+    expect(folders[0]).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.session$/);
     const r = await openSession(join(out, folders[0]!), { strict: true });
     expect(r.manifest.status).toBe('complete');
     expect(r.manifest.meta).toMatchObject({ session: asked.session, requested: true, pace: 'fast' });

@@ -78,7 +78,7 @@ describe('solacelive client --protocol moshi', () => {
     // serve --record wrote it (the folder is named for the session) and it replays.
     const deadline = performance.now() + 30_000;
     let recorded: RegExpExecArray | null = null;
-    while (!(recorded = new RegExp(`session recorded: (\\S+-${session!.slice(0, 8)}\\.session) \\(complete, (\\d+) steps\\)`).exec(serveLog)) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    while (!(recorded = new RegExp(`session recorded: (\\S+-${session!}\\.session) \\(complete, (\\d+) steps\\)`).exec(serveLog)) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     expect(recorded, serveLog).not.toBeNull();
     // Every frame is a step (one more only if load held the close past the missing-frame timer: no end message in this protocol).
     expect(Number(recorded![2])).toBeGreaterThanOrEqual(50);

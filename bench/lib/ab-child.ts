@@ -10,7 +10,7 @@ import { SUITE_DEFS } from '../suites/index.ts';
 import type { SuiteDef } from './suite-api.ts';
 
 export type AbChildRequest =
-  | { readonly kind: 'setup'; readonly suite: string; readonly config: string; readonly quick: boolean; readonly perRound?: number; readonly inject?: unknown }
+  | { readonly kind: 'setup'; readonly suite: string; readonly config: string; readonly quick: boolean; readonly perRound?: number; readonly inject?: unknown } // one Inject or a list
   | { readonly kind: 'round'; readonly index: number }
   | { readonly kind: 'close' };
 
@@ -50,7 +50,7 @@ async function setup(req: Extract<AbChildRequest, { kind: 'setup' }>): Promise<v
   if (req.inject) {
     const mod = await import('./inject.ts') as { applyInject?: (i: unknown) => void };
     if (!mod.applyInject) throw new Error('this revision cannot inject a slowdown (bench/lib/inject.ts has no applyInject)');
-    mod.applyInject(req.inject);
+    for (const i of [req.inject].flat()) mod.applyInject(i);
   }
   const log = (msg: string) => send({ kind: 'log', msg });
   const made = await def.setup({ config: req.config as 'tiny' | 'real', rounds: 1, quick: req.quick, ...(req.perRound !== undefined ? { perRound: req.perRound } : {}), log });

@@ -38,9 +38,11 @@ export interface AbOptions {
   /** A significant change smaller than this (percent) is called unchanged. */
   readonly thresholdPct: number;
   readonly cache?: string;
+  /** What the gate compares per round: the ratio to the calibration kernel (default) or the ms. */
+  readonly measure?: 'ratio' | 'ms';
   readonly log?: (m: string) => void;
   /** TEST-ONLY: a slowdown injected into one side's suite process. Not reachable from the CLI. */
-  readonly inject?: { readonly side: 'base' | 'head'; readonly suite: SuiteName; readonly inject: Inject };
+  readonly inject?: { readonly side: 'base' | 'head'; readonly suite: SuiteName; readonly inject: Inject | readonly Inject[] } | readonly { readonly side: 'base' | 'head'; readonly suite: SuiteName; readonly inject: Inject | readonly Inject[] }[];
 }
 
 export interface AbFigure {
@@ -58,6 +60,9 @@ export interface AbFigure {
   readonly sdPct: number;
   readonly baseRounds: readonly number[];
   readonly headRounds: readonly number[];
+  /** The same rounds in ms, without calibration (for reading; the gate compares the ratios). */
+  readonly baseMs?: readonly number[];
+  readonly headMs?: readonly number[];
 }
 
 export interface AbReport {
@@ -197,7 +202,8 @@ export async function runAb(opts: AbOptions): Promise<AbReport> {
       for (const side of [base, head]) {
         const child = new AbChild(side, suite, log);
         children.push(child);
-        const inject = opts.inject && opts.inject.side === side.label && opts.inject.suite === suite ? { inject: opts.inject.inject } : {};
+        const mine = [opts.inject ?? []].flat().filter((i) => i.side === side.label && i.suite === suite).flatMap((i) => [i.inject].flat());
+        const inject = mine.length ? { inject: mine } : {};
         const r = await child.ask({ kind: 'setup', suite, config: opts.config, quick: true, ...(opts.perRound !== undefined ? { perRound: opts.perRound } : {}), ...inject });
         if (r.kind !== 'ready' && r.kind !== 'skipped') throw new BenchError('BENCH_ERR_SUITE_FAILED', `${child.what()}: answered ${r.kind} to setup`);
         ready.push(r);
@@ -227,7 +233,13 @@ export async function runAb(opts: AbOptions): Promise<AbReport> {
         }
         log(`${suite}: round ${r + 1}/${opts.rounds} (load ${loadavg()[0]!.toFixed(2)})`);
       }
-      for (const f of names) figures.push(judge(`${suite}/${f}`, av.map((v) => v[f]!.ratio), bv.map((v) => v[f]!.ratio), opts.alpha, opts.thresholdPct));
+      for (const f of names) {
+        figures.push({
+          ...judge(`${suite}/${f}`, av.map((v) => v[f]![opts.measure ?? 'ratio']), bv.map((v) => v[f]![opts.measure ?? 'ratio']), opts.alpha, opts.thresholdPct),
+          baseMs: av.map((v) => v[f]!.ms),
+          headMs: bv.map((v) => v[f]!.ms),
+        });
+      }
       suites.push({ suite, status: 'ok', seconds: (performance.now() - s0) / 1000 });
     } finally {
       await Promise.all(children.map((c) => c.close()));

@@ -16,7 +16,7 @@ export type AbChildRequest =
 
 /** One round of one side: per figure name, the round's median (ms) and that over the round's fastest calibration run. */
 export interface AbRoundValues {
-  readonly [figure: string]: { readonly ms: number; readonly ratio: number };
+  readonly [figure: string]: { readonly ms: number; readonly ratio: number; readonly minRatio: number };
 }
 
 export type AbChildReply =
@@ -78,16 +78,16 @@ async function round(index: number): Promise<void> {
   const samples = await s.round(index, tick);
   const roundCpu = cpuMs() - c0 - tickCpu;
   const fastest = { matmul: Math.min(...points.map((p) => p.matmul)), memcpy: Math.min(...points.map((p) => p.memcpy)) };
-  const values: Record<string, { ms: number; ratio: number }> = {};
+  const values: Record<string, { ms: number; ratio: number; minRatio: number }> = {};
   for (const f of s.figures) {
     const xs = samples[f.name] ?? [];
     if (xs.length === 0) throw new Error(`round ${index}: figure ${f.name} has no samples`);
     const ms = median(xs);
-    values[f.name] = { ms, ratio: ms / fastest[f.calibration] };
+    values[f.name] = { ms, ratio: ms / fastest[f.calibration], minRatio: Math.min(...xs) / fastest[f.calibration] };
   }
   if (s.cpuFigure) {
     const ms = roundCpu / Math.max(1, samples[s.figures[0]!.name]?.length ?? 0);
-    values[s.cpuFigure] = { ms, ratio: ms / fastest.matmul };
+    values[s.cpuFigure] = { ms, ratio: ms / fastest.matmul, minRatio: ms / fastest.matmul };
   }
   send({ kind: 'round', index, values, load1: loadavg()[0]! });
 }

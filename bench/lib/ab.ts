@@ -38,8 +38,11 @@ export interface AbOptions {
   /** A significant change smaller than this (percent) is called unchanged. */
   readonly thresholdPct: number;
   readonly cache?: string;
-  /** What the gate compares per round: the ratio to the calibration kernel (default) or the ms. */
-  readonly measure?: 'ratio' | 'ms';
+  /**
+   * What the gate compares per round, over the round's fastest calibration run: the round's
+   * fastest sample (default) or its median ('ratio'); 'ms' is the median without calibration.
+   */
+  readonly measure?: 'minRatio' | 'ratio' | 'ms';
   readonly log?: (m: string) => void;
   /** TEST-ONLY: a slowdown injected into one side's suite process. Not reachable from the CLI. */
   readonly inject?: { readonly side: 'base' | 'head'; readonly suite: SuiteName; readonly inject: Inject | readonly Inject[] } | readonly { readonly side: 'base' | 'head'; readonly suite: SuiteName; readonly inject: Inject | readonly Inject[] }[];
@@ -48,7 +51,7 @@ export interface AbOptions {
 export interface AbFigure {
   readonly id: string;
   readonly verdict: AbVerdict;
-  /** Geometric mean of the per-round ratios of each side. */
+  /** Geometric mean of the per-round values of each side (by default the fastest sample over the fastest calibration run). */
   readonly base: number;
   readonly head: number;
   /** head/base − 1 from the mean log ratio, and its confidence interval (fractions). */
@@ -60,7 +63,7 @@ export interface AbFigure {
   readonly sdPct: number;
   readonly baseRounds: readonly number[];
   readonly headRounds: readonly number[];
-  /** The same rounds in ms, without calibration (for reading; the gate compares the ratios). */
+  /** The rounds' medians in ms, without calibration (for reading; the gate compares baseRounds/headRounds). */
   readonly baseMs?: readonly number[];
   readonly headMs?: readonly number[];
 }
@@ -235,7 +238,7 @@ export async function runAb(opts: AbOptions): Promise<AbReport> {
       }
       for (const f of names) {
         figures.push({
-          ...judge(`${suite}/${f}`, av.map((v) => v[f]![opts.measure ?? 'ratio']), bv.map((v) => v[f]![opts.measure ?? 'ratio']), opts.alpha, opts.thresholdPct),
+          ...judge(`${suite}/${f}`, av.map((v) => v[f]![opts.measure ?? 'minRatio']), bv.map((v) => v[f]![opts.measure ?? 'minRatio']), opts.alpha, opts.thresholdPct),
           baseMs: av.map((v) => v[f]!.ms),
           headMs: bv.map((v) => v[f]!.ms),
         });

@@ -139,10 +139,23 @@ export function studentTCdf(t: number, df: number): number {
 }
 
 /** The q-quantile of Student's t (0 < q < 1), by bisection on the CDF (monotone, so exact to ~1e-12). */
+const quantiles = new Map<string, number>();
+
 export function studentTQuantile(q: number, df: number): number {
+  // The gate asks for the same few (q, df) over and over (resampling asks thousands of times).
+  const key = `${q} ${df}`;
+  let v = quantiles.get(key);
+  if (v === undefined) {
+    v = tQuantile(q, df);
+    if (quantiles.size < 10_000) quantiles.set(key, v);
+  }
+  return v;
+}
+
+function tQuantile(q: number, df: number): number {
   if (!(q > 0 && q < 1)) throw new RangeError(`studentTQuantile: q must be in (0, 1) (got ${q})`);
   if (!(df > 0)) throw new RangeError(`studentTQuantile: df must be positive (got ${df})`);
-  if (q < 0.5) return -studentTQuantile(1 - q, df);
+  if (q < 0.5) return -tQuantile(1 - q, df);
   let lo = 0;
   let hi = 1;
   while (studentTCdf(hi, df) < q) hi *= 2;

@@ -105,7 +105,7 @@ function analyze(s: Saved): string {
   const out = [
     `A/A and A/B (+${s.slowdownPct} % CPU injected in the head) × ${s.aa.length} repeats of ${rounds} rounds; alpha ${alpha}, threshold ${thresholdPct} %; ${s.nproc} cores, load average (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
     '',
-    '| figure | sd of log ratio (A/A) | change the +' + s.slowdownPct + ' % burn made | real runs: A/A regression calls | real runs: A/B regression calls | resampled false alarms at ' + rounds + ' rounds | resampled power for the burn at ' + rounds + ' | rounds for ≤ 1 % false alarms and ≥ 90 % power at +5 % | s per round (both sides) | smallest change at 90 % power, 20 / 40 / 80 rounds |',
+    '| figure | sd of log ratio (A/A) | change the +' + s.slowdownPct + ' % burn made | real runs: A/A regression calls | real runs: A/B regression calls | resampled false alarms at ' + rounds + ' rounds | resampled power for the burn at ' + rounds + ' | rounds for ≤ 1 % false alarms and ≥ 90 % power at +5 % | s per round (both sides) | smallest change at 90 % power, 20 / 60 / 120 rounds |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const id of ids) {
@@ -120,7 +120,7 @@ function analyze(s: Saved): string {
     const fp = rates(aa, rounds, 1, DRAWS);
     const pw = rates(ab, rounds, 1, DRAWS);
     const need = NS.find((n) => rates(aa, n, 1, DRAWS).regressed <= 0.01 && rates(aa, n, 1.05, DRAWS).regressed >= 0.9);
-    const mde = [20, 40, 80].map((n) => {
+    const mde = [20, 60, 120].map((n) => {
       for (let pct = 1; pct <= 100; pct += pct < 10 ? 0.5 : 2) if (rates(aa, n, 1 + pct / 100, 500).regressed >= 0.9) return `${pct} %`;
       return '> 100 %';
     });

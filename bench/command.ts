@@ -70,10 +70,10 @@ const HELP = [
   'out the same way. Per suite (default mimi,lm,step) each side runs in its own process (OpenBLAS pinned as the',
   'engine pins it), both loaded at once; they are asked for one round at a time, A B, B A, A B, … after one',
   'discarded warm-up round each, with the head\'s calibration kernels copied into both, for --rounds N pairs',
-  '(default 20). Per round a figure is its fastest sample over the round\'s fastest calibration run (cpu.*: the',
+  '(default 60). Per round a figure is its fastest sample over the round\'s fastest calibration run (cpu.*: the',
   'CPU time per step over it); per figure the rounds are compared by a paired t-test on ln(head/base): the change',
   '(ratio of geometric means), its 1 − alpha confidence interval (--alpha, default 0.01 → 99 %) and a verdict:',
-  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 1),',
+  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 3),',
   'unchanged when the interval lies within ±threshold (or the change is significant but smaller),',
   'inconclusive otherwise. Prints a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set, and',
   'written to --summary FILE), writes the report with every round to --json OUT. Exit 0, or 1 on a regression.',
@@ -220,7 +220,7 @@ async function abCommand(argv: string[]): Promise<number> {
   }, true);
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   if (!values.base) throw new UsageError('--base REF is required (the revision to compare with, e.g. HEAD~1 or origin/main with --merge-base)');
-  const rounds = intOption(values, 'rounds', 20);
+  const rounds = intOption(values, 'rounds', 60);
   if (rounds < 3) throw new UsageError(`--rounds must be at least 3 (got ${rounds}): the paired test needs a spread`);
   const perRound = values['per-round'] === undefined ? undefined : intOption(values, 'per-round', 1);
   if (perRound !== undefined && perRound < 1) throw new UsageError('--per-round must be at least 1');
@@ -233,7 +233,7 @@ async function abCommand(argv: string[]): Promise<number> {
     rounds,
     ...(perRound !== undefined ? { perRound } : {}),
     alpha: floatOption(values, 'alpha', 0.01, (x) => x > 0 && x < 0.5, 'a number in (0, 0.5)'),
-    thresholdPct: floatOption(values, 'threshold', 1, (x) => x >= 0, 'a percentage ≥ 0'),
+    thresholdPct: floatOption(values, 'threshold', 3, (x) => x >= 0, 'a percentage ≥ 0'),
     ...(values.cache !== undefined ? { cache: values.cache } : {}),
     log: (m) => console.error(`bench ab ${m}`),
   });

@@ -277,7 +277,7 @@ export function abMarkdown(r: AbReport): string {
   const out = [
     `## bench ab: ${r.pass ? 'pass' : 'FAIL'}`,
     '',
-    `head ${side(r.head)} against base ${side(r.base)}; config ${r.config}; ${r.rounds} interleaved rounds per suite (A B, B A, …) after one warm-up round; ${(r.seconds / 60).toFixed(1)} min; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}.`,
+    `head ${side(r.head)} against base ${side(r.base)}; config ${r.config}; ${r.rounds} interleaved rounds per suite (A B, B A, …) after one warm-up round; ${r.seconds < 90 ? `${r.seconds.toFixed(0)} s` : `${(r.seconds / 60).toFixed(1)} min`}; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}.`,
     `Paired t-test on the per-round log ratios head/base; change = ratio of geometric means; regressed/improved when the ${level} interval excludes 0 and the change exceeds ±${r.thresholdPct} %.`,
     '',
     `| figure | base ratio | head ratio | change | ${level} CI | p | sd of log ratio | verdict |`,

@@ -62,21 +62,21 @@ describe('bench ab (real revisions, real suite processes)', () => {
 
   it('A/B: a CPU slowdown injected into the head is called a regression, naming the figure', async () => {
     const r = await runAb({
-      ...QUICK, repo, suites: ['lm', 'step'], rounds: 10,
+      ...QUICK, repo, suites: ['lm', 'step'], rounds: 16,
       inject: [
         { side: 'head', suite: 'lm', inject: { span: 'lm.depformer', cpuPct: 50 } },
         { side: 'head', suite: 'step', inject: (['mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode'] as const).map((span) => ({ span, cpuPct: 40 })) },
       ],
     });
-    // The CPU figures are the ones asserted: the burn is work, which they count whatever the
-    // load; the wall-time figures (step.total) move as much but, at load average 15 on 2 cores,
-    // with a per-round spread of ~65 % (measured), which 10 rounds cannot resolve (README table).
+    // The burn is work: the cpu.* figures count it whatever the load, and lm.depformer's 50 %
+    // burn passed 8 of 8 runs here, two at a time. step.total is not asserted: with two
+    // such tests running at once on 2 cores its per-round spread was measured at 33 % and its
+    // change at +23 % (p 0.02), which 16 rounds cannot call at 99 % (README: ~9 % at 60 rounds).
     const regressed = r.figures.filter((f) => f.verdict === 'regressed').map((f) => f.id);
     expect(r.pass).toBe(false);
-    expect(regressed).toContain('step/cpu.step');
-    expect(regressed).toContain('lm/cpu.step');
-    for (const id of ['step/cpu.step', 'lm/cpu.step']) expect(r.figures.find((f) => f.id === id)!.lo).toBeGreaterThan(0.01);
-    expect(abMarkdown(r)).toMatch(/\| step\/cpu\.step \|.*regressed \|/);
+    const said = abMarkdown(r);
+    for (const id of ['step/cpu.step', 'lm/lm.depformer', 'lm/cpu.step']) expect(regressed, said).toContain(id);
+    expect(said).toMatch(/\| step\/cpu\.step \|.*regressed \|/);
   }, 180_000);
 
   it('a revision that does not exist is a BENCH_ERR_AB_REVISION naming it (CLI: exit 1, the code on stderr)', async () => {

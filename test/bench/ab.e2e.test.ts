@@ -69,7 +69,7 @@ describe('bench ab (real revisions, real suite processes)', () => {
       ],
     });
     // The burn is work: the cpu.* figures count it whatever the load, and lm.depformer's 50 %
-    // burn passed 8 of 8 runs here, two at a time. step.total is not asserted: with two
+    // burn was called in all 10 runs made here (some two at a time). step.total is not asserted: with two
     // such tests running at once on 2 cores its per-round spread was measured at 33 % and its
     // change at +23 % (p 0.02), which 16 rounds cannot call at 99 % (README: ~9 % at 60 rounds).
     const regressed = r.figures.filter((f) => f.verdict === 'regressed').map((f) => f.id);

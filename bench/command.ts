@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { intOption, parseCommandArgs, UsageError, type Command } from '../src/cli/args.ts';
 import { BUDGET_MS } from '../src/telemetry/index.ts';
 import type { BenchProgress } from '../harness/dashboard/events.ts';
+import { abMarkdown, runAb } from './lib/ab.ts';
 import { BenchError } from './lib/errors.ts';
 import { detectRunnerClass, gate, gateFailures, gateMarkdown, readBaselineFile, readRunnerClass, resultsAsBaseline, runnerClassPath, updateBaseline } from './lib/gate.ts';
 import { readResults, writeResults, type BenchResults } from './lib/results.ts';
@@ -21,6 +22,9 @@ const HELP = [
   '       solacelive bench gate --results R.json [--baseline CLASS.json | --runner-class NAME]',
   '                        [--baseline R0.json [--runner-class NAME]]',
   '                        [--update-baseline] [--allow-missing-baseline] [--summary FILE]',
+  '       solacelive bench ab --base REF [--merge-base] [--head REF|worktree] [--suite NAME,...] [--rounds N]',
+  '                        [--per-round N] [--config tiny|real] [--alpha A] [--threshold PCT] [--cache DIR]',
+  '                        [--json OUT] [--summary FILE]',
   '',
   'bench: runs the suites, each in its own process with OpenBLAS pinned as the engine pins it',
   '(default 1 thread; the core type from SOLACELIVE_BLAS_CORETYPE as for serve, else detected, whatever',
@@ -57,6 +61,24 @@ const HELP = [
   'unless --allow-missing-baseline (then only the budget rules are checked).',
   '--update-baseline writes the results as the class\'s baseline for their config (thresholds and rules kept);',
   'refused when the results lack a suite the old baseline has (its figures would be dropped).',
+  '',
+  'bench ab: measures the base revision and the head side by side, now, on this machine, and gates on the',
+  'difference. The base (--base REF; with --merge-base, the merge base of REF and the head, as a pull request',
+  'forks) is checked out in a git worktree under --cache (default <git dir>/solacelive-ab) with its own',
+  'node_modules: the head\'s when package-lock.json is identical (a symlink), else one npm ci per lockfile hash,',
+  'kept in the cache. The head is this checkout as it is on disk (--head worktree, the default) or a REF checked',
+  'out the same way. Per suite (default mimi,lm,step) each side runs in its own process (OpenBLAS pinned as the',
+  'engine pins it), both loaded at once; they are asked for one round at a time, A B, B A, A B, … after one',
+  'discarded warm-up round each, with the head\'s calibration kernels copied into both, for --rounds N pairs',
+  '(default 60). Per round a figure is its fastest sample over the round\'s fastest calibration run (cpu.*: the',
+  'CPU time per step over it); per figure the rounds are compared by a paired t-test on ln(head/base): the change',
+  '(ratio of geometric means), its 1 − alpha confidence interval (--alpha, default 0.01 → 99 %) and a verdict:',
+  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 3),',
+  'unchanged when the interval lies within ±threshold (or the change is significant but smaller),',
+  'inconclusive otherwise. Prints a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set, and',
+  'written to --summary FILE), writes the report with every round to --json OUT. Exit 0, or 1 on a regression.',
+  'Errors: BENCH_ERR_AB_REVISION (no such revision), BENCH_ERR_AB_INSTALL (the base\'s npm ci failed or its',
+  'package.json is broken), BENCH_ERR_AB_SUITE_MISSING (a suite one side does not have).',
 ].join('\n');
 
 function fmt(x: number): string {
@@ -98,7 +120,7 @@ async function runCommand(argv: string[]): Promise<number> {
     'per-round': { type: 'string' }, quick: { type: 'boolean' }, 'runner-class': { type: 'string' },
     'blas-threads': { type: 'string' }, dashboard: { type: 'boolean' },
   }, true);
-  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (subcommands: gate)`);
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (subcommands: gate, ab)`);
   const suites = parseSuites(values.suite);
   const config = parseConfig(values.config);
   const rounds = intOption(values, 'rounds', values.quick ? 6 : 12);
@@ -182,11 +204,55 @@ async function gateCommand(argv: string[]): Promise<number> {
   return report.pass ? 0 : 1;
 }
 
+function floatOption(values: Record<string, unknown>, name: string, dflt: number, ok: (x: number) => boolean, what: string): number {
+  const v = values[name];
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`--${name} must be ${what} (got ${String(v)})`);
+  return x;
+}
+
+async function abCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    base: { type: 'string' }, head: { type: 'string' }, 'merge-base': { type: 'boolean' }, suite: { type: 'string' },
+    rounds: { type: 'string' }, 'per-round': { type: 'string' }, config: { type: 'string' }, alpha: { type: 'string' },
+    threshold: { type: 'string' }, cache: { type: 'string' }, json: { type: 'string' }, summary: { type: 'string' },
+  }, true);
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (!values.base) throw new UsageError('--base REF is required (the revision to compare with, e.g. HEAD~1 or origin/main with --merge-base)');
+  const rounds = intOption(values, 'rounds', 60);
+  if (rounds < 3) throw new UsageError(`--rounds must be at least 3 (got ${rounds}): the paired test needs a spread`);
+  const perRound = values['per-round'] === undefined ? undefined : intOption(values, 'per-round', 1);
+  if (perRound !== undefined && perRound < 1) throw new UsageError('--per-round must be at least 1');
+  const report = await runAb({
+    base: values.base,
+    ...(values.head !== undefined ? { head: values.head } : {}),
+    mergeBase: values['merge-base'] ?? false,
+    suites: parseSuites(values.suite ?? 'mimi,lm,step'),
+    config: parseConfig(values.config),
+    rounds,
+    ...(perRound !== undefined ? { perRound } : {}),
+    alpha: floatOption(values, 'alpha', 0.01, (x) => x > 0 && x < 0.5, 'a number in (0, 0.5)'),
+    thresholdPct: floatOption(values, 'threshold', 3, (x) => x >= 0, 'a percentage ≥ 0'),
+    ...(values.cache !== undefined ? { cache: values.cache } : {}),
+    log: (m) => console.error(`bench ab ${m}`),
+  });
+  const md = abMarkdown(report);
+  console.log(md);
+  if (values.summary) writeFileSync(values.summary, md);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  const regressed = report.figures.filter((f) => f.verdict === 'regressed');
+  if (regressed.length) console.error(`bench ab: FAIL: regressed ${regressed.map((f) => `${f.id} ${(f.change * 100).toFixed(1)} %`).join(', ')}`);
+  return report.pass ? 0 : 1;
+}
+
 export const command: Command = {
-  summary: 'run the benchmark suites, or gate results against a runner class baseline',
+  summary: 'run the benchmark suites, gate results against a runner class baseline, or A/B a base revision against the head',
   help: HELP,
   async run(argv) {
     if (argv[0] === 'gate') return gateCommand(argv.slice(1));
+    if (argv[0] === 'ab') return abCommand(argv.slice(1));
     return runCommand(argv);
   },
 };

@@ -9,7 +9,10 @@ export type BenchErrorCode =
   | 'BENCH_ERR_BASELINE'
   | 'BENCH_ERR_NO_BASELINE'
   | 'BENCH_ERR_CONFIG_MISMATCH'
-  | 'BENCH_ERR_SUITE_FAILED';
+  | 'BENCH_ERR_SUITE_FAILED'
+  | 'BENCH_ERR_AB_REVISION'
+  | 'BENCH_ERR_AB_INSTALL'
+  | 'BENCH_ERR_AB_SUITE_MISSING';
 
 export class BenchError extends Error {
   readonly code: BenchErrorCode;

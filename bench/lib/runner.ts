@@ -12,7 +12,7 @@ import { benchBlas, blasEnv } from './blas.ts';
 import { BenchError } from './errors.ts';
 import { detectRunnerClass, thresholdFor, type RunnerClass } from './gate.ts';
 import { RESULTS_FORMAT, type BenchResults, type FigureResult, type SuiteRun } from './results.ts';
-import { CONFIGS, SUITES, type BenchConfig, type InjectSleep, type SuiteName } from './suite-api.ts';
+import { CONFIGS, SUITES, type BenchConfig, type Inject, type SuiteName } from './suite-api.ts';
 import { packageVersion, ROOT } from './suite.ts';
 
 const CHILD = fileURLToPath(new URL('./suite-child.ts', import.meta.url));
@@ -23,7 +23,7 @@ export interface ChildRequest {
   readonly rounds: number;
   readonly quick: boolean;
   readonly perRound?: number;
-  readonly inject?: InjectSleep;
+  readonly inject?: Inject;
 }
 
 export type ChildReply =
@@ -47,8 +47,8 @@ export interface RunOptions {
   readonly runnerClass?: RunnerClass | null;
   readonly onProgress?: (p: BenchProgress) => void;
   readonly log?: (msg: string) => void;
-  /** TEST-ONLY: see InjectSleep. Not reachable from the CLI. */
-  readonly inject?: InjectSleep & { readonly suite: SuiteName };
+  /** TEST-ONLY: see InjectSleep and InjectCpu. Not reachable from the CLI. */
+  readonly inject?: Inject & { readonly suite: SuiteName };
 }
 
 /** Parses `--suite` (a name, a comma list, or all). */
@@ -102,6 +102,11 @@ function runChild(req: ChildRequest, blas: BlasPinning, onReply: (r: ChildReply)
   });
 }
 
+function withoutSuite(i: Inject & { readonly suite: SuiteName }): Inject {
+  const { suite: _suite, ...rest } = i;
+  return rest;
+}
+
 export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const quick = opts.quick ?? false;
   const rounds = opts.rounds ?? (quick ? 6 : 12);
@@ -117,7 +122,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     const req: ChildRequest = {
       suite, config: opts.config, rounds, quick,
       ...(opts.perRound !== undefined ? { perRound: opts.perRound } : {}),
-      ...(opts.inject && opts.inject.suite === suite ? { inject: { span: opts.inject.span, ms: opts.inject.ms } } : {}),
+      ...(opts.inject && opts.inject.suite === suite ? { inject: withoutSuite(opts.inject) } : {}),
     };
     log(`${suite} (${opts.config}): starting…`);
     const { run, platform: p } = await runChild(req, blas, (m) => {

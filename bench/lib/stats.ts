@@ -131,3 +131,92 @@ export function welch(a: ArrayLike<number>, b: ArrayLike<number>): WelchResult {
   const df = (se2 * se2) / ((va * va) / (a.length - 1) + (vb * vb) / (b.length - 1));
   return { t, df, p: studentTTwoSided(t, df) };
 }
+
+/** Student t CDF P(T ≤ t) with df degrees of freedom. */
+export function studentTCdf(t: number, df: number): number {
+  const tail = incompleteBeta(df / (df + t * t), df / 2, 0.5) / 2;
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The q-quantile of Student's t (0 < q < 1), by bisection on the CDF (monotone, so exact to ~1e-12). */
+const quantiles = new Map<string, number>();
+
+export function studentTQuantile(q: number, df: number): number {
+  // The gate asks for the same few (q, df) over and over (resampling asks thousands of times).
+  const key = `${q} ${df}`;
+  let v = quantiles.get(key);
+  if (v === undefined) {
+    v = tQuantile(q, df);
+    if (quantiles.size < 10_000) quantiles.set(key, v);
+  }
+  return v;
+}
+
+function tQuantile(q: number, df: number): number {
+  if (!(q > 0 && q < 1)) throw new RangeError(`studentTQuantile: q must be in (0, 1) (got ${q})`);
+  if (!(df > 0)) throw new RangeError(`studentTQuantile: df must be positive (got ${df})`);
+  if (q < 0.5) return -tQuantile(1 - q, df);
+  let lo = 0;
+  let hi = 1;
+  while (studentTCdf(hi, df) < q) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export interface PairedResult {
+  readonly n: number;
+  /** Mean of the differences. */
+  readonly mean: number;
+  /** Sample standard deviation of the differences. */
+  readonly sd: number;
+  readonly t: number;
+  readonly df: number;
+  /** Two-sided p-value of mean = 0. */
+  readonly p: number;
+  /** Two-sided confidence interval of the mean difference at `level`. */
+  readonly lo: number;
+  readonly hi: number;
+  readonly level: number;
+}
+
+/**
+ * Paired t-test on differences d_i = b_i − a_i (one per round): t = mean / (sd / √n), n − 1
+ * degrees of freedom, and the mean's confidence interval mean ± t_{(1+level)/2, n−1} · sd/√n.
+ */
+export function pairedT(diffs: ArrayLike<number>, level = 0.99): PairedResult {
+  const n = diffs.length;
+  if (n < 2) throw new RangeError(`pairedT: needs at least 2 pairs (got ${n})`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`pairedT: level must be in (0, 1) (got ${level})`);
+  const m = mean(diffs);
+  const sd = Math.sqrt(variance(diffs));
+  const df = n - 1;
+  if (sd === 0) {
+    // Every pair moved by the same amount: certain, unless that amount is nothing.
+    return { n, mean: m, sd, t: m === 0 ? 0 : m > 0 ? Infinity : -Infinity, df, p: m === 0 ? 1 : 0, lo: m, hi: m, level };
+  }
+  const se = sd / Math.sqrt(n);
+  const t = m / se;
+  const half = studentTQuantile((1 + level) / 2, df) * se;
+  return { n, mean: m, sd, t, df, p: studentTTwoSided(t, df), lo: m - half, hi: m + half, level };
+}
+
+/**
+ * Paired comparison of two sides measured round by round: the test runs on ln(b_i / a_i), so
+ * a change is a factor (symmetric: 2× slower and 2× faster are ±ln 2) and load that scales
+ * both sides of a round cancels. The mean log ratio back-transformed is the ratio of the
+ * geometric means; changes and bounds are returned as fractions (0.05 = 5 % slower).
+ */
+export function pairedLogRatio(a: ArrayLike<number>, b: ArrayLike<number>, level = 0.99): PairedResult & { readonly change: number; readonly changeLo: number; readonly changeHi: number } {
+  if (a.length !== b.length) throw new RangeError(`pairedLogRatio: ${a.length} values on one side, ${b.length} on the other`);
+  const d: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (!(a[i]! > 0 && b[i]! > 0)) throw new RangeError(`pairedLogRatio: round ${i} has a non-positive value (${a[i]}, ${b[i]})`);
+    d.push(Math.log(b[i]! / a[i]!));
+  }
+  const r = pairedT(d, level);
+  return { ...r, change: Math.expm1(r.mean), changeLo: Math.expm1(r.lo), changeHi: Math.expm1(r.hi) };
+}

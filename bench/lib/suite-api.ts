@@ -19,6 +19,18 @@ export interface InjectSleep {
   readonly ms: number;
 }
 
+/**
+ * TEST-ONLY: busy work added inside one engine stage, equal to `cpuPct` % of the CPU time
+ * the stage's own call took (measured around it with process.cpuUsage, every thread), so
+ * the stage costs that much more work, as a slower change would, and not more waiting.
+ */
+export interface InjectCpu {
+  readonly span: InjectSleep['span'];
+  readonly cpuPct: number;
+}
+
+export type Inject = InjectSleep | InjectCpu;
+
 export interface SuiteContext {
   readonly config: BenchConfig;
   readonly rounds: number;
@@ -66,4 +78,18 @@ export interface SuiteDef {
 /** Sleeps the thread for ms (a real sleep, no busy loop): the test-only injected delay. */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** CPU time of this process (every thread: JS, MLX's, OpenBLAS's), ms. */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Spins (real arithmetic, no sleep) until this process has used `ms` more CPU time: the test-only injected work. */
+export function burnCpu(ms: number): void {
+  const end = processCpuMs() + ms;
+  let x = 1;
+  while (processCpuMs() < end) for (let i = 0; i < 2000; i++) x = Math.sqrt(x + i);
+  if (x < 0) throw new Error('unreachable'); // keeps the loop from being optimized away
 }

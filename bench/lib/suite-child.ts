@@ -5,26 +5,23 @@ import { loadavg } from 'node:os';
 import { platformFingerprint } from '../../src/models/platform.ts';
 import { Calibrator } from './calibrate.ts';
 import { buildCalibration, buildFigure } from './figures.ts';
-import { applyInjectedSleep } from './inject.ts';
+import { applyInject } from './inject.ts';
 import { SUITE_DEFS } from '../suites/index.ts';
 import type { ChildReply, ChildRequest } from './runner.ts';
 import type { SuiteRun } from './results.ts';
+import { processCpuMs } from './suite-api.ts';
 
 if (!process.send) {
   console.error('bench/lib/suite-child.ts is started by the bench runner (fork with an IPC channel), not run directly.');
   process.exit(2);
 }
 const send = (m: ChildReply) => process.send!(m);
-/** CPU time of this process (every thread: JS, MLX's, OpenBLAS's), ms. */
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const cpuMs = processCpuMs;
 
 async function run(req: ChildRequest): Promise<void> {
   const t0 = performance.now();
   const def = SUITE_DEFS[req.suite];
-  if (req.inject) applyInjectedSleep(req.inject);
+  if (req.inject) applyInject(req.inject);
   const log = (msg: string) => send({ kind: 'log', msg });
   const ctx = { config: req.config, rounds: req.rounds, quick: req.quick, perRound: req.perRound, log };
   const inst = await def.setup(ctx);

@@ -110,12 +110,14 @@ describe('solacelive bench gate', () => {
     expect(r6.stderr).toMatch(/--rounds must be at least 3/);
   });
 
-  it('--help describes both forms', async () => {
+  it('--help describes the three forms', async () => {
     const [h, top] = await Promise.all([run(['bench', 'gate', '--help']), run(['--help'])]);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/usage: solacelive bench \[--suite/);
     expect(h.stdout).toMatch(/solacelive bench gate --results R\.json/);
     expect(h.stdout).toMatch(/--update-baseline/);
+    expect(h.stdout).toMatch(/solacelive bench ab --base REF \[--merge-base\] \[--head REF\|worktree\]/);
+    expect(h.stdout).toMatch(/paired t-test on ln\(head\/base\)/);
     expect(top.stdout).toMatch(/^ {2}bench +run the benchmark suites/m);
   });
 });

@@ -42,13 +42,25 @@ describe('.github/workflows/bench.yml', () => {
     for (const cmd of runs.filter((c) => c.startsWith('npm run bench:gate'))) {
       for (const opt of cmd.split(' -- ')[1]?.match(/--[\w-]+/g) ?? []) expect(['--runner-class', '--allow-missing-baseline']).toContain(opt);
     }
+    // So do the A/B steps, with `bench ab`'s options.
+    const ab = runs.filter((c) => c.startsWith('npm run bench:ab'));
+    expect(ab.length).toBe(1);
+    for (const opt of ab[0]!.split(' -- ')[1]?.match(/--[\w-]+/g) ?? []) expect(['--base', '--merge-base', '--summary', '--json', '--suite', '--rounds']).toContain(opt);
+    expect(scripts['bench:ab']).toBe('node bin/solacelive.mjs bench ab');
+  });
+
+  it('has an A/B job for pull requests: the PR head against its merge base, full history checked out', () => {
+    const job = /^ {2}linux-x64-ab:\n([\s\S]*?)(?=^ {2}\S)/m.exec(text)?.[1] ?? '';
+    expect(job).toMatch(/^ {4}if: \$\{\{ github\.event_name == 'pull_request' \}\}$/m);
+    expect(job).toMatch(/ref: \$\{\{ github\.event\.pull_request\.head\.sha \}\}\n\s+fetch-depth: 0/);
+    expect(job).toContain('run: npm run bench:ab -- --base origin/${{ github.base_ref }} --merge-base');
   });
 
   it('has the three jobs: Linux x64, hosted macOS arm64, and a self-hosted Apple Silicon job that is skipped without a runner', () => {
     expect(text).toMatch(/^ {2}linux-x64:\n {4}runs-on: ubuntu-24\.04$/m);
     expect(text).toMatch(/os: \[macos-14, macos-15\]/);
     expect(text).toMatch(/^ {4}if: \$\{\{ vars\.SOLACELIVE_SELF_HOSTED_MAC == 'true' \}\}\n {4}runs-on: \[self-hosted, macOS, ARM64\]$/m);
-    expect((text.match(/uses: actions\/cache@v4/g) ?? []).length).toBe(3);
+    expect((text.match(/uses: actions\/cache@v4/g) ?? []).length).toBe(4);
     for (const cls of ['linux-x64', 'macos-arm64-hosted', 'macos-arm64-self-hosted']) {
       expect(text).toContain(`--runner-class ${cls}`);
       expect(() => readFileSync(join(ROOT, 'configs', 'bench', `${cls}.json`))).not.toThrow();

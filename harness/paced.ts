@@ -54,36 +54,12 @@ export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedR
     for (const p of decodeMessageSafe(rec.bytes).packets) if (p.type === 'AUDIO_CHUNK') frames.push({ t: rec.timeMs, pcm: p.samples });
   }
   const pace: Pace = m.meta.pace === 'fast' ? 'fast' : 'realtime';
-  const { engine, own, mismatches } = await replayEngine(path, m, o);
-  const out = resolve(o.out);
-  try {
-    const recorder = new Recorder({ dir: dirname(out), mode: 'requested', engineInfo: () => engine.info, name: () => basename(out), meta: { pacedReplayOf: path } });
-    const server = createServer({ ...o.server, port: 0, host: '127.0.0.1' }, engine, recorder);
-    const { url } = await server.start();
-    let client: SessionResult;
-    try {
-      const c = await connect(url, { seed: m.seed, sampling: m.sampling, record: true, pace });
-      if (pace === 'fast') {
-        client = await c.run(frames.map((f) => f.pcm));
-      } else {
-        const t0 = performance.now();
-        const first = frames[0]?.t ?? 0;
-        for (const f of frames) {
-          await sleep(t0 + (f.t - first) - performance.now());
-          if (!c.isOpen) break;
-          c.sendFrame(f.pcm);
-        }
-        client = await c.end();
-      }
-    } finally {
-      await server.stop();
-    }
-    await recorder.closeAll();
-    const diff = await diffSessions(path, out, o.context ?? 3, { salvage: o.salvage === true });
-    return { session: path, out, protocol: 'solacelive', diff, client, framesSent: frames.length, forced: mismatches.length > 0, mismatches };
-  } finally {
-    await own?.close();
-  }
+  return pacedInto(path, m, o, 'solacelive', async (url) => {
+    const c = await connect(url, { seed: m.seed, sampling: m.sampling, record: true, pace });
+    if (pace === 'fast') return { client: await c.run(frames.map((f) => f.pcm)), framesSent: frames.length };
+    await atRecordedTimes(frames, () => c.isOpen, (f) => c.sendFrame(f.pcm));
+    return { client: await c.end(), framesSent: frames.length };
+  });
 }
 
 /**
@@ -102,30 +78,48 @@ async function pacedMoshi(path: string, reader: SessionReader, o: PacedOptions):
   }
   const recorded = (m.meta.wireInfo as { query?: Record<string, string> } | undefined)?.query ?? {};
   const query = { ...recorded, ...moshiQuery({ seed: m.seed, audioSeed: m.audioSeed ?? m.seed, sampling: m.sampling, record: true }) };
+  return pacedInto(path, m, o, 'moshi', async (url) => {
+    const c = await connectMoshi(url, { query });
+    await atRecordedTimes(sent, () => c.isOpen, (s) => c.sendRaw(s.bytes));
+    await c.settle({ expectFrames: Math.max(0, replies) });
+    return { client: c.result(), framesSent: sent.length };
+  });
+}
+
+/** Sends each item at its recorded time (relative to the first), while the connection is open. */
+async function atRecordedTimes<T extends { readonly t: number }>(items: readonly T[], open: () => boolean, send: (item: T) => void): Promise<void> {
+  const t0 = performance.now();
+  const first = items[0]?.t ?? 0;
+  for (const it of items) {
+    await sleep(t0 + (it.t - first) - performance.now());
+    if (!open()) return;
+    send(it);
+  }
+}
+
+/**
+ * What both protocols share: the recorded engine set-up, a loopback server that records the
+ * new session into `o.out`, the client `drive` runs against it, then the diff with the original.
+ */
+async function pacedInto(
+  path: string, m: SessionReader['manifest'], o: PacedOptions, protocol: PacedReport['protocol'],
+  drive: (url: string) => Promise<{ client: PacedReport['client']; framesSent: number }>,
+): Promise<PacedReport> {
   const { engine, own, mismatches } = await replayEngine(path, m, o);
   const out = resolve(o.out);
   try {
     const recorder = new Recorder({ dir: dirname(out), mode: 'requested', engineInfo: () => engine.info, name: () => basename(out), meta: { pacedReplayOf: path } });
     const server = createServer({ ...o.server, port: 0, host: '127.0.0.1' }, engine, recorder);
     const { url } = await server.start();
-    let client: MoshiResult;
+    let sent: { client: PacedReport['client']; framesSent: number };
     try {
-      const c = await connectMoshi(url, { query });
-      const t0 = performance.now();
-      const first = sent[0]?.t ?? 0;
-      for (const s of sent) {
-        await sleep(t0 + (s.t - first) - performance.now());
-        if (!c.isOpen) break;
-        c.sendRaw(s.bytes);
-      }
-      await c.settle({ expectFrames: Math.max(0, replies) });
-      client = c.result();
+      sent = await drive(url);
     } finally {
       await server.stop();
     }
     await recorder.closeAll();
     const diff = await diffSessions(path, out, o.context ?? 3, { salvage: o.salvage === true });
-    return { session: path, out, protocol: 'moshi', diff, client, framesSent: sent.length, forced: mismatches.length > 0, mismatches };
+    return { session: path, out, protocol, diff, client: sent.client, framesSent: sent.framesSent, forced: mismatches.length > 0, mismatches };
   } finally {
     await own?.close();
   }

@@ -24,9 +24,16 @@ let haproxy: RunningHaproxy | null = null;
 const ports: Record<string, number> = {};
 const servers: Record<string, { child: ChildProcess; log: () => string }> = {};
 
+/**
+ * Routing and failover are under test here, not admission: a fixed session bound, so the
+ * measured-cost admission (which on a loaded machine holds 3 tiny sessions per worker) does not
+ * refuse the sessions this test spreads and moves.
+ */
+const ADMIT = ['--admission', 'max-sessions', '--max-sessions', '16'];
+
 /** `solacelive serve` for server `name` on its fixed port (a restart takes the same one), model loaded. */
 async function serve(name: string): Promise<void> {
-  const s = await cli.serve(['--port', String(ports[name]), '--engines', '1', '--record', recordDir], 90_000, true);
+  const s = await cli.serve(['--port', String(ports[name]), '--engines', '1', ...ADMIT, '--record', recordDir], 90_000, true);
   servers[name] = s;
 }
 
@@ -161,7 +168,7 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
   it("takes a server whose /health says 503 out of rotation, and puts it back once it says 200", async () => {
     // s3 listens but cannot serve (no such model): /health 503, status degraded.
     const port = await freePort();
-    const degraded = await cli.serve(['--port', String(port), '--engines', '1', '--model', join(dir, 'no-such-model')], 60_000);
+    const degraded = await cli.serve(['--port', String(port), '--engines', '1', ...ADMIT, '--model', join(dir, 'no-such-model')], 60_000);
     const h = await startHaproxy({ bind: `127.0.0.1:${await freePort()}`, servers: { s1: `127.0.0.1:${ports.s1}`, s3: `127.0.0.1:${port}` }, stats: `127.0.0.1:${await freePort()}` });
     try {
       const out = await h.waitFor((s) => s.s1?.status === 'UP' && s.s3?.status === 'DOWN', 20_000, 's1 UP, s3 DOWN');
@@ -178,7 +185,7 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
       const gone = new Promise((r) => degraded.child.once('exit', r));
       degraded.child.kill('SIGKILL');
       await gone;
-      await cli.serve(['--port', String(port), '--engines', '1'], 90_000, true);
+      await cli.serve(['--port', String(port), '--engines', '1', ...ADMIT], 90_000, true);
       await h.waitFor((s) => s.s3?.status === 'UP', 20_000, 's3 UP once its /health says 200');
     } finally {
       await h.stop();

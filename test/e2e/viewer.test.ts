@@ -304,11 +304,13 @@ describe('viewer in Chromium', () => {
     // A page with no API: the built viewer served as static files by the same server would
     // still answer /api; open the picker on a blank page of its own origin instead and
     // check no request for /api/sessions/… is made while the local session loads.
+    await page.goto(server.url);
+    // Counted from here: the previous page's background loads (the last session's waveforms)
+    // may still go out while it navigates away.
     const apiCalls: string[] = [];
     page.on('request', (r) => {
       if (r.url().includes('/api/sessions/')) apiCalls.push(r.url());
     });
-    await page.goto(server.url);
     await page.getByTestId('pick-folder').setInputFiles(join(dir, 'sessions', 'hello-2s.session'));
     await poll(() => page.getByTestId('timeline').getAttribute('data-steps-drawn')).toBe(String(steps.length));
     await poll(() => page.getByTestId('verdict').innerText()).toBe(savedVerdict); // replays/ came along with the folder

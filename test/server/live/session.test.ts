@@ -30,7 +30,9 @@ afterEach(async () => {
 });
 
 async function serve(options: ServerOptions = {}, hooks: SessionHooks = {}) {
-  const server = createServer({ port: 0, ...options }, engine, hooks);
+  // Isolation and cadence are under test, not admission: a fixed bound, so a loaded machine's
+  // measured per-step cost cannot refuse the third concurrent session.
+  const server = createServer({ port: 0, admission: 'max-sessions', ...options }, engine, hooks);
   servers.push(server);
   return { server, url: (await server.start()).url };
 }

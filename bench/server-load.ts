@@ -89,7 +89,8 @@ async function workerCpuMs(engine: EnginePort): Promise<number[]> {
 async function level(engine: EnginePort, n: number): Promise<Level> {
   const up: number[] = [];
   const down: number[] = [];
-  const server = createServer({ port: 0, maxSessions: n }, engine, {
+  // Every level's clients are let in (admission by the bound alone): the bench finds where they stop keeping up.
+  const server = createServer({ port: 0, maxSessions: n, admission: 'max-sessions' }, engine, {
     onInbound: (_id, bytes, t) => {
       for (const ts of timestamps(bytes)) up.push(t - ts);
     },

@@ -19,6 +19,11 @@ export const DEFAULT_HEADROOM = 0.8;
 const COST_WINDOW = 30;
 /** A slot frees when a session ends; nothing predicts when, so the hint is short and fixed. */
 export const RETRY_AFTER_MS = 5000;
+/**
+ * Sessions a serving worker takes before any cost is measured: the first steps are the
+ * measurement (a second or two), so a burst on a fresh server cannot overfill it blind.
+ */
+export const PRIOR_PER_WORKER = 2;
 
 /** The figures admission reads of one worker (WorkerFigures has them). */
 export type AdmissionWorker = Pick<WorkerFigures, 'state' | 'pid' | 'cpuMs' | 'cpuSteps' | 'steps' | 'stepWallMs' | 'stepP99Ms'>;
@@ -146,7 +151,8 @@ export class Admission {
     // A worker always takes one session: alone it can starve no other (falling behind is its own bound).
     const perWorker = c.ms === null ? Infinity : Math.max(1, Math.floor(budget / c.ms));
     // No worker serving (starting, restarting, no engine): the engine path answers, not a cost.
-    const capacity = usable === 0 || c.ms === null ? maxSessions : Math.min(maxSessions, usable * perWorker);
+    // Nothing measured yet: a small prior per worker, until the first steps say what a session costs.
+    const capacity = usable === 0 ? maxSessions : Math.min(maxSessions, usable * (c.ms === null ? PRIOR_PER_WORKER : perWorker));
     return {
       basis: c.basis, costMs: c.ms === null ? null : round(c.ms), measuredSteps: c.steps,
       cpuMsPerStep: c.cpu === null ? null : round(c.cpu), wallMsPerStep: c.wall === null ? null : round(c.wall), headroom: this.headroom,
@@ -166,7 +172,8 @@ export class Admission {
     const retry = `retry in ${RETRY_AFTER_MS / 1000} s`;
     if (s.capacity >= maxSessions || s.costMs === null) {
       this.refusedFull++;
-      return { code: 'SERVER_FULL', message: `server full: ${live} of ${maxSessions} sessions in use; ${retry}`, retryAfterMs: RETRY_AFTER_MS };
+      const prior = s.costMs === null && s.capacity < maxSessions ? ` (no cost measured yet: ${PRIOR_PER_WORKER} per engine worker until the first steps say what a session costs)` : '';
+      return { code: 'SERVER_FULL', message: `server full: ${live} of ${s.capacity} sessions in use${prior}; ${retry}`, retryAfterMs: RETRY_AFTER_MS };
     }
     this.refusedBusy++;
     const used = round(Math.min(live * s.costMs, s.workers * s.budgetMsPerWorker));

@@ -18,10 +18,10 @@ export const SERVER_DEFAULTS = {
   port: DEFAULT_PORT,
   token: null as string | null,
   /**
-   * Upper bound on concurrent started sessions (each with its own model state); below it the
-   * server admits by measured cost (src/server/admission.ts).
+   * Upper bound on concurrent started sessions (each with its own model state), a safety cap:
+   * below it the server admits by measured cost (src/server/admission.ts), which is the limit.
    */
-  maxSessions: 4,
+  maxSessions: 32,
   /**
    * 'cost': admit while the engine workers hold a new session at the measured cost per step
    * (and below maxSessions); 'max-sessions': maxSessions alone (benchmarks that overload on purpose).

@@ -2,7 +2,7 @@
 // workers' own samples, the capacity is workers × floor(headroom × 80 ms / cost), bounded
 // by maxSessions, and a refusal says what a session costs, what is left and when to retry.
 import { describe, expect, it } from 'vitest';
-import { Admission, DEFAULT_HEADROOM, RETRY_AFTER_MS, STEP_PERIOD_MS, type AdmissionWorker } from '../../src/server/admission.ts';
+import { Admission, DEFAULT_HEADROOM, RETRY_AFTER_MS, PRIOR_PER_WORKER, STEP_PERIOD_MS, type AdmissionWorker } from '../../src/server/admission.ts';
 
 type W = AdmissionWorker;
 const worker = (over: Partial<W> = {}): W => ({ state: 'ok', pid: 100, cpuMs: null, cpuSteps: null, steps: 0, stepWallMs: 0, stepP99Ms: null, ...over });
@@ -114,12 +114,17 @@ describe('Admission: decisions', () => {
     expect(r!.message).toMatch(/server full: 2 of 2 sessions/);
   });
 
-  it('before any measurement (fresh server) admits up to maxSessions: the first steps are the measurement', () => {
+  it('before any measurement (fresh server) admits PRIOR_PER_WORKER per serving worker, never above maxSessions: the first steps are the measurement', () => {
     const a = new Admission();
-    const ws = [worker({ cpuMs: 800, cpuSteps: 0 })];
-    expect(a.state(ws, 0, 4)).toMatchObject({ basis: 'prior', costMs: null, capacity: 4 });
-    expect(a.decide(ws, 3, 4)).toBeNull();
-    expect(a.decide(ws, 4, 4)).toMatchObject({ code: 'SERVER_FULL' });
+    const one = [worker({ cpuMs: 800, cpuSteps: 0 })];
+    expect(a.state(one, 0, 32)).toMatchObject({ basis: 'prior', costMs: null, capacity: PRIOR_PER_WORKER });
+    expect(a.decide(one, PRIOR_PER_WORKER - 1, 32)).toBeNull();
+    const r = a.decide(one, PRIOR_PER_WORKER, 32);
+    expect(r).toMatchObject({ code: 'SERVER_FULL' });
+    expect(r!.message).toMatch(new RegExp(`server full: ${PRIOR_PER_WORKER} of ${PRIOR_PER_WORKER} sessions in use \\(no cost measured yet`));
+    const two = [worker({ cpuMs: 800, cpuSteps: 0 }), worker({ cpuMs: 800, cpuSteps: 0 })];
+    expect(a.state(two, 0, 32).capacity).toBe(2 * PRIOR_PER_WORKER);
+    expect(a.state(two, 0, 3).capacity).toBe(3);
   });
 
   it('leaves an engine with no serving worker to the engine path (not a cost refusal)', () => {

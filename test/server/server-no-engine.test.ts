@@ -43,18 +43,18 @@ describe('HTTP', () => {
     const body = await h.json();
     expect(body).toMatchObject({
       status: 'degraded', reason: 'no weights in this test', model: null, engine: { state: 'none' },
-      sessions: { active: 0, max: 4 }, budgetMs: 80, steps: 0, budgetMisses: 0, realTimeFactor: null, spans: {},
+      sessions: { active: 0, max: 32 }, budgetMs: 80, steps: 0, budgetMisses: 0, realTimeFactor: null, spans: {},
     });
     expect(body.eventLoopLagMs).toHaveProperty('p99');
     // Nothing measured: admission by maxSessions, and says so.
-    expect(body.admission).toMatchObject({ mode: 'cost', basis: 'prior', costMs: null, capacity: 4, live: 0, full: false, admitted: 0, refused: { busy: 0, full: 0 } });
+    expect(body.admission).toMatchObject({ mode: 'cost', basis: 'prior', costMs: null, capacity: 32, live: 0, full: false, admitted: 0, refused: { busy: 0, full: 0 } });
     const m = await fetch(`${http}/metrics`);
     expect(m.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await m.text();
     expect(text).toMatch(/^solacelive_engine_up 0$/m);
     expect(text).toMatch(/^# TYPE solacelive_steps_total counter$/m);
-    expect(text).toMatch(/^solacelive_sessions_max 4$/m);
-    expect(text).toMatch(/^solacelive_admission_capacity 4$/m);
+    expect(text).toMatch(/^solacelive_sessions_max 32$/m);
+    expect(text).toMatch(/^solacelive_admission_capacity 32$/m);
   });
 
   it('answers unknown paths with 404 and other methods with 405', async () => {

@@ -46,7 +46,8 @@ async function run(name: string, clients: number, sleepMs: number | null) {
   if (!info || engine.state !== 'ok') throw new Error(`engine did not come up: ${engine.state}: ${engine.reason}`);
   const paths: string[] = [];
   const recorder = new Recorder({ dir: join(dir, name), mode: 'all', engineInfo: () => engine.info, onClosed: (_id, path) => paths.push(path) });
-  const server = createServer({ port: 0, maxSessions: clients }, engine, recorder);
+  // Overload on purpose: admission by the session bound alone, or it would refuse what this test needs.
+  const server = createServer({ port: 0, maxSessions: clients, admission: 'max-sessions' }, engine, recorder);
   servers.push(server);
   const { url } = await server.start();
   const conns = await Promise.all(Array.from({ length: clients }, (_, i) => connect(url, { seed: i + 1, pace: 'realtime' })));

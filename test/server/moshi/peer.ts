@@ -2,11 +2,11 @@
 // collecting everything the server sends, decoded), and the client audio to send: Ogg Opus
 // as Kyutai's web client makes it (OggOpusEncoder in MOSHI_CLIENT_SHAPE), plus the pieces
 // hostile tests need (a page rebuilt with its CRC, the next page of a stream).
-import WebSocket from 'ws';
 import { FrameCutter } from '../../../src/audio/frame-cutter.ts';
 import { OGG_HEADER_BYTES, oggCrc32, writeOggPage } from '../../../src/audio/ogg/index.ts';
 import { MOSHI_CLIENT_SHAPE, OggOpusDecoder, OggOpusEncoder, type Libopus } from '../../../src/audio/opus/index.ts';
 import { decodeMoshi, encodeMoshi, type MoshiMessage } from '../../../src/protocol/moshi/index.ts';
+import { WsPeer } from '../../ws-peer.ts';
 
 export interface MoshiReceived {
   readonly message: MoshiMessage;
@@ -14,32 +14,16 @@ export interface MoshiReceived {
   readonly at: number;
 }
 
-export class MoshiPeer {
-  readonly ws: WebSocket;
+export class MoshiPeer extends WsPeer {
   readonly received: MoshiReceived[] = [];
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-  closeInfo: { code: number; reason: string } | null = null;
-  private waiters: (() => void)[] = [];
 
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(url, { headers, perMessageDeflate: false });
-    this.ws.on('error', () => undefined);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-      this.ws.once('error', reject);
-    });
-    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => {
-      this.closeInfo = { code, reason: reason.toString() };
-      resolve(this.closeInfo);
-      this.wake();
-    }));
-    this.ws.on('message', (data: Buffer) => {
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-      this.received.push({ message: decodeMoshi(bytes), bytes, at: performance.now() });
-      this.wake();
-    });
+  protected receive(bytes: Uint8Array): void {
+    const copy = bytes.slice();
+    this.received.push({ message: decodeMoshi(copy), bytes: copy, at: performance.now() });
+  }
+
+  protected describe(): string {
+    return `received kinds: ${this.kinds().join(',')}; errors: ${JSON.stringify(this.errors())}; close: ${JSON.stringify(this.closeInfo)}`;
   }
 
   kinds(): string[] {
@@ -79,36 +63,10 @@ export class MoshiPeer {
     for (const p of pages) this.ws.send(encodeMoshi({ kind: 'audio', data: p }));
   }
 
-  async until(pred: (p: MoshiPeer) => boolean, ms: number, what: string): Promise<void> {
-    const deadline = performance.now() + ms;
-    while (!pred(this)) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; received kinds: ${this.kinds().join(',')}; errors: ${JSON.stringify(this.errors())}; close: ${JSON.stringify(this.closeInfo)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-
   /** Resolves after the handshake (0x00) and the reply stream's header pages arrived. */
   async started(ms = 30_000): Promise<void> {
     await this.opened;
     await this.until((p) => p.audio().length >= 1, ms, 'handshake and header pages');
-  }
-
-  async closeWithin(ms: number): Promise<{ code: number; reason: string }> {
-    await this.until((p) => p.closeInfo !== null, ms, 'close');
-    return this.closeInfo!;
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
   }
 }
 

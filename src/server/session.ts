@@ -357,7 +357,11 @@ export class Session implements SessionCore {
 
   private onStepFailed(err: Error): void {
     const engine = this.d.engine!;
+    // With a pool the engine stays 'ok' while this session's own worker died: the error says so
+    // (its step may fail before the pool reports the session lost).
+    const code = (err as { code?: unknown }).code;
     if (engine.state !== 'ok') this.engineLost(`${engine.state}${engine.reason ? `: ${engine.reason}` : ''} (${err.message})`);
+    else if (code === 'ENGINE_ERR_CRASHED' || code === 'ENGINE_ERR_NOT_READY') this.engineLost(err.message);
     else this.fail('ENGINE_ERROR', `step ${this.steps - 1} failed: ${err.message}`, CLOSE.INTERNAL);
   }
 

@@ -4,6 +4,7 @@ import { Comparator, viewOf, type Comparison } from './compare.ts';
 import { openSession, type ReadStep, type SessionDamage, type SessionManifest } from './format/node.ts';
 import { fingerprintDiffs } from './replayer.ts';
 import { assertUndamaged, verifySession } from './verify.ts';
+import { wireOf } from './view/packets.ts';
 
 export interface SessionDiff {
   readonly comparison: Comparison;
@@ -16,10 +17,14 @@ export interface SessionDiff {
   readonly steps: { readonly a: number; readonly b: number };
 }
 
-function setupDiffs(a: SessionManifest, b: SessionManifest): string[] {
+/** What differs in how two sessions were made (exported for its test). */
+export function setupDiffs(a: SessionManifest, b: SessionManifest): string[] {
   const out: string[] = [];
   const j = (v: unknown) => JSON.stringify(v);
+  // Another wire protocol means other input bytes (Opus vs PCM packets): a divergence is expected.
+  if (wireOf(a) !== wireOf(b)) out.push(`wire protocol: ${wireOf(a)} vs ${wireOf(b)}`);
   if (a.seed !== b.seed) out.push(`seed: ${a.seed} vs ${b.seed}`);
+  if (a.audioSeed !== b.audioSeed) out.push(`audio seed: ${a.audioSeed ?? '(seed)'} vs ${b.audioSeed ?? '(seed)'}`);
   if (j(a.sampling) !== j(b.sampling)) out.push(`sampling: ${j(a.sampling)} vs ${j(b.sampling)}`);
   if (a.model.id !== b.model.id) out.push(`model: ${a.model.id} vs ${b.model.id}`);
   for (const n of new Set([...Object.keys(a.model.weights), ...Object.keys(b.model.weights)])) {

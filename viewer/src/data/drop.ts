@@ -3,6 +3,7 @@
 // files are grouped per folder by harness/format's blob adapters, and the replays/*.json
 // beside them give the session's newest replay and newest diff (harness/view/results.ts).
 import { sessionsFromEntries, sessionsFromZip } from '../../../harness/format/blob-files.ts';
+import { PROXY_FILE } from '../../../harness/format/proxied.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import { MAX_RESULT_BYTES, MAX_RESULT_TRIES, newestResults, type LatestResults } from '../../../harness/view/results.ts';
 
@@ -10,6 +11,15 @@ export interface LocalSession {
   readonly name: string;
   readonly files: SessionFiles;
   readonly results: () => Promise<LatestResults>;
+  /** proxy.json beside the session files (a proxied or load-test session's figures), or null. */
+  readonly figures: () => Promise<string | null>;
+}
+
+const NO_FIGURES = async () => null;
+
+function figuresOf(entries: readonly (readonly [string, Blob])[], dir: string): () => Promise<string | null> {
+  const blob = entries.find(([p]) => p === (dir === '' ? PROXY_FILE : `${dir}/${PROXY_FILE}`))?.[1];
+  return blob === undefined ? NO_FIGURES : () => blob.text();
 }
 
 function readEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
@@ -56,7 +66,7 @@ function resultsOf(entries: readonly (readonly [string, Blob])[], dir: string): 
 
 function fromEntries(entries: readonly (readonly [string, Blob])[], label: string): LocalSession[] {
   const clean = entries.map(([p, b]) => [p.replace(/\\/g, '/').replace(/^\/+/, ''), b] as const);
-  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, results: resultsOf(clean, dir) }));
+  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, results: resultsOf(clean, dir), figures: figuresOf(clean, dir) }));
 }
 
 /** Files picked with an <input type=file> (webkitdirectory gives each its relative path), or zips. */
@@ -64,7 +74,7 @@ export async function sessionsFromPicked(files: readonly File[]): Promise<LocalS
   const out: LocalSession[] = [];
   const loose: [string, File][] = [];
   for (const f of files) {
-    if (/\.zip$/i.test(f.name)) out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, results: async () => ({ replay: null, diff: null }) })));
+    if (/\.zip$/i.test(f.name)) out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, results: async () => ({ replay: null, diff: null }), figures: NO_FIGURES })));
     else loose.push([f.webkitRelativePath || f.name, f]);
   }
   if (loose.length) out.push(...fromEntries(loose, 'dropped files'));

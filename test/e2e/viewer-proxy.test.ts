@@ -7,6 +7,7 @@
 // is, show no engine panel, draw the lag lane with proxy.json's figures and a marker for each
 // stall, timeout and the close; the sessions list marks it. Expectations come from the
 // recorded proxy.json, never pinned.
+import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -192,6 +193,33 @@ describe('viewer on a proxied session, in Chromium', () => {
     await page.locator('[data-testid=mark-row][data-kind=stall]').first().getByRole('link').click();
     await poll(() => page.locator('.viewbar').innerText()).toContain(`selected frame ${Math.floor((marks.stalls[0]!.fromLine + marks.stalls[0]!.toLine) / 2)}`);
     await page.screenshot({ path: join(SHOTS, 'viewer-proxy.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('opened from disk, a picked folder or a .zip, it has the same lane: proxy.json comes along', async () => {
+    const zip = join(dir, 'proxied.zip');
+    await new Promise<void>((resolve, reject) => {
+      const c = spawn('zip', ['-qr', zip, name], { cwd: join(dir, 'sessions'), stdio: 'inherit' });
+      c.on('error', reject);
+      c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`zip exited ${code}`))));
+    });
+    for (const [input, what] of [['pick-folder', report.path!], ['pick-zip', zip]] as const) {
+      await page.goto(view.url);
+      const apiCalls: string[] = [];
+      const onRequest = (r: { url(): string }) => {
+        if (r.url().includes('/api/sessions/')) apiCalls.push(r.url());
+      };
+      page.on('request', onRequest);
+      await page.getByTestId(input).setInputFiles(what);
+      await page.getByTestId('lag-lane').waitFor();
+      expect(await page.getByTestId('lag-p99').getAttribute('data-value'), input).toBe(String(file.figures.lag.p99));
+      await poll(() => page.getByTestId('lag-lane').getAttribute('data-points')).toBe(String(file.figures.lag.series.length));
+      expect(await page.getByTestId('figures-error').count()).toBe(0);
+      page.off('request', onRequest);
+      expect(apiCalls, input).toEqual([]);
+    }
+    await page.goto(`${view.url}#/s/${encodeURIComponent(name)}`);
+    await page.getByTestId('lag-lane').waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -164,12 +164,13 @@ describe('viewer on a proxied session, in Chromium', () => {
     const xs = (attr: string) => lane.getAttribute(attr).then((v) => (v ? v.split(',').map(Number) : []));
     const stallXs = await xs('data-stall-xs');
     expect(stallXs).toHaveLength(f.stalls.count);
-    // Near the floor of the plot (lag ~0, where the line never is): the band's orange over the background.
-    const floor = (await lane.evaluate((el) => el.clientHeight)) - 18 - 3;
+    // Down the band's middle column (the plot: below the 14 px marker row, above the 18 px
+    // axis), most pixels are its orange; the lines drawn over it cross only a few rows.
+    const height = await lane.evaluate((el) => el.clientHeight);
     for (const x of stallXs) {
-      const [r, g, b] = await pixel(x, floor);
-      expect(r! - b!, `stall band at x=${x}: ${r},${g},${b}`).toBeGreaterThan(40);
-      expect(r!).toBeGreaterThan(g!);
+      const ys = Array.from({ length: Math.floor((height - 18 - 16) / 4) }, (_, i) => 16 + 4 * i);
+      const orange = (await Promise.all(ys.map((y) => pixel(x, y)))).filter(([r, g, b]) => r! - b! > 40 && r! > g!).length;
+      expect(orange, `stall band at x=${x}`).toBeGreaterThan(ys.length * 0.7);
     }
     // The injected stall's band lies on the jump it makes in the lag line: between the reply
     // before the gap and the first after it, the one whose lag jumped the most.
@@ -181,8 +182,9 @@ describe('viewer on a proxied session, in Chromium', () => {
     for (let i = 2; i < points.length; i++) if (rise(i) > rise(j)) j = i;
     const jump = points[j]!;
     const injected = marks.stalls.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+    // (Times in proxy.json are rounded to 0.01 ms: a line's thousandth is rounding, not placement.)
     expect(injected.fromLine).toBeLessThan(jump.line + 0.5);
-    expect(injected.toLine).toBeGreaterThanOrEqual(jump.line + 0.5);
+    expect(injected.toLine).toBeGreaterThan(jump.line + 0.5 - 1e-3);
     expect(await xs('data-timeout-xs')).toHaveLength(f.clientTimeouts.count);
     expect(await lane.getAttribute('data-end-x')).not.toBe('');
     const rows = page.getByTestId('mark-row');
@@ -191,7 +193,8 @@ describe('viewer on a proxied session, in Chromium', () => {
     expect(await page.locator('[data-testid=mark-row][data-kind=close]').innerText()).toContain(endText(f.end));
     // A row selects the frame the client was sending then, on every lane.
     await page.locator('[data-testid=mark-row][data-kind=stall]').first().getByRole('link').click();
-    await poll(() => page.locator('.viewbar').innerText()).toContain(`selected frame ${Math.floor((marks.stalls[0]!.fromLine + marks.stalls[0]!.toLine) / 2)}`);
+    const first = marks.stalls[0]!;
+    await poll(() => page.locator('.viewbar').innerText()).toContain(`selected frame ${Math.min(Math.floor((first.fromLine + first.toLine) / 2), steps - 1)}`);
     await page.screenshot({ path: join(SHOTS, 'viewer-proxy.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

@@ -12,7 +12,9 @@ interface Row {
   readonly cls: string;
 }
 
-export function LagMarks({ marks, onSelect }: { marks: Marks; onSelect: (line: number) => void }) {
+export function LagMarks({ marks, frames, onSelect }: { marks: Marks; frames: number; onSelect: (line: number) => void }) {
+  // A mark at the session's end (line = frames) belongs to its last frame.
+  const frameOf = (line: number) => Math.max(0, Math.min(Math.floor(line), frames - 1));
   const rows: Row[] = [
     ...marks.stalls.map((s) => ({ kind: 'stall', atMs: s.atMs, line: (s.fromLine + s.toLine) / 2, what: `no server audio for ${fmtMs(s.durationMs, 0)}`, cls: 'warn' })),
     ...marks.timeouts.map((t) => ({ kind: 'client-timeout', atMs: t.atMs, line: t.line, what: `no server message for ${fmtMs(t.silentMs, 0)}: a client that gives up here would have closed`, cls: 'error' })),
@@ -26,7 +28,7 @@ export function LagMarks({ marks, onSelect }: { marks: Marks; onSelect: (line: n
         {rows.map((r, i) => (
           <tr key={i} data-testid="mark-row" data-kind={r.kind} className={r.cls}>
             <td>{(r.atMs / 1000).toFixed(2)} s</td>
-            <td><a href="#" onClick={(e) => { e.preventDefault(); onSelect(Math.floor(r.line)); }}>{Math.floor(r.line)}</a></td>
+            <td><a href="#" onClick={(e) => { e.preventDefault(); onSelect(frameOf(r.line)); }}>{frameOf(r.line)}</a></td>
             <td><b>{r.kind}</b></td><td>{r.what}</td>
           </tr>
         ))}

@@ -155,7 +155,8 @@ export function SessionPage({ source }: { source: SessionSource }) {
     ? `${measured.kind} · ${measured.upstream} · ${s.complete ? `${s.steps.length} client frames · ${(s.stats.audioMs / 1000).toFixed(1)} s · read in ${s.loadMs.toFixed(0)} ms` : `reading… the first ${s.steps.length} frames are shown`}`
     : `${s.manifest.model.id} · ${s.complete ? `${s.steps.length} steps · ${(s.stats.audioMs / 1000).toFixed(1)} s · ${s.stats.budgetMisses} misses · read in ${s.loadMs.toFixed(0)} ms` : `reading steps… the first ${s.steps.length} are shown`}`;
   const packetTable = <PacketTable wire={wireOf(s.manifest)} rows={packets.rows} stepLines={stepLines} loading={packets.loading} error={packets.error} view={view} selected={selected} onSelect={select} />;
-  const waveforms = <Waveforms reader={s.reader} input={peaks.input} output={peaks.output} view={view} selected={selected} playhead={playhead} onPlayhead={setPlayhead} />;
+  const waveforms = <Waveforms reader={s.reader} input={peaks.input} output={peaks.output} view={view} selected={selected} playhead={playhead} onPlayhead={setPlayhead}
+    {...(measured ? { names: { input: 'input (client, as it sent it)', output: 'output (server, reply to each frame)' } } : {})} />;
   const viewbar = (unit: string) => (
     <div className="viewbar">
       <span>view: {unit} {Math.floor(view.from)}–{Math.ceil(view.to) - 1} of {total}</span>
@@ -182,11 +183,11 @@ export function SessionPage({ source }: { source: SessionSource }) {
         {waveforms}
         {figures.file && marks && <>
           <h3>Stalls, client timeouts and the close</h3>
-          <LagMarks marks={marks} onSelect={select} />
+          <LagMarks marks={marks} frames={total} onSelect={select} />
           <h3>Turn-taking</h3>
           <TurnTaking t={figures.file.figures.turns} />
           <h3>Text</h3>
-          <TextTimes text={figures.file.figures.text} pieces={marks.texts} onSelect={select} />
+          <TextTimes text={figures.file.figures.text} pieces={marks.texts} frames={total} onSelect={select} />
         </>}
         <h3>Packets</h3>
         {packetTable}

@@ -67,8 +67,12 @@ export interface ConnectionFigures {
     readonly slopeMsPerMin: number | null;
     /** [time of the reply (ms since start), lag ms] per answered frame: the line a viewer draws. */
     readonly series: readonly (readonly [number, number])[];
-    /** The server frame j of each series point (series[i] is frame frames[i]; it answers client frame j + warmupFrames): where a viewer puts it on the session's frames. */
-    readonly frames: readonly number[];
+    /**
+     * The server frame j of each series point (series[i] is frame frames[i]; it answers client
+     * frame j + warmupFrames): where a viewer puts it on the session's frames. The meter always
+     * writes it; optional for figures made elsewhere and files from before it (then: by order).
+     */
+    readonly frames?: readonly number[];
     /** Server frames with no client frame to pair (the server ran ahead of the input). */
     readonly unmatched: number;
   };

@@ -96,7 +96,7 @@ export interface LagPoint {
 
 /** The lag series on step lines (files written before lag.frames: by order, as the meter pairs them when nothing was unmatched). */
 export function lagPoints(f: ConnectionFigures): LagPoint[] {
-  const frames = (f.lag as { frames?: readonly number[] }).frames;
+  const frames = f.lag.frames;
   return f.lag.series.map(([atMs, lagMs], i) => ({ line: (frames?.[i] ?? i) + f.lag.warmupFrames, atMs, lagMs }));
 }
 

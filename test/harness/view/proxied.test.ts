@@ -93,11 +93,11 @@ describe('what the viewer draws of it', () => {
 
   it('each lag point sits on the client frame its reply answers', () => {
     const points = lagPoints(file.figures);
-    expect(points.map((p) => p.line)).toEqual(file.figures.lag.frames.map((j) => j + file.figures.lag.warmupFrames));
+    expect(points.map((p) => p.line)).toEqual(file.figures.lag.frames!.map((j) => j + file.figures.lag.warmupFrames));
     expect(points.map((p) => [p.atMs, p.lagMs])).toEqual(file.figures.lag.series);
     // A file from before lag.frames: by order.
     const { frames: _, ...old } = file.figures.lag;
-    expect(lagPoints({ ...file.figures, lag: { ...old } as typeof file.figures.lag }).map((p) => p.line)).toEqual(points.map((_p, i) => i + file.figures.lag.warmupFrames));
+    expect(lagPoints({ ...file.figures, lag: old }).map((p) => p.line)).toEqual(points.map((_p, i) => i + file.figures.lag.warmupFrames));
   });
 
   it('times map between the replies around them; outside, 80 ms a frame', () => {

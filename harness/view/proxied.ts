@@ -125,6 +125,33 @@ export function lineAt(points: readonly LagPoint[], t: number): number {
   return span <= 0 ? mid(a) : mid(a) + ((t - a.atMs) / span) * (b.line - a.line);
 }
 
+/** proxy.json rounds times to 0.01 ms: two times this close are the same moment. */
+const SAME_MS = 0.02;
+
+/** Index of the first point arriving at or after `t` (points.length if none). */
+function firstFrom(points: readonly LagPoint[], t: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (points[m]!.atMs < t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/**
+ * The line of the reply that arrived at `t` (the first of a burst arriving together when
+ * `first`, else the last), or lineAt(t) when no reply arrived then: a stall begins and ends
+ * with a reply, and its band must start and end on their points.
+ */
+function replyLineAt(points: readonly LagPoint[], t: number, first: boolean): number {
+  const a = firstFrom(points, t - SAME_MS);
+  const b = firstFrom(points, t + SAME_MS) - 1;
+  if (a > b) return lineAt(points, t);
+  return points[first ? a : b]!.line + 0.5;
+}
+
 export interface LagMarks {
   /** Gaps in server audio: from the last reply before it to the first after it. */
   readonly stalls: readonly { readonly fromLine: number; readonly toLine: number; readonly atMs: number; readonly durationMs: number }[];
@@ -138,9 +165,12 @@ export interface LagMarks {
 /** Everything timed in the figures, on step lines clamped to [0, total]. */
 export function lagMarks(f: ConnectionFigures, total: number): LagMarks {
   const points = lagPoints(f);
-  const at = (t: number) => Math.min(Math.max(lineAt(points, t), 0), total);
+  const clamp = (line: number) => Math.min(Math.max(line, 0), total);
+  const at = (t: number) => clamp(lineAt(points, t));
   return {
-    stalls: f.stalls.list.map((s) => ({ fromLine: at(s.atMs), toLine: at(s.atMs + s.durationMs), atMs: s.atMs, durationMs: s.durationMs })),
+    stalls: f.stalls.list.map((s) => ({
+      fromLine: clamp(replyLineAt(points, s.atMs, false)), toLine: clamp(replyLineAt(points, s.atMs + s.durationMs, true)), atMs: s.atMs, durationMs: s.durationMs,
+    })),
     timeouts: f.clientTimeouts.list.map((c) => ({ line: at(c.atMs), atMs: c.atMs, silentMs: c.silentMs })),
     end: f.end === null ? null : { ...f.end, line: at(f.end.atMs) },
     texts: f.text.pieces.map((p) => ({ line: at(p.atMs), atMs: p.atMs, text: p.text })),

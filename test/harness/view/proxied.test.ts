@@ -29,7 +29,7 @@ beforeAll(async () => {
   await mkdir(sessions);
   up = await startTestUpstream();
   proxy = await startProxy({ upstream: up.url, record: sessions, log: () => undefined });
-  const c = await connectMoshi(`${proxy.url}/api/chat`, { query: { delay: 30, pauseAt: PAUSE_AT, pauseMs: PAUSE_MS } });
+  const c = await connectMoshi(`${proxy.url}/api/chat`, { query: { pauseAt: PAUSE_AT, pauseMs: PAUSE_MS } });
   await c.run(testFrames(30, 2));
   const deadline = performance.now() + 20_000;
   while (proxy.reports.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -114,13 +114,15 @@ describe('what the viewer draws of it', () => {
     const f = file.figures;
     const marks = lagMarks(f, steps);
     const points = lagPoints(f);
+    // The pause is the longest stall (the meter's own measure of it is test/harness/proxy/lag.test.ts's).
     const stall = marks.stalls.reduce((x, y) => (y.durationMs > x.durationMs ? y : x));
-    expect(stall.durationMs).toBeGreaterThanOrEqual(PAUSE_MS);
     // The last reply before the pause and the first after it bound the band.
+    // (proxy.json rounds times to 0.01 ms: the stall's end, at + duration, can miss the reply
+    // that ended it by that much, and held replies leave in a burst fractions of a ms apart.)
     const before = points.filter((p) => p.atMs <= stall.atMs).at(-1)!;
-    const after = points.find((p) => p.atMs >= stall.atMs + stall.durationMs)!;
-    expect(stall.fromLine).toBeCloseTo(before.line + 0.5);
-    expect(stall.toLine).toBeCloseTo(after.line + 0.5);
+    const after = points.find((p) => p.atMs >= stall.atMs + stall.durationMs - 0.02)!;
+    expect(stall.fromLine).toBe(before.line + 0.5);
+    expect(stall.toLine).toBe(after.line + 0.5);
     expect(after.lagMs - before.lagMs).toBeGreaterThan(PAUSE_MS / 2);
     expect(marks.end!.line).toBeLessThanOrEqual(steps);
     expect(marks.end!.line).toBeGreaterThanOrEqual(points.at(-1)!.line);

@@ -156,6 +156,14 @@ describe('viewer on a proxied session, in Chromium', () => {
     expect(p99y).toBeLessThan(p50y);
     expect(isBackground(await pixel(2, p50y))).toBe(false);
     expect(isBackground(await pixel(2, p99y))).toBe(false);
+    // Hovering a reply's frame names its lag.
+    const p = lagPoints(file.figures)[Math.floor(lag.series.length / 2)]!;
+    const box = (await lane.boundingBox())!;
+    const steps = Number(await page.getByTestId('session-page').getAttribute('data-steps'));
+    await page.mouse.move(box.x + ((p.line + 0.5) / steps) * box.width, box.y + box.height / 2);
+    await poll(() => page.locator('.lag-lane .tooltip').innerText()).toContain(`frame ${p.line}`);
+    expect(await page.locator('.lag-lane .tooltip').innerText()).toContain(`lag ${fmtMs(p.lagMs)}`);
+    await page.mouse.move(0, 0);
   });
 
   it('each stall is a band, the client-timeout silence and the close are markers, listed in the table', async () => {

@@ -9,10 +9,10 @@
 // What was drawn is written to the canvas's data-* attributes (points drawn, the levels' y,
 // markers' x): the browser test reads them and checks the pixels there.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { endText, lagMarks, lagPoints, slopeText, type ProxyFile } from '../../../harness/view/proxied.ts';
+import { endText, lagMarks, lagPoints, slopeText, type LagPoint, type ProxyFile } from '../../../harness/view/proxied.ts';
 import { prepareCanvas } from '../lib/canvas.ts';
 import { fmtMs, LAG_COLORS, PLAYHEAD_COLOR, SELECT_COLOR } from '../lib/colors.ts';
-import { zoomView, type Viewport } from '../lib/viewport.ts';
+import { panView, zoomView, type Viewport } from '../lib/viewport.ts';
 
 const HEIGHT = 220;
 const MARK_ROW = 14;
@@ -36,7 +36,10 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
   const f = file.figures;
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(800);
+  const [hover, setHover] = useState<{ p: LagPoint; x: number; y: number } | null>(null);
+  const drag = useRef<{ x: number; view: Viewport; moved: boolean } | null>(null);
   const points = useMemo(() => lagPoints(f), [f]);
+  const byLine = useMemo(() => new Map(points.map((p) => [p.line, p])), [points]);
   const marks = useMemo(() => lagMarks(f, total), [f, total]);
   // Whole-session scale (zooming does not rescale): up to the largest lag, at least 100 ms.
   const yMax = useMemo(() => Math.max(100, (f.lag.max ?? 0) * 1.1), [f]);
@@ -181,7 +184,7 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
     el.dataset.endX = endX === null ? '' : String(endX);
   }, [f, points, marks, view, width, yMax, selected, playhead]);
 
-  // Wheel zooms around the pointer (as the timeline does); a click selects the frame.
+  // Wheel zooms around the pointer, drag pans, a click selects the frame (as on the timeline).
   useEffect(() => {
     const el = canvas.current!;
     const onWheel = (e: WheelEvent) => {
@@ -193,6 +196,10 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
     return () => el.removeEventListener('wheel', onWheel);
   }, [view, onView, total]);
 
+  const lineAtX = (clientX: number): number => {
+    const r = canvas.current!.getBoundingClientRect();
+    return Math.floor(view.from + ((clientX - r.left) / r.width) * (view.to - view.from));
+  };
   const lag = f.lag;
   const fig = (id: string, v: number | null, text: string) => <b data-testid={id} data-value={v === null ? '' : String(v)}>{text}</b>;
   return (
@@ -204,12 +211,40 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
         <span className={f.clientTimeouts.count > 0 ? 'error' : 'muted'}> · client-timeout silences {fig('lag-timeouts', f.clientTimeouts.count, String(f.clientTimeouts.count))} (≥ {f.clientTimeouts.thresholdMs / 1000} s)</span>
         <span> · {endText(f.end)}</span>
       </div>
-      <canvas ref={canvas} data-testid="lag-lane" style={{ width: '100%', height: HEIGHT, cursor: 'crosshair' }}
-        onClick={(e) => {
-          const r = e.currentTarget.getBoundingClientRect();
-          const i = Math.floor(view.from + ((e.clientX - r.left) / r.width) * (view.to - view.from));
-          if (i >= 0 && i < total) onSelect(i);
-        }} />
+      <div className="timeline">
+        <canvas ref={canvas} data-testid="lag-lane" style={{ width: '100%', height: HEIGHT, cursor: 'crosshair' }}
+          onPointerDown={(e) => {
+            drag.current = { x: e.clientX, view, moved: false };
+            e.currentTarget.setPointerCapture(e.pointerId);
+          }}
+          onPointerMove={(e) => {
+            const d = drag.current;
+            if (d) {
+              const dx = e.clientX - d.x;
+              if (Math.abs(dx) > 3) d.moved = true;
+              if (d.moved) onView(panView(d.view, (-dx / e.currentTarget.clientWidth) * (d.view.to - d.view.from), total));
+            }
+            const r = e.currentTarget.getBoundingClientRect();
+            const line = lineAtX(e.clientX);
+            const p = byLine.get(line);
+            setHover(p ? { p, x: e.clientX - r.left, y: e.clientY - r.top } : null);
+          }}
+          onPointerUp={(e) => {
+            const d = drag.current;
+            drag.current = null;
+            if (d && !d.moved) {
+              const i = lineAtX(e.clientX);
+              if (i >= 0 && i < total) onSelect(i);
+            }
+          }}
+          onPointerLeave={() => setHover(null)} />
+        {hover && (
+          <div className="tooltip" style={{ left: Math.min(hover.x + 12, width - 230), top: hover.y + 12 }}>
+            <b>frame {hover.p.line}</b> (sent by {((hover.p.atMs - hover.p.lagMs) / 1000).toFixed(2)} s)
+            <div>reply at {(hover.p.atMs / 1000).toFixed(2)} s: lag {fmtMs(hover.p.lagMs)}</div>
+          </div>
+        )}
+      </div>
       <div className="legend">
         <span><span className="swatch" style={{ background: LAG_COLORS.lag }} />lag: reply arrival − arrival of the client frame it answers (x: that frame · its time in the session)</span>
         <span style={{ color: LAG_COLORS.p50 }}>- - p50</span>
@@ -218,7 +253,7 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
         <span><span className="swatch" style={{ background: LAG_COLORS.stall }} />stall: no server audio between two replies</span>
         <span style={{ color: LAG_COLORS.timeout }}>▼ client gives up</span>
         <span style={{ color: LAG_COLORS.end }}>▼ close</span>
-        <span className="hint">wheel: zoom · click: select</span>
+        <span className="hint">wheel: zoom · drag: pan · click: select · hover: a reply's lag</span>
       </div>
     </div>
   );

@@ -66,6 +66,7 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
 
     // Stall bands under everything: at least 6 px wide, so one is never lost when zoomed out.
     const stallXs: number[] = [];
+    let labelEnd = -Infinity; // a label that would overlap the previous one is left out (the table has every stall)
     for (const s of marks.stalls) {
       const x0 = xOf(s.fromLine), x1 = xOf(s.toLine);
       if (x1 < 0 || x0 > width) continue;
@@ -73,8 +74,12 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
       const left = (x0 + x1) / 2 - w / 2;
       g.fillStyle = LAG_COLORS.stall;
       g.fillRect(left, top, w, plotH);
-      g.fillStyle = LAG_COLORS.stallText;
-      g.fillText(`stall ${fmtMs(s.durationMs, 0)}`, left + w + 3, bottom - 4);
+      const label = `stall ${fmtMs(s.durationMs, 0)}`;
+      if (left + w + 3 > labelEnd) {
+        g.fillStyle = LAG_COLORS.stallText;
+        g.fillText(label, left + w + 3, bottom - 4);
+        labelEnd = left + w + 3 + g.measureText(label).width + 6;
+      }
       stallXs.push(round1(left + w / 2));
     }
 

@@ -1,7 +1,9 @@
 // `solacelive dash`: the Ink dashboard attached to a running server through its telemetry
-// stream (GET /telemetry, Server-Sent Events), or plain summaries when not on a terminal.
+// stream (GET /telemetry, Server-Sent Events), or plain summaries when not on a terminal;
+// given a recorded session folder, that session's report (harness/dashboard/session.ts).
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { TELEMETRY_DEFAULT_HZ, TELEMETRY_MAX_HZ } from '../../src/server/telemetry-stream.ts';
+import { isFolder } from '../dashboard/session.ts';
 import { sseSource, telemetryUrl } from '../dashboard/source.ts';
 import { useProductionReact } from '../dashboard/react-mode.ts';
 
@@ -25,6 +27,11 @@ async function run(argv: string[]): Promise<number> {
     wait: { type: 'string' },
   }, true);
   if (positionals.length > 1) throw new UsageError('give at most one server URL');
+  if (values.url === undefined && positionals[0] !== undefined && (await isFolder(positionals[0]))) {
+    const { sessionReport } = await import('../dashboard/session.ts');
+    for (const line of await sessionReport(positionals[0])) console.log(line);
+    return 0;
+  }
   const url = values.url ?? positionals[0] ?? DEFAULT_URL;
   const hz = values.hz === undefined ? TELEMETRY_DEFAULT_HZ : Number(values.hz);
   if (!Number.isFinite(hz) || hz <= 0 || hz > TELEMETRY_MAX_HZ) throw new UsageError(`--hz must be in (0, ${TELEMETRY_MAX_HZ}] (got ${values.hz})`);
@@ -49,6 +56,7 @@ export const command: Command = {
   summary: 'live terminal dashboard of a running server: per-stage latency against the 80 ms budget, sessions, events',
   help: [
     `usage: solacelive dash [URL] [--url ${DEFAULT_URL}] [--token T] [--hz N] [--plain] [--every S] [--duration S] [--wait S]`,
+    '       solacelive dash SESSION',
     '',
     'Attaches to a running `solacelive serve` through its telemetry stream (GET /telemetry,',
     'Server-Sent Events) and shows per-span p50/p95/p99 bars against the 80 ms budget (server-wide,',
@@ -59,6 +67,14 @@ export const command: Command = {
     'window (mean e2e / 80 ms, and the engine\'s alone), engine state, the sessions with their own',
     'figures (each over its own last steps), and recent events (dropped partials, skipped decodes,',
     'errors). Several dashboards can watch one server.',
+    '',
+    'Given a session folder recorded by `solacelive proxy` (or a load test), it prints that finished',
+    'session\'s report instead: a `dash-session key=value …` line (lag p50/p95/p99/max, growth in ms per',
+    'minute, late and missing frames, stalls, client-timeout silences, who closed with which code),',
+    'one line per stall, client-timeout silence and the close, the lag over the session as a',
+    'sparkline, and the `solacelive view` command that shows its lag lane. Such a session has no',
+    'engine steps, so no budget verdict; a session SolaceLive\'s engine recorded is pointed to',
+    '`solacelive replay SESSION --dashboard` and the viewer.',
     '',
     'Keys: q quit · tab next view (overview, sessions, events) · ↑/↓ select a session · p pause.',
     'While the server is down the screen says why and retries every 2 s.',
@@ -73,7 +89,8 @@ export const command: Command = {
     '  --duration S  stop after S seconds',
     '  --wait S      plain mode: exit 1 if no server answered within S seconds (default 10)',
     '',
-    'Exit: 0 after q, --duration or the server going away (plain mode); 1 no server; 2 usage.',
+    'Exit: 0 after q, --duration or the server going away (plain mode), or a session\'s report;',
+    '1 no server, or a SESSION with no proxied figures (the message says what shows it); 2 usage.',
   ].join('\n'),
   run,
 };

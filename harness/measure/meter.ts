@@ -67,6 +67,12 @@ export interface ConnectionFigures {
     readonly slopeMsPerMin: number | null;
     /** [time of the reply (ms since start), lag ms] per answered frame: the line a viewer draws. */
     readonly series: readonly (readonly [number, number])[];
+    /**
+     * The server frame j of each series point (series[i] is frame frames[i]; it answers client
+     * frame j + warmupFrames): where a viewer puts it on the session's frames. The meter always
+     * writes it; optional for figures made elsewhere and files from before it (then: by order).
+     */
+    readonly frames?: readonly number[];
     /** Server frames with no client frame to pair (the server ran ahead of the input). */
     readonly unmatched: number;
   };
@@ -106,6 +112,7 @@ export class MoshiMeter {
   private readonly tallies: Record<Side, Tally> = { client: new Tally(), server: new Tally() };
   private readonly clientFrameAt: number[] = [];
   private readonly lagSeries: [number, number][] = [];
+  private readonly lagFrames: number[] = [];
   private unmatched = 0;
   private readonly serverAudioAt: number[] = [];
   private readonly serverMessageAt: number[] = [];
@@ -208,7 +215,10 @@ export class MoshiMeter {
     this.firstAudioAt ??= f.t;
     const sent = this.clientFrameAt[f.index + this.o.warmupFrames];
     if (sent === undefined) this.unmatched++;
-    else this.lagSeries.push([round(f.t), round(f.t - sent)]);
+    else {
+      this.lagSeries.push([round(f.t), round(f.t - sent)]);
+      this.lagFrames.push(f.index);
+    }
   }
 
   private pcm(side: Side, f: TimedFrame): void {
@@ -267,6 +277,7 @@ export class MoshiMeter {
         ...percentiles(lags),
         slopeMsPerMin: slopePerMinute(this.lagSeries.map((p) => p[0]), lags),
         series: this.lagSeries,
+        frames: this.lagFrames,
         unmatched: this.unmatched,
       },
       late: { thresholdMs: this.o.lateMs, count: lateFrames.length, frames: lateFrames.slice(0, 100) },

@@ -20,6 +20,19 @@ export interface SessionListEntry {
   /** The newest saved `sessions diff` of this session against another, if any (not a replay verdict). */
   readonly diff: ResultSummary | null;
   readonly recoveries: number;
+  /**
+   * Set for a session measured from outside the server (proxied or load test): no engine step
+   * records, so steps, budgetMisses and p99StepMs say nothing of it; its own figures come from
+   * proxy.json (null where that file is missing or unreadable: `figuresError` says why).
+   */
+  readonly measured: {
+    readonly kind: 'proxied' | 'load test';
+    readonly upstream: string;
+    readonly lagP99Ms: number | null;
+    readonly slopeMsPerMin: number | null;
+    readonly stalls: number | null;
+    readonly figuresError: string | null;
+  } | null;
   /** Why the folder does not read as a session (it is listed anyway). Never quotes file content. */
   readonly error: { readonly code: string; readonly message: string } | null;
 }

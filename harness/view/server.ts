@@ -6,7 +6,8 @@
 //
 //   GET /api/sessions                       the list (sessions.ts), JSON
 //   GET|HEAD /api/sessions/NAME/FILE        manifest.json, steps.jsonl, packets.bin, input.wav,
-//                                           output.wav: the bytes, with single byte ranges
+//                                           output.wav, and proxy.json (a proxied session's
+//                                           figures): the bytes, with single byte ranges
 //   GET /api/sessions/NAME/replay           the newest saved replay of NAME (404 if none)
 //   GET /api/sessions/NAME/diff             the newest saved `sessions diff NAME B` (404 if none)
 //   GET /, /live/, /assets/…                the viewer (no token needed: it is the public build,
@@ -20,6 +21,7 @@ import { isAuthorized } from '../../src/server/auth.ts';
 import { isLoopbackHost, MIN_TOKEN_LENGTH, ServerOptionsError } from '../../src/server/options.ts';
 import { checkRequest } from '../../src/server/request-guard.ts';
 import { SESSION_FILES } from '../format/layout.ts';
+import { PROXY_FILE } from '../format/proxied.ts';
 import { parseRange } from './range.ts';
 import { latestResults } from './replays.ts';
 import { decodeSegments, openInside, PathRefused, resolveInside, SAFE_NAME, type OpenedFile } from './safe-path.ts';
@@ -127,6 +129,9 @@ async function openServed(root: string, segs: readonly string[], what: string): 
   }
 }
 
+/** The session files, and the figures a proxied session has beside them. */
+const SERVED_FILES: readonly string[] = [...SESSION_FILES, PROXY_FILE];
+
 type Resolved = Required<Omit<ViewServerOptions, 'log'>>;
 
 async function handle(req: IncomingMessage, res: ServerResponse, o: Resolved): Promise<void> {
@@ -163,7 +168,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: Resolved): P
       }
       return sendJson(res, 200, r, head);
     }
-    if (!(SESSION_FILES as readonly string[]).includes(file)) throw new HttpError(404, 'VIEW_ERR_NOT_FOUND', `a session serves only ${SESSION_FILES.join(', ')}`);
+    if (!SERVED_FILES.includes(file)) throw new HttpError(404, 'VIEW_ERR_NOT_FOUND', `a session serves only ${SERVED_FILES.join(', ')}`);
     return sendFile(req, res, await openServed(o.sessionsDir, [name, file], `${name}/${file}`), 'no-cache');
   }
   if (segs.length === 1 && segs[0] === 'live' && !raw.endsWith('/')) {

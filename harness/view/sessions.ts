@@ -6,9 +6,11 @@
 // it, never the bytes (a parser's message quotes them, and a link may point anywhere).
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isSessionError, MANIFEST_FILE, openSessionFiles, STEPS_FILE, type SessionError } from '../format/node.ts';
+import { isSessionError, MANIFEST_FILE, openSessionFiles, STEPS_FILE, type SessionError, type SessionFiles } from '../format/node.ts';
+import { PROXY_FILE } from '../format/proxied.ts';
 import { confinedSessionFiles } from './confined-files.ts';
 import type { SessionListEntry } from './list-entry.ts';
+import { measuredSession, parseProxyFile, ProxyFileError } from './proxied.ts';
 import { latestResults, REPLAYS_DIR } from './replays.ts';
 import { summarizeResult } from './results.ts';
 import { isInside, PathRefused, SAFE_NAME } from './safe-path.ts';
@@ -23,7 +25,7 @@ type Summary = Omit<SessionListEntry, 'name' | 'aliases'>;
 const cache = new Map<string, { key: string; summary: Summary }>();
 
 async function changeKey(dir: string): Promise<string> {
-  const parts = await Promise.all([MANIFEST_FILE, STEPS_FILE, REPLAYS_DIR].map(async (f) => {
+  const parts = await Promise.all([MANIFEST_FILE, STEPS_FILE, REPLAYS_DIR, PROXY_FILE].map(async (f) => {
     const s = await stat(join(dir, f)).catch(() => null);
     return s ? `${s.size}:${s.mtimeMs}` : '-';
   }));
@@ -53,6 +55,23 @@ export function listError(err: unknown): { code: string; message: string } {
   return { code: 'VIEW_ERR_READ', message: `the session cannot be read${typeof errno === 'string' ? ` (${errno})` : ''}` };
 }
 
+/** Largest proxy.json the list reads (a 10-hour session's figures are ~10 MB). */
+const MAX_PROXY_FILE_BYTES = 64 * 1024 * 1024;
+
+/** The list's figures of a proxied or load-test session, from proxy.json read under the file API's rules. */
+async function measuredFigures(files: SessionFiles, m: { kind: 'proxied' | 'load test'; upstream: string }): Promise<NonNullable<SessionListEntry['measured']>> {
+  const none = { ...m, lagP99Ms: null, slopeMsPerMin: null, stalls: null };
+  try {
+    const size = await files.size(PROXY_FILE);
+    if (size === undefined) return { ...none, figuresError: `${PROXY_FILE} is missing` };
+    if (size > MAX_PROXY_FILE_BYTES) return { ...none, figuresError: `${PROXY_FILE} is larger than ${MAX_PROXY_FILE_BYTES} bytes` };
+    const f = parseProxyFile(new TextDecoder().decode(await files.read(PROXY_FILE, 0, size))).figures;
+    return { ...m, lagP99Ms: f.lag.p99, slopeMsPerMin: f.lag.slopeMsPerMin, stalls: f.stalls.count, figuresError: null };
+  } catch (err) {
+    return { ...none, figuresError: err instanceof ProxyFileError ? err.message : listError(err).message };
+  }
+}
+
 /** Summary of `root/name` (a folder directly inside root), read under the file API's rules; at most `maxSteps` steps are read. */
 export async function summarizeSession(root: string, name: string, maxSteps = LIST_MAX_STEPS): Promise<SessionListEntry> {
   const dir = join(root, name);
@@ -62,7 +81,8 @@ export async function summarizeSession(root: string, name: string, maxSteps = LI
   if (hit?.key === key) return { name, aliases: [], ...hit.summary };
   let summary: Summary;
   try {
-    const r = await openSessionFiles(confinedSessionFiles(root, name), { allowMissing: true });
+    const files = confinedSessionFiles(root, name);
+    const r = await openSessionFiles(files, { allowMissing: true });
     // Only what the stats need of a step: the list must not hold whole step records.
     const steps: StepTiming[] = [];
     let cut = false;
@@ -78,6 +98,7 @@ export async function summarizeSession(root: string, name: string, maxSteps = LI
     }
     const st = sessionStats(steps);
     const results = await latestResults(real);
+    const m = measuredSession(r.manifest);
     summary = {
       createdAt: r.manifest.createdAt, status: r.manifest.status, model: r.manifest.model.id,
       durationMs: st.audioMs, steps: st.steps, budgetMisses: st.budgetMisses,
@@ -85,10 +106,11 @@ export async function summarizeSession(root: string, name: string, maxSteps = LI
       replay: results.replay && summarizeResult(results.replay),
       diff: results.diff && summarizeResult(results.diff),
       recoveries: r.recoveries.length,
+      measured: m && await measuredFigures(files, m),
       error: cut ? { code: 'VIEW_ERR_TOO_LARGE', message: `only the first ${maxSteps} steps are summarised here; open the session for all of them` } : null,
     };
   } catch (err) {
-    summary = { createdAt: null, status: null, model: null, durationMs: 0, steps: 0, budgetMisses: 0, p99StepMs: null, replay: null, diff: null, recoveries: 0, error: listError(err) };
+    summary = { createdAt: null, status: null, model: null, durationMs: 0, steps: 0, budgetMisses: 0, p99StepMs: null, replay: null, diff: null, recoveries: 0, measured: null, error: listError(err) };
   }
   cache.set(real, { key, summary });
   return { name, aliases: [], ...summary };

@@ -6,7 +6,7 @@ import type { SessionListEntry } from '../../harness/view/list-entry.ts';
 import { SessionPage, type SessionSource } from './components/SessionPage.tsx';
 import { SessionsList } from './components/SessionsList.tsx';
 import { sessionsFromDrop, sessionsFromPicked, type LocalSession } from './data/drop.ts';
-import { fetchResults, fetchSessionList, httpSessionFiles } from './data/http-files.ts';
+import { fetchProxyFile, fetchResults, fetchSessionList, httpSessionFiles } from './data/http-files.ts';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -70,11 +70,11 @@ export function App() {
   const source: SessionSource | null = useMemo(() => {
     if (hash.startsWith('#/s/')) {
       const name = decodeURIComponent(hash.slice(4));
-      return { name, files: httpSessionFiles(name), results: () => fetchResults(name) };
+      return { name, files: httpSessionFiles(name), results: () => fetchResults(name), figures: () => fetchProxyFile(name) };
     }
     if (hash.startsWith('#/local/')) {
       const l = local[Number(hash.slice(8))];
-      return l ? { name: l.name, files: l.files, results: l.results } : null;
+      return l ? { name: l.name, files: l.files, results: l.results, figures: l.figures } : null;
     }
     return null;
   }, [hash, local]);

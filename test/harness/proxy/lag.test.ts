@@ -41,6 +41,8 @@ describe('lag measured by the proxy', () => {
     expect(f.lag.count).toBe(39);
     expect(f.lag.unmatched).toBe(0);
     expect(f.missing.count).toBe(0);
+    // Each point names the server frame it measures (where the viewer draws it): every frame answered, in order.
+    expect(f.lag.frames).toEqual(Array.from({ length: 39 }, (_, j) => j));
     // The upstream waits DELAY after it has a frame; the proxy saw the frame before the upstream did.
     expect(Math.min(...f.lag.series.map(([, lag]) => lag)), JSON.stringify(f.lag.series)).toBeGreaterThanOrEqual(DELAY);
     expect(f.lag.p50!).toBeLessThan(DELAY + 40);

@@ -13,7 +13,7 @@ const LANE = 56;
 /** Longest stretch read per play (the rest of the session plays after another click). */
 const MAX_PLAY_S = 120;
 
-function Lane({ label, peaks, view, selected, playhead, color }: { label: string; peaks: Peaks | null | Error; view: Viewport; selected: number | null; playhead: number | null; color: string }) {
+function Lane({ label, title, peaks, view, selected, playhead, color }: { label: string; title: string; peaks: Peaks | null | Error; view: Viewport; selected: number | null; playhead: number | null; color: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const el = canvas.current!;
@@ -21,9 +21,9 @@ function Lane({ label, peaks, view, selected, playhead, color }: { label: string
     const g = prepareCanvas(el, width, LANE, '#101216');
     g.fillStyle = '#9aa0a6';
     g.font = '11px system-ui, sans-serif';
-    g.fillText(label, 4, 12);
+    g.fillText(title, 4, 12);
     if (!(peaks && !(peaks instanceof Error))) {
-      g.fillText(peaks instanceof Error ? `cannot read: ${peaks.message}` : 'loading…', 80, 12);
+      g.fillText(peaks instanceof Error ? `cannot read: ${peaks.message}` : 'loading…', 8 + g.measureText(title).width, 12);
       return;
     }
     const span = view.to - view.from;
@@ -50,7 +50,7 @@ function Lane({ label, peaks, view, selected, playhead, color }: { label: string
       g.fillStyle = PLAYHEAD_COLOR;
       g.fillRect((playhead - view.from) * px - 1, 0, 2, LANE);
     }
-  }, [label, peaks, view, selected, playhead, color]);
+  }, [title, peaks, view, selected, playhead, color]);
   return <canvas ref={canvas} className="wave" data-testid={`wave-${label}`} data-loaded={peaks instanceof Error ? 'error' : peaks ? 'yes' : 'no'} style={{ width: '100%', height: LANE }} />;
 }
 
@@ -62,9 +62,13 @@ interface Props {
   readonly selected: number | null;
   readonly playhead: number | null;
   readonly onPlayhead: (i: number | null) => void;
+  /** Who each track is (default: the engine's session: input from the client, output from the model). */
+  readonly names?: { readonly input: string; readonly output: string };
 }
 
-export function Waveforms({ reader, input, output, view, selected, playhead, onPlayhead }: Props) {
+const ENGINE_NAMES = { input: 'input (client)', output: 'output (model)' } as const;
+
+export function Waveforms({ reader, input, output, view, selected, playhead, onPlayhead, names = ENGINE_NAMES }: Props) {
   const [which, setWhich] = useState<'input' | 'output'>('output');
   const [playing, setPlaying] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -135,14 +139,14 @@ export function Waveforms({ reader, input, output, view, selected, playhead, onP
           stop();
         }}>{playing ? '❚❚ pause' : paused.current ? '▶ resume' : '▶ play'}</button>
         <select value={which} onChange={(e) => setWhich(e.target.value as 'input' | 'output')} disabled={playing}>
-          <option value="output">output (model)</option>
-          <option value="input">input (client)</option>
+          <option value="output">{names.output}</option>
+          <option value="input">{names.input}</option>
         </select>
         <span className="hint">{paused.current && paused.current.selected === selected ? `paused at step line ${Math.floor(paused.current.at)}` : `from ${selected !== null ? `selected step line ${selected}` : 'the left edge of the view'}`}</span>
         {error && <span className="error">{error}</span>}
       </div>
-      <Lane label="input" peaks={input} view={view} selected={selected} playhead={playhead} color="#4ea8de" />
-      <Lane label="output" peaks={output} view={view} selected={selected} playhead={playhead} color="#2a9d8f" />
+      <Lane label="input" title={names.input} peaks={input} view={view} selected={selected} playhead={playhead} color="#4ea8de" />
+      <Lane label="output" title={names.output} peaks={output} view={view} selected={selected} playhead={playhead} color="#2a9d8f" />
     </div>
   );
 }

@@ -3,6 +3,8 @@
 // files are grouped per folder by harness/format's blob adapters, and the replays/*.json
 // beside them give the session's newest replay and newest diff (harness/view/results.ts).
 import { sessionsFromEntries, sessionsFromZip } from '../../../harness/format/blob-files.ts';
+import { ZipArchive } from '../../../harness/format/zip.ts';
+import { PROXY_FILE } from '../../../harness/format/proxied.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import { MAX_RESULT_BYTES, MAX_RESULT_TRIES, newestResults, type LatestResults } from '../../../harness/view/results.ts';
 
@@ -10,6 +12,22 @@ export interface LocalSession {
   readonly name: string;
   readonly files: SessionFiles;
   readonly results: () => Promise<LatestResults>;
+  /** proxy.json beside the session files (a proxied or load-test session's figures), or null. */
+  readonly figures: () => Promise<string | null>;
+}
+
+const NO_FIGURES = async () => null;
+
+/** proxy.json beside a session inside a zip (the archive's session files leave it out). */
+function zipFiguresOf(archive: ZipArchive, dir: string): () => Promise<string | null> {
+  const clean = (n: string) => n.replace(/\\/g, '/').replace(/^(\.\/|\/)+/, '');
+  const entry = archive.entries.find((e) => clean(e.name) === (dir === '' ? PROXY_FILE : `${dir}/${PROXY_FILE}`));
+  return entry === undefined ? NO_FIGURES : async () => new TextDecoder().decode(await archive.read(entry, 0, entry.size));
+}
+
+function figuresOf(entries: readonly (readonly [string, Blob])[], dir: string): () => Promise<string | null> {
+  const blob = entries.find(([p]) => p === (dir === '' ? PROXY_FILE : `${dir}/${PROXY_FILE}`))?.[1];
+  return blob === undefined ? NO_FIGURES : () => blob.text();
 }
 
 function readEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
@@ -56,7 +74,7 @@ function resultsOf(entries: readonly (readonly [string, Blob])[], dir: string): 
 
 function fromEntries(entries: readonly (readonly [string, Blob])[], label: string): LocalSession[] {
   const clean = entries.map(([p, b]) => [p.replace(/\\/g, '/').replace(/^\/+/, ''), b] as const);
-  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, results: resultsOf(clean, dir) }));
+  return [...sessionsFromEntries(clean, label)].map(([dir, files]) => ({ name: dir === '' ? label : dir, files, results: resultsOf(clean, dir), figures: figuresOf(clean, dir) }));
 }
 
 /** Files picked with an <input type=file> (webkitdirectory gives each its relative path), or zips. */
@@ -64,7 +82,10 @@ export async function sessionsFromPicked(files: readonly File[]): Promise<LocalS
   const out: LocalSession[] = [];
   const loose: [string, File][] = [];
   for (const f of files) {
-    if (/\.zip$/i.test(f.name)) out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, results: async () => ({ replay: null, diff: null }) })));
+    if (/\.zip$/i.test(f.name)) {
+      const archive = await ZipArchive.open(f, f.name);
+      out.push(...[...(await sessionsFromZip(f, f.name))].map(([dir, s]) => ({ name: dir === '' ? f.name : `${f.name}:${dir}`, files: s, results: async () => ({ replay: null, diff: null }), figures: zipFiguresOf(archive, dir) })));
+    }
     else loose.push([f.webkitRelativePath || f.name, f]);
   }
   if (loose.length) out.push(...fromEntries(loose, 'dropped files'));

@@ -4,6 +4,7 @@
 // was opened as /?token=T (a viewer started with --token), every API call carries it.
 import { chunksOf } from '../../../harness/format/bytes.ts';
 import { MANIFEST_FILE, SESSION_FILES, STEPS_FILE } from '../../../harness/format/layout.ts';
+import { PROXY_FILE } from '../../../harness/format/proxied.ts';
 import type { SessionFiles } from '../../../harness/format/reader.ts';
 import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
 import type { ReplayResult } from '../../../harness/view/replay-result.ts';
@@ -127,4 +128,12 @@ async function fetchResult(name: string, which: 'replay' | 'diff'): Promise<Repl
 export async function fetchResults(name: string): Promise<LatestResults> {
   const [replay, diff] = await Promise.all([fetchResult(name, 'replay'), fetchResult(name, 'diff')]);
   return { replay, diff };
+}
+
+/** A server session's proxy.json text (a proxied or load-test session's figures), or null when it has none. */
+export async function fetchProxyFile(name: string): Promise<string | null> {
+  const res = await api(fileUrl(name, PROXY_FILE));
+  if (res.status === 404) return null;
+  if (!res.ok) throw await failure(res, `${name}/${PROXY_FILE}`);
+  return res.text();
 }

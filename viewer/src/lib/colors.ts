@@ -31,4 +31,16 @@ export const EVENT_COLORS: Readonly<Record<string, string>> = {
   'error': '#d00000',
 };
 
+/** The lag lane of a proxied or load-test session. */
+export const LAG_COLORS = {
+  lag: '#ffd60a',
+  p50: '#8ecae6',
+  p99: '#ff8fab',
+  trend: '#c77dff',
+  stall: 'rgba(251,133,0,0.45)',
+  stallText: '#fb8500',
+  timeout: '#ff3b30',
+  end: '#e6e6e6',
+} as const;
+
 export const fmtMs = (ms: number | null | undefined, digits = 1): string => (ms === null || ms === undefined || !Number.isFinite(ms) ? '–' : `${ms.toFixed(digits)} ms`);

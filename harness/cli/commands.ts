@@ -11,6 +11,5 @@ export const HARNESS_COMMANDS: Readonly<Record<string, CommandEntry>> = {
   sessions: { summary: 'compare recorded sessions: sessions diff A B', load: () => import('./sessions.ts') },
   'export-trace': { summary: 'export a session as Chrome Trace Event JSON for ui.perfetto.dev', load: () => import('./export-trace.ts') },
   proxy: { summary: 'recording proxy in front of any Moshi server: forwards /api/chat unchanged, measures lag, stalls, turn-taking', load: () => import('./proxy.ts') },
-  loadtest: { summary: 'real-time load test of a Moshi server: N clients, lag p50/p95/p99, growth, stalls, refusals; --find-capacity', load: () => import('./loadtest.ts') },
   view: { summary: 'web viewer for recorded sessions and the live page (read-only HTTP on 127.0.0.1:5178)', load: () => import('./view.ts') },
 };

@@ -1,12 +1,12 @@
 // `solacelive loadtest URL`: N concurrent real-time clients against a Moshi server (or
-// SolaceLive's packet protocol), per-client and pooled figures, the capacity search, and
-// results in the bench format.
+// SolaceLive's packet protocol), per-client and pooled figures, the capacity search. The
+// results file (--json) is in the bench format, which bench/ owns: bench registers this
+// command with its writer (bench/cli.ts → bench/suites/server.ts), as bench sits on top of harness.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { BUDGET_MS } from '../../src/telemetry/index.ts';
 import { CliError, intOption, parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
-import { writeResults } from '../../bench/lib/results.ts';
 import { diskError } from '../format/writer.ts';
 import { METER_DEFAULTS } from '../measure/index.ts';
 import {
@@ -40,7 +40,7 @@ function allFailed(l: LevelResult, url: string): void {
   if (codes.every((c) => c === 'CLIENT_ERR_PROTOCOL')) throw new LoadtestError('LOADTEST_ERR_NOT_MOSHI', first);
 }
 
-async function run(argv: string[]): Promise<number> {
+async function run(argv: string[], json: ResultsWriter): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     in: { type: 'string' }, sessions: { type: 'string' }, clients: { type: 'string' }, duration: { type: 'string' }, ramp: { type: 'string' },
     protocol: { type: 'string' }, json: { type: 'string' }, record: { type: 'string' }, 'find-capacity': { type: 'boolean' },
@@ -119,40 +119,55 @@ async function run(argv: string[]): Promise<number> {
     for (const line of levelSummary(last)) console.log(line);
   }
   if (values.json) {
-    const { calibratedRounds, roundSamples, serverResults } = await import('../loadtest/bench.ts');
     log(`${rounds} round(s) of ${n} client(s) for the results file, calibration kernels timed between them`);
-    const r = await calibratedRounds(rounds, async (i) => {
-      const l = await level(n);
-      console.log(`round ${i + 1}/${rounds}: ${levelLine(l)}`);
-      if (!find && i === rounds - 1) {
-        for (const line of clientTable(l.reports)) console.log(line);
-        for (const line of levelSummary(l)) console.log(line);
-        last = l;
-      }
-      return roundSamples(l, capacity ?? (l.pass ? n : 0));
-    });
-    const results = serverResults(r, {
-      config: values.config ?? 'tiny',
+    const path = values.json;
+    await json.write({
+      path, rounds, config: values.config ?? 'tiny', capacity, notes, startedAt: t0, loadStart: load0,
       describe: `solacelive loadtest ${target.url} (${protocol}): ${n} real-time client(s), ${durationS} s per round, lag budget ${budgetMs} ms`,
-      notes: [...notes, ...(capacity === null ? ['ms-per-session: budget over N when the round passed, over 0.5 when it failed (no capacity search)'] : [])],
-      seconds: (performance.now() - t0) / 1000, loadStart: load0, loadEnd: loadavg(),
+      round: async (i) => {
+        const l = await level(n);
+        console.log(`round ${i + 1}/${rounds}: ${levelLine(l)}`);
+        if (!find && i === rounds - 1) {
+          for (const line of clientTable(l.reports)) console.log(line);
+          for (const line of levelSummary(l)) console.log(line);
+          last = l;
+        }
+        return l;
+      },
     });
-    writeResults(results, values.json);
-    console.log(`\nresults (solacelive-bench/1, suite server): ${values.json}; gate them: solacelive bench gate --results ${values.json}`);
+    console.log(`\nresults (solacelive-bench/1, suite server): ${path}; gate them: solacelive bench gate --results ${path}`);
   }
   return find || last === null ? 0 : (last as LevelResult).pass ? 0 : 1;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], json: ResultsWriter): Promise<number> {
   try {
-    return await run(argv);
+    return await run(argv, json);
   } catch (err) {
     if (err instanceof LoadtestError) throw new CliError(err.code, err.message);
     throw err;
   }
 }
 
-export const command: Command = {
+/** What --json needs of bench/: the rounds run with calibration kernels between them, written in the bench format. */
+export interface ResultsWriter {
+  write(o: {
+    readonly path: string;
+    readonly rounds: number;
+    /** One round: a level at the fixed N. */
+    readonly round: (index: number) => Promise<LevelResult>;
+    /** The capacity found (--find-capacity), or null. */
+    readonly capacity: number | null;
+    readonly config: string;
+    readonly describe: string;
+    readonly notes: readonly string[];
+    readonly startedAt: number;
+    readonly loadStart: readonly number[];
+  }): Promise<void>;
+}
+
+/** The command, with bench's results writer for --json. */
+export const loadtestCommand = (json: ResultsWriter): Command => ({
   summary: 'real-time load test of a Moshi server: N clients, lag p50/p95/p99, growth, stalls, refusals; --find-capacity',
   help: [
     'usage: solacelive loadtest URL --clients N [--in WAV | --sessions DIR] [--duration S] [--ramp S]',
@@ -205,5 +220,5 @@ export const command: Command = {
     'LOADTEST_ERR_NOT_MOSHI (it answered in another protocol), LOADTEST_ERR_WAV (--in is not a usable',
     'WAV), LOADTEST_ERR_SESSIONS (--sessions has no session with an input.wav).',
   ].join('\n'),
-  run: main,
-};
+  run: (argv) => main(argv, json),
+});

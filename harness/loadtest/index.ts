@@ -13,4 +13,3 @@ export type { LevelFigures, LevelOptions, LevelResult } from './level.ts';
 export { findCapacity } from './capacity.ts';
 export type { CapacityResult } from './capacity.ts';
 export { clientTable, levelLine, levelSummary } from './table.ts';
-// bench.ts (the bench format) loads MLX for its calibration kernels: import it directly, only when needed.

@@ -80,11 +80,20 @@ async function run(argv: string[], json: ResultsWriter): Promise<number> {
   const lib = await loadLibopusNode();
   const log = (line: string) => console.error(`solacelive loadtest: ${line}`);
   log(`${target.url} (${protocol}), input ${inputs.map((i) => `${i.name} (${((i.frames.length * 80) / 1000).toFixed(1)} s, ${i.conversion})`).join(', ')}, looped to ${durationS} s per client, ramp ${rampS} s, lag budget ${budgetMs} ms`);
+  // Ctrl-C: the clients end their input there and finish normally (recordings complete); a second one exits.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    log('stopping: the clients end their input now and finish (Ctrl-C again to exit at once)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
   const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const base: Omit<LevelOptions, 'clients'> = {
     target, durationS, rampS, inputs, budgetMs, lib, connectTimeoutMs, meter, record, runId,
     ...(values.token ? { token: values.token } : {}),
     progress: (line) => log(line),
+    signal: abort.signal,
   };
   // Until one client has connected, every client failing alike is the server's problem (a typed error); later it is a level that failed.
   let connectedOnce = false;
@@ -102,10 +111,11 @@ async function run(argv: string[], json: ResultsWriter): Promise<number> {
   const notes: string[] = [];
   if (find) {
     log(`capacity search: N = 1, 2, 4, … up to ${maxClients}, then bisecting; at most ${timeLimitS} s`);
-    const c = await findCapacity(level, { maxClients, timeLimitS, levelS: durationS + rampS + 35, onLevel: (l) => console.log(levelLine(l)) });
+    const c = await findCapacity(level, { maxClients, timeLimitS, levelS: durationS + rampS + 35, onLevel: (l) => console.log(levelLine(l)), signal: abort.signal });
     capacity = c.capacity;
     const best = c.levels.filter((l) => l.clients === c.capacity && l.pass).at(-1) ?? null;
-    const bound = c.bound === 'max-clients' ? ` (every level up to --max-clients ${maxClients} passed: at least ${c.capacity})` : c.bound === 'time-limit' ? ` (time limit reached: at least ${c.capacity})` : '';
+    const bound = c.bound === 'max-clients' ? ` (every level up to --max-clients ${maxClients} passed: at least ${c.capacity})`
+      : c.bound === 'time-limit' ? ` (time limit reached: at least ${c.capacity})` : c.bound === 'interrupted' ? ` (interrupted: at least ${c.capacity})` : '';
     const answer = `capacity: ${c.capacity} concurrent real-time session(s) with every client's lag p99 <= ${budgetMs} ms, no stall, no disconnect, no refusal${bound}; ${c.firstFail === null ? '' : `${c.firstFail} failed; `}${c.levels.length} levels in ${c.seconds.toFixed(0)} s`;
     notes.push(answer);
     if (best) {
@@ -121,7 +131,7 @@ async function run(argv: string[], json: ResultsWriter): Promise<number> {
     console.log('');
     for (const line of levelSummary(last)) console.log(line);
   }
-  if (values.json) {
+  if (values.json && !abort.signal.aborted) {
     log(`${rounds} round(s) of ${n} client(s) for the results file, calibration kernels timed between them`);
     const path = values.json;
     await json.write({
@@ -140,6 +150,7 @@ async function run(argv: string[], json: ResultsWriter): Promise<number> {
     });
     console.log(`\nresults (solacelive-bench/1, suite server): ${path}; gate them: solacelive bench gate --results ${path}`);
   }
+  process.off('SIGINT', onSigint);
   return find || last === null ? 0 : (last as LevelResult).pass ? 0 : 1;
 }
 

@@ -14,6 +14,8 @@ export interface CapacityOptions {
   /** Pause between levels so the server sees the last level's sessions closed, ms. */
   readonly pauseMs?: number;
   readonly onLevel?: (l: LevelResult) => void;
+  /** Stops the search after the level under way (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CapacityResult {
@@ -21,8 +23,8 @@ export interface CapacityResult {
   readonly capacity: number;
   /** Smallest N that failed, or null when none did (capacity reached --max-clients or the time ran out). */
   readonly firstFail: number | null;
-  /** Why the search stopped before it had an exact answer ('max-clients' | 'time-limit'), or null. */
-  readonly bound: 'max-clients' | 'time-limit' | null;
+  /** Why the search stopped before it had an exact answer, or null. */
+  readonly bound: 'max-clients' | 'time-limit' | 'interrupted' | null;
   readonly levels: readonly LevelResult[];
   readonly seconds: number;
 }
@@ -31,6 +33,7 @@ export async function findCapacity(run: (n: number) => Promise<LevelResult>, o: 
   const t0 = performance.now();
   const levels: LevelResult[] = [];
   const fits = () => (performance.now() - t0) / 1000 + o.levelS <= o.timeLimitS;
+  const stop = (): CapacityResult['bound'] => (o.signal?.aborted ? 'interrupted' : fits() ? null : 'time-limit');
   const tryLevel = async (n: number): Promise<boolean> => {
     if (levels.length) await new Promise((r) => setTimeout(r, o.pauseMs ?? 1500));
     const l = await run(n);
@@ -41,28 +44,35 @@ export async function findCapacity(run: (n: number) => Promise<LevelResult>, o: 
   let pass = 0;
   let fail: number | null = null;
   let bound: CapacityResult['bound'] = null;
-  for (let n = 1; ; n = Math.min(n * 2, o.maxClients)) {
-    if (!fits()) {
-      bound = 'time-limit';
-      break;
+  // One level: true/false, or null when the search must stop (time, Ctrl-C; an interrupted level counts neither way).
+  const step = async (n: number): Promise<boolean | null> => {
+    bound = stop();
+    if (bound) return null;
+    const ok = await tryLevel(n);
+    if (o.signal?.aborted) {
+      bound = 'interrupted';
+      return null;
     }
-    if (await tryLevel(n)) pass = n;
-    else {
+    return ok;
+  };
+  for (let n = 1; ; n = Math.min(n * 2, o.maxClients)) {
+    const ok = await step(n);
+    if (ok === null) break;
+    if (!ok) {
       fail = n;
       break;
     }
+    pass = n;
     if (n >= o.maxClients) {
       bound = 'max-clients';
       break;
     }
   }
-  while (fail !== null && fail - pass > 1) {
-    if (!fits()) {
-      bound = 'time-limit';
-      break;
-    }
+  while (bound === null && fail !== null && fail - pass > 1) {
     const mid = Math.floor((pass + fail) / 2);
-    if (await tryLevel(mid)) pass = mid;
+    const ok = await step(mid);
+    if (ok === null) break;
+    if (ok) pass = mid;
     else fail = mid;
   }
   return { capacity: pass, firstFail: fail, bound, levels, seconds: (performance.now() - t0) / 1000 };

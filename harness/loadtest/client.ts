@@ -165,7 +165,8 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
     progress.framesBack = Math.floor(client.samplesReceived / FRAME_SAMPLES);
   }
   const streamEnd = clock.now();
-  const completed = sent === plan.frames;
+  // Stopped by the user (Ctrl-C) is an input that ended early, not a disconnect.
+  const completed = sent === plan.frames || (o.signal?.aborted === true && client.isOpen);
   if (client.isOpen) for (const m of stream.end) client.sendRaw(m);
   progress.state = 'finishing';
   // Replies to every frame after the warm-up, or quiet, or the bound; then the client closes if the server has not.
@@ -236,7 +237,7 @@ async function packetClient(target: Target, plan: ClientPlan, o: ClientOptions, 
     progress.framesSent = sent;
   }
   const streamEnd = clock.now();
-  const completed = sent === plan.frames;
+  const completed = sent === plan.frames || (o.signal?.aborted === true && client.isOpen);
   progress.state = 'finishing';
   // 'end', then the server answers what is left and closes; bounded, then the client closes.
   const ended = client.isOpen ? client.end() : Promise.resolve(null);

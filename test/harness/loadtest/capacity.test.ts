@@ -52,11 +52,12 @@ describe('loadtest --find-capacity against serve with the engine pool', () => {
     }, { maxClients: 8, timeLimitS: 600, levelS: 40, pauseMs: 1000 });
 
     const admission = server.health().admission!;
-    expect(admission.basis).toBe('cpu');
+    const tried = levels.map((l) => `${l.clients}: ${l.pass ? 'pass' : l.why.join('; ')}`).join('\n');
+    expect(admission.basis, tried).toBe('cpu');
     expect(admission.costMs!).toBeGreaterThanOrEqual(BURN_MS);
     expect(admission.workers).toBe(2);
     expect(admission.capacity).toBe(2);
-    expect(c.capacity, levels.map((l) => `${l.clients}: ${l.why.join('; ')}`).join('\n')).toBe(admission.capacity);
+    expect(c.capacity, tried).toBe(admission.capacity);
     expect(c.firstFail).toBe(admission.capacity + 1);
 
     const above = levels.find((l) => l.clients === admission.capacity + 1)!;

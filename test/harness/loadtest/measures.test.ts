@@ -1,6 +1,7 @@
 // What each load-test client measures, against a real Moshi server on loopback whose delay,
 // growth, silence, close and refusal the test chooses (test/harness/proxy/moshi-upstream.ts):
-// the lag it reports is the injected delay (never less), its growth per minute, a stall, a
+// the lag it reports is the injected delay (never less; the difference from an undelayed
+// server measured side by side), its growth per minute, a stall, a
 // server that closes mid-session as a disconnect with its code, an HTTP refusal counted as
 // a refusal (not a failure), and the level verdict naming each.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -33,24 +34,25 @@ function level(path: string, clients: number, more: Partial<LevelOptions> = {}):
 }
 
 describe('load-test clients measure as the proxy does', () => {
-  it('a constant injected delay is every client\'s lag (never less), with no growth; over the budget the level fails naming the lag', async () => {
+  it('a constant injected delay is every client\'s lag (never less) and what separates it from an undelayed server; over the budget the level fails naming the lag', async () => {
     const DELAY = 150;
-    const l = await level(`/api/chat?delay=${DELAY}`, 2);
+    // Side by side, so the machine's load weighs on both alike: the delay is the difference.
+    const [l, plain] = await Promise.all([level(`/api/chat?delay=${DELAY}`, 2), level('/api/chat', 2)]);
     expect(l.reports.map((r) => r.status)).toEqual(['done', 'done']);
     for (const r of l.reports) {
       const f = r.figures!;
       // 3 s = 38 frames; the first is the warm-up the server answers with nothing.
       expect(f.lag.count).toBe(r.framesSent - 1);
       expect(Math.min(...f.lag.series.map(([, lag]) => lag))).toBeGreaterThanOrEqual(DELAY);
-      expect(f.lag.p50!).toBeLessThan(DELAY + 40);
       expect(f.missing.count).toBe(0);
       expect(r.disconnected).toBe(false);
     }
-    expect(l.figures.lag.p50!).toBeGreaterThanOrEqual(DELAY);
+    expect(l.figures.lag.p50! - plain.figures.lag.p50!).toBeGreaterThan(DELAY - 40);
+    expect(l.figures.lag.p50! - plain.figures.lag.p50!).toBeLessThan(DELAY + 40);
     expect(l.pass).toBe(false);
     expect(l.why.join('; ')).toMatch(/2 client\(s\) with lag p99 over 80 ms/);
     // The same delay under a budget above it passes.
-    const ok = await level(`/api/chat?delay=${DELAY}`, 1, { budgetMs: 1000 });
+    const ok = await level(`/api/chat?delay=${DELAY}`, 1, { budgetMs: 5000 });
     expect(ok.why).toEqual([]);
     expect(ok.pass).toBe(true);
   }, 60_000);
@@ -64,9 +66,11 @@ describe('load-test clients measure as the proxy does', () => {
     expect(l.figures.growth.max).toBe(slope);
   }, 30_000);
 
-  it('a server that holds its replies for 1.5 s is a stall; one that closes mid-session (1011) is a disconnect by the server with its code', async () => {
-    const stalled = await level('/api/chat?pauseAt=10&pauseMs=1500', 1, { budgetMs: 5000 });
+  it('a server that holds its replies for 2.5 s is a stall; one that closes mid-session (1011) is a disconnect by the server with its code', async () => {
+    // A 1 s stall threshold: a loaded machine's own hiccups (a few hundred ms) are not what is measured here.
+    const stalled = await level('/api/chat?pauseAt=10&pauseMs=2500', 1, { budgetMs: 10_000, durationS: 4, meter: { stallMs: 1000 } });
     expect(stalled.figures.stalls).toBe(1);
+    expect(stalled.reports[0]!.figures!.stalls.list[0]!.durationMs).toBeGreaterThanOrEqual(2500);
     expect(stalled.why.join('; ')).toMatch(/1 stall/);
     const closed = await level('/api/chat?closeAt=10&closeCode=1011', 1, { budgetMs: 5000 });
     const r = closed.reports[0]!;

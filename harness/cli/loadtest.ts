@@ -8,6 +8,7 @@ import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { BUDGET_MS } from '../../src/telemetry/index.ts';
 import { CliError, intOption, parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { diskError } from '../format/writer.ts';
+import { MOSHI_CHAT_PATH } from '../../src/client/moshi.ts';
 import { METER_DEFAULTS } from '../measure/index.ts';
 import {
   clientTable, DEFAULT_INPUT, findCapacity, LoadtestError, levelLine, levelSummary, parseTarget, probe, PROTOCOLS, runLevel, sessionInputs, wavInput,
@@ -31,11 +32,12 @@ function int(values: Record<string, unknown>, name: string, fallback: number, mi
 }
 
 /** Every client failed the same way before any session: the server's problem, as one typed error. */
-function allFailed(l: LevelResult, url: string): void {
+function allFailed(l: LevelResult, url: string, protocol: LoadProtocol): void {
   const codes = l.reports.map((r) => (r.status === 'failed' ? r.error!.code : null));
   if (codes.length === 0 || codes.some((c) => c === null)) return;
   const first = l.reports[0]!.error!.message;
-  if (codes.every((c) => c === 'CLIENT_ERR_TIMEOUT')) throw new LoadtestError('LOADTEST_ERR_NO_ANSWER', `${url} accepted connections but never answered (${first})`);
+  const hint = protocol === 'solacelive' && new URL(url).pathname === MOSHI_CHAT_PATH ? `; ${MOSHI_CHAT_PATH} speaks the Moshi protocol: use --protocol moshi, or the server's root URL for SolaceLive packets` : '';
+  if (codes.every((c) => c === 'CLIENT_ERR_TIMEOUT')) throw new LoadtestError('LOADTEST_ERR_NO_ANSWER', `${url} accepted connections but never answered (${first})${hint}`);
   if (codes.every((c) => c === 'CLIENT_ERR_CONNECT')) throw new LoadtestError('LOADTEST_ERR_UNREACHABLE', first);
   if (codes.every((c) => c === 'CLIENT_ERR_PROTOCOL')) throw new LoadtestError('LOADTEST_ERR_NOT_MOSHI', first);
 }
@@ -99,7 +101,7 @@ async function run(argv: string[], json: ResultsWriter): Promise<number> {
   let connectedOnce = false;
   const level = async (n: number): Promise<LevelResult> => {
     const l = await runLevel({ ...base, clients: n });
-    if (!connectedOnce) allFailed(l, target.url);
+    if (!connectedOnce) allFailed(l, target.url, protocol);
     connectedOnce ||= l.figures.connected > 0;
     return l;
   };

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { writeWavSync } from '../../../src/audio/wav-file.ts';
 import { sessionInputs, wavInput } from '../../../harness/loadtest/index.ts';
 import { CliProcesses } from '../../cli-process.ts';
@@ -74,6 +75,21 @@ describe('solacelive loadtest: bad input', () => {
     expect(performance.now() - t0).toBeLessThan(25_000);
   }, 60_000);
 
+  it('a WebSocket server that does not speak Moshi: LOADTEST_ERR_NOT_MOSHI saying what it sent', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    wss.on('connection', (ws) => ws.send('hello, I am a chat server'));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    try {
+      const r = await cli.run(['loadtest', `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, '--clients', '2', '--duration', '1'], 30_000);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/LOADTEST_ERR_NOT_MOSHI/);
+      expect(r.stderr).toMatch(/does not speak the Moshi protocol: it sent a text message/);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  }, 60_000);
+
   it('a file that is not a WAV, an empty --sessions folder: LOADTEST_ERR_WAV / LOADTEST_ERR_SESSIONS', async () => {
     const txt = join(dir, 'speech.wav');
     writeFileSync(txt, 'this is not audio');
@@ -115,6 +131,9 @@ describe('solacelive loadtest --json against serve', () => {
     const figures = results.suites[0].figures.map((f: { id: string }) => f.id);
     expect(figures).toEqual(['server/lag', 'server/lag-late', 'server/first-audio', 'server/handshake', 'server/ms-per-session']);
     for (const f of results.suites[0].figures) expect(f.ratios).toHaveLength(2);
+    // Packets sent to /api/chat (where SolaceLive speaks Moshi) get no ready: said, with what to do.
+    const wrong = await cli.run(['loadtest', `${url}/api/chat`, '--protocol', 'solacelive', '--clients', '1', '--duration', '1', '--connect-timeout-ms', '1500'], 60_000);
+    expect(wrong.stderr).toMatch(/LOADTEST_ERR_NO_ANSWER.*never answered.*use --protocol moshi/);
     const gate = await cli.run(['bench', 'gate', '--results', out, '--allow-missing-baseline'], 60_000);
     expect(gate.stdout).toMatch(/Bench gate/);
     expect(gate.stdout).toContain('server/lag');

@@ -36,7 +36,7 @@ export interface ClientOptions {
   readonly recordDir: string | null;
   /** Extra manifest meta (which load test, level, client). */
   readonly recordMeta?: Record<string, unknown>;
-  /** Moshi: the client's Ogg pages per half frame, encoded once per input and length (see encodeStream). */
+  /** Moshi: the client's Ogg pages, encoded once per input and length (EncodedStream). */
   readonly stream?: EncodedStream;
   readonly signal?: AbortSignal;
 }
@@ -68,22 +68,42 @@ export function isRefusal(code: string): boolean {
   return /^(SERVER_BUSY|SERVER_FULL|TOO_MANY_PENDING|ENGINE_UNAVAILABLE)$|^CLIENT_ERR_HTTP_(429|503)$|^CLIENT_ERR_CLOSED_1013$/.test(code);
 }
 
-/** A client's Ogg Opus stream as Moshi messages, per half frame (what opus-recorder sends every 40 ms), plus the end pages. */
-export interface EncodedStream {
-  readonly halves: readonly (readonly Uint8Array[])[];
-  readonly end: readonly Uint8Array[];
-}
+/**
+ * A client's Ogg Opus stream as Moshi messages, per half frame (what opus-recorder sends every
+ * 40 ms) and the end pages; encoded once per input and length, as the first client needs each
+ * half (a long run does not wait for its whole input to be encoded). Every client with that
+ * input sends the same bytes: each is its own stream at the server.
+ */
+export class EncodedStream {
+  private readonly enc: OggOpusEncoder;
+  private readonly halves: Uint8Array[][] = [];
+  private endPages: Uint8Array[] | null = null;
+  private readonly input: ClientInput;
+  private readonly frames: number;
 
-/** Encodes `frames` frames of the input once; every client with that input sends the same bytes (each is its own stream at the server). */
-export function encodeStream(lib: Libopus, input: ClientInput, frames: number): EncodedStream {
-  const enc = new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial: 0x4c4f4144, vendor: 'SolaceLive loadtest' });
-  const halves: Uint8Array[][] = [];
-  const half = FRAME_SAMPLES / 2;
-  for (let k = 0; k < frames; k++) {
-    const f = frameAt(input, k);
-    for (let h = 0; h < 2; h++) halves.push(enc.push(f.subarray(h * half, (h + 1) * half)).map((page) => encodeMoshi({ kind: 'audio', data: page })));
+  constructor(lib: Libopus, input: ClientInput, frames: number) {
+    this.enc = new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial: 0x4c4f4144, vendor: 'SolaceLive loadtest' });
+    this.input = input;
+    this.frames = frames;
   }
-  return { halves, end: enc.end().map((page) => encodeMoshi({ kind: 'audio', data: page })) };
+
+  /** The messages of half frame i (2k: frame k's first 40 ms). */
+  half(i: number): readonly Uint8Array[] {
+    const n = FRAME_SAMPLES / 2;
+    while (this.halves.length <= i && this.halves.length < 2 * this.frames) {
+      const h = this.halves.length;
+      const pcm = frameAt(this.input, h >> 1).subarray((h & 1) * n, ((h & 1) + 1) * n);
+      this.halves.push(this.enc.push(pcm).map((page) => encodeMoshi({ kind: 'audio', data: page })));
+    }
+    return this.halves[i] ?? [];
+  }
+
+  /** The end-of-stream pages, after every half. */
+  end(): readonly Uint8Array[] {
+    this.half(2 * this.frames - 1);
+    this.endPages ??= this.enc.end().map((page) => encodeMoshi({ kind: 'audio', data: page }));
+    return this.endPages;
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
@@ -159,7 +179,7 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
   for (let k = 0; k < plan.frames && client.isOpen && !o.signal?.aborted; k++) {
     for (let h = 0; h < 2 && client.isOpen; h++) {
       await sleep(t0 + k * FRAME_MS + (h * FRAME_MS) / 2 - clock.now());
-      for (const m of stream.halves[2 * k + h]!) client.sendRaw(m);
+      for (const m of stream.half(2 * k + h)) client.sendRaw(m);
     }
     sent = k + 1;
     progress.framesSent = sent;
@@ -168,7 +188,8 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
   const streamEnd = clock.now();
   // Stopped by the user (Ctrl-C) is an input that ended early, not a disconnect.
   const completed = sent === plan.frames || (o.signal?.aborted === true && client.isOpen);
-  if (client.isOpen) for (const m of stream.end) client.sendRaw(m);
+  // The end-of-stream page when the whole input went out (a stopped client just waits for its replies).
+  if (client.isOpen && sent === plan.frames) for (const m of stream.end()) client.sendRaw(m);
   progress.state = 'finishing';
   // Replies to every frame after the warm-up, or quiet, or the bound; then the client closes if the server has not.
   const want = Math.max(0, sent - (o.meter?.warmupFrames ?? MOSHI_WARMUP_FRAMES)) * FRAME_SAMPLES;

@@ -5,7 +5,7 @@
 import { FRAME_MS } from '../../src/audio/frames.ts';
 import type { Libopus } from '../../src/audio/opus/index.ts';
 import { percentiles, type MeterOptions, type Percentiles } from '../measure/index.ts';
-import { encodeStream, recordPath, runClient, type ClientProgress, type ClientReport, type EncodedStream } from './client.ts';
+import { EncodedStream, recordPath, runClient, type ClientProgress, type ClientReport } from './client.ts';
 import type { ClientInput } from './input.ts';
 import type { Target } from './target.ts';
 
@@ -118,7 +118,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
   const t0 = performance.now();
   const frames = Math.max(1, Math.round((o.durationS * 1000) / FRAME_MS));
   const streams = new Map<ClientInput, EncodedStream>();
-  if (o.target.protocol === 'moshi') for (const input of new Set(Array.from({ length: o.clients }, (_, i) => o.inputs[i % o.inputs.length]!))) streams.set(input, encodeStream(o.lib, input, frames));
+  if (o.target.protocol === 'moshi') for (const input of new Set(Array.from({ length: o.clients }, (_, i) => o.inputs[i % o.inputs.length]!))) streams.set(input, new EncodedStream(o.lib, input, frames));
   const progress: ClientProgress[] = Array.from({ length: o.clients }, () => ({ state: 'connecting', framesSent: 0, framesBack: 0 }));
   const started: boolean[] = progress.map(() => false);
   const timer = o.progress ? setInterval(() => o.progress!(progressLine(o.clients, progress, started, (performance.now() - t0) / 1000, o.durationS + o.rampS)), o.progressMs ?? 2000) : null;

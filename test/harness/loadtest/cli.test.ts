@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { freePort } from '../../../deploy/haproxy.ts';
 import { writeWavSync } from '../../../src/audio/wav-file.ts';
 import { sessionInputs, wavInput } from '../../../harness/loadtest/index.ts';
 import { CliProcesses } from '../../cli-process.ts';
@@ -31,14 +32,6 @@ afterAll(() => {
   silent?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('solacelive loadtest: bad input', () => {
   it('no URL, a bad URL, bad options: usage or LOADTEST_ERR_URL, naming what is wrong', async () => {

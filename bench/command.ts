@@ -34,6 +34,7 @@ const HELP = [
   '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
   '  step    the engine Pipeline per span: mimi.encode, lm.temporal, lm.depformer, mimi.decode, step.total',
   '  replay  offline replay of fixtures/sessions/hello-2s.session, ms per step (tiny only)',
+  '  server  `solacelive serve` on loopback under `solacelive loadtest`: capacity, client lag, first audio (tiny only)',
   'Each suite runs N rounds (--rounds, default 12; 6 with --quick). In every round calibration',
   'kernels are timed between the samples (an MLX 256³ matmul and an 8 MiB memory copy); a figure\'s',
   'ratio is its round median over the round\'s fastest kernel run (the machine\'s speed without',

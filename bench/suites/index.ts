@@ -4,6 +4,7 @@ import { codecSuite } from './codec.ts';
 import { lmSuite } from './lm.ts';
 import { mimiSuite } from './mimi.ts';
 import { replaySuite } from './replay.ts';
+import { serverSuite } from './server.ts';
 import { stepSuite } from './step.ts';
 
 export const SUITE_DEFS: Readonly<Record<SuiteName, SuiteDef>> = {
@@ -12,4 +13,5 @@ export const SUITE_DEFS: Readonly<Record<SuiteName, SuiteDef>> = {
   lm: lmSuite,
   step: stepSuite,
   replay: replaySuite,
+  server: serverSuite,
 };

@@ -6,7 +6,7 @@
 // the turn-taking figures are derived as the Moshi meter derives them.
 import { FRAME_MS } from '../../src/audio/frames.ts';
 import type { GapMessage, ServerMessage } from '../../src/server/messages.ts';
-import { METER_DEFAULTS, percentiles, slopePerMinute, StreamingVad, turnTaking, VAD_DEFAULTS, type ConnectionEvent, type ConnectionFigures, type MeterOptions, type Side, type StreamTally, type VadOptions } from '../measure/index.ts';
+import { clientTimeoutsOf, lateFrames, METER_DEFAULTS, stallsOf, percentiles, slopePerMinute, StreamingVad, turnTaking, VAD_DEFAULTS, type ConnectionEvent, type ConnectionFigures, type MeterOptions, type Side, type StreamTally, type VadOptions } from '../measure/index.ts';
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 
@@ -15,6 +15,7 @@ export class PacketMeter {
   private readonly vadOptions: Required<VadOptions>;
   private readonly sentAt: number[] = [];
   private readonly lagSeries: [number, number][] = [];
+  private readonly lagSteps: number[] = [];
   private readonly serverAudioAt: number[] = [];
   private readonly serverMessageAt: number[] = [];
   private readonly texts: { atMs: number; text: string }[] = [];
@@ -61,7 +62,10 @@ export class PacketMeter {
     this.serverAudioAt.push(t);
     this.firstAudioAt ??= t;
     const sent = this.sentAt[step];
-    if (sent !== undefined) this.lagSeries.push([round(t), round(t - sent)]);
+    if (sent !== undefined) {
+      this.lagSeries.push([round(t), round(t - sent)]);
+      this.lagSteps.push(step);
+    }
     const at = Math.max(t, this.playoutEnd);
     this.playoutEnd = at + FRAME_MS;
     this.modelVad.push(pcm, at);
@@ -90,24 +94,12 @@ export class PacketMeter {
 
   figures(): ConnectionFigures {
     const lags = this.lagSeries.map((p) => p[1]);
-    const minLag = lags.reduce((a, b) => Math.min(a, b), Infinity);
-    const lateFrames = this.lagSeries.flatMap((p, j) => (p[1] > minLag + this.o.lateMs ? [j] : []));
+    const late = lateFrames(lags, this.o.lateMs);
     const end = this.ended?.atMs ?? this.lastT;
     const warmup = this.gaps.filter((g) => g.reason === 'warm-up').length;
     const missing = Math.max(0, this.sentAt.length - warmup - this.audioFrames);
-    const stalls: { atMs: number; durationMs: number }[] = [];
-    for (let i = 1; i < this.serverAudioAt.length; i++) {
-      const gap = this.serverAudioAt[i]! - this.serverAudioAt[i - 1]!;
-      if (gap > this.o.stallMs) stalls.push({ atMs: round(this.serverAudioAt[i - 1]!), durationMs: round(gap) });
-    }
-    const lastAudio = this.serverAudioAt[this.serverAudioAt.length - 1];
-    if (lastAudio !== undefined && missing > 0 && end - lastAudio > this.o.stallMs) stalls.push({ atMs: round(lastAudio), durationMs: round(end - lastAudio) });
-    const timeouts: { atMs: number; silentMs: number }[] = [];
-    let prev = 0;
-    for (const t of [...this.serverMessageAt, end]) {
-      if (t - prev >= this.o.clientTimeoutMs) timeouts.push({ atMs: round(prev + this.o.clientTimeoutMs), silentMs: round(t - prev) });
-      prev = Math.max(prev, t);
-    }
+    const stalls = stallsOf(this.serverAudioAt, end, missing, this.o.stallMs);
+    const timeouts = clientTimeoutsOf(0, this.serverMessageAt, end, this.o.clientTimeoutMs);
     const first = this.texts[0]?.atMs ?? null;
     const last = this.texts[this.texts.length - 1]?.atMs ?? null;
     const span = first !== null && last !== null ? (last - first) / 1000 : 0;
@@ -123,9 +115,11 @@ export class PacketMeter {
         ...percentiles(lags),
         slopeMsPerMin: slopePerMinute(this.lagSeries.map((p) => p[0]), lags),
         series: this.lagSeries,
+        // The viewer puts point i on client frame frames[i] + warmupFrames: here, its step.
+        frames: this.lagSteps.map((s) => Math.max(0, s - warmup)),
         unmatched: this.audioFrames - this.lagSeries.length,
       },
-      late: { thresholdMs: this.o.lateMs, count: lateFrames.length, frames: lateFrames.slice(0, 100) },
+      late: { thresholdMs: this.o.lateMs, count: late.length, frames: late.slice(0, 100) },
       missing: { count: missing, firstFrame: missing > 0 ? this.audioFrames + warmup : null },
       stalls: { thresholdMs: this.o.stallMs, count: stalls.length, totalMs: round(stalls.reduce((s, x) => s + x.durationMs, 0)), list: stalls },
       clientTimeouts: { thresholdMs: this.o.clientTimeoutMs, count: timeouts.length, list: timeouts },

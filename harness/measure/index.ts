@@ -10,3 +10,5 @@ export type { BargeIn, TurnFigures } from './turns.ts';
 export { detectSpeech, StreamingVad, VAD_DEFAULTS } from './vad.ts';
 export type { Segment, VadOptions } from './vad.ts';
 export { summaryLines } from './summary.ts';
+export { clientTimeoutsOf, lateFrames, stallsOf } from './gaps.ts';
+export type { ClientTimeout, Stall } from './gaps.ts';

@@ -11,6 +11,7 @@
 import type { Libopus } from '../../src/audio/opus/index.ts';
 import { decodeMoshi, type MoshiMessage } from '../../src/protocol/moshi/index.ts';
 import { OpusTap, type TimedFrame } from './opus-tap.ts';
+import { clientTimeoutsOf, lateFrames, stallsOf } from './gaps.ts';
 import { percentiles, slopePerMinute, type Percentiles } from './stats.ts';
 import { turnTaking, type TurnFigures } from './turns.ts';
 import { StreamingVad, type VadOptions, VAD_DEFAULTS } from './vad.ts';
@@ -237,30 +238,15 @@ export class MoshiMeter {
 
   figures(): ConnectionFigures {
     const lags = this.lagSeries.map((p) => p[1]);
-    const minLag = lags.reduce((a, b) => Math.min(a, b), Infinity);
-    const lateFrames = this.lagSeries.flatMap((p, j) => (p[1] > minLag + this.o.lateMs ? [j] : []));
+    const late = lateFrames(lags, this.o.lateMs);
     const end = this.ended?.atMs ?? this.lastT;
 
     const answered = this.serverFrames;
     const owed = Math.max(0, this.clientFrameAt.length - this.o.warmupFrames);
     const missing = Math.max(0, owed - answered);
 
-    const stalls: { atMs: number; durationMs: number }[] = [];
-    for (let i = 1; i < this.serverAudioAt.length; i++) {
-      const gap = this.serverAudioAt[i]! - this.serverAudioAt[i - 1]!;
-      if (gap > this.o.stallMs) stalls.push({ atMs: round(this.serverAudioAt[i - 1]!), durationMs: round(gap) });
-    }
-    const lastAudio = this.serverAudioAt[this.serverAudioAt.length - 1];
-    if (lastAudio !== undefined && missing > 0 && end - lastAudio > this.o.stallMs) stalls.push({ atMs: round(lastAudio), durationMs: round(end - lastAudio) });
-
-    const timeouts: { atMs: number; silentMs: number }[] = [];
-    if (this.upstreamOpenAt !== null) {
-      let prev = this.upstreamOpenAt;
-      for (const t of [...this.serverMessageAt, end]) {
-        if (t - prev >= this.o.clientTimeoutMs) timeouts.push({ atMs: round(prev + this.o.clientTimeoutMs), silentMs: round(t - prev) });
-        prev = Math.max(prev, t);
-      }
-    }
+    const stalls = stallsOf(this.serverAudioAt, end, missing, this.o.stallMs);
+    const timeouts = this.upstreamOpenAt === null ? [] : clientTimeoutsOf(this.upstreamOpenAt, this.serverMessageAt, end, this.o.clientTimeoutMs);
 
     const first = this.texts[0]?.atMs ?? null;
     const last = this.texts[this.texts.length - 1]?.atMs ?? null;
@@ -280,7 +266,7 @@ export class MoshiMeter {
         frames: this.lagFrames,
         unmatched: this.unmatched,
       },
-      late: { thresholdMs: this.o.lateMs, count: lateFrames.length, frames: lateFrames.slice(0, 100) },
+      late: { thresholdMs: this.o.lateMs, count: late.length, frames: late.slice(0, 100) },
       missing: { count: missing, firstFrame: missing > 0 ? answered + this.o.warmupFrames : null },
       stalls: { thresholdMs: this.o.stallMs, count: stalls.length, totalMs: round(stalls.reduce((s, x) => s + x.durationMs, 0)), list: stalls },
       clientTimeouts: { thresholdMs: this.o.clientTimeoutMs, count: timeouts.length, list: timeouts },

@@ -3,6 +3,7 @@ import type { SuiteDef, SuiteName } from '../lib/suite-api.ts';
 import { codecSuite } from './codec.ts';
 import { lmSuite } from './lm.ts';
 import { mimiSuite } from './mimi.ts';
+import { proxySuite } from './proxy.ts';
 import { replaySuite } from './replay.ts';
 import { stepSuite } from './step.ts';
 
@@ -12,4 +13,5 @@ export const SUITE_DEFS: Readonly<Record<SuiteName, SuiteDef>> = {
   lm: lmSuite,
   step: stepSuite,
   replay: replaySuite,
+  proxy: proxySuite,
 };

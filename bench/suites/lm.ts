@@ -1,9 +1,12 @@
 // The Moshi LM alone: LmGen.step (temporal transformer, then the depformer's codebooks)
 // with seeded random user codes, timed by LmGen itself. tiny: the embedded model's LM;
 // real: Moshi 7B q4 from the Hugging Face cache (skipped when it is not there).
+// Floors: the weight bytes each stage reads per step (quantized as loaded) ÷ the memory
+// bandwidth measured in the same run.
 import { ensurePreset, resolveHubModel, TINY } from '../../src/engine/models.ts';
 import { loadLm, loadLmConfig, LmGen, releaseNativeMemory } from '../../src/models/lm/index.ts';
 import type { SuiteDef } from '../lib/suite-api.ts';
+import { mb } from '../lib/weight-bytes.ts';
 import { realModelOrSkip } from './real.ts';
 
 export const WARMUP_STEPS = 10;
@@ -31,11 +34,12 @@ export const lmSuite: SuiteDef = {
     };
     for (let i = 0; i < WARMUP_STEPS; i++) await step();
     const perRound = ctx.perRound ?? (ctx.config === 'tiny' ? (ctx.quick ? 15 : 30) : 5);
+    const bytes = lm.weightBytesByStage();
     return {
       describe: `${spec.name}${spec.untrained ? ' (untrained)' : ''}: ${perRound} steps per round after ${WARMUP_STEPS} warm-up steps`,
       figures: [
-        { name: 'lm.temporal', span: 'lm.temporal', calibration: 'matmul', budget: true },
-        { name: 'lm.depformer', span: 'lm.depformer', calibration: 'matmul', budget: true },
+        { name: 'lm.temporal', span: 'lm.temporal', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: bytes.temporal, describe: `${mb(bytes.temporal)} of weights per temporal step` } },
+        { name: 'lm.depformer', span: 'lm.depformer', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: bytes.depformer, describe: `${mb(bytes.depformer)} of weights per depformer step` } },
       ],
       notes: [],
       cpuFigure: 'cpu.step',

@@ -1,12 +1,14 @@
 // Mimi alone, per 80 ms frame: encodeStep and decodeStep in steady state (the transformer
 // context filled first, as after ~10 s of a conversation). tiny: the embedded model's
 // Mimi weights; real: configs/mimi_202407.json with seeded random weights in memory.
+// Floors: the weight bytes each call reads ÷ the memory bandwidth measured in the same run.
 import { join } from 'node:path';
 import { CONFIGS_DIR, ensurePreset, TINY } from '../../src/engine/models.ts';
 import { loadMimiConfig, Mimi } from '../../src/models/mimi/index.ts';
 import { randomMimiWeights } from '../lib/mimi-weights.ts';
 import type { SuiteDef } from '../lib/suite-api.ts';
 import { speechLikeFrames } from '../lib/signal.ts';
+import { mb, mimiWeightBytes } from '../lib/weight-bytes.ts';
 
 const SEED = 20240701;
 
@@ -36,11 +38,12 @@ export const mimiSuite: SuiteDef = {
       if (n % 25 === 0) globalThis.gc?.();
     }
     const perRound = ctx.perRound ?? (ctx.config === 'tiny' ? (ctx.quick ? 15 : 30) : 10);
+    const bytes = mimiWeightBytes(cfg);
     return {
       describe: `${describe}: ${perRound} frames per round after ${fill} frames filling the context`,
       figures: [
-        { name: 'mimi.encode', span: 'mimi.encode', calibration: 'matmul', budget: true },
-        { name: 'mimi.decode', span: 'mimi.decode', calibration: 'matmul', budget: true },
+        { name: 'mimi.encode', span: 'mimi.encode', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: bytes.encode, describe: `${mb(bytes.encode)} of weights per encodeStep` } },
+        { name: 'mimi.decode', span: 'mimi.decode', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: bytes.decode, describe: `${mb(bytes.decode)} of weights per decodeStep` } },
       ],
       notes: [],
       cpuFigure: 'cpu.frame',

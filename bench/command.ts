@@ -117,7 +117,7 @@ export function formatResults(r: BenchResults): string {
       if (i === 0) out.push(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
     });
     for (const f of s.figures) {
-      if (f.floor) out.push(`  floor ${f.name}: ${f.floor.kind}, ${f.floor.describe}${f.floor.kind === 'weights' ? ` ÷ ${fmt(s.bandwidth!.gbps)} GB/s` : ''} = ${fmt(f.floor.ms)} ms; p50 ${fmt(f.p50)} ms is ${fmt(f.floor.ratio)}× the floor`);
+      if (f.floor) out.push(`  floor ${f.name}: ${f.floor.kind}, ${f.floor.describe}${f.floor.kind === 'weights' ? ` ÷ ${fmt(s.bandwidth!.gbps)} GB/s` : ''} = ${fmt(f.floor.ms)} ms; p50 ${fmt(f.p50)} ms is ${fmt(f.floor.ratio)}× the floor${f.floor.p99 === undefined ? '' : ` (p99 ${fmt(f.p99)} against the floor's ${fmt(f.floor.p99)} ms)`}`);
       if (f.share) out.push(`  ${f.name}: ${f.share.pct.toPrecision(3)} % of ${f.share.of} (p50 ${fmt(f.p50)} of ${fmt(f.share.ofMs)} ms; target ≤ ${f.share.targetPct} %: ${f.share.ok ? 'met' : 'NOT MET'})`);
     }
     if (s.bandwidth) out.push(`  bandwidth: ${s.bandwidth.describe}: ${fmt(s.bandwidth.gbps)} GB/s`);

@@ -4,7 +4,7 @@
 // codec's is a copy of the same bytes; the proxy's is the same traffic without the proxy.
 import type { BandwidthResult, FigureResult, FloorResult, ShareResult } from './results.ts';
 import type { FigureSpec, FloorSpec } from './suite-api.ts';
-import { median } from './stats.ts';
+import { median, quantile } from './stats.ts';
 
 /** 256 MiB: far past any last-level cache, so the copy runs at memory speed. */
 export const BANDWIDTH_BYTES = 256 << 20;
@@ -43,15 +43,17 @@ export function weightsFloorMs(bytes: number, gbps: number): number {
  */
 export function buildFloor(spec: FloorSpec, p50: number, run: { bandwidth?: BandwidthResult; samples?: readonly number[] }): FloorResult {
   let ms: number;
+  let p99: number | undefined;
   if (spec.kind === 'weights') {
     if (!run.bandwidth) throw new RangeError(`a weights floor needs the run's bandwidth (${spec.describe})`);
     ms = weightsFloorMs(spec.bytes, run.bandwidth.gbps);
   } else {
     if (!run.samples?.length) throw new RangeError(`floor samples "${spec.sample}" missing (${spec.describe})`);
     ms = median(run.samples);
+    p99 = quantile(run.samples, 0.99);
   }
   if (!(ms > 0)) throw new RangeError(`floor of ${spec.describe} is ${ms} ms: must be positive`);
-  return { kind: spec.kind, describe: spec.describe, bytes: spec.bytes, ms, ratio: p50 / ms };
+  return { kind: spec.kind, describe: spec.describe, bytes: spec.bytes, ms, ratio: p50 / ms, ...(p99 === undefined ? {} : { p99 }) };
 }
 
 /** `figure`'s p50 as a share of the figure named `share.of`. */

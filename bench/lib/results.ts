@@ -64,6 +64,8 @@ export interface FloorResult {
   readonly ms: number;
   /** The figure's p50 over the floor: how many times the floor it takes (1 = at the floor). */
   readonly ratio: number;
+  /** The floor's own p99, ms, where it is timed (memcpy, direct): the tail to compare the figure's with. */
+  readonly p99?: number;
 }
 
 export type FloorKind = 'weights' | 'memcpy' | 'direct';

@@ -4,7 +4,7 @@
 import type { SpanName } from '../../src/telemetry/index.ts';
 import type { CalibrationKernel } from './results.ts';
 
-export const SUITES = ['codec', 'mimi', 'lm', 'step', 'replay', 'proxy'] as const;
+export const SUITES = ['codec', 'mimi', 'lm', 'step', 'replay', 'proxy', 'dash'] as const;
 export type SuiteName = (typeof SUITES)[number];
 export const CONFIGS = ['tiny', 'real'] as const;
 export type BenchConfig = (typeof CONFIGS)[number];

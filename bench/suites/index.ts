@@ -1,6 +1,7 @@
 // The unified suites, by name, in the order `--suite all` runs them.
 import type { SuiteDef, SuiteName } from '../lib/suite-api.ts';
 import { codecSuite } from './codec.ts';
+import { dashSuite } from './dash.ts';
 import { lmSuite } from './lm.ts';
 import { mimiSuite } from './mimi.ts';
 import { proxySuite } from './proxy.ts';
@@ -14,4 +15,5 @@ export const SUITE_DEFS: Readonly<Record<SuiteName, SuiteDef>> = {
   step: stepSuite,
   replay: replaySuite,
   proxy: proxySuite,
+  dash: dashSuite,
 };

@@ -120,6 +120,7 @@ export function formatResults(r: BenchResults): string {
       if (f.floor) out.push(`  floor ${f.name}: ${f.floor.kind}, ${f.floor.describe}${f.floor.kind === 'weights' ? ` ÷ ${fmt(s.bandwidth!.gbps)} GB/s` : ''} = ${fmt(f.floor.ms)} ms; p50 ${fmt(f.p50)} ms is ${fmt(f.floor.ratio)}× the floor${f.floor.p99 === undefined ? '' : ` (p99 ${fmt(f.p99)} against the floor's ${fmt(f.floor.p99)} ms)`}`);
       if (f.share) out.push(`  ${f.name}: ${f.share.pct.toPrecision(3)} % of ${f.share.of} (p50 ${fmt(f.p50)} of ${fmt(f.share.ofMs)} ms; target ≤ ${f.share.targetPct} %: ${f.share.ok ? 'met' : 'NOT MET'})`);
     }
+    for (const note of s.notes) out.push(`  note: ${note}`);
     if (s.bandwidth) out.push(`  bandwidth: ${s.bandwidth.describe}: ${fmt(s.bandwidth.gbps)} GB/s`);
     for (const c of s.calibration) out.push(`  calibration ${c.kernel}: ${c.describe}: median ${fmt([...c.rounds].sort((a, b) => a - b)[c.rounds.length >> 1]!)} ms, cv ${c.cvPct.toFixed(1)} % across rounds`);
   }

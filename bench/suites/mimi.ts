@@ -39,13 +39,17 @@ export const mimiSuite: SuiteDef = {
     }
     const perRound = ctx.perRound ?? (ctx.config === 'tiny' ? (ctx.quick ? 15 : 30) : 10);
     const bytes = mimiWeightBytes(cfg);
+    // Native memory over the timed frames (what bench/mimi-soak.ts watched over 10,000): a note, not a gated figure.
+    const rss0 = await settledRssMb();
+    const frames0 = n;
+    const notes: string[] = [];
     return {
       describe: `${describe}: ${perRound} frames per round after ${fill} frames filling the context`,
       figures: [
         { name: 'mimi.encode', span: 'mimi.encode', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: bytes.encode, describe: `${mb(bytes.encode)} of weights per encodeStep` } },
         { name: 'mimi.decode', span: 'mimi.decode', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: bytes.decode, describe: `${mb(bytes.decode)} of weights per decodeStep` } },
       ],
-      notes: [],
+      notes,
       cpuFigure: 'cpu.frame',
       async round(_index, tick) {
         const enc: number[] = [];
@@ -62,7 +66,18 @@ export const mimiSuite: SuiteDef = {
         globalThis.gc?.();
         return { 'mimi.encode': enc, 'mimi.decode': dec };
       },
-      async close() {},
+      async close() {
+        const rss1 = await settledRssMb();
+        notes.push(`RSS ${rss0.toFixed(1)} MB after the context fill, ${rss1.toFixed(1)} MB after ${n - frames0} more frames (${rss1 - rss0 >= 0 ? '+' : ''}${(rss1 - rss0).toFixed(1)} MB)`);
+      },
     };
   },
 };
+
+/** RSS once V8 has collected and the binding's finalizers have freed what they hold. */
+async function settledRssMb(): Promise<number> {
+  globalThis.gc?.();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  return process.memoryUsage().rss / 2 ** 20;
+}

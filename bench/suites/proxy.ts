@@ -26,6 +26,7 @@ export const proxySuite: SuiteDef = {
   name: 'proxy',
   describe: 'one-way Moshi message latency through `solacelive proxy` (in process, recording) against the direct connection',
   async setup(ctx) {
+    if (ctx.config !== 'tiny') return { skipped: 'the proxy runs no model: benched in the tiny config only' };
     const seconds = ctx.quick ? 1.5 : 3;
     const steps = Math.round((seconds * 1000) / SERVER_EVERY_MS);
     const lib = await loadLibopusNode();

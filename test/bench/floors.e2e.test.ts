@@ -47,7 +47,7 @@ describe('physical floors, measured in the same run', () => {
     // The same model in two suites reads the same bytes.
     expect(bytes(step, 'lm.temporal')).toBe(bytes(suite(r, 'lm'), 'lm.temporal'));
     expect(bytes(step, 'mimi.decode')).toBe(bytes(suite(r, 'mimi'), 'mimi.decode'));
-    expect(suite(r, 'mimi').notes.join('\n')).toMatch(/^RSS [\d.]+ MB after the context fill, [\d.]+ MB after \d+ more frames/m);
+    expect(suite(r, 'mimi').notes.join('\n')).toMatch(/^RSS [\d.]+ MB at the first round, [\d.]+ MB after 9 timed frames \([+-][\d.]+ MB\)$/m);
   }, 240_000);
 
   it('codec against a copy of the same bytes; replay with ipc and the recorder\'s share of a step; proxy against direct', async () => {

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { judge, runAb, type AbReport } from './lib/ab.ts';
 import { parseSuites } from './lib/runner.ts';
 import type { Inject, SuiteName } from './lib/suite-api.ts';
-import { ROOT } from './lib/suite.ts';
+import { ROOT } from './lib/paths.ts';
 
 const { values } = parseArgs({ options: {
   repeats: { type: 'string', default: '6' }, rounds: { type: 'string', default: '30' }, slowdown: { type: 'string', default: '5' },

@@ -11,7 +11,7 @@ import { BenchError } from './lib/errors.ts';
 import { detectRunnerClass, gate, gateFailures, gateMarkdown, readBaselineFile, readRunnerClass, resultsAsBaseline, runnerClassPath, updateBaseline } from './lib/gate.ts';
 import { readResults, writeResults, type BenchResults } from './lib/results.ts';
 import { parseConfig, parseSuites, runBench } from './lib/runner.ts';
-import { ROOT } from './lib/suite.ts';
+import { ROOT } from './lib/paths.ts';
 import { SUITES } from './lib/suite-api.ts';
 
 export const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
@@ -31,19 +31,31 @@ const HELP = [
   `OPENBLAS_CORETYPE the shell has): ${SUITES.join(', ')} (a comma list, or all; default all).`,
   '  codec   packet encode/decode per packet; Ogg Opus encode/decode per 80 ms frame (tinybench)',
   '  mimi    Mimi encodeStep/decodeStep per frame (tiny weights; real: mimi_202407 size, random weights)',
-  '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache)',
+  '  lm      LmGen.step: lm.temporal and lm.depformer (tiny; real: kyutai/moshiko-mlx-q4 from the HF cache,',
+  '          else the 7B shape with seeded random q4 weights generated in memory)',
   '  step    the engine Pipeline per span: mimi.encode, lm.temporal, lm.depformer, mimi.decode, step.total',
-  '  replay  offline replay of fixtures/sessions/hello-2s.session, ms per step (tiny only)',
+  '  replay  offline replay of fixtures/sessions/hello-2s.session, ms per step (tiny only); ipc: the',
+  '          engine process round trip minus its own time per step; recorder.hooks: the recorder\'s',
+  '          time per step on a real server, as a share of that session\'s step (target ≤ 1 %)',
+  '  proxy   one-way Moshi message latency up and down through `solacelive proxy` (in process, recording)',
+  '  dash    the server\'s step.total over real-time sessions with `solacelive dash` attached (tmux 80×24,',
+  '          10 Hz; skipped without tmux); tiny only',
   '  server  `solacelive serve` on loopback under `solacelive loadtest`: capacity, client lag, first audio (tiny only)',
+  'Every figure with a physical floor reports it, measured in the same run, and p50 over it (p50/floor):',
+  'models (mimi, lm, step, replay) the weight bytes the work reads ÷ the suite process\'s memory bandwidth',
+  '(a 256 MiB Buffer.copy, read + write traffic, fastest of the run); codec a new buffer + copy of the same',
+  'bytes (the packet; the 80 ms PCM frame for Opus), timed in the same rounds; proxy and dash the same',
+  'traffic without the proxy or the dashboard, in the same rounds (one trial of each per round, the order',
+  'alternating). The mimi suite notes its RSS drift over the timed frames.',
   'Each suite runs N rounds (--rounds, default 12; 6 with --quick). In every round calibration',
   'kernels are timed between the samples (an MLX 256³ matmul and an 8 MiB memory copy); a figure\'s',
   'ratio is its round median over the round\'s fastest kernel run (the machine\'s speed without',
   'interruptions), so a slower or faster machine (CPU model, clock) moves both and the ratio stays.',
   `Prints per figure p50/p95/p99 (ms), p99 as a share of the ${BUDGET_MS} ms budget, the ratio and`,
-  'its CV across rounds (warned about when above the runner class\'s gate threshold), and writes',
+  'its CV across rounds (warned about when above the runner class\'s gate threshold), the floor, and writes',
   'the results JSON with the machine fingerprint to --json OUT, or by default to',
   'bench/results/bench-<config>-<time>.json and bench/results/latest.json (what `npm run bench:gate` reads).',
-  '--config real skips, saying why, the suites whose weights are not in the cache.',
+  '--config real skips, saying why, step when Moshi 7B is not in the cache, and replay, proxy and dash.',
   '--dashboard shows progress in the Ink dashboard (harness/dashboard) instead of log lines.',
   '',
   'bench gate: compares --results (default bench/results/latest.json, written by `npm run bench`) with a',
@@ -99,16 +111,22 @@ export function formatResults(r: BenchResults): string {
       continue;
     }
     out.push(`${s.suite}: ${s.describe} (${s.seconds.toFixed(1)} s)`);
-    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', `of ${BUDGET_MS} ms p50/p95/p99`, 'ratio', 'kernel', 'cv %', 'rme %', 'samples']];
+    const rows = [['figure', 'p50 ms', 'p95 ms', 'p99 ms', `of ${BUDGET_MS} ms p50/p95/p99`, 'ratio', 'kernel', 'cv %', 'rme %', 'samples', 'floor ms', 'p50/floor']];
     const share = (ms: number) => (ms / BUDGET_MS).toFixed(ms / BUDGET_MS >= 10 ? 1 : 3);
     for (const f of s.figures) {
-      rows.push([f.name, fmt(f.p50), fmt(f.p95), fmt(f.p99), f.budgetFraction === undefined ? '' : `${share(f.p50)}/${share(f.p95)}/${share(f.p99)}`, f.ratio.toPrecision(4), f.calibration, f.cvPct.toFixed(1), f.rmePct.toFixed(1), String(f.samples)]);
+      rows.push([f.name, fmt(f.p50), fmt(f.p95), fmt(f.p99), f.budgetFraction === undefined ? '' : `${share(f.p50)}/${share(f.p95)}/${share(f.p99)}`, f.ratio.toPrecision(4), f.calibration, f.cvPct.toFixed(1), f.rmePct.toFixed(1), String(f.samples), f.floor ? fmt(f.floor.ms) : '', f.floor ? `${fmt(f.floor.ratio)}×` : '']);
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
     rows.forEach((row, i) => {
-      out.push(`  ${row.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`);
+      out.push(`  ${row.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`.trimEnd());
       if (i === 0) out.push(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
     });
+    for (const f of s.figures) {
+      if (f.floor) out.push(`  floor ${f.name}: ${f.floor.kind}, ${f.floor.describe}${f.floor.kind === 'weights' ? ` ÷ ${fmt(s.bandwidth!.gbps)} GB/s` : ''} = ${fmt(f.floor.ms)} ms; p50 ${fmt(f.p50)} ms is ${fmt(f.floor.ratio)}× the floor${f.floor.p99 === undefined ? '' : ` (p99 ${fmt(f.p99)} against the floor's ${fmt(f.floor.p99)} ms)`}`);
+      if (f.share) out.push(`  ${f.name}: ${f.share.pct.toPrecision(3)} % of ${f.share.of} (p50 ${fmt(f.p50)} of ${fmt(f.share.ofMs)} ms; target ≤ ${f.share.targetPct} %: ${f.share.ok ? 'met' : 'NOT MET'})`);
+    }
+    for (const note of s.notes) out.push(`  note: ${note}`);
+    if (s.bandwidth) out.push(`  bandwidth: ${s.bandwidth.describe}: ${fmt(s.bandwidth.gbps)} GB/s`);
     for (const c of s.calibration) out.push(`  calibration ${c.kernel}: ${c.describe}: median ${fmt([...c.rounds].sort((a, b) => a - b)[c.rounds.length >> 1]!)} ms, cv ${c.cvPct.toFixed(1)} % across rounds`);
   }
   if (r.warnings.length) out.push('', 'warnings:', ...r.warnings.map((w) => `  ${w}`));

@@ -14,7 +14,7 @@ import type { AbChildReply, AbChildRequest, AbRoundValues } from './ab-child.ts'
 import { defaultCache, git, mergeBase, prepareRevision, resolveRevision, type Side } from './ab-side.ts';
 import { pairedLogRatio } from './stats.ts';
 import type { BenchConfig, Inject, SuiteName } from './suite-api.ts';
-import { ROOT } from './suite.ts';
+import { ROOT } from './paths.ts';
 
 export const AB_FORMAT = 'solacelive-bench-ab/1';
 

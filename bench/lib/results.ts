@@ -1,7 +1,8 @@
 // The results file of `solacelive bench` (format solacelive-bench/1): per figure its
 // per-round samples, absolute and as a ratio to a calibration kernel measured in the same
-// rounds, plus the fingerprint of the machine. Read back with every field checked, so a
-// corrupt or foreign file is refused with the field named.
+// rounds, its physical floor measured in the same run, plus the fingerprint of the machine.
+// Read back with every field checked, so a corrupt or foreign file is refused with the
+// field named. Floors, shares and bandwidth are optional: files written before them still read.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SpanName } from '../../src/telemetry/index.ts';
@@ -42,6 +43,55 @@ export interface FigureResult {
   readonly rawCvPct: number;
   /** Relative margin of error of the mean ratio (95 %), percent. */
   readonly rmePct: number;
+  /** The physical floor of the figure's work, measured in the same run (absent in older files). */
+  readonly floor?: FloorResult;
+  /** The figure as a share of another figure of the same run (absent in older files). */
+  readonly share?: ShareResult;
+}
+
+/**
+ * What the figure's work would take if it only moved its bytes, measured in the same run:
+ * `weights`: bytes of weights it reads ÷ the suite process's memory bandwidth (SuiteRun.bandwidth);
+ * `memcpy`: a copy of the same bytes, timed in the same rounds; `direct`: the same traffic
+ * without the part measured (the proxy's figures: the direct connection), in the same rounds.
+ */
+export interface FloorResult {
+  readonly kind: FloorKind;
+  readonly describe: string;
+  /** Bytes the floor moves per call (0 for `direct`). */
+  readonly bytes: number;
+  /** The floor per call, ms. */
+  readonly ms: number;
+  /** The figure's p50 over the floor: how many times the floor it takes (1 = at the floor). */
+  readonly ratio: number;
+  /** The floor's own p99, ms, where it is timed (memcpy, direct): the tail to compare the figure's with. */
+  readonly p99?: number;
+}
+
+export type FloorKind = 'weights' | 'memcpy' | 'direct';
+
+/** A figure as a share of another one of the same suite and run (the recorder's hooks of a step). */
+export interface ShareResult {
+  /** Name of the figure it is a share of. */
+  readonly of: string;
+  /** That figure's p50, ms. */
+  readonly ofMs: number;
+  /** 100 × this figure's p50 / ofMs. */
+  readonly pct: number;
+  /** The share it should stay under, percent. */
+  readonly targetPct: number;
+  readonly ok: boolean;
+}
+
+/** The memory bandwidth of the suite process: a large copy timed at setup and before every round. */
+export interface BandwidthResult {
+  readonly describe: string;
+  /** Bytes copied per run of the kernel. */
+  readonly bytes: number;
+  /** Fastest run, GB/s of memory traffic (bytes read + bytes written): what `weights` floors divide by. */
+  readonly gbps: number;
+  /** Fastest run per round, GB/s. */
+  readonly rounds: readonly number[];
 }
 
 export interface CalibrationResult {
@@ -60,6 +110,8 @@ export interface SuiteRun {
   readonly describe: string;
   readonly figures: readonly FigureResult[];
   readonly calibration: readonly CalibrationResult[];
+  /** Present when a figure has a `weights` floor (absent in older files). */
+  readonly bandwidth?: BandwidthResult;
   readonly notes: readonly string[];
   readonly seconds: number;
 }
@@ -121,6 +173,23 @@ export function checkRatios(where: string, ratios: unknown, code: BenchErrorCode
   return ratios as number[];
 }
 
+const FLOOR_KINDS: readonly string[] = ['weights', 'memcpy', 'direct'] satisfies readonly FloorKind[];
+
+function checkFloor(f: unknown, bad: (msg: string) => never): void {
+  if (!isObj(f)) bad('must be an object');
+  const o = f as Record<string, unknown>;
+  if (!FLOOR_KINDS.includes(o.kind as string)) bad(`"kind" must be one of ${FLOOR_KINDS.join(', ')}`);
+  for (const k of ['ms', 'ratio']) if (!(isNum(o[k]) && (o[k] as number) > 0)) bad(`"${k}" must be a positive number`);
+  if (!(isNum(o.bytes) && (o.bytes as number) >= 0)) bad('"bytes" must be a number ≥ 0');
+}
+
+function checkShare(f: unknown, bad: (msg: string) => never): void {
+  if (!isObj(f)) bad('must be an object');
+  const o = f as Record<string, unknown>;
+  if (typeof o.of !== 'string') bad('"of" must name a figure');
+  for (const k of ['ofMs', 'pct', 'targetPct']) if (!isNum(o[k])) bad(`"${k}" must be a finite number`);
+}
+
 export function parseResults(data: unknown, path: string): BenchResults {
   const bad = (msg: string): never => {
     throw new BenchError('BENCH_ERR_RESULTS', `results ${path}: ${msg}`);
@@ -139,7 +208,10 @@ export function parseResults(data: unknown, path: string): BenchResults {
       if (!isObj(f) || typeof f.id !== 'string') return bad(`${where} has no "id"`);
       checkRatios(`results ${path}: ${where} (${f.id})`, f.ratios, 'BENCH_ERR_RESULTS');
       for (const k of ['p50', 'p95', 'p99', 'ratio', 'cvPct']) if (!isNum(f[k])) bad(`${where} (${f.id}): "${k}" must be a finite number`);
+      if (f.floor !== undefined) checkFloor(f.floor, (msg) => bad(`${where} (${f.id}): "floor" ${msg}`));
+      if (f.share !== undefined) checkShare(f.share, (msg) => bad(`${where} (${f.id}): "share" ${msg}`));
     });
+    if (s.bandwidth !== undefined && !(isObj(s.bandwidth) && isNum(s.bandwidth.gbps) && s.bandwidth.gbps > 0 && isNum(s.bandwidth.bytes))) bad(`suites[${i}] (${s.suite}): "bandwidth" must hold a positive "gbps" and "bytes"`);
   });
   return data as unknown as BenchResults;
 }

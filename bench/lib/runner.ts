@@ -13,7 +13,7 @@ import { BenchError } from './errors.ts';
 import { detectRunnerClass, thresholdFor, type RunnerClass } from './gate.ts';
 import { RESULTS_FORMAT, type BenchResults, type FigureResult, type SuiteRun } from './results.ts';
 import { CONFIGS, SUITES, type BenchConfig, type Inject, type SuiteName } from './suite-api.ts';
-import { packageVersion, ROOT } from './suite.ts';
+import { packageVersion, ROOT } from './paths.ts';
 
 const CHILD = fileURLToPath(new URL('./suite-child.ts', import.meta.url));
 

@@ -4,7 +4,7 @@
 import type { SpanName } from '../../src/telemetry/index.ts';
 import type { CalibrationKernel } from './results.ts';
 
-export const SUITES = ['codec', 'mimi', 'lm', 'step', 'replay', 'server'] as const;
+export const SUITES = ['codec', 'mimi', 'lm', 'step', 'replay', 'proxy', 'dash', 'server'] as const;
 export type SuiteName = (typeof SUITES)[number];
 export const CONFIGS = ['tiny', 'real'] as const;
 export type BenchConfig = (typeof CONFIGS)[number];
@@ -46,7 +46,20 @@ export interface FigureSpec {
   readonly calibration: CalibrationKernel;
   /** Report p99 as a share of the 80 ms budget. */
   readonly budget: boolean;
+  /** The physical floor of this figure's work, measured in the same run (see FloorResult). */
+  readonly floor?: FloorSpec;
+  /** Report this figure's p50 as a share of another figure's, against a target. */
+  readonly share?: { readonly of: string; readonly targetPct: number };
 }
+
+/**
+ * `weights`: `bytes` of weights one call reads; the child measures its memory bandwidth in
+ * the same rounds and the floor is bytes ÷ bandwidth. `memcpy` and `direct`: the suite times
+ * the floor itself in the same rounds and returns it per call under the samples key `sample`.
+ */
+export type FloorSpec =
+  | { readonly kind: 'weights'; readonly bytes: number; readonly describe: string }
+  | { readonly kind: 'memcpy' | 'direct'; readonly bytes: number; readonly sample: string; readonly describe: string };
 
 export interface SuiteInstance {
   readonly describe: string;

@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { platformFingerprint } from '../../src/models/platform.ts';
 import { Calibrator } from './calibrate.ts';
 import { buildCalibration, buildFigure } from './figures.ts';
+import { BandwidthMeter, buildBandwidth, buildFloor, buildShare } from './floors.ts';
 import { applyInject } from './inject.ts';
 import { SUITE_DEFS } from '../suites/index.ts';
 import type { ChildReply, ChildRequest } from './runner.ts';
@@ -35,8 +36,16 @@ async function run(req: ChildRequest): Promise<void> {
   const calibrator = new Calibrator();
   const cal = { matmul: [] as number[], memcpy: [] as number[] };
   const raw = new Map<string, number[][]>(inst.figures.map((f) => [f.name, []]));
+  // Floors the suite times itself (a copy of the same bytes, the direct path): samples per round.
+  const floorKeys = [...new Set(inst.figures.flatMap((f) => (f.floor && f.floor.kind !== 'weights' ? [f.floor.sample] : [])))];
+  const floorRaw = new Map<string, number[]>(floorKeys.map((k) => [k, []]));
+  // Weight floors need the memory bandwidth: measured at setup and before every round, as the calibration.
+  const meter = inst.figures.some((f) => f.floor?.kind === 'weights') ? new BandwidthMeter() : null;
+  const bwSetup = meter ? [meter.measure(), meter.measure()] : [];
+  const bwRounds: number[] = [];
   const cpuRounds: number[][] = [];
   for (let r = 0; r < req.rounds; r++) {
+    if (meter) bwRounds.push(meter.measure());
     // The round's calibration: one point before it, then one at every tick inside it.
     const points = [calibrator.measure()];
     let tickCpu = 0;
@@ -51,11 +60,22 @@ async function run(req: ChildRequest): Promise<void> {
     cal.matmul.push(Math.min(...points.map((p) => p.matmul)));
     cal.memcpy.push(Math.min(...points.map((p) => p.memcpy)));
     for (const f of inst.figures) raw.get(f.name)!.push(samples[f.name] ?? []);
+    for (const k of floorKeys) floorRaw.get(k)!.push(...(samples[k] ?? []));
     if (inst.cpuFigure) cpuRounds.push([roundCpu / Math.max(1, samples[inst.figures[0]!.name]?.length ?? 0)]);
     send({ kind: 'round', index: r, load1: loadavg()[0]! });
   }
   await inst.close();
-  const figures = inst.figures.map((f) => buildFigure(def.name, f, raw.get(f.name)!, cal[f.calibration]));
+  const bandwidth = meter ? buildBandwidth(bwSetup, bwRounds) : undefined;
+  const built = inst.figures.map((f) => {
+    const fig = buildFigure(def.name, f, raw.get(f.name)!, cal[f.calibration]);
+    if (!f.floor) return fig;
+    const floorSamples = f.floor.kind === 'weights' ? undefined : floorRaw.get(f.floor.sample);
+    return { ...fig, floor: buildFloor(f.floor, fig.p50, { ...(bandwidth ? { bandwidth } : {}), ...(floorSamples ? { samples: floorSamples } : {}) }) };
+  });
+  const figures = built.map((fig, i) => {
+    const share = inst.figures[i]!.share;
+    return share ? { ...fig, share: buildShare(share, fig, built) } : fig;
+  });
   if (inst.cpuFigure) figures.push(buildFigure(def.name, { name: inst.cpuFigure, calibration: 'matmul', budget: false }, cpuRounds, cal.matmul));
   const run: SuiteRun = {
     suite: def.name,
@@ -63,6 +83,7 @@ async function run(req: ChildRequest): Promise<void> {
     describe: inst.describe,
     figures,
     calibration: [buildCalibration('matmul', cal.matmul), buildCalibration('memcpy', cal.memcpy)],
+    ...(bandwidth ? { bandwidth } : {}),
     notes: inst.notes,
     seconds: (performance.now() - t0) / 1000,
   };

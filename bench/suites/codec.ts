@@ -5,6 +5,9 @@
 // server shape, 2 × 40 ms packets on 2 pages: the latency Opus adds to each reply) and
 // opus.decode the input path (web-client shape pages, 4 × 20 ms packets, demuxed and decoded).
 // Opus is CPU work, not copying: its ratios divide by the matmul calibration.
+// Floors, timed in the same rounds: allocating and copying the same bytes (encode and decode
+// each hand back a new buffer): the packet for the packet codec, the 80 ms PCM frame for Opus.
+// Opus is far from its copy floor by nature; the ratio says how far.
 import { Bench } from 'tinybench';
 import { FRAME_SAMPLES } from '../../src/audio/frames.ts';
 import { loadLibopusNode, MOSHI_CLIENT_SHAPE, MOSHI_SERVER_SHAPE, OggOpusDecoder, OggOpusEncoder, type Libopus } from '../../src/audio/index.ts';
@@ -24,6 +27,8 @@ interface CodecTask {
   readonly batch: number;
   readonly calibration: CalibrationKernel;
   readonly budget: boolean;
+  /** The floor task timed beside it (its name in FLOOR_TASKS order). */
+  readonly floor: string;
   readonly fn: () => void;
   /** Outside the timing, before each batch. */
   readonly beforeEach?: () => void;
@@ -78,15 +83,31 @@ export const codecSuite: SuiteDef = {
       for (const page of client.header) opusDecoder.push(page);
       decoded = 0;
     };
+    // Floors: a new buffer of the same bytes, filled by a copy (what encode or decode hands back at the least).
+    const pcmBytes = Buffer.from(new Float32Array(speech(0)).buffer);
+    const copyOf = (src: Uint8Array) => Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+    const floorSources: Record<string, Buffer> = { 'copy.packet': copyOf(audioBytes), 'copy.text': copyOf(textBytes), 'copy.pcm': pcmBytes };
+    const floorTasks = Object.entries(floorSources).map(([name, src]) => ({
+      name,
+      batch: AUDIO_BATCH,
+      bytes: src.length,
+      fn: () => {
+        for (let i = 0; i < AUDIO_BATCH; i++) {
+          const d = Buffer.allocUnsafe(src.length);
+          src.copy(d);
+          sink += d[7]!;
+        }
+      },
+    }));
     const tasks: CodecTask[] = [
-      { name: 'audio.encode', calibration: 'memcpy', budget: false, batch: AUDIO_BATCH, fn: () => { for (let i = 0; i < AUDIO_BATCH; i++) sink += encodePacket(audio).length; } },
-      { name: 'audio.decode', calibration: 'memcpy', budget: false, batch: AUDIO_BATCH, fn: () => { for (let i = 0; i < AUDIO_BATCH; i++) sink += decodePacket(audioBytes).sequence; } },
-      { name: 'text.encode', calibration: 'memcpy', budget: false, batch: TEXT_BATCH, fn: () => { for (let i = 0; i < TEXT_BATCH; i++) sink += encodePacket(text).length; } },
-      { name: 'text.decode', calibration: 'memcpy', budget: false, batch: TEXT_BATCH, fn: () => { for (let i = 0; i < TEXT_BATCH; i++) sink += decodePacket(textBytes).sequence; } },
-      { name: 'opus.encode', batch: OPUS_BATCH, calibration: 'matmul', budget: true, fn: () => {
+      { name: 'audio.encode', floor: 'copy.packet', calibration: 'memcpy', budget: false, batch: AUDIO_BATCH, fn: () => { for (let i = 0; i < AUDIO_BATCH; i++) sink += encodePacket(audio).length; } },
+      { name: 'audio.decode', floor: 'copy.packet', calibration: 'memcpy', budget: false, batch: AUDIO_BATCH, fn: () => { for (let i = 0; i < AUDIO_BATCH; i++) sink += decodePacket(audioBytes).sequence; } },
+      { name: 'text.encode', floor: 'copy.text', calibration: 'memcpy', budget: false, batch: TEXT_BATCH, fn: () => { for (let i = 0; i < TEXT_BATCH; i++) sink += encodePacket(text).length; } },
+      { name: 'text.decode', floor: 'copy.text', calibration: 'memcpy', budget: false, batch: TEXT_BATCH, fn: () => { for (let i = 0; i < TEXT_BATCH; i++) sink += decodePacket(textBytes).sequence; } },
+      { name: 'opus.encode', floor: 'copy.pcm', batch: OPUS_BATCH, calibration: 'matmul', budget: true, fn: () => {
         for (let i = 0; i < OPUS_BATCH; i++) sink += opusEncoder.push(speech(encoded++)).length;
       } },
-      { name: 'opus.decode', batch: OPUS_BATCH, calibration: 'matmul', budget: true, beforeEach: restartDecoderIfDone, fn: () => {
+      { name: 'opus.decode', floor: 'copy.pcm', batch: OPUS_BATCH, calibration: 'matmul', budget: true, beforeEach: restartDecoderIfDone, fn: () => {
         for (let i = 0; i < OPUS_BATCH; i++) {
           for (const page of client.frames[decoded++]!) opusDecoder.push(page);
           sink += opusDecoder.read().length;
@@ -95,16 +116,20 @@ export const codecSuite: SuiteDef = {
     ];
     const timeMs = ctx.quick ? 60 : 150;
     return {
-      describe: `${tasks.length} tasks, ${timeMs} ms of tinybench samples each per round`,
-      figures: tasks.map((t) => ({ name: t.name, calibration: t.calibration, budget: t.budget })),
+      describe: `${tasks.length} tasks and ${floorTasks.length} copy floors, ${timeMs} ms of tinybench samples each per round`,
+      figures: tasks.map((t) => {
+        const bytes = floorSources[t.floor]!.length;
+        return { name: t.name, calibration: t.calibration, budget: t.budget, floor: { kind: 'memcpy' as const, bytes, sample: t.floor, describe: `new buffer + copy of ${bytes} B (${t.floor})` } };
+      }),
       notes: [],
       async round(index, tick) {
         const bench = new Bench({ time: timeMs, warmup: index === 0, warmupTime: 200, retainSamples: true });
         // tinybench runs the tasks back to back: calibrate between them (beforeAll hooks).
         for (const t of tasks) bench.add(t.name, t.fn, { beforeAll: () => { for (let i = 0; i < 5; i++) tick(); }, ...(t.beforeEach ? { beforeEach: t.beforeEach } : {}) });
+        for (const t of floorTasks) bench.add(t.name, t.fn, { beforeAll: () => { for (let i = 0; i < 5; i++) tick(); } });
         await bench.run();
         const out: Record<string, number[]> = {};
-        for (const t of tasks) {
+        for (const t of [...tasks, ...floorTasks]) {
           const r = bench.getTask(t.name)?.result;
           if (!r || !('latency' in r) || !r.latency.samples) throw new Error(`codec task ${t.name} did not complete: ${r && 'error' in r ? String(r.error) : r?.state}`);
           out[t.name] = Array.from(r.latency.samples, (ms) => ms / t.batch);

@@ -16,7 +16,7 @@ import { buildCalibration, buildFigure } from '../lib/figures.ts';
 import { detectRunnerClass } from '../lib/gate.ts';
 import { RESULTS_FORMAT, writeResults, type BenchResults, type SuiteRun } from '../lib/results.ts';
 import type { FigureSpec, SuiteDef } from '../lib/suite-api.ts';
-import { packageVersion, ROOT } from '../lib/suite.ts';
+import { packageVersion, ROOT } from '../lib/paths.ts';
 
 const BIN = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
 

@@ -102,6 +102,11 @@ export class Pipeline {
     await releaseNativeMemory();
   }
 
+  /** Bytes of LM weights one step reads, by stage (the bench's memory-bandwidth floors). */
+  lmWeightBytesByStage(): { temporal: number; depformer: number } {
+    return this.lm.weightBytesByStage();
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }

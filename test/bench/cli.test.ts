@@ -127,13 +127,15 @@ describe('solacelive bench (a real run)', () => {
     const out = join(dir, 'codec.json');
     const r = await run(['bench', '--suite', 'codec', '--rounds', '3', '--quick', '--json', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/codec: 6 tasks/);
+    expect(r.stdout).toMatch(/codec: 6 tasks and 3 copy floors/);
     expect(r.stdout).toContain(`gate them: solacelive bench gate --results ${out} (gates the suites of this run only)`);
-    expect(r.stdout).toMatch(/^ {2}audio\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +memcpy +[\d.]+ +[\d.]+ +\d+$/m);
+    expect(r.stdout).toMatch(/^ {2}audio\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +memcpy +[\d.]+ +[\d.]+ +\d+ +[\d.]+ +[\d.]+×$/m);
     // Opus per 80 ms frame: a share of the budget, against the compute calibration.
-    expect(r.stdout).toMatch(/^ {2}opus\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+\/[\d.]+\/[\d.]+ +[\d.]+ +matmul +[\d.]+ +[\d.]+ +\d+$/m);
-    // Every column head says what it holds: the ratio is to the named calibration kernel.
-    expect(r.stdout).toMatch(/^ {2}figure +p50 ms +p95 ms +p99 ms +of 80 ms p50\/p95\/p99 +ratio +kernel +cv % +rme % +samples$/m);
+    expect(r.stdout).toMatch(/^ {2}opus\.encode +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+\/[\d.]+\/[\d.]+ +[\d.]+ +matmul +[\d.]+ +[\d.]+ +\d+ +[\d.]+ +[\d.]+×$/m);
+    // Every column head says what it holds: the ratio is to the named calibration kernel, the last two the floor.
+    expect(r.stdout).toMatch(/^ {2}figure +p50 ms +p95 ms +p99 ms +of 80 ms p50\/p95\/p99 +ratio +kernel +cv % +rme % +samples +floor ms +p50\/floor$/m);
+    // Each floor says what it is, and p50 over it is the table's last column.
+    expect(r.stdout).toMatch(/^ {2}floor audio\.encode: memcpy, new buffer \+ copy of 7697 B \(copy\.packet\) = [\d.]+ ms; p50 [\d.]+ ms is [\d.]+× the floor \(p99 [\d.]+ against the floor's [\d.]+ ms\)$/m);
     const res = readResults(out);
     expect(res.suites[0]!.figures.map((f) => f.id)).toEqual(['codec/audio.encode', 'codec/audio.decode', 'codec/text.encode', 'codec/text.decode', 'codec/opus.encode', 'codec/opus.decode']);
     expect(res.suites[0]!.figures.every((f) => f.ratios.length === 3 && f.samples > 10)).toBe(true);

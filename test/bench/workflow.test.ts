@@ -2,7 +2,7 @@
 // with @action-validator/core (offline, WebAssembly), prove that check rejects broken
 // copies, and check that every command in it is an npm script of this package, so that
 // each one can be run locally.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,24 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const WORKFLOW = join(ROOT, '.github', 'workflows', 'bench.yml');
 const text = readFileSync(WORKFLOW, 'utf8');
 const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+/** The standalone scripts folded into `solacelive bench` suites (issue 18: one benchmark system). */
+const RETIRED = ['bench/codec.bench.ts', 'bench/mimi.bench.ts', 'bench/lm.bench.ts', 'bench/step.bench.ts', 'bench/replay.bench.ts', 'bench/dash-overhead.ts', 'bench/mimi-soak.ts', 'bench/proxy-overhead.ts', 'bench/lib/suite.ts'];
+
+describe('one benchmark system', () => {
+  it('the retired standalone scripts are gone, and neither package.json, the workflow nor the README runs or names them', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const path of RETIRED) {
+      expect(existsSync(join(ROOT, path)), path).toBe(false);
+      const base = path.slice(path.lastIndexOf('/') + 1);
+      expect(Object.entries(scripts).filter(([, cmd]) => cmd.includes(base)), `package.json scripts naming ${base}`).toEqual([]);
+      expect(text, `the workflow names ${base}`).not.toContain(base);
+      expect(readme, `README names ${base}`).not.toContain(base);
+    }
+    // Every bench file a script still runs exists.
+    for (const cmd of Object.values(scripts)) for (const m of cmd.matchAll(/\bbench\/[\w./-]+\.ts\b/g)) expect(existsSync(join(ROOT, m[0])), m[0]).toBe(true);
+  });
+});
 
 describe('.github/workflows/bench.yml', () => {
   it('is a valid workflow', () => {

@@ -204,7 +204,13 @@ export class Lm {
 
   /** Bytes of weights one full step reads: temporal layers, text head, depformer sub-steps. */
   weightBytesPerStep(): number {
+    const { temporal, depformer } = this.weightBytesByStage();
+    return temporal + depformer;
+  }
+
+  /** The same by stage: temporal (layers and text head) and depformer (its sub-steps), for per-span floors. */
+  weightBytesByStage(): { temporal: number; depformer: number } {
     const { w, tf, dep } = this.weights();
-    return tf.weightBytes() + w.textLinear.weightBytes + dep.weightBytesPerStep();
+    return { temporal: tf.weightBytes() + w.textLinear.weightBytes, depformer: dep.weightBytesPerStep() };
   }
 }

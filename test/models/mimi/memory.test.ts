@@ -1,6 +1,6 @@
 // Native memory stays flat over a streaming session when the caller yields to the event
-// loop between steps (the policy of src/models/nn/memory.ts). The 10,000-step version
-// is bench/mimi-soak.ts; this one keeps to a few seconds.
+// loop between steps (the policy of src/models/nn/memory.ts). This keeps to a few seconds;
+// `solacelive bench --suite mimi` notes the RSS drift over its frames on every run.
 import { describe, expect, it } from 'vitest';
 import { NativeMemoryPacer } from '../../../src/models/nn/memory.ts';
 import { FRAME, goldenF32, tinyMimi } from './fixtures.ts';

@@ -46,6 +46,11 @@ export interface ReplayOptions {
   readonly force?: boolean;
   /** A started engine to use (tests share one); else one is started with the recorded BLAS pinning. */
   readonly engine?: EnginePort;
+  /**
+   * Where an engine for the recorded model and BLAS pinning comes from when `engine` is not
+   * given (a corpus replay reuses one worker per core across sessions); the caller owns it.
+   */
+  readonly engines?: ReplayEngineSource;
   /** Where the model is (default: the manifest's model id, e.g. "tiny" or a hub repo; never a folder named by the manifest). */
   readonly model?: string;
   /** Steps of context shown on each side of a divergence (default 3). */
@@ -157,6 +162,11 @@ export function recordedBlas(m: SessionManifest): BlasPinning {
   return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: m.platform.blas.coreType };
 }
 
+/** Hands out a started engine for a model and a BLAS pinning (the caller of replaySession closes it). */
+export interface ReplayEngineSource {
+  engineFor(spec: ModelSpec, blas: BlasPinning): Promise<EnginePort>;
+}
+
 export interface ReplayEngine {
   readonly engine: EnginePort;
   /** The engine this call started (the caller closes it), or null when one was given. */
@@ -173,7 +183,13 @@ export interface ReplayEngine {
 export async function replayEngine(path: string, m: SessionManifest, options: ReplayOptions): Promise<ReplayEngine> {
   let engine = options.engine;
   let own: EngineHost | null = null;
-  if (!engine) {
+  if (!engine && options.engines) {
+    const source = options.engines;
+    const spec = replayModel(m, options.model, options.log);
+    engine = await source.engineFor(spec, recordedBlas(m)).catch((e: Error) => {
+      throw e instanceof ReplayError ? e : new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${e.message}`);
+    });
+  } else if (!engine) {
     const spec = replayModel(m, options.model, options.log);
     own = new EngineHost({ spec, blas: recordedBlas(m) });
     engine = own;

@@ -1,5 +1,6 @@
 // `solacelive replay SESSION`: offline replay through the real engine and a verdict. Lives
 // in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { commandLine } from '../../src/cli/invocation.ts';
@@ -10,6 +11,9 @@ import { useProductionReact } from '../dashboard/react-mode.ts';
 import { isInPackage, stateRoot } from '../replay-location.ts';
 import { replaySession, type ReplayReport } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
+import { corpusSessions, replayCorpus, type CorpusProgress } from '../replay/corpus.ts';
+import { corpusProgressLine, entryLine, summaryLines } from '../replay/corpus-lines.ts';
+import type { ProgressDashboard } from '../dashboard/replay.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
 
@@ -26,12 +30,23 @@ async function run(argv: string[]): Promise<number> {
     dashboard: { type: 'boolean' },
     out: { type: 'string' },
     'no-save': { type: 'boolean' },
+    jobs: { type: 'string' },
   }, true);
-  if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
+  if (positionals.length === 0) throw new UsageError('give a SESSION folder (or .zip), several, or a folder of sessions');
   const expectArg = values.expect;
   if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
   const context = values.context === undefined ? 3 : Number(values.context);
   if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
+  const corpus = await corpusSessions(positionals).catch((e: Error) => {
+    throw new UsageError(e.message);
+  });
+  // One argument that is itself a session is the single-session replay; anything else is a corpus.
+  if (positionals.length > 1 || corpus.length !== 1 || corpus[0] !== positionals[0]!.replace(/(.)\/+$/, '$1') || values.jobs !== undefined) {
+    for (const k of ['paced', 'from', 'out'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
+    const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be an integer >= 1');
+    return runCorpus(corpus, { jobs, expect: expectArg as (typeof EXPECT)[number] | undefined, force: values.force === true, salvage: values.salvage === true, context, model: values.model, json: values.json === true, dashboard: values.dashboard === true, save: !values['no-save'] });
+  }
   if (values.dashboard && values.paced) throw new UsageError('--dashboard shows the offline replay\'s progress; --paced has its own output');
   if (values.paced) {
     if (values.from !== undefined) throw new UsageError('--from applies to the offline replay, not --paced');
@@ -88,6 +103,45 @@ async function run(argv: string[]): Promise<number> {
     console.log(`expected ${r.expected} (${why}); asked ${expect}: ${ok ? 'OK' : 'NOT MET'}`);
   }
   return ok ? 0 : 1;
+}
+
+/**
+ * A corpus: every session on one of `jobs` engine workers at once; a verdict line per session
+ * as it finishes (stdout), progress (stderr, or the dashboard), the summary, exit 1 unless
+ * every session met its expected verdict.
+ */
+async function runCorpus(sessions: readonly string[], o: {
+  jobs: number; expect: (typeof EXPECT)[number] | undefined; force: boolean; salvage: boolean; context: number; model: string | undefined; json: boolean; dashboard: boolean; save: boolean;
+}): Promise<number> {
+  if (o.dashboard) useProductionReact();
+  const dash: ProgressDashboard<CorpusProgress> | null = o.dashboard ? (await import('../dashboard/replay.ts')).attachCorpusDashboard() : null;
+  let lastLine = 0;
+  const saves: Promise<void>[] = [];
+  const summary = await replayCorpus(sessions, {
+    jobs: o.jobs, force: o.force, salvage: o.salvage, context: o.context,
+    ...(o.expect ? { expect: o.expect } : {}), ...(o.model === undefined ? {} : { model: o.model }),
+    onResult: (e) => {
+      if (!o.json && !dash) console.log(entryLine(e));
+      if (o.save && e.report) saves.push(saveReplayVerdict(e.session, e.report, e.expect!, e.ok, () => undefined));
+    },
+    onProgress: (p) => {
+      if (dash) return dash.onProgress(p);
+      // Off the dashboard, a progress line on stderr every 2 s keeps stdout for verdicts.
+      const now = performance.now();
+      if (now - lastLine >= 2000 && !p.finished) {
+        lastLine = now;
+        console.error(corpusProgressLine(p));
+      }
+    },
+  }).finally(() => dash?.finish());
+  await Promise.all(saves);
+  if (o.json) {
+    console.log(JSON.stringify(summary, null, 2));
+  } else {
+    if (dash) for (const e of summary.entries) console.log(entryLine(e));
+    console.log(summaryLines(summary).join('\n'));
+  }
+  return summary.ok ? 0 : 1;
 }
 
 // The verdict goes into SESSION/replays/ for the viewer's "last replay" column (into the

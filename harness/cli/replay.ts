@@ -31,6 +31,7 @@ async function run(argv: string[]): Promise<number> {
     out: { type: 'string' },
     'no-save': { type: 'boolean' },
     jobs: { type: 'string' },
+    'no-pipeline': { type: 'boolean' },
   }, true);
   if (positionals.length === 0) throw new UsageError('give a SESSION folder (or .zip), several, or a folder of sessions');
   const expectArg = values.expect;
@@ -42,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
   });
   // One argument that is itself a session is the single-session replay; anything else is a corpus.
   if (positionals.length > 1 || corpus.length !== 1 || corpus[0] !== positionals[0]!.replace(/(.)\/+$/, '$1') || values.jobs !== undefined) {
-    for (const k of ['paced', 'from', 'out'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
+    for (const k of ['paced', 'from', 'out', 'no-pipeline'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
     const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be an integer >= 1');
     return runCorpus(corpus, { jobs, expect: expectArg as (typeof EXPECT)[number] | undefined, force: values.force === true, salvage: values.salvage === true, context, model: values.model, json: values.json === true, dashboard: values.dashboard === true, save: !values['no-save'] });
@@ -80,6 +81,7 @@ async function run(argv: string[]): Promise<number> {
   const r = await replaySession(positionals[0]!, {
     ...(dash ? { onProgress: (p: ReplayProgress) => dash.onProgress(p) } : {}),
     from,
+    pipeline: values['no-pipeline'] !== true,
     force: values.force === true, salvage: values.salvage === true, context,
     ...(values.out === undefined ? {} : { out: values.out.replace(/\/+$/, '') }),
     ...(values.model === undefined ? {} : { model: values.model }),

@@ -77,6 +77,8 @@ export interface ReplayOptions {
    * engine (no `engine`, no `engines`).
    */
   readonly pipeline?: boolean;
+  /** Steps in flight at once in a pipelined replay (default PIPELINE_WINDOW). */
+  readonly pipelineWindow?: number;
   /** After every step (and once at the end): steps done, speed, verdict so far, the first divergence as soon as it is seen. */
   readonly onProgress?: (p: ReplayProgress) => void;
 }
@@ -315,7 +317,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
     let stepper: OfflineStepper;
     let closeSession: () => Promise<void>;
     if (pipeline) {
-      const p = await pipelinedStepper(pipeline, id, sessionOptions);
+      const p = await pipelinedStepper(pipeline, id, sessionOptions, options.pipelineWindow);
       stepper = p;
       closeSession = () => p.close();
     } else {

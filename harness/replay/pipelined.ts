@@ -11,8 +11,8 @@ import { stepDraft, type FinishedStep } from '../../src/engine/step-record.ts';
 import type { SessionOptions, StepOutput } from '../../src/engine/types.ts';
 import type { StepEvent } from '../../src/telemetry/events.ts';
 
-/** Steps in flight at once: enough to keep both workers busy, few enough to bound memory. */
-export const PIPELINE_WINDOW = 4;
+/** Steps in flight at once: the encoder runs up to this far ahead (2.5 s of audio), enough to ride out a scheduler stall on a loaded machine (measured: 4 in flight hid less than 25), few enough to bound memory and keep progress current. */
+export const PIPELINE_WINDOW = 32;
 
 export interface OfflineStepper {
   /** Steps that may be in flight at once (calls to step() before the oldest resolves). */
@@ -49,13 +49,13 @@ export class PipelineEngines {
  * a stepper whose steps may overlap: step k's encode is sent at once, its LM step when its
  * codes come back, its decode when its LM step comes back. Results resolve in step order.
  */
-export async function pipelinedStepper(e: PipelineEngines, session: string, options: SessionOptions): Promise<OfflineStepper & { close(): Promise<void> }> {
+export async function pipelinedStepper(e: PipelineEngines, session: string, options: SessionOptions, window = PIPELINE_WINDOW): Promise<OfflineStepper & { close(): Promise<void> }> {
   await Promise.all([e.mimi.openSession(session, options, true), e.lm.openSession(session, options)]);
   let k = 0;
   let stopped = false;
   let doneAt = 0;
   return {
-    window: PIPELINE_WINDOW,
+    window,
     async step(pcm, events, atMs) {
       if (stopped) throw new Error('the pipelined stepper has stopped');
       const step = k++;

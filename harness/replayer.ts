@@ -299,7 +299,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
   const proxied = proxyMetaOf(m);
-  if (proxied) throw new ReplayError('REPLAY_ERR_PROXIED', `${path} was recorded by \`solacelive proxy\` in front of ${proxied.upstream}: the model that answered is not in the session, so it cannot be replayed offline; its figures are in proxy.json, its audio in input.wav/output.wav`);
+  if (proxied) throw new ReplayError('REPLAY_ERR_PROXIED', `${path} was recorded by \`solacelive proxy\` in front of ${proxied.upstream}: the model that answered is not in the session, so it cannot be replayed offline; its figures are in proxy.json, its audio in input.wav/output.wav; \`solacelive replay --paced --against URL\` sends its client side to a server again`);
   // Damage first: a damaged input or manifest would otherwise read as the engine diverging.
   const integrity = await verifySession(reader);
   if (options.salvage !== true) assertUndamaged(path, integrity);

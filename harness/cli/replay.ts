@@ -13,6 +13,7 @@ import { replaySession, type ReplayReport } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
 import { corpusSessions, replayCorpus, type CorpusProgress } from '../replay/corpus.ts';
 import { corpusProgressLine, entryLine, summaryLines } from '../replay/corpus-lines.ts';
+import { againstLines, pacedAgainst } from '../replay/against.ts';
 import type { ProgressDashboard } from '../dashboard/replay.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
@@ -32,6 +33,7 @@ async function run(argv: string[]): Promise<number> {
     'no-save': { type: 'boolean' },
     jobs: { type: 'string' },
     'no-pipeline': { type: 'boolean' },
+    against: { type: 'string' },
   }, true);
   if (positionals.length === 0) throw new UsageError('give a SESSION folder (or .zip), several, or a folder of sessions');
   const expectArg = values.expect;
@@ -43,12 +45,21 @@ async function run(argv: string[]): Promise<number> {
   });
   // One argument that is itself a session is the single-session replay; anything else is a corpus.
   if (positionals.length > 1 || corpus.length !== 1 || corpus[0] !== positionals[0]!.replace(/(.)\/+$/, '$1') || values.jobs !== undefined) {
-    for (const k of ['paced', 'from', 'out', 'no-pipeline'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
+    for (const k of ['paced', 'against', 'from', 'out', 'no-pipeline'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
     const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be an integer >= 1');
     return runCorpus(corpus, { jobs, expect: expectArg as (typeof EXPECT)[number] | undefined, force: values.force === true, salvage: values.salvage === true, context, model: values.model, json: values.json === true, dashboard: values.dashboard === true, save: !values['no-save'] });
   }
   if (values.dashboard && values.paced) throw new UsageError('--dashboard shows the offline replay\'s progress; --paced has its own output');
+  if (values.against !== undefined && !values.paced) throw new UsageError('--against URL goes with --paced (the session is sent to the server at the recorded pace)');
+  if (values.paced && values.against !== undefined) {
+    for (const k of ['from', 'out', 'model', 'force'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} does not apply to --paced --against (the server at URL runs its own model)`);
+    if (!/^(wss?|https?):\/\//.test(values.against)) throw new UsageError(`--against must be a ws:// (or http://) URL of a Moshi server, got ${JSON.stringify(values.against)}`);
+    const r = await pacedAgainst(positionals[0]!.replace(/(.)\/+$/, '$1'), values.against, { salvage: values.salvage === true, ...(expectArg ? { expect: expectArg as (typeof EXPECT)[number] } : {}) });
+    if (values.json) console.log(JSON.stringify({ ...r, client: { ok: r.client.ok, close: r.client.close, audioFrames: r.client.audioFrames, errors: r.client.errors } }, null, 2));
+    else console.log(againstLines(r).join('\n'));
+    return r.ok ? 0 : 1;
+  }
   if (values.paced) {
     if (values.from !== undefined) throw new UsageError('--from applies to the offline replay, not --paced');
     const session = positionals[0]!.replace(/\/+$/, '');

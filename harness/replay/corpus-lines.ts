@@ -8,7 +8,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** `OK      bit-exact  hello.session  25 steps  0.61 s  3.29× real time  worker 1` */
 export function entryLine(e: CorpusEntry): string {
   const mark = e.ok ? 'OK     ' : e.error ? 'ERROR  ' : 'NOT MET';
-  if (e.error) return `${mark} ${e.error.code}  ${e.session}: ${e.error.message.split('\n')[0]}`;
+  if (e.error) {
+    // Most errors already start with the session's path.
+    const first = e.error.message.split('\n')[0]!;
+    return `${mark} ${e.error.code}  ${e.session}: ${first.startsWith(`${e.session}: `) ? first.slice(e.session.length + 2) : first}`;
+  }
   const r = e.report!;
   const c = r.comparison;
   const verdict = c.kind === 'diverged' ? `diverged at step ${c.divergedAt}` : r.verdict;

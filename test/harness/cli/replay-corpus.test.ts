@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSummary } from '../../../harness/dashboard/plain.ts';
 import { CliProcesses } from '../../cli-process.ts';
 
 const fixture = new URL('../../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
@@ -47,9 +48,11 @@ describe('solacelive replay on a corpus', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^result {3}1 not met: .*d-damaged\.session \(SESSION_ERR_DAMAGED\)$/));
   }, 200_000);
 
-  it('exits 0 when every session named meets its verdict (sessions given one by one)', async () => {
-    const r = await cli.run(['replay', join(corpus, 'a.session'), join(corpus, 'b.session'), '--jobs', '2', '--no-save'], 180_000);
+  it('exits 0 when every session named meets its verdict (sessions given one by one); --dashboard off a terminal prints corpus progress lines', async () => {
+    const r = await cli.run(['replay', join(corpus, 'a.session'), join(corpus, 'b.session'), '--jobs', '2', '--no-save', '--dashboard'], 180_000);
     expect(r.code, r.stderr + r.stdout).toBe(0);
+    const progress = r.stdout.split('\n').filter((l) => l.startsWith('replay-corpus ')).map((l) => parseSummary(l).fields);
+    expect(progress.at(-1)).toMatchObject({ done: 2, of: 2, running: 0, failed: 0, finished: 'yes' });
     expect(r.stdout.split('\n').filter((l) => l.startsWith('OK '))).toHaveLength(2);
     expect(r.stdout).toMatch(/^result {3}every session met its expected verdict: OK$/m);
   }, 200_000);

@@ -20,7 +20,7 @@ import type { ReplayProgress } from './dashboard/events.ts';
 import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
 import { canonicalJson, proxyMetaOf } from './format/index.ts';
 import { manifestFromEngine, softwareInfo } from './recorder.ts';
-import { PipelineEngines, pipelinedStepper, type OfflineStepper } from './replay/pipelined.ts';
+import { PipelineEngines, pipelinedStepper, windowedStepper, type OfflineStepper } from './replay/pipelined.ts';
 import { assertUndamaged, verifySession, type IntegrityReport } from './verify.ts';
 
 export type ReplayErrorCode =
@@ -79,6 +79,12 @@ export interface ReplayOptions {
   readonly pipeline?: boolean;
   /** Steps in flight at once in a pipelined replay (default PIPELINE_WINDOW). */
   readonly pipelineWindow?: number;
+  /**
+   * Not pipelined: send this many steps ahead to the one engine worker (which runs them in
+   * order, so the results are the same) instead of stepping through the live step loop one
+   * at a time (1, the default).
+   */
+  readonly window?: number;
   /** After every step (and once at the end): steps done, speed, verdict so far, the first divergence as soon as it is seen. */
   readonly onProgress?: (p: ReplayProgress) => void;
 }
@@ -322,7 +328,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
       closeSession = () => p.close();
     } else {
       await engine.openSession(id, sessionOptions);
-      stepper = offlineStepper(engine, id);
+      stepper = (options.window ?? 1) > 1 ? windowedStepper(engine, id, options.window) : offlineStepper(engine, id);
       closeSession = () => engine.closeSession(id);
     }
     const writer = options.out === undefined ? null : await SessionWriter.create(options.out, manifestFromEngine(info, m, softwareInfo(), {

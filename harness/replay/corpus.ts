@@ -10,6 +10,7 @@ import { EngineHost, type BlasPinning } from '../../src/engine/host.ts';
 import type { ModelSpec } from '../../src/engine/model-spec.ts';
 import type { EnginePort } from '../../src/server/engine-port.ts';
 import { satisfies } from '../compare.ts';
+import { PIPELINE_WINDOW } from './pipelined.ts';
 import { ReplayError, replaySession, type ReplayEngineSource, type ReplayOptions, type ReplayReport } from '../replayer.ts';
 
 export type Expectation = 'bit-exact' | 'token-exact';
@@ -177,7 +178,8 @@ export async function replayCorpus(sessions: readonly string[], o: CorpusOptions
     const started = performance.now();
     try {
       const report = await replaySession(session, {
-        ...o, engines: slot,
+        // Steps sent ahead: the worker never idles waiting for this (shared) process.
+        window: PIPELINE_WINDOW, ...o, engines: slot,
         onProgress: (p) => {
           steps[slot.index] = { done: p.stepsDone, total: p.stepsTotal };
           progress(false);

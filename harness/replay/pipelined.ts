@@ -9,6 +9,7 @@ import { EngineHost, type BlasPinning } from '../../src/engine/host.ts';
 import type { ModelSpec } from '../../src/engine/model-spec.ts';
 import { stepDraft, type FinishedStep } from '../../src/engine/step-record.ts';
 import type { SessionOptions, StepOutput } from '../../src/engine/types.ts';
+import type { EnginePort } from '../../src/server/engine-port.ts';
 import type { StepEvent } from '../../src/telemetry/events.ts';
 
 /** Steps in flight at once: the encoder runs up to this far ahead (2.5 s of audio), enough to ride out a scheduler stall on a loaded machine (measured: 4 in flight hid less than 25), few enough to bound memory and keep progress current. */
@@ -42,6 +43,30 @@ export class PipelineEngines {
   close(): Promise<void> {
     return Promise.all([this.mimi.close(), this.lm.close()]).then(() => undefined);
   }
+}
+
+/**
+ * One worker, steps sent ahead: step k+1 goes out before step k's reply is back, so the
+ * worker never waits on the round trip or on this process being scheduled. The worker runs
+ * requests strictly in order, so it computes exactly what one-at-a-time stepping computes;
+ * the record is the step loop's (stepDraft of a pushed frame). The session is open already.
+ */
+export function windowedStepper(engine: EnginePort, session: string, window = PIPELINE_WINDOW): OfflineStepper {
+  let k = 0;
+  let stopped = false;
+  let doneAt = 0;
+  return {
+    window,
+    async step(pcm, events, atMs) {
+      if (stopped) throw new Error('the stepper has stopped');
+      const input = { session, step: k++, pcm, events };
+      const at = (doneAt = Math.max(doneAt, atMs));
+      return stepDraft(input, await engine.step(input), {}, at, null);
+    },
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 /**

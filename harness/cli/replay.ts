@@ -40,10 +40,8 @@ async function run(argv: string[]): Promise<number> {
   if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
   const context = values.context === undefined ? 3 : Number(values.context);
   if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
-  const corpus = await corpusSessions(positionals).catch((e: Error) => {
-    throw new UsageError(e.message);
-  });
-  // One argument that is itself a session is the single-session replay; anything else is a corpus.
+  const corpus = await corpusSessions(positionals);
+  // One argument that is not a folder of sessions is the single-session replay; anything else is a corpus.
   if (positionals.length > 1 || corpus.length !== 1 || corpus[0] !== positionals[0]!.replace(/(.)\/+$/, '$1') || values.jobs !== undefined) {
     for (const k of ['paced', 'against', 'from', 'out', 'no-pipeline'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
     const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);

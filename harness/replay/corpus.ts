@@ -79,34 +79,20 @@ async function isSession(path: string): Promise<boolean> {
   return (await stat(join(path, 'manifest.json')).catch(() => null))?.isFile() === true;
 }
 
-export class CorpusError extends Error {
-  readonly code = 'REPLAY_ERR_CORPUS';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CorpusError';
-  }
-}
-
 /**
- * The sessions the arguments name: a session as itself, a folder of sessions as its sessions
- * (sorted by name). An argument that is neither is an error naming it.
+ * The sessions the arguments name: a folder of sessions as its sessions (sorted by name),
+ * anything else as itself, so that an argument that is no session (missing, empty, damaged)
+ * is replayed like any other and reported with the session reader's own error.
  */
 export async function corpusSessions(args: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const raw of args) {
     const a = raw.replace(/(.)\/+$/, '$1');
-    if (await isSession(a)) {
-      out.push(a);
-      continue;
-    }
-    const s = await stat(a).catch(() => null);
-    if (!s) throw new CorpusError(`${a}: no such session or folder`);
-    if (!s.isDirectory()) throw new CorpusError(`${a}: not a session (a folder with manifest.json, a *.session folder or a .zip) nor a folder of sessions`);
-    const names = (await readdir(a)).sort();
     const found: string[] = [];
-    for (const n of names) if (await isSession(join(a, n))) found.push(join(a, n));
-    if (found.length === 0) throw new CorpusError(`${a}: holds no session (folders with manifest.json, *.session folders or .zip files)`);
-    out.push(...found);
+    if (!(await isSession(a)) && (await stat(a).catch(() => null))?.isDirectory()) {
+      for (const n of (await readdir(a)).sort()) if (await isSession(join(a, n))) found.push(join(a, n));
+    }
+    out.push(...(found.length > 0 ? found : [a]));
   }
   return out;
 }

@@ -57,12 +57,18 @@ describe('solacelive replay on a corpus', () => {
     expect(r.stdout).toMatch(/^result {3}every session met its expected verdict: OK$/m);
   }, 200_000);
 
-  it('refuses options that replay one session, and an argument that is no session nor folder of sessions', async () => {
+  it('refuses options that replay one session; a named session that is missing is its own error line', async () => {
     const r = await cli.run(['replay', join(corpus, 'a.session'), join(corpus, 'b.session'), '--paced'], 30_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--paced replays one session/);
-    const none = await cli.run(['replay', join(dir, 'nothing-here')], 30_000);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/nothing-here: no such session or folder/);
-  }, 60_000);
+    const missing = join(dir, 'nothing-here.session');
+    const m = await cli.run(['replay', missing, join(corpus, 'a.session'), '--jobs', '1', '--no-save'], 120_000);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toMatch(new RegExp(`^ERROR {3}SESSION_ERR_MISSING_FILE  ${missing}: `, 'm'));
+    expect(m.stdout).toMatch(/^OK .*a\.session/m);
+    // Alone, a missing session is the single-session replay's error, as before corpora.
+    const alone = await cli.run(['replay', missing, '--no-save'], 30_000);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toMatch(/SESSION_ERR_MISSING_FILE/);
+  }, 180_000);
 });

@@ -140,7 +140,7 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
   const reader = await openSession(path, { salvage: o.salvage === true });
   const m = reader.manifest;
   if (m.meta.wire !== 'moshi') {
-    throw new ReplayError('REPLAY_ERR_SESSION', `${path} was recorded on SolaceLive's packet protocol; --against replays sessions recorded on the Moshi protocol (by \`solacelive proxy\`, or by SolaceLive on /api/chat): replay it with --paced alone`);
+    throw new ReplayError('REPLAY_ERR_AGAINST_WIRE', `${path} was recorded on SolaceLive's packet protocol; --against replays sessions recorded on the Moshi protocol (by \`solacelive proxy\`, or by SolaceLive on /api/chat): replay it with --paced alone`);
   }
   if (o.salvage !== true) assertUndamaged(path, await verifySession(reader, { libopus: loadLibopusNode }));
   const rec = await recordedFigures(reader);

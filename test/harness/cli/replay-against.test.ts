@@ -101,4 +101,9 @@ describe('replay --paced --against URL', () => {
     };
     expect(wireVerdict(await server(seeded), await server(session)).kind).not.toBe('bit-exact');
   }, 200_000);
+
+  it('refuses a session recorded on the packet protocol, naming what it replays instead', async () => {
+    const fixture = new URL('../../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
+    await expect(pacedAgainst(fixture, chat)).rejects.toMatchObject({ code: 'REPLAY_ERR_AGAINST_WIRE', message: expect.stringMatching(/packet protocol.*--paced alone/) });
+  });
 });

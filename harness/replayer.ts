@@ -28,8 +28,7 @@ export type ReplayErrorCode =
   | 'REPLAY_ERR_MODEL_ID' // the manifest's model.id is not a model name (a path, `..`): only --model may name a folder
   | 'REPLAY_ERR_ENGINE' // the engine could not start or a step failed
   | 'REPLAY_ERR_SESSION' // nothing replayable (no whole step, steps not from 0)
-  | 'REPLAY_ERR_PROXIED' // recorded by `solacelive proxy`: the model that answered is not in the session
-  | 'REPLAY_ERR_AGAINST_WIRE'; // --against: the session was recorded on the packet protocol, not Moshi's
+  | 'REPLAY_ERR_PROXIED'; // recorded by `solacelive proxy`: the model that answered is not in the session
 
 export class ReplayError extends Error {
   readonly code: ReplayErrorCode;

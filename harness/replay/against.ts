@@ -1,4 +1,4 @@
-// `replay --paced --against URL`: a recorded Moshi-protocol session's client side (a session
+// `replay --paced --against URL` (packet-protocol sessions: against-packets.ts): a recorded Moshi-protocol session's client side (a session
 // `solacelive proxy` recorded in front of any Moshi server, or one SolaceLive recorded on
 // /api/chat) sent again, message for message, at the recorded pace, to a server that may be
 // anything speaking Moshi. The connection is measured as the proxy measures one
@@ -9,15 +9,17 @@
 // piece identical is bit-exact, the same text with other audio token-exact, else diverged at
 // the first differing text piece or reply. A model the server does not share gives timing only.
 import type { ReadyMessage } from '../../src/server/messages.ts';
+import type { SessionResult } from '../../src/client/client.ts';
 import { connectMoshi, moshiQuery, type MoshiResult } from '../../src/client/moshi.ts';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { decodeMoshi, MOSHI_KINDS, type MoshiMessage } from '../../src/protocol/moshi/index.ts';
 import { satisfies } from '../compare.ts';
 import { openSession, type SessionManifest, type SessionReader } from '../format/node.ts';
 import { proxyMetaOf } from '../format/index.ts';
-import { MoshiMeter, type ConnectionFigures } from '../measure/index.ts';
+import { MoshiMeter, type ConnectionFigures, type Percentiles } from '../measure/index.ts';
 import { fingerprintDiffs, ReplayError } from '../replayer.ts';
 import { assertUndamaged, verifySession } from '../verify.ts';
+import { packetAgainst } from './against-packets.ts';
 
 export interface AgainstOptions {
   readonly salvage?: boolean;
@@ -36,20 +38,35 @@ export interface WireVerdict {
   readonly ok: boolean;
 }
 
+/** What both protocols' timing gives (ConnectionFigures on the Moshi protocol is one). */
+export interface TimingFigures {
+  readonly lag: Percentiles & { readonly slopeMsPerMin: number | null };
+  readonly stalls: { readonly count: number };
+  readonly clientTimeouts: { readonly count: number };
+  readonly firstAudioMs: number | null;
+  readonly client: { readonly audioFrames: number };
+  readonly server: { readonly audioFrames: number };
+  readonly missing: { readonly count: number };
+  readonly text: { readonly count: number };
+  readonly end: { readonly by: string; readonly code: number; readonly reason: string } | null;
+}
+
 export interface AgainstReport {
   readonly session: string;
   readonly url: string;
+  /** The wire protocol the session was recorded (and is replayed) on. */
+  readonly protocol: 'moshi' | 'solacelive';
   /** Where the recording was measured: the proxy, or the SolaceLive server that recorded it. */
   readonly recordedAt: 'proxy' | 'server';
   /** The query the replay connected with. */
   readonly query: Readonly<Record<string, string>>;
-  readonly recorded: ConnectionFigures;
-  readonly replayed: ConnectionFigures;
+  readonly recorded: TimingFigures;
+  readonly replayed: TimingFigures;
   /** The reply verdict, or null with why not (not SolaceLive, another model, no seed known). */
   readonly verdict: WireVerdict | null;
   readonly noVerdict: string | null;
   readonly messagesSent: number;
-  readonly client: MoshiResult;
+  readonly client: MoshiResult | SessionResult;
   /** The server answered every frame, and closed normally. */
   readonly complete: boolean;
   readonly ok: boolean;
@@ -139,10 +156,13 @@ function replayQuery(m: SessionManifest, ready: ReadyMessage | null): { query: R
 export async function pacedAgainst(path: string, url: string, o: AgainstOptions = {}): Promise<AgainstReport> {
   const reader = await openSession(path, { salvage: o.salvage === true });
   const m = reader.manifest;
-  if (m.meta.wire !== 'moshi') {
-    throw new ReplayError('REPLAY_ERR_AGAINST_WIRE', `${path} was recorded on SolaceLive's packet protocol; --against replays sessions recorded on the Moshi protocol (by \`solacelive proxy\`, or by SolaceLive on /api/chat): replay it with --paced alone`);
-  }
   if (o.salvage !== true) assertUndamaged(path, await verifySession(reader, { libopus: loadLibopusNode }));
+  if (m.meta.wire !== 'moshi') {
+    const p = await packetAgainst(reader, url, o.expect).catch((e: Error & { code?: string }) => {
+      throw e instanceof ReplayError ? e : new ReplayError('REPLAY_ERR_ENGINE', `--against ${url}: ${e.code ? `${e.code}: ` : ''}${e.message}`);
+    });
+    return { session: path, url, protocol: 'solacelive', recordedAt: 'server', query: {}, ...p, ok: p.complete && (p.verdict === null || p.verdict.ok) };
+  }
   const rec = await recordedFigures(reader);
   const recordedReady = rec.received.map((r) => decodeSafe(r.bytes)).map((x) => (x ? readyOf(x) : null)).find((x) => x !== null) ?? null;
   const { query, seeded } = replayQuery(m, recordedReady);
@@ -198,7 +218,7 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
   }
   const complete = result.ok && replayed.missing.count === 0;
   return {
-    session: path, url, recordedAt: proxyMetaOf(m) ? 'proxy' : 'server', query, recorded: rec.figures, replayed, verdict, noVerdict,
+    session: path, url, protocol: 'moshi', recordedAt: proxyMetaOf(m) ? 'proxy' : 'server', query, recorded: rec.figures, replayed, verdict, noVerdict,
     messagesSent: sent, client: result, complete, ok: complete && (verdict === null || verdict.ok),
   };
 }
@@ -212,7 +232,7 @@ export function againstLines(r: AgainstReport): string[] {
   const b = r.replayed;
   const row = (name: string, x: string, y: string) => `${name.padEnd(13)} ${x.padStart(16)}  ${y.padStart(16)}`;
   const lines = [
-    `against  ${r.url} (${r.messagesSent} client messages sent at the recorded pace)`,
+    `against  ${r.url} (${r.messagesSent} ${r.protocol === 'moshi' ? 'client messages' : 'frames'} sent at the recorded pace)`,
     row('timing', `recorded (${r.recordedAt})`, 'replayed'),
     row('lag p50', ms(a.lag.p50), ms(b.lag.p50)),
     row('lag p99', ms(a.lag.p99), ms(b.lag.p99)),

@@ -20,7 +20,8 @@ let summary: CorpusSummary;
 let lone: ReplayReport;
 
 beforeAll(async () => {
-  for (const n of ['a', 'b', 'c']) cpSync(fixture, join(dir, `${n}.session`), { recursive: true });
+  // Two good sessions per worker: their runs overlap even when one worker's model loads later.
+  for (const n of ['a', 'b', 'c', 'd']) cpSync(fixture, join(dir, `${n}.session`), { recursive: true });
   cpSync(fixture, join(dir, 'b2-damaged.session'), { recursive: true });
   const fd = openSync(join(dir, 'b2-damaged.session', 'steps.jsonl'), 'r+');
   writeSync(fd, Buffer.from('#'), 0, 1, 200);
@@ -32,12 +33,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('replayCorpus', () => {
   it('lists the folder\'s sessions in name order', async () => {
-    expect((await corpusSessions([dir])).map((s) => s.slice(dir.length + 1))).toEqual(['a.session', 'b.session', 'b2-damaged.session', 'c.session']);
+    expect((await corpusSessions([dir])).map((s) => s.slice(dir.length + 1))).toEqual(['a.session', 'b.session', 'b2-damaged.session', 'c.session', 'd.session']);
   });
 
   it('replays on two worker processes at once, each session with the verdict a lone replay gives', () => {
     const good = summary.entries.filter((e) => e.report);
-    expect(good).toHaveLength(3);
+    expect(good).toHaveLength(4);
     for (const e of good) {
       expect(e.report!.comparison.kind).toBe(lone.comparison.kind);
       expect(e.report!.stepsReplayed).toBe(lone.stepsReplayed);
@@ -57,22 +58,22 @@ describe('replayCorpus', () => {
     expect(bad.report).toBeNull();
     expect(bad.error!.code).toMatch(/^SESSION_ERR_/);
     expect(summary.ok).toBe(false);
-    expect(summary.counts[lone.comparison.kind]).toBe(3);
+    expect(summary.counts[lone.comparison.kind]).toBe(4);
     expect(summary.counts[bad.error!.code]).toBe(1);
-    expect(summary.audioMs).toBe(3 * lone.stepsReplayed * 80);
-    expect(seen.at(-1)).toMatchObject({ finished: true, done: 4, sessions: 4, failed: 1 });
+    expect(summary.audioMs).toBe(4 * lone.stepsReplayed * 80);
+    expect(seen.at(-1)).toMatchObject({ finished: true, done: 5, sessions: 5, failed: 1 });
   });
 
   it('draws the corpus progress on the dashboard: sessions done, each worker\'s session and steps, verdict counts', () => {
     const mid = seen.find((p) => p.running.every((s) => s !== null) && p.steps.every((s) => s.done > 0))!;
     const r = render(React.createElement(CorpusScreen, { progress: mid, columns: 100 }));
     const f = plainText(r.lastFrame());
-    expect(f).toContain(`${mid.done}/4`);
+    expect(f).toContain(`${mid.done}/5`);
     for (let i = 0; i < 2; i++) expect(f).toMatch(new RegExp(`worker ${i}\\s+${mid.steps[i]!.done}/${mid.steps[i]!.total} steps`));
     r.rerender(React.createElement(CorpusScreen, { progress: seen.at(-1)!, columns: 100 }));
     const end = plainText(r.lastFrame());
-    expect(end).toContain('4/4');
-    expect(end).toContain(`3 ${lone.comparison.kind}`);
+    expect(end).toContain('5/5');
+    expect(end).toContain(`4 ${lone.comparison.kind}`);
     expect(end).toContain('1 not met');
     r.unmount();
   });

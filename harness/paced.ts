@@ -17,7 +17,8 @@ import { createServer } from '../src/server/server.ts';
 import { diffSessions, type SessionDiff } from './diff.ts';
 import { openSession, type SessionReader } from './format/node.ts';
 import { Recorder } from './recorder.ts';
-import { replayEngine, type ReplayOptions } from './replayer.ts';
+import { proxyMetaOf } from './format/index.ts';
+import { ReplayError, replayEngine, type ReplayOptions } from './replayer.ts';
 import { assertUndamaged, verifySession } from './verify.ts';
 
 export interface PacedOptions extends ReplayOptions {
@@ -45,6 +46,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 export async function pacedReplay(path: string, o: PacedOptions): Promise<PacedReport> {
   const reader = await openSession(path, { salvage: o.salvage === true });
   const m = reader.manifest;
+  const proxied = proxyMetaOf(m);
+  if (proxied) throw new ReplayError('REPLAY_ERR_PROXIED', `${path} was recorded by \`solacelive proxy\` in front of ${proxied.upstream}: no local server runs its model; \`solacelive replay --paced --against URL\` sends its client side to the server at URL`);
   if (o.salvage !== true) assertUndamaged(path, await verifySession(reader));
   if (m.meta.wire === 'moshi') return pacedMoshi(path, reader, o);
   // What the client sent, when: every AUDIO_CHUNK in the client → server records.

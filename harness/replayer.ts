@@ -10,17 +10,17 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../src/engine/host.ts';
 import { resolveHubModel, resolveModel } from '../src/engine/models.ts';
 import type { ModelSpec } from '../src/engine/model-spec.ts';
-import { preStepEvents, stepRecordOf, type FinishedStep } from '../src/engine/step-record.ts';
+import { preStepEvents, stepRecordOf, type FinishedStep, type StepRecord } from '../src/engine/step-record.ts';
 import type { EngineInfo } from '../src/engine/types.ts';
 import type { EnginePort } from '../src/server/engine-port.ts';
 import { StepLoop, type Timers } from '../src/server/step-loop.ts';
 import { VirtualClock } from '../src/telemetry/clock.ts';
-import type { StepEvent } from '../src/telemetry/events.ts';
 import { Comparator, viewOf, type Comparison } from './compare.ts';
 import type { ReplayProgress } from './dashboard/events.ts';
 import { openSession, SessionWriter, type SessionManifest, type SessionRecovery } from './format/node.ts';
 import { canonicalJson, proxyMetaOf } from './format/index.ts';
 import { manifestFromEngine, softwareInfo } from './recorder.ts';
+import { PipelineEngines, pipelinedStepper, windowedStepper, type OfflineStepper } from './replay/pipelined.ts';
 import { assertUndamaged, verifySession, type IntegrityReport } from './verify.ts';
 
 export type ReplayErrorCode =
@@ -46,6 +46,11 @@ export interface ReplayOptions {
   readonly force?: boolean;
   /** A started engine to use (tests share one); else one is started with the recorded BLAS pinning. */
   readonly engine?: EnginePort;
+  /**
+   * Where an engine for the recorded model and BLAS pinning comes from when `engine` is not
+   * given (a corpus replay reuses one worker per core across sessions); the caller owns it.
+   */
+  readonly engines?: ReplayEngineSource;
   /** Where the model is (default: the manifest's model id, e.g. "tiny" or a hub repo; never a folder named by the manifest). */
   readonly model?: string;
   /** Steps of context shown on each side of a divergence (default 3). */
@@ -66,6 +71,20 @@ export interface ReplayOptions {
    * `sessions diff` and the viewer can compare the two sessions whole.
    */
   readonly out?: string;
+  /**
+   * Run the step's stages on two workers at once (harness/replay/pipelined.ts): Mimi encode
+   * ahead of the LM and decode behind it, same numerics. Only when this call starts its own
+   * engine (no `engine`, no `engines`).
+   */
+  readonly pipeline?: boolean;
+  /** Steps in flight at once in a pipelined replay (default PIPELINE_WINDOW). */
+  readonly pipelineWindow?: number;
+  /**
+   * Not pipelined: send this many steps ahead to the one engine worker (which runs them in
+   * order, so the results are the same) instead of stepping through the live step loop one
+   * at a time (1, the default).
+   */
+  readonly window?: number;
   /** After every step (and once at the end): steps done, speed, verdict so far, the first divergence as soon as it is seen. */
   readonly onProgress?: (p: ReplayProgress) => void;
 }
@@ -157,10 +176,17 @@ export function recordedBlas(m: SessionManifest): BlasPinning {
   return { threads: Number.isInteger(threads) && threads > 0 ? threads : DEFAULT_BLAS.threads, coreType: m.platform.blas.coreType };
 }
 
+/** Hands out a started engine for a model and a BLAS pinning (the caller of replaySession closes it). */
+export interface ReplayEngineSource {
+  engineFor(spec: ModelSpec, blas: BlasPinning): Promise<EnginePort>;
+}
+
 export interface ReplayEngine {
   readonly engine: EnginePort;
   /** The engine this call started (the caller closes it), or null when one was given. */
-  readonly own: EngineHost | null;
+  readonly own: { close(): Promise<void> } | null;
+  /** The two workers of a pipelined replay (own is them), or null. */
+  readonly pipeline: PipelineEngines | null;
   readonly info: EngineInfo;
   readonly mismatches: readonly string[];
 }
@@ -173,7 +199,23 @@ export interface ReplayEngine {
 export async function replayEngine(path: string, m: SessionManifest, options: ReplayOptions): Promise<ReplayEngine> {
   let engine = options.engine;
   let own: EngineHost | null = null;
-  if (!engine) {
+  let pipeline: PipelineEngines | null = null;
+  if (!engine && !options.engines && options.pipeline) {
+    pipeline = new PipelineEngines(replayModel(m, options.model, options.log), recordedBlas(m));
+    try {
+      await pipeline.start();
+    } catch (e) {
+      await pipeline.close();
+      throw new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${(e as Error).message}`);
+    }
+    engine = pipeline.lm;
+  } else if (!engine && options.engines) {
+    const source = options.engines;
+    const spec = replayModel(m, options.model, options.log);
+    engine = await source.engineFor(spec, recordedBlas(m)).catch((e: Error) => {
+      throw e instanceof ReplayError ? e : new ReplayError('REPLAY_ERR_ENGINE', `engine did not start: ${e.message}`);
+    });
+  } else if (!engine) {
     const spec = replayModel(m, options.model, options.log);
     own = new EngineHost({ spec, blas: recordedBlas(m) });
     engine = own;
@@ -191,9 +233,12 @@ export async function replayEngine(path: string, m: SessionManifest, options: Re
     if (mismatches.length > 0 && !options.force) {
       throw new ReplayError('REPLAY_ERR_MISMATCH', `refusing to replay ${path}: the engine differs from the recording (--force to try anyway):\n  ${mismatches.join('\n  ')}`, mismatches);
     }
-    return { engine, own, info, mismatches };
+    // The two workers must compute alike, or the pipeline's stages would mix two platforms.
+    if (pipeline && modelMismatches(m, pipeline.mimi.info!, softwareInfo().version).join() !== mismatches.join()) throw new ReplayError('REPLAY_ERR_ENGINE', 'the pipeline\'s two engine workers loaded different models');
+    if (pipeline && JSON.stringify(pipeline.mimi.info!.fingerprint) !== JSON.stringify(info.fingerprint)) throw new ReplayError('REPLAY_ERR_ENGINE', 'the pipeline\'s two engine workers report different platforms');
+    return { engine, own: pipeline ?? own, pipeline, info, mismatches };
   } catch (err) {
-    await own?.close();
+    await (pipeline ?? own)?.close();
     throw err;
   }
 }
@@ -228,10 +273,7 @@ const NO_TIMERS: Timers = {
  * time is the recorded one). Resolves with the finished step; an offline step has no reply
  * to write, so it finishes as the engine answers.
  */
-export function offlineStepper(engine: EnginePort, session: string): {
-  step(pcm: Float32Array, events: readonly StepEvent[], atMs: number): Promise<FinishedStep>;
-  stop(): void;
-} {
+export function offlineStepper(engine: EnginePort, session: string): OfflineStepper {
   const clock = new VirtualClock(0);
   let waiting: { resolve: (f: FinishedStep) => void; reject: (e: Error) => void } | null = null;
   const settle = (fn: (w: NonNullable<typeof waiting>) => void) => {
@@ -247,6 +289,7 @@ export function offlineStepper(engine: EnginePort, session: string): {
     drained: () => undefined,
   });
   return {
+    window: 1,
     step(pcm, events, atMs) {
       clock.set(Math.max(clock.now(), atMs));
       return new Promise((resolve, reject) => {
@@ -262,7 +305,7 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
   const reader = await openSession(path, { salvage: options.salvage === true });
   const m = reader.manifest;
   const proxied = proxyMetaOf(m);
-  if (proxied) throw new ReplayError('REPLAY_ERR_PROXIED', `${path} was recorded by \`solacelive proxy\` in front of ${proxied.upstream}: the model that answered is not in the session, so it cannot be replayed offline; its figures are in proxy.json, its audio in input.wav/output.wav`);
+  if (proxied) throw new ReplayError('REPLAY_ERR_PROXIED', `${path} was recorded by \`solacelive proxy\` in front of ${proxied.upstream}: the model that answered is not in the session, so it cannot be replayed offline; its figures are in proxy.json, its audio in input.wav/output.wav; \`solacelive replay --paced --against URL\` sends its client side to a server again`);
   // Damage first: a damaged input or manifest would otherwise read as the engine diverging.
   const integrity = await verifySession(reader);
   if (options.salvage !== true) assertUndamaged(path, integrity);
@@ -272,44 +315,67 @@ export async function replaySession(path: string, options: ReplayOptions = {}): 
   if (!Number.isInteger(from) || from < 0 || (from >= whole && whole > 0)) throw new ReplayError('REPLAY_ERR_SESSION', `--from ${from}: the session has whole steps 0..${whole - 1}`);
   if (whole === 0) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: no whole step to replay (steps.jsonl and input.wav share no complete frame)`);
 
-  const { engine, own, info, mismatches } = await replayEngine(path, m, options);
+  const { engine, own, pipeline, info, mismatches } = await replayEngine(path, m, options);
   try {
     const fpDiffs = fingerprintDiffs(m.platform, info.fingerprint);
     const id = `replay-${randomUUID()}`;
-    await engine.openSession(id, { seed: m.seed, ...(m.audioSeed === undefined ? {} : { audioSeed: m.audioSeed }), sampling: m.sampling });
+    const sessionOptions = { seed: m.seed, ...(m.audioSeed === undefined ? {} : { audioSeed: m.audioSeed }), sampling: m.sampling };
+    let stepper: OfflineStepper;
+    let closeSession: () => Promise<void>;
+    if (pipeline) {
+      const p = await pipelinedStepper(pipeline, id, sessionOptions, options.pipelineWindow);
+      stepper = p;
+      closeSession = () => p.close();
+    } else {
+      await engine.openSession(id, sessionOptions);
+      stepper = (options.window ?? 1) > 1 ? windowedStepper(engine, id, options.window) : offlineStepper(engine, id);
+      closeSession = () => engine.closeSession(id);
+    }
     const writer = options.out === undefined ? null : await SessionWriter.create(options.out, manifestFromEngine(info, m, softwareInfo(), {
       replayOf: path, replay: 'offline', ...(mismatches.length ? { forced: mismatches } : {}),
     }));
     const cmp = new Comparator(options.context ?? 3);
-    const stepper = offlineStepper(engine, id);
     const t0 = performance.now();
     let replayed = 0;
     const progress = (done: boolean) => {
       if (options.onProgress) options.onProgress(replayProgress(path, cmp.result(), replayed, whole, performance.now() - t0, done));
     };
+    // Steps sent and not yet compared, oldest first (more than one only when the stepper pipelines).
+    const inFlight: { rec: StepRecord; done: Promise<FinishedStep> }[] = [];
+    const finish = async () => {
+      const { rec, done: pending } = inFlight.shift()!;
+      const done = await pending.catch((e: Error) => {
+        throw new ReplayError('REPLAY_ERR_ENGINE', `step ${rec.step} failed in the engine: ${e.message}`);
+      });
+      const line = stepRecordOf(done, 0);
+      if (rec.step >= from && !cmp.done) cmp.add(viewOf(rec), viewOf(line));
+      // The recorded events stay with the step: the replay re-applied them, and decisions
+      // taken after it (dropped partials) or outside any step had no wire here to recur on.
+      writer?.appendStep({ ...line, events: rec.events }, done.inputPcm, done.pcm);
+      replayed++;
+      progress(false);
+    };
     try {
       const input = await reader.wav('input');
       const frames = input.frames(0);
+      let fed = 0;
       for await (const rec of reader.steps()) {
-        if (replayed >= whole || (cmp.done && !writer)) break;
-        if (rec.step !== replayed) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: step line ${replayed} is step ${rec.step}; an offline replay needs steps from 0 in order`);
+        if (fed >= whole || (cmp.done && !writer)) break;
+        if (rec.step !== fed) throw new ReplayError('REPLAY_ERR_SESSION', `${path}: step line ${fed} is step ${rec.step}; an offline replay needs steps from 0 in order`);
         const next = await frames.next();
         if (next.done) break;
-        const done = await stepper.step(next.value, preStepEvents(rec.events), rec.timeMs).catch((e: Error) => {
-          throw new ReplayError('REPLAY_ERR_ENGINE', `step ${rec.step} failed in the engine: ${e.message}`);
-        });
-        const line = stepRecordOf(done, 0);
-        if (rec.step >= from && !cmp.done) cmp.add(viewOf(rec), viewOf(line));
-        // The recorded events stay with the step: the replay re-applied them, and decisions
-        // taken after it (dropped partials) or outside any step had no wire here to recur on.
-        writer?.appendStep({ ...line, events: rec.events }, done.inputPcm, done.pcm);
-        replayed++;
-        progress(false);
+        const done = stepper.step(next.value, preStepEvents(rec.events), rec.timeMs);
+        done.catch(() => undefined); // awaited in order by finish(); a failure is reported there
+        inFlight.push({ rec, done });
+        fed++;
+        if (inFlight.length >= stepper.window) await finish();
       }
+      while (inFlight.length > 0) await finish();
       await frames.return(undefined);
     } finally {
       stepper.stop();
-      await engine.closeSession(id).catch(() => undefined);
+      await Promise.allSettled(inFlight.map((f) => f.done));
+      await closeSession().catch(() => undefined);
       const closed = await writer?.close();
       if (closed && closed.status !== 'complete') options.log?.(`--out ${options.out}: ${closed.status}${closed.error ? ` (${closed.error.code}: ${closed.error.message})` : ''}`);
     }

@@ -1,5 +1,6 @@
 // `solacelive replay SESSION`: offline replay through the real engine and a verdict. Lives
 // in harness/ (it needs the session reader and replayer); src/cli.ts only names it lazily.
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
 import { commandLine } from '../../src/cli/invocation.ts';
@@ -10,6 +11,10 @@ import { useProductionReact } from '../dashboard/react-mode.ts';
 import { isInPackage, stateRoot } from '../replay-location.ts';
 import { replaySession, type ReplayReport } from '../replayer.ts';
 import { saveReplayResult } from '../view/replays.ts';
+import { corpusSessions, replayCorpus, type CorpusProgress } from '../replay/corpus.ts';
+import { corpusProgressLine, entryLine, summaryLines } from '../replay/corpus-lines.ts';
+import { againstLines, pacedAgainst } from '../replay/against.ts';
+import type { ProgressDashboard } from '../dashboard/replay.ts';
 
 const EXPECT = ['bit-exact', 'token-exact'] as const;
 
@@ -26,13 +31,33 @@ async function run(argv: string[]): Promise<number> {
     dashboard: { type: 'boolean' },
     out: { type: 'string' },
     'no-save': { type: 'boolean' },
+    jobs: { type: 'string' },
+    'no-pipeline': { type: 'boolean' },
+    against: { type: 'string' },
   }, true);
-  if (positionals.length !== 1) throw new UsageError('give exactly one SESSION folder (or .zip)');
+  if (positionals.length === 0) throw new UsageError('give a SESSION folder (or .zip), several, or a folder of sessions');
   const expectArg = values.expect;
   if (expectArg !== undefined && !(EXPECT as readonly string[]).includes(expectArg)) throw new UsageError(`--expect must be ${EXPECT.join(' or ')}`);
   const context = values.context === undefined ? 3 : Number(values.context);
   if (!Number.isInteger(context) || context < 0) throw new UsageError('--context must be an integer >= 0');
+  const corpus = await corpusSessions(positionals);
+  // One argument that is not a folder of sessions is the single-session replay; anything else is a corpus.
+  if (positionals.length > 1 || corpus.length !== 1 || corpus[0] !== positionals[0]!.replace(/(.)\/+$/, '$1') || values.jobs !== undefined) {
+    for (const k of ['paced', 'against', 'from', 'out', 'no-pipeline'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} replays one session; give exactly one SESSION`);
+    const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be an integer >= 1');
+    return runCorpus(corpus, { jobs, expect: expectArg as (typeof EXPECT)[number] | undefined, force: values.force === true, salvage: values.salvage === true, context, model: values.model, json: values.json === true, dashboard: values.dashboard === true, save: !values['no-save'] });
+  }
   if (values.dashboard && values.paced) throw new UsageError('--dashboard shows the offline replay\'s progress; --paced has its own output');
+  if (values.against !== undefined && !values.paced) throw new UsageError('--against URL goes with --paced (the session is sent to the server at the recorded pace)');
+  if (values.paced && values.against !== undefined) {
+    for (const k of ['from', 'out', 'model', 'force'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} does not apply to --paced --against (the server at URL runs its own model)`);
+    if (!/^(wss?|https?):\/\//.test(values.against)) throw new UsageError(`--against must be a ws:// (or http://) URL of a Moshi server, got ${JSON.stringify(values.against)}`);
+    const r = await pacedAgainst(positionals[0]!.replace(/(.)\/+$/, '$1'), values.against, { salvage: values.salvage === true, ...(expectArg ? { expect: expectArg as (typeof EXPECT)[number] } : {}) });
+    if (values.json) console.log(JSON.stringify({ ...r, client: { ok: r.client.ok, close: r.client.close, audioFrames: r.client.audioFrames, errors: r.client.errors } }, null, 2));
+    else console.log(againstLines(r).join('\n'));
+    return r.ok ? 0 : 1;
+  }
   if (values.paced) {
     if (values.from !== undefined) throw new UsageError('--from applies to the offline replay, not --paced');
     const session = positionals[0]!.replace(/\/+$/, '');
@@ -65,6 +90,7 @@ async function run(argv: string[]): Promise<number> {
   const r = await replaySession(positionals[0]!, {
     ...(dash ? { onProgress: (p: ReplayProgress) => dash.onProgress(p) } : {}),
     from,
+    pipeline: values['no-pipeline'] !== true,
     force: values.force === true, salvage: values.salvage === true, context,
     ...(values.out === undefined ? {} : { out: values.out.replace(/\/+$/, '') }),
     ...(values.model === undefined ? {} : { model: values.model }),
@@ -90,6 +116,45 @@ async function run(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/**
+ * A corpus: every session on one of `jobs` engine workers at once; a verdict line per session
+ * as it finishes (stdout), progress (stderr, or the dashboard), the summary, exit 1 unless
+ * every session met its expected verdict.
+ */
+async function runCorpus(sessions: readonly string[], o: {
+  jobs: number; expect: (typeof EXPECT)[number] | undefined; force: boolean; salvage: boolean; context: number; model: string | undefined; json: boolean; dashboard: boolean; save: boolean;
+}): Promise<number> {
+  if (o.dashboard) useProductionReact();
+  const dash: ProgressDashboard<CorpusProgress> | null = o.dashboard ? (await import('../dashboard/replay.ts')).attachCorpusDashboard() : null;
+  let lastLine = 0;
+  const saves: Promise<void>[] = [];
+  const summary = await replayCorpus(sessions, {
+    jobs: o.jobs, force: o.force, salvage: o.salvage, context: o.context,
+    ...(o.expect ? { expect: o.expect } : {}), ...(o.model === undefined ? {} : { model: o.model }),
+    onResult: (e) => {
+      if (!o.json && !dash) console.log(entryLine(e));
+      if (o.save && e.report) saves.push(saveReplayVerdict(e.session, e.report, e.expect!, e.ok, () => undefined));
+    },
+    onProgress: (p) => {
+      if (dash) return dash.onProgress(p);
+      // Off the dashboard, a progress line on stderr every 2 s keeps stdout for verdicts.
+      const now = performance.now();
+      if (now - lastLine >= 2000 && !p.finished) {
+        lastLine = now;
+        console.error(corpusProgressLine(p));
+      }
+    },
+  }).finally(() => dash?.finish());
+  await Promise.all(saves);
+  if (o.json) {
+    console.log(JSON.stringify(summary, null, 2));
+  } else {
+    if (dash) for (const e of summary.entries) console.log(entryLine(e));
+    console.log(summaryLines(summary).join('\n'));
+  }
+  return summary.ok ? 0 : 1;
+}
+
 // The verdict goes into SESSION/replays/ for the viewer's "last replay" column (into the
 // per-user state folder for a session inside the package, so a committed fixture leaves the
 // checkout clean); a session that cannot take it (a .zip, a read-only folder) is still
@@ -111,12 +176,23 @@ export async function saveReplayVerdict(session: string, r: ReplayReport, expect
 export const command: Command = {
   summary: 'replay a recorded session through the engine and report bit-exact / token-exact / diverged at step N',
   help: [
-    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP] [--out NEW.session] [--no-save] [--dashboard]',
+    'usage: solacelive replay SESSION [--expect bit-exact|token-exact] [--force] [--json] [--model M] [--salvage] [--context N] [--from STEP] [--out NEW.session] [--no-save] [--dashboard] [--no-pipeline]',
+    '       solacelive replay DIR_OF_SESSIONS | SESSION SESSION… [--jobs N] [--expect …] [--force] [--json] [--model M] [--salvage] [--no-save] [--dashboard]',
     '       solacelive replay SESSION --paced [--out NEW.session] [--expect …] [--force]',
+    '       solacelive replay SESSION --paced --against ws://HOST:PORT/api/chat (or ws://HOST:PORT/) [--expect …] [--json]',
     '',
     'Feeds the recorded input frames and events through the same engine (a child process, as',
     'the server runs it; BLAS pinned as recorded) with the recorded seed and sampling, as fast',
     'as it steps, and compares every step: input codes, text token, audio codes, PCM hash.',
+    'One session runs pipelined on two engine workers: Mimi encode ahead of the LM and decode',
+    'behind it, each stage the live path\'s own model calls in the same order (same verdict).',
+    '',
+    'A folder of sessions, or several SESSIONs, is a corpus: each session replays on one engine',
+    'worker (BLAS pinned as recorded), --jobs N workers at once (default: one per core). A verdict',
+    'line per session as it finishes (OK / NOT MET / ERROR with the code: a damaged or refused',
+    'session is reported and the others go on), a progress line on stderr every 2 s (--dashboard:',
+    'the corpus view), then a summary: counts by verdict, wall time, speed against real time.',
+    'Exit 0 only when every session met its expected verdict.',
     '',
     '  --expect V   exit 0 only for this verdict or better (default: bit-exact when the platform',
     '               fingerprint matches the recording, else token-exact)',
@@ -137,6 +213,18 @@ export const command: Command = {
     '               a new session (--out, default beside SESSION;',
     '               for a SESSION inside the package: ~/.local/state/solacelive/paced/)',
     '               and compare the two; the step counts must match too',
+    '  --against URL with --paced: send the client side of the session to the server at URL at the',
+    '               recorded pace, on the protocol it was recorded with: a Moshi-protocol session',
+    '               (by `solacelive proxy` in front of any Moshi server, or by SolaceLive on',
+    '               /api/chat) message for message; a packet-protocol one frame by frame;',
+    '               print its timing as the proxy measures it (lag p50/p99, growth, stalls,',
+    '               missing audio) beside the recording\'s. Against SolaceLive with the same model,',
+    '               the recorded seed is asked for (or the one the recorded server announced) and',
+    '               the server\'s replies are compared with the recorded ones: every audio page and',
+    '               text piece identical is bit-exact, the same text token-exact. Exit 0 when every',
+    '               frame was answered and the verdict, if any, is met',
+    '  --jobs N     corpus: engine workers at once (default: one per core)',
+    '  --no-pipeline  one session: run every step on one engine worker, as the live server does',
     '  --json       the whole report as JSON',
     '  --dashboard  show progress while it runs: steps done/total, speed against real time, the',
     '               verdict so far and the first divergence the moment it happens (an Ink view on',

@@ -12,6 +12,7 @@ import { RollingWindow } from '../telemetry/window.ts';
 export { DEFAULT_BLAS, type BlasPinning };
 import type { Hello, Reply, Request, WorkerStats } from './ipc.ts';
 import type { ModelSpec } from './model-spec.ts';
+import type { StageInput, StageOutput } from './stages.ts';
 import type { EngineInfo, EngineState, SessionOptions, StepInput, StepOutput } from './types.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -292,10 +293,19 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     if (this._state !== 'ok') throw new EngineError('ENGINE_ERR_NOT_READY', `engine is ${this._state}${this._reason ? `: ${this._reason}` : ''}`);
   }
 
-  async openSession(session: string, options: SessionOptions): Promise<void> {
+  /** `split`: separate encoder and decoder state, for stage requests (stages.ts). */
+  async openSession(session: string, options: SessionOptions, split = false): Promise<void> {
     this.ready();
-    await this.request({ kind: 'open', session, options });
+    await this.request({ kind: 'open', session, options, ...(split ? { split } : {}) });
     this.sessions.add(session);
+  }
+
+  /** One stage of a step (the offline replay's pipeline). Sent at once: several may be in flight, run in order. */
+  async stage(input: StageInput): Promise<StageOutput> {
+    this.ready();
+    const r = await this.request({ kind: 'stage', input });
+    if (!(r.ok && r.kind === 'stage')) throw new EngineError('ENGINE_ERR_STEP', 'unexpected reply to stage');
+    return r.output;
   }
 
   async step(input: StepInput): Promise<StepOutput> {

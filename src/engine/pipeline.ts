@@ -14,12 +14,17 @@ import type { StepEvent } from '../telemetry/events.ts';
 import { EngineError } from './errors.ts';
 import type { ModelSpec } from './model-spec.ts';
 import { pcmHash } from './pcm-hash.ts';
+import { resetsState, skipsDecode, type StageInput, type StageOutput } from './stages.ts';
 import type { EngineInfo, SessionOptions, StepInput, StepOutput } from './types.ts';
 
 interface SessionState {
+  /** The Mimi state encode uses, and the one decode uses: the same one unless opened split (stages.ts). */
   readonly mimi: Mimi;
+  readonly dec: Mimi;
   readonly gen: LmGen;
   nextStep: number;
+  /** Next step each stage expects (stage requests only). */
+  readonly nextStage: { encode: number; lm: number; decode: number };
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -111,7 +116,7 @@ export class Pipeline {
     return this.sessions.size;
   }
 
-  open(session: string, options: SessionOptions): void {
+  open(session: string, options: SessionOptions, split = false): void {
     if (this.sessions.has(session)) throw new EngineError('ENGINE_ERR_SESSION', `session ${session} is already open`);
     const s = options.sampling;
     const gen = new LmGen(this.lm, {
@@ -120,7 +125,8 @@ export class Pipeline {
       text: { temperature: s.textTemperature, topK: s.textTopK },
       audio: { temperature: s.audioTemperature, topK: s.audioTopK },
     });
-    this.sessions.set(session, { mimi: this.mimi.session(), gen, nextStep: 0 });
+    const mimi = this.mimi.session();
+    this.sessions.set(session, { mimi, dec: split ? this.mimi.session() : mimi, gen, nextStep: 0, nextStage: { encode: 0, lm: 0, decode: 0 } });
   }
 
   close(session: string): void {
@@ -137,11 +143,12 @@ export class Pipeline {
     if (!s) throw new EngineError('ENGINE_ERR_SESSION', `no open session ${input.session}`);
     if (input.step !== s.nextStep) throw new EngineError('ENGINE_ERR_INPUT', `session ${input.session}: step ${input.step} out of order (expected ${s.nextStep})`);
     if (input.pcm.length !== this.info.frameSamples) throw new EngineError('ENGINE_ERR_INPUT', `step ${input.step}: ${input.pcm.length} samples, expected ${this.info.frameSamples}`);
-    if (input.events.some((e) => e.kind === 'reset' || e.kind === 'engine-restart')) {
+    if (resetsState(input.events)) {
       s.mimi.reset();
+      s.dec.reset();
       s.gen.reset();
     }
-    const skipDecode = input.events.some((e) => e.kind === 'skipped-decode');
+    const skipDecode = skipsDecode(input.events);
     const events: StepEvent[] = [];
     const timer = new SpanTimer(this.clock);
     let inputCodes: Int32Array;
@@ -154,11 +161,10 @@ export class Pipeline {
       timer.record('lm.depformer', s.gen.lastTimings.depformerMs);
       if (frame && !skipDecode) {
         const codes = frame.audio;
-        pcm = timer.time('mimi.decode', () => s.mimi.decodeStep(codes));
+        pcm = timer.time('mimi.decode', () => s.dec.decodeStep(codes));
       }
     } catch (err) {
-      const e = err as Error & { code?: string };
-      throw new EngineError(e.code === 'MIMI_ERR_NON_FINITE' || e.code === 'MIMI_ERR_FRAME_LENGTH' ? 'ENGINE_ERR_INPUT' : 'ENGINE_ERR_STEP', `step ${input.step}: ${e.message}`);
+      throw stepError(err, input.step);
     }
     const spans = timer.finish();
     s.nextStep++;
@@ -178,4 +184,55 @@ export class Pipeline {
       events,
     };
   }
+
+  /**
+   * One stage of a step (stages.ts): the same model calls as step() makes, on the session's
+   * state, each stage's steps strictly in order. The caller runs the three per step.
+   */
+  stage(input: StageInput): StageOutput {
+    const s = this.sessions.get(input.session);
+    if (!s) throw new EngineError('ENGINE_ERR_SESSION', `no open session ${input.session}`);
+    const expected = s.nextStage[input.stage];
+    if (input.step !== expected) throw new EngineError('ENGINE_ERR_INPUT', `session ${input.session}: ${input.stage} of step ${input.step} out of order (expected ${expected})`);
+    const reset = resetsState(input.events);
+    let out: StageOutput;
+    try {
+      const t0 = this.clock.now();
+      switch (input.stage) {
+        case 'encode': {
+          if (input.pcm.length !== this.info.frameSamples) throw new EngineError('ENGINE_ERR_INPUT', `step ${input.step}: ${input.pcm.length} samples, expected ${this.info.frameSamples}`);
+          if (reset) s.mimi.reset();
+          out = { stage: 'encode', inputCodes: Array.from(s.mimi.encodeStep(input.pcm)), ms: this.clock.now() - t0 };
+          break;
+        }
+        case 'lm': {
+          if (reset) s.gen.reset();
+          const frame = s.gen.step(Int32Array.from(input.inputCodes));
+          const text = frame ? frame.text : null;
+          out = {
+            stage: 'lm', text, textPiece: text !== null && this.detok ? this.detok.display(text) : null, audio: frame ? Array.from(frame.audio) : null,
+            temporalMs: s.gen.lastTimings.temporalMs, depformerMs: s.gen.lastTimings.depformerMs,
+          };
+          break;
+        }
+        case 'decode': {
+          if (reset) s.dec.reset();
+          const pcm = input.audio && !skipsDecode(input.events) ? s.dec.decodeStep(input.audio) : null;
+          out = { stage: 'decode', pcm, pcmHash: pcm ? pcmHash(pcm) : null, ms: this.clock.now() - t0 };
+          break;
+        }
+      }
+    } catch (err) {
+      throw err instanceof EngineError ? err : stepError(err, input.step);
+    }
+    s.nextStage[input.stage]++;
+    this.steps++;
+    return out;
+  }
+}
+
+/** A model error inside a step, as the engine reports it: bad input or a failed step. */
+function stepError(err: unknown, step: number): EngineError {
+  const e = err as Error & { code?: string };
+  return new EngineError(e.code === 'MIMI_ERR_NON_FINITE' || e.code === 'MIMI_ERR_FRAME_LENGTH' ? 'ENGINE_ERR_INPUT' : 'ENGINE_ERR_STEP', `step ${step}: ${e.message}`);
 }

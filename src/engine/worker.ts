@@ -29,7 +29,7 @@ async function handle(req: Request): Promise<Reply> {
       return { id: req.id, ok: true, kind: 'load', info: pipeline.info };
     }
     case 'open':
-      need().open(req.session, req.options);
+      need().open(req.session, req.options, req.split === true);
       return { id: req.id, ok: true, kind: 'open' };
     case 'step': {
       const t0 = performance.now();
@@ -38,6 +38,8 @@ async function handle(req: Request): Promise<Reply> {
       steps++;
       return { id: req.id, ok: true, kind: 'step', output, workerMs: performance.now() - t0 };
     }
+    case 'stage':
+      return { id: req.id, ok: true, kind: 'stage', output: need().stage(req.input) };
     case 'close':
       need().close(req.session);
       return { id: req.id, ok: true, kind: 'close' };
@@ -69,7 +71,7 @@ process.on('message', (req: Request) => {
     try {
       send(await handle(req));
       // After the reply, so that freeing the step's memory overlaps the round trip.
-      if (req.kind === 'step') await pipeline?.releaseMemory();
+      if (req.kind === 'step' || req.kind === 'stage') await pipeline?.releaseMemory();
     } catch (err) {
       const e = err as Error & { code?: string };
       send({ id: req.id, ok: false, error: { code: e.code ?? 'ENGINE_ERR_STEP', message: e.message } });

@@ -1,6 +1,8 @@
 // Offline replay of the fixture session (tiny, 2 s) through the real engine process: wall
-// time per replayed step. Each round is one whole replay, which must stay bit-exact or
-// token-exact; a divergence fails the suite rather than timing wrong work.
+// time per replayed step, one worker stepping as the live loop does (ms-per-step) and the
+// default pipelined replay on two workers (ms-per-step.pipelined, engine start excluded).
+// Each round is one whole replay, which must stay bit-exact or token-exact; a divergence
+// fails the suite rather than timing wrong work.
 // With it, what the engine process and the recorder add to a step on a server:
 //  - ipc: each replayed step's host round trip minus the worker's own time (the cost of
 //    crossing to the engine process and back, paid by every server step);
@@ -67,9 +69,10 @@ export const replaySuite: SuiteDef = {
     };
 
     return {
-      describe: `${runsPerRound} replay(s) of the 2 s fixture and one ${recordedSteps}-step recorded session per round, ms per step`,
+      describe: `${runsPerRound} replay(s) of the 2 s fixture on one worker, one pipelined on two, and one ${recordedSteps}-step recorded session per round, ms per step`,
       figures: [
         { name: 'ms-per-step', calibration: 'matmul', budget: true, floor: { kind: 'weights', bytes: stepBytes, describe: `${mb(stepBytes)} of weights per step` } },
+        { name: 'ms-per-step.pipelined', calibration: 'matmul', budget: false, floor: { kind: 'weights', bytes: stepBytes, describe: `${mb(stepBytes)} of weights per step` } },
         { name: 'ipc', calibration: 'matmul', budget: false },
         { name: 'recorder.hooks', calibration: 'matmul', budget: false, share: { of: 'recorder.step', targetPct: RECORDER_TARGET_PCT } },
         { name: 'recorder.step', calibration: 'matmul', budget: true },
@@ -87,10 +90,15 @@ export const replaySuite: SuiteDef = {
           ms.push(80 / r.speed);
           ipc.push(...engine.ipcOverheadMs.slice(before));
         }
+        // What `solacelive replay SESSION` runs by default: Mimi and the LM on two workers it starts
+        // (pinned as recorded); the speed counts the steps only, not the workers' start.
         tick();
+        const piped = await replaySession(FIXTURE, { pipeline: true });
+        tick();
+        if (piped.comparison.kind === 'diverged') throw new Error(`pipelined fixture replay ${piped.verdict}`);
         const rec = await recorded(index);
         tick();
-        return { 'ms-per-step': ms, ipc, 'recorder.hooks': [rec.hooksMs], 'recorder.step': rec.stepMs };
+        return { 'ms-per-step': ms, 'ms-per-step.pipelined': [80 / piped.speed], ipc, 'recorder.hooks': [rec.hooksMs], 'recorder.step': rec.stepMs };
       },
       async close() {
         await engine.close();

@@ -55,9 +55,12 @@ export class Depformer {
 
   constructor(cfg: LmConfig, w: DepformerWeights) {
     this.cfg = cfg;
-    this.w = w;
     this.transformer = new Transformer(cfg.depformer, w.layers);
-    this.stackedInputs = cfg.depformerMultiLinear && w.inputs.length > 1 ? Linear.stackOutputs(w.inputs) : null;
+    const stacked = cfg.depformerMultiLinear && w.inputs.length > 1 ? Linear.stackOutputs(w.inputs) : null;
+    this.stackedInputs = stacked;
+    // The per-codebook linears become views of the stacked weights: held once, not twice.
+    const D = cfg.depformerDim;
+    this.w = stacked ? { ...w, inputs: w.inputs.map((_, i) => stacked.rows(i * D, (i + 1) * D)) } : w;
   }
 
   private inputIndex(k: number): number {

@@ -80,6 +80,21 @@ export class Linear {
     return Linear.quantized(w, scales, biases, q);
   }
 
+  /** The linear of output rows [start, end) of this one, as views of its weights (no copy). */
+  rows(start: number, end: number): Linear {
+    const r = mx.Slice(start, end);
+    if (this.w) {
+      const w = this.w.index(r);
+      evaluate(w);
+      return Linear.float(w);
+    }
+    if (this.parts.length !== 1) throw new RangeError('Linear.rows: the weight is split across streams');
+    const p = this.parts[0]!;
+    const [w, scales, biases] = [p.w.index(r), p.scales.index(r), p.biases.index(r)];
+    evaluate(w, scales, biases);
+    return Linear.quantized(w, scales, biases, this.quant!);
+  }
+
   forward(x: MxArray): MxArray {
     if (this.wT) return mx.matmul(x, this.wT);
     const q = this.quant!;

@@ -97,6 +97,8 @@ export class RingKvCache {
   private values: MxArray | null = null;
   private allocated = 0;
   private count = 0;
+  /** Slot indices [1, 1, 1, allocated], kept per allocation: the mask is then two primitives a step. */
+  private slots: MxArray | null = null;
   private readonly capacity: number;
   private readonly chunk: number;
 
@@ -126,9 +128,11 @@ export class RingKvCache {
     this.values!.indexPut_(at, v);
     this.count++;
     const filled = Math.min(this.count, this.capacity);
-    const mask = withMask && filled < this.allocated
-      ? mx.where(mx.less(mx.arange(0, this.allocated, 1, mx.int32), filled), 0, -Infinity).reshape([1, 1, 1, this.allocated])
-      : null;
+    let mask: MxArray | null = null;
+    if (withMask && filled < this.allocated) {
+      this.slots ??= mx.arange(0, this.allocated, 1, mx.int32).reshape([1, 1, 1, this.allocated]);
+      mask = mx.where(mx.less(this.slots, filled), 0, -Infinity);
+    }
     return { keys: this.keys!, values: this.values!, mask };
   }
 
@@ -140,6 +144,7 @@ export class RingKvCache {
     this.keys = this.keys ? mx.concatenate([this.keys, zk], 2) : zk;
     this.values = this.values ? mx.concatenate([this.values, mx.zeros([b, h, extra, d], like.dtype)], 2) : mx.zeros([b, h, extra, d], like.dtype);
     this.allocated = next;
+    this.slots = null;
   }
 }
 

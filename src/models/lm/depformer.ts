@@ -6,7 +6,7 @@
 import { mx, type MxArray } from '../mlx.ts';
 import { compiled } from '../nn/compile.ts';
 import { LruCache } from '../nn/lru.ts';
-import type { Embedding, Linear } from '../nn/linear.ts';
+import { Linear, type Embedding } from '../nn/linear.ts';
 import { ZERO_TOKEN, type LmConfig } from './config.ts';
 import { effectiveTopK, SAMPLING_CACHE_SIZE, sampleToken, temperatureArray, type SamplingParams } from './sampling.ts';
 import { Transformer, type KvCache, type LayerWeights } from './transformer.ts';
@@ -46,16 +46,54 @@ export class Depformer {
   /** Compiled frames per kind of sampling ('greedy' or the effective top-k): LRU, as a client picks the top-k. */
   readonly frames = new LruCache<string, (...args: MxArray[]) => MxArray[]>(SAMPLING_CACHE_SIZE);
 
+  /**
+   * Every input projection of a frame reads the same temporal output, so a frame runs
+   * them as one matmul against the stacked weights and takes views of its output: one
+   * BLAS call instead of dep_q (null with a single shared input linear, or weights that
+   * cannot be stacked).
+   */
+  private readonly stackedInputs: Linear | null;
+
   constructor(cfg: LmConfig, w: DepformerWeights) {
     this.cfg = cfg;
-    this.w = w;
     this.transformer = new Transformer(cfg.depformer, w.layers);
+    const stacked = cfg.depformerMultiLinear && w.inputs.length > 1 ? Linear.stackOutputs(w.inputs) : null;
+    this.stackedInputs = stacked;
+    // The per-codebook linears become views of the stacked weights: held once, not twice.
+    const D = cfg.depformerDim;
+    this.w = stacked ? { ...w, inputs: w.inputs.map((_, i) => stacked.rows(i * D, (i + 1) * D)) } : w;
+  }
+
+  private inputIndex(k: number): number {
+    if (!this.cfg.depformerMultiLinear) return 0;
+    return this.cfg.depformer.schedule ? this.cfg.depformer.schedule[k]! : k;
   }
 
   private inputFor(k: number): Linear {
-    if (!this.cfg.depformerMultiLinear) return this.w.inputs[0]!;
-    const i = this.cfg.depformer.schedule ? this.cfg.depformer.schedule[k]! : k;
-    return this.w.inputs[i]!;
+    return this.w.inputs[this.inputIndex(k)]!;
+  }
+
+  /**
+   * The input projections of one frame, one per sub-step: computed once per distinct
+   * input linear (one stacked matmul when there are several), not once per sub-step.
+   */
+  private frameInputs(hidden: MxArray): MxArray[] {
+    const K = this.cfg.depQ;
+    if (!this.stackedInputs) {
+      const proj = new Map<number, MxArray>();
+      return Array.from({ length: K }, (_, k) => {
+        const i = this.inputIndex(k);
+        let y = proj.get(i);
+        if (!y) proj.set(i, (y = this.inputFor(k).forward(hidden)));
+        return y;
+      });
+    }
+    const D = this.cfg.depformerDim;
+    const all = this.stackedInputs.forward(hidden);
+    return Array.from({ length: K }, (_, k) => {
+      const i = this.inputIndex(k);
+      return all.index('...', mx.Slice(i * D, (i + 1) * D));
+    });
   }
 
   private tokenEmbedding(k: number): TokenEmbedding {
@@ -72,10 +110,15 @@ export class Depformer {
    * token for k = 0, codebook k−1 otherwise). Returns logits [B, card].
    */
   substep(k: number, hidden: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
+    return this.substepFrom(k, this.inputFor(k).forward(hidden), prev, caches);
+  }
+
+  /** Sub-step k given its input projection of the temporal output ([B, 1, depformer dim]). */
+  private substepFrom(k: number, projected: MxArray, prev: MxArray, caches: readonly KvCache[]): MxArray {
     // prev was just sampled, so it is a valid id: a plain lookup, no zero-token masking.
     const e = this.tokenEmbedding(k);
     const rows = e.table.lookup(prev.reshape([-1, 1]));
-    const x = mx.add(this.inputFor(k).forward(hidden), e.lowRank ? e.lowRank.forward(rows) : rows);
+    const x = mx.add(projected, e.lowRank ? e.lowRank.forward(rows) : rows);
     const out = this.transformer.forward(x, k, caches);
     return this.w.heads[k]!.forward(out).reshape([-1, this.cfg.card]);
   }
@@ -100,11 +143,12 @@ export class Depformer {
 
   private runFrame(hidden: MxArray, text: MxArray, p: SamplingParams, temp: MxArray | null, keys: readonly MxArray[]): MxArray[] {
     const caches = this.makeCaches();
+    const inputs = this.frameInputs(hidden);
     let prev = text;
     const tokens: MxArray[] = [];
     const logits: MxArray[] = [];
     for (let k = 0; k < this.cfg.depQ; k++) {
-      const l = this.substep(k, hidden, prev, caches);
+      const l = this.substepFrom(k, inputs[k]!, prev, caches);
       prev = sampleToken(l, p, temp ? keys[k]! : null, temp ?? undefined);
       tokens.push(prev);
       logits.push(l);

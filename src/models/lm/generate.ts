@@ -140,12 +140,12 @@ export class LmGen {
     }
 
     const t0 = performance.now();
-    const { hidden, textLogits } = this.lm.temporalStep(input, t, this.caches);
+    const { hidden, textLogits, probe: total } = this.lm.temporalStep(input, t, this.caches);
     const textTok = this.sampler.sampleText(textLogits, t);
     // NaN logits still sample a token (argmax → 0, categorical → a constant): without
-    // this check, weights that overflow give fluent-looking constant output. One sum
-    // (3 primitives): any NaN/Inf makes it non-finite, and so would values near 1e34.
-    const total = mx.add(mx.sum(hidden), mx.sum(textLogits));
+    // this check, weights that overflow give fluent-looking constant output. The step's
+    // probe (one sum, inside its compiled graph): any NaN/Inf makes it non-finite, and so
+    // would values near 1e34.
     evaluate(textTok, hidden, total);
     if (!Number.isFinite(total.item() as number)) throw new LmGenError('LM_ERR_NON_FINITE', `step ${t}: the LM's hidden state or text logits are NaN/Inf (the weights overflow float32 in compute)`);
     const t1 = performance.now();

@@ -8,7 +8,7 @@ import type { Embedding, Linear } from '../nn/linear.ts';
 import { ZERO_TOKEN, initialToken, type LmConfig } from './config.ts';
 import { Depformer, embed, type DepformerWeights } from './depformer.ts';
 import { GREEDY, samplingCacheSizes, sampleTokenFast, type SamplingParams } from './sampling.ts';
-import { TemporalStepper } from './temporal-step.ts';
+import { finiteProbe, TemporalStepper, type TemporalOutput } from './temporal-step.ts';
 import { RingKvCache, Transformer, applyNorm, type KvCache, type LayerWeights, type NormWeights } from './transformer.ts';
 
 export interface LmWeights {
@@ -92,7 +92,7 @@ export class Lm {
    * (ids already delay-aligned; −1 = zero token). Returns the normalised hidden state
    * [1, 1, dim] (the depformer's input) and the text logits [1, text_card].
    */
-  temporalStep(tokens: ArrayLike<number>, offset: number, caches: readonly RingKvCache[]): { hidden: MxArray; textLogits: MxArray } {
+  temporalStep(tokens: ArrayLike<number>, offset: number, caches: readonly RingKvCache[]): TemporalOutput {
     const { w, tf } = this.weights();
     if (tokens.length !== this.cfg.nQ + 1) throw new Error(`temporalStep: ${tokens.length} tokens, expected ${this.cfg.nQ + 1}`);
     if (this.stepper) return this.stepper.step(tokens, offset, caches);
@@ -108,7 +108,8 @@ export class Lm {
     }
     const x = tf.forward((sum ?? mx.zeros([1, this.cfg.dim])).reshape([1, 1, this.cfg.dim]), offset, caches);
     const hidden = applyNorm(this.cfg.temporal.norm, w.outNorm, x);
-    return { hidden, textLogits: w.textLinear.forward(hidden).reshape([1, this.cfg.textCard]) };
+    const textLogits = w.textLinear.forward(hidden).reshape([1, this.cfg.textCard]);
+    return { hidden, textLogits, probe: finiteProbe(hidden, textLogits) };
   }
 
   /** Depformer sub-step k: prev int32 [1] → logits [1, card]. */
@@ -139,7 +140,7 @@ export class Lm {
     const { tf } = this.weights();
     const tokens = Array.from({ length: this.cfg.nQ + 1 }, (_, k) => initialToken(this.cfg, k));
     const outs: MxArray[] = [];
-    let step: { hidden: MxArray; textLogits: MxArray } | null = null;
+    let step: TemporalOutput | null = null;
     for (const caches of [this.makeTemporalCaches(), Array.from({ length: tf.numLayers }, () => new RingKvCache(1))]) {
       step = this.temporalStep(tokens, 0, caches);
       outs.push(step.hidden, step.textLogits);

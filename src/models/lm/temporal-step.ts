@@ -18,6 +18,21 @@ import { applyNorm, ropeTables, type NormWeights, type RingKvCache, type Transfo
 
 type Graph = (...args: MxArray[]) => MxArray[];
 
+/** A temporal step's outputs: the depformer's input, the text logits, and their finiteness probe. */
+export interface TemporalOutput {
+  /** Normalised hidden state [1, 1, dim]. */
+  readonly hidden: MxArray;
+  /** [1, text_card] */
+  readonly textLogits: MxArray;
+  /** sum(hidden) + sum(text logits): NaN/Inf (or huge) when either holds NaN/Inf. */
+  readonly probe: MxArray;
+}
+
+/** One scalar that is not finite when any value of a or b is NaN/Inf (3 primitives). */
+export function finiteProbe(a: MxArray, b: MxArray): MxArray {
+  return mx.add(mx.sum(a), mx.sum(b));
+}
+
 export interface TemporalHeadWeights {
   readonly textEmb: Embedding;
   readonly audioEmbs: readonly Embedding[];
@@ -50,12 +65,13 @@ export class TemporalStepper {
     }));
     this.exit = compiled((x: MxArray, q: MxArray, keys: MxArray, values: MxArray, ...mask: MxArray[]) => {
       const hidden = applyNorm(cfg.temporal.norm, w.outNorm, tf.attendOut(L - 1, x, q, keys, values, mask[0] ?? null));
-      return [hidden, w.textLinear.forward(hidden).reshape([1, cfg.textCard])];
+      const textLogits = w.textLinear.forward(hidden).reshape([1, cfg.textCard]);
+      return [hidden, textLogits, finiteProbe(hidden, textLogits)];
     });
   }
 
   /** One step at `offset` for tokens [text, audio 0..nQ−1] (delay-aligned; −1 = zero token). */
-  step(tokens: ArrayLike<number>, offset: number, caches: readonly RingKvCache[]): { hidden: MxArray; textLogits: MxArray } {
+  step(tokens: ArrayLike<number>, offset: number, caches: readonly RingKvCache[]): TemporalOutput {
     let pattern = '';
     const ids = new Array<number>(tokens.length);
     for (let s = 0; s < tokens.length; s++) {
@@ -73,8 +89,8 @@ export class TemporalStepper {
       const r = caches[l]!.append(k, v, l === 0);
       if (l === 0) mask = r.mask ? [r.mask] : [];
       if (l === last) {
-        const [hidden, textLogits] = this.exit(x, q, r.keys, r.values, ...mask);
-        return { hidden: hidden!, textLogits: textLogits! };
+        const [hidden, textLogits, probe] = this.exit(x, q, r.keys, r.values, ...mask);
+        return { hidden: hidden!, textLogits: textLogits!, probe: probe! };
       }
       [x, q, k, v] = this.links[l]!(x, q, r.keys, r.values, pos, cos, sin, ...mask) as [MxArray, MxArray, MxArray, MxArray];
     }

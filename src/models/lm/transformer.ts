@@ -97,6 +97,8 @@ export class RingKvCache {
   private values: MxArray | null = null;
   private allocated = 0;
   private count = 0;
+  /** Slot indices [1, 1, 1, allocated], kept per allocation: the mask is then two primitives a step. */
+  private slots: MxArray | null = null;
   private readonly capacity: number;
   private readonly chunk: number;
 
@@ -126,9 +128,11 @@ export class RingKvCache {
     this.values!.indexPut_(at, v);
     this.count++;
     const filled = Math.min(this.count, this.capacity);
-    const mask = withMask && filled < this.allocated
-      ? mx.where(mx.less(mx.arange(0, this.allocated, 1, mx.int32), filled), 0, -Infinity).reshape([1, 1, 1, this.allocated])
-      : null;
+    let mask: MxArray | null = null;
+    if (withMask && filled < this.allocated) {
+      this.slots ??= mx.arange(0, this.allocated, 1, mx.int32).reshape([1, 1, 1, this.allocated]);
+      mask = mx.where(mx.less(this.slots, filled), 0, -Infinity);
+    }
     return { keys: this.keys!, values: this.values!, mask };
   }
 
@@ -140,6 +144,7 @@ export class RingKvCache {
     this.keys = this.keys ? mx.concatenate([this.keys, zk], 2) : zk;
     this.values = this.values ? mx.concatenate([this.values, mx.zeros([b, h, extra, d], like.dtype)], 2) : mx.zeros([b, h, extra, d], like.dtype);
     this.allocated = next;
+    this.slots = null;
   }
 }
 
@@ -227,6 +232,8 @@ export class Transformer {
   private perStep(x: MxArray, offset: number, f: (set: LayerSet, x: MxArray) => MxArray, lw: LayerWeights): MxArray {
     if (lw.sets.length === 1) return f(lw.sets[0]!, x);
     const T = x.shape[1]!;
+    // One position (a streaming step): x itself, not a slice of it (one primitive fewer).
+    if (T === 1) return f(lw.sets[this.setIndex(offset)]!, x);
     const ys: MxArray[] = [];
     for (let t = 0; t < T; t++) ys.push(f(lw.sets[this.setIndex(offset + t)]!, x.index(mx.Slice(), mx.Slice(t, t + 1))));
     return ys.length === 1 ? ys[0]! : mx.concatenate(ys, 1);
@@ -251,11 +258,8 @@ export class Transformer {
 
   private attention(lw: LayerWeights, x: MxArray, offset: number, cache: KvCache | undefined, fullMask: MxArray | null): MxArray {
     const [B, T] = x.shape as [number, number];
-    const H = this.cfg.numHeads;
     const hd = this.headDim;
-    const qkv = this.perStep(x, offset, (s, xi) => s.inProj.forward(xi), lw);
-    // [B, T, 3·H·hd] → [3, B, H, T, hd]: q rows first, heads contiguous, as upstream.
-    const parts = qkv.reshape([B, T, 3, H, hd]).transpose([2, 0, 3, 1, 4]);
+    const parts = this.splitHeads(this.perStep(x, offset, (s, xi) => s.inProj.forward(xi), lw), B, T);
     let q = parts.index(0);
     let k = parts.index(1);
     let v = parts.index(2);
@@ -275,8 +279,24 @@ export class Transformer {
     // step (until V8 collects its wrapper) would make the next cache write copy the whole
     // buffer instead of updating it in place.
     const o = mask ? mx.fast.scaledDotProductAttention(q, k, v, this.scale, mask) : mx.fast.scaledDotProductAttention(q, k, v, this.scale);
-    const merged = o.transpose([0, 2, 1, 3]).reshape([B, T, H * hd]);
-    return this.perStep(merged, offset, (s, xi) => s.outProj.forward(xi), lw);
+    return this.perStep(this.mergeHeads(o, B, T), offset, (s, xi) => s.outProj.forward(xi), lw);
+  }
+
+  /**
+   * Fused q/k/v projection [B, T, 3·H·hd] → [3, B, H, T, hd]: q rows first, heads
+   * contiguous, as upstream. One position of one batch row is already in that order, so
+   * a reshape does it without the transpose (a primitive fewer per layer and step).
+   */
+  private splitHeads(qkv: MxArray, B: number, T: number): MxArray {
+    const H = this.cfg.numHeads;
+    if (B === 1 && T === 1) return qkv.reshape([3, 1, H, 1, this.headDim]);
+    return qkv.reshape([B, T, 3, H, this.headDim]).transpose([2, 0, 3, 1, 4]);
+  }
+
+  /** Attention output [B, H, T, hd] → [B, T, H·hd] (a reshape alone for one position). */
+  private mergeHeads(o: MxArray, B: number, T: number): MxArray {
+    if (T === 1) return o.reshape([B, 1, this.cfg.dim]);
+    return o.transpose([0, 2, 1, 3]).reshape([B, T, this.cfg.dim]);
   }
 
   /**
@@ -288,7 +308,7 @@ export class Transformer {
   attendIn(l: number, x: MxArray, rope: { cos: MxArray; sin: MxArray } | null): { q: MxArray; k: MxArray; v: MxArray } {
     const s = this.singleSet(l);
     const [B, T] = x.shape as [number, number];
-    const parts = s.inProj.forward(applyNorm(this.cfg.norm, s.norm1, x)).reshape([B, T, 3, this.cfg.numHeads, this.headDim]).transpose([2, 0, 3, 1, 4]);
+    const parts = this.splitHeads(s.inProj.forward(applyNorm(this.cfg.norm, s.norm1, x)), B, T);
     let q = parts.index(0);
     let k = parts.index(1);
     if (rope) {
@@ -303,8 +323,7 @@ export class Transformer {
     const s = this.singleSet(l);
     const [B, T] = x.shape as [number, number];
     const o = mask ? mx.fast.scaledDotProductAttention(q, keys, values, this.scale, mask) : mx.fast.scaledDotProductAttention(q, keys, values, this.scale);
-    const merged = o.transpose([0, 2, 1, 3]).reshape([B, T, this.cfg.dim]);
-    const y = mx.add(x, s.outProj.forward(merged));
+    const y = mx.add(x, s.outProj.forward(this.mergeHeads(o, B, T)));
     return mx.add(y, this.ffn(s.ffn, applyNorm(this.cfg.norm, s.norm2, y)));
   }
 

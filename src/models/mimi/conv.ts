@@ -39,10 +39,15 @@ export class CausalConv1d {
   readonly padMode: PadMode;
   /** Input samples carried between calls. */
   readonly context: number;
-  private readonly weight: MxArray;
   private readonly bias: MxArray | null;
   /** The weight as a [Cout, K·Cin] GEMV, for short outputs; null for small weights. */
   private readonly gemv: RowSplitLinear | null;
+  /**
+   * The weight as a [K·Cin, Cout] matrix for the GEMM over unfolded input: a contiguous
+   * copy for small weights, a transposed view of the GEMV's weight for large ones (held
+   * once; only long non-streaming calls take that path).
+   */
+  private readonly gemm: MxArray;
 
   /** `weight` is [Cout, K, Cin] (MLX layout), `bias` [Cout] or null. */
   constructor(weight: MxArray, bias: MxArray | null, opts: { stride?: number; dilation?: number; padMode?: PadMode } = {}) {
@@ -52,11 +57,14 @@ export class CausalConv1d {
     this.padMode = opts.padMode ?? 'constant';
     this.context = (this.kernelSize - 1) * this.dilation + 1 - this.stride;
     if (this.context < 0) throw new RangeError(`conv kernel ${this.kernelSize} is shorter than its stride ${this.stride}`);
-    this.weight = weight;
     this.bias = bias;
-    this.gemv = weight.nbytes >= GEMV_MIN_BYTES && this.dilation === 1
-      ? new RowSplitLinear(mx.reshape(weight, [this.outChannels, this.kernelSize * this.inChannels]))
-      : null;
+    const flat = mx.reshape(weight, [this.outChannels, this.kernelSize * this.inChannels]);
+    this.gemv = weight.nbytes >= GEMV_MIN_BYTES && this.dilation === 1 ? new RowSplitLinear(flat) : null;
+    // Transposed and made contiguous once (flattening copies), so BLAS reads it without a
+    // transpose flag; evaluated so that a compiled caller captures an array, not a graph.
+    const t = mx.transpose(flat);
+    this.gemm = this.gemv ? t : mx.reshape(mx.reshape(t, [-1]), t.shape);
+    evaluate(this.gemm);
   }
 
   /** x: [1, L, Cin] with L a multiple of the stride; returns L/S outputs. */
@@ -71,26 +79,27 @@ export class CausalConv1d {
       next = input.index(S(), S(-this.context));
     }
     const outLen = len / this.stride;
-    let y = this.gemv && outLen <= GEMV_MAX_STEPS
-      ? mx.expandDims(this.gemv.forward(this.unfold(input, outLen)), 0)
-      : mx.conv1d(input, this.weight, this.stride, 0, this.dilation, 1);
+    // Unfolded input times the weight, not MLX's conv1d: this binding's conv1d copies its
+    // input into a padded buffer and an im2col buffer first; measured alone on SEANet's
+    // shapes the plain GEMM is 1.3–5× faster (a k1 conv is a matmul of the input itself),
+    // a real-size SEANet frame 10 % cheaper in CPU.
+    const cols = this.unfold(input, outLen);
+    let y = this.gemv && outLen <= GEMV_MAX_STEPS ? this.gemv.forward(cols) : mx.matmul(cols, this.gemm);
+    y = mx.expandDims(y, 0);
     if (this.bias) y = mx.add(y, this.bias);
     return { y, state: next };
   }
 
-  /** [1, (n−1)·S + K, Cin] → [n, K·Cin], row t = the K input samples output t reads. */
+  /** [1, (n−1)·S + (K−1)·D + 1, Cin] → [n, K·Cin], row t = the K input samples output t reads. */
   private unfold(input: MxArray, n: number): MxArray {
-    const { kernelSize: k, stride, inChannels: cin } = this;
-    if (k % stride === 0) {
-      // Whole blocks of S samples: output t reads blocks t .. t + K/S − 1.
-      const blocks = mx.reshape(input, [-1, stride * cin]);
-      const parts = Array.from({ length: k / stride }, (_, j) => blocks.index(S(j, j + n)));
-      return parts.length === 1 ? parts[0]! : mx.concatenate(parts, 1);
-    }
-    const rows = mx.reshape(input, [-1, cin]);
-    const parts = Array.from({ length: k }, (_, j) => rows.index(S(j, j + (n - 1) * stride + 1, stride)));
-    return mx.concatenate(parts, 1);
+    const { kernelSize: k, stride, inChannels: cin, dilation } = this;
+    // Output t reads the one block of K·Cin samples at t·S: the input itself.
+    if (k === stride && dilation === 1) return mx.reshape(input, [n, k * cin]);
+    // One strided view (row t starts at sample t·S, tap j at j·D) and one copy into rows,
+    // instead of K slices and a concatenation: the same numbers in 2 primitives.
+    return mx.reshape(mx.asStrided(input, [n, k, cin], [stride * cin, dilation * cin, 1]), [n, k * cin]);
   }
+
 
   private initialState(x: MxArray): MxArray {
     if (this.padMode === 'replicate') {

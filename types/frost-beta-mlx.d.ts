@@ -89,7 +89,6 @@ declare module '@frost-beta/mlx' {
     function clip(a: ScalarOrArray, min: ScalarOrArray | null, max: ScalarOrArray | null, s?: StreamOrDevice): array;
     function concatenate(arrays: array[], axis?: number, s?: StreamOrDevice): array;
     function conv1d(input: array, weight: array, stride?: number, padding?: number, dilation?: number, groups?: number, s?: StreamOrDevice): array;
-    function asStrided(a: array, shape?: number[], strides?: number[], offset?: number, s?: StreamOrDevice): array;
     function convGeneral(input: array, weight: array, stride?: number | number[], padding?: number | number[] | [number[], number[]], kernelDilation?: number | number[], inputDilation?: number | number[], groups?: number, flip?: boolean, s?: StreamOrDevice): array;
     function cos(a: ScalarOrArray, s?: StreamOrDevice): array;
     function cumsum(a: ScalarOrArray, axis?: number, reverse?: boolean, inclusive?: boolean, s?: StreamOrDevice): array;

@@ -89,13 +89,16 @@ export class CausalConv1d {
   /** [1, (n−1)·S + (K−1)·D + 1, Cin] → [n, K·Cin], row t = the K input samples output t reads. */
   private unfold(input: MxArray, n: number): MxArray {
     const { kernelSize: k, stride, inChannels: cin, dilation } = this;
-    // Output t reads the one block of K·Cin samples at t·S: the input itself.
-    if (k === stride && dilation === 1) return mx.reshape(input, [n, k * cin]);
-    // One strided view (row t starts at sample t·S, tap j at j·D) and one copy into rows,
-    // instead of K slices and a concatenation: the same numbers in 2 primitives.
-    return mx.reshape(mx.asStrided(input, [n, k, cin], [stride * cin, dilation * cin, 1]), [n, k * cin]);
+    if (dilation === 1 && k % stride === 0) {
+      // Whole blocks of S samples: output t reads blocks t .. t + K/S − 1.
+      const blocks = mx.reshape(input, [-1, stride * cin]);
+      const parts = Array.from({ length: k / stride }, (_, j) => blocks.index(S(j, j + n)));
+      return parts.length === 1 ? parts[0]! : mx.concatenate(parts, 1);
+    }
+    const rows = mx.reshape(input, [-1, cin]);
+    const parts = Array.from({ length: k }, (_, j) => rows.index(S(j * dilation, j * dilation + (n - 1) * stride + 1, stride)));
+    return parts.length === 1 ? parts[0]! : mx.concatenate(parts, 1);
   }
-
 
   private initialState(x: MxArray): MxArray {
     if (this.padMode === 'replicate') {

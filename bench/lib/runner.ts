@@ -79,6 +79,7 @@ export function toBenchFigure(f: FigureResult): BenchFigure {
     rme: f.rmePct,
     cv: f.cvPct,
     ...(f.budgetFraction !== undefined ? { budgetFraction: f.budgetFraction } : {}),
+    ...(f.floor !== undefined ? { floorRatio: f.floor.ratio } : {}),
   };
 }
 

@@ -29,13 +29,19 @@ export function benchReduce(s: BenchState, p: BenchProgress): BenchState {
   }
 }
 
+/** How many times its physical floor the figure's p50 takes ('-' without a floor). */
+function floorCell(f: BenchFigure): string {
+  if (f.floorRatio === undefined) return '-';
+  return f.floorRatio >= 100 ? `${Math.round(f.floorRatio)}×` : `${f.floorRatio.toFixed(1)}×`;
+}
+
 /** A latency figure is one with a budget fraction or a span name: those get a bar. */
 const isLatency = (f: BenchFigure) => f.budgetFraction !== undefined || f.span !== undefined;
 
 export function BenchScreen(props: { state: BenchState; columns: number; rows: number }): ReactElement {
   const { state, columns, rows } = props;
-  const nameW = 30;
-  const barW = Math.max(10, columns - nameW - 3 * 7 - 2 * 6 - 2);
+  const nameW = 26;
+  const barW = Math.max(10, columns - nameW - 3 * 7 - 3 * 6 - 2);
   const scale = barScale(BUDGET_MS, state.figures.filter(isLatency));
   const running = state.suites.find((x) => !x.done);
   const room = Math.max(1, rows - 3 - (state.warnings.length ? state.warnings.length + 1 : 0));
@@ -46,10 +52,10 @@ export function BenchScreen(props: { state: BenchState; columns: number; rows: n
       running ? h(Text, { color: 'cyan' }, `  running ${running.suite} (${running.tasks.length} tasks)`) : null,
       state.done ? h(Text, { color: 'green' }, '  finished') : null),
     // The bar axis as in the live view: labels over the bars' own budget line, apart from the number columns.
-    h(Text, { color: 'gray', wrap: 'truncate-end' }, `${'suite/task (ms)'.padEnd(nameW)}${'p50'.padStart(7)}${'p95'.padStart(7)}${'p99'.padStart(7)}${'rme%'.padStart(6)}${'cv%'.padStart(6)}  ${scaleLine(barW, scale, BUDGET_MS)}`),
+    h(Text, { color: 'gray', wrap: 'truncate-end' }, `${'suite/task (ms)'.padEnd(nameW)}${'p50'.padStart(7)}${'p95'.padStart(7)}${'p99'.padStart(7)}${'rme%'.padStart(6)}${'cv%'.padStart(6)}${'×flr'.padStart(6)}  ${scaleLine(barW, scale, BUDGET_MS)}`),
     ...shown.map((f, i) => {
       const label = fit(`${f.suite}/${f.name}`, nameW - 1).padEnd(nameW);
-      const nums = `${ms(f.p50).padStart(7)}${ms(f.p95).padStart(7)}${ms(f.p99).padStart(7)}${f.rme.toFixed(1).padStart(6)}${f.cv.toFixed(1).padStart(6)}  `;
+      const nums = `${ms(f.p50).padStart(7)}${ms(f.p95).padStart(7)}${ms(f.p99).padStart(7)}${f.rme.toFixed(1).padStart(6)}${f.cv.toFixed(1).padStart(6)}${floorCell(f).padStart(6)}  `;
       const bar = isLatency(f) ? h(Text, { color: HEADROOM_COLOR[headroom(f.p99, BUDGET_MS)] }, barText(barCells(f, barW, scale, BUDGET_MS))) : null;
       return h(Text, { key: i, wrap: 'truncate-end' }, label, nums, bar);
     }),

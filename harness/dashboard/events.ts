@@ -33,6 +33,8 @@ export interface BenchFigure {
   readonly cv: number;
   /** p99 as a fraction of the 80 ms budget, for latency figures. */
   readonly budgetFraction?: number;
+  /** p50 over the physical floor measured in the same run (weight traffic, memcpy, direct), where the figure has one. */
+  readonly floorRatio?: number;
 }
 
 /** Bench progress, emitted by the bench runner (bench/) for `solacelive bench --dashboard`. */

@@ -253,7 +253,7 @@ describe('replay view', () => {
 describe('bench view', () => {
   it('shows suites and figures, with budget bars for latency figures only', () => {
     let s = benchReduce(EMPTY_BENCH, { kind: 'suite-start', suite: 'step', tasks: ['step.total', 'codec'] });
-    s = benchReduce(s, { kind: 'figure', figure: { suite: 'step', name: 'step.total', span: 'step.total', samples: 200, p50: 20, p95: 40, p99: 60, rme: 1.2, cv: 8.5, budgetFraction: 0.75 } });
+    s = benchReduce(s, { kind: 'figure', figure: { suite: 'step', name: 'step.total', span: 'step.total', samples: 200, p50: 20, p95: 40, p99: 60, rme: 1.2, cv: 8.5, budgetFraction: 0.75, floorRatio: 7.67 } });
     s = benchReduce(s, { kind: 'figure', figure: { suite: 'codec', name: 'encode 1 packet', samples: 1000, p50: 0.01, p95: 0.02, p99: 0.03, rme: 0.5, cv: 3 } });
     const r = render(h(BenchScreen, { state: s, columns: 80, rows: 20 }));
     mounted.push(r);
@@ -262,14 +262,16 @@ describe('bench view', () => {
     expect(lines[0]).toContain('running step');
     // The axis: the budget label ends over the budget line of the bars, nothing runs into "cv%".
     const head = lines.find((l) => l.startsWith('suite/task (ms)'))!;
-    expect(head).toMatch(/ cv% {3,}80 ms│$/);
+    expect(head).toMatch(/ cv% +×flr {3,}80 ms│$/);
     const lat = lines.find((l) => l.startsWith('step/step.total'))!;
-    expect(lat).toMatch(/20\.0\s+40\.0\s+60\.0\s+1\.2\s+8\.5/);
+    // p50 over the floor measured in the same run; a figure without a floor says so.
+    expect(lat).toMatch(/20\.0\s+40\.0\s+60\.0\s+1\.2\s+8\.5\s+7\.7×/);
     expect(count(lat, '█')).toBeGreaterThan(0);
     const budgetAt = lat.indexOf('│');
     expect(budgetAt).toBeGreaterThan(0);
     expect(head.indexOf('│')).toBe(budgetAt);
     const other = lines.find((l) => l.startsWith('codec/encode'))!;
+    expect(other).toMatch(/3\.0\s+-\s*$/);
     expect(count(other, '█') + count(other, '│')).toBe(0);
     s = benchReduce(benchReduce(s, { kind: 'suite-done', suite: 'step' }), { kind: 'done', figures: [], warnings: ['load average 3.1 on 2 cores'] });
     r.rerender(h(BenchScreen, { state: s, columns: 80, rows: 20 }));

@@ -12,7 +12,8 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { endText, lagMarks, lagPoints, slopeText, type LagPoint, type ProxyFile } from '../../../harness/view/proxied.ts';
 import { prepareCanvas } from '../lib/canvas.ts';
 import { fmtMs, LAG_COLORS, PLAYHEAD_COLOR, SELECT_COLOR } from '../lib/colors.ts';
-import { panView, zoomView, type Viewport } from '../lib/viewport.ts';
+import { useLanePointer } from '../lib/lane.ts';
+import type { Viewport } from '../lib/viewport.ts';
 
 const HEIGHT = 220;
 const MARK_ROW = 14;
@@ -35,21 +36,19 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 export function LagLane({ file, total, view, onView, selected, onSelect, playhead }: Props) {
   const f = file.figures;
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [width, setWidth] = useState(800);
   const [hover, setHover] = useState<{ p: LagPoint; x: number; y: number } | null>(null);
-  const drag = useRef<{ x: number; view: Viewport; moved: boolean } | null>(null);
   const points = useMemo(() => lagPoints(f), [f]);
   const byLine = useMemo(() => new Map(points.map((p) => [p.line, p])), [points]);
+  const { width, handlers } = useLanePointer({
+    canvas, view, onView, total, onSelect,
+    onHover: (at) => {
+      const p = at && byLine.get(at.line);
+      setHover(at && p ? { p, x: at.x, y: at.y } : null);
+    },
+  });
   const marks = useMemo(() => lagMarks(f, total), [f, total]);
   // Whole-session scale (zooming does not rescale): up to the largest lag, at least 100 ms.
   const yMax = useMemo(() => Math.max(100, (f.lag.max ?? 0) * 1.1), [f]);
-
-  useEffect(() => {
-    const el = canvas.current!;
-    const ro = new ResizeObserver(() => setWidth(Math.max(200, el.clientWidth)));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
 
   useEffect(() => {
     const el = canvas.current!;
@@ -189,22 +188,6 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
     el.dataset.endX = endX === null ? '' : String(endX);
   }, [f, points, marks, view, width, yMax, selected, playhead]);
 
-  // Wheel zooms around the pointer, drag pans, a click selects the frame (as on the timeline).
-  useEffect(() => {
-    const el = canvas.current!;
-    const onWheel = (e: WheelEvent) => {
-      e.preventDefault();
-      const r = el.getBoundingClientRect();
-      onView(zoomView(view, Math.exp(e.deltaY * 0.002), (e.clientX - r.left) / r.width, total));
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, [view, onView, total]);
-
-  const lineAtX = (clientX: number): number => {
-    const r = canvas.current!.getBoundingClientRect();
-    return Math.floor(view.from + ((clientX - r.left) / r.width) * (view.to - view.from));
-  };
   const lag = f.lag;
   const fig = (id: string, v: number | null, text: string) => <b data-testid={id} data-value={v === null ? '' : String(v)}>{text}</b>;
   return (
@@ -218,31 +201,7 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
       </div>
       <div className="timeline">
         <canvas ref={canvas} data-testid="lag-lane" style={{ width: '100%', height: HEIGHT, cursor: 'crosshair' }}
-          onPointerDown={(e) => {
-            drag.current = { x: e.clientX, view, moved: false };
-            e.currentTarget.setPointerCapture(e.pointerId);
-          }}
-          onPointerMove={(e) => {
-            const d = drag.current;
-            if (d) {
-              const dx = e.clientX - d.x;
-              if (Math.abs(dx) > 3) d.moved = true;
-              if (d.moved) onView(panView(d.view, (-dx / e.currentTarget.clientWidth) * (d.view.to - d.view.from), total));
-            }
-            const r = e.currentTarget.getBoundingClientRect();
-            const line = lineAtX(e.clientX);
-            const p = byLine.get(line);
-            setHover(p ? { p, x: e.clientX - r.left, y: e.clientY - r.top } : null);
-          }}
-          onPointerUp={(e) => {
-            const d = drag.current;
-            drag.current = null;
-            if (d && !d.moved) {
-              const i = lineAtX(e.clientX);
-              if (i >= 0 && i < total) onSelect(i);
-            }
-          }}
-          onPointerLeave={() => setHover(null)} />
+          {...handlers} />
         {hover && (
           <div className="tooltip" style={{ left: Math.min(hover.x + 12, width - 230), top: hover.y + 12 }}>
             <b>frame {hover.p.line}</b> (sent by {((hover.p.atMs - hover.p.lagMs) / 1000).toFixed(2)} s)

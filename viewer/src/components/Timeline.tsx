@@ -13,7 +13,8 @@ import { endToEndMs, type SpanName } from '../../../src/telemetry/spans.ts';
 import { isBudgetMiss } from '../../../harness/view/stats.ts';
 import { BUDGET_COLOR, DIVERGED_COLOR, EVENT_COLORS, fmtMs, MISS_COLOR, PLAYHEAD_COLOR, SELECT_COLOR, SPAN_COLORS } from '../lib/colors.ts';
 import { prepareCanvas } from '../lib/canvas.ts';
-import { panView, zoomView, type Viewport } from '../lib/viewport.ts';
+import { useLanePointer } from '../lib/lane.ts';
+import type { Viewport } from '../lib/viewport.ts';
 
 /** Bottom to top: pipeline order, so the top of a bar is (about) its e2e. */
 export const STACK: readonly SpanName[] = ['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send'];
@@ -42,9 +43,11 @@ function stacked(s: ReadStep): number {
 
 export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, diverged, playhead }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [width, setWidth] = useState(800);
   const [hover, setHover] = useState<{ i: number; x: number; y: number } | null>(null);
-  const drag = useRef<{ x: number; view: Viewport; moved: boolean } | null>(null);
+  const { width, dragging, handlers } = useLanePointer({
+    canvas, view, onView, total: steps.length, onSelect,
+    onHover: (at) => setHover(at && at.line >= 0 && at.line < steps.length ? { i: at.line, x: at.x, y: at.y } : null),
+  });
 
   // Y scale: from e2e (what the budget counts), up to 4× the budget: queue.wait can run to
   // seconds once frames back up, and scaling to it would flatten the engine spans and the
@@ -54,13 +57,6 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
     const p99 = t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.99))]! : 0;
     return Math.min(budgetMs * 4, Math.max(budgetMs * 1.5, p99 * 1.25));
   }, [steps, budgetMs]);
-
-  useEffect(() => {
-    const el = canvas.current!;
-    const ro = new ResizeObserver(() => setWidth(Math.max(200, el.clientWidth)));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
 
   useEffect(() => {
     const el = canvas.current!;
@@ -205,56 +201,14 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
     if (performance.getEntriesByName('timeline-drawn').length === 0) performance.mark('timeline-drawn');
   }, [steps, budgetMs, view, width, yMax, selected, diverged, playhead]);
 
-  const indexAt = (clientX: number): number => {
-    const r = canvas.current!.getBoundingClientRect();
-    return Math.floor(view.from + ((clientX - r.left) / r.width) * (view.to - view.from));
-  };
-
-  // Wheel zoom needs a non-passive listener to stop the page from scrolling.
-  useEffect(() => {
-    const el = canvas.current!;
-    const onWheel = (e: WheelEvent) => {
-      e.preventDefault();
-      const r = el.getBoundingClientRect();
-      const anchor = (e.clientX - r.left) / r.width;
-      if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) onView(panView(view, ((e.deltaX || e.deltaY) / r.width) * (view.to - view.from), steps.length));
-      else onView(zoomView(view, Math.exp(e.deltaY * 0.002), anchor, steps.length));
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, [view, onView, steps.length]);
-
   const h = hover && steps[hover.i];
   return (
     <div className="timeline">
       <canvas
         ref={canvas}
         data-testid="timeline"
-        style={{ width: '100%', height: HEIGHT, cursor: drag.current ? 'grabbing' : 'crosshair' }}
-        onPointerDown={(e) => {
-          drag.current = { x: e.clientX, view, moved: false };
-          e.currentTarget.setPointerCapture(e.pointerId);
-        }}
-        onPointerMove={(e) => {
-          const d = drag.current;
-          if (d) {
-            const dx = e.clientX - d.x;
-            if (Math.abs(dx) > 3) d.moved = true;
-            if (d.moved) onView(panView(d.view, (-dx / e.currentTarget.clientWidth) * (d.view.to - d.view.from), steps.length));
-          }
-          const r = e.currentTarget.getBoundingClientRect();
-          const i = indexAt(e.clientX);
-          setHover(i >= 0 && i < steps.length ? { i, x: e.clientX - r.left, y: e.clientY - r.top } : null);
-        }}
-        onPointerUp={(e) => {
-          const d = drag.current;
-          drag.current = null;
-          if (d && !d.moved) {
-            const i = indexAt(e.clientX);
-            if (i >= 0 && i < steps.length) onSelect(i);
-          }
-        }}
-        onPointerLeave={() => setHover(null)}
+        style={{ width: '100%', height: HEIGHT, cursor: dragging ? 'grabbing' : 'crosshair' }}
+        {...handlers}
       />
       {h && hover && (
         <div className="tooltip" style={{ left: Math.min(hover.x + 12, width - 230), top: hover.y + 12 }}>

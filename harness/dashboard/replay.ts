@@ -19,11 +19,24 @@ export interface ProgressDashboard<P> {
   finish(): Promise<void>;
 }
 
-export function attachReplayDashboard(o: { interactive?: boolean; periodMs?: number; stdout?: NodeJS.WriteStream } = {}): ProgressDashboard<ReplayProgress> {
+interface ProgressScreen<P> {
+  /** The Ink app drawn on a terminal. */
+  readonly app: (props: { store: Latest<P | null> }) => React.ReactElement | null;
+  /** The plain line printed every `periodMs` and at the end. */
+  readonly line: (p: P) => string;
+  readonly finished: (p: P) => boolean;
+  /** A line printed once, the moment it first has one (the first divergence). */
+  readonly alert?: (p: P) => string | null;
+}
+
+type DashboardOptions = { interactive?: boolean; periodMs?: number; stdout?: NodeJS.WriteStream };
+
+/** One progress screen: Ink on a terminal, else a line every `periodMs`, the alert once, and a final line. */
+function attachProgress<P>(screen: ProgressScreen<P>, o: DashboardOptions): ProgressDashboard<P> {
   const out = o.stdout ?? process.stdout;
-  const store = new Latest<ReplayProgress | null>(null);
+  const store = new Latest<P | null>(null);
   if (o.interactive ?? isInteractive()) {
-    const app = render(React.createElement(ReplayApp, { store }), { maxFps: MAX_FPS, patchConsole: true, exitOnCtrlC: true });
+    const app = render(React.createElement(screen.app, { store }), { maxFps: MAX_FPS, patchConsole: true, exitOnCtrlC: true });
     return {
       onProgress: (p) => store.set(p),
       finish: async () => {
@@ -35,56 +48,38 @@ export function attachReplayDashboard(o: { interactive?: boolean; periodMs?: num
   }
   const periodMs = o.periodMs ?? 2000;
   let lastLine = -Infinity;
-  let divergenceShown = false;
+  let alerted = false;
   return {
     onProgress: (p) => {
       store.set(p);
-      if (!divergenceShown && p.firstDivergence) {
-        divergenceShown = true;
-        out.write(`${divergenceLine(p)}\n`);
+      const alert = alerted ? null : screen.alert?.(p) ?? null;
+      if (alert !== null) {
+        alerted = true;
+        out.write(`${alert}\n`);
       }
       const now = performance.now();
-      if (now - lastLine >= periodMs && !p.done) {
+      if (now - lastLine >= periodMs && !screen.finished(p)) {
         lastLine = now;
-        out.write(`${replaySummary(p)}\n`);
+        out.write(`${screen.line(p)}\n`);
       }
     },
     finish: async () => {
       const p = store.get();
-      if (p) out.write(`${replaySummary(p)}\n`);
+      if (p) out.write(`${screen.line(p)}\n`);
     },
   };
 }
 
+export function attachReplayDashboard(o: DashboardOptions = {}): ProgressDashboard<ReplayProgress> {
+  return attachProgress<ReplayProgress>({
+    app: ReplayApp,
+    line: replaySummary,
+    finished: (p) => p.done,
+    alert: (p) => (p.firstDivergence ? divergenceLine(p) : null),
+  }, o);
+}
+
 /** `replay DIR --dashboard`: the corpus view on a terminal, else a `replay-corpus` line every `periodMs` and at the end. */
-export function attachCorpusDashboard(o: { interactive?: boolean; periodMs?: number; stdout?: NodeJS.WriteStream } = {}): ProgressDashboard<CorpusProgress> {
-  const out = o.stdout ?? process.stdout;
-  const store = new Latest<CorpusProgress | null>(null);
-  if (o.interactive ?? isInteractive()) {
-    const app = render(React.createElement(CorpusApp, { store }), { maxFps: MAX_FPS, patchConsole: true, exitOnCtrlC: true });
-    return {
-      onProgress: (p) => store.set(p),
-      finish: async () => {
-        await app.waitUntilRenderFlush();
-        app.unmount();
-        await app.waitUntilExit();
-      },
-    };
-  }
-  const periodMs = o.periodMs ?? 2000;
-  let lastLine = -Infinity;
-  return {
-    onProgress: (p) => {
-      store.set(p);
-      const now = performance.now();
-      if (now - lastLine >= periodMs && !p.finished) {
-        lastLine = now;
-        out.write(`${corpusProgressLine(p)}\n`);
-      }
-    },
-    finish: async () => {
-      const p = store.get();
-      if (p) out.write(`${corpusProgressLine(p)}\n`);
-    },
-  };
+export function attachCorpusDashboard(o: DashboardOptions = {}): ProgressDashboard<CorpusProgress> {
+  return attachProgress<CorpusProgress>({ app: CorpusApp, line: corpusProgressLine, finished: (p) => p.finished }, o);
 }

@@ -74,9 +74,13 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
     for (const x of sessions.values()) if (x.started) started++;
     return started;
   };
+  // By cost, the live sessions' recent end-to-end verdict refuses too (they must not be pushed
+  // further); by the bound alone (benchmarks that overload on purpose), only the bound does.
+  const byCost = o.admission === 'cost';
+  const liveBudget = () => (byCost ? stats.recentBudget(o.clock.now()) : null);
   const ctx: HttpContext = {
     engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks,
-    admission: () => ({ mode: o.admission, ...admission.state(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions) }),
+    admission: () => ({ mode: o.admission, ...admission.state(byCost ? engine?.workers : undefined, live(), o.maxSessions, liveBudget()) }),
   };
   // The workers sample their CPU time about once a second: take each sample while it is
   // fresh, so the cost covers steps and not the idle time between admissions.
@@ -110,7 +114,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
    * A new one is admitted while the engine holds it at the measured cost (admission.ts), up to maxSessions.
    */
   function admit(): Refusal | null {
-    return admission.decide(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions);
+    return admission.decide(byCost ? engine?.workers : undefined, live(), o.maxSessions, liveBudget());
   }
 
   /**

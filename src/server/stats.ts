@@ -3,7 +3,24 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { finishedSpans, type FinishedStep } from '../engine/step-record.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
-import { StepStats, type BudgetVerdict } from '../telemetry/window.ts';
+import { endToEndMs } from '../telemetry/spans.ts';
+import { budgetVerdict, percentile, StepStats, type BudgetVerdict } from '../telemetry/window.ts';
+
+/**
+ * How far back "the live sessions now" reaches: long enough for a few dozen steps of one
+ * session, short enough that a server is judged on what its sessions feel now, not on an
+ * overloaded minute that the 1000-step window still holds after it ended.
+ */
+export const RECENT_MS = 3000;
+/** Steps the recent ring holds at most (3 s of 32 sessions is 1200). */
+const RECENT_CAP = 2048;
+
+/** The end-to-end verdict over the steps that finished in the last RECENT_MS. */
+export interface RecentBudget extends BudgetVerdict {
+  readonly sinceMs: number;
+  /** e2e p99 of those steps (ms); null without steps. */
+  readonly p99Ms: number | null;
+}
 
 export type Counter =
   | 'sessions_opened' | 'sessions_rejected' | 'connections' | 'frames_received' | 'steps' | 'audio_frames_sent'
@@ -19,6 +36,8 @@ export class ServerStats {
   };
   readonly events: Partial<Record<StepEventKind, number>> = {};
   private readonly lag: ReturnType<typeof monitorEventLoopDelay>;
+  /** (time the reply left, e2e) of the latest steps, oldest first: what "falling behind now" reads. */
+  private readonly recentSteps: { at: number; e2e: number }[] = [];
 
   constructor(window: number) {
     this.steps = new StepStats(window);
@@ -39,7 +58,20 @@ export class ServerStats {
   stepFinished(record: FinishedStep): void {
     this.count('steps');
     for (const e of record.events) this.event(e);
-    this.steps.add(finishedSpans(record));
+    const spans = finishedSpans(record);
+    this.steps.add(spans);
+    const e2e = endToEndMs(spans);
+    if (e2e === undefined) return;
+    this.recentSteps.push({ at: record.finishedAt, e2e });
+    if (this.recentSteps.length > RECENT_CAP) this.recentSteps.shift();
+  }
+
+  /** The verdict over the steps whose reply left in the last RECENT_MS before `now` (same clock as the steps'). */
+  recentBudget(now: number): RecentBudget {
+    while (this.recentSteps.length > 0 && this.recentSteps[0]!.at < now - RECENT_MS) this.recentSteps.shift();
+    const e2e = this.recentSteps.map((x) => x.e2e);
+    const sorted = Float64Array.from(e2e).sort();
+    return { ...budgetVerdict(e2e, [], this.steps.budgetMs), sinceMs: RECENT_MS, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
   }
 
   /** The end-to-end budget verdict over the window: misses, keeps up, real-time factors. */

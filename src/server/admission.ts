@@ -207,14 +207,15 @@ export class Admission {
 function refusal(s: Omit<AdmissionState, 'refusing'>): Refusal | null {
   const { live } = s;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  if (s.behind && live < s.capacity) {
+  // Behind first: whatever the cost says, the live sessions are already late.
+  if (s.behind) {
     const b = s.liveBudget!;
+    const cost = s.costMs === null ? `no cost measured yet, ${s.capacity} fit by the prior` : `at ${s.costMs} ms per step ${s.capacity} fit`;
     return {
       code: 'SERVER_BUSY',
       message:
         `server busy: the ${plural(live, 'live session')} ${live === 1 ? 'is' : 'are'} falling behind: end-to-end p99 ${b.p99Ms} ms over the last ${b.sinceMs / 1000} s ` +
-        `(${b.misses} of ${plural(b.window, 'step')} over the ${STEP_PERIOD_MS} ms budget) although ${plural(s.capacity, 'session')} fit at ${s.costMs ?? '?'} ms per step; ` +
-        'a new one would push them further',
+        `(${b.misses} of ${plural(b.window, 'step')} over the ${STEP_PERIOD_MS} ms budget; ${cost}); a new one would push them further`,
       retryAfterMs: RETRY_AFTER_MS,
     };
   }

@@ -1,6 +1,8 @@
 // GET /health (JSON) and GET /metrics (Prometheus text) from the server's telemetry. The
-// report says plainly when and why the server is degraded: no engine, engine down or
-// restarting, no weights.
+// report says plainly when and why the server cannot take a session: no engine, engine down
+// or restarting, no weights (degraded, starting, restarting), admission would refuse the next
+// session (full), or its live sessions are falling behind end to end (degraded). Only `ok`
+// answers 200, so a load balancer's health check sends new sessions elsewhere meanwhile.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatPrometheus } from '../telemetry/prometheus.ts';
 import type { AdmissionState } from './admission.ts';
@@ -26,11 +28,38 @@ export interface HttpContext {
   readonly admission?: () => AdmissionState & { readonly mode: 'cost' | 'max-sessions' };
 }
 
-export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stopped';
+export type HealthStatus = 'ok' | 'full' | 'degraded' | 'starting' | 'restarting' | 'stopped';
 
-function status(engine: EnginePort | null): { status: HealthStatus; reason: string | null } {
-  if (!engine) return { status: 'degraded', reason: null };
-  return { status: engine.state, reason: engine.reason };
+type Admitting = NonNullable<ReturnType<NonNullable<HttpContext['admission']>>>;
+
+/**
+ * The engine's state first; with the engine ok, live sessions over the end-to-end budget now
+ * (whatever the admission mode: a server never says healthy while its clients fall behind),
+ * then admission at its limit.
+ */
+function status(ctx: HttpContext, admission: Admitting | null, live: number): { status: HealthStatus; reason: string | null } {
+  const { engine, options, stats } = ctx;
+  if (!engine) return { status: 'degraded', reason: options.noEngineReason };
+  if (engine.state !== 'ok') return { status: engine.state, reason: engine.reason };
+  const recent = admission?.liveBudget ?? stats.recentBudget(options.clock.now());
+  if (live > 0 && recent.keepsUp === false) {
+    return {
+      status: 'degraded',
+      reason: `live sessions falling behind: end-to-end p99 ${recent.p99Ms} ms over the last ${recent.sinceMs / 1000} s ` +
+        `(${recent.misses} of ${recent.window} steps over the ${stats.steps.budgetMs} ms budget) with ${live} live; ` +
+        (admission?.mode === 'cost' ? 'new sessions are refused until they keep up' : 'admission is by --max-sessions alone, so new sessions are still admitted'),
+    };
+  }
+  if (admission?.full) {
+    const a = admission;
+    const cost = a.costMs === null ? `not measured yet (${a.basis})` : `${a.costMs} ms per step (${a.basis})`;
+    return {
+      status: 'full',
+      reason: `full: ${a.refusing ?? `${a.live} of ${a.capacity} sessions`}. Session cost ${cost}, capacity ${a.capacity} ` +
+        `(${a.workers} worker${a.workers === 1 ? '' : 's'}, at most ${a.maxSessions}), sessions ${a.live} live; new sessions are refused until one ends`,
+    };
+  }
+  return { status: 'ok', reason: null };
 }
 
 /** The hooks' own report (the recorder's), or null; a throwing hook does not break /health. */
@@ -45,15 +74,16 @@ function hookHealth(ctx: HttpContext): Record<string, unknown> | null {
 
 export function healthReport(ctx: HttpContext) {
   const { engine, options, stats } = ctx;
-  const s = status(engine);
   const info = engine?.info ?? null;
   const all = [...ctx.sessions()];
   const sessions = all.filter((x) => !x.pending).map((x) => x.summary());
   const pending = all.length - sessions.length;
   const budget = stats.budget();
+  const admission = ctx.admission?.() ?? null;
+  const s = status(ctx, admission, all.filter((x) => x.started).length);
   return {
     status: s.status,
-    reason: engine ? s.reason : options.noEngineReason,
+    reason: s.reason,
     model: info?.model ?? null,
     untrained: info?.untrained ?? null,
     weights: info ? weightsFingerprint(info.weightsSha256) : null,
@@ -62,7 +92,9 @@ export function healthReport(ctx: HttpContext) {
     engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null, workers: engine?.workers ?? [] },
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
-    admission: ctx.admission?.() ?? null,
+    admission,
+    // The live sessions' end-to-end verdict now (last few seconds): what `degraded` and admission read.
+    recentBudget: admission?.liveBudget ?? stats.recentBudget(options.clock.now()),
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,

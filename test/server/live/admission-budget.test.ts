@@ -98,7 +98,7 @@ describe('admission protects live sessions', () => {
     expect(err).toMatchObject({ code: 'SERVER_BUSY', fatal: true });
     expect(err.retryAfterMs).toBeGreaterThan(0);
     // What a session costs, what the worker holds at that cost, what is left, when to retry.
-    const m = /a session costs (\d+(?:\.\d)?) ms of engine CPU per step.*hold (\d+) sessions? and (\d+) are live \((\d+(?:\.\d)?) ms used, (\d+(?:\.\d)?) ms left\).*retry in (\d+) s/.exec(err.message);
+    const m = /a session costs (\d+(?:\.\d)?) ms of engine (?:CPU|wall time) per step.*hold (\d+) sessions? and (\d+) are live \((\d+(?:\.\d)?) ms used, (\d+(?:\.\d)?) ms left\).*retry in (\d+) s/.exec(err.message);
     expect(m, err.message).not.toBeNull();
     const [cost, held, live] = [Number(m![1]), Number(m![2]), Number(m![3])];
     expect(cost).toBeGreaterThanOrEqual(BURN_MS);

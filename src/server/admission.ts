@@ -207,8 +207,9 @@ export class Admission {
 function refusal(s: Omit<AdmissionState, 'refusing'>): Refusal | null {
   const { live } = s;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  // Behind first: whatever the cost says, the live sessions are already late.
-  if (s.behind) {
+  // At capacity that is the reason (the figures say whether they are behind too); below it,
+  // live sessions already late refuse a newcomer whatever the cost says.
+  if (s.behind && live < s.capacity) {
     const b = s.liveBudget!;
     const cost = s.costMs === null ? `no cost measured yet, ${s.capacity} fit by the prior` : `at ${s.costMs} ms per step ${s.capacity} fit`;
     return {

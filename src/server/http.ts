@@ -33,30 +33,35 @@ export type HealthStatus = 'ok' | 'full' | 'degraded' | 'starting' | 'restarting
 type Admitting = NonNullable<ReturnType<NonNullable<HttpContext['admission']>>>;
 
 /**
- * The engine's state first; with the engine ok, live sessions over the end-to-end budget now
- * (whatever the admission mode: a server never says healthy while its clients fall behind),
- * then admission at its limit.
+ * The engine's state first; with the engine ok, admission at its capacity (full), then live
+ * sessions over the end-to-end budget now (degraded, whatever the admission mode: a server
+ * never says healthy while its clients fall behind).
  */
 function status(ctx: HttpContext, admission: Admitting | null, live: number): { status: HealthStatus; reason: string | null } {
   const { engine, options, stats } = ctx;
   if (!engine) return { status: 'degraded', reason: options.noEngineReason };
   if (engine.state !== 'ok') return { status: engine.state, reason: engine.reason };
   const recent = admission?.liveBudget ?? stats.recentBudget(options.clock.now());
-  if (live > 0 && recent.keepsUp === false) {
-    return {
-      status: 'degraded',
-      reason: `live sessions falling behind: end-to-end p99 ${recent.p99Ms} ms over the last ${recent.sinceMs / 1000} s ` +
-        `(${recent.misses} of ${recent.window} steps over the ${stats.steps.budgetMs} ms budget) with ${live} live; ` +
-        (admission?.mode === 'cost' ? 'new sessions are refused until they keep up' : 'admission is by --max-sessions alone, so new sessions are still admitted'),
-    };
-  }
-  if (admission?.full) {
+  const behind = live > 0 && recent.keepsUp === false;
+  const behindText = `end-to-end p99 ${recent.p99Ms} ms over the last ${recent.sinceMs / 1000} s (${recent.misses} of ${recent.window} steps over the ${stats.steps.budgetMs} ms budget)`;
+  // At its capacity the server is full, whether or not its sessions are also behind (the reason says which).
+  if (admission && admission.live >= admission.capacity) {
     const a = admission;
-    const cost = a.costMs === null ? `not measured yet (${a.basis})` : `${a.costMs} ms per step (${a.basis})`;
+    const cost = a.mode === 'max-sessions'
+      ? 'not charged (admission by --max-sessions alone)'
+      : a.costMs === null ? `not measured yet (${a.basis})` : `${a.costMs} ms per step (${a.basis})`;
+    const held = a.mode === 'max-sessions' ? `at most ${a.maxSessions}` : `${a.workers} worker${a.workers === 1 ? '' : 's'}, at most ${a.maxSessions}`;
     return {
       status: 'full',
-      reason: `full: ${a.refusing ?? `${a.live} of ${a.capacity} sessions`}. Session cost ${cost}, capacity ${a.capacity} ` +
-        `(${a.workers} worker${a.workers === 1 ? '' : 's'}, at most ${a.maxSessions}), sessions ${a.live} live; new sessions are refused until one ends`,
+      reason: `full: ${a.refusing ?? `${a.live} of ${a.capacity} sessions`}. Session cost ${cost}, capacity ${a.capacity} (${held}), ` +
+        `sessions ${a.live} live${behind ? `, and falling behind: ${behindText}` : ''}; new sessions are refused until one ends`,
+    };
+  }
+  if (behind) {
+    return {
+      status: 'degraded',
+      reason: `live sessions falling behind: ${behindText} with ${live} live; ` +
+        (admission?.mode === 'cost' ? 'new sessions are refused until they keep up' : 'admission is by --max-sessions alone, so new sessions are still admitted'),
     };
   }
   return { status: 'ok', reason: null };

@@ -159,11 +159,11 @@ describe('Admission: decisions', () => {
     expect(r).toMatchObject({ code: 'SERVER_BUSY', retryAfterMs: RETRY_AFTER_MS });
     expect(r!.message).toBe(`server busy: the 2 live sessions are falling behind: end-to-end p99 131.5 ms over the last 3 s (9 of 120 steps over the 80 ms budget; at 10 ms per step 12 fit); a new one would push them further; retry in ${RETRY_AFTER_MS / 1000} s`);
     expect(a.state(ws, 2, 100, behind)).toMatchObject({ refused: { busy: 1, full: 0 }, admitted: 0 });
-
     // What /health and the dashboard show as the reason: the same words, without the hint.
     expect(a.state(ws, 2, 100, behind).refusing).toBe(r!.message.replace(/; retry in \d+ s$/, ''));
-    // At capacity as well, being behind is the reason given: it is the more urgent.
-    expect(a.decide(ws, 12, 100, behind)!.message).toMatch(/^server busy: the 12 live sessions are falling behind: .*at 10 ms per step 12 fit\); a new one would push them further; retry in \d+ s$/);
+    // At capacity, capacity is the reason given (the state still says they are behind).
+    expect(a.decide(ws, 12, 100, behind)!.message).toMatch(/^server busy: a session costs 10 ms .*hold 12 sessions and 12 are live/);
+    expect(a.state(ws, 12, 100, behind)).toMatchObject({ behind: true, full: true });
     // Keeping up again: admitted.
     expect(a.decide(ws, 2, 100, keeping)).toBeNull();
     expect(a.state(ws, 2, 100, keeping)).toMatchObject({ behind: false, full: false, refusing: null });

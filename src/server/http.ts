@@ -144,6 +144,8 @@ export function metricsText(ctx: HttpContext): string {
       // Sessions the engine holds at the measured cost per step (admission.ts), and that cost.
       admission_capacity: admission?.capacity ?? NaN,
       session_cost_ms: admission?.costMs ?? NaN,
+      // 1 while admission would refuse the next session (at capacity, or live sessions behind), 0 while it admits.
+      admission_refusing: admission ? (admission.refusing === null ? 0 : 1) : NaN,
       engine_up: engine?.state === 'ok' ? 1 : 0,
       // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
       engine_workers: engine?.workers?.length ?? 0,

@@ -80,11 +80,14 @@ describe('/health and the next session', () => {
     expect(full.body.admission).toMatchObject({ live: 2, full: true });
     expect(full.body.reason).toMatch(new RegExp(`^full: server (full: 2 of 2 sessions in use|busy: a session costs [\\d.]+ ms .*hold ${cap} sessions? and 2 are live).*\\. Session cost (not measured yet \\(prior\\)|[\\d.]+ ms per step \\((cpu|wall)\\)), capacity ${cap} \\(1 worker, at most 2\\), sessions 2 live`));
     for (const k of FIGURES) expect(full.body, k).toHaveProperty(k);
+    const metrics = () => fetch(`${url.replace(/^ws:/, 'http:')}/metrics`).then((r) => r.text());
+    expect(await metrics()).toMatch(/^solacelive_admission_refusing 1$/m);
     // The live sessions go on to their end; then there is room again.
     for (const r of await Promise.all(runs)) expect(r.ok).toBe(true);
     const ok = await healthBecomes(health, 'ok', 5000);
     expect(ok.code).toBe(200);
     expect(ok.body.reason).toBeNull();
+    expect(await metrics()).toMatch(/^solacelive_admission_refusing 0$/m);
   }, 60_000);
 
   it('answers 503 "degraded" and refuses new sessions (SERVER_BUSY, retry hint, 1013) while the live sessions fall behind, and 200 once none is live and behind', async () => {

@@ -78,6 +78,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     'record-requested': { type: 'string' },
     dashboard: { type: 'boolean' },
     engines: { type: 'string' },
+    'trust-proxy': { type: 'boolean' },
   });
   const d = SERVER_DEFAULTS;
   const options: ServerOptions = {
@@ -94,6 +95,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     admission: (values.admission ?? d.admission) as ServerOptions['admission'],
     heartbeatMs: intOption(values, 'heartbeat-ms', d.heartbeatMs),
     deadPeerMs: intOption(values, 'dead-peer-ms', d.deadPeerMs),
+    trustProxy: values['trust-proxy'] ?? d.trustProxy,
   };
   if (values.dashboard && !dashboard) throw new UsageError('--dashboard needs the dashboard (harness/): run serve through bin/solacelive.mjs');
   // Throws ServerOptionsError (a bad port, a non-loopback host without a token) before the model is looked at.
@@ -176,6 +178,9 @@ const HELP = [
     '                          keep the end-to-end budget (else SERVER_BUSY, close 1013, retry hint;',
     '                          /health "admission"; /health answers 503 "full" meanwhile). Connections',
     `                          that have not sent start hold no slot (at most ${SERVER_DEFAULTS.maxPendingConnections}, ${SERVER_DEFAULTS.maxPendingPerAddress} per address)`,
+    '  --trust-proxy           behind a balancer on this machine (HAProxy with `option forwardfor`): count the',
+    '                          per-address limits by the client address in X-Forwarded-For of connections',
+    '                          from loopback (default off: the header is ignored, it can be forged)',
     `  --max-message-bytes N   largest WebSocket message accepted (default ${SERVER_DEFAULTS.maxMessageBytes})`,
     `  --max-input-rate N      packets per second per session (default ${SERVER_DEFAULTS.maxInputRate})`,
     `  --max-queued-frames N   frames waiting for the engine per session (default ${SERVER_DEFAULTS.maxQueuedFrames})`,

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Admission, type Refusal } from './admission.ts';
 import { isAuthorized } from './auth.ts';
+import { clientAddress } from './client-address.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
 import { handleHttp, healthReport, type HttpContext } from './http.ts';
@@ -159,7 +160,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
 
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
     stats.count('connections');
-    const remote = req.socket.remoteAddress ?? 'unknown';
+    const remote = clientAddress(req, o.trustProxy);
     makeRoomForPending(remote);
     const id = randomUUID();
     const session = new Session({

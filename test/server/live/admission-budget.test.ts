@@ -52,7 +52,8 @@ async function measured(server: SolaceServer, url: string) {
   const c = await connect(url, { seed: 7, pace: 'fast' });
   expect((await c.run(testFrames(30))).ok).toBe(true);
   await waitFor(() => server.sessions.size === 0, 5000, 'the measuring session closed');
-  await waitFor(() => server.health().admission?.basis === 'cpu', 10_000, 'a cost measured from CPU samples');
+  // CPU per step, or the wall time per step where other processes stretch the steps beyond it.
+  await waitFor(() => ['cpu', 'wall'].includes(server.health().admission?.basis ?? 'prior'), 10_000, 'a cost measured from the workers' samples');
   return server.health().admission!;
 }
 

@@ -53,7 +53,7 @@ async function measured(server: SolaceServer, url: string) {
   expect((await c.run(testFrames(30))).ok).toBe(true);
   await waitFor(() => server.sessions.size === 0, 5000, 'the measuring session closed');
   // CPU per step, or the wall time per step where other processes stretch the steps beyond it.
-  await waitFor(() => ['cpu', 'wall'].includes(server.health().admission?.basis ?? 'prior'), 10_000, 'a cost measured from the workers' samples');
+  await waitFor(() => ['cpu', 'wall'].includes(server.health().admission?.basis ?? 'prior'), 10_000, 'a cost measured from the workers\' samples');
   return server.health().admission!;
 }
 

@@ -95,7 +95,14 @@ function wrapWords(text: string, width: number): string[] {
  * is not part of it: it is one machine-read line, whatever its length (live.ts adds it in plain mode).
  */
 export function liveTable(s: TelemetrySnapshot, columns = 80): string {
-  const lines = [fit(`server-wide: spans over ${spanWindow(s.window, s.steps)} (budget ${s.budgetMs} ms), in ms`, columns)];
+  // Capacity first: the spans and sessions end the table, where a short terminal still shows them.
+  const lines = admissionLines(s.admission, s.budgetMs).flatMap((l) => wrapList(l, columns));
+  const why = refusingText(s.admission);
+  if (why) lines.push(...wrapWords(why, columns));
+  const workers = workersOf(s);
+  lines.push(`engine workers (${workers.length})`);
+  if (workers.length > 0) lines.push(workerHeader(), ...workers.map(workerRow));
+  lines.push(fit(`server-wide: spans over ${spanWindow(s.window, s.steps)} (budget ${s.budgetMs} ms), in ms`, columns));
   lines.push(`${col('span', 14, true)}${col('count', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('max', 9)}${col('p99/budget', 11)}`);
   for (const name of SPAN_NAMES) {
     const x = s.spans[name];
@@ -121,12 +128,7 @@ export function liveTable(s: TelemetrySnapshot, columns = 80): string {
   }
   if (s.sessions.length === 0) lines.push('(none)');
   lines.push(...wrapList('lost: missing frames; drop: dropped partials; skip: skipped decodes', columns));
-  lines.push(...admissionLines(s.admission, s.budgetMs).flatMap((l) => wrapList(l, columns)));
-  const why = refusingText(s.admission);
-  if (why) lines.push(...wrapWords(why, columns));
-  const workers = workersOf(s);
-  lines.push(`engine workers (${workers.length})`);
-  if (workers.length > 0) lines.push(workerHeader(), ...workers.map(workerRow));
+
   return lines.map((l) => fit(l, columns)).join('\n');
 }
 

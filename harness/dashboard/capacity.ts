@@ -34,7 +34,7 @@ export function admissionLines(a: TelemetryAdmission | null | undefined, budgetM
     `capacity ${a.capacity}${perWorker} (${a.budgetMsPerWorker} ms of each worker's ${budgetMs} ms, at most ${a.maxSessions}) · live ${a.live}`,
     `admitted ${a.admitted} · refused ${a.refused.busy + a.refused.full} (busy ${a.refused.busy}, full ${a.refused.full})`];
   const b = a.liveBudget;
-  if (b) lines.push(`live sessions now: e2e p99 ${b.p99Ms === null ? '-' : `${ms(b.p99Ms)} ms`} over the last ${b.sinceMs / 1000} s, ${b.misses} of ${b.window} steps over ${budgetMs} ms${a.behind ? ': FALLING BEHIND' : ''}`);
+  if (b) lines.push(`live sessions now: e2e p99 ${b.p99Ms === null ? '-' : `${ms(b.p99Ms)} ms`} over the last ${b.window} steps (${b.sinceMs / 1000} s), ${b.misses} over ${budgetMs} ms${a.behind ? ': FALLING BEHIND' : ''}`);
   return lines;
 }
 

@@ -47,7 +47,7 @@ export type CostBasis = 'cpu' | 'wall' | 'step-p99' | 'prior';
 
 /** The live sessions' end-to-end verdict now (ServerStats.recentBudget): admission refuses while they miss. */
 export interface LiveBudget {
-  /** Steps of the last `sinceMs`, of them over budget, and the verdict (null: no steps). */
+  /** The live sessions' latest steps (spanning the last `sinceMs`), of them over budget, and the verdict (null: no steps). */
   readonly window: number;
   readonly misses: number;
   readonly keepsUp: boolean | null;
@@ -215,8 +215,8 @@ function refusal(s: Omit<AdmissionState, 'refusing'>): Refusal | null {
     return {
       code: 'SERVER_BUSY',
       message:
-        `server busy: the ${plural(live, 'live session')} ${live === 1 ? 'is' : 'are'} falling behind: end-to-end p99 ${b.p99Ms} ms over the last ${b.sinceMs / 1000} s ` +
-        `(${b.misses} of ${plural(b.window, 'step')} over the ${STEP_PERIOD_MS} ms budget; ${cost}); a new one would push them further`,
+        `server busy: the ${plural(live, 'live session')} ${live === 1 ? 'is' : 'are'} falling behind: end-to-end p99 ${b.p99Ms} ms over the last ${plural(b.window, 'step')} ` +
+        `(${b.misses} over the ${STEP_PERIOD_MS} ms budget, ${b.sinceMs / 1000} s; ${cost}); a new one would push them further`,
       retryAfterMs: RETRY_AFTER_MS,
     };
   }

@@ -43,7 +43,7 @@ function status(ctx: HttpContext, admission: Admitting | null, live: number): { 
   if (engine.state !== 'ok') return { status: engine.state, reason: engine.reason };
   const recent = admission?.liveBudget ?? stats.recentBudget(options.clock.now());
   const behind = live > 0 && recent.keepsUp === false;
-  const behindText = `end-to-end p99 ${recent.p99Ms} ms over the last ${recent.sinceMs / 1000} s (${recent.misses} of ${recent.window} steps over the ${stats.steps.budgetMs} ms budget)`;
+  const behindText = `end-to-end p99 ${recent.p99Ms} ms over the last ${recent.window} steps (${recent.misses} over the ${stats.steps.budgetMs} ms budget, ${recent.sinceMs / 1000} s)`;
   // At its capacity the server is full, whether or not its sessions are also behind (the reason says which).
   if (admission && admission.live >= admission.capacity) {
     const a = admission;
@@ -98,7 +98,7 @@ export function healthReport(ctx: HttpContext) {
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
     admission,
-    // The live sessions' end-to-end verdict now (last few seconds): what `degraded` and admission read.
+    // The live sessions' end-to-end verdict now (their last 100 steps, at most 10 s old): what `degraded` and admission read.
     recentBudget: admission?.liveBudget ?? stats.recentBudget(options.clock.now()),
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,

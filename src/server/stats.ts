@@ -7,16 +7,18 @@ import { endToEndMs } from '../telemetry/spans.ts';
 import { budgetVerdict, percentile, StepStats, type BudgetVerdict } from '../telemetry/window.ts';
 
 /**
- * How far back "the live sessions now" reaches: long enough for a few dozen steps of one
- * session, short enough that a server is judged on what its sessions feel now, not on an
- * overloaded minute that the 1000-step window still holds after it ended.
+ * "The live sessions now": their last RECENT_STEPS steps, none older than RECENT_MAX_AGE_MS.
+ * 100 steps, so p99 <= budget allows one late step (a GC pause is not falling behind), as the
+ * server's window does; at most 10 s old (one session's 100 steps take 8 s), so a server is
+ * judged on what its sessions feel now, not on an overloaded minute the 1000-step window
+ * still holds after it ended.
  */
-export const RECENT_MS = 3000;
-/** Steps the recent ring holds at most (3 s of 32 sessions is 1200). */
-const RECENT_CAP = 2048;
+export const RECENT_STEPS = 100;
+export const RECENT_MAX_AGE_MS = 10_000;
 
-/** The end-to-end verdict over the steps that finished in the last RECENT_MS. */
+/** The end-to-end verdict over the live sessions' latest steps (see RECENT_STEPS). */
 export interface RecentBudget extends BudgetVerdict {
+  /** Age of the oldest step judged (ms): the steps span the last `sinceMs`. */
   readonly sinceMs: number;
   /** e2e p99 of those steps (ms); null without steps. */
   readonly p99Ms: number | null;
@@ -63,15 +65,16 @@ export class ServerStats {
     const e2e = endToEndMs(spans);
     if (e2e === undefined) return;
     this.recentSteps.push({ at: record.finishedAt, e2e });
-    if (this.recentSteps.length > RECENT_CAP) this.recentSteps.shift();
+    if (this.recentSteps.length > RECENT_STEPS) this.recentSteps.shift();
   }
 
-  /** The verdict over the steps whose reply left in the last RECENT_MS before `now` (same clock as the steps'). */
+  /** The verdict over the last RECENT_STEPS steps whose reply left at most RECENT_MAX_AGE_MS before `now` (the steps' clock). */
   recentBudget(now: number): RecentBudget {
-    while (this.recentSteps.length > 0 && this.recentSteps[0]!.at < now - RECENT_MS) this.recentSteps.shift();
+    while (this.recentSteps.length > 0 && this.recentSteps[0]!.at < now - RECENT_MAX_AGE_MS) this.recentSteps.shift();
     const e2e = this.recentSteps.map((x) => x.e2e);
     const sorted = Float64Array.from(e2e).sort();
-    return { ...budgetVerdict(e2e, [], this.steps.budgetMs), sinceMs: RECENT_MS, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
+    const since = this.recentSteps.length ? Math.round((now - this.recentSteps[0]!.at) / 100) * 100 : 0;
+    return { ...budgetVerdict(e2e, [], this.steps.budgetMs), sinceMs: since, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
   }
 
   /** The end-to-end budget verdict over the window: misses, keeps up, real-time factors. */

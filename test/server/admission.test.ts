@@ -157,7 +157,7 @@ describe('Admission: decisions', () => {
     expect(a.state(ws, 2, 100, behind)).toMatchObject({ capacity: 2 * Math.floor(budget / 10), behind: true, full: true });
     const r = a.decide(ws, 2, 100, behind);
     expect(r).toMatchObject({ code: 'SERVER_BUSY', retryAfterMs: RETRY_AFTER_MS });
-    expect(r!.message).toBe(`server busy: the 2 live sessions are falling behind: end-to-end p99 131.5 ms over the last 3 s (9 of 120 steps over the 80 ms budget; at 10 ms per step 12 fit); a new one would push them further; retry in ${RETRY_AFTER_MS / 1000} s`);
+    expect(r!.message).toBe(`server busy: the 2 live sessions are falling behind: end-to-end p99 131.5 ms over the last 120 steps (9 over the 80 ms budget, 3 s; at 10 ms per step 12 fit); a new one would push them further; retry in ${RETRY_AFTER_MS / 1000} s`);
     expect(a.state(ws, 2, 100, behind)).toMatchObject({ refused: { busy: 1, full: 0 }, admitted: 0 });
     // What /health and the dashboard show as the reason: the same words, without the hint.
     expect(a.state(ws, 2, 100, behind).refusing).toBe(r!.message.replace(/; retry in \d+ s$/, ''));

@@ -24,6 +24,8 @@ export interface HttpContext {
   readonly hooks: SessionHooks;
   /** Clock time the server started. */
   readonly startedAt: number;
+  /** Whether a session id is open and started: the live sessions' budget reads only theirs. */
+  readonly isLive?: (session: string) => boolean;
   /** Admission by cost now (capacity, cost per session, admitted and refused counts). */
   readonly admission?: () => AdmissionState & { readonly mode: 'cost' | 'max-sessions' };
 }
@@ -41,7 +43,7 @@ function status(ctx: HttpContext, admission: Admitting | null, live: number): { 
   const { engine, options, stats } = ctx;
   if (!engine) return { status: 'degraded', reason: options.noEngineReason };
   if (engine.state !== 'ok') return { status: engine.state, reason: engine.reason };
-  const recent = admission?.liveBudget ?? stats.recentBudget(options.clock.now());
+  const recent = admission?.liveBudget ?? stats.recentBudget(options.clock.now(), ctx.isLive);
   const behind = live > 0 && recent.keepsUp === false;
   const behindText = `end-to-end p99 ${recent.p99Ms} ms over the last ${recent.window} steps (${recent.misses} over the ${stats.steps.budgetMs} ms budget, ${recent.sinceMs / 1000} s)`;
   // At its capacity the server is full, whether or not its sessions are also behind (the reason says which).
@@ -99,7 +101,7 @@ export function healthReport(ctx: HttpContext) {
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
     admission,
     // The live sessions' end-to-end verdict now (their last 100 steps, at most 10 s old): what `degraded` and admission read.
-    recentBudget: admission?.liveBudget ?? stats.recentBudget(options.clock.now()),
+    recentBudget: admission?.liveBudget ?? stats.recentBudget(options.clock.now(), ctx.isLive),
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,

@@ -78,9 +78,10 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
   // By cost, the live sessions' recent end-to-end verdict refuses too (they must not be pushed
   // further); by the bound alone (benchmarks that overload on purpose), only the bound does.
   const byCost = o.admission === 'cost';
-  const liveBudget = () => (byCost ? stats.recentBudget(o.clock.now()) : null);
+  const isLive = (id: string) => sessions.get(id)?.started === true;
+  const liveBudget = () => (byCost ? stats.recentBudget(o.clock.now(), isLive) : null);
   const ctx: HttpContext = {
-    engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks,
+    engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks, isLive,
     admission: () => ({ mode: o.admission, ...admission.state(byCost ? engine?.workers : undefined, live(), o.maxSessions, liveBudget()) }),
   };
   // The workers sample their CPU time about once a second: take each sample while it is

@@ -7,7 +7,8 @@ import { endToEndMs } from '../telemetry/spans.ts';
 import { budgetVerdict, percentile, StepStats, type BudgetVerdict } from '../telemetry/window.ts';
 
 /**
- * "The live sessions now": their last RECENT_STEPS steps, none older than RECENT_MAX_AGE_MS.
+ * "The live sessions now": their last RECENT_STEPS steps (of sessions still open: a late
+ * session that ended pushes nobody), none older than RECENT_MAX_AGE_MS.
  * 100 steps, so p99 <= budget allows one late step (a GC pause is not falling behind), as the
  * server's window does; at most 10 s old (one session's 100 steps take 8 s), so a server is
  * judged on what its sessions feel now, not on an overloaded minute the 1000-step window
@@ -15,6 +16,8 @@ import { budgetVerdict, percentile, StepStats, type BudgetVerdict } from '../tel
  */
 export const RECENT_STEPS = 100;
 export const RECENT_MAX_AGE_MS = 10_000;
+/** Steps kept to choose from (10 s of 32 sessions is 4000). */
+const RECENT_KEPT = 4096;
 
 /** The end-to-end verdict over the live sessions' latest steps (see RECENT_STEPS). */
 export interface RecentBudget extends BudgetVerdict {
@@ -38,8 +41,8 @@ export class ServerStats {
   };
   readonly events: Partial<Record<StepEventKind, number>> = {};
   private readonly lag: ReturnType<typeof monitorEventLoopDelay>;
-  /** (time the reply left, e2e) of the latest steps, oldest first: what "falling behind now" reads. */
-  private readonly recentSteps: { at: number; e2e: number }[] = [];
+  /** (time the reply left, e2e, session) of the latest steps, oldest first: what "falling behind now" reads. */
+  private readonly recentSteps: { at: number; e2e: number; session: string }[] = [];
 
   constructor(window: number) {
     this.steps = new StepStats(window);
@@ -64,16 +67,21 @@ export class ServerStats {
     this.steps.add(spans);
     const e2e = endToEndMs(spans);
     if (e2e === undefined) return;
-    this.recentSteps.push({ at: record.finishedAt, e2e });
-    if (this.recentSteps.length > RECENT_STEPS) this.recentSteps.shift();
+    this.recentSteps.push({ at: record.finishedAt, e2e, session: record.session });
+    // Enough to hold RECENT_STEPS of the open sessions among those of sessions that just ended.
+    if (this.recentSteps.length > RECENT_KEPT) this.recentSteps.shift();
   }
 
-  /** The verdict over the last RECENT_STEPS steps whose reply left at most RECENT_MAX_AGE_MS before `now` (the steps' clock). */
-  recentBudget(now: number): RecentBudget {
+  /**
+   * The verdict over the last RECENT_STEPS steps of sessions `live` says are open, whose reply
+   * left at most RECENT_MAX_AGE_MS before `now` (the steps' clock). Without `live`, every session's.
+   */
+  recentBudget(now: number, live: (session: string) => boolean = () => true): RecentBudget {
     while (this.recentSteps.length > 0 && this.recentSteps[0]!.at < now - RECENT_MAX_AGE_MS) this.recentSteps.shift();
-    const e2e = this.recentSteps.map((x) => x.e2e);
+    const judged = this.recentSteps.filter((x) => live(x.session)).slice(-RECENT_STEPS);
+    const e2e = judged.map((x) => x.e2e);
     const sorted = Float64Array.from(e2e).sort();
-    const since = this.recentSteps.length ? Math.round((now - this.recentSteps[0]!.at) / 100) * 100 : 0;
+    const since = judged.length ? Math.round((now - judged[0]!.at) / 100) * 100 : 0;
     return { ...budgetVerdict(e2e, [], this.steps.budgetMs), sinceMs: since, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
   }
 

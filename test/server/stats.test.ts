@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 /** A finished step whose frame arrived at `at - e2e` and whose reply left at `at`. */
-const step = (at: number, e2e: number) => ({ events: [], spans: { 'step.total': 10 }, arrivedAt: at - e2e, finishedAt: at, doneAt: at }) as unknown as FinishedStep;
+const step = (at: number, e2e: number, session = 'a') => ({ session, events: [], spans: { 'step.total': 10 }, arrivedAt: at - e2e, finishedAt: at, doneAt: at }) as unknown as FinishedStep;
 
 function stats(): ServerStats {
   const s = new ServerStats(1000);
@@ -46,5 +46,14 @@ describe('ServerStats.recentBudget', () => {
     expect(s.recentBudget(100)).toMatchObject({ window: 10, misses: 10, keepsUp: false });
     expect(s.recentBudget(50 + RECENT_MAX_AGE_MS)).toMatchObject({ window: 6, misses: 6 });
     expect(s.recentBudget(101 + RECENT_MAX_AGE_MS)).toMatchObject({ window: 0, keepsUp: null, p99Ms: null });
+  });
+
+  it('judges only the sessions still open: a late session that ended pushes nobody', () => {
+    const s = stats();
+    // Session "gone" was far behind; "open" keeps up.
+    for (let i = 0; i < 50; i++) s.stepFinished(step(i * 20, 900, 'gone'));
+    for (let i = 0; i < 50; i++) s.stepFinished(step(1000 + i * 20, 30, 'open'));
+    expect(s.recentBudget(2000)).toMatchObject({ window: 100, misses: 50, keepsUp: false });
+    expect(s.recentBudget(2000, (id) => id === 'open')).toMatchObject({ window: 50, misses: 0, keepsUp: true, p99Ms: 30 });
   });
 });

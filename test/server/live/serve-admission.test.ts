@@ -69,9 +69,11 @@ describe('flag-less serve: admission by the measured cost, end to end', () => {
     // The burn is part of what was measured.
     expect(measured.admission.costMs!).toBeGreaterThanOrEqual(BURN_MS);
 
-    // Real-time sessions open one by one, each streaming 6 s, until the server says no.
+    // Real-time sessions open one by one, each streaming 10 s, until the server says no. At
+    // least 100 steps each, so "keeps up" (e2e p99 <= 80 ms) means what it does everywhere: at
+    // most 1 % of the steps late, not none.
     const watch = watchSessions();
-    const frames = testFrames(75);
+    const frames = testFrames(125);
     const runs: Promise<SessionResult>[] = [];
     const ids: string[] = [];
     let refused: (Error & { code?: string }) | null = null;
@@ -123,7 +125,7 @@ describe('flag-less serve: admission by the measured cost, end to end', () => {
       const s = watch.figures.get(id);
       expect(s, `session ${id} in the telemetry`).toBeDefined();
       expect(s!.e2e?.count, id).toBe(frames.length);
-      expect({ id, keepsUp: s!.keepsUp, e2eP99: s!.e2e?.p99 }).toMatchObject({ id, keepsUp: true });
+      expect(s!.keepsUp, `session ${id} of ${n} at ${cost} ms per step (${measured.admission.basis}): e2e ${JSON.stringify(s!.e2e)}, misses ${s!.budgetMisses}`).toBe(true);
     }
   }, 180_000);
 });

@@ -37,10 +37,10 @@ export class CliProcesses {
   /**
    * Starts `solacelive serve ARGS` and resolves once it listens (and, with `modelReady`, once
    * its model is ready), with its ws:// URL and its stderr so far; rejects with that stderr
-   * when it exits first or takes longer than timeoutMs.
+   * when it exits first or takes longer than timeoutMs. `env`: the child's environment (default: this one's).
    */
-  serve(args: readonly string[], timeoutMs = 45_000, modelReady = false): Promise<{ child: ChildProcess; url: string; log: () => string }> {
-    const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  serve(args: readonly string[], timeoutMs = 45_000, modelReady = false, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+    const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.children.push(child);
     let log = '';
     return new Promise((resolve, reject) => {

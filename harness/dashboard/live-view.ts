@@ -1,6 +1,6 @@
-// The live view: header, then one of three views (tab): overview (span bars, sparkline,
-// figures, sessions, events), sessions (every session, the selected one in detail) and
-// events. Keys: q quits, tab switches views, ↑/↓ select a session, p pauses the display
+// The live view: header, then one of four views (tab): overview (span bars, sparkline,
+// figures, capacity line, sessions, events), sessions (every session, the selected one in
+// detail), events, and capacity (admission and each engine worker). Keys: q quits, tab switches views, ↑/↓ select a session, p pauses the display
 // (snapshots keep arriving; the screen holds still). `LiveScreen` is pure (props in, text
 // out) for tests; `LiveApp` wires it to a source, the keyboard and the terminal size.
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
@@ -8,12 +8,12 @@ import React, { useEffect, useRef, useState, type ReactElement } from 'react';
 import type { TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { duration, fit, HEADROOM_COLOR, headroom, ms } from './format.ts';
 import { keepsUpText } from '../../src/telemetry/window.ts';
-import { EventList, Figures, SessionList, SpanBars, Sparkline } from './panels.ts';
+import { CapacityLine, CapacityPanel, EventList, Figures, SessionList, SpanBars, Sparkline } from './panels.ts';
 import type { SourceStatus, TelemetrySource } from './source.ts';
 
 const h = React.createElement;
 
-export const VIEWS = ['overview', 'sessions', 'events'] as const;
+export const VIEWS = ['overview', 'sessions', 'events', 'capacity'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 /** Frames per second at most: snapshots come at ≤ 10 Hz and the screen follows no faster. */
@@ -52,9 +52,11 @@ function Header(props: LiveScreenProps): ReactElement {
       h(Text, { color: st.color }, st.text),
       '  engine ', h(Text, { color: engineColor, bold: true }, engine),
       snap?.engine.reason && engine !== 'ok' ? h(Text, { color: engineColor }, ` (${snap.engine.reason})`) : null,
+      // A server that would refuse the next session says so first thing (why: the capacity view).
+      snap?.admission?.refusing ? h(Text, { color: 'red', bold: true }, ' REFUSING') : null,
       `  ${model}`, snap ? `  up ${duration(snap.t)}` : '',
       paused ? h(Text, { color: 'magenta', bold: true }, '  PAUSED') : null),
-    h(Text, { wrap: 'truncate-end', color: 'gray' }, fit(`${tabs}   q quit · tab view · ↑↓ session · p pause`, columns)));
+    h(Text, { wrap: 'truncate-end', color: 'gray' }, fit(`${tabs}   q quit · tab view · ↑↓ · p pause`, columns)));
 }
 
 function engineState(s: TelemetrySnapshot): string {
@@ -63,9 +65,12 @@ function engineState(s: TelemetrySnapshot): string {
 
 function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactElement {
   const { snap, columns, rows, selected } = props;
-  // Header 2, span table 11, sparkline 1, figures 2: the rest is shared by sessions (title,
-  // column heads, rows) and events (title, rows).
-  const left = Math.max(0, rows - 2 - 11 - 1 - 2 - 1);
+  // Header 2, span table 11, sparkline 1, figures 2: the rest is shared by the capacity line
+  // (where a terminal taller than 24 rows has room; the header says REFUSING on any), sessions
+  // (title, column heads, rows) and events (title, rows).
+  const room = Math.max(0, rows - 2 - 11 - 1 - 2 - 1);
+  const capacity = room >= 7;
+  const left = capacity ? room - 1 : room;
   const sessionRows = Math.min(Math.max(1, snap.sessions.length), Math.max(1, Math.min(3, left - 4)));
   const eventRows = Math.max(0, left - 2 - sessionRows - 1);
   return h(Box, { flexDirection: 'column' },
@@ -75,6 +80,7 @@ function Overview(props: LiveScreenProps & { snap: TelemetrySnapshot }): ReactEl
       ? h(Text, { color: snap.engine.state === 'restarting' || snap.engine.state === 'starting' ? 'yellow' : 'red', wrap: 'truncate-end' }, `engine ${engineState(snap)}: ${snap.engine.reason ?? 'no reason given'}`)
       : h(Sparkline, { values: snap.e2es ?? snap.stepTotals, label: snap.e2es ? 'e2e' : 'step.total', budgetMs: snap.budgetMs, columns }),
     h(Figures, { snap, columns }),
+    capacity ? h(CapacityLine, { snap }) : null,
     h(SessionList, { snap, selected, max: sessionRows, columns }),
     eventRows > 0 ? h(EventList, { events: snap.events, max: eventRows - (snap.events.length === 0 ? 1 : 0) }) : null);
 }
@@ -122,7 +128,8 @@ export function LiveScreen(props: LiveScreenProps): ReactElement {
       : h(Text, { color: 'gray' }, st.kind === 'live' ? 'waiting for the first snapshot…' : `connecting to ${st.url}…`)
     : props.view === 'overview' ? h(Overview, { ...props, snap: props.snap })
       : props.view === 'sessions' ? h(Sessions, { ...props, snap: props.snap })
-        : h(Events, { ...props, snap: props.snap });
+        : props.view === 'events' ? h(Events, { ...props, snap: props.snap })
+          : h(CapacityPanel, { snap: props.snap, rows: props.rows - 2, columns: props.columns });
   return h(Box, { flexDirection: 'column', width: props.columns }, h(Header, props), body);
 }
 

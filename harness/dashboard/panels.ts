@@ -7,6 +7,7 @@ import React, { type ReactElement } from 'react';
 import type { SessionFigures, TelemetryEvent, TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { SpanStats } from '../../src/telemetry/window.ts';
+import { admissionLines, capacityLine, refusingText, workerHeader, workerRow, workersOf } from './capacity.ts';
 import { barCells, barScale, barText, bytes, fit, HEADROOM_COLOR, headroom, ms, pct, rtfText, sessionLatency, sessionWindowNote, shortId, spanWindow, sparkline } from './format.ts';
 
 const h = React.createElement;
@@ -160,4 +161,28 @@ export function EventList(props: { events: readonly TelemetryEvent[]; max: numbe
     h(Text, { bold: true }, props.title ?? 'Recent events'),
     ...shown.map((e, i) => h(Text, { key: `${e.t}-${i}`, color: eventColor(e), wrap: 'truncate-end' }, eventLine(e))),
     props.events.length === 0 ? h(Text, { color: 'gray' }, '  none: no late or missing frames, dropped partials, skipped decodes or errors') : null);
+}
+
+/** The overview's capacity line: live of capacity, the cost, counts; red while it would refuse. */
+export function CapacityLine(props: { snap: TelemetrySnapshot }): ReactElement {
+  const a = props.snap.admission;
+  const refusing = a ? a.refusing !== null : false;
+  return h(Text, { wrap: 'truncate-end' }, capacityLine(a), a ? h(Text, { color: refusing ? 'red' : 'green' }, refusing ? ' · REFUSING (tab: capacity)' : ' · accepting') : null);
+}
+
+/** Admission and each engine worker, within `rows` lines. */
+export function CapacityPanel(props: { snap: TelemetrySnapshot; rows: number; columns: number }): ReactElement {
+  const { snap, rows } = props;
+  const a = snap.admission;
+  const lines = admissionLines(a, snap.budgetMs);
+  const why = refusingText(a);
+  const workers = workersOf(snap);
+  // Admission lines, the reason (up to 3 wrapped lines), the workers' title and heads, then as many workers as fit.
+  const shown = Math.max(0, Math.min(workers.length, rows - lines.length - 3 - 2));
+  return h(Box, { flexDirection: 'column' },
+    ...lines.map((l, i) => h(Text, { key: `a${i}`, bold: i === 0, wrap: 'truncate-end', color: i > 0 && l.endsWith('FALLING BEHIND') ? 'red' : undefined }, l)),
+    why === null ? null : h(Box, { key: 'why', height: Math.min(3, Math.ceil(why.length / Math.max(1, props.columns))) }, h(Text, { color: a?.refusing ? 'red' : 'green', wrap: 'wrap' }, why)),
+    h(Text, { bold: true, wrap: 'truncate-end' }, `Engine workers (${workers.length}${shown < workers.length ? `, ${shown} shown` : ''})`),
+    workers.length > 0 ? h(Text, { color: 'gray', wrap: 'truncate-end' }, workerHeader()) : h(Text, { color: 'gray' }, '  none: no engine'),
+    ...workers.slice(0, shown).map((w, i) => h(Text, { key: `w${i}`, wrap: 'truncate-end', color: w.state === 'ok' ? undefined : w.state === 'restarting' || w.state === 'starting' ? 'yellow' : 'red' }, workerRow(w, i))));
 }

@@ -5,6 +5,7 @@
 import type { TelemetrySnapshot } from '../../src/server/telemetry-stream.ts';
 import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 import type { BenchFigure, ReplayProgress } from './events.ts';
+import { admissionLines, refusingText, workerHeader, workerRow, workersOf } from './capacity.ts';
 import { fit, pct, rtfText, sessionLatency, sessionWindowNote, shortId, spanWindow, verdictText } from './format.ts';
 
 type Value = string | number | boolean | null;
@@ -45,6 +46,11 @@ export function liveSummary(s: TelemetrySnapshot): string {
     // The budget figures, end to end over the window (p*_ms above are step.total, the model's share).
     ['e2e_p99_ms', s.spans.e2e?.p99 ?? null], ['keeps_up', s.budget?.keepsUp == null ? null : s.budget.keepsUp ? 'yes' : 'no'],
     ['window_misses', s.budget?.misses ?? null], ['engine_rtf', s.budget?.engineRealTimeFactor ?? null],
+    // Admission: what a session costs, what the workers hold, and whether the next would be refused.
+    ['cost_ms', s.admission?.costMs ?? null], ['cost_basis', s.admission?.basis ?? null], ['capacity', s.admission?.capacity ?? null],
+    ['admitted', s.admission?.admitted ?? null], ['refused', s.admission ? s.admission.refused.busy + s.admission.refused.full : null],
+    ['accepting', s.admission ? (s.admission.refusing === null ? 'yes' : 'no') : null],
+    ['workers_up', s.engine.workers ? s.engine.workers.filter((w) => w.state === 'ok').length : null],
   ]);
 }
 
@@ -69,13 +75,34 @@ function wrapList(text: string, width: number): string[] {
   return out.flatMap((l) => (l.length <= width ? [l] : [fit(l, width)]));
 }
 
+/** `text` as lines of at most `width` characters, broken at spaces. */
+function wrapWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
 /**
  * Per-span table, the counts since start, then per-session table, each saying what steps
  * it covers; at most `columns` wide (the terminal's, 80 in a log). The `dash` summary line
  * is not part of it: it is one machine-read line, whatever its length (live.ts adds it in plain mode).
  */
 export function liveTable(s: TelemetrySnapshot, columns = 80): string {
-  const lines = [fit(`server-wide: spans over ${spanWindow(s.window, s.steps)} (budget ${s.budgetMs} ms), in ms`, columns)];
+  // Capacity first: the spans and sessions end the table, where a short terminal still shows them.
+  const lines = admissionLines(s.admission, s.budgetMs).flatMap((l) => wrapList(l, columns));
+  const why = refusingText(s.admission);
+  if (why) lines.push(...wrapWords(why, columns));
+  const workers = workersOf(s);
+  lines.push(`engine workers (${workers.length})`);
+  if (workers.length > 0) lines.push(workerHeader(), ...workers.map(workerRow));
+  lines.push(fit(`server-wide: spans over ${spanWindow(s.window, s.steps)} (budget ${s.budgetMs} ms), in ms`, columns));
   lines.push(`${col('span', 14, true)}${col('count', 8)}${col('p50', 9)}${col('p95', 9)}${col('p99', 9)}${col('max', 9)}${col('p99/budget', 11)}`);
   for (const name of SPAN_NAMES) {
     const x = s.spans[name];
@@ -101,6 +128,7 @@ export function liveTable(s: TelemetrySnapshot, columns = 80): string {
   }
   if (s.sessions.length === 0) lines.push('(none)');
   lines.push(...wrapList('lost: missing frames; drop: dropped partials; skip: skipped decodes', columns));
+
   return lines.map((l) => fit(l, columns)).join('\n');
 }
 

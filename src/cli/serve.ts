@@ -78,6 +78,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     'record-requested': { type: 'string' },
     dashboard: { type: 'boolean' },
     engines: { type: 'string' },
+    'trust-proxy': { type: 'boolean' },
   });
   const d = SERVER_DEFAULTS;
   const options: ServerOptions = {
@@ -94,6 +95,7 @@ async function runServe(argv: string[], recorder: RecorderFactory | undefined, d
     admission: (values.admission ?? d.admission) as ServerOptions['admission'],
     heartbeatMs: intOption(values, 'heartbeat-ms', d.heartbeatMs),
     deadPeerMs: intOption(values, 'dead-peer-ms', d.deadPeerMs),
+    trustProxy: values['trust-proxy'] ?? d.trustProxy,
   };
   if (values.dashboard && !dashboard) throw new UsageError('--dashboard needs the dashboard (harness/): run serve through bin/solacelive.mjs');
   // Throws ServerOptionsError (a bad port, a non-loopback host without a token) before the model is looked at.
@@ -171,9 +173,14 @@ const HELP = [
     '                          By default only pages on localhost, 127.0.0.1 or [::1] (any port) may',
     '                          connect, and a loopback server answers only loopback Host names',
     `  --max-sessions N        upper bound on started sessions (default ${SERVER_DEFAULTS.maxSessions}). Below it a session is`,
-    '                          admitted only if the engine workers hold it at the measured CPU cost per step',
-    '                          (else SERVER_BUSY, close 1013, retry hint; /health "admission"). Connections',
+    '                          admitted only if the engine workers hold it at the measured cost per step (CPU,',
+    '                          or wall time when other processes stretch the steps) and the live sessions',
+    '                          keep the end-to-end budget (else SERVER_BUSY, close 1013, retry hint;',
+    '                          /health "admission"; /health answers 503 "full" meanwhile). Connections',
     `                          that have not sent start hold no slot (at most ${SERVER_DEFAULTS.maxPendingConnections}, ${SERVER_DEFAULTS.maxPendingPerAddress} per address)`,
+    '  --trust-proxy           behind a balancer on this machine (HAProxy with `option forwardfor`): count the',
+    '                          per-address limits by the client address in X-Forwarded-For of connections',
+    '                          from loopback (default off: the header is ignored, it can be forged)',
     `  --max-message-bytes N   largest WebSocket message accepted (default ${SERVER_DEFAULTS.maxMessageBytes})`,
     `  --max-input-rate N      packets per second per session (default ${SERVER_DEFAULTS.maxInputRate})`,
     `  --max-queued-frames N   frames waiting for the engine per session (default ${SERVER_DEFAULTS.maxQueuedFrames})`,
@@ -187,6 +194,10 @@ const HELP = [
     '  --record-requested DIR  record only sessions whose client asks (start METADATA "record": true)',
     '  --dashboard             show the live dashboard (as `solacelive dash`) in this terminal; q stops',
     '                          the server. Not on a terminal: a summary line every 5 s and a final table',
+    '',
+    'GET /health: 200 "ok" only while a new session would be admitted; 503 with "status" "full" (at',
+    'capacity), "degraded" (live sessions over the end-to-end budget, or no model), "starting" or',
+    '"restarting", and a "reason": what a load balancer\'s health check reads (deploy/haproxy.cfg).',
     '',
     'SIGINT/SIGTERM: every session gets a METADATA error and a 1001 close, then the server exits.',
   ].join('\n');

@@ -165,7 +165,9 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
     if (!child) return;
     this.stats().then((s) => {
       if (child !== this.child) return;
-      const at = performance.now();
+      // The worker's clock: replies that queued behind steps and arrive together would make a
+      // host-side interval near zero and the rate absurd (10164 % of a core was seen).
+      const at = s.atMs;
       const prev = this.cpuSample;
       this.cpuRate = prev && prev.child === child ? (s.cpuUs - prev.us) / 1000 / (at - prev.at) : null;
       this.cpuSample = { child, at, us: s.cpuUs, steps: s.steps };

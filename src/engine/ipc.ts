@@ -18,6 +18,8 @@ export interface WorkerStats {
   readonly steps: number;
   /** process.cpuUsage() of the worker, user + system, in µs: CPU the worker has used since it started. */
   readonly cpuUs: number;
+  /** The worker's own clock (performance.now()) when cpuUs was read: the CPU rate's interval, free of the host's event-loop lag. */
+  readonly atMs: number;
 }
 
 export type Reply =

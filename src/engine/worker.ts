@@ -44,7 +44,7 @@ async function handle(req: Request): Promise<Reply> {
       need().close(req.session);
       return { id: req.id, ok: true, kind: 'close' };
     case 'stats':
-      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps, cpuUs: cpuUs() } };
+      return { id: req.id, ok: true, kind: 'stats', stats: { rssBytes: process.memoryUsage.rss(), sessions: pipeline?.sessionCount ?? 0, steps, cpuUs: cpuUs(), atMs: performance.now() } };
   }
 }
 

@@ -1,6 +1,8 @@
 // GET /health (JSON) and GET /metrics (Prometheus text) from the server's telemetry. The
-// report says plainly when and why the server is degraded: no engine, engine down or
-// restarting, no weights.
+// report says plainly when and why the server cannot take a session: no engine, engine down
+// or restarting, no weights (degraded, starting, restarting), admission would refuse the next
+// session (full), or its live sessions are falling behind end to end (degraded). Only `ok`
+// answers 200, so a load balancer's health check sends new sessions elsewhere meanwhile.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatPrometheus } from '../telemetry/prometheus.ts';
 import type { AdmissionState } from './admission.ts';
@@ -22,15 +24,49 @@ export interface HttpContext {
   readonly hooks: SessionHooks;
   /** Clock time the server started. */
   readonly startedAt: number;
+  /** Whether a session id is open and started: the live sessions' budget reads only theirs. */
+  readonly isLive?: (session: string) => boolean;
   /** Admission by cost now (capacity, cost per session, admitted and refused counts). */
   readonly admission?: () => AdmissionState & { readonly mode: 'cost' | 'max-sessions' };
 }
 
-export type HealthStatus = 'ok' | 'degraded' | 'starting' | 'restarting' | 'stopped';
+export type HealthStatus = 'ok' | 'full' | 'degraded' | 'starting' | 'restarting' | 'stopped';
 
-function status(engine: EnginePort | null): { status: HealthStatus; reason: string | null } {
-  if (!engine) return { status: 'degraded', reason: null };
-  return { status: engine.state, reason: engine.reason };
+type Admitting = NonNullable<ReturnType<NonNullable<HttpContext['admission']>>>;
+
+/**
+ * The engine's state first; with the engine ok, admission at its capacity (full), then live
+ * sessions over the end-to-end budget now (degraded, whatever the admission mode: a server
+ * never says healthy while its clients fall behind).
+ */
+function status(ctx: HttpContext, admission: Admitting | null, live: number): { status: HealthStatus; reason: string | null } {
+  const { engine, options, stats } = ctx;
+  if (!engine) return { status: 'degraded', reason: options.noEngineReason };
+  if (engine.state !== 'ok') return { status: engine.state, reason: engine.reason };
+  const recent = admission?.liveBudget ?? stats.recentBudget(options.clock.now(), ctx.isLive);
+  const behind = live > 0 && recent.keepsUp === false;
+  const behindText = `end-to-end p99 ${recent.p99Ms} ms over the last ${recent.window} steps (${recent.misses} over the ${stats.steps.budgetMs} ms budget, ${recent.sinceMs / 1000} s)`;
+  // At its capacity the server is full, whether or not its sessions are also behind (the reason says which).
+  if (admission && admission.live >= admission.capacity) {
+    const a = admission;
+    const cost = a.mode === 'max-sessions'
+      ? 'not charged (admission by --max-sessions alone)'
+      : a.costMs === null ? `not measured yet (${a.basis})` : `${a.costMs} ms per step (${a.basis})`;
+    const held = a.mode === 'max-sessions' ? `at most ${a.maxSessions}` : `${a.workers} worker${a.workers === 1 ? '' : 's'}, at most ${a.maxSessions}`;
+    return {
+      status: 'full',
+      reason: `full: ${a.refusing ?? `${a.live} of ${a.capacity} sessions`}. Session cost ${cost}, capacity ${a.capacity} (${held}), ` +
+        `sessions ${a.live} live${behind ? `, and falling behind: ${behindText}` : ''}; new sessions are refused until one ends`,
+    };
+  }
+  if (behind) {
+    return {
+      status: 'degraded',
+      reason: `live sessions falling behind: ${behindText} with ${live} live; ` +
+        (admission?.mode === 'cost' ? 'new sessions are refused until they keep up' : 'admission is by --max-sessions alone, so new sessions are still admitted'),
+    };
+  }
+  return { status: 'ok', reason: null };
 }
 
 /** The hooks' own report (the recorder's), or null; a throwing hook does not break /health. */
@@ -45,15 +81,16 @@ function hookHealth(ctx: HttpContext): Record<string, unknown> | null {
 
 export function healthReport(ctx: HttpContext) {
   const { engine, options, stats } = ctx;
-  const s = status(engine);
   const info = engine?.info ?? null;
   const all = [...ctx.sessions()];
   const sessions = all.filter((x) => !x.pending).map((x) => x.summary());
   const pending = all.length - sessions.length;
   const budget = stats.budget();
+  const admission = ctx.admission?.() ?? null;
+  const s = status(ctx, admission, all.filter((x) => x.started).length);
   return {
     status: s.status,
-    reason: engine ? s.reason : options.noEngineReason,
+    reason: s.reason,
     model: info?.model ?? null,
     untrained: info?.untrained ?? null,
     weights: info ? weightsFingerprint(info.weightsSha256) : null,
@@ -62,7 +99,9 @@ export function healthReport(ctx: HttpContext) {
     engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : options.noEngineReason, restarts: engine?.restartCount ?? 0, pid: engine?.pid ?? null, workers: engine?.workers ?? [] },
     // Connections that have not started a session hold no slot; they are counted apart.
     sessions: { active: sessions.length, max: options.maxSessions, pending, maxPending: options.maxPendingConnections, list: sessions },
-    admission: ctx.admission?.() ?? null,
+    admission,
+    // The live sessions' end-to-end verdict now (their last 100 steps, at most 10 s old): what `degraded` and admission read.
+    recentBudget: admission?.liveBudget ?? stats.recentBudget(options.clock.now(), ctx.isLive),
     budgetMs: stats.steps.budgetMs,
     window: options.statsWindow,
     steps: stats.steps.steps,
@@ -107,6 +146,8 @@ export function metricsText(ctx: HttpContext): string {
       // Sessions the engine holds at the measured cost per step (admission.ts), and that cost.
       admission_capacity: admission?.capacity ?? NaN,
       session_cost_ms: admission?.costMs ?? NaN,
+      // 1 while admission would refuse the next session (at capacity, or live sessions behind), 0 while it admits.
+      admission_refusing: admission ? (admission.refusing === null ? 0 : 1) : NaN,
       engine_up: engine?.state === 'ok' ? 1 : 0,
       // Workers that can take a session, of how many (serve --engines): a pool can be up with fewer.
       engine_workers: engine?.workers?.length ?? 0,

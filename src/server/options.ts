@@ -37,6 +37,11 @@ export const SERVER_DEFAULTS = {
   maxPendingConnections: 32,
   /** The same, per remote address: one peer cannot fill the server-wide bound alone. */
   maxPendingPerAddress: 8,
+  /**
+   * Per-address limits count the address a loopback proxy (HAProxy's `option forwardfor`) names
+   * in X-Forwarded-For, not the proxy's own. Off: the header is ignored (it can be forged).
+   */
+  trustProxy: false,
   /** Once half the pending bound is used, connections older than this that have not started are closed. */
   pressureHandshakeMs: 1000,
   /** One WebSocket message; larger ones are refused by ws with close 1009. 16 audio packets. */
@@ -131,6 +136,7 @@ export function resolveServerOptions(o: ServerOptions = {}): ResolvedServerOptio
     maxPendingConnections: positiveInt('maxPendingConnections', pick('maxPendingConnections')),
     maxPendingPerAddress: positiveInt('maxPendingPerAddress', pick('maxPendingPerAddress')),
     pressureHandshakeMs: positiveInt('pressureHandshakeMs', pick('pressureHandshakeMs')),
+    trustProxy: pick('trustProxy') === true,
     allowOrigins: allowOrigins(o.allowOrigins ?? []),
     maxMessageBytes: positiveInt('maxMessageBytes', pick('maxMessageBytes'), AUDIO_PACKET_BYTES),
     maxInputRate: positiveInt('maxInputRate', pick('maxInputRate')),

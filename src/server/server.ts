@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Admission, type Refusal } from './admission.ts';
 import { isAuthorized } from './auth.ts';
+import { clientAddress } from './client-address.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
 import { handleHttp, healthReport, type HttpContext } from './http.ts';
@@ -74,9 +75,14 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
     for (const x of sessions.values()) if (x.started) started++;
     return started;
   };
+  // By cost, the live sessions' recent end-to-end verdict refuses too (they must not be pushed
+  // further); by the bound alone (benchmarks that overload on purpose), only the bound does.
+  const byCost = o.admission === 'cost';
+  const isLive = (id: string) => sessions.get(id)?.started === true;
+  const liveBudget = () => (byCost ? stats.recentBudget(o.clock.now(), isLive) : null);
   const ctx: HttpContext = {
-    engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks,
-    admission: () => ({ mode: o.admission, ...admission.state(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions) }),
+    engine, options: o, stats, sessions: () => sessions.values(), startedAt, hooks, isLive,
+    admission: () => ({ mode: o.admission, ...admission.state(byCost ? engine?.workers : undefined, live(), o.maxSessions, liveBudget()) }),
   };
   // The workers sample their CPU time about once a second: take each sample while it is
   // fresh, so the cost covers steps and not the idle time between admissions.
@@ -110,7 +116,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
    * A new one is admitted while the engine holds it at the measured cost (admission.ts), up to maxSessions.
    */
   function admit(): Refusal | null {
-    return admission.decide(o.admission === 'cost' ? engine?.workers : undefined, live(), o.maxSessions);
+    return admission.decide(byCost ? engine?.workers : undefined, live(), o.maxSessions, liveBudget());
   }
 
   /**
@@ -155,7 +161,7 @@ export function createServer(options: ServerOptions, engine: EnginePort | null, 
 
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
     stats.count('connections');
-    const remote = req.socket.remoteAddress ?? 'unknown';
+    const remote = clientAddress(req, o.trustProxy);
     makeRoomForPending(remote);
     const id = randomUUID();
     const session = new Session({

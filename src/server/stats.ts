@@ -3,7 +3,29 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { finishedSpans, type FinishedStep } from '../engine/step-record.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
-import { StepStats, type BudgetVerdict } from '../telemetry/window.ts';
+import { endToEndMs } from '../telemetry/spans.ts';
+import { budgetVerdict, percentile, StepStats, type BudgetVerdict } from '../telemetry/window.ts';
+
+/**
+ * "The live sessions now": their last RECENT_STEPS steps (of sessions still open: a late
+ * session that ended pushes nobody), none older than RECENT_MAX_AGE_MS.
+ * 100 steps, so p99 <= budget allows one late step (a GC pause is not falling behind), as the
+ * server's window does; at most 10 s old (one session's 100 steps take 8 s), so a server is
+ * judged on what its sessions feel now, not on an overloaded minute the 1000-step window
+ * still holds after it ended.
+ */
+export const RECENT_STEPS = 100;
+export const RECENT_MAX_AGE_MS = 10_000;
+/** Steps kept to choose from (10 s of 32 sessions is 4000). */
+const RECENT_KEPT = 4096;
+
+/** The end-to-end verdict over the live sessions' latest steps (see RECENT_STEPS). */
+export interface RecentBudget extends BudgetVerdict {
+  /** Age of the oldest step judged (ms): the steps span the last `sinceMs`. */
+  readonly sinceMs: number;
+  /** e2e p99 of those steps (ms); null without steps. */
+  readonly p99Ms: number | null;
+}
 
 export type Counter =
   | 'sessions_opened' | 'sessions_rejected' | 'connections' | 'frames_received' | 'steps' | 'audio_frames_sent'
@@ -19,6 +41,8 @@ export class ServerStats {
   };
   readonly events: Partial<Record<StepEventKind, number>> = {};
   private readonly lag: ReturnType<typeof monitorEventLoopDelay>;
+  /** (time the reply left, e2e, session) of the latest steps, oldest first: what "falling behind now" reads. */
+  private readonly recentSteps: { at: number; e2e: number; session: string }[] = [];
 
   constructor(window: number) {
     this.steps = new StepStats(window);
@@ -39,7 +63,26 @@ export class ServerStats {
   stepFinished(record: FinishedStep): void {
     this.count('steps');
     for (const e of record.events) this.event(e);
-    this.steps.add(finishedSpans(record));
+    const spans = finishedSpans(record);
+    this.steps.add(spans);
+    const e2e = endToEndMs(spans);
+    if (e2e === undefined) return;
+    this.recentSteps.push({ at: record.finishedAt, e2e, session: record.session });
+    // Enough to hold RECENT_STEPS of the open sessions among those of sessions that just ended.
+    if (this.recentSteps.length > RECENT_KEPT) this.recentSteps.shift();
+  }
+
+  /**
+   * The verdict over the last RECENT_STEPS steps of sessions `live` says are open, whose reply
+   * left at most RECENT_MAX_AGE_MS before `now` (the steps' clock). Without `live`, every session's.
+   */
+  recentBudget(now: number, live: (session: string) => boolean = () => true): RecentBudget {
+    while (this.recentSteps.length > 0 && this.recentSteps[0]!.at < now - RECENT_MAX_AGE_MS) this.recentSteps.shift();
+    const judged = this.recentSteps.filter((x) => live(x.session)).slice(-RECENT_STEPS);
+    const e2e = judged.map((x) => x.e2e);
+    const sorted = Float64Array.from(e2e).sort();
+    const since = judged.length ? Math.round((now - judged[0]!.at) / 100) * 100 : 0;
+    return { ...budgetVerdict(e2e, [], this.steps.budgetMs), sinceMs: since, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
   }
 
   /** The end-to-end budget verdict over the window: misses, keeps up, real-time factors. */

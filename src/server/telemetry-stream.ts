@@ -10,6 +10,7 @@ import type { WorkerFigures } from '../engine/host.ts';
 import type { StepEvent, StepEventKind } from '../telemetry/events.ts';
 import type { SpanName } from '../telemetry/spans.ts';
 import { budgetVerdict, RollingWindow, type BudgetVerdict, type SpanStats } from '../telemetry/window.ts';
+import type { AdmissionState } from './admission.ts';
 import type { EnginePort } from './engine-port.ts';
 import type { SessionHooks } from './hooks.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -74,6 +75,8 @@ export interface TelemetrySnapshot {
   readonly untrained: boolean | null;
   /** workers: each engine process (absent from servers older than the engine pool). */
   readonly engine: { readonly state: string; readonly reason: string | null; readonly restarts: number; readonly workers?: readonly WorkerFigures[] };
+  /** Admission now, as /health's: cost per step, capacity, admitted and refused counts, why it would refuse (absent from older servers). */
+  readonly admission?: TelemetryAdmission | null;
   readonly budgetMs: number;
   /** Steps the server-wide span figures cover at most (the last `window` steps of all sessions). */
   readonly window: number;
@@ -101,12 +104,15 @@ export interface TelemetrySnapshot {
   readonly events: readonly TelemetryEvent[];
 }
 
+export type TelemetryAdmission = AdmissionState & { readonly mode: 'cost' | 'max-sessions' };
+
 export interface TelemetryContext {
   readonly engine: EnginePort | null;
   readonly options: ResolvedServerOptions;
   readonly stats: ServerStats;
   readonly sessions: () => Iterable<Session>;
   readonly startedAt: number;
+  readonly admission?: () => TelemetryAdmission;
 }
 
 class SessionTrack {
@@ -277,6 +283,7 @@ export class TelemetryFeed {
       model: info?.model ?? null,
       untrained: info?.untrained ?? null,
       engine: { state: engine?.state ?? 'none', reason: engine ? engine.reason : this.ctx.options.noEngineReason, restarts: engine?.restartCount ?? 0, workers: engine?.workers ?? [] },
+      admission: this.ctx.admission?.() ?? null,
       budgetMs: stats.steps.budgetMs,
       window: this.ctx.options.statsWindow,
       sessionWindow: SESSION_WINDOW,

@@ -3,8 +3,9 @@
 // loopback, recording into one shared folder. Sessions spread over both; one server killed
 // (SIGKILL) drops its own sessions only, new sessions go to the survivor, the health check
 // takes the dead server out and puts it back when it is restarted on the same port (and a
-// server whose /health says 503 is kept out until it says 200); the
-// recordings of both servers are one list in `view`.
+// server whose /health says 503 is kept out until it says 200); a server that is full (its
+// admission would refuse the next session) is taken out while its sessions go on through
+// their tunnels, and put back once it has room; the recordings of both servers are one list in `view`.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,9 +61,9 @@ function frames(n: number): Float32Array[] {
  * sends or not: an idle client gets silent steps for its missing frames). Resolves once all are
  * open (leastconn has placed them); `results` once all have ended.
  */
-async function open(n: number, count: number): Promise<{ clients: SolaceClient[]; results: Promise<SessionResult[]> }> {
+async function open(n: number, count: number, url = haproxy!.url): Promise<{ clients: SolaceClient[]; results: Promise<SessionResult[]> }> {
   const opened = await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const c = await connect(haproxy!.url, { seed: i + 1, pace: 'realtime', connectTimeoutMs: 30_000 });
+    const c = await connect(url, { seed: i + 1, pace: 'realtime', connectTimeoutMs: 30_000 });
     return { c, result: c.stream(frames(count)).then(() => c.end()) };
   }));
   return { clients: opened.map((o) => o.c), results: Promise.all(opened.map((o) => o.result)) };
@@ -132,9 +133,10 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
       }
     }
 
-    // The health check takes the dead server out...
-    const down = await haproxy!.waitFor((s) => s.s2?.status === 'DOWN', 15_000, 's2 DOWN');
-    expect(down.s1!.status).toBe('UP');
+    // The health check takes the dead server out, and has the survivor in rotation: with its
+    // sessions ended it can take more (while they ran it was out if they fell behind, as a
+    // loaded machine makes four sessions on one engine do: /health 503 "degraded").
+    const down = await haproxy!.waitFor((s) => s.s2?.status === 'DOWN' && s.s1?.status === 'UP', 15_000, 's2 DOWN, s1 UP');
     expect(down.s2!.check).toMatch(/^L4/); // its TCP connect is refused
 
     // ...and puts it back once it is restarted on the same port and its /health says 200.
@@ -187,6 +189,51 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
       await gone;
       await cli.serve(['--port', String(port), '--engines', '1', ...ADMIT], 90_000, true);
       await h.waitFor((s) => s.s3?.status === 'UP', 20_000, 's3 UP once its /health says 200');
+    } finally {
+      await h.stop();
+    }
+  }, 180_000);
+
+  it('takes a full server out of rotation without cutting its sessions, and puts it back once it has room', async () => {
+    // s4 holds one session (its admission bound), so one session makes it full: /health 503
+    // "full". Few sessions in all: a machine too loaded to keep them on time would make the
+    // servers "degraded" (also out of rotation), which is not what this test is about.
+    const port = await freePort();
+    await cli.serve(['--port', String(port), '--engines', '1', '--admission', 'max-sessions', '--max-sessions', '1'], 90_000, true);
+    const h = await startHaproxy({ bind: `127.0.0.1:${await freePort()}`, servers: { s1: `127.0.0.1:${ports.s1}`, s4: `127.0.0.1:${port}` }, stats: `127.0.0.1:${await freePort()}` });
+    const s4Health = async () => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { status: string; reason: string };
+    const on = async (ids: readonly string[], name: string, p: number) => {
+      const list = ((await (await fetch(`http://127.0.0.1:${p}/health`)).json()) as { sessions: { list: { id: string }[] } }).sessions.list;
+      return ids.filter((id) => list.some((x) => x.id === id)).length;
+    };
+    try {
+      await h.waitFor((s) => s.s1?.status === 'UP' && s.s4?.status === 'UP', 20_000, 's1 and s4 UP');
+      // Two long sessions at once through HAProxy: leastconn gives each server one, which fills s4.
+      const { clients: first, results: firstResults } = await open(2, 100, h.url);
+      const ids = first.map((c) => c.session);
+      expect(await on(ids, 's4', port)).toBe(1);
+      expect(await on(ids, 's1', ports.s1!)).toBe(1);
+      const full = await s4Health();
+      expect(full.status).toBe('full');
+      expect(full.reason).toMatch(/^full: server full: 1 of 1 sessions in use.*capacity 1 .*sessions 1 live/);
+      // The check takes s4 out (its /health answers 503)...
+      const out = await h.waitFor((s) => s.s4?.status === 'DOWN', 15_000, 's4 DOWN while full');
+      expect(out.s4!.check).toBe('L7STS');
+      // ...while its tunnel stays open: HAProxy still counts it, and it keeps streaming.
+      expect(out.s4!.current).toBe(1);
+      // Two new sessions both go to s1: in rotation, s4 would get one (leastconn, fewer connections).
+      const { clients: during, results: duringResults } = await open(2, 25, h.url);
+      expect(await on(during.map((c) => c.session), 's1', ports.s1!)).toBe(2);
+      for (const r of await duringResults) wentOn(r);
+      // Both first sessions go on to their normal end, s4's included.
+      for (const r of await firstResults) wentOn(r);
+      // With its sessions ended s4 has room: /health 200, and the check puts it back...
+      await h.waitFor((s) => s.s4?.status === 'UP', 20_000, 's4 UP once it has room');
+      expect((await s4Health()).status).toBe('ok');
+      // ...and it gets new sessions again.
+      const { clients: after, results: afterResults } = await open(2, 25, h.url);
+      expect(await on(after.map((c) => c.session), 's4', port)).toBe(1);
+      for (const r of await afterResults) wentOn(r);
     } finally {
       await h.stop();
     }

@@ -1,8 +1,9 @@
 // Admission decisions over engine-worker figures: the cost is Δ CPU / Δ steps of the
-// workers' own samples, the capacity is workers × floor(headroom × 80 ms / cost), bounded
-// by maxSessions, and a refusal says what a session costs, what is left and when to retry.
+// workers' own samples (or their wall time per step when other processes stretch it), the
+// capacity is workers × floor(headroom × 80 ms / cost), bounded by maxSessions; live sessions
+// over the end-to-end budget refuse newcomers; a refusal says why, the figures and when to retry.
 import { describe, expect, it } from 'vitest';
-import { Admission, DEFAULT_HEADROOM, RETRY_AFTER_MS, PRIOR_PER_WORKER, STEP_PERIOD_MS, type AdmissionWorker } from '../../src/server/admission.ts';
+import { Admission, DEFAULT_HEADROOM, RETRY_AFTER_MS, PRIOR_PER_WORKER, STEP_PERIOD_MS, type AdmissionWorker, type LiveBudget } from '../../src/server/admission.ts';
 
 type W = AdmissionWorker;
 const worker = (over: Partial<W> = {}): W => ({ state: 'ok', pid: 100, cpuMs: null, cpuSteps: null, steps: 0, stepWallMs: 0, stepP99Ms: null, ...over });
@@ -27,11 +28,24 @@ describe('Admission: the cost of a session', () => {
     expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, steps: 60 });
   });
 
-  it('reports the wall time per step beside the CPU, without charging the machine\'s other load to sessions', () => {
+  it('charges the wall time per step when other processes stretch the steps beyond their CPU (a shared machine)', () => {
     const a = new Admission();
+    // 20 ms of CPU that takes 45 ms in the worker: the other half of the core went elsewhere,
+    // and the sessions queued behind the step waited all 45 ms.
     const ws = run(a, 20, 5, 12, [100], 45);
-    expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, cpu: 20, wall: 45 });
-    expect(a.state(ws, 0, 100)).toMatchObject({ capacity: 3, cpuMsPerStep: 20, wallMsPerStep: 45 });
+    expect(a.cost(ws)).toMatchObject({ basis: 'wall', ms: 45, cpu: 20, wall: 45 });
+    expect(a.state(ws, 0, 100)).toMatchObject({ capacity: Math.floor((DEFAULT_HEADROOM * STEP_PERIOD_MS) / 45), cpuMsPerStep: 20, wallMsPerStep: 45 });
+    expect(a.decide(ws, 0, 100)).toBeNull();
+    const r = a.decide(ws, 1, 100);
+    expect(r).toMatchObject({ code: 'SERVER_BUSY' });
+    expect(r!.message).toMatch(/a session costs 45 ms of engine wall time per step \(its CPU is 20 ms: other processes share the cores\), measured over the last 60 steps; 1 engine worker × 64 ms .* hold 1 session and 1 are live/);
+  });
+
+  it('stays on the CPU when the steps take no longer than they compute (a quiet machine)', () => {
+    const a = new Admission();
+    const ws = run(a, 20, 5, 12, [100], 18);
+    expect(a.cost(ws)).toMatchObject({ basis: 'cpu', ms: 20, cpu: 20, wall: 18 });
+    expect(a.state(ws, 0, 100).capacity).toBe(3);
   });
 
   it('does not charge idle CPU to steps: a sample with no new step only moves the baseline', () => {
@@ -132,6 +146,41 @@ describe('Admission: decisions', () => {
     run(a, 30, 3);
     expect(a.decide([worker({ state: 'starting' })], 2, 4)).toBeNull();
     expect(a.decide(undefined, 2, 4)).toBeNull();
+  });
+
+  const behind: LiveBudget = { window: 120, misses: 9, keepsUp: false, p99Ms: 131.5, sinceMs: 3000 };
+  const keeping: LiveBudget = { window: 120, misses: 1, keepsUp: true, p99Ms: 61, sinceMs: 3000 };
+
+  it('refuses with SERVER_BUSY while the live sessions are over the end-to-end budget, though the cost says there is room', () => {
+    const a = new Admission();
+    const ws = run(a, 10, 3, 12, [100, 200]);
+    expect(a.state(ws, 2, 100, behind)).toMatchObject({ capacity: 2 * Math.floor(budget / 10), behind: true, full: true });
+    const r = a.decide(ws, 2, 100, behind);
+    expect(r).toMatchObject({ code: 'SERVER_BUSY', retryAfterMs: RETRY_AFTER_MS });
+    expect(r!.message).toBe(`server busy: the 2 live sessions are falling behind: end-to-end p99 131.5 ms over the last 120 steps (9 over the 80 ms budget, 3 s; at 10 ms per step 12 fit); a new one would push them further; retry in ${RETRY_AFTER_MS / 1000} s`);
+    expect(a.state(ws, 2, 100, behind)).toMatchObject({ refused: { busy: 1, full: 0 }, admitted: 0 });
+    // What /health and the dashboard show as the reason: the same words, without the hint.
+    expect(a.state(ws, 2, 100, behind).refusing).toBe(r!.message.replace(/; retry in \d+ s$/, ''));
+    // At capacity, capacity is the reason given (the state still says they are behind).
+    expect(a.decide(ws, 12, 100, behind)!.message).toMatch(/^server busy: a session costs 10 ms .*hold 12 sessions and 12 are live/);
+    expect(a.state(ws, 12, 100, behind)).toMatchObject({ behind: true, full: true });
+    // Keeping up again: admitted.
+    expect(a.decide(ws, 2, 100, keeping)).toBeNull();
+    expect(a.state(ws, 2, 100, keeping)).toMatchObject({ behind: false, full: false, refusing: null });
+  });
+
+  it('judges only live sessions: old misses with none live refuse nobody', () => {
+    const a = new Admission();
+    const ws = run(a, 10, 3);
+    expect(a.state(ws, 0, 100, behind)).toMatchObject({ behind: false, full: false, refusing: null });
+    expect(a.decide(ws, 0, 100, behind)).toBeNull();
+  });
+
+  it('says why it would refuse next (refusing), and null while it would admit', () => {
+    const a = new Admission();
+    const ws = run(a, 25, 3);
+    expect(a.state(ws, 1, 100).refusing).toBeNull();
+    expect(a.state(ws, 2, 100).refusing).toMatch(/^server busy: a session costs 25 ms of engine CPU per step.*hold 2 sessions and 2 are live .*miss their budget$/);
   });
 
   it('refuses a headroom outside (0, 1]', () => {

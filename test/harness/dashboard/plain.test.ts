@@ -19,11 +19,13 @@ describe('live summary line', () => {
     expect(word).toBe('dash');
     expect(Object.keys(fields)).toEqual(['t_s', 'engine', 'model', 'sessions', 'closed', 'steps', 'misses', 'late', 'missing', 'dropped_frames',
       'dropped_partials', 'skipped_decodes', 'errors', 'queue_frames', 'send_bytes', 'rtf', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms',
-      'e2e_p99_ms', 'keeps_up', 'window_misses', 'engine_rtf']);
+      'e2e_p99_ms', 'keeps_up', 'window_misses', 'engine_rtf', 'cost_ms', 'cost_basis', 'capacity', 'admitted', 'refused', 'accepting', 'workers_up']);
     expect(fields).toEqual({
       t_s: 12.345, engine: 'ok', model: 'tiny', sessions: 1, closed: 1, steps: 250, misses: 3, late: 4, missing: 5, dropped_frames: 6,
       dropped_partials: 7, skipped_decodes: 8, errors: 9, queue_frames: 2, send_bytes: 7680, rtf: 1.5, p50_ms: 31.25, p95_ms: 40.5, p99_ms: 77.75, max_ms: 90,
       e2e_p99_ms: 400, keeps_up: 'no', window_misses: 3, engine_rtf: 0.412,
+      // An older server's snapshot: no admission, no workers.
+      cost_ms: null, cost_basis: null, capacity: null, admitted: null, refused: null, accepting: null, workers_up: null,
     });
   });
 
@@ -56,7 +58,10 @@ describe('replay and bench lines', () => {
 describe('final table', () => {
   it('has a row per span with samples and a row per session, columns aligned, and says what window each covers', () => {
     const snap = snapshot({ steps: 5320, sessions: [session('aaaaaaaa-1111-2222-3333-444444444444', { steps: 77, budgetMisses: 2 })] });
-    const lines = liveTable(snap).split('\n');
+    const all = liveTable(snap).split('\n');
+    // Capacity first (an older server's snapshot has none to show), then the spans.
+    expect(all.slice(0, 2)).toEqual(['Admission: not reported by this server (older than admission in /telemetry)', 'engine workers (0)']);
+    const lines = all.slice(2);
     expect(lines[0]).toBe('server-wide: spans over the last 1000 of 5320 steps (budget 80 ms), in ms');
     const spanRows = lines.slice(2, lines.findIndex((l) => l.startsWith('budget (e2e)')));
     expect(spanRows.map((l) => l.split(/\s+/)[0])).toEqual(['net.recv', 'queue.wait', 'mimi.encode', 'lm.temporal', 'lm.depformer', 'mimi.decode', 'net.send', 'step.total', 'e2e']);

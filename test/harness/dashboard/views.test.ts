@@ -87,7 +87,7 @@ describe('live overview', () => {
       sessions: Array.from({ length: 9 }, (_, i) => session(`${i}`.repeat(8))),
       events: Array.from({ length: 50 }, (_, i) => event(i * 100, 'late-frame', `frame ${i} 3 ms late`)),
     });
-    for (const view of ['overview', 'sessions', 'events'] as const) {
+    for (const view of ['overview', 'sessions', 'events', 'capacity'] as const) {
       const lines = screen({ snap, view });
       expect(lines.length, view).toBeLessThanOrEqual(23);
       for (const l of lines) expect(l.length, `${view}: ${l}`).toBeLessThanOrEqual(80);
@@ -186,6 +186,9 @@ describe('keys', () => {
     r.stdin.write('\t');
     await tick();
     expect(plainText(r.lastFrame())).toContain('[events]');
+    r.stdin.write('\t');
+    await tick();
+    expect(plainText(r.lastFrame())).toContain('[capacity]');
     r.stdin.write('\t');
     await tick();
     r.stdin.write('p');

@@ -38,13 +38,25 @@ const health = async (url: string) => {
   const r = await fetch(url.replace('ws:', 'http:') + '/health');
   return { code: r.status, body: (await r.json()) as Health };
 };
+const POOL_ADMISSION = { admission: 'max-sessions', maxSessions: 8 } as const;
+/**
+ * The pool serves: the engine's state on /health (its HTTP status also reads admission and the
+ * live sessions' end-to-end budget, which a loaded machine can fail; see health-capacity.test.ts).
+ */
+const serving = (h: { code: number; body: Health }) => {
+  expect(h.body.engine.state).toBe('ok');
+  expect(h.code).toBe(h.body.status === 'ok' ? 200 : 503);
+  expect(['ok', 'degraded']).toContain(h.body.status);
+};
 const cpuMs = () => Promise.all(pool.hosts.map(async (h) => (await h.stats()).cpuUs / 1000));
 
 describe('engine pool (two workers)', () => {
   it('puts two concurrent sessions on different workers, keeps both busy, lists both on /health, and each session replays bit-exactly', async () => {
     const paths = new Map<string, string>();
     const recorder = new Recorder({ dir: join(dir, 'rec'), mode: 'all', engineInfo: () => pool.info, onClosed: (id, path) => paths.set(id, path) });
-    server = createServer({ port: 0 }, pool, recorder);
+    // The pool is under test, not admission: a fixed bound, so a loaded machine's measured cost
+    // or late live sessions (which refuse newcomers) do not refuse the sessions this test places.
+    server = createServer({ port: 0, ...POOL_ADMISSION }, pool, recorder);
     const { url } = await server.start();
     const cpu0 = await cpuMs();
     const [a, b] = await Promise.all([connect(url, { seed: 1, pace: 'realtime' }), connect(url, { seed: 2, pace: 'realtime' })]);
@@ -52,7 +64,7 @@ describe('engine pool (two workers)', () => {
     const wb = pool.workerOf(b.session)!;
     expect([wa, wb].sort()).toEqual([0, 1]);
     const during = await health(url);
-    expect(during.code).toBe(200);
+    serving(during);
     expect(during.body.engine.workers.map((w) => [w.index, w.state, w.sessions])).toEqual([[0, 'ok', 1], [1, 'ok', 1]]);
     // The dashboard's snapshot carries the same per-worker figures.
     expect(server.telemetry.snapshot().engine.workers?.map((w) => [w.pid, w.sessions])).toEqual(during.body.engine.workers.map((w) => [w.pid, 1]));
@@ -97,7 +109,7 @@ describe('engine pool (two workers)', () => {
   }, 180_000);
 
   it('kill -9 of one worker: its session is told (ENGINE_RESTARTED, 1013), the other runs to its end, a new session lands on the survivor, and later ones use both again', async () => {
-    server = createServer({ port: 0 }, pool);
+    server = createServer({ port: 0, ...POOL_ADMISSION }, pool);
     const { url } = await server.start();
     const restarts0 = pool.restartCount;
     const [a, b] = await Promise.all([connect(url, { seed: 3, pace: 'realtime' }), connect(url, { seed: 4, pace: 'realtime' })]);
@@ -118,7 +130,7 @@ describe('engine pool (two workers)', () => {
     // While the victim restarts: the server still serves (200), says which worker is down, and opens new sessions on the survivor.
     const down = await health(url);
     expect(down.body.engine.workers[victim]!.state).toBe('restarting');
-    expect(down.code).toBe(200);
+    serving(down);
     expect(down.body.engine.reason).toMatch(new RegExp(`worker ${victim} restarting`));
     const metrics = await (await fetch(url.replace('ws:', 'http:') + '/metrics')).text();
     expect(metrics).toMatch(/^solacelive_engine_up 1$/m);
@@ -139,7 +151,7 @@ describe('engine pool (two workers)', () => {
     expect(pool.workers[victim]!.pid).not.toBe(pid);
     expect(pool.restartCount).toBe(restarts0 + 1);
     const back = await health(url);
-    expect(back.code).toBe(200);
+    serving(back);
     expect(back.body.engine.reason).toBeNull();
     expect(back.body.engine.workers[victim]!.restarts).toBe(1);
 

@@ -55,7 +55,9 @@ async function serve(options: Parameters<typeof createServer>[0] = {}): Promise<
 beforeAll(async () => {
   [engine, lib] = await Promise.all([startEngine(), loadLibopusNode()]);
   // Dead peers go after 4 s here (the never-completing page); the healthy session sends every 80 ms.
-  url = await serve({ heartbeatMs: 500, deadPeerMs: 4000 });
+  // Bad input is under test, not admission: a fixed session bound, so a loaded machine's measured
+  // cost or late live sessions do not refuse the hostile sessions opened beside the healthy one.
+  url = await serve({ heartbeatMs: 500, deadPeerMs: 4000, admission: 'max-sessions', maxSessions: 8 });
   healthy = new MoshiPeer(`${url}?text_seed=5`);
   await healthy.started();
   const stream = new ClientStream(lib, 99);

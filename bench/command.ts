@@ -12,13 +12,14 @@ import { detectRunnerClass, gate, gateFailures, gateMarkdown, readBaselineFile, 
 import { readResults, writeResults, type BenchResults } from './lib/results.ts';
 import { parseConfig, parseSuites, runBench } from './lib/runner.ts';
 import { ROOT } from './lib/paths.ts';
-import { SUITES } from './lib/suite-api.ts';
+import { SUITES, type ServerLayoutOptions, type SuiteName } from './lib/suite-api.ts';
 
 export const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
 
 const HELP = [
   'usage: solacelive bench [--suite NAME|all] [--config tiny|real] [--json OUT] [--rounds N] [--per-round N]',
   '                        [--quick] [--runner-class NAME] [--blas-threads N] [--dashboard]',
+  '                        [--server-engines E,...] [--haproxy]',
   '       solacelive bench gate --results R.json [--baseline CLASS.json | --runner-class NAME]',
   '                        [--baseline R0.json [--runner-class NAME]]',
   '                        [--update-baseline] [--allow-missing-baseline] [--summary FILE]',
@@ -41,7 +42,13 @@ const HELP = [
   '  proxy   one-way Moshi message latency up and down through `solacelive proxy` (in process, recording)',
   '  dash    the server\'s step.total over real-time sessions with `solacelive dash` attached (tmux 80×24,',
   '          10 Hz; skipped without tmux); tiny only',
-  '  server  `solacelive serve` on loopback under `solacelive loadtest`: capacity, client lag, first audio (tiny only)',
+  '  server  `solacelive serve` on loopback under `solacelive loadtest`: capacity, client lag, first audio (tiny only);',
+  '          the server\'s own /health figures beside them (session cost, admission capacity, workers\' CPU and',
+  '          step p99, e2e p99) and the serve process\'s CPU (the server thread; Linux). Layouts, side by side',
+  '          (each started, its capacity found, then every round runs each layout at its capacity in turn):',
+  '          --server-engines 1,2 one `serve --engines E` per count (figures engines-E/lag …); --haproxy two',
+  '          `serve --engines E` behind HAProxy on the shipped deploy/haproxy.cfg (figures haproxy-engines-E/…,',
+  '          notes with each server\'s /health and how HAProxy spread the sessions). Default: one serve, figures unprefixed.',
   'Every figure with a physical floor reports it, measured in the same run, and p50 over it (p50/floor):',
   'models (mimi, lm, step, replay) the weight bytes the work reads ÷ the suite process\'s memory bandwidth',
   '(a 256 MiB Buffer.copy, read + write traffic, fastest of the run); codec a new buffer + copy of the same',
@@ -138,10 +145,11 @@ async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     suite: { type: 'string' }, config: { type: 'string' }, json: { type: 'string' }, rounds: { type: 'string' },
     'per-round': { type: 'string' }, quick: { type: 'boolean' }, 'runner-class': { type: 'string' },
-    'blas-threads': { type: 'string' }, dashboard: { type: 'boolean' },
+    'blas-threads': { type: 'string' }, dashboard: { type: 'boolean' }, 'server-engines': { type: 'string' }, haproxy: { type: 'boolean' },
   }, true);
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (subcommands: gate, ab)`);
   const suites = parseSuites(values.suite);
+  const server = parseServerLayouts(values['server-engines'], values.haproxy ?? false, suites);
   const config = parseConfig(values.config);
   const rounds = intOption(values, 'rounds', values.quick ? 6 : 12);
   if (rounds < 3) throw new UsageError(`--rounds must be at least 3 (got ${rounds}): the gate's t-test needs a spread`);
@@ -163,6 +171,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const results = await runBench({
     suites, config, rounds, quick: values.quick ?? false, blasThreads, runnerClass: cls,
     ...(perRound !== undefined ? { perRound } : {}),
+    ...(server ? { server } : {}),
     log: dashboard ? () => undefined : (m) => console.error(`bench ${m}`),
     ...(dashboard ? { onProgress: (p) => dashboard.onProgress(p) } : {}),
   });
@@ -222,6 +231,20 @@ async function gateCommand(argv: string[]): Promise<number> {
   const failures = gateFailures(report);
   if (failures.length) console.error(`bench gate: FAIL\n  ${failures.join('\n  ')}`);
   return report.pass ? 0 : 1;
+}
+
+/** --server-engines 1,2 and --haproxy: the server suite's layouts (null: its default, one serve). */
+export function parseServerLayouts(engines: string | undefined, haproxy: boolean, suites: readonly SuiteName[]): ServerLayoutOptions | null {
+  if (engines === undefined && !haproxy) return null;
+  const what = [engines !== undefined ? '--server-engines' : '', haproxy ? '--haproxy' : ''].filter(Boolean).join(' and ');
+  if (!suites.includes('server')) throw new UsageError(`${what} go${what.includes(' and ') ? '' : 'es'} with the server suite (--suite server or all)`);
+  if (engines === undefined) return { haproxy };
+  const counts = engines.split(',').map((x) => x.trim());
+  const bad = counts.find((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 16);
+  if (bad !== undefined || counts.length === 0) throw new UsageError(`--server-engines must be engine counts 1..16, comma-separated (e.g. 1,2); got ${JSON.stringify(engines)}`);
+  const list = counts.map(Number);
+  if (new Set(list).size !== list.length) throw new UsageError(`--server-engines names a count twice: ${engines}`);
+  return { engines: list, haproxy };
 }
 
 function floatOption(values: Record<string, unknown>, name: string, dflt: number, ok: (x: number) => boolean, what: string): number {

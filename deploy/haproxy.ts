@@ -1,5 +1,5 @@
 // Running the shipped deploy/haproxy.cfg on other addresses: the test (test/deploy) and the
-// benchmark (bench/server-load.ts --haproxy) put it in front of their own `serve` processes.
+// benchmark (`solacelive bench --suite server --haproxy`) put it in front of their own `serve` processes.
 // Only the frontend bind, the server lines and the stats bind change, so what runs is the
 // shipped file; a change to the file that loses one of those lines fails here, by name.
 import { spawn, type ChildProcess } from 'node:child_process';

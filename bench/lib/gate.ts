@@ -328,7 +328,7 @@ export function gateMarkdown(r: GateReport, results: BenchResults): string {
   if (r.budget.length) {
     lines.push('', '| budget rule | scope | p99 | of 80 ms | limit | |', '| --- | --- | ---: | ---: | ---: | --- |');
     for (const b of r.budget) lines.push(`| \`${b.span}\` p99 | ${SCOPE[b.scope]} | ${b.p99Ms.toFixed(2)} ms | ${b.fraction.toFixed(3)} | ≤ ${b.limit} | ${b.ok ? '✅' : '❌ over budget'} |`);
-    if (r.budget.some((b) => b.scope === 'engine')) lines.push('', 'Engine rules check the model\'s share of the 80 ms end-to-end budget (no queue, no network): passing them is necessary for real time, not proof of it; `bench/server-load.ts` measures end to end.');
+    if (r.budget.some((b) => b.scope === 'engine')) lines.push('', 'Engine rules check the model\'s share of the 80 ms end-to-end budget (no queue, no network): passing them is necessary for real time, not proof of it; the server suite (`solacelive bench --suite server`) measures end to end.');
   }
   if (r.warnings.length) lines.push('', '**Warnings**', '', ...r.warnings.map((w) => `- ${w}`));
   return `${lines.join('\n')}\n`;

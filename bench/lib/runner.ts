@@ -12,7 +12,7 @@ import { benchBlas, blasEnv } from './blas.ts';
 import { BenchError } from './errors.ts';
 import { detectRunnerClass, thresholdFor, type RunnerClass } from './gate.ts';
 import { RESULTS_FORMAT, type BenchResults, type FigureResult, type SuiteRun } from './results.ts';
-import { CONFIGS, SUITES, type BenchConfig, type Inject, type SuiteName } from './suite-api.ts';
+import { CONFIGS, SUITES, type BenchConfig, type Inject, type ServerLayoutOptions, type SuiteName } from './suite-api.ts';
 import { packageVersion, ROOT } from './paths.ts';
 
 const CHILD = fileURLToPath(new URL('./suite-child.ts', import.meta.url));
@@ -23,6 +23,7 @@ export interface ChildRequest {
   readonly rounds: number;
   readonly quick: boolean;
   readonly perRound?: number;
+  readonly server?: ServerLayoutOptions;
   readonly inject?: Inject;
 }
 
@@ -41,6 +42,8 @@ export interface RunOptions {
   readonly quick?: boolean;
   /** Steps or calls per round, overriding each suite's default. */
   readonly perRound?: number;
+  /** The server suite's layouts (see ServerLayoutOptions). */
+  readonly server?: ServerLayoutOptions;
   /** OPENBLAS_NUM_THREADS of the suite processes (default 1, as the engine). */
   readonly blasThreads?: number;
   /** For CV warnings against the class's thresholds. */
@@ -123,6 +126,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     const req: ChildRequest = {
       suite, config: opts.config, rounds, quick,
       ...(opts.perRound !== undefined ? { perRound: opts.perRound } : {}),
+      ...(opts.server && suite === 'server' ? { server: opts.server } : {}),
       ...(opts.inject && opts.inject.suite === suite ? { inject: withoutSuite(opts.inject) } : {}),
     };
     log(`${suite} (${opts.config}): starting…`);

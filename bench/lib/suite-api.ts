@@ -31,12 +31,20 @@ export interface InjectCpu {
 
 export type Inject = InjectSleep | InjectCpu;
 
+/** The server suite's layouts to compare: one `serve --engines E` per count, or two behind HAProxy. */
+export interface ServerLayoutOptions {
+  readonly engines?: readonly number[];
+  readonly haproxy?: boolean;
+}
+
 export interface SuiteContext {
   readonly config: BenchConfig;
   readonly rounds: number;
   readonly quick: boolean;
   /** Steps (or calls) per round where the suite counts them; suites have their own defaults. */
   readonly perRound?: number;
+  /** The server suite's layouts (--server-engines, --haproxy); the other suites ignore it. */
+  readonly server?: ServerLayoutOptions;
   readonly log: (msg: string) => void;
 }
 

@@ -24,7 +24,7 @@ async function run(req: ChildRequest): Promise<void> {
   const def = SUITE_DEFS[req.suite];
   if (req.inject) applyInject(req.inject);
   const log = (msg: string) => send({ kind: 'log', msg });
-  const ctx = { config: req.config, rounds: req.rounds, quick: req.quick, perRound: req.perRound, log };
+  const ctx = { config: req.config, rounds: req.rounds, quick: req.quick, perRound: req.perRound, ...(req.server ? { server: req.server } : {}), log };
   const inst = await def.setup(ctx);
   const platform = platformFingerprint();
   if ('skipped' in inst) {

@@ -13,3 +13,5 @@ export type { LevelFigures, LevelOptions, LevelResult } from './level.ts';
 export { findCapacity } from './capacity.ts';
 export type { CapacityResult } from './capacity.ts';
 export { clientTable, levelLine, levelSummary } from './table.ts';
+export { healthUrl, readServerHealth, serverFigures, serverLine } from './server-health.ts';
+export type { ServerFigures, ServerHealth } from './server-health.ts';

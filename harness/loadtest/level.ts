@@ -7,6 +7,7 @@ import type { Libopus } from '../../src/audio/opus/index.ts';
 import { percentiles, type MeterOptions, type Percentiles } from '../measure/index.ts';
 import { EncodedStream, recordPath, runClient, type ClientProgress, type ClientReport } from './client.ts';
 import type { ClientInput } from './input.ts';
+import { readServerHealth, type ServerHealth } from './server-health.ts';
 import type { Target } from './target.ts';
 
 export interface LevelOptions {
@@ -28,6 +29,8 @@ export interface LevelOptions {
   readonly progress?: (line: string) => void;
   readonly progressMs?: number;
   readonly signal?: AbortSignal;
+  /** Read the server's own /health at the end of the level (default true). */
+  readonly serverHealth?: boolean;
 }
 
 export interface LevelFigures {
@@ -61,6 +64,8 @@ export interface LevelResult {
   readonly figures: LevelFigures;
   readonly reports: readonly ClientReport[];
   readonly seconds: number;
+  /** The server's own figures from its /health at the end of the level, or why there are none (not SolaceLive, not asked). */
+  readonly server: ServerHealth;
 }
 
 const count = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
@@ -137,7 +142,9 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
     }));
     const figures = levelFigures(reports);
     const why = verdict(figures, reports, o.budgetMs);
-    return { clients: o.clients, durationS: o.durationS, budgetMs: o.budgetMs, pass: why.length === 0, why, figures, reports, seconds: (performance.now() - t0) / 1000 };
+    // Before the clients' sessions leave the server's window: its figures cover the same steps.
+    const server = o.serverHealth === false ? { none: 'not asked' } : await readServerHealth(o.target, o.token);
+    return { clients: o.clients, durationS: o.durationS, budgetMs: o.budgetMs, pass: why.length === 0, why, figures, reports, seconds: (performance.now() - t0) / 1000, server };
   } finally {
     if (timer) clearInterval(timer);
   }

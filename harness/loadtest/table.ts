@@ -2,6 +2,7 @@
 // verdict, and one line per level of a capacity search.
 import type { ClientReport } from './client.ts';
 import type { LevelResult } from './level.ts';
+import { serverLine } from './server-health.ts';
 
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : String(Math.round(v)));
 const slope = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${v >= 0 ? '+' : ''}${v.toFixed(1)}`);
@@ -46,6 +47,7 @@ export function levelSummary(l: LevelResult): string[] {
     `${l.clients} client(s), ${l.durationS} s each: connected ${f.connected}, refused ${counts(f.refused)}, failed ${counts(f.failed)}, disconnects ${f.disconnects}${f.disconnects ? ` (${counts(f.disconnectCodes)})` : ''}`,
     `lag (all clients, ${f.lag.count} frames) p50 ${ms(f.lag.p50)} p95 ${ms(f.lag.p95)} p99 ${ms(f.lag.p99)} max ${ms(f.lag.max)} ms; worst client p99 ${ms(f.worstP99)} ms; growth median ${slope(f.growth.median)}, max ${slope(f.growth.max)} ms/min`,
     `handshake p50 ${ms(f.handshake.p50)} p99 ${ms(f.handshake.p99)} ms; first audio p50 ${ms(f.firstAudio.p50)} p99 ${ms(f.firstAudio.p99)} ms; stalls ${f.stalls}, client-timeout silences ${f.clientTimeouts}, frames never answered ${f.missing}`,
+    ...('figures' in l.server ? [serverLine(l.server.figures)] : []),
     l.pass ? `PASS: every client's lag p99 <= ${l.budgetMs} ms, no stall, no disconnect, no refusal` : `FAIL: ${l.why.join('; ')}`,
   ];
 }
@@ -54,5 +56,6 @@ export function levelSummary(l: LevelResult): string[] {
 export function levelLine(l: LevelResult): string {
   const f = l.figures;
   return `${String(l.clients).padStart(4)} clients: lag p50 ${ms(f.lag.p50)} p99 ${ms(f.lag.p99)} worst client p99 ${ms(f.worstP99)} ms, growth max ${slope(f.growth.max)} ms/min, first audio p50 ${ms(f.firstAudio.p50)} ms, ` +
-    `refused ${counts(f.refused)}, stalls ${f.stalls}, disconnects ${f.disconnects}: ${l.pass ? 'pass' : `FAIL (${l.why.join('; ')})`}`;
+    `refused ${counts(f.refused)}, stalls ${f.stalls}, disconnects ${f.disconnects}: ${l.pass ? 'pass' : `FAIL (${l.why.join('; ')})`}` +
+    ('figures' in l.server ? `; ${serverLine(l.server.figures)}` : '');
 }

@@ -13,7 +13,7 @@ const text = readFileSync(WORKFLOW, 'utf8');
 const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 /** The standalone scripts folded into `solacelive bench` suites (issue 18: one benchmark system). */
-const RETIRED = ['bench/codec.bench.ts', 'bench/mimi.bench.ts', 'bench/lm.bench.ts', 'bench/step.bench.ts', 'bench/replay.bench.ts', 'bench/dash-overhead.ts', 'bench/mimi-soak.ts', 'bench/proxy-overhead.ts', 'bench/lib/suite.ts'];
+const RETIRED = ['bench/codec.bench.ts', 'bench/mimi.bench.ts', 'bench/lm.bench.ts', 'bench/step.bench.ts', 'bench/replay.bench.ts', 'bench/dash-overhead.ts', 'bench/mimi-soak.ts', 'bench/proxy-overhead.ts', 'bench/lib/suite.ts', 'bench/server-load.ts'];
 
 describe('one benchmark system', () => {
   it('the retired standalone scripts are gone, and neither package.json, the workflow nor the README runs or names them', () => {

@@ -14,7 +14,7 @@ import { resolveModel } from '../../../src/engine/models.ts';
 import { EnginePool } from '../../../src/engine/pool.ts';
 import { MOSHI_WARMUP_FRAMES } from '../../../src/client/moshi.ts';
 import type { SolaceServer } from '../../../src/server/server.ts';
-import { DEFAULT_INPUT, findCapacity, parseTarget, runLevel, wavInput, type LevelResult } from '../../../harness/loadtest/index.ts';
+import { DEFAULT_INPUT, findCapacity, levelLine, parseTarget, runLevel, wavInput, type LevelResult } from '../../../harness/loadtest/index.ts';
 import { e2eOf, serveWithFigures, type ServedSession } from './server-figures.ts';
 
 const BURN_MS = 34;
@@ -59,6 +59,16 @@ describe('loadtest --find-capacity against serve with the engine pool', () => {
     expect(admission.capacity).toBe(2);
     expect(c.capacity, tried).toBe(admission.capacity);
     expect(c.firstFail).toBe(admission.capacity + 1);
+    // Each level read the server's own /health beside its clients: the capacity it found is the one the server reports.
+    const own = levels.map((l) => ('figures' in l.server ? l.server.figures : null));
+    expect(own.every((f) => f !== null), levels.map((l) => JSON.stringify(l.server)).join('\n')).toBe(true);
+    const atCap = own[levels.findIndex((l) => l.clients === admission.capacity && l.pass)]!;
+    expect(atCap.admissionCapacity).toBe(c.capacity);
+    expect(atCap.sessionCostMs!).toBeGreaterThanOrEqual(BURN_MS);
+    expect(atCap.workerCpu).toHaveLength(2);
+    expect(atCap.workerStepP99Ms.every((p) => p !== null && p >= BURN_MS)).toBe(true);
+    expect(atCap.e2eP99Ms!).toBeGreaterThanOrEqual(atCap.stepTotalP99Ms!);
+    expect(levelLine(levels.find((l) => l.clients === admission.capacity && l.pass)!)).toMatch(new RegExp(`server /health: session cost [\\d.]+ ms/step, admission capacity ${c.capacity}, worker cpu [\\d.]+/[\\d.]+`));
 
     const above = levels.find((l) => l.clients === admission.capacity + 1)!;
     expect(above.figures.refused).toEqual({ SERVER_BUSY: 1 });

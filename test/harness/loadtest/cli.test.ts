@@ -117,6 +117,10 @@ describe('solacelive loadtest --json against serve', () => {
     const r = await cli.run(['loadtest', url, '--clients', '1', '--duration', '2', '--rounds', '2', '--json', out, '--budget-ms', '60000'], 120_000);
     expect(r.stderr).toMatch(/2 round\(s\) of 1 client\(s\)/);
     expect(r.stdout).toMatch(/round 1\/2: +1 clients: lag p50/);
+    // The server's own figures beside the clients', read from its /health at the end of each level.
+    expect(r.stdout).toMatch(/round 1\/2: +1 clients: lag p50 .*; server \/health: session cost [\d.-]+ ms\/step, admission capacity \d+, worker cpu [\d./-]+, worker step p99 [\d/-]+ ms, e2e p99 \d+ ms/);
+    expect(r.stdout).toMatch(/^server \/health: session cost/m);
+    expect(r.stderr).not.toMatch(/no server figures/);
     expect(r.stdout).toMatch(/client\s+input\s+status\s+handshake\s+first audio\s+lag p50/);
     const results = JSON.parse(readFileSync(out, 'utf8'));
     expect(results.format).toBe('solacelive-bench/1');

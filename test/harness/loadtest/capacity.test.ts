@@ -53,8 +53,9 @@ describe('loadtest --find-capacity against serve with the engine pool', () => {
 
     const admission = server.health().admission!;
     const tried = levels.map((l) => `${l.clients}: ${l.pass ? 'pass' : l.why.join('; ')}`).join('\n');
-    expect(admission.basis, tried).toBe('cpu');
-    expect(admission.costMs!).toBeGreaterThanOrEqual(BURN_MS);
+    // Charged by CPU on a quiet machine, by wall time when other processes stretch the steps:
+    // either way at least the burn, over 32 ms, so one session per worker.
+    expect(admission.costMs!, tried).toBeGreaterThanOrEqual(BURN_MS);
     expect(admission.workers).toBe(2);
     expect(admission.capacity).toBe(2);
     expect(c.capacity, tried).toBe(admission.capacity);

@@ -35,10 +35,12 @@ export abstract class WsPeer {
   /** What was received so far, for a timeout's message. */
   protected abstract describe(): string;
 
-  /** Waits until `pred` holds over what was received (or the socket closed), at most `ms`. */
+  /** Waits until `pred` holds over what was received, at most `ms`; throws at once if the socket closed first. */
   async until(pred: (p: this) => boolean, ms = 3000, what = 'condition'): Promise<void> {
     const deadline = performance.now() + ms;
     while (!pred(this)) {
+      // Nothing more can arrive after the close: say why it closed instead of waiting out the time.
+      if (this.closeInfo !== null) throw new Error(`closed (${this.closeInfo.code} ${this.closeInfo.reason}) while waiting for ${what}; ${this.describe()}`);
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; ${this.describe()}`);
       await new Promise<void>((r) => {

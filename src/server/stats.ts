@@ -82,7 +82,11 @@ export class ServerStats {
     const e2e = judged.map((x) => x.e2e);
     const sorted = Float64Array.from(e2e).sort();
     const since = judged.length ? Math.round((now - judged[0]!.at) / 100) * 100 : 0;
-    return { ...budgetVerdict(e2e, [], this.steps.budgetMs), sinceMs: since, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
+    const verdict = budgetVerdict(e2e, [], this.steps.budgetMs);
+    // One late step is never "falling behind", however few steps there are: a session's third step
+    // caught by a GC pause must not make the server refuse the next one (p99 of 3 steps is their max).
+    const keepsUp = verdict.window === 0 ? null : verdict.misses <= Math.max(1, Math.floor(verdict.window / 100));
+    return { ...verdict, keepsUp, sinceMs: since, p99Ms: sorted.length ? Math.round(percentile(sorted, 0.99) * 10) / 10 : null };
   }
 
   /** The end-to-end budget verdict over the window: misses, keeps up, real-time factors. */

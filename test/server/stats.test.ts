@@ -40,6 +40,16 @@ describe('ServerStats.recentBudget', () => {
     expect(s.recentBudget(now + 1)).toMatchObject({ misses: 2, keepsUp: false, p99Ms: 300 });
   });
 
+  it('never calls one late step falling behind, even among a few steps; two among a few are', () => {
+    const s = stats();
+    s.stepFinished(step(10, 30));
+    s.stepFinished(step(20, 95));
+    s.stepFinished(step(30, 30));
+    expect(s.recentBudget(30)).toMatchObject({ window: 3, misses: 1, keepsUp: true, p99Ms: 95 });
+    s.stepFinished(step(40, 120));
+    expect(s.recentBudget(40)).toMatchObject({ window: 4, misses: 2, keepsUp: false });
+  });
+
   it('forgets steps older than RECENT_MAX_AGE_MS: with none that recent there is no verdict', () => {
     const s = stats();
     for (let i = 1; i <= 10; i++) s.stepFinished(step(i * 10, 200));

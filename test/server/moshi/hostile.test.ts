@@ -265,7 +265,8 @@ describe('pages torn across messages (the input is demuxed as a byte stream)', (
   let tornUrl = '';
   beforeAll(async () => {
     // One byte per message is thousands of messages: this server allows that rate.
-    tornUrl = await serve({ maxInputRate: 1_000_000, inputBurst: 1_000_000, heartbeatMs: 500, deadPeerMs: 10_000 });
+    // Bursts of a whole stream at once make frames wait (late steps): admission is not under test here.
+    tornUrl = await serve({ maxInputRate: 1_000_000, inputBurst: 1_000_000, heartbeatMs: 500, deadPeerMs: 10_000, admission: 'max-sessions', maxSessions: 8 });
   });
 
   it('one byte per message (every page torn at every byte position) gives the same frames as whole pages', async () => {

@@ -201,7 +201,49 @@ function analyze(s: Saved): string {
     const suite = id.split('/')[0]!;
     out.push(`| ${id} | ${comp.sdWithinPct!.toFixed(1)} % | ${comp.sdBetweenPct!.toFixed(1)} % | ${Number.isNaN(burn) ? '–' : pct(burn)} | ${calls(aa)} | ${ab.length ? calls(ab) : '–'} | ${(fa * 100).toFixed(1)} % | ${Number.isNaN(pw) ? '–' : `${(pw * 100).toFixed(0)} %`} | ${mde.join(' / ')} | ${suiteSeconds(suite).perBlock.toFixed(1)} |`);
   }
+  out.push('', ...blockChoice(s, aa, blocksOf));
   return out.join('\n');
+}
+
+/**
+ * Which block size is cheapest: per figure, from the A/A variance components (σ within, τ
+ * between) and the measured costs (a round pair, and a block's start-up: fresh processes and
+ * warm-up), the rounds and minutes to detect +5 % at ≥ 90 % power at alpha, for each block
+ * size k. A block's mean has variance τ² + σ²/k; the test over J blocks needs
+ * (t_{1−α/2, J−1} + t_{0.9, J−1}) · √((τ² + σ²/k) / J) ≤ ln 1.05 (the threshold ignored).
+ */
+function blockChoice(s: Saved, aa: AbReport[], blocksOf: (runs: AbReport[], id: string) => Block[]): string[] {
+  const one = s.runs.filter((r) => r.mode === 'aa-one').map((r) => r.report);
+  const cost = (suite: string) => {
+    // A round pair: the one-pair runs' time per round; a block's start-up: the rest of a block's time.
+    const runs = one.map((r) => r.suites.find((x) => x.suite === suite)!);
+    const perRound = one.length ? mean(runs.map((x) => x.seconds / (x.blocks![0]!.rounds + 1))) : NaN;
+    const blocks = aa.flatMap((r) => r.suites.find((x) => x.suite === suite)?.blocks ?? []);
+    return { perRound, startUp: mean(blocks.map((b) => b.seconds - b.rounds * perRound)) };
+  };
+  const KS = [2, 3, 5, 8, 10, 15, 20, 30];
+  const out = [
+    '### Block size: rounds (minutes) to detect +5 % at ≥ 90 % power, from the A/A variance components (analytic)',
+    '',
+    `| figure | s per round pair | s per block start-up | ${KS.map((k) => `k = ${k}`).join(' | ')} |`,
+    `|---|---:|---:|${KS.map(() => '---:|').join('')}`,
+  ];
+  for (const id of aa[0]!.figures.map((f) => f.id)) {
+    const blocks = blocksOf(aa, id);
+    const c = judge('x', blocks.flatMap((b) => b.map((p) => p[0])), blocks.flatMap((b) => b.map((p) => p[1])), alpha, thresholdPct, blocks.map((b) => b.length));
+    const sw = c.sdWithinPct! / 100;
+    const tau = c.sdBetweenPct! / 100;
+    const { perRound, startUp } = cost(id.split('/')[0]!);
+    const cells = KS.map((k) => {
+      for (let j = 3; j <= 400; j++) {
+        const d = (studentTQuantile(1 - alpha / 2, j - 1) + studentTQuantile(0.9, j - 1)) * Math.sqrt((tau * tau + (sw * sw) / k) / j);
+        if (d <= Math.log(1.05)) return `${j * k} (${((j * (startUp + k * perRound)) / 60).toFixed(1)})`;
+      }
+      return '> 400 blocks';
+    });
+    out.push(`| ${id} | ${perRound.toFixed(2)} | ${startUp.toFixed(1)} | ${cells.join(' | ')} |`);
+  }
+  return out;
 }
 
 const outPath = values.json ?? join(ROOT, 'bench', 'results', `ab-power-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -74,7 +74,10 @@ export class AbChild {
     if (this.exited) return Promise.resolve();
     return new Promise((resolve) => {
       this.proc.once('exit', () => resolve());
-      this.proc.send({ kind: 'close' });
+      // A child still busy with a request (its pair failed while it set up) is stopped: asked
+      // to close, it would disconnect and then fail to send its answer.
+      if (this.pending) this.proc.kill('SIGTERM');
+      else this.proc.send({ kind: 'close' });
       // A child stuck in a round is not waited for.
       setTimeout(() => this.proc.kill('SIGKILL'), 30_000).unref();
     });

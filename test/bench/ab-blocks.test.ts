@@ -1,5 +1,8 @@
 // How `bench ab` splits its rounds into blocks (each a fresh pair of processes) and which
 // test it judges them with; bad block settings are refused before anything is started.
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judge, runAb, splitBlocks } from '../../bench/lib/ab.ts';
 import { pairedLogRatio } from '../../bench/lib/stats.ts';
@@ -38,7 +41,8 @@ describe('bench ab blocks', () => {
   });
 
   it('refuses two blocks (1 degree of freedom) and one-round blocks before starting anything', async () => {
-    const opts = { base: 'HEAD', suites: ['lm'] as const, config: 'tiny' as const, alpha: 0.01, thresholdPct: 1 };
+    // No repository: were the split not refused first, runAb would stop at git, not start a suite.
+    const opts = { repo: join(tmpdir(), 'no-such-repo-for-bench-ab'), base: 'HEAD', suites: ['lm'] as const, config: 'tiny' as const, alpha: 0.01, thresholdPct: 1 };
     await expect(runAb({ ...opts, rounds: 10, blockRounds: 5 })).rejects.toThrow(/make 2 blocks/);
     await expect(runAb({ ...opts, rounds: 6, blockRounds: 1 })).rejects.toThrow(/a block needs ≥ 2 rounds/);
     await expect(runAb({ ...opts, rounds: 10, blockRounds: 0 })).rejects.toThrow(/rounds per block must be an integer/);
@@ -46,9 +50,7 @@ describe('bench ab blocks', () => {
 });
 
 describe('bench ab --block (CLI)', () => {
-  it('refuses a split into 2 blocks or 1-round blocks with a usage error naming the numbers', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { join } = await import('node:path');
+  it('refuses a split into 2 blocks or 1-round blocks with a usage error naming the numbers', () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'solacelive.mjs'), 'bench', 'ab', '--base', 'HEAD', ...args], { encoding: 'utf8' });
     const two = cli('--rounds', '20', '--block', '10');
     expect(two.status).toBe(2);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { judge, runAb, type AbReport } from './lib/ab.ts';
 import { parseSuites } from './lib/runner.ts';
-import { mean, pairedT, studentTQuantile, variance } from './lib/stats.ts';
+import { incompleteBeta, mean, pairedT, studentTQuantile, variance } from './lib/stats.ts';
 import type { Inject, SuiteName } from './lib/suite-api.ts';
 import { ROOT } from './lib/suite.ts';
 
@@ -174,8 +174,8 @@ function analyze(s: Saved): string {
     '',
     `### Detection with blocks of ${k} (fresh process pair per block)`,
     '',
-    `| figure | sd of log ratio within blocks | sd between blocks (τ) | change the +${s.slowdownPct} % burn made | real A/A runs called regressed | real A/B runs called regressed | resampled false alarms at ${anyRun.rounds} rounds | resampled power for the burn at ${anyRun.rounds} | smallest change at ≥ 90 % power, ${NS.join(' / ')} rounds | s per block (both sides) |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    `| figure | sd of log ratio within blocks | sd between blocks (τ) | F-test of τ = 0: p | change the +${s.slowdownPct} % burn made | real A/A runs called regressed | real A/B runs called regressed | resampled false alarms at ${anyRun.rounds} rounds | resampled power for the burn at ${anyRun.rounds} | smallest change at ≥ 90 % power, ${NS.join(' / ')} rounds | s per block (both sides) |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   );
   const DRAWS = 1000;
   for (const id of ids) {
@@ -199,10 +199,26 @@ function analyze(s: Saved): string {
       return '> 60 %';
     });
     const suite = id.split('/')[0]!;
-    out.push(`| ${id} | ${comp.sdWithinPct!.toFixed(1)} % | ${comp.sdBetweenPct!.toFixed(1)} % | ${Number.isNaN(burn) ? '–' : pct(burn)} | ${calls(aa)} | ${ab.length ? calls(ab) : '–'} | ${(fa * 100).toFixed(1)} % | ${Number.isNaN(pw) ? '–' : `${(pw * 100).toFixed(0)} %`} | ${mde.join(' / ')} | ${suiteSeconds(suite).perBlock.toFixed(1)} |`);
+    out.push(`| ${id} | ${comp.sdWithinPct!.toFixed(1)} % | ${comp.sdBetweenPct!.toFixed(1)} % | ${fTestBlocks(aaBlocks).toPrecision(2)} | ${Number.isNaN(burn) ? '–' : pct(burn)} | ${calls(aa)} | ${ab.length ? calls(ab) : '–'} | ${(fa * 100).toFixed(1)} % | ${Number.isNaN(pw) ? '–' : `${(pw * 100).toFixed(0)} %`} | ${mde.join(' / ')} | ${suiteSeconds(suite).perBlock.toFixed(1)} |`);
   }
   out.push('', ...blockChoice(s, aa, blocksOf));
   return out.join('\n');
+}
+
+/**
+ * One-way ANOVA F-test that the blocks share no offset (τ = 0): F = MSB / MSW with
+ * (J − 1, N − J) df; P(F ≥ f) = I_{d2/(d2 + d1 f)}(d2/2, d1/2). Small p: process pairs differ.
+ */
+function fTestBlocks(blocks: readonly Block[]): number {
+  const d = blocks.map((b) => b.map(([x, y]) => Math.log(y / x)));
+  const n = d.reduce((t, b) => t + b.length, 0);
+  const grand = mean(d.flat());
+  const ssb = d.reduce((t, b) => t + b.length * (mean(b) - grand) ** 2, 0);
+  const ssw = d.reduce((t, b) => t + b.reduce((u, x) => u + (x - mean(b)) ** 2, 0), 0);
+  const d1 = blocks.length - 1;
+  const d2 = n - blocks.length;
+  const f = ssb / d1 / (ssw / d2);
+  return incompleteBeta(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
 }
 
 /**

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { judge, runAb, type AbReport } from './lib/ab.ts';
 import { parseSuites } from './lib/runner.ts';
-import { incompleteBeta, mean, pairedT, studentTQuantile, variance } from './lib/stats.ts';
+import { incompleteBeta, mean, pairedT, studentTQuantile, variance, welch } from './lib/stats.ts';
 import type { Inject, SuiteName } from './lib/suite-api.ts';
 import { ROOT } from './lib/suite.ts';
 
@@ -132,29 +132,11 @@ function analyze(s: Saved): string {
     '',
     '### Side bias in A/A runs (same commit both sides)',
     '',
-    '| figure | scheme | runs | mean log ratio head/base over runs (99 % CI) | runs whose own 99 % interval misses 0 | sd of run means / runs\' own standard error | head faster in |',
-    '|---|---|---:|---|---:|---:|---:|',
+    'Before: one process pair per run, so the run is the independent unit (99 % CI over the runs\' means); after: a fresh pair per block, so the block is (99 % CI over all blocks\' means). "own CI misses 0": runs whose own interval excluded 0 (1 % expected); "sd / SE": spread of the runs\' means over the standard error each run claimed (≈ 1 when a run\'s interval is honest).',
+    '',
+    '| figure | before: head/base (99 % CI) | before: own CI misses 0 | before: sd / SE | after: head/base (99 % CI) | after: own CI misses 0 | after: sd / SE | after: head/base in head-first blocks over base-first ones (Welch 99 % CI) |',
+    '|---|---|---:|---:|---|---:|---:|---|',
   ];
-  for (const id of ids) {
-    for (const mode of ['aa-one', 'aa'] as const) {
-      const runs = of(mode);
-      if (runs.length < 2) continue;
-      const means = runs.map((r) => mean(logs(r, id)));
-      const t = pairedT(means, 0.99);
-      const missed = runs.filter((r) => fig(r, id).lo > 0 || fig(r, id).hi < 0).length;
-      // A run's own standard error: its interval's half-width over the t quantile it used.
-      const ownSe = runs.map((r) => {
-        const f = fig(r, id);
-        const df = f.unit === 'block' ? f.blockSizes.length - 1 : f.baseRounds.length - 1;
-        return (Math.log1p(f.hi) - Math.log1p(f.lo)) / 2 / studentTQuantile(1 - alpha / 2, df);
-      });
-      const rmsSe = Math.sqrt(mean(ownSe.map((x) => x * x)));
-      out.push(`| ${id} | ${mode === 'aa-one' ? 'before: one process pair' : `after: blocks of ${s.blockRounds}`} | ${runs.length} | ${pct(t.mean, 2)} (${pct(t.lo, 2)} … ${pct(t.hi, 2)}) | ${missed}/${runs.length} | ${(Math.sqrt(variance(means)) / rmsSe).toFixed(2)} | ${means.filter((m) => m < 0).length}/${runs.length} |`);
-    }
-  }
-  const aa = of('aa');
-  const ab = of('ab');
-  if (aa.length === 0) return out.join('\n');
   const blocksOf = (runs: AbReport[], id: string): Block[] => runs.flatMap((r) => {
     const f = fig(r, id);
     let at = 0;
@@ -164,6 +146,44 @@ function analyze(s: Saved): string {
       return blk;
     });
   });
+  // Does the side that starts first run slower or faster? Blocks alternate, so compare them.
+  const startOrder = (runs: AbReport[], id: string) => {
+    const byFirst = (first: 'base' | 'head') => runs.flatMap((r) => {
+      const order = r.suites.find((x) => x.suite === id.split('/')[0])!.blocks!.map((b) => b.first);
+      return blocksOf([r], id).map((b, j) => ({ first: order[j], m: mean(b.map(([x, y]) => Math.log(y / x))) }));
+    }).filter((b) => b.first === first).map((b) => b.m);
+    const h = byFirst('head');
+    const b = byFirst('base');
+    const w = welch(b, h);
+    const half = studentTQuantile(1 - alpha / 2, w.df) * Math.sqrt(variance(h) / h.length + variance(b) / b.length);
+    const d = mean(h) - mean(b);
+    return `${pct(Math.expm1(d), 1)} (${pct(Math.expm1(d - half), 1)} … ${pct(Math.expm1(d + half), 1)}, p ${w.p.toFixed(3)})`;
+  };
+  const ci = (xs: number[]) => {
+    const t = pairedT(xs, 0.99);
+    return `${pct(Math.expm1(t.mean), 2)} (${pct(Math.expm1(t.lo), 2)} … ${pct(Math.expm1(t.hi), 2)}, n ${xs.length})`;
+  };
+  const honesty = (runs: AbReport[], id: string) => {
+    const missed = runs.filter((r) => fig(r, id).lo > 0 || fig(r, id).hi < 0).length;
+    // A run's own standard error: its interval's half-width over the t quantile it used.
+    const ownSe = runs.map((r) => {
+      const f = fig(r, id);
+      const df = f.unit === 'block' ? f.blockSizes.length - 1 : f.baseRounds.length - 1;
+      return (Math.log1p(f.hi) - Math.log1p(f.lo)) / 2 / studentTQuantile(1 - alpha / 2, df);
+    });
+    const sd = Math.sqrt(variance(runs.map((r) => mean(logs(r, id)))));
+    return `${missed}/${runs.length} | ${(sd / Math.sqrt(mean(ownSe.map((x) => x * x)))).toFixed(2)}`;
+  };
+  for (const id of ids) {
+    const one = of('aa-one');
+    const blk = of('aa');
+    const before = one.length >= 2 ? `${ci(one.map((r) => mean(logs(r, id))))} | ${honesty(one, id)}` : '– | – | –';
+    const after = blk.length >= 1 ? `${ci(blocksOf(blk, id).map((b) => mean(b.map(([x, y]) => Math.log(y / x)))))} | ${blk.length >= 2 ? honesty(blk, id) : '– | –'}` : '– | – | –';
+    out.push(`| ${id} | ${before} | ${after} | ${blk.length ? startOrder(blk, id) : '–'} |`);
+  }
+  const aa = of('aa');
+  const ab = of('ab');
+  if (aa.length === 0) return out.join('\n');
   const k = s.blockRounds;
   const suiteSeconds = (suite: string) => {
     const blocks = [...aa, ...ab].flatMap((r) => r.suites.find((x) => x.suite === suite)?.blocks ?? []);

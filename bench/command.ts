@@ -77,7 +77,7 @@ const HELP = [
   'step over it); per figure a paired t-test on ln(head/base) over the blocks\' means (blocks − 1 df; with one',
   'block, over the rounds), since rounds of one process pair share its luck: the change',
   '(ratio of geometric means), its 1 − alpha confidence interval (--alpha, default 0.01 → 99 %) and a verdict:',
-  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 3),',
+  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 1),',
   'unchanged when the interval lies within ±threshold (or the change is significant but smaller),',
   'inconclusive otherwise. Prints a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set, and',
   'written to --summary FILE), writes the report with every round to --json OUT. Exit 0, or 1 on a regression.',
@@ -241,7 +241,7 @@ async function abCommand(argv: string[]): Promise<number> {
     blockRounds,
     ...(perRound !== undefined ? { perRound } : {}),
     alpha: floatOption(values, 'alpha', 0.01, (x) => x > 0 && x < 0.5, 'a number in (0, 0.5)'),
-    thresholdPct: floatOption(values, 'threshold', 3, (x) => x >= 0, 'a percentage ≥ 0'),
+    thresholdPct: floatOption(values, 'threshold', 1, (x) => x >= 0, 'a percentage ≥ 0'),
     ...(values.cache !== undefined ? { cache: values.cache } : {}),
     log: (m) => console.error(`bench ab ${m}`),
   });

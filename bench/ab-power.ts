@@ -9,7 +9,7 @@
 //     whole blocks (drawn with replacement from the pooled runs) the false-alarm rate, the power
 //     for the injected burn, and the smallest change detected with ≥ 90 % power and ≤ 1 % false
 //     alarms at 30 / 60 / 120 rounds (the A/A blocks shifted by that change).
-// usage: node bench/ab-power.ts [--repeats 6] [--rounds 60] [--block 5] [--modes aa-one,aa,ab]
+// usage: node bench/ab-power.ts [--repeats 6] [--rounds 60] [--block 10] [--modes aa-one,aa,ab]
 //                               [--slowdown 5] [--suite mimi,lm,step] [--threshold 1] [--json OUT]
 //        node bench/ab-power.ts --analyze OUT.json [--threshold 1]
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ const MODES = ['aa-one', 'aa', 'ab'] as const;
 type Mode = (typeof MODES)[number];
 
 const { values } = parseArgs({ options: {
-  repeats: { type: 'string', default: '6' }, rounds: { type: 'string', default: '60' }, block: { type: 'string', default: '5' },
+  repeats: { type: 'string', default: '6' }, rounds: { type: 'string', default: '60' }, block: { type: 'string', default: '10' },
   modes: { type: 'string', default: MODES.join(',') }, slowdown: { type: 'string', default: '5' },
   suite: { type: 'string', default: 'mimi,lm,step' }, json: { type: 'string' }, analyze: { type: 'string' },
   alpha: { type: 'string', default: '0.01' }, threshold: { type: 'string', default: '1' },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { intOption, parseCommandArgs, UsageError, type Command } from '../src/cli/args.ts';
 import { BUDGET_MS } from '../src/telemetry/index.ts';
 import type { BenchProgress } from '../harness/dashboard/events.ts';
-import { abMarkdown, runAb } from './lib/ab.ts';
+import { abMarkdown, DEFAULT_BLOCK_ROUNDS, runAb } from './lib/ab.ts';
 import { BenchError } from './lib/errors.ts';
 import { detectRunnerClass, gate, gateFailures, gateMarkdown, readBaselineFile, readRunnerClass, resultsAsBaseline, runnerClassPath, updateBaseline } from './lib/gate.ts';
 import { readResults, writeResults, type BenchResults } from './lib/results.ts';
@@ -68,7 +68,7 @@ const HELP = [
   'node_modules: the head\'s when package-lock.json is identical (a symlink), else one npm ci per lockfile hash,',
   'kept in the cache. The head is this checkout as it is on disk (--head worktree, the default) or a REF checked',
   'out the same way. Per suite (default mimi,lm,step) the --rounds N pairs (default 60) run in blocks of at most',
-  '--block K rounds (default 10): each block starts a fresh pair of processes, one per side (OpenBLAS pinned as',
+  `--block K rounds (default ${DEFAULT_BLOCK_ROUNDS}): each block starts a fresh pair of processes, one per side (OpenBLAS pinned as`,
   'the engine pins it), base first and head first in turn, so what a process draws at start (heap layout,',
   'addresses, core) is noise between blocks, not a fixed bias of one side; they are asked for one round at a',
   'time, A B, B A, … after one discarded warm-up round each, with the head\'s calibration kernels copied into',
@@ -226,7 +226,7 @@ async function abCommand(argv: string[]): Promise<number> {
   if (!values.base) throw new UsageError('--base REF is required (the revision to compare with, e.g. HEAD~1 or origin/main with --merge-base)');
   const rounds = intOption(values, 'rounds', 60);
   if (rounds < 3) throw new UsageError(`--rounds must be at least 3 (got ${rounds}): the paired test needs a spread`);
-  const blockRounds = intOption(values, 'block', 10);
+  const blockRounds = intOption(values, 'block', DEFAULT_BLOCK_ROUNDS);
   const blocks = Math.ceil(rounds / Math.max(1, blockRounds));
   if (blockRounds < 2 || blocks === 2) throw new UsageError(`--block must be at least 2 and split --rounds into 1 or ≥ 3 blocks (got --rounds ${rounds} --block ${blockRounds}: ${blocks} blocks)`);
   const perRound = values['per-round'] === undefined ? undefined : intOption(values, 'per-round', 1);

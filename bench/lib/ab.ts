@@ -17,6 +17,9 @@ import { ROOT } from './suite.ts';
 
 export const AB_FORMAT = 'solacelive-bench-ab/1';
 
+/** `bench ab --block`'s default: near the cheapest block size for every figure measured (README). */
+export const DEFAULT_BLOCK_ROUNDS = 10;
+
 export type AbVerdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive';
 
 export interface AbOptions {

@@ -250,6 +250,7 @@ function fTestBlocks(blocks: readonly Block[]): number {
  */
 function blockChoice(s: Saved, aa: AbReport[], blocksOf: (runs: AbReport[], id: string) => Block[]): string[] {
   const one = s.runs.filter((r) => r.mode === 'aa-one').map((r) => r.report);
+  if (one.length === 0) return ['(the block-size table needs aa-one runs: their time per round is the cost of a round without start-ups)'];
   const cost = (suite: string) => {
     // A round pair: the one-pair runs' time per round; a block's start-up: the rest of a block's time.
     const runs = one.map((r) => r.suites.find((x) => x.suite === suite)!);

@@ -13,12 +13,16 @@ describe('bench ab blocks', () => {
     expect(splitBlocks(16, 5)).toEqual([4, 4, 4, 4]);
     expect(splitBlocks(17, 5)).toEqual([5, 4, 4, 4]);
     expect(splitBlocks(30, 30)).toEqual([30]);
+    // An odd count is made even, so base-first and head-first blocks pair up.
+    expect(splitBlocks(30, 10)).toEqual([8, 8, 7, 7]);
+    expect(splitBlocks(9, 4)).toEqual([3, 2, 2, 2]);
     expect(splitBlocks(30, 100)).toEqual([30]);
     for (const [n, k] of [[60, 7], [121, 10], [9, 4]] as const) {
       const s = splitBlocks(n, k);
       expect(s.reduce((a, b) => a + b, 0)).toBe(n);
       expect(Math.max(...s)).toBeLessThanOrEqual(k);
       expect(Math.max(...s) - Math.min(...s)).toBeLessThanOrEqual(1);
+      expect(s.length % 2).toBe(0);
     }
     expect(() => splitBlocks(10, 0)).toThrow(RangeError);
   });

@@ -44,10 +44,10 @@ function binomialTail(n: number, p: number, k: number): number {
 }
 
 describe('bench ab (real revisions, real suite processes)', () => {
-  // Two quick A/A runs (lm and step, 6 rounds in 3 blocks of 2), shared by the two tests below.
+  // Two quick A/A runs (lm and step, 8 rounds in 4 blocks of 2), shared by the two tests below.
   let aa: AbReport[] | null = null;
   const aaRuns = async () => {
-    aa ??= [await runAb({ ...QUICK, repo, suites: ['lm', 'step'], rounds: 6, blockRounds: 2 }), await runAb({ ...QUICK, repo, suites: ['lm', 'step'], rounds: 6, blockRounds: 2 })];
+    aa ??= [await runAb({ ...QUICK, repo, suites: ['lm', 'step'], rounds: 8, blockRounds: 2 }), await runAb({ ...QUICK, repo, suites: ['lm', 'step'], rounds: 8, blockRounds: 2 })];
     return aa;
   };
 
@@ -56,19 +56,19 @@ describe('bench ab (real revisions, real suite processes)', () => {
       expect(r.base.modules).toBe('head (identical lockfile)');
       for (const s of r.suites) {
         const blocks = s.blocks!;
-        expect(blocks.map((b) => b.first)).toEqual(['base', 'head', 'base']);
-        expect(blocks.map((b) => b.rounds)).toEqual([2, 2, 2]);
+        expect(blocks.map((b) => b.first)).toEqual(['base', 'head', 'base', 'head']);
+        expect(blocks.map((b) => b.rounds)).toEqual([2, 2, 2, 2]);
         const pids = blocks.flatMap((b) => [b.pids.base, b.pids.head]);
         expect(pids.every((p) => p > 0)).toBe(true);
-        expect(new Set(pids).size).toBe(6);
+        expect(new Set(pids).size).toBe(8);
       }
       for (const f of r.figures) {
         expect(f.unit).toBe('block');
-        expect(f.blockSizes).toEqual([2, 2, 2]);
-        expect(f.baseRounds).toHaveLength(6);
+        expect(f.blockSizes).toEqual([2, 2, 2, 2]);
+        expect(f.baseRounds).toHaveLength(8);
         expect(f.sdBetweenPct).toBeGreaterThanOrEqual(0);
       }
-      expect(abMarkdown(r)).toContain('in 3 blocks, each a fresh pair of processes');
+      expect(abMarkdown(r)).toContain('in 4 blocks, each a fresh pair of processes');
     }
   }, 240_000);
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { intOption, parseCommandArgs, UsageError, type Command } from '../src/cli/args.ts';
 import { BUDGET_MS } from '../src/telemetry/index.ts';
 import type { BenchProgress } from '../harness/dashboard/events.ts';
-import { abMarkdown, runAb } from './lib/ab.ts';
+import { abMarkdown, DEFAULT_BLOCK_ROUNDS, runAb } from './lib/ab.ts';
 import { BenchError } from './lib/errors.ts';
 import { detectRunnerClass, gate, gateFailures, gateMarkdown, readBaselineFile, readRunnerClass, resultsAsBaseline, runnerClassPath, updateBaseline } from './lib/gate.ts';
 import { readResults, writeResults, type BenchResults } from './lib/results.ts';
@@ -24,7 +24,7 @@ const HELP = [
   '                        [--baseline R0.json [--runner-class NAME]]',
   '                        [--update-baseline] [--allow-missing-baseline] [--summary FILE]',
   '       solacelive bench ab --base REF [--merge-base] [--head REF|worktree] [--suite NAME,...] [--rounds N]',
-  '                        [--per-round N] [--config tiny|real] [--alpha A] [--threshold PCT] [--cache DIR]',
+  '                        [--block K] [--per-round N] [--config tiny|real] [--alpha A] [--threshold PCT] [--cache DIR]',
   '                        [--json OUT] [--summary FILE]',
   '',
   'bench: runs the suites, each in its own process with OpenBLAS pinned as the engine pins it',
@@ -88,13 +88,18 @@ const HELP = [
   'forks) is checked out in a git worktree under --cache (default <git dir>/solacelive-ab) with its own',
   'node_modules: the head\'s when package-lock.json is identical (a symlink), else one npm ci per lockfile hash,',
   'kept in the cache. The head is this checkout as it is on disk (--head worktree, the default) or a REF checked',
-  'out the same way. Per suite (default mimi,lm,step) each side runs in its own process (OpenBLAS pinned as the',
-  'engine pins it), both loaded at once; they are asked for one round at a time, A B, B A, A B, … after one',
-  'discarded warm-up round each, with the head\'s calibration kernels copied into both, for --rounds N pairs',
-  '(default 60). Per round a figure is its fastest sample over the round\'s fastest calibration run (cpu.*: the',
-  'CPU time per step over it); per figure the rounds are compared by a paired t-test on ln(head/base): the change',
+  'out the same way. Per suite (default mimi,lm,step) the --rounds N pairs (default 60) run in blocks of at most',
+  `--block K rounds (default ${DEFAULT_BLOCK_ROUNDS}): each block starts a fresh pair of processes, one per side (OpenBLAS pinned as`,
+  'the engine pins it), base first and head first in turn, so what a process draws at start (heap layout,',
+  'addresses, core) is noise between blocks, not a fixed bias of one side; they are asked for one round at a',
+  'time, A B, B A, … after one discarded warm-up round each, with the head\'s calibration kernels copied into',
+  'both. More than 2 blocks are made an even number, so each side starts first equally often. --block N (one',
+  'block) keeps one pair for all rounds; two blocks are refused (1 degree of freedom).',
+  'Per round a figure is its fastest sample over the round\'s fastest calibration run (cpu.*: the CPU time per',
+  'step over it); per figure a paired t-test on ln(head/base) over the blocks\' means (blocks − 1 df; with one',
+  'block, over the rounds), since rounds of one process pair share its luck: the change',
   '(ratio of geometric means), its 1 − alpha confidence interval (--alpha, default 0.01 → 99 %) and a verdict:',
-  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 3),',
+  'regressed/improved when the interval excludes 0 and the change exceeds ±--threshold % (default 1),',
   'unchanged when the interval lies within ±threshold (or the change is significant but smaller),',
   'inconclusive otherwise. Prints a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set, and',
   'written to --summary FILE), writes the report with every round to --json OUT. Exit 0, or 1 on a regression.',
@@ -258,13 +263,16 @@ function floatOption(values: Record<string, unknown>, name: string, dflt: number
 async function abCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     base: { type: 'string' }, head: { type: 'string' }, 'merge-base': { type: 'boolean' }, suite: { type: 'string' },
-    rounds: { type: 'string' }, 'per-round': { type: 'string' }, config: { type: 'string' }, alpha: { type: 'string' },
+    rounds: { type: 'string' }, block: { type: 'string' }, 'per-round': { type: 'string' }, config: { type: 'string' }, alpha: { type: 'string' },
     threshold: { type: 'string' }, cache: { type: 'string' }, json: { type: 'string' }, summary: { type: 'string' },
   }, true);
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   if (!values.base) throw new UsageError('--base REF is required (the revision to compare with, e.g. HEAD~1 or origin/main with --merge-base)');
   const rounds = intOption(values, 'rounds', 60);
   if (rounds < 3) throw new UsageError(`--rounds must be at least 3 (got ${rounds}): the paired test needs a spread`);
+  const blockRounds = intOption(values, 'block', DEFAULT_BLOCK_ROUNDS);
+  const blocks = Math.ceil(rounds / Math.max(1, blockRounds));
+  if (blockRounds < 2 || blocks === 2) throw new UsageError(`--block must be at least 2 and split --rounds into 1 or ≥ 3 blocks (got --rounds ${rounds} --block ${blockRounds}: ${blocks} blocks)`);
   const perRound = values['per-round'] === undefined ? undefined : intOption(values, 'per-round', 1);
   if (perRound !== undefined && perRound < 1) throw new UsageError('--per-round must be at least 1');
   const report = await runAb({
@@ -274,9 +282,10 @@ async function abCommand(argv: string[]): Promise<number> {
     suites: parseSuites(values.suite ?? 'mimi,lm,step'),
     config: parseConfig(values.config),
     rounds,
+    blockRounds,
     ...(perRound !== undefined ? { perRound } : {}),
     alpha: floatOption(values, 'alpha', 0.01, (x) => x > 0 && x < 0.5, 'a number in (0, 0.5)'),
-    thresholdPct: floatOption(values, 'threshold', 3, (x) => x >= 0, 'a percentage ≥ 0'),
+    thresholdPct: floatOption(values, 'threshold', 1, (x) => x >= 0, 'a percentage ≥ 0'),
     ...(values.cache !== undefined ? { cache: values.cache } : {}),
     log: (m) => console.error(`bench ab ${m}`),
   });

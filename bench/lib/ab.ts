@@ -1,22 +1,24 @@
 // `bench ab`: base and head measured side by side on one machine at one time. Each suite
-// runs in two loaded child processes (one per side, OpenBLAS pinned as the engine pins it),
-// asked for one round at a time in the order A B, B A, A B, … (alternating, so a drift in
-// load or clock over the run falls on both sides equally); each round of a side is its
-// figures' median over the fastest calibration kernel run of that round. The gate is a
-// paired t-test on the per-round log ratios head/base (stats.ts pairedLogRatio), why: see
-// README, "A/B gate".
-import { fork, type ChildProcess } from 'node:child_process';
+// runs in blocks: per block a fresh pair of child processes (one per side, OpenBLAS pinned
+// as the engine pins it), started base-first and head-first in turn, asked for one round at
+// a time in the order A B, B A, … (alternating, so a drift in load over the run falls on both
+// sides equally). Fresh processes per block turn what a process draws at start (heap layout,
+// addresses, core) from a fixed bias of one side into noise between blocks; the gate is a
+// paired t-test over the blocks' mean log ratios head/base (stats.ts blockedLogRatio), since
+// rounds of one block share that draw. Why: see README, "bench ab".
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { benchBlas, blasEnv } from './blas.ts';
 import { BenchError } from './errors.ts';
-import type { AbChildReply, AbChildRequest, AbRoundValues } from './ab-child.ts';
+import type { AbRoundValues } from './ab-child.ts';
+import { AbChild } from './ab-proc.ts';
 import { defaultCache, git, mergeBase, prepareRevision, resolveRevision, type Side } from './ab-side.ts';
-import { pairedLogRatio } from './stats.ts';
+import { blockedLogRatio, pairedLogRatio } from './stats.ts';
 import type { BenchConfig, Inject, SuiteName } from './suite-api.ts';
 import { ROOT } from './paths.ts';
 
 export const AB_FORMAT = 'solacelive-bench-ab/1';
+
+/** `bench ab --block`'s default: near the cheapest block size for every figure measured (README). */
+export const DEFAULT_BLOCK_ROUNDS = 10;
 
 export type AbVerdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive';
 
@@ -30,8 +32,14 @@ export interface AbOptions {
   readonly mergeBase?: boolean;
   readonly suites: readonly SuiteName[];
   readonly config: BenchConfig;
-  /** Measured rounds (pairs), after one discarded warm-up round per side. */
+  /** Measured rounds (pairs) per suite, after one discarded warm-up round per side and block. */
   readonly rounds: number;
+  /**
+   * Rounds per block (default: all rounds in one block, one process pair). The rounds are split
+   * into ceil(rounds / blockRounds) blocks of near-equal size; with ≥ 3 blocks the test's unit
+   * is the block (its mean log ratio), with one it is the round. Two blocks are refused (1 df).
+   */
+  readonly blockRounds?: number;
   readonly perRound?: number;
   /** Two-sided significance level; the confidence intervals are at 1 − alpha. */
   readonly alpha: number;
@@ -61,11 +69,35 @@ export interface AbFigure {
   readonly p: number;
   /** Standard deviation of the per-round log ratios, percent: the noise the pairing leaves. */
   readonly sdPct: number;
+  /** What the test counted as one observation: a block's mean log ratio, or (one block) a round's. */
+  readonly unit: 'block' | 'round';
+  /** Rounds per block, in order (one entry: a single process pair). */
+  readonly blockSizes: readonly number[];
+  /** With blocks: the within-block sd of the log ratios and the between-block component τ, percent. */
+  readonly sdWithinPct?: number;
+  readonly sdBetweenPct?: number;
   readonly baseRounds: readonly number[];
   readonly headRounds: readonly number[];
   /** The rounds' medians in ms, without calibration (for reading; the gate compares baseRounds/headRounds). */
   readonly baseMs?: readonly number[];
   readonly headMs?: readonly number[];
+}
+
+/** One block of a suite: its fresh process pair, which side started first, and its rounds. */
+export interface AbBlock {
+  readonly first: 'base' | 'head';
+  readonly pids: { readonly base: number; readonly head: number };
+  readonly rounds: number;
+  /** Wall time of the block: start-up of both processes, warm-up and rounds. */
+  readonly seconds: number;
+}
+
+export interface AbSuiteRun {
+  readonly suite: string;
+  readonly status: 'ok' | 'skipped';
+  readonly reason?: string;
+  readonly seconds: number;
+  readonly blocks?: readonly AbBlock[];
 }
 
 export interface AbReport {
@@ -79,88 +111,46 @@ export interface AbReport {
   readonly thresholdPct: number;
   readonly loadavg: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly seconds: number;
-  readonly suites: readonly { readonly suite: string; readonly status: 'ok' | 'skipped'; readonly reason?: string; readonly seconds: number }[];
+  readonly suites: readonly AbSuiteRun[];
   readonly figures: readonly AbFigure[];
   /** Figures one side has and the other not. */
   readonly unpaired: readonly string[];
   readonly pass: boolean;
 }
 
-/** A side's suite process: one request at a time, each answered by one reply (logs aside). */
-class AbChild {
-  private readonly proc: ChildProcess;
-  private pending: { resolve: (r: AbChildReply) => void; reject: (e: Error) => void } | null = null;
-  private exited: string | null = null;
-  readonly side: Side;
-  readonly suite: string;
-
-  constructor(side: Side, suite: string, log: (m: string) => void) {
-    this.side = side;
-    this.suite = suite;
-    const env = blasEnv(process.env, benchBlas(1));
-    this.proc = fork(join(side.root, 'bench', 'lib', 'ab-child.ts'), [], { cwd: side.root, execArgv: ['--expose-gc'], env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.proc.on('message', (m: AbChildReply) => {
-      if (m.kind === 'log') log(`${side.label} ${suite}: ${m.msg}`);
-      else this.settle((p) => p.resolve(m));
-    });
-    this.proc.on('exit', (code, signal) => {
-      this.exited = signal ? `signal ${signal}` : `code ${code}`;
-      this.settle((p) => p.reject(new BenchError('BENCH_ERR_SUITE_FAILED', `${this.what()}: its process exited (${this.exited})`)));
-    });
-  }
-
-  what(): string {
-    return `suite ${this.suite} of ${this.side.label} ${this.side.ref}${this.side.sha ? ` (${this.side.sha.slice(0, 12)})` : ''}`;
-  }
-
-  private settle(f: (p: NonNullable<AbChild['pending']>) => void): void {
-    const p = this.pending;
-    this.pending = null;
-    if (p) f(p);
-  }
-
-  async ask(req: AbChildRequest): Promise<AbChildReply> {
-    if (this.exited) throw new BenchError('BENCH_ERR_SUITE_FAILED', `${this.what()}: its process exited (${this.exited})`);
-    const reply = await new Promise<AbChildReply>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.proc.send(req);
-    });
-    if (reply.kind === 'error') {
-      const code = reply.code === 'BENCH_ERR_AB_SUITE_MISSING' ? reply.code : 'BENCH_ERR_SUITE_FAILED';
-      throw new BenchError(code, `${this.what()}: ${reply.message}`);
-    }
-    return reply;
-  }
-
-  async round(index: number): Promise<AbRoundValues> {
-    const r = await this.ask({ kind: 'round', index });
-    if (r.kind !== 'round') throw new BenchError('BENCH_ERR_SUITE_FAILED', `${this.what()}: answered ${r.kind} to a round`);
-    return r.values;
-  }
-
-  close(): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.proc.once('exit', () => resolve());
-      this.proc.send({ kind: 'close' });
-      // A child stuck in a round is not waited for.
-      setTimeout(() => this.proc.kill('SIGKILL'), 30_000).unref();
-    });
-  }
-}
-
 const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
-/** The verdict of one figure's pairs. */
-export function judge(id: string, base: readonly number[], head: readonly number[], alpha: number, thresholdPct: number): AbFigure {
-  const r = pairedLogRatio(base, head, 1 - alpha);
+/**
+ * Rounds per block for `rounds` split into blocks of at most `blockRounds` (near-equal sizes,
+ * larger first). More than 2 blocks are made an even number, so as many start base first as
+ * head first: the side started first ran ~1 % slower here (README), which then cancels.
+ */
+export function splitBlocks(rounds: number, blockRounds: number): number[] {
+  if (!(Number.isInteger(blockRounds) && blockRounds >= 1)) throw new RangeError(`rounds per block must be an integer ≥ 1, got ${blockRounds}`);
+  const ceil = Math.ceil(rounds / blockRounds);
+  const j = ceil > 2 && ceil % 2 === 1 ? ceil + 1 : ceil;
+  return Array.from({ length: j }, (_, b) => Math.floor(rounds / j) + (b < rounds % j ? 1 : 0));
+}
+
+/**
+ * The verdict of one figure's pairs. With blockSizes of ≥ 2 blocks the test runs on the blocks'
+ * mean log ratios; with one block (or none given) on the rounds'.
+ */
+export function judge(id: string, base: readonly number[], head: readonly number[], alpha: number, thresholdPct: number, blockSizes: readonly number[] = [base.length]): AbFigure {
+  const blocked = blockSizes.length >= 2 ? blockedLogRatio(base, head, blockSizes, 1 - alpha) : null;
+  const r = blocked ?? pairedLogRatio(base, head, 1 - alpha);
+  const sdRounds = blocked ? pairedLogRatio(base, head, 1 - alpha).sd : r.sd;
   const t = thresholdPct / 100;
   const significant = r.p < alpha;
   const verdict: AbVerdict = significant && r.change > t ? 'regressed'
     : significant && r.change < -t ? 'improved'
     : significant || (r.changeLo >= -t && r.changeHi <= t) ? 'unchanged'
     : 'inconclusive';
-  return { id, verdict, base: geomean(base), head: geomean(head), change: r.change, lo: r.changeLo, hi: r.changeHi, p: r.p, sdPct: r.sd * 100, baseRounds: base, headRounds: head };
+  return {
+    id, verdict, base: geomean(base), head: geomean(head), change: r.change, lo: r.changeLo, hi: r.changeHi, p: r.p, sdPct: sdRounds * 100,
+    unit: blocked ? 'block' : 'round', blockSizes, ...(blocked ? { sdWithinPct: blocked.sdWithin * 100, sdBetweenPct: blocked.sdBetween * 100 } : {}),
+    baseRounds: base, headRounds: head,
+  };
 }
 
 function resolveSides(opts: AbOptions, repo: string): { base: { ref: string; sha: string }; head: { ref: string; sha: string | null } } {
@@ -178,6 +168,9 @@ function resolveSides(opts: AbOptions, repo: string): { base: { ref: string; sha
 export async function runAb(opts: AbOptions): Promise<AbReport> {
   if (!(Number.isInteger(opts.rounds) && opts.rounds >= 3)) throw new RangeError(`rounds must be an integer ≥ 3 (the paired test needs a spread), got ${opts.rounds}`);
   if (!(opts.alpha > 0 && opts.alpha < 0.5)) throw new RangeError(`alpha must be in (0, 0.5), got ${opts.alpha}`);
+  const sizes = splitBlocks(opts.rounds, opts.blockRounds ?? opts.rounds);
+  if (sizes.length === 2) throw new RangeError(`${opts.rounds} rounds of at most ${opts.blockRounds} per block make 2 blocks: a test over 2 block means has 1 degree of freedom and cannot call anything; use ≥ 3 blocks (or 1)`);
+  if (sizes.length >= 3 && sizes.some((k) => k < 2)) throw new RangeError(`blocks of ${opts.blockRounds} round: a block needs ≥ 2 rounds so both sides go first once`);
   const t0 = performance.now();
   const log = opts.log ?? (() => undefined);
   const repo = opts.repo ?? ROOT;
@@ -199,54 +192,66 @@ export async function runAb(opts: AbOptions): Promise<AbReport> {
   const suites: AbReport['suites'][number][] = [];
   for (const suite of opts.suites) {
     const s0 = performance.now();
-    const children: AbChild[] = [];
-    try {
-      const ready: (AbChildReply & { kind: 'ready' | 'skipped' })[] = [];
-      for (const side of [base, head]) {
-        const child = new AbChild(side, suite, log);
-        children.push(child);
-        const mine = [opts.inject ?? []].flat().filter((i) => i.side === side.label && i.suite === suite).flatMap((i) => [i.inject].flat());
-        const inject = mine.length ? { inject: mine } : {};
-        const r = await child.ask({ kind: 'setup', suite, config: opts.config, quick: true, ...(opts.perRound !== undefined ? { perRound: opts.perRound } : {}), ...inject });
-        if (r.kind !== 'ready' && r.kind !== 'skipped') throw new BenchError('BENCH_ERR_SUITE_FAILED', `${child.what()}: answered ${r.kind} to setup`);
-        ready.push(r);
-      }
-      const skipped = ready.find((r) => r.kind === 'skipped');
-      if (skipped) {
-        log(`${suite}: skipped: ${skipped.reason}`);
-        suites.push({ suite, status: 'skipped', reason: skipped.reason, seconds: (performance.now() - s0) / 1000 });
-        continue;
-      }
-      const [fa, fb] = ready.map((r) => (r as { figures: readonly string[] }).figures) as [readonly string[], readonly string[]];
-      const names = fa.filter((f) => fb.includes(f));
-      unpaired.push(...fa.filter((f) => !fb.includes(f)).map((f) => `${suite}/${f} (base only)`), ...fb.filter((f) => !fa.includes(f)).map((f) => `${suite}/${f} (head only)`));
-      const [a, b] = children as [AbChild, AbChild];
-      // One warm-up round each (discarded), then the pairs, alternating which side goes first.
-      await a.round(-1);
-      await b.round(-1);
-      const av: AbRoundValues[] = [];
-      const bv: AbRoundValues[] = [];
-      for (let r = 0; r < opts.rounds; r++) {
-        if (r % 2 === 0) {
-          av.push(await a.round(r));
-          bv.push(await b.round(r));
-        } else {
-          bv.push(await b.round(r));
-          av.push(await a.round(r));
+    const setupFor = (side: Side) => {
+      const mine = [opts.inject ?? []].flat().filter((i) => i.side === side.label && i.suite === suite).flatMap((i) => [i.inject].flat());
+      return { kind: 'setup' as const, suite, config: opts.config, quick: true, ...(opts.perRound !== undefined ? { perRound: opts.perRound } : {}), ...(mine.length ? { inject: mine } : {}) };
+    };
+    const av: AbRoundValues[] = [];
+    const bv: AbRoundValues[] = [];
+    const blocks: AbBlock[] = [];
+    let names: readonly string[] | null = null;
+    let skipped: string | null = null;
+    for (let j = 0; j < sizes.length && skipped === null; j++) {
+      const b0 = performance.now();
+      // Block j starts base first when j is even, head first when odd: which process forks,
+      // sets up and runs first is then no side's fixed property.
+      const first = j % 2 === 0 ? base : head;
+      const order = [first, first === base ? head : base] as const;
+      const children: AbChild[] = [];
+      try {
+        for (const side of order) children.push(new AbChild(side, suite, log));
+        const ready = await Promise.all(children.map((c) => c.setup(setupFor(c.side))));
+        const skip = ready.find((r) => r.kind === 'skipped');
+        if (skip) {
+          skipped = skip.reason;
+          break;
         }
-        log(`${suite}: round ${r + 1}/${opts.rounds} (load ${loadavg()[0]!.toFixed(2)})`);
+        const figs = Object.fromEntries(children.map((c, i) => [c.side.label, (ready[i] as { figures: readonly string[] }).figures]));
+        const [fa, fb] = [figs.base!, figs.head!];
+        const paired = fa.filter((f) => fb.includes(f));
+        if (names === null) {
+          names = paired;
+          unpaired.push(...fa.filter((f) => !fb.includes(f)).map((f) => `${suite}/${f} (base only)`), ...fb.filter((f) => !fa.includes(f)).map((f) => `${suite}/${f} (head only)`));
+        } else if (paired.join() !== names.join()) {
+          throw new BenchError('BENCH_ERR_SUITE_FAILED', `suite ${suite}: block ${j + 1} reports the figures ${paired.join(', ')}, block 1 reported ${names.join(', ')}`);
+        }
+        // One warm-up round each (discarded), then the pairs, alternating which side goes first.
+        for (const c of children) await c.round(-1);
+        for (let r = 0; r < sizes[j]!; r++) {
+          const index = av.length;
+          for (const c of r % 2 === 0 ? children : [...children].reverse()) (c.side.label === 'base' ? av : bv).push(await c.round(index));
+          log(`${suite}: block ${j + 1}/${sizes.length} (${first.label} first), round ${index + 1}/${opts.rounds} (load ${loadavg()[0]!.toFixed(2)})`);
+        }
+        const pid = (label: 'base' | 'head') => children.find((c) => c.side.label === label)!.pid;
+        blocks.push({ first: first.label, pids: { base: pid('base'), head: pid('head') }, rounds: sizes[j]!, seconds: (performance.now() - b0) / 1000 });
+      } finally {
+        await Promise.all(children.map((c) => c.close()));
       }
-      for (const f of names) {
-        figures.push({
-          ...judge(`${suite}/${f}`, av.map((v) => v[f]![opts.measure ?? 'minRatio']), bv.map((v) => v[f]![opts.measure ?? 'minRatio']), opts.alpha, opts.thresholdPct),
-          baseMs: av.map((v) => v[f]!.ms),
-          headMs: bv.map((v) => v[f]!.ms),
-        });
-      }
-      suites.push({ suite, status: 'ok', seconds: (performance.now() - s0) / 1000 });
-    } finally {
-      await Promise.all(children.map((c) => c.close()));
     }
+    if (skipped !== null) {
+      log(`${suite}: skipped: ${skipped}`);
+      suites.push({ suite, status: 'skipped', reason: skipped, seconds: (performance.now() - s0) / 1000 });
+      continue;
+    }
+    const m = opts.measure ?? 'minRatio';
+    for (const f of names!) {
+      figures.push({
+        ...judge(`${suite}/${f}`, av.map((v) => v[f]![m]), bv.map((v) => v[f]![m]), opts.alpha, opts.thresholdPct, sizes),
+        baseMs: av.map((v) => v[f]!.ms),
+        headMs: bv.map((v) => v[f]!.ms),
+      });
+    }
+    suites.push({ suite, status: 'ok', seconds: (performance.now() - s0) / 1000, blocks });
   }
   const strip = ({ root: _root, ...s }: Side) => s;
   return {
@@ -270,19 +275,27 @@ export async function runAb(opts: AbOptions): Promise<AbReport> {
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 const VERDICT_MARK: Record<AbVerdict, string> = { regressed: '❌ regressed', improved: '✅ improved', unchanged: 'unchanged', inconclusive: '⚠️ inconclusive' };
 
+/** How the rounds were split into process pairs, for the summary. */
+function blocksSaid(r: AbReport): string {
+  const n = r.suites.find((s) => s.blocks?.length)?.blocks?.length ?? 1;
+  if (n === 1) return 'in one pair of processes, after one warm-up round';
+  return `in ${n} blocks, each a fresh pair of processes (base first and head first in turn) with one warm-up round`;
+}
+
 /** The job-page summary. */
 export function abMarkdown(r: AbReport): string {
   const side = (s: AbReport['base']) => `\`${s.ref}\`${s.sha ? ` (${s.sha.slice(0, 12)})` : ' (working tree)'}`;
   const level = `${((1 - r.alpha) * 100).toFixed(r.alpha * 100 % 1 ? 1 : 0)} %`;
+  const blocked = r.figures.some((f) => f.unit === 'block');
   const out = [
     `## bench ab: ${r.pass ? 'pass' : 'FAIL'}`,
     '',
-    `head ${side(r.head)} against base ${side(r.base)}; config ${r.config}; ${r.rounds} interleaved rounds per suite (A B, B A, …) after one warm-up round; ${r.seconds < 90 ? `${r.seconds.toFixed(0)} s` : `${(r.seconds / 60).toFixed(1)} min`}; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}.`,
-    `Paired t-test on the per-round log ratios head/base; change = ratio of geometric means; regressed/improved when the ${level} interval excludes 0 and the change exceeds ±${r.thresholdPct} %.`,
+    `head ${side(r.head)} against base ${side(r.base)}; config ${r.config}; ${r.rounds} interleaved rounds per suite (A B, B A, …) ${blocksSaid(r)}; ${r.seconds < 90 ? `${r.seconds.toFixed(0)} s` : `${(r.seconds / 60).toFixed(1)} min`}; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')}.`,
+    `${blocked ? `Paired t-test over the blocks' mean log ratios head/base (blocks − 1 df: rounds of one process pair share its luck)` : 'Paired t-test on the per-round log ratios head/base'}; change = ratio of geometric means; regressed/improved when the ${level} interval excludes 0 and the change exceeds ±${r.thresholdPct} %.`,
     '',
-    `| figure | base ratio | head ratio | change | ${level} CI | p | sd of log ratio | verdict |`,
-    '|---|---:|---:|---:|---|---:|---:|---|',
-    ...r.figures.map((f) => `| ${f.id} | ${f.base.toPrecision(4)} | ${f.head.toPrecision(4)} | ${pct(f.change)} | ${pct(f.lo)} … ${pct(f.hi)} | ${f.p < 1e-4 ? f.p.toExponential(1) : f.p.toFixed(4)} | ${f.sdPct.toFixed(1)} % | ${VERDICT_MARK[f.verdict]} |`),
+    `| figure | base ratio | head ratio | change | ${level} CI | p | sd of log ratio (rounds) |${blocked ? ' sd between blocks |' : ''} verdict |`,
+    `|---|---:|---:|---:|---|---:|---:|${blocked ? '---:|' : ''}---|`,
+    ...r.figures.map((f) => `| ${f.id} | ${f.base.toPrecision(4)} | ${f.head.toPrecision(4)} | ${pct(f.change)} | ${pct(f.lo)} … ${pct(f.hi)} | ${f.p < 1e-4 ? f.p.toExponential(1) : f.p.toFixed(4)} | ${f.sdPct.toFixed(1)} % |${blocked ? ` ${f.sdBetweenPct === undefined ? '–' : `${f.sdBetweenPct.toFixed(1)} %`} |` : ''} ${VERDICT_MARK[f.verdict]} |`),
   ];
   for (const s of r.suites) if (s.status === 'skipped') out.push('', `suite ${s.suite} skipped: ${s.reason}`);
   if (r.unpaired.length) out.push('', `not compared (on one side only): ${r.unpaired.join(', ')}`);

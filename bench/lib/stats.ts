@@ -211,12 +211,72 @@ export function pairedT(diffs: ArrayLike<number>, level = 0.99): PairedResult {
  * geometric means; changes and bounds are returned as fractions (0.05 = 5 % slower).
  */
 export function pairedLogRatio(a: ArrayLike<number>, b: ArrayLike<number>, level = 0.99): PairedResult & { readonly change: number; readonly changeLo: number; readonly changeHi: number } {
-  if (a.length !== b.length) throw new RangeError(`pairedLogRatio: ${a.length} values on one side, ${b.length} on the other`);
+  const r = pairedT(logRatios(a, b, 'pairedLogRatio'), level);
+  return { ...r, change: Math.expm1(r.mean), changeLo: Math.expm1(r.lo), changeHi: Math.expm1(r.hi) };
+}
+
+export interface BlockedResult extends PairedResult {
+  /** Number of blocks (the test's unit; df = blocks − 1). */
+  readonly blocks: number;
+  /** Rounds in all. */
+  readonly rounds: number;
+  /** Pooled within-block standard deviation of the per-round differences (√MSW). */
+  readonly sdWithin: number;
+  /**
+   * Between-block standard deviation component τ (one-way random effects, method of
+   * moments: τ² = max(0, (MSB − MSW) / k̄)): the part of a block's mean that all its rounds share.
+   */
+  readonly sdBetween: number;
+}
+
+/**
+ * Paired test with blocks as the unit: differences d_i grouped into consecutive blocks of
+ * the given sizes (rounds sharing one pair of processes), each block reduced to its mean, and
+ * pairedT over those means (blocks − 1 df). Rounds within a block share what their processes
+ * drew (heap layout, addresses, core), so they are not independent; the block means are. For
+ * equal block sizes this is the exact test of the grand mean under a one-way random effects
+ * model. Also returns the variance components, so a reader can see how much the blocks share.
+ */
+export function blockedT(diffs: ArrayLike<number>, blockSizes: readonly number[], level = 0.99): BlockedResult {
+  const total = blockSizes.reduce((s, k) => s + k, 0);
+  if (total !== diffs.length) throw new RangeError(`blockedT: the block sizes add up to ${total}, but there are ${diffs.length} differences`);
+  if (blockSizes.some((k) => !(Number.isInteger(k) && k >= 1))) throw new RangeError(`blockedT: block sizes must be positive integers (got ${blockSizes.join(', ')})`);
+  if (blockSizes.length < 2) throw new RangeError(`blockedT: needs at least 2 blocks (got ${blockSizes.length})`);
+  const means: number[] = [];
+  let ssw = 0;
+  let at = 0;
+  for (const k of blockSizes) {
+    const block = Array.prototype.slice.call(diffs, at, at + k) as number[];
+    const m = mean(block);
+    means.push(m);
+    for (const x of block) ssw += (x - m) ** 2;
+    at += k;
+  }
+  const r = pairedT(means, level);
+  const j = blockSizes.length;
+  const msw = total > j ? ssw / (total - j) : 0;
+  // Unbalanced blocks: the effective block size of the method-of-moments estimator.
+  const k0 = (total - blockSizes.reduce((s, k) => s + k * k, 0) / total) / (j - 1);
+  const grand = mean(diffs);
+  let ssb = 0;
+  for (let b = 0; b < j; b++) ssb += blockSizes[b]! * (means[b]! - grand) ** 2;
+  const msb = ssb / (j - 1);
+  return { ...r, blocks: j, rounds: total, sdWithin: Math.sqrt(msw), sdBetween: Math.sqrt(Math.max(0, (msb - msw) / k0)) };
+}
+
+/** blockedT on ln(b_i / a_i), with the change and its bounds back-transformed (fractions), as pairedLogRatio. */
+export function blockedLogRatio(a: ArrayLike<number>, b: ArrayLike<number>, blockSizes: readonly number[], level = 0.99): BlockedResult & { readonly change: number; readonly changeLo: number; readonly changeHi: number } {
+  const r = blockedT(logRatios(a, b, 'blockedLogRatio'), blockSizes, level);
+  return { ...r, change: Math.expm1(r.mean), changeLo: Math.expm1(r.lo), changeHi: Math.expm1(r.hi) };
+}
+
+/** ln(b_i / a_i) per round, refusing unequal lengths and non-positive values. */
+export function logRatios(a: ArrayLike<number>, b: ArrayLike<number>, who = 'logRatios'): number[] {
+  if (a.length !== b.length) throw new RangeError(`${who}: ${a.length} values on one side, ${b.length} on the other`);
   const d: number[] = [];
   for (let i = 0; i < a.length; i++) {
-    if (!(a[i]! > 0 && b[i]! > 0)) throw new RangeError(`pairedLogRatio: round ${i} has a non-positive value (${a[i]}, ${b[i]})`);
+    if (!(a[i]! > 0 && b[i]! > 0)) throw new RangeError(`${who}: round ${i} has a non-positive value (${a[i]}, ${b[i]})`);
     d.push(Math.log(b[i]! / a[i]!));
   }
-  const r = pairedT(d, level);
-  return { ...r, change: Math.expm1(r.mean), changeLo: Math.expm1(r.lo), changeHi: Math.expm1(r.hi) };
+  return d;
 }

@@ -67,7 +67,8 @@ describe('loadtest --find-capacity against serve with the engine pool', () => {
     expect(atCap.admissionCapacity).toBe(c.capacity);
     expect(atCap.sessionCostMs!).toBeGreaterThanOrEqual(BURN_MS);
     expect(atCap.workerCpu).toHaveLength(2);
-    expect(atCap.workerStepP99Ms.every((p) => p !== null && p >= BURN_MS)).toBe(true);
+    // Both workers served, and their model work (step.total; the burn runs after it) fits inside the end-to-end time.
+    expect(atCap.workerStepP99Ms.every((p) => p !== null && p > 0 && p <= atCap.e2eP99Ms!), JSON.stringify(atCap)).toBe(true);
     expect(atCap.e2eP99Ms!).toBeGreaterThanOrEqual(atCap.stepTotalP99Ms!);
     expect(levelLine(levels.find((l) => l.clients === admission.capacity && l.pass)!)).toMatch(new RegExp(`server /health: session cost [\\d.]+ ms/step, admission capacity ${c.capacity}, worker cpu [\\d.]+/[\\d.]+`));
 

@@ -1,12 +1,18 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Tests that check admitted sessions keep real time on a capacity the server measured itself:
+// what they assert is what the machine can do, so they run alone, after everything else,
+// as a benchmark would (beside other test files the measured cost no longer holds).
+const REALTIME = [
+  'test/server/live/serve-admission.test.ts',
+  'test/server/live/admission-budget.test.ts',
+  'test/harness/loadtest/capacity.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Browser tests serve viewer/dist: build it once per run if missing or stale.
     globalSetup: ['test/e2e/build-viewer.ts'],
-    // MLX tests are CPU-heavy and the machine has 2 cores; more workers only thrash.
-    maxWorkers: 2,
     // Child processes, not threads: an MLX abort in a worker thread kills the whole runner.
     pool: 'forks',
     // The binding frees native memory only when V8 collects wrappers: tests that check
@@ -16,5 +22,22 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Under CI a JSON report beside the console one lets .ci/run print 'N passed, N failed'.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/results/vitest.json' }]] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+          exclude: [...configDefaults.exclude, ...REALTIME],
+          // MLX tests are CPU-heavy and the machine has 2 cores; more workers only thrash.
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'realtime', include: REALTIME, maxWorkers: 1, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -2,12 +2,11 @@
 // SolaceLive's packet protocol), per-client and pooled figures, the capacity search. The
 // results file (--json) is in the bench format, which bench/ owns: bench registers this
 // command with its writer (bench/cli.ts → bench/suites/server.ts), as bench sits on top of harness.
-import { accessSync, constants, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { BUDGET_MS } from '../../src/telemetry/index.ts';
 import { CliError, intOption, parseCommandArgs, UsageError, type Command } from '../../src/cli/args.ts';
-import { diskError } from '../format/writer.ts';
+import { prepareRecordingFolder } from '../format/writer.ts';
 import { MOSHI_CHAT_PATH } from '../../src/client/moshi.ts';
 import { METER_DEFAULTS } from '../measure/index.ts';
 import {
@@ -70,14 +69,7 @@ async function run(argv: string[], json: ResultsWriter): Promise<number> {
   const target = parseTarget(positionals[0]!, protocol);
   const inputs: ClientInput[] = values.sessions ? sessionInputs(values.sessions) : [wavInput(values.in ?? DEFAULT_INPUT)];
   const record = values.record ?? null;
-  if (record !== null) {
-    try {
-      mkdirSync(record, { recursive: true });
-      accessSync(record, constants.W_OK);
-    } catch (err) {
-      throw diskError(err, `use ${record} as the recording folder`);
-    }
-  }
+  if (record !== null) prepareRecordingFolder(record);
   await probe(target);
   const lib = await loadLibopusNode();
   const log = (line: string) => console.error(`solacelive loadtest: ${line}`);

@@ -1,8 +1,7 @@
 // `solacelive proxy --upstream URL`: the recording Moshi proxy in front of any Moshi server.
-import { accessSync, constants, mkdirSync } from 'node:fs';
 import { CliError, intOption, parseCommandArgs, requireOption, UsageError, type Command } from '../../src/cli/args.ts';
 import { parseAllowOrigins } from '../../src/server/request-guard.ts';
-import { diskError } from '../format/writer.ts';
+import { prepareRecordingFolder } from '../format/writer.ts';
 import { METER_DEFAULTS } from '../measure/index.ts';
 import { PROXY_DEFAULTS, ProxyError, startProxy } from '../proxy/index.ts';
 
@@ -36,14 +35,7 @@ async function run(argv: string[]): Promise<number> {
     lateMs: positive(values, 'late-ms', METER_DEFAULTS.lateMs), warmupFrames: warmup,
   };
   const record = values.record ?? null;
-  if (record !== null) {
-    try {
-      mkdirSync(record, { recursive: true });
-      accessSync(record, constants.W_OK);
-    } catch (err) {
-      throw diskError(err, `use ${record} as the recording folder`);
-    }
-  }
+  if (record !== null) prepareRecordingFolder(record);
   const log = (line: string) => console.error(`solacelive proxy: ${line}`);
   let proxy;
   try {

@@ -4,12 +4,22 @@
 // seed and sampling as the client asked in its query (meta.proxy.unknown lists what it did
 // not ask, written as 0), platform = the proxy's machine (no MLX: mlxDevice and BLAS "none").
 // Such a session cannot be replayed offline: the model that answered is not in it.
+import type { ConnectionFigures } from '../measure/meter.ts';
 import type { ManifestInit, ManifestPlatform, ManifestSampling, ManifestSoftware, SessionManifest } from './manifest.ts';
 
 /** proxy.json in a proxied session: the connection's figures (harness/measure). */
 export const PROXY_FILE = 'proxy.json';
 export const PROXY_FORMAT = 'solacelive.proxy';
 export const UPSTREAM_MODEL_PREFIX = 'upstream:';
+
+/** proxy.json as the proxy and the load test write it, and the viewer and dashboard read it. */
+export interface ProxyFile {
+  readonly format: typeof PROXY_FORMAT;
+  readonly version: 1;
+  readonly connection: string;
+  readonly upstream: string;
+  readonly figures: ConnectionFigures;
+}
 
 export interface ProxyMeta {
   /** The upstream URL without query or credentials. */

@@ -9,6 +9,7 @@
 // error via `error` and onError), drops later appends, and leaves what is on disk readable.
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,6 +66,16 @@ export interface CloseResult {
 }
 
 const ZERO_FRAME = new Uint8Array(FRAME_SAMPLES * 4);
+
+/** Creates a recording folder (with its parents) and checks it is writable, before anything records into it. */
+export function prepareRecordingFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw diskError(err, `use ${dir} as the recording folder`);
+  }
+}
 
 /** Maps a file-system failure to the code a recorder reports (ENOSPC → disk full…). */
 export function diskError(err: unknown, action: string): SessionError {

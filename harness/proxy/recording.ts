@@ -5,19 +5,14 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pcmHash } from '../../src/engine/pcm-hash.ts';
-import { CLIENT_TO_SERVER, PROXY_FILE, PROXY_FORMAT, SERVER_TO_CLIENT, SessionWriter, diskError, type CloseResult, type ManifestInit, type SessionError, type StepRecord } from '../format/node.ts';
-import type { ConnectionFigures, Side, TimedFrame } from '../measure/index.ts';
+import { CLIENT_TO_SERVER, PROXY_FILE, SERVER_TO_CLIENT, SessionWriter, diskError, type CloseResult, type ManifestInit, type SessionError, type StepRecord } from '../format/node.ts';
+import type { ProxyFile } from '../format/proxied.ts';
+import type { Side, TimedFrame } from '../measure/index.ts';
 
 /** Frames one side may run ahead of the other before steps are written with the other side missing. */
 const MAX_UNPAIRED = 250;
 
-export interface ProxyFile {
-  readonly format: typeof PROXY_FORMAT;
-  readonly version: 1;
-  readonly connection: string;
-  readonly upstream: string;
-  readonly figures: ConnectionFigures;
-}
+export type { ProxyFile };
 
 export class ProxyRecording {
   readonly dir: string;

@@ -6,17 +6,10 @@
 // client's give-up, the close) on the replies around it: a stall lies on the jump it makes
 // in the lag line. Browser-safe.
 import type { SessionManifest } from '../format/manifest.ts';
-import { PROXY_FORMAT, proxyMetaOf, UPSTREAM_MODEL_PREFIX } from '../format/proxied.ts';
+import { PROXY_FORMAT, proxyMetaOf, UPSTREAM_MODEL_PREFIX, type ProxyFile } from '../format/proxied.ts';
 import type { ConnectionEvent, ConnectionFigures } from '../measure/meter.ts';
 
-/** proxy.json as the proxy writes it (harness/proxy/recording.ts's ProxyFile; that module is Node-only). */
-export interface ProxyFile {
-  readonly format: typeof PROXY_FORMAT;
-  readonly version: 1;
-  readonly connection: string;
-  readonly upstream: string;
-  readonly figures: ConnectionFigures;
-}
+export type { ProxyFile };
 
 export interface MeasuredSession {
   /** 'load test' when a load-test client recorded it (manifest meta.loadtest), else 'proxied'. */

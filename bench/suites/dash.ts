@@ -48,7 +48,8 @@ export const dashSuite: SuiteDef = {
     const name = `bench-dash-${process.pid}`;
 
     const attach = async (): Promise<void> => {
-      tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `exec ${process.execPath} ${BIN} dash --url ${http} --hz ${HZ}`);
+      // As a person runs it: without the CI flag a CI job gives this process (it makes dash print plain lines).
+      tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `exec env -u CI ${process.execPath} ${BIN} dash --url ${http} --hz ${HZ}`);
       const end = performance.now() + ATTACH_TIMEOUT_MS;
       while (!tmux('capture-pane', '-p', '-t', name).stdout.includes('● live')) {
         if (performance.now() > end) {

@@ -10,7 +10,7 @@
 // markers' x): the browser test reads them and checks the pixels there.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { endText, lagMarks, lagPoints, slopeText, type LagPoint, type ProxyFile } from '../../../harness/view/proxied.ts';
-import { prepareCanvas } from '../lib/canvas.ts';
+import { dashedLevel, prepareCanvas } from '../lib/canvas.ts';
 import { fmtMs, LAG_COLORS, PLAYHEAD_COLOR, SELECT_COLOR } from '../lib/colors.ts';
 import { useLanePointer } from '../lib/lane.ts';
 import type { Viewport } from '../lib/viewport.ts';
@@ -86,16 +86,7 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
     const level = (ms: number | null, color: string, label: string) => {
       if (ms === null) return -1;
       const ly = Math.round(y(ms));
-      g.strokeStyle = color;
-      g.lineWidth = 1;
-      g.setLineDash([6, 4]);
-      g.beginPath();
-      g.moveTo(0, ly);
-      g.lineTo(width, ly);
-      g.stroke();
-      g.setLineDash([]);
-      g.fillStyle = color;
-      g.fillText(`${label} ${fmtMs(ms, 0)}`, 50, ly - 3);
+      dashedLevel(g, { y: ly, width, color, lineWidth: 1, dash: [6, 4], label: `${label} ${fmtMs(ms, 0)}`, labelX: 50, labelGap: 3 });
       return ly;
     };
     const p50y = level(f.lag.p50, LAG_COLORS.p50, 'p50');

@@ -12,7 +12,7 @@ import type { ReadStep } from '../../../harness/format/steps.ts';
 import { endToEndMs, type SpanName } from '../../../src/telemetry/spans.ts';
 import { isBudgetMiss } from '../../../harness/view/stats.ts';
 import { BUDGET_COLOR, DIVERGED_COLOR, EVENT_COLORS, fmtMs, MISS_COLOR, PLAYHEAD_COLOR, SELECT_COLOR, SPAN_COLORS } from '../lib/colors.ts';
-import { prepareCanvas } from '../lib/canvas.ts';
+import { dashedLevel, prepareCanvas } from '../lib/canvas.ts';
 import { useLanePointer } from '../lib/lane.ts';
 import type { Viewport } from '../lib/viewport.ts';
 
@@ -155,17 +155,8 @@ export function Timeline({ steps, budgetMs, view, onView, selected, onSelect, di
 
     // Budget line (dashed, full width).
     const by = Math.round(y(budgetMs)); // a 2 px line over rows by − 1 and by, whole pixels
-    g.strokeStyle = BUDGET_COLOR;
-    g.lineWidth = 2;
-    g.setLineDash([8, 4]);
-    g.beginPath();
-    g.moveTo(0, by);
-    g.lineTo(width, by);
-    g.stroke();
-    g.setLineDash([]);
-    g.fillStyle = BUDGET_COLOR;
     g.font = '11px system-ui, sans-serif';
-    g.fillText(`${budgetMs} ms budget`, 4, by - 4);
+    dashedLevel(g, { y: by, width, color: BUDGET_COLOR, lineWidth: 2, dash: [8, 4], label: `${budgetMs} ms budget`, labelX: 4, labelGap: 4 });
 
     // Selection, divergence, playhead.
     if (selected !== null && selected >= first && selected < last) {

@@ -343,19 +343,26 @@ export class MoshiClient {
   /**
    * Ends the stream (the last page flushes the encoder, so the server gets every sample),
    * waits for the reply to every frame after the warm-up, or for `quietMs` without any
-   * message, at most `maxWaitMs`, then closes (the protocol has no end message).
+   * message, at most `maxWaitMs`, then closes (the protocol has no end message). SolaceLive
+   * ends the session on the EOS page once it has answered every frame (the last one holds the
+   * input's tail: its frames fall on the encoder's boundaries, behind the pre-skip), so
+   * against it the client waits for that close.
    */
   async finish(options: { quietMs?: number; maxWaitMs?: number } = {}): Promise<MoshiResult> {
     const { quietMs = 2000, maxWaitMs = 30_000 } = options;
     if (this.framesSent > 0) for (const page of this.encoder.end()) this.send(encodeMoshi({ kind: 'audio', data: page }));
-    await this.settle({ quietMs, maxWaitMs });
+    await this.settle({ quietMs, maxWaitMs, untilClosed: this.framesSent > 0 && this.solacelive !== null });
     return this.result();
   }
 
-  /** Waits for the replies as finish() does, without ending the stream (paced replay sends its own pages), then closes. */
-  async settle(options: { quietMs?: number; maxWaitMs?: number; expectFrames?: number } = {}): Promise<void> {
+  /**
+   * Waits for the replies as finish() does, without ending the stream (paced replay sends its
+   * own pages), then closes; `untilClosed` waits for the server to close instead (quietMs and
+   * maxWaitMs still bound it).
+   */
+  async settle(options: { quietMs?: number; maxWaitMs?: number; expectFrames?: number; untilClosed?: boolean } = {}): Promise<void> {
     const { quietMs = 2000, maxWaitMs = 30_000 } = options;
-    const expected = options.expectFrames ?? Math.max(0, this.framesSent - this.warmup);
+    const expected = options.untilClosed ? Infinity : options.expectFrames ?? Math.max(0, this.framesSent - this.warmup);
     const deadline = this.clock.now() + maxWaitMs;
     while (this.isOpen && this.clock.now() < deadline && this.replyFrames < expected && this.clock.now() - this.lastReceived < quietMs) await sleep(20);
     // The server may be closing already (it ends the session on the stream's EOS page): wait for that close too.

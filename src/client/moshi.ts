@@ -350,7 +350,12 @@ export class MoshiClient {
    */
   async finish(options: { quietMs?: number; maxWaitMs?: number } = {}): Promise<MoshiResult> {
     const { quietMs = 2000, maxWaitMs = 30_000 } = options;
-    if (this.framesSent > 0) for (const page of this.encoder.end()) this.send(encodeMoshi({ kind: 'audio', data: page }));
+    if (this.framesSent > 0) {
+      for (const page of this.encoder.end()) this.send(encodeMoshi({ kind: 'audio', data: page }));
+      // The input's tail behind the pre-skip is one more encoded frame, whole with the EOS page: its reply pairs with now.
+      const encoded = Math.ceil((this.framesSent * FRAME_SAMPLES + Math.ceil(this.encoder.preSkip / 2)) / FRAME_SAMPLES);
+      for (let k = this.framesSent; k < encoded; k++) this.latency.sent(k, this.clock.now());
+    }
     await this.settle({ quietMs, maxWaitMs, untilClosed: this.framesSent > 0 && this.solacelive !== null });
     return this.result();
   }

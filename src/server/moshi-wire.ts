@@ -9,7 +9,7 @@
 // as Opus pages (whole pages per message: Kyutai's client does not reassemble them), the text
 // piece, errors as kind 0x05, a ping every heartbeat.
 import { isOggError } from '../audio/ogg/index.ts';
-import { describeLibopus, INPUT_FRAMING, OggOpusEncoder, OpusInputFrames, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
+import { describeLibopus, INPUT_FRAMING, OggOpusEncoder, OpusInputFrames, isOpusError, MOSHI_SERVER_SHAPE, type InputFraming, type Libopus } from '../audio/opus/index.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import { concatBytes } from '../protocol/bytes.ts';
 import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
@@ -63,6 +63,10 @@ export class MoshiWire implements Wire {
     this.o = options;
   }
 
+  private get inputFraming(): InputFraming {
+    return this.o.query.ok ? this.o.query.query.inputFraming : INPUT_FRAMING;
+  }
+
   info(): Record<string, unknown> {
     return {
       query: this.o.query.ok ? this.o.query.query.params : null,
@@ -70,7 +74,7 @@ export class MoshiWire implements Wire {
       // The decoder build that turned the client's pages into the recorded input frames.
       opus: this.lib ? describeLibopus(this.lib.identity) : null,
       // How those frames were cut (sessions without it were cut with the pre-skip dropped).
-      inputFraming: INPUT_FRAMING,
+      inputFraming: this.inputFraming,
     };
   }
 
@@ -85,7 +89,7 @@ export class MoshiWire implements Wire {
         // Closed while libopus loaded: the instance is dropped whole (its memory goes with it).
         if (this.disposed) return;
         this.lib = lib;
-        this.input = new OpusInputFrames({ lib, framing: INPUT_FRAMING, onPage: (page) => { if (page.eos) this.eos = true; } });
+        this.input = new OpusInputFrames({ lib, framing: this.inputFraming, onPage: (page) => { if (page.eos) this.eos = true; } });
         this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_SERVER_SHAPE, serial: 42, vendor: 'SolaceLive' });
         this.core.open(query.start);
       },

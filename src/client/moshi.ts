@@ -344,30 +344,28 @@ export class MoshiClient {
    * Ends the stream (the last page flushes the encoder, so the server gets every sample),
    * waits for the reply to every frame after the warm-up, or for `quietMs` without any
    * message, at most `maxWaitMs`, then closes (the protocol has no end message). SolaceLive
-   * ends the session on the EOS page once it has answered every frame (the last one holds the
-   * input's tail: its frames fall on the encoder's boundaries, behind the pre-skip), so
-   * against it the client waits for that close.
+   * cuts frames on the encoder's boundaries, so the input's tail behind the pre-skip is one
+   * more frame, whole with the EOS page, that it answers too (then it closes): against it
+   * the client waits for that reply as well.
    */
   async finish(options: { quietMs?: number; maxWaitMs?: number } = {}): Promise<MoshiResult> {
     const { quietMs = 2000, maxWaitMs = 30_000 } = options;
+    let expectFrames = Math.max(0, this.framesSent - this.warmup);
     if (this.framesSent > 0) {
       for (const page of this.encoder.end()) this.send(encodeMoshi({ kind: 'audio', data: page }));
-      // The input's tail behind the pre-skip is one more encoded frame, whole with the EOS page: its reply pairs with now.
       const encoded = Math.ceil((this.framesSent * FRAME_SAMPLES + Math.ceil(this.encoder.preSkip / 2)) / FRAME_SAMPLES);
+      // The tail's reply (a SolaceLive server's) pairs with now, when its last page left.
       for (let k = this.framesSent; k < encoded; k++) this.latency.sent(k, this.clock.now());
+      if (this.solacelive !== null) expectFrames = Math.max(0, encoded - this.warmup);
     }
-    await this.settle({ quietMs, maxWaitMs, untilClosed: this.framesSent > 0 && this.solacelive !== null });
+    await this.settle({ quietMs, maxWaitMs, expectFrames });
     return this.result();
   }
 
-  /**
-   * Waits for the replies as finish() does, without ending the stream (paced replay sends its
-   * own pages), then closes; `untilClosed` waits for the server to close instead (quietMs and
-   * maxWaitMs still bound it).
-   */
-  async settle(options: { quietMs?: number; maxWaitMs?: number; expectFrames?: number; untilClosed?: boolean } = {}): Promise<void> {
+  /** Waits for the replies as finish() does, without ending the stream (paced replay sends its own pages), then closes. */
+  async settle(options: { quietMs?: number; maxWaitMs?: number; expectFrames?: number } = {}): Promise<void> {
     const { quietMs = 2000, maxWaitMs = 30_000 } = options;
-    const expected = options.untilClosed ? Infinity : options.expectFrames ?? Math.max(0, this.framesSent - this.warmup);
+    const expected = options.expectFrames ?? Math.max(0, this.framesSent - this.warmup);
     const deadline = this.clock.now() + maxWaitMs;
     while (this.isOpen && this.clock.now() < deadline && this.replyFrames < expected && this.clock.now() - this.lastReceived < quietMs) await sleep(20);
     // The server may be closing already (it ends the session on the stream's EOS page): wait for that close too.

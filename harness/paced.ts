@@ -12,6 +12,7 @@ import { connectMoshi, moshiQuery, type MoshiResult } from '../src/client/moshi.
 import { decodeMessageSafe } from '../src/protocol/index.ts';
 import { MOSHI_KINDS } from '../src/protocol/moshi/index.ts';
 import type { Pace } from '../src/server/messages.ts';
+import { inputFramingQuery } from '../src/server/moshi-query.ts';
 import type { ServerOptions } from '../src/server/options.ts';
 import { createServer } from '../src/server/server.ts';
 import { diffSessions, type SessionDiff } from './diff.ts';
@@ -80,7 +81,8 @@ async function pacedMoshi(path: string, reader: SessionReader, o: PacedOptions):
     else if (rec.bytes[0] === MOSHI_KINDS.audio) replies++;
   }
   const recorded = (m.meta.wireInfo as { query?: Record<string, string> } | undefined)?.query ?? {};
-  const query = { ...recorded, ...moshiQuery({ seed: m.seed, audioSeed: m.audioSeed ?? m.seed, sampling: m.sampling, record: true }) };
+  // A session recorded before the encoder framing is cut as it was (pre-skip dropped), so its steps can match.
+  const query = { ...recorded, ...moshiQuery({ seed: m.seed, audioSeed: m.audioSeed ?? m.seed, sampling: m.sampling, record: true }), ...inputFramingQuery(m.meta.wireInfo) };
   return pacedInto(path, m, o, 'moshi', async (url) => {
     const c = await connectMoshi(url, { query });
     await atRecordedTimes(sent, () => c.isOpen, (s) => c.sendRaw(s.bytes));

@@ -6,15 +6,15 @@
 //     platform);
 //   - each data file against its sha256 in the manifest (v2, cleanly closed sessions);
 //   - input.wav frames against the client's AUDIO_CHUNK payloads in packets.bin (a Moshi
-//     session: its 0x01 Ogg Opus messages, re-decoded with the libopus build the server used);
+//     session: its 0x01 Ogg Opus messages, re-decoded with the libopus build the server used
+//     and cut with the framing it recorded, src/audio/opus/input-frames.ts);
 //   - output.wav frames against the per-step PCM hashes in steps.jsonl (silence where a step
 //     made no audio);
 //   - step indices contiguous and unique; the manifest's final counts against the files.
 // Sessions without final digests (format v1, a crash, a failed close) get the cross-checks
 // only; what could not be checked is listed in `unverified`. Browser-safe: the libopus that
 // re-decodes Moshi audio is handed in (Node loads it one way, a page another).
-import { FrameCutter } from '../src/audio/frame-cutter.ts';
-import { describeLibopus, OggOpusDecoder, type Libopus } from '../src/audio/opus/index.ts';
+import { describeLibopus, OpusInputFrames, recordedInputFraming, type Libopus } from '../src/audio/opus/index.ts';
 import { decodeMessageSafe } from '../src/protocol/index.ts';
 import { decodeMoshi, type MoshiMessage } from '../src/protocol/moshi/index.ts';
 import {
@@ -340,16 +340,19 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /**
  * A Moshi session's client audio: the 0x01 messages' Ogg Opus bytes, demuxed as one byte
- * stream and decoded as the server did (one decoder, then exact 1920-sample frames). Only
- * the build the server used gives the same samples; another build is checked by frame count.
+ * stream and decoded as the server did (one decoder, then exact 1920-sample frames cut with
+ * the session's recorded framing). Only the build the server used gives the same samples;
+ * another build is checked by frame count.
  */
 class MoshiInput {
-  private decoder: OggOpusDecoder | null = null;
-  private readonly cutter = new FrameCutter();
+  private decoder: OpusInputFrames | null = null;
   /** Same libopus build as the server's: frames compare bit for bit. */
   private exact = false;
   private frames = 0;
   private broke: string | null = null;
+  /** The client's EOS page was read: the server padded the last partial frame and took no more input. */
+  private eos = false;
+  private ended = false;
 
   static async open(m: SessionManifest, options: VerifyOptions, f: Findings): Promise<MoshiInput> {
     const x = new MoshiInput();
@@ -357,6 +360,11 @@ class MoshiInput {
     const used = typeof info.opus === 'string' ? info.opus : null;
     if (used === null) {
       f.unverified.push(`${INPUT_WAV}: ${MANIFEST_FILE} meta.wireInfo.opus names no Opus build (the server never decoded audio), so the client's audio in ${PACKETS_FILE} is not re-decoded`);
+      return x;
+    }
+    const framing = recordedInputFraming(info);
+    if (framing === null) {
+      f.unverified.push(`${INPUT_WAV}: ${MANIFEST_FILE} meta.wireInfo.inputFraming ${JSON.stringify(info.inputFraming)} is not a framing this build knows, so the client's audio in ${PACKETS_FILE} is not re-decoded`);
       return x;
     }
     if (!options.libopus) {
@@ -375,30 +383,37 @@ class MoshiInput {
     if (!x.exact) {
       f.unverified.push(`${INPUT_WAV}: the server decoded the client's audio with ${used}, this machine has ${mine}: the input cannot be re-decoded bit-exactly, so only its frame count is checked against ${PACKETS_FILE}`);
     }
-    x.decoder = new OggOpusDecoder({ lib });
+    x.decoder = new OpusInputFrames({ lib, framing, onPage: (page) => { if (page.eos) x.eos = true; } });
     return x;
   }
 
   /** One client → server message: its audio, cut into frames (hashes appended to `chunks` when exact). */
   client(bytes: Uint8Array, offset: number, chunks: string[]): void {
-    if (!this.decoder || this.broke !== null || bytes[0] !== 0x01) return;
+    if (!this.decoder || this.broke !== null || this.ended || bytes[0] !== 0x01) return;
     this.decoder.push(bytes.subarray(1));
-    // read() hands out the PCM before a bad page first, then throws on the next call.
+    // read() hands out the frames before a bad page first, then throws on the next call.
     for (;;) {
-      let pcm: Float32Array;
+      let frames: Float32Array[];
       try {
-        pcm = this.decoder.read();
+        frames = this.decoder.read();
       } catch (err) {
         // The server stopped at the same place (the record is CRC-checked: the client sent it so).
         this.broke = `the client's Ogg Opus stream breaks in the message at byte ${offset} (${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message})`;
         return;
       }
-      if (pcm.length === 0) return;
-      for (const frame of this.cutter.push(pcm)) {
-        this.frames++;
-        if (this.exact) chunks.push(pcmHash(frame));
-      }
+      if (frames.length === 0) break;
+      for (const frame of frames) this.frame(frame, chunks);
     }
+    if (!this.eos) return;
+    // As the server's input end: the last partial frame, padded, is one more step's input.
+    this.ended = true;
+    const last = this.decoder.flush();
+    if (last) this.frame(last.frame, chunks);
+  }
+
+  private frame(pcm: Float32Array, chunks: string[]): void {
+    this.frames++;
+    if (this.exact) chunks.push(pcmHash(pcm));
   }
 
   finish(): void {

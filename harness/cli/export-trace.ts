@@ -6,7 +6,7 @@ import { parseCommandArgs, requireOption, UsageError, type Command } from '../..
 import { checkOutputFile } from '../../src/cli/output-path.ts';
 import { sessionToChromeTrace } from '../../src/telemetry/chrome-trace.ts';
 import { openSession, type ReadStep } from '../format/node.ts';
-import { packetRowReader, wireOf, type PacketRow } from '../view/packets.ts';
+import { inputFramingOf, packetRowReader, wireOf, type PacketRow } from '../view/packets.ts';
 import { traceInput } from '../view/trace-input.ts';
 
 async function run(argv: string[]): Promise<number> {
@@ -19,7 +19,7 @@ async function run(argv: string[]): Promise<number> {
   const steps: ReadStep[] = [];
   for await (const s of r.steps()) steps.push(s);
   const packets: PacketRow[] = [];
-  const row = packetRowReader(wireOf(r.manifest));
+  const row = packetRowReader(wireOf(r.manifest), inputFramingOf(r.manifest));
   for await (const p of r.packets()) packets.push(row(packets.length, p.direction, p.timeMs, p.bytes));
   for (const rec of r.recoveries) console.error(`solacelive export-trace: recovered: ${rec.code} in ${rec.file} at ${rec.offset}: ${rec.message}`);
   const trace = sessionToChromeTrace(traceInput(basename(path), r.manifest, steps, packets));

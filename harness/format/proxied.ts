@@ -4,6 +4,7 @@
 // seed and sampling as the client asked in its query (meta.proxy.unknown lists what it did
 // not ask, written as 0), platform = the proxy's machine (no MLX: mlxDevice and BLAS "none").
 // Such a session cannot be replayed offline: the model that answered is not in it.
+import { INPUT_FRAMING } from '../../src/audio/opus/input-frames.ts';
 import type { ConnectionFigures } from '../measure/meter.ts';
 import type { ManifestInit, ManifestPlatform, ManifestSampling, ManifestSoftware, SessionManifest } from './manifest.ts';
 
@@ -67,7 +68,8 @@ export function proxiedManifestInit(o: {
     sampling,
     platform: { ...o.host, mlxDevice: 'none', blas: { library: 'none', path: null, threads: null, coreType: null } },
     software: o.software,
-    meta: { wire: 'moshi', wireInfo: { query: o.query, opus: o.opus }, proxy },
+    // input.wav is cut by the proxy's tap with the server's framing rule (harness/measure/opus-tap.ts).
+    meta: { wire: 'moshi', wireInfo: { query: o.query, opus: o.opus, inputFraming: INPUT_FRAMING }, proxy },
   };
 }
 

@@ -98,6 +98,14 @@ export class EncodedStream {
     return this.halves[i] ?? [];
   }
 
+  /**
+   * Frames the end-of-stream pages complete at a server that cuts on the encoder's boundaries
+   * (SolaceLive): the input's tail behind the pre-skip, padded.
+   */
+  get tailFrames(): number {
+    return Math.ceil((this.frames * FRAME_SAMPLES + Math.ceil(this.enc.preSkip / 2)) / FRAME_SAMPLES) - this.frames;
+  }
+
   /** The end-of-stream pages, after every half. */
   end(): readonly Uint8Array[] {
     this.half(2 * this.frames - 1);
@@ -191,8 +199,9 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
   // The end-of-stream page when the whole input went out (a stopped client just waits for its replies).
   if (client.isOpen && sent === plan.frames) for (const m of stream.end()) client.sendRaw(m);
   progress.state = 'finishing';
-  // Replies to every frame after the warm-up, or quiet, or the bound; then the client closes if the server has not.
-  const want = Math.max(0, sent - (o.meter?.warmupFrames ?? MOSHI_WARMUP_FRAMES)) * FRAME_SAMPLES;
+  // Replies to every frame after the warm-up (SolaceLive answers the EOS tail too, then closes), or quiet, or the bound; then the client closes if the server has not.
+  const tail = sent === plan.frames && client.solacelive !== null ? stream.tailFrames : 0;
+  const want = Math.max(0, sent + tail - (o.meter?.warmupFrames ?? MOSHI_WARMUP_FRAMES)) * FRAME_SAMPLES;
   const deadline = clock.now() + FINISH_MS;
   while (client.isOpen && clock.now() < deadline && client.samplesReceived + FRAME_SAMPLES <= want && clock.now() - lastIn < QUIET_MS) {
     await sleep(20);

@@ -13,6 +13,7 @@ import type { SessionResult } from '../../src/client/client.ts';
 import { connectMoshi, moshiQuery, type MoshiResult } from '../../src/client/moshi.ts';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { decodeMoshi, MOSHI_KINDS, type MoshiMessage } from '../../src/protocol/moshi/index.ts';
+import { inputFramingQuery } from '../../src/server/moshi-query.ts';
 import { satisfies } from '../compare.ts';
 import { openSession, type SessionManifest, type SessionReader } from '../format/node.ts';
 import { proxyMetaOf } from '../format/index.ts';
@@ -149,6 +150,8 @@ function replayQuery(m: SessionManifest, ready: ReadyMessage | null): { query: R
   const s = ready ?? (proxied ? null : { seed: m.seed, audioSeed: m.audioSeed, sampling: m.sampling });
   if (!s) return { query, seeded: false };
   for (const [k, v] of Object.entries(moshiQuery({ seed: s.seed, audioSeed: s.audioSeed ?? s.seed, sampling: s.sampling }))) query[k] = String(v);
+  // A SolaceLive session recorded before the encoder framing: cut its input as it was, so the verdict can hold (other servers ignore it).
+  if (!proxied) Object.assign(query, inputFramingQuery(m.meta.wireInfo));
   delete query.record;
   return { query, seeded: true };
 }

@@ -6,6 +6,7 @@
 import { OggDemuxer, type OggPacket, type OggPageHeader } from '../../src/audio/ogg/index.ts';
 import { OGG_NO_GRANULE } from '../../src/audio/ogg/page.ts';
 import { parseOpusHead } from '../../src/audio/opus/head.ts';
+import type { InputFraming } from '../../src/audio/opus/input-frames.ts';
 import { decodeMoshi, MoshiProtocolError, type MoshiMessage } from '../../src/protocol/moshi/index.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../format/layout.ts';
 import type { OggPageInfo, PacketInfo, PacketRow } from './packets.ts';
@@ -27,14 +28,23 @@ export function opusPacketSamples(packet: Uint8Array): number | null {
 /** Largest Ogg packet the server's Ogg Opus decoder accepts (src/audio/opus/decoder.ts). */
 const MAX_PACKET_BYTES = 64 * 1024;
 
-/** What the server's input path does with the samples (src/server/moshi-wire.ts): pre-skip, EOS trim, 1920-sample frames. */
+/**
+ * What the server's input path does with the samples (src/server/moshi-wire.ts, cut by
+ * src/audio/opus/input-frames.ts): pre-skip as silence ('encoder' framing) or dropped
+ * ('decoded', older sessions), EOS trim, 1920-sample frames.
+ */
 class FrameCount {
+  private readonly framing: InputFraming;
   private preSkip = 0;
   private skip = 0;
   private streamSamples = 0;
   private pending = 0;
   /** The client's EOS page was read: the server pads the last partial frame and takes no more input. */
   ended = false;
+
+  constructor(framing: InputFraming) {
+    this.framing = framing;
+  }
 
   head(preSkip: number): void {
     this.preSkip = preSkip;
@@ -54,7 +64,8 @@ class FrameCount {
       n = Math.min(n, Math.max(0, valid - this.streamSamples));
     }
     this.streamSamples += n;
-    this.pending += n;
+    // The encoder framing hands the pre-skip out as silence: it fills frames like audio.
+    this.pending += n + (this.framing === 'encoder' ? drop : 0);
     const frames = Math.floor(this.pending / FRAME_SAMPLES);
     this.pending -= frames * FRAME_SAMPLES;
     return frames;
@@ -80,10 +91,11 @@ class AudioStream {
   private pushed = 0;
   private brokenAt: number | null = null;
   private headersSeen = false;
-  private readonly count = new FrameCount();
+  private readonly count: FrameCount;
 
-  constructor(client: boolean) {
+  constructor(client: boolean, framing: InputFraming) {
     this.client = client;
+    this.count = new FrameCount(framing);
     this.demuxer = new OggDemuxer({
       // The server's decoder limit (OggOpusDecoder's default): a larger packet broke its stream too.
       maxPacketBytes: MAX_PACKET_BYTES,
@@ -180,13 +192,18 @@ function info(m: MoshiMessage, size: number): PacketInfo {
 /**
  * Rows of one Moshi session, in packets.bin order (the Ogg streams carry over between
  * messages, so rows must be made in order). Step mapping, by order as the server works:
- * a client audio message completes the input frames (1920 decoded samples: pre-skip dropped,
- * the EOS page pads the last) whose count it carries in `frames` — the k-th frame is step k;
+ * a client audio message completes the input frames (1920 decoded samples cut by the session's
+ * input framing, the EOS page pads the last) whose count it carries in `frames` — the k-th frame is step k;
  * a server audio message after the OpusHead/OpusTags one carries one step's reply (the j-th
  * is the j-th step with PCM); a server text message is the next step with a text piece.
  */
 export class MoshiRows {
-  private readonly streams = [new AudioStream(true), new AudioStream(false)] as const;
+  private readonly streams: readonly [AudioStream, AudioStream];
+
+  /** `framing`: how the server cut the client's audio (the session's wireInfo.inputFraming). */
+  constructor(framing: InputFraming) {
+    this.streams = [new AudioStream(true, framing), new AudioStream(false, framing)];
+  }
 
   row(index: number, direction: 0 | 1, timeMs: number, bytes: Uint8Array): PacketRow {
     const base = { index, direction, timeMs, size: bytes.length, pages: [], pendingBytes: 0, frames: 0, audioMs: 0, texts: 0 };

@@ -2,6 +2,7 @@
 // tracks): what the WebSocket message held, decoded with the server's own codec for the
 // session's wire protocol (src/protocol for SolaceLive packets, src/protocol/moshi and
 // src/audio/ogg for Moshi messages), without keeping audio samples. Browser-safe.
+import { INPUT_FRAMING, recordedInputFraming, type InputFraming } from '../../src/audio/opus/input-frames.ts';
 import { readPacket } from '../../src/protocol/decode.ts';
 import { isProtocolError } from '../../src/protocol/errors.ts';
 import type { Packet, PacketTypeName } from '../../src/protocol/index.ts';
@@ -15,6 +16,11 @@ export type WireProtocol = 'solacelive' | 'moshi';
 
 export function wireOf(manifest: SessionManifest): WireProtocol {
   return manifest.meta.wire === 'moshi' ? 'moshi' : 'solacelive';
+}
+
+/** How a Moshi session's server cut the client's audio into steps (older sessions: pre-skip dropped; an unknown name: today's). */
+export function inputFramingOf(manifest: SessionManifest): InputFraming {
+  return recordedInputFraming(manifest.meta.wireInfo) ?? INPUT_FRAMING;
 }
 
 /** Types a message can hold, per protocol (the packet table's type filter). */
@@ -135,9 +141,9 @@ export function packetRow(index: number, direction: 0 | 1, timeMs: number, bytes
 /** Turns a session's packets.bin records into rows, in order (Moshi's Ogg streams run across messages). */
 export type PacketRowReader = (index: number, direction: 0 | 1, timeMs: number, bytes: Uint8Array) => PacketRow;
 
-export function packetRowReader(wire: WireProtocol): PacketRowReader {
+export function packetRowReader(wire: WireProtocol, framing: InputFraming = INPUT_FRAMING): PacketRowReader {
   if (wire === 'solacelive') return packetRow;
-  const moshi = new MoshiRows();
+  const moshi = new MoshiRows(framing);
   return (index, direction, timeMs, bytes) => moshi.row(index, direction, timeMs, bytes);
 }
 

@@ -343,12 +343,22 @@ export class MoshiClient {
   /**
    * Ends the stream (the last page flushes the encoder, so the server gets every sample),
    * waits for the reply to every frame after the warm-up, or for `quietMs` without any
-   * message, at most `maxWaitMs`, then closes (the protocol has no end message).
+   * message, at most `maxWaitMs`, then closes (the protocol has no end message). SolaceLive
+   * cuts frames on the encoder's boundaries, so the input's tail behind the pre-skip is one
+   * more frame, whole with the EOS page, that it answers too (then it closes): against it
+   * the client waits for that reply as well.
    */
   async finish(options: { quietMs?: number; maxWaitMs?: number } = {}): Promise<MoshiResult> {
     const { quietMs = 2000, maxWaitMs = 30_000 } = options;
-    if (this.framesSent > 0) for (const page of this.encoder.end()) this.send(encodeMoshi({ kind: 'audio', data: page }));
-    await this.settle({ quietMs, maxWaitMs });
+    let expectFrames = Math.max(0, this.framesSent - this.warmup);
+    if (this.framesSent > 0) {
+      for (const page of this.encoder.end()) this.send(encodeMoshi({ kind: 'audio', data: page }));
+      const encoded = Math.ceil((this.framesSent * FRAME_SAMPLES + Math.ceil(this.encoder.preSkip / 2)) / FRAME_SAMPLES);
+      // The tail's reply (a SolaceLive server's) pairs with now, when its last page left.
+      for (let k = this.framesSent; k < encoded; k++) this.latency.sent(k, this.clock.now());
+      if (this.solacelive !== null) expectFrames = Math.max(0, encoded - this.warmup);
+    }
+    await this.settle({ quietMs, maxWaitMs, expectFrames });
     return this.result();
   }
 

@@ -2,12 +2,15 @@
 // each checked (a bad value is an error, not a silent default). Every other parameter —
 // upstream options we do not implement (pad_mult, repetition_penalty…) and unknown ones, a
 // typo included — is recorded and listed as ignored in the metadata the client gets, since
-// clients add parameters of their own. Credentials are never recorded.
+// clients add parameters of their own. Credentials are never recorded. SolaceLive's own:
+// record=1, and input_framing (how the client's audio is cut into frames; replaying a session
+// recorded before the encoder framing asks for its old 'decoded' framing).
+import { INPUT_FRAMING, INPUT_FRAMINGS, recordedInputFraming, type InputFraming } from '../audio/opus/input-frames.ts';
 import { DEFAULT_SAMPLING, type SamplingParams } from '../engine/types.ts';
 import type { StartRequest } from './handshake.ts';
 
 /** Parameters we read and apply. */
-const APPLIED = new Set(['text_temperature', 'text_topk', 'audio_temperature', 'audio_topk', 'text_seed', 'audio_seed', 'record']);
+const APPLIED = new Set(['text_temperature', 'text_topk', 'audio_temperature', 'audio_topk', 'text_seed', 'audio_seed', 'record', 'input_framing']);
 /** Credentials and personal data: checked or dropped, never recorded. */
 const SECRET = new Set(['token', 'worker_auth_id', 'email']);
 
@@ -17,6 +20,8 @@ export interface MoshiQuery {
   readonly params: Readonly<Record<string, string>>;
   /** Parameters given whose effect is not implemented here (upstream ones such as pad_mult, and unknown ones). */
   readonly ignored: readonly string[];
+  /** How the client's Ogg Opus is cut into input frames (src/audio/opus/input-frames.ts). */
+  readonly inputFraming: InputFraming;
 }
 
 export type MoshiQueryResult = { readonly ok: true; readonly query: MoshiQuery } | { readonly ok: false; readonly message: string };
@@ -60,6 +65,9 @@ export function parseMoshiQuery(search: string): MoshiQueryResult {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > MAX_SEED)) return fail(`${name} must be an integer in 0..${MAX_SEED}, got ${v}`);
     seeds[name] = v ?? null;
   }
+  const framing = params.get('input_framing');
+  const inputFraming = framing === null ? INPUT_FRAMING : INPUT_FRAMINGS.find((f) => f === framing);
+  if (inputFraming === undefined) return fail(`input_framing must be one of ${INPUT_FRAMINGS.join(', ')}, got ${JSON.stringify(framing)}`);
   const all: Record<string, string> = {};
   for (const [k, v] of params) if (!SECRET.has(k)) all[k] = v;
   const ignored = Object.keys(all).filter((k) => !APPLIED.has(k));
@@ -69,6 +77,16 @@ export function parseMoshiQuery(search: string): MoshiQueryResult {
       start: { seed: seeds.text_seed ?? null, audioSeed: seeds.audio_seed ?? null, sampling, record: params.get('record') === '1', pace: 'realtime' },
       params: all,
       ignored,
+      inputFraming,
     },
   };
+}
+
+/**
+ * The query a replay adds to ask a SolaceLive server for the framing a recorded session was cut
+ * with (its manifest's wireInfo; none recorded: the old 'decoded'); nothing for today's.
+ */
+export function inputFramingQuery(wireInfo: unknown): Record<string, string> {
+  const framing = recordedInputFraming(wireInfo);
+  return framing === null || framing === INPUT_FRAMING ? {} : { input_framing: framing };
 }

@@ -3,12 +3,13 @@
 // both ways. The session starts when the connection opens (the query string holds its
 // options); the client starts its microphone on the handshake, which is sent once the engine
 // has the session. In: Ogg pages in any chunking → demux → Opus decode (one pinned libopus
-// build, so replay decodes the same samples) → exact 1920-sample frames. Out: each step's PCM
+// build, so replay decodes the same samples) → exact 1920-sample frames on the client
+// encoder's boundaries (src/audio/opus/input-frames.ts: the pre-skip counts as silence, so
+// frame k is whole when the client's pages for it have arrived). Out: each step's PCM
 // as Opus pages (whole pages per message: Kyutai's client does not reassemble them), the text
 // piece, errors as kind 0x05, a ping every heartbeat.
-import { FrameCutter } from '../audio/frame-cutter.ts';
 import { isOggError } from '../audio/ogg/index.ts';
-import { describeLibopus, OggOpusDecoder, OggOpusEncoder, isOpusError, MOSHI_SERVER_SHAPE, type Libopus } from '../audio/opus/index.ts';
+import { describeLibopus, INPUT_FRAMING, OggOpusEncoder, OpusInputFrames, isOpusError, MOSHI_SERVER_SHAPE, type InputFraming, type Libopus } from '../audio/opus/index.ts';
 import type { StepInput, StepOutput } from '../engine/types.ts';
 import { concatBytes } from '../protocol/bytes.ts';
 import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
@@ -42,9 +43,8 @@ export class MoshiWire implements Wire {
   private readonly core: SessionCore;
   private readonly o: MoshiWireOptions;
   private lib: Libopus | null = null;
-  private decoder: OggOpusDecoder | null = null;
+  private input: OpusInputFrames | null = null;
   private encoder: OggOpusEncoder | null = null;
-  private readonly cutter = new FrameCutter();
   private early: Uint8Array[] = [];
   private earlyBytes = 0;
   private frames = 0;
@@ -63,12 +63,18 @@ export class MoshiWire implements Wire {
     this.o = options;
   }
 
+  private get inputFraming(): InputFraming {
+    return this.o.query.ok ? this.o.query.query.inputFraming : INPUT_FRAMING;
+  }
+
   info(): Record<string, unknown> {
     return {
       query: this.o.query.ok ? this.o.query.query.params : null,
       ignoredParams: this.o.query.ok ? this.o.query.query.ignored : [],
       // The decoder build that turned the client's pages into the recorded input frames.
       opus: this.lib ? describeLibopus(this.lib.identity) : null,
+      // How those frames were cut (sessions without it were cut with the pre-skip dropped).
+      inputFraming: this.inputFraming,
     };
   }
 
@@ -83,7 +89,7 @@ export class MoshiWire implements Wire {
         // Closed while libopus loaded: the instance is dropped whole (its memory goes with it).
         if (this.disposed) return;
         this.lib = lib;
-        this.decoder = new OggOpusDecoder({ lib, onPage: (page) => { if (page.eos) this.eos = true; } });
+        this.input = new OpusInputFrames({ lib, framing: this.inputFraming, onPage: (page) => { if (page.eos) this.eos = true; } });
         this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_SERVER_SHAPE, serial: 42, vendor: 'SolaceLive' });
         this.core.open(query.start);
       },
@@ -129,7 +135,7 @@ export class MoshiWire implements Wire {
   private audioIn(bytes: Uint8Array, t: number): void {
     if (this.inputFailed || this.inputEnded) return;
     // Frames handed to the core before it streams are refused ('not-started'): hold the bytes instead.
-    if (!this.decoder || !this.streaming) {
+    if (!this.input || !this.streaming) {
       this.earlyBytes += bytes.byteLength;
       if (this.earlyBytes > MAX_EARLY_BYTES) {
         this.core.fail('INPUT_OVERFLOW', `${this.earlyBytes} bytes of audio before the session was ready (limit ${MAX_EARLY_BYTES})`, CLOSE.POLICY);
@@ -139,22 +145,22 @@ export class MoshiWire implements Wire {
       this.early.push(bytes.slice());
       return;
     }
-    this.decoder.push(bytes);
-    // read() hands out the PCM before a bad page or packet and throws on the next call: read
-    // until it is empty or throws, so a failure in this message is reported now, not when
-    // (if ever) the client sends another.
+    this.input.push(bytes);
+    // read() hands out the frames before a bad page or packet and throws on the next call:
+    // read until it is empty or throws, so a failure in this message is reported now, not
+    // when (if ever) the client sends another.
     let failure: unknown = null;
     const recvMs = this.core.now() - t;
     for (;;) {
-      let pcm: Float32Array;
+      let frames: Float32Array[];
       try {
-        pcm = this.decoder.read();
+        frames = this.input.read();
       } catch (err) {
         failure = err;
         break;
       }
-      if (pcm.length === 0) break;
-      for (const frame of this.cutter.push(pcm)) {
+      if (frames.length === 0) break;
+      for (const frame of frames) {
         const r = this.core.frame(frame, this.frames++, t, recvMs);
         if (r === 'overflow') return;
       }
@@ -171,7 +177,7 @@ export class MoshiWire implements Wire {
   private inputEnd(t: number, recvMs: number): void {
     if (this.inputEnded) return;
     this.inputEnded = true;
-    const last = this.cutter.flush();
+    const last = this.input!.flush();
     if (last) this.core.frame(last.frame, this.frames++, t, recvMs);
     this.core.end();
   }
@@ -255,8 +261,8 @@ export class MoshiWire implements Wire {
   dispose(): void {
     this.disposed = true;
     // The session's libopus instance (its own WebAssembly memory) goes with these references.
-    this.decoder?.close();
-    this.decoder = null;
+    this.input?.close();
+    this.input = null;
     this.lib = null;
     this.encoder = null;
     this.early = [];

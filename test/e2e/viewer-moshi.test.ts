@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type ReadStep } from '../../harness/format/node.ts';
-import { PACKET_TYPES, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
+import { inputFramingOf, PACKET_TYPES, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
 import { startViewServer, type ViewServer } from '../../harness/view/index.ts';
 import { packetStepLines } from '../../viewer/src/data/packet-steps.ts';
 import { launchChromium } from './chromium.ts';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   steps = [];
   for await (const s of r.steps()) steps.push(s);
   rows = [];
-  const row = packetRowReader(wireOf(r.manifest));
+  const row = packetRowReader(wireOf(r.manifest), inputFramingOf(r.manifest));
   for await (const p of r.packets()) rows.push(row(rows.length, p.direction, p.timeMs, p.bytes));
   lines = packetStepLines(rows, steps);
   server = await startViewServer({ sessionsDir: sessions, port: 0 });

@@ -1,7 +1,9 @@
 // verifySession on Moshi-protocol sessions: the client's 0x01 Ogg Opus messages in packets.bin
 // are re-decoded with the libopus build the server used and compared with input.wav frame by
 // frame (missing-frame silence and dropped frames as in the packet protocol), and the
-// metadata message's `solacelive` ready is checked against the manifest. Real files, real
+// metadata message's `solacelive` ready is checked against the manifest. Input frames are cut
+// with the framing the session recorded (wireInfo.inputFraming; none: the old rule, pre-skip
+// dropped), so sessions recorded before the encoder framing still verify. Real files, real
 // libopus (opusscript's wasm), sessions written by the real SessionWriter.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, pcmHash, SessionWriter, type StepRecord } from '../../harness/format/node.ts';
 import { verifySession, type VerifyOptions } from '../../harness/verify.ts';
-import { FrameCutter } from '../../src/audio/frame-cutter.ts';
-import { describeLibopus, MOSHI_CLIENT_SHAPE, OggOpusDecoder, OggOpusEncoder, type Libopus } from '../../src/audio/opus/index.ts';
+import { describeLibopus, INPUT_FRAMING, MOSHI_CLIENT_SHAPE, OggOpusEncoder, OpusInputFrames, type InputFraming, type Libopus } from '../../src/audio/opus/index.ts';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
+import { decodeFrames } from '../server/moshi/peer.ts';
 import { rng, testInit } from './format/session-fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'solacelive-verify-moshi-'));
@@ -26,8 +28,8 @@ beforeAll(async () => {
 });
 const withLib: VerifyOptions = { libopus: loadLibopusNode };
 
-/** Client audio as Kyutai's web client sends it: one 0x01 message per Ogg page. */
-function clientMessages(frames: number, seed: number): Uint8Array[] {
+/** Client audio as Kyutai's web client sends it: one 0x01 message per Ogg page (the EOS page last when `end`). */
+function clientMessages(frames: number, seed: number, end = false): Uint8Array[] {
   const random = rng(seed);
   const enc = new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial: 7 });
   const pages = [...enc.start()];
@@ -35,20 +37,13 @@ function clientMessages(frames: number, seed: number): Uint8Array[] {
     const pcm = Float32Array.from({ length: 1920 }, (_, i) => 0.3 * Math.sin((k * 1920 + i) / 9) + 0.05 * (random() - 0.5));
     pages.push(...enc.push(pcm));
   }
+  if (end) pages.push(...enc.end());
   return pages.map((p) => encodeMoshi({ kind: 'audio', data: p }));
 }
 
-/** What the server's input side makes of them: one decoder over the byte stream, exact frames. */
-function serverFrames(messages: readonly Uint8Array[]): Float32Array[] {
-  const dec = new OggOpusDecoder({ lib });
-  const cutter = new FrameCutter();
-  const out: Float32Array[] = [];
-  for (const m of messages) {
-    dec.push(m.subarray(1));
-    out.push(...cutter.push(dec.read()));
-  }
-  dec.close();
-  return out;
+/** What the server's input side makes of them: the shared framing rule over the byte stream. */
+function serverFrames(messages: readonly Uint8Array[], framing: InputFraming = INPUT_FRAMING): Float32Array[] {
+  return decodeFrames(lib, messages.map((m) => m.subarray(1)), framing);
 }
 
 interface Plan {
@@ -57,12 +52,16 @@ interface Plan {
   readonly messages: readonly Uint8Array[];
   readonly readySeed?: number;
   readonly opus?: string | null;
+  /** wireInfo.inputFraming as the server recorded it; null: not recorded (a session from before it existed). */
+  readonly inputFraming?: string | null;
 }
 
 async function writeSession(name: string, p: Plan): Promise<string> {
   const dir = join(tmp, name);
   const init = testInit();
-  const w = await SessionWriter.create(dir, { ...init, meta: { wire: 'moshi', wireInfo: { query: { text_seed: '1234' }, ignoredParams: [], opus: p.opus === undefined ? build : p.opus } } });
+  const framing = p.inputFraming === undefined ? INPUT_FRAMING : p.inputFraming;
+  const wireInfo = { query: { text_seed: '1234' }, ignoredParams: [], opus: p.opus === undefined ? build : p.opus, ...(framing === null ? {} : { inputFraming: framing }) };
+  const w = await SessionWriter.create(dir, { ...init, meta: { wire: 'moshi', wireInfo } });
   const ready = { type: 'ready', session: 's', model: init.model.id, seed: p.readySeed ?? init.seed, sampling: init.sampling, fingerprint: init.platform };
   w.appendPacket(1, encodeMoshi({ kind: 'metadata', json: { text_temperature: 0.7, solacelive: ready } }), 0);
   w.appendPacket(1, encodeMoshi({ kind: 'handshake', payload: new Uint8Array(0) }), 1);
@@ -160,5 +159,44 @@ describe('verifySession on a Moshi session', () => {
     expect(v.damage).toEqual([]);
     expect(v.checked.some((c) => c.includes('OGG_ERR_CRC'))).toBe(true);
     expect(v.checked).toContain(`input.wav: ${before.length} of ${before.length} frames match the client's audio in packets.bin`);
+  });
+
+  it('cuts with the framing the session recorded: one from before inputFraming (pre-skip dropped) verifies by the old rule', async () => {
+    const messages = clientMessages(6, 8);
+    const old = serverFrames(messages, 'decoded');
+    const now = serverFrames(messages, 'encoder');
+    // The rules differ (derived here, not assumed): the encoder framing has one more whole frame and other samples.
+    expect(now.length).toBe(old.length + 1);
+    expect(now[1]).not.toEqual(old[1]);
+    const v = await verify(await writeSession('old-framing.session', { inputs: old, messages, inputFraming: null }));
+    expect(v.damage).toEqual([]);
+    expect(v.checked).toContain(`input.wav: ${old.length} of ${old.length} frames match the client's audio in packets.bin`);
+    // The same old frames under today's label are not what the client's pages cut to.
+    const mislabelled = await verify(await writeSession('mislabelled.session', { inputs: old, messages, inputFraming: 'encoder' }));
+    expect(mislabelled.damage.length).toBeGreaterThan(0);
+    expect(mislabelled.damage[0]).toMatchObject({ file: 'input.wav', where: 'frame 0' });
+  });
+
+  it('an unknown inputFraming is listed as unverified, not reported as damage', async () => {
+    const messages = clientMessages(3, 9);
+    const v = await verify(await writeSession('future-framing.session', { inputs: serverFrames(messages), messages, inputFraming: 'resampled' }));
+    expect(v.damage).toEqual([]);
+    expect(v.unverified.some((u) => u.includes('inputFraming "resampled" is not a framing this build knows'))).toBe(true);
+  });
+
+  it('the client\'s EOS page: the padded last partial frame is the last input frame, as the server steps it', async () => {
+    const messages = clientMessages(4, 10, true);
+    const input = new OpusInputFrames({ lib, framing: INPUT_FRAMING, onPage: () => undefined });
+    for (const m of messages) input.push(m.subarray(1));
+    const frames = input.read();
+    const last = input.flush();
+    const preSkip = Math.ceil(input.head!.preSkip / 2);
+    input.close();
+    // 4 frames of audio shifted by the pre-skip spill into a 5th, padded at the input's end.
+    expect(frames.length + (last ? 1 : 0)).toBe(Math.ceil((4 * 1920 + preSkip) / 1920));
+    const inputs = last ? [...frames, last.frame] : frames;
+    const v = await verify(await writeSession('eos.session', { inputs, messages }));
+    expect(v.damage).toEqual([]);
+    expect(v.checked).toContain(`input.wav: ${inputs.length} of ${inputs.length} frames match the client's audio in packets.bin`);
   });
 });

@@ -2,7 +2,8 @@
 // recorded and listed as ignored, credentials never recorded (the manifest keeps `params`).
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SAMPLING } from '../../src/engine/types.ts';
-import { parseMoshiQuery } from '../../src/server/moshi-query.ts';
+import { INPUT_FRAMING } from '../../src/audio/opus/input-frames.ts';
+import { inputFramingQuery, parseMoshiQuery } from '../../src/server/moshi-query.ts';
 
 describe('parseMoshiQuery', () => {
   it('applies what Kyutai\'s web client sends', () => {
@@ -35,6 +36,20 @@ describe('parseMoshiQuery', () => {
     const twice = parseMoshiQuery('?text_topk=10&text_topk=99');
     expect(twice.ok).toBe(false);
     if (!twice.ok) expect(twice.message).toMatch(/text_topk/);
+  });
+
+  it('input_framing (SolaceLive\'s, for replaying old sessions): today\'s framing by default, the old one when asked, a bad name refused', () => {
+    const none = parseMoshiQuery('?text_seed=1');
+    expect(none.ok && none.query.inputFraming).toBe(INPUT_FRAMING);
+    const old = parseMoshiQuery('?input_framing=decoded');
+    expect(old.ok && old.query.inputFraming).toBe('decoded');
+    expect(old.ok && old.query.ignored).toEqual([]);
+    const bad = parseMoshiQuery('?input_framing=raw');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toBe('input_framing must be one of encoder, decoded, got "raw"');
+    // A replay asks for a session's recorded framing: none recorded is the old one; today's needs no parameter.
+    expect(inputFramingQuery({ opus: 'x' })).toEqual({ input_framing: 'decoded' });
+    expect(inputFramingQuery({ inputFraming: INPUT_FRAMING })).toEqual({});
   });
 
   it('refuses bad values, naming the parameter', () => {

@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLibopusNode, MOSHI_CLIENT_SHAPE, OggOpusEncoder } from '../../src/audio/index.ts';
 import { openSession, type ReadStep } from '../../harness/format/node.ts';
-import { packetRow, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
+import { inputFramingOf, packetRow, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
 import { traceInput } from '../../harness/view/trace-input.ts';
 import { recordMoshiSession, type MoshiSession } from '../viewer/moshi-session.ts';
 import { ENGINE_STEP_TRACK, sessionToChromeTrace, TRACE_STAGES, type ChromeTrace, type TraceEvent } from '../../src/telemetry/chrome-trace.ts';
@@ -217,7 +218,7 @@ describe('Chrome trace export of a Moshi-protocol session', () => {
     const steps: ReadStep[] = [];
     for await (const s of r.steps()) steps.push(s);
     const packets: PacketRow[] = [];
-    const row = packetRowReader(wireOf(r.manifest));
+    const row = packetRowReader(wireOf(r.manifest), inputFramingOf(r.manifest));
     for await (const p of r.packets()) packets.push(row(packets.length, p.direction, p.timeMs, p.bytes));
     return { trace: sessionToChromeTrace(traceInput('moshi', r.manifest, steps, packets)), steps, packets };
   }
@@ -238,10 +239,14 @@ describe('Chrome trace export of a Moshi-protocol session', () => {
     expect(audioIn.slice(0, -1).every((p) => p.audioMs === 40)).toBe(true);
     const jitterIn = trace.traceEvents.filter((e) => e.name === 'jitter in (ms)').map((e) => e.args!.ms as number);
     expect(jitterIn).toEqual(audioIn.slice(1).map((p, i) => Math.abs(p.timeMs - audioIn[i]!.timeMs - p.audioMs)));
+    // Input frames fall on the client encoder's boundaries: its FRAMES frames and the tail behind the pre-skip (EOS-padded).
+    const preSkip = Math.ceil(new OggOpusEncoder({ lib: await loadLibopusNode(), shape: MOSHI_CLIENT_SHAPE, serial: 1 }).preSkip / 2);
+    const inputFrames = Math.ceil((FRAMES * 1920 + preSkip) / 1920);
+    expect(packets.filter((p) => p.direction === 0).reduce((a, p) => a + p.frames, 0)).toBe(inputFrames);
     const depth = trace.traceEvents.filter((e) => e.name === 'queue depth (frames)');
-    expect(depth.length).toBe(FRAMES + steps.filter((s) => s.spans['step.total'] !== undefined).length);
+    expect(depth.length).toBe(inputFrames + steps.filter((s) => s.spans['step.total'] !== undefined).length);
     const flows = trace.traceEvents.filter((e) => e.cat === 'flow');
-    const fed = steps.filter((s) => s.step < FRAMES && !s.events.some((e) => e.kind === 'missing-frame')).length;
+    const fed = steps.filter((s) => s.step < inputFrames && !s.events.some((e) => e.kind === 'missing-frame')).length;
     expect(flows.filter((e) => e.ph === 's' && names.get(e.tid)!.startsWith('packets client')).length).toBe(fed);
     expect(flows.filter((e) => e.ph === 'f' && names.get(e.tid)!.startsWith('packets server')).length).toBe(steps.filter((s) => s.pcmHash !== null).length);
   });

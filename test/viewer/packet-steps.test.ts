@@ -2,10 +2,9 @@
 // k, a server message is the step its TEXT_PARTIAL or gap names, handshake packets none;
 // and on a freshly recorded Moshi-protocol session, where the mapping goes by order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameCutter } from '../../src/audio/frame-cutter.ts';
-import { loadLibopusNode, MOSHI_SERVER_SHAPE, OggOpusDecoder, OggOpusEncoder } from '../../src/audio/index.ts';
+import { loadLibopusNode, MOSHI_SERVER_SHAPE, OggOpusEncoder, OpusInputFrames } from '../../src/audio/index.ts';
 import { openSession, type ReadStep } from '../../harness/format/node.ts';
-import { describeRow, packetRow, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
+import { describeRow, inputFramingOf, packetRow, packetRowReader, wireOf, type PacketRow } from '../../harness/view/packets.ts';
 import { packetStepLines } from '../../viewer/src/data/packet-steps.ts';
 import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
 import { recordMoshiSession, type MoshiSession } from './moshi-session.ts';
@@ -63,7 +62,7 @@ describe('packetStepLines on Moshi server messages', () => {
 // A session recorded on the Moshi protocol (Node Moshi client → /api/chat of a real loopback
 // server on the tiny engine): the mapping by order must agree with what the server did. The
 // client message that completes input frame k is found independently by feeding the
-// recorded client messages to a real OggOpusDecoder and FrameCutter, as the server's wire does.
+// recorded client messages to the server's framing rule (OpusInputFrames), as its wire does.
 describe('packetStepLines on a recorded Moshi session', () => {
   const FRAMES = 20;
   let session: MoshiSession;
@@ -78,7 +77,7 @@ describe('packetStepLines on a recorded Moshi session', () => {
     const steps: ReadStep[] = [];
     for await (const s of r.steps()) steps.push(s);
     const rows: PacketRow[] = [];
-    const row = packetRowReader(wireOf(r.manifest));
+    const row = packetRowReader(wireOf(r.manifest), inputFramingOf(r.manifest));
     const bytes: Uint8Array[] = [];
     for await (const p of r.packets()) {
       rows.push(row(rows.length, p.direction, p.timeMs, p.bytes));
@@ -90,19 +89,21 @@ describe('packetStepLines on a recorded Moshi session', () => {
     // The server's view: which client message completed each input frame.
     const lib = await loadLibopusNode();
     let eos = false;
-    const dec = new OggOpusDecoder({ lib, onPage: (pg) => { if (pg.eos) eos = true; } });
-    const cutter = new FrameCutter();
+    const input = new OpusInputFrames({ lib, framing: inputFramingOf(r.manifest), onPage: (pg) => { if (pg.eos) eos = true; } });
     const completes: number[] = []; // message index per input frame
     rows.forEach((x, k) => {
       if (x.direction !== 0 || x.packets[0]?.type !== 'audio' || eos) return;
-      dec.push(bytes[k]!.subarray(1));
-      let n = cutter.push(dec.read()).length;
-      if (eos && cutter.flush()) n++;
+      input.push(bytes[k]!.subarray(1));
+      let n = input.read().length;
+      if (eos && input.flush()) n++;
       for (let i = 0; i < n; i++) completes.push(k);
     });
-    dec.close();
-    expect(completes.length).toBe(FRAMES);
-    expect(rows.filter((x) => x.direction === 0).reduce((a, x) => a + x.frames, 0)).toBe(FRAMES);
+    const preSkip = Math.ceil(input.head!.preSkip / 2);
+    input.close();
+    // The client's FRAMES frames on its encoder's boundaries, and the tail behind the pre-skip the EOS page pads.
+    const encoded = Math.ceil((FRAMES * 1920 + preSkip) / 1920);
+    expect(completes.length).toBe(encoded);
+    expect(rows.filter((x) => x.direction === 0).reduce((a, x) => a + x.frames, 0)).toBe(encoded);
     completes.forEach((k, frame) => {
       // A message completing two frames selects the first of them.
       if (completes[frame - 1] !== k) expect(lines[k], `message ${k} completes frame ${frame}`).toBe(frame);

@@ -1,6 +1,7 @@
 // Ogg Opus bytes in (any chunking), 24 kHz mono float PCM out: the demuxer finds packets,
 // the first two must be OpusHead and OpusTags, audio packets are decoded by one libopus
-// decoder, pre-skip is dropped from the start and the EOS page's granule trims the end.
+// decoder, pre-skip is dropped from the start (or handed out as silence, see `preSkip`) and
+// the EOS page's granule trims the end.
 
 import { SAMPLE_RATE } from '../frames.ts';
 import { OggDemuxer, type OggPacket } from '../ogg/demuxer.ts';
@@ -16,11 +17,17 @@ export interface OggOpusDecoderOptions {
   /** Largest Ogg page accepted; default the format's 65307. */
   readonly maxPageBytes?: number;
   readonly onPage?: (page: OggPageHeader) => void;
+  /**
+   * The stream's first pre-skip samples (the encoder's warm-up, not audio): 'drop' them
+   * (default, RFC 7845), or hand out 'silence' in their place, so sample n out is sample n the
+   * sender's encoder produced and frames counted from here fall on the sender's boundaries.
+   */
+  readonly preSkip?: 'drop' | 'silence';
 }
 
 export interface OggOpusDecoderStats {
   readonly audioPackets: number;
-  /** Samples handed out (after pre-skip and end trimming). */
+  /** Samples handed out (after pre-skip and end trimming; pre-skip silence counted). */
   readonly samples: number;
   /** Logical streams begun (more than 1 for a chained stream). */
   readonly streams: number;
@@ -33,6 +40,7 @@ const RATIO = SAMPLE_RATE / 48000;
 export class OggOpusDecoder {
   private readonly lib: Libopus;
   private readonly demuxer: OggDemuxer;
+  private readonly preSkipAsSilence: boolean;
   private decoder: OpusPacketDecoder | null = null;
   private opusHead: OpusHead | null = null;
   private opusTags: OpusTags | null = null;
@@ -44,6 +52,7 @@ export class OggOpusDecoder {
 
   constructor(options: OggOpusDecoderOptions) {
     this.lib = options.lib;
+    this.preSkipAsSilence = options.preSkip === 'silence';
     this.demuxer = new OggDemuxer({ maxPacketBytes: options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES, maxPageBytes: options.maxPageBytes, onPage: options.onPage });
   }
 
@@ -131,10 +140,12 @@ export class OggOpusDecoder {
     const head = this.opusHead!;
     let pcm = withWhere(() => this.decoder!.decode(packet.data), where);
     this.counts.audioPackets++;
+    let silence = 0;
     if (this.skip > 0) {
       const drop = Math.min(this.skip, pcm.length);
       this.skip -= drop;
       pcm = pcm.subarray(drop);
+      if (this.preSkipAsSilence) silence = drop;
     }
     if (packet.page.eos && packet.lastOnPage) {
       // End trimming: the last granule says how many samples the stream really holds.
@@ -143,6 +154,11 @@ export class OggOpusDecoder {
       if (pcm.length > room) pcm = pcm.subarray(0, room);
     }
     this.streamSamples += pcm.length;
+    if (silence > 0) {
+      const out = new Float32Array(silence + pcm.length); // zeros, then the audio
+      out.set(pcm, silence);
+      pcm = out;
+    }
     this.counts.samples += pcm.length;
     return pcm;
   }

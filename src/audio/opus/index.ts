@@ -12,3 +12,5 @@ export { MOSHI_CLIENT_SHAPE, MOSHI_SERVER_SHAPE, OggOpusEncoder } from './encode
 export type { OggOpusEncoderOptions, OpusStreamShape } from './encoder.ts';
 export { OggOpusDecoder } from './decoder.ts';
 export type { OggOpusDecoderOptions, OggOpusDecoderStats } from './decoder.ts';
+export { INPUT_FRAMING, INPUT_FRAMINGS, OpusInputFrames, recordedInputFraming } from './input-frames.ts';
+export type { InputFraming, OpusInputFramesOptions } from './input-frames.ts';

@@ -59,7 +59,7 @@ describe('lag against a server with a known per-step sleep', () => {
     expect(Math.min(...f.lag.series.map(([, lag]) => lag))).toBeGreaterThanOrEqual(SLEEP_MS);
     const served = [...sessions.entries()].filter(([id]) => !before.has(id)).map(([, s]) => s);
     expect(served.length).toBe(1);
-    const e2e = e2eOf(served[0]!, f.lag.warmupFrames);
+    const e2e = e2eOf(served[0]!, f.lag.warmupFrames, r.framesSent);
     expect(e2e.p50!).toBeGreaterThanOrEqual(SLEEP_MS);
     expect(f.lag.p50!).toBeGreaterThanOrEqual(e2e.p50! - 1);
     expect(f.handshakeMs).not.toBeNull();

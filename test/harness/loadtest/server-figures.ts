@@ -26,7 +26,11 @@ export async function serveWithFigures(engine: EnginePort, options: ServerOption
   return { server, url, sessions };
 }
 
-/** The server's e2e percentiles of a session's steps from `fromStep` (the warm-up steps answer no client frame). */
-export function e2eOf(s: ServedSession, fromStep: number): Percentiles {
-  return percentiles(s.e2e.filter(([step]) => step >= fromStep).map(([, ms]) => ms));
+/**
+ * The server's e2e percentiles of a session's steps from `fromStep` (the warm-up steps answer no
+ * client frame) up to `toStep` (exclusive: the frames the client sent and timed; the EOS page's
+ * tail behind the pre-skip is one more step, queued behind the last frame, that it does not time).
+ */
+export function e2eOf(s: ServedSession, fromStep: number, toStep = Infinity): Percentiles {
+  return percentiles(s.e2e.filter(([step]) => step >= fromStep && step < toStep).map(([, ms]) => ms));
 }

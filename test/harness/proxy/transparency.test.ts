@@ -113,7 +113,7 @@ describe('proxy transparency', () => {
     // input.wav is the client's audio as its encoder saw it: the frames the client sent, decoded.
     expect(r.manifest.counts.steps).toBeGreaterThanOrEqual(FRAMES);
     expect(logs.some((l) => l.includes('lag p50'))).toBe(true);
-    // input.wav is the client's audio as a decoder hands it out: re-decoding packets.bin gives the same frames.
+    // input.wav is the client's audio cut as a SolaceLive server cuts it: re-decoding packets.bin with that rule gives the same frames.
     const v = await verifySession(r, { libopus: loadLibopusNode });
     expect(v.damage).toEqual([]);
     expect(v.checked.join('\n')).toMatch(/input\.wav/);

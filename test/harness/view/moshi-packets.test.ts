@@ -2,15 +2,15 @@
 // moshi-packets.ts): every message's kind, the Ogg pages completed in each audio message
 // (also when pages are split across messages at any byte), and the input frames each client
 // message completes — checked against the real thing: pages made by our Ogg Opus encoder on
-// real libopus, frames counted by a real OggOpusDecoder and FrameCutter fed the same
-// messages, as the server's Moshi wire does.
+// real libopus, frames counted by the server's framing rule (OpusInputFrames, either framing a
+// session may have recorded) fed the same messages, as the server's Moshi wire does.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodeWav, loadLibopusNode, MOSHI_CLIENT_SHAPE, MOSHI_SERVER_SHAPE, OggOpusDecoder, OggOpusEncoder, readOggPageHeader, type Libopus,
+  decodeWav, INPUT_FRAMING, INPUT_FRAMINGS, loadLibopusNode, MOSHI_CLIENT_SHAPE, MOSHI_SERVER_SHAPE, OggOpusEncoder, OpusInputFrames, readOggPageHeader,
+  type InputFraming, type Libopus,
 } from '../../../src/audio/index.ts';
-import { FrameCutter } from '../../../src/audio/frame-cutter.ts';
 import { encodeMoshi, MOSHI_KINDS } from '../../../src/protocol/moshi/index.ts';
 import { packetRowReader, describeRow, type PacketRow } from '../../../harness/view/packets.ts';
 import { opusPacketSamples } from '../../../harness/view/moshi-packets.ts';
@@ -32,27 +32,26 @@ function clientPages(pcm: Float32Array): Uint8Array[] {
 }
 
 /** Frames the server takes from each message (src/server/moshi-wire.ts's input path, on the real decoder). */
-function serverFrames(payloads: readonly Uint8Array[]): number[] {
+function serverFrames(payloads: readonly Uint8Array[], framing: InputFraming): number[] {
   let eos = false;
-  const dec = new OggOpusDecoder({ lib, onPage: (p) => { if (p.eos) eos = true; } });
-  const cutter = new FrameCutter();
+  const input = new OpusInputFrames({ lib, framing, onPage: (p) => { if (p.eos) eos = true; } });
   let ended = false;
   const out = payloads.map((b) => {
     if (ended) return 0;
-    dec.push(b);
-    let n = cutter.push(dec.read()).length;
+    input.push(b);
+    let n = input.read().length;
     if (eos) {
       ended = true;
-      if (cutter.flush()) n++;
+      if (input.flush()) n++;
     }
     return n;
   });
-  dec.close();
+  input.close();
   return out;
 }
 
-function rowsOf(messages: readonly { dir: 0 | 1; bytes: Uint8Array }[]): PacketRow[] {
-  const row = packetRowReader('moshi');
+function rowsOf(messages: readonly { dir: 0 | 1; bytes: Uint8Array }[], framing?: InputFraming): PacketRow[] {
+  const row = packetRowReader('moshi', framing);
   return messages.map((m, i) => row(i, m.dir, i * 40, m.bytes));
 }
 
@@ -78,9 +77,14 @@ describe('Moshi packet rows', () => {
     expect(rows[2]!.pages[0]!.content).toBe('audio');
     expect(rows[2]!.audioMs).toBe(40); // two 20 ms packets per page
     expect(describeRow(rows[2]!)).toMatch(/^audio · page #2 g=\d+ \d+ B 2 pk$/);
-    const frames = serverFrames(pages);
-    expect(frames.reduce((a, b) => a + b, 0)).toBe(Math.ceil(31_200 / 1920));
-    expect(rows.map((r) => r.frames)).toEqual(frames);
+    const preSkip = Math.ceil(new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial: 1 }).preSkip / 2);
+    for (const framing of INPUT_FRAMINGS) {
+      const frames = serverFrames(pages, framing);
+      // The encoder framing hands the pre-skip out as silence ahead of the audio.
+      expect(frames.reduce((a, b) => a + b, 0), framing).toBe(Math.ceil((31_200 + (framing === 'encoder' ? preSkip : 0)) / 1920));
+      expect(rowsOf(pages.map((p) => ({ dir: 0, bytes: audio(p) })), framing).map((r) => r.frames), framing).toEqual(frames);
+    }
+    expect(rows.map((r) => r.frames)).toEqual(serverFrames(pages, INPUT_FRAMING));
   });
 
   it('a page split across messages at any byte is listed once, where its last byte arrives, with the bytes that came earlier', () => {
@@ -106,7 +110,9 @@ describe('Moshi packet rows', () => {
         const lastEnd = Math.max(0, ...ends.filter((e) => e <= bounds[m + 1]!));
         expect(r.pendingBytes, `message ${m}`).toBe(bounds[m + 1]! - lastEnd);
       });
-      expect(rows.map((r) => r.frames)).toEqual(serverFrames(payloads));
+      for (const framing of INPUT_FRAMINGS) {
+        expect(rowsOf(payloads.map((p) => ({ dir: 0, bytes: audio(p) })), framing).map((r) => r.frames), framing).toEqual(serverFrames(payloads, framing));
+      }
     }), { numRuns: 30 });
   });
 

@@ -2,9 +2,8 @@
 // collecting everything the server sends, decoded), and the client audio to send: Ogg Opus
 // as Kyutai's web client makes it (OggOpusEncoder in MOSHI_CLIENT_SHAPE), plus the pieces
 // hostile tests need (a page rebuilt with its CRC, the next page of a stream).
-import { FrameCutter } from '../../../src/audio/frame-cutter.ts';
 import { OGG_HEADER_BYTES, oggCrc32, writeOggPage } from '../../../src/audio/ogg/index.ts';
-import { MOSHI_CLIENT_SHAPE, OggOpusDecoder, OggOpusEncoder, type Libopus } from '../../../src/audio/opus/index.ts';
+import { INPUT_FRAMING, MOSHI_CLIENT_SHAPE, OggOpusDecoder, OggOpusEncoder, OpusInputFrames, type InputFraming, type Libopus } from '../../../src/audio/opus/index.ts';
 import { decodeMoshi, encodeMoshi, type MoshiMessage } from '../../../src/protocol/moshi/index.ts';
 import { WsPeer } from '../../ws-peer.ts';
 
@@ -94,16 +93,15 @@ export class ClientStream {
   }
 }
 
-/** The frames a server makes of these pages: one decoder over the byte stream, exact 1920-sample frames. */
-export function decodeFrames(lib: Libopus, pages: readonly Uint8Array[]): Float32Array[] {
-  const dec = new OggOpusDecoder({ lib });
-  const cutter = new FrameCutter();
+/** The frames a server makes of these pages (the shared framing rule: one decoder over the byte stream, exact 1920-sample frames). */
+export function decodeFrames(lib: Libopus, pages: readonly Uint8Array[], framing: InputFraming = INPUT_FRAMING): Float32Array[] {
+  const input = new OpusInputFrames({ lib, framing });
   const out: Float32Array[] = [];
   for (const p of pages) {
-    dec.push(p);
-    out.push(...cutter.push(dec.read()));
+    input.push(p);
+    out.push(...input.read());
   }
-  dec.close();
+  input.close();
   return out;
 }
 

@@ -8,7 +8,7 @@ import type { SessionManifest } from '../../../harness/format/manifest.ts';
 import type { SessionRecovery } from '../../../harness/format/errors.ts';
 import type { ReadStep } from '../../../harness/format/steps.ts';
 import { FRAME_SAMPLES } from '../../../harness/format/layout.ts';
-import { packetRowReader, wireOf, type PacketRow } from '../../../harness/view/packets.ts';
+import { inputFramingOf, packetRowReader, wireOf, type PacketRow } from '../../../harness/view/packets.ts';
 import { sessionStats, type SessionStats } from '../../../harness/view/stats.ts';
 import type { LatestResults } from '../../../harness/view/results.ts';
 
@@ -86,7 +86,7 @@ export async function loadSession(name: string, files: SessionFiles, results: ()
 /** Reads packets.bin into table rows (decoded for the session's wire protocol), reporting progress every `every` rows. */
 export async function loadPackets(reader: SessionReader, onProgress: (rows: readonly PacketRow[]) => void, every = 2000): Promise<{ rows: PacketRow[]; error: LoadProblem | null }> {
   const rows: PacketRow[] = [];
-  const row = packetRowReader(wireOf(reader.manifest));
+  const row = packetRowReader(wireOf(reader.manifest), inputFramingOf(reader.manifest));
   try {
     for await (const p of reader.packets()) {
       rows.push(row(rows.length, p.direction, p.timeMs, p.bytes));

@@ -1,0 +1,62 @@
+// The proxy's input.wav is the server's: a Node Moshi client through `solacelive proxy --record`
+// to a recording SolaceLive server (real sockets on loopback, tiny engine child process), and
+// the proxy's tap (harness/measure/opus-tap.ts) cuts the client's pages into the same frames,
+// sample for sample, that the server stepped and recorded, each completed by the same message.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMoshi, moshiQuery } from '../../../src/client/moshi.ts';
+import type { EnginePort } from '../../../src/server/engine-port.ts';
+import { createServer, type SolaceServer } from '../../../src/server/server.ts';
+import { openSession, type SessionReader } from '../../../harness/format/node.ts';
+import { Recorder } from '../../../harness/recorder.ts';
+import { startProxy, type MoshiProxy } from '../../../harness/proxy/index.ts';
+import { startEngine, testFrames } from '../../server/live/engine.ts';
+
+const FRAMES = 12;
+const dir = mkdtempSync(join(tmpdir(), 'solacelive-proxy-frames-'));
+let engine: EnginePort;
+let recorder: Recorder;
+let server: SolaceServer;
+let proxy: MoshiProxy;
+
+beforeAll(async () => {
+  engine = await startEngine();
+  recorder = new Recorder({ dir: join(dir, 'server'), mode: 'requested', engineInfo: () => engine.info, name: () => 'served.session' });
+  server = createServer({ port: 0, host: '127.0.0.1', missingFrameMs: 10_000 }, engine, recorder);
+  proxy = await startProxy({ upstream: `${(await server.start()).url}/api/chat`, record: join(dir, 'proxy'), log: () => undefined });
+}, 120_000);
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function inputFrames(r: SessionReader): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for await (const f of (await r.wav('input')).frames()) out.push(f.slice());
+  return out;
+}
+
+describe('the proxy tap and the server cut the same input frames', () => {
+  it("the proxied session's input.wav frames are the server's input.wav frames", async () => {
+    const before = proxy.reports.length;
+    const c = await connectMoshi(`${proxy.url}/api/chat`, { query: moshiQuery({ seed: 21, record: true }) });
+    const result = await c.run(testFrames(FRAMES, 8));
+    expect(result.ok).toBe(true);
+    const deadline = performance.now() + 20_000;
+    while (proxy.reports.length <= before && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const report = proxy.reports[before]!;
+    await recorder.closeAll();
+    const served = recorder.status().find((s) => s.path.endsWith('served.session'))!;
+    const [mine, theirs] = await Promise.all([openSession(report.path!), openSession(served.path)]);
+    const [proxied, stepped] = await Promise.all([inputFrames(mine), inputFrames(theirs)]);
+    // The server also steps the EOS page's padded tail (the tap times whole frames only).
+    expect(proxied.length).toBeGreaterThanOrEqual(FRAMES);
+    expect(stepped.length).toBeGreaterThanOrEqual(proxied.length);
+    proxied.slice(0, FRAMES).forEach((f, k) => expect(f, `frame ${k}`).toEqual(stepped[k]));
+    expect(report.figures.client.audioFrames).toBe(FRAMES);
+  }, 120_000);
+});

@@ -1,6 +1,8 @@
 // The proxy's measuring worker (a worker thread): decodes, measures (MoshiMeter) and records
 // (ProxyRecording) what the forwarding loop forwarded, so decoding a message (~0.4 ms) never
 // holds up the next one being forwarded. Loaded by Node's own type stripping, as the CLI is.
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import type { SessionError } from '../format/node.ts';
@@ -26,6 +28,21 @@ class Connection {
   }
 }
 
+/**
+ * Measuring is background work: where nice is per thread (Linux), this thread runs at nice 10 (or
+ * its own, if nicer), so on a busy machine the scheduler runs the forwarding loop before it.
+ * Elsewhere it stays as is.
+ */
+function yieldToForwarding(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(10, getPriority(tid)));
+  } catch {
+    // No /proc/thread-self (not Linux) or not allowed: the same priority as forwarding.
+  }
+}
+
+yieldToForwarding();
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
 const lib = await loadLibopusNode();

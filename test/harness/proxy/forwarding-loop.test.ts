@@ -4,9 +4,9 @@
 // still cross the proxy promptly and in order both ways; when the worker falls behind by more
 // than maxMeasureBacklog, the report and the console say measuring stopped; when the worker
 // dies, the report says so and forwarding goes on. Real sockets on loopback.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,18 @@ async function converse(p: MoshiProxy): Promise<Run> {
   return { up: delays(tx, upRx), down: delays(upTx, rx), upSeq: upRx.map((s) => s.seq), downSeq: rx.map((s) => s.seq) };
 }
 
+/** This process's threads' nice values (Linux /proc; empty elsewhere). */
+function threadNices(): number[] {
+  if (!existsSync('/proc/self/task')) return [];
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      return [Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const inOrder = Array.from({ length: COUNT }, (_, k) => k);
 
@@ -120,6 +132,16 @@ describe('the forwarding loop does not measure', () => {
     expect(r.figures.events.filter((e) => e.kind === 'measure-backlog')).toEqual([]);
     expect(r.recording?.status).toBe('complete');
   }, 60_000);
+
+  it('where nice is per thread (Linux), the measuring worker runs at nice 10 (or the nicer one it had) and forwarding keeps its priority', async () => {
+    const mine = getPriority();
+    const worker = Math.max(10, mine);
+    const before = threadNices().filter((n) => n === worker).length;
+    await proxyWith({});
+    const after = threadNices().filter((n) => n === worker).length;
+    expect(after - before).toBe(existsSync('/proc/thread-self') ? 1 : 0);
+    expect(getPriority()).toBe(mine);
+  });
 
   it('a worker more than maxMeasureBacklog messages behind: measuring stops for that connection, the report and the console say so, forwarding goes on', async () => {
     const p = await proxyWith({ testMeasureBurnMs: BURN_MS, maxMeasureBacklog: 10 });

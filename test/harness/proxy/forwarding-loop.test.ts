@@ -160,6 +160,17 @@ describe('the forwarding loop does not measure', () => {
     expect((await openSession(r.path!, { strict: true })).manifest.status).toBe('complete');
   }, 60_000);
 
+  it('the bound in bytes as well: a worker more than maxMeasureBacklogBytes behind stops measuring the connection, saying so', async () => {
+    const p = await proxyWith({ testMeasureBurnMs: BURN_MS, maxMeasureBacklogBytes: 64 });
+    const run = await converse(p);
+    expect(run.upSeq).toEqual(inOrder);
+    expect(run.downSeq).toEqual(inOrder);
+    const r = await reportOf(p, 0);
+    const backlog = r.figures.events.filter((e) => e.kind === 'measure-backlog');
+    expect(backlog).toHaveLength(1);
+    expect(backlog[0]!.message).toMatch(/more than 64 bytes behind/);
+  }, 60_000);
+
   it('a measuring worker that dies: logged, the open connection keeps forwarding and its report says measuring failed; the next connection is measured again', async () => {
     const p = await proxyWith({ testMeasureCrashAt: 5 });
     const run = await converse(p);

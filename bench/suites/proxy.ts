@@ -1,12 +1,16 @@
 // What `solacelive proxy` adds to each direction of a Moshi connection: one-way message
-// latency client → server (`up`) and server → client (`down`) through the proxy (in this
-// process, recording as in use), against the same traffic sent directly (the floor, timed in
-// the same rounds: one direct and one proxied trial per round, the order alternating, so the
-// machine's load falls on both alike). Client and upstream live in this process: one clock
-// for a message's send and receive times. Traffic is Moshi's: an Ogg Opus page from the client
-// every 40 ms, an 80 ms audio message from the upstream every 80 ms, so the proxy decodes,
-// measures and records as it would in use. In this process the figure is the proxy's own
-// work; as a process of its own it also pays the scheduler waking it.
+// latency client → server (`up`) and server → client (`down`) through the proxy, recording as
+// in use, against the same traffic sent directly (the floor, timed in the same rounds: one
+// direct trial, one through the proxy in this process and one through `solacelive proxy` as a
+// process of its own per round, the order rotating, so the machine's load falls on all alike).
+// Client and upstream live in this process: one clock for a message's send and receive times.
+// Traffic is Moshi's: an Ogg Opus page from the client every 40 ms, an 80 ms audio message from
+// the upstream every 80 ms, so the proxy decodes, measures and records as it would in use.
+// In this process (`up`, `down`) the figure is the proxy's own work, but its forwarding shares
+// this loop with the client and the upstream; as its own process (`process.up`,
+// `process.down`, as `solacelive proxy` runs) it has a loop of its own and pays the scheduler
+// waking it.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,12 +23,34 @@ import type { SuiteDef } from '../lib/suite-api.ts';
 
 const CLIENT_EVERY_MS = 40;
 const SERVER_EVERY_MS = 80;
+const BIN = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
+
+/** `solacelive proxy` as a process of its own (port 0), resolved with its URL once it listens. */
+function startProxyProcess(upstream: string, record: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', upstream, '--listen', '127.0.0.1:0', '--record', record], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`solacelive proxy: not listening within 30 s:\n${log}`));
+    }, 30_000);
+    child.once('exit', (code) => reject(new Error(`solacelive proxy exited (${code}):\n${log}`)));
+    child.stderr!.on('data', (d) => {
+      log = (log + d).slice(-8000); // its per-connection summaries go on: keep reading, keep little
+      const m = /listening on (ws:\/\/\S+?)\/api\/chat/.exec(log);
+      if (m) {
+        clearTimeout(t);
+        resolve({ child, url: m[1]! });
+      }
+    });
+  });
+}
 
 interface Trial { readonly up: number[]; readonly down: number[] }
 
 export const proxySuite: SuiteDef = {
   name: 'proxy',
-  describe: 'one-way Moshi message latency through `solacelive proxy` (in process, recording) against the direct connection',
+  describe: 'one-way Moshi message latency through `solacelive proxy` (in process and as its own process, recording) against the direct connection',
   async setup(ctx) {
     if (ctx.config !== 'tiny') return { skipped: 'the proxy runs no model: benched in the tiny config only' };
     const seconds = ctx.quick ? 1.5 : 3;
@@ -61,6 +87,7 @@ export const proxySuite: SuiteDef = {
     const direct = `ws://127.0.0.1:${(http.address() as { port: number }).port}`;
     const recordDir = mkdtempSync(join(tmpdir(), 'solacelive-bench-proxy-'));
     const proxy = await startProxy({ upstream: `${direct}/api/chat`, record: recordDir, log: () => undefined });
+    const own = await startProxyProcess(`${direct}/api/chat`, recordDir);
 
     /** One connection: the client sends its pages every 40 ms; the one-way delays both ways. */
     const trial = async (url: string): Promise<Trial> => {
@@ -85,30 +112,38 @@ export const proxySuite: SuiteDef = {
       await new Promise((r) => ws.once('close', r));
       const n = Math.min(clientTx.length, upstreamRx.length);
       const m = Math.min(upstreamTx.length, clientRx.length);
-      if (n === 0 || m === 0) throw new Error(`a ${url === direct ? 'direct' : 'proxied'} trial delivered no messages (${n} up, ${m} down)`);
+      if (n === 0 || m === 0) throw new Error(`a ${url === direct ? 'direct' : `proxied (${url})`} trial delivered no messages (${n} up, ${m} down)`);
       return { up: Array.from({ length: n }, (_, i) => upstreamRx[i]! - clientTx[i]!), down: Array.from({ length: m }, (_, i) => clientRx[i]! - upstreamTx[i]!) };
     };
 
     return {
-      describe: `one direct and one proxied ${seconds} s connection per round (order alternating), ${clientMsgs.length} messages up and ${serverMsgs.length} down each`,
+      describe: `one direct, one in-process proxied and one \`solacelive proxy\` process proxied ${seconds} s connection per round (order rotating), ${clientMsgs.length} messages up and ${serverMsgs.length} down each`,
       figures: [
         { name: 'up', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.up', describe: 'the same client messages sent directly' } },
         { name: 'down', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.down', describe: 'the same server messages sent directly' } },
+        { name: 'process.up', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.up', describe: 'the same client messages sent directly' } },
+        { name: 'process.down', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.down', describe: 'the same server messages sent directly' } },
       ],
-      notes: ['the proxy runs in the bench process (its own work); through `solacelive proxy` as a process of its own the scheduler adds its wake-ups'],
+      notes: [
+        'up/down: the proxy in the bench process (its forwarding loop shared with the client and the upstream; decoding, measuring and recording in its worker thread)',
+        'process.up/process.down: `solacelive proxy` as a process of its own, as it runs in use (its own loop; the scheduler adds its wake-ups)',
+      ],
       async round(index, tick) {
-        const out: Record<string, number[]> = { up: [], down: [], 'direct.up': [], 'direct.down': [] };
-        const order = index % 2 === 0 ? ['direct', 'proxied'] as const : ['proxied', 'direct'] as const;
-        for (const side of order) {
+        const out: Record<string, number[]> = { up: [], down: [], 'process.up': [], 'process.down': [], 'direct.up': [], 'direct.down': [] };
+        const paths = [{ url: direct, up: 'direct.up', down: 'direct.down' }, { url: proxy.url, up: 'up', down: 'down' }, { url: own.url, up: 'process.up', down: 'process.down' }];
+        for (let i = 0; i < paths.length; i++) {
+          const p = paths[(index + i) % paths.length]!;
           tick();
-          const t = await trial(side === 'direct' ? direct : proxy.url);
-          out[side === 'direct' ? 'direct.up' : 'up']!.push(...t.up);
-          out[side === 'direct' ? 'direct.down' : 'down']!.push(...t.down);
+          const t = await trial(p.url);
+          out[p.up]!.push(...t.up);
+          out[p.down]!.push(...t.down);
         }
         tick();
         return out;
       },
       async close() {
+        own.child.kill('SIGTERM');
+        await new Promise((r) => (own.child.exitCode === null ? own.child.once('exit', r) : r(null)));
         await proxy.close();
         wss.close();
         await new Promise((r) => http.close(r));

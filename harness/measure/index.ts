@@ -3,7 +3,7 @@ export { MoshiMeter, METER_DEFAULTS } from './meter.ts';
 export type { ConnectionEvent, ConnectionFigures, MeterOptions, Side, StreamTally } from './meter.ts';
 export { OpusTap } from './opus-tap.ts';
 export type { TimedFrame } from './opus-tap.ts';
-export { percentiles, slopePerMinute } from './stats.ts';
+export { growthOf, percentiles, slopePerMinute } from './stats.ts';
 export type { Percentiles } from './stats.ts';
 export { turnTaking } from './turns.ts';
 export type { BargeIn, TurnFigures } from './turns.ts';

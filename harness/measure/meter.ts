@@ -12,7 +12,7 @@ import type { Libopus } from '../../src/audio/opus/index.ts';
 import { decodeMoshi, type MoshiMessage } from '../../src/protocol/moshi/index.ts';
 import { OpusTap, type TimedFrame } from './opus-tap.ts';
 import { clientTimeoutsOf, lateFrames, stallsOf } from './gaps.ts';
-import { percentiles, slopePerMinute, type Percentiles } from './stats.ts';
+import { growthOf, percentiles, type Percentiles } from './stats.ts';
 import { turnTaking, type TurnFigures } from './turns.ts';
 import { StreamingVad, type VadOptions, VAD_DEFAULTS } from './vad.ts';
 
@@ -28,12 +28,18 @@ export interface MeterOptions {
   readonly clientTimeoutMs?: number;
   /** A frame is late when its lag exceeds the session's smallest lag by more than this (default 160 ms: two frames). */
   readonly lateMs?: number;
+  /**
+   * Growth (lag ms per minute) is reported only when the answered frames span at least this
+   * (default 20 000 ms): 10 ms of frame-to-frame jitter reads as ~±200 ms/min over 2 s (25 frames) and
+   * ~±7 ms/min over 20 s (250 frames), small beside a lag a person notices growing (#229).
+   */
+  readonly growthMinMs?: number;
   readonly vad?: VadOptions;
   /** Each decoded 1920-sample frame of either side, as a decoder hands the audio out (for recording). */
   readonly onFrame?: (side: Side, frame: TimedFrame) => void;
 }
 
-export const METER_DEFAULTS = { warmupFrames: 1, stallMs: 500, clientTimeoutMs: 10_000, lateMs: 160 } as const;
+export const METER_DEFAULTS = { warmupFrames: 1, stallMs: 500, clientTimeoutMs: 10_000, lateMs: 160, growthMinMs: 20_000 } as const;
 
 /** Something that happened on the connection, at `atMs` since it started. */
 export interface ConnectionEvent {
@@ -64,8 +70,10 @@ export interface ConnectionFigures {
   readonly lag: Percentiles & {
     readonly method: string;
     readonly warmupFrames: number;
-    /** Least-squares growth of the lag over the session, ms per minute (null under 2 points). */
+    /** Least-squares growth of the lag over the session, ms per minute; null when its frames span under growthMinMs (see slopeNullReason). */
     readonly slopeMsPerMin: number | null;
+    /** Why slopeMsPerMin is null (too short a span), else null. The meter always writes it; optional for files from before it. */
+    readonly slopeNullReason?: string | null;
     /** [time of the reply (ms since start), lag ms] per answered frame: the line a viewer draws. */
     readonly series: readonly (readonly [number, number])[];
     /**
@@ -261,7 +269,7 @@ export class MoshiMeter {
         method: `server frame j answers client frame j+${this.o.warmupFrames} (order); lag = arrival of server frame j - arrival of client frame j+${this.o.warmupFrames}, both at the measuring point`,
         warmupFrames: this.o.warmupFrames,
         ...percentiles(lags),
-        slopeMsPerMin: slopePerMinute(this.lagSeries.map((p) => p[0]), lags),
+        ...growthOf(this.lagSeries, this.o.growthMinMs),
         series: this.lagSeries,
         frames: this.lagFrames,
         unmatched: this.unmatched,

@@ -8,7 +8,7 @@ export function summaryLines(f: ConnectionFigures): string[] {
   const end = f.end ? `closed by ${f.end.by} (${f.end.code}${f.end.reason ? ` ${f.end.reason}` : ''})` : 'not closed';
   lines.push(`${(f.durationMs / 1000).toFixed(1)} s, ${end}; handshake ${ms(f.handshakeMs)}, first audio ${ms(f.firstAudioMs)}; frames ${f.client.audioFrames} sent, ${f.server.audioFrames} back`);
   if (f.lag.count > 0) {
-    const slope = f.lag.slopeMsPerMin === null ? '-' : `${f.lag.slopeMsPerMin >= 0 ? '+' : ''}${f.lag.slopeMsPerMin} ms/min`;
+    const slope = f.lag.slopeMsPerMin !== null ? `${f.lag.slopeMsPerMin >= 0 ? '+' : ''}${f.lag.slopeMsPerMin} ms/min` : `- (${f.lag.slopeNullReason ?? 'not measured'})`;
     lines.push(`lag p50 ${ms(f.lag.p50)} p95 ${ms(f.lag.p95)} p99 ${ms(f.lag.p99)} max ${ms(f.lag.max)}, growth ${slope}; late ${f.late.count}, missing ${f.missing.count}`);
   }
   lines.push(`stalls ${f.stalls.count} (> ${f.stalls.thresholdMs} ms, ${Math.round(f.stalls.totalMs)} ms in all); client-timeout silences ${f.clientTimeouts.count} (>= ${f.clientTimeouts.thresholdMs} ms)`);

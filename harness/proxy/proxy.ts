@@ -1,9 +1,11 @@
 // The recording Moshi proxy: clients connect here instead of to the server; each connection
 // opens its own connection upstream and every message is forwarded both ways unchanged and
-// in order (sent on before it is measured or recorded). Each direction is its own socket
-// with its own send buffer, so a slow side never blocks the other; a buffer over
-// maxBufferedBytes means that side is not reading, and the proxy closes the connection
-// saying so. Nothing here assumes the server is SolaceLive.
+// in order. This loop only stamps a message's arrival, sends it on and posts a copy to the
+// measuring worker (measurer.ts), which decodes, measures and records it: a message never
+// waits for another one's decoding. Each direction is its own socket with its own send
+// buffer, so a slow side never blocks the other; a buffer over maxBufferedBytes means that
+// side is not reading, and the proxy closes the connection saying so. Nothing here assumes
+// the server is SolaceLive.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -14,10 +16,13 @@ import { describeLibopus, type Libopus } from '../../src/audio/opus/index.ts';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { checkRequest } from '../../src/server/request-guard.ts';
 import { hostBasics } from '../../src/telemetry/host.ts';
-import { proxiedManifestInit, type ManifestSoftware, type SessionError } from '../format/node.ts';
-import { MoshiMeter, METER_DEFAULTS, summaryLines, type ConnectionFigures, type MeterOptions, type Side } from '../measure/index.ts';
+import { proxiedManifestInit, type ManifestSoftware } from '../format/node.ts';
+import { METER_DEFAULTS, summaryLines, type ConnectionFigures, type MeterOptions, type Side } from '../measure/index.ts';
 import { softwareInfo } from '../recorder.ts';
-import { ProxyRecording } from './recording.ts';
+import { ProxyError } from './errors.ts';
+import { Measurer } from './measurer.ts';
+
+export { ProxyError };
 
 export interface ProxyOptions {
   /** ws://HOST:PORT/PATH of the Moshi server; the client's query string is forwarded to it. */
@@ -39,6 +44,14 @@ export interface ProxyOptions {
   readonly closeGraceMs?: number;
   /** Recording backlog before it stops (SessionWriter maxPendingBytes). */
   readonly recordMaxPendingBytes?: number;
+  /** Messages the measuring worker may fall behind on one connection before measuring (and recording) it stops (default 1000: ~27 s of Moshi traffic). */
+  readonly maxMeasureBacklog?: number;
+  /** Bytes the measuring worker may fall behind on one connection before measuring (and recording) it stops (default 16 MiB). */
+  readonly maxMeasureBacklogBytes?: number;
+  /** TEST-ONLY: CPU the measuring worker burns per message (a slow worker on purpose). */
+  readonly testMeasureBurnMs?: number;
+  /** TEST-ONLY: the first measuring worker throws after measuring this many messages. */
+  readonly testMeasureCrashAt?: number;
   readonly log?: (line: string) => void;
   readonly onConnectionEnd?: (report: ConnectionReport) => void;
 }
@@ -52,20 +65,14 @@ export interface ConnectionReport {
   readonly recording: { readonly status: 'complete' | 'failed'; readonly error: { readonly code: string; readonly message: string } | null } | null;
 }
 
-type Defaults = { readonly host: string; readonly port: number; readonly maxBufferedBytes: number; readonly maxMessageBytes: number; readonly upstreamTimeoutMs: number; readonly closeGraceMs: number };
-export const PROXY_DEFAULTS: Defaults = { host: '127.0.0.1', port: 0, maxBufferedBytes: 8 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 10_000, closeGraceMs: 2000 };
-
-/** Messages waiting to be measured and recorded before forwarding waits for them. */
-const MAX_WORK_BACKLOG = 4096;
-
-export class ProxyError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'ProxyError';
-    this.code = code;
-  }
-}
+type Defaults = {
+  readonly host: string; readonly port: number; readonly maxBufferedBytes: number; readonly maxMessageBytes: number; readonly upstreamTimeoutMs: number; readonly closeGraceMs: number;
+  readonly maxMeasureBacklog: number; readonly maxMeasureBacklogBytes: number;
+};
+export const PROXY_DEFAULTS: Defaults = {
+  host: '127.0.0.1', port: 0, maxBufferedBytes: 8 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 10_000, closeGraceMs: 2000,
+  maxMeasureBacklog: 1000, maxMeasureBacklogBytes: 16 * 1024 * 1024,
+};
 
 /** Checks --upstream: a ws(s):// URL (http(s) accepted and mapped), without credentials or fragment. */
 export function parseUpstream(url: string): URL {
@@ -91,14 +98,16 @@ export class MoshiProxy {
   private readonly upstream: URL;
   private readonly lib: Libopus;
   private readonly software: ManifestSoftware;
+  private readonly measurer: Measurer;
   private readonly open = new Set<Promise<void>>();
   private count = 0;
 
-  private constructor(server: Server, o: ProxyOptions & Defaults, upstream: URL, lib: Libopus, url: string) {
+  private constructor(server: Server, o: ProxyOptions & Defaults, upstream: URL, lib: Libopus, measurer: Measurer, url: string) {
     this.server = server;
     this.o = o;
     this.upstream = upstream;
     this.lib = lib;
+    this.measurer = measurer;
     this.url = url;
     this.software = softwareInfo();
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxMessageBytes });
@@ -112,14 +121,25 @@ export class MoshiProxy {
     const o = { ...PROXY_DEFAULTS, ...options };
     const upstream = parseUpstream(o.upstream);
     const lib = await loadLibopusNode();
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new ProxyError('PROXY_ERR_LISTEN', `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)));
-      server.listen(o.port, o.host, () => resolve());
+    const log = o.log ?? ((l: string) => console.error(l));
+    const measurer = await Measurer.start({
+      lib, maxBacklog: o.maxMeasureBacklog, maxBacklogBytes: o.maxMeasureBacklogBytes,
+      test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0 },
+      log: (id, line) => log(id === null ? line : `[proxy ${id}] ${line}`),
     });
+    const server = createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) => reject(new ProxyError('PROXY_ERR_LISTEN', `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)));
+        server.listen(o.port, o.host, () => resolve());
+      });
+    } catch (err) {
+      await measurer.close();
+      throw err;
+    }
     const addr = server.address() as { port: number };
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-    return new MoshiProxy(server, o, upstream, lib, `ws://${host}:${addr.port}`);
+    return new MoshiProxy(server, o, upstream, lib, measurer, `ws://${host}:${addr.port}`);
   }
 
   get port(): number {
@@ -132,6 +152,7 @@ export class MoshiProxy {
     for (const c of this.wss.clients) c.close(1001, 'proxy shutting down');
     await Promise.all([...this.open]);
     this.server.closeAllConnections();
+    await this.measurer.close();
   }
 
   private log(line: string): void {
@@ -153,6 +174,7 @@ export class MoshiProxy {
   private async connection(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const t0 = performance.now();
     const now = () => performance.now() - t0;
+    const t0Abs = performance.timeOrigin + t0;
     // The client may leave while the recording is created or the upstream connects: reading
     // the socket is what notices that (a paused socket never sees the peer's FIN). Bytes read
     // early are handed to the WebSocket as part of `head`.
@@ -172,32 +194,22 @@ export class MoshiProxy {
     target.search = new URL(req.url ?? '/', 'http://proxy').search;
     const where = `${this.upstream.origin}${this.upstream.pathname}`;
     const tag = `[proxy ${id}]`;
-    let rec: ProxyRecording | null = null;
-    const meter = new MoshiMeter(this.lib, { ...o.meter, onFrame: (side, f) => rec?.frame(side, f) });
-    const recFailed = (e: SessionError) => {
-      meter.event({ kind: 'recording-stopped', atMs: now(), side: 'proxy', message: `${e.code}: ${e.message}`, code: e.code });
-      this.log(`${tag} recording stopped (${e.code}: ${e.message}); the connection goes on. Kept: ${rec?.dir ?? ''}`);
-    };
-    if (o.record) {
-      const dir = join(o.record, `${id}.session`);
-      const init = proxiedManifestInit({
+    const plan = o.record ? {
+      dir: join(o.record, `${id}.session`),
+      init: proxiedManifestInit({
         upstream: where, query,
         client: { address: req.socket.remoteAddress ?? null, userAgent: req.headers['user-agent'] ?? null, origin: req.headers.origin ?? null },
         host: hostBasics(), software: this.software, opus: describeLibopus(this.lib.identity),
-      });
-      try {
-        rec = await ProxyRecording.create(dir, init, o.meter?.warmupFrames ?? METER_DEFAULTS.warmupFrames, recFailed, o.recordMaxPendingBytes);
-      } catch (err) {
-        const e = err as SessionError;
-        meter.event({ kind: 'recording-failed', atMs: now(), side: 'proxy', message: `${e.code ?? 'ERR'}: ${e.message}`, code: e.code });
-        this.log(`${tag} not recorded (${e.code ?? 'ERR'}: ${e.message}); forwarding anyway`);
-      }
-    }
-    this.log(`${tag} client ${req.socket.remoteAddress ?? '?'} → ${where}${rec ? `, recording in ${rec.dir}` : ''}`);
+      }),
+      warmupFrames: o.meter?.warmupFrames ?? METER_DEFAULTS.warmupFrames,
+      ...(o.recordMaxPendingBytes === undefined ? {} : { maxPendingBytes: o.recordMaxPendingBytes }),
+    } : null;
+    // The worker creates the recording (a failure is its event and log line) before anything is forwarded.
+    const meter = await this.measurer.open(id, t0Abs, o.meter ?? {}, plan);
+    this.log(`${tag} client ${req.socket.remoteAddress ?? '?'} → ${where}${meter.path ? `, recording in ${meter.path}` : ''}`);
 
     let client: WebSocket | null = null;
     let settled = false;
-    let workDone = () => undefined as void;
     const queued: { bytes: Uint8Array; isBinary: boolean }[] = [];
     const finished = new Promise<void>((resolveFinished) => {
       let upClosed = false;
@@ -283,36 +295,11 @@ export class MoshiProxy {
         });
       });
 
-      /**
-       * Forwards at once; measuring and recording (decoding: ~0.4 ms a message) run one message
-       * per loop turn after it, so a message arriving meanwhile waits for at most one of them.
-       */
-      const work: { from: Side; bytes: Uint8Array; isBinary: boolean; t: number }[] = [];
-      let head = 0;
-      const doOne = (): boolean => {
-        const w = work[head++];
-        if (w === undefined) return false;
-        rec?.packet(w.from, w.bytes, w.t);
-        meter.message(w.from, w.bytes, w.isBinary, w.t);
-        if (head > 1024) {
-          work.splice(0, head);
-          head = 0;
-        }
-        return true;
-      };
-      const step = () => {
-        if (doOne() && head < work.length) setImmediate(step);
-      };
-      workDone = () => {
-        while (doOne());
-      };
+      /** Stamps, forwards, then hands a copy to the measuring worker: nothing else on this loop. */
       const pass = (from: Side, bytes: Uint8Array, isBinary: boolean, dst: WebSocket) => {
         const t = now();
         if (dst.readyState === WebSocket.OPEN) dst.send(bytes, { binary: isBinary });
-        const backlog = work.push({ from, bytes, isBinary, t }) - head;
-        if (backlog === 1) setImmediate(step);
-        // A flood outruns the decoder: catch up now rather than hold unbounded messages.
-        else if (backlog > MAX_WORK_BACKLOG) workDone();
+        meter.message(from, bytes, isBinary, t);
         if (dst.bufferedAmount > o.maxBufferedBytes) notReading(from === 'client' ? 'server' : 'client', dst.bufferedAmount);
       };
       let overflowed = false;
@@ -344,18 +331,10 @@ export class MoshiProxy {
       };
     });
     await finished;
-    workDone();
-    const figures = meter.figures();
-    let recording: ConnectionReport['recording'] = null;
-    if (rec) {
-      const { result, figuresError } = await rec.close({ format: 'solacelive.proxy', version: 1, connection: id, upstream: where, figures });
-      const error = result.error ?? figuresError;
-      recording = { status: error ? 'failed' : 'complete', error: error ? { code: error.code, message: error.message } : null };
-      if (figuresError) this.log(`${tag} proxy.json not written (${figuresError.code}: ${figuresError.message})`);
-    }
-    this.log(`${tag} ended${rec ? ` (recorded: ${rec.dir}, ${recording?.status})` : ''}`);
+    const { figures, recording } = await meter.finish(where);
+    this.log(`${tag} ended${meter.path ? ` (recorded: ${meter.path}, ${recording?.status})` : ''}`);
     for (const line of summaryLines(figures)) this.log(`${tag}   ${line}`);
-    const report: ConnectionReport = { id, path: rec?.dir ?? null, figures, recording };
+    const report: ConnectionReport = { id, path: meter.path, figures, recording };
     this.reports.push(report);
     o.onConnectionEnd?.(report);
   }

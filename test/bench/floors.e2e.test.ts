@@ -72,7 +72,8 @@ describe('physical floors, measured in the same run', () => {
     expect(share.targetPct).toBe(1);
     expect(share.ok).toBe(share.pct <= 1);
 
-    expectConsistentFloors(suite(r, 'proxy'), ['up', 'down']);
+    // In the bench process and as `solacelive proxy`'s own process, both against the same direct trials.
+    expectConsistentFloors(suite(r, 'proxy'), ['up', 'down', 'process.up', 'process.down']);
     expect(suite(r, 'proxy').figures.every((f) => f.floor!.kind === 'direct' && f.samples > 3 * 10)).toBe(true);
   }, 240_000);
 

@@ -57,7 +57,8 @@ beforeAll(async () => {
   // Falling behind on purpose: no FALLING_BEHIND close, no heartbeat inside the stall (it would end the silence).
   server = createServer({ port: 0, maxSessions: 1, admission: 'max-sessions', maxLagMs: 600_000, heartbeatMs: 600_000, deadPeerMs: 1_200_000 }, engine);
   const upstream = `${(await server.start()).url}/api/chat`;
-  proxy = await startProxy({ upstream, record: sessions, meter: { clientTimeoutMs: TIMEOUT_MS }, log: (l) => logs.push(l) });
+  // A few seconds of session: the growth's minimum span lowered from 20 s so the lane draws one.
+  proxy = await startProxy({ upstream, record: sessions, meter: { clientTimeoutMs: TIMEOUT_MS, growthMinMs: 2000 }, log: (l) => logs.push(l) });
   const c = await connectMoshi(`${proxy.url}/api/chat`, { query: moshiQuery({ seed: 5 }) });
   await c.run(testFrames(FRAMES, 3));
   const deadline = performance.now() + 30_000;

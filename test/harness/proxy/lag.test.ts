@@ -1,6 +1,8 @@
 // What the proxy measures from timing alone, checked against a real upstream with a known
 // injected delay (moshi-upstream.ts): the lag it reports, its growth per minute, stalls and
-// the silences after which Kyutai's client gives up (thresholds lowered by options).
+// the silences after which Kyutai's client gives up (thresholds lowered by options, the growth's
+// minimum span too: these sessions last seconds); and that by default a session that short has
+// no growth figure, only the reason why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMoshi } from '../../../src/client/moshi.ts';
 import { startProxy, type ConnectionReport, type MoshiProxy } from '../../../harness/proxy/index.ts';
@@ -9,29 +11,33 @@ import { startTestUpstream, type TestUpstream } from './moshi-upstream.ts';
 
 let up: TestUpstream;
 let proxy: MoshiProxy;
+let plain: MoshiProxy;
 const logs: string[] = [];
+const GROWTH_MIN_MS = 2000;
 const STALL_MS = 500;
 const TIMEOUT_MS = 700;
 
 beforeAll(async () => {
   up = await startTestUpstream();
-  proxy = await startProxy({ upstream: up.url, meter: { stallMs: STALL_MS, clientTimeoutMs: TIMEOUT_MS }, log: (l) => logs.push(l) });
+  proxy = await startProxy({ upstream: up.url, meter: { stallMs: STALL_MS, clientTimeoutMs: TIMEOUT_MS, growthMinMs: GROWTH_MIN_MS }, log: (l) => logs.push(l) });
+  plain = await startProxy({ upstream: up.url, log: (l) => logs.push(l) });
 });
 afterAll(async () => {
   await proxy?.close();
+  await plain?.close();
   await up?.close();
 });
 
-async function through(query: Record<string, string | number>, frames: number): Promise<ConnectionReport> {
-  const before = proxy.reports.length;
-  const c = await connectMoshi(`${proxy.url}/api/chat`, { query });
+async function through(query: Record<string, string | number>, frames: number, p = proxy): Promise<ConnectionReport> {
+  const before = p.reports.length;
+  const c = await connectMoshi(`${p.url}/api/chat`, { query });
   await c.run(testFrames(frames, 5));
   const deadline = performance.now() + 10_000;
-  while (proxy.reports.length <= before) {
+  while (p.reports.length <= before) {
     if (performance.now() > deadline) throw new Error(`no report:\n${logs.join('\n')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return proxy.reports[before]!;
+  return p.reports[before]!;
 }
 
 describe('lag measured by the proxy', () => {
@@ -63,6 +69,18 @@ describe('lag measured by the proxy', () => {
     // The last frames are later than the first by the growth: late by the session's own baseline
     // (frame j's lag is >= 20 + 5(j+1) and the smallest is <= frame 0's, ~25 ms plus any delay the machine added).
     for (let j = 40; j < 49; j++) expect(f.late.frames).toContain(j);
+  }, 30_000);
+
+  it('by default a session shorter than 20 s has no growth figure: null, with the reason in the figures and the summary line', async () => {
+    const r = await through({ delay: 20, growth: 5 }, 50, plain);
+    const f = r.figures;
+    expect(f.lag.count).toBe(49);
+    const span = f.lag.series.at(-1)![0] - f.lag.series[0]![0];
+    expect(span).toBeLessThan(20_000);
+    expect(f.lag.slopeMsPerMin).toBeNull();
+    expect(f.lag.slopeNullReason).toBe(`growth needs answered frames over >= 20 s; these span ${Math.round(span / 100) / 10} s (49 frames)`);
+    const line = logs.find((l) => l.startsWith(`[proxy ${r.id}]`) && /lag p50/.test(l));
+    expect(line).toContain(`growth - (${f.lag.slopeNullReason})`);
   }, 30_000);
 
   it('a pause in the server audio is one stall of its length, and one client-timeout silence when it is long enough', async () => {

@@ -286,17 +286,17 @@ export class SessionWriter {
    * increase; never for disk trouble.
    */
   appendStep(record: StepRecord, input: Float32Array, output: Float32Array | null): void {
-    const step = record?.step;
-    if (!(input instanceof Float32Array) || input.length !== FRAME_SAMPLES) throw invalid(`step ${step}: the input frame must be a Float32Array of ${FRAME_SAMPLES} samples`);
-    if (output !== null && !(output instanceof Float32Array && output.length === FRAME_SAMPLES)) throw invalid(`step ${step}: the output frame must be null or a Float32Array of ${FRAME_SAMPLES} samples`);
-    if ((output === null) !== (record?.pcmHash === null)) throw invalid(`step ${step}: pcmHash must be null exactly when the output frame is null`);
-    const line = encodeStepLine(record);
-    if (record.step <= this.lastStep) throw invalid(`step ${step} does not follow step ${this.lastStep}: step indices must increase`);
+    const line = checkedStepLine(record, input, output, this.lastStep);
+    this.appendEncodedStep({ step: record.step, line, input: copyLE(input), output: output === null ? null : copyLE(output) });
+  }
+
+  /** A step already checked (checkedStepLine) and encoded (its bytes owned by the writer from here on): what the writer thread appends. */
+  appendEncodedStep(step: EncodedStep): void {
     if (!this.accepting()) return;
-    this.lastStep = record.step;
-    this.inputOut.push(copyLE(input));
-    this.outputOut.push(output === null ? ZERO_FRAME : copyLE(output));
-    this.stepsOut.push(line);
+    this.lastStep = step.step;
+    this.inputOut.push(step.input);
+    this.outputOut.push(step.output ?? ZERO_FRAME);
+    this.stepsOut.push(step.line);
     this.counts.steps++;
     this.counts.inputSamples += FRAME_SAMPLES;
     this.counts.outputSamples += FRAME_SAMPLES;
@@ -456,6 +456,29 @@ function invalid(message: string): SessionError {
 function located(err: SessionError, file: string): SessionError {
   if (err.file !== undefined) return err;
   return new SessionError(err.code, err.message, { file, errno: err.errno, cause: err.cause });
+}
+
+/** A step checked and encoded for the files: its steps.jsonl line and both frames as float32le bytes (output null: no PCM). */
+export interface EncodedStep {
+  readonly step: number;
+  readonly line: Uint8Array;
+  readonly input: Uint8Array;
+  readonly output: Uint8Array | null;
+}
+
+/**
+ * Checks a step against the format and the previous step index, and returns its steps.jsonl
+ * line. Throws SESSION_ERR_INVALID for a malformed record or frame, or a step index that does
+ * not increase.
+ */
+export function checkedStepLine(record: StepRecord, input: Float32Array, output: Float32Array | null, lastStep: number): Uint8Array {
+  const step = record?.step;
+  if (!(input instanceof Float32Array) || input.length !== FRAME_SAMPLES) throw invalid(`step ${step}: the input frame must be a Float32Array of ${FRAME_SAMPLES} samples`);
+  if (output !== null && !(output instanceof Float32Array && output.length === FRAME_SAMPLES)) throw invalid(`step ${step}: the output frame must be null or a Float32Array of ${FRAME_SAMPLES} samples`);
+  if ((output === null) !== (record?.pcmHash === null)) throw invalid(`step ${step}: pcmHash must be null exactly when the output frame is null`);
+  const line = encodeStepLine(record);
+  if (record.step <= lastStep) throw invalid(`step ${step} does not follow step ${lastStep}: step indices must increase`);
+  return line;
 }
 
 /** A private float32le copy of a frame (the caller may reuse its array after returning). */

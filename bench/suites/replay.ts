@@ -15,7 +15,7 @@
 //    what no timer inside it sees (native callbacks, promise jobs, GC of its garbage): the
 //    check on recorder.cost, noted with its own share (noisier: a difference of two totals).
 // Floor of ms-per-step: the weight bytes of a step ÷ the memory bandwidth measured in the same run.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSession } from '../../harness/format/node.ts';
@@ -40,10 +40,22 @@ export const RECORDER_TARGET_PCT = 1;
 /** Steps of a recorded session before its cost is counted (writer open, first writes, warm-up). */
 const WARM_STEPS = 5;
 
-/** CPU time of the calling thread (the server's event loop), ms; the whole process where Node lacks threadCpuUsage (< 23.9). */
-const threadCpu: { readonly ms: () => number; readonly what: string } = typeof process.threadCpuUsage === 'function'
-  ? { ms: () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; }, what: 'main-thread CPU time' }
-  : { ms: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }, what: 'process CPU time (this Node has no process.threadCpuUsage: every thread counted)' };
+/**
+ * CPU time of the calling thread (the server's event loop), ms. On Linux the scheduler's own
+ * count in /proc/thread-self/schedstat (ns): threadCpuUsage (getrusage) moves in scheduler
+ * ticks there, ~4 ms steps, as much as the recorder costs over a whole session. Elsewhere
+ * threadCpuUsage; the whole process where Node lacks it (< 23.9).
+ */
+const threadCpu: { readonly ms: () => number; readonly what: string } = (() => {
+  try {
+    const read = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+    if (Number.isFinite(read())) return { ms: read, what: 'main-thread CPU time (schedstat)' };
+  } catch {
+    // Not Linux.
+  }
+  if (typeof process.threadCpuUsage === 'function') return { ms: () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; }, what: 'main-thread CPU time (getrusage)' };
+  return { ms: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }, what: 'process CPU time (this Node has no process.threadCpuUsage: every thread counted)' };
+})();
 
 /** The recorded − unrecorded loop CPU per step over the rounds: median, spread, and as a share of a step. */
 function differenceNote(diffs: readonly number[], stepMs: number): string {

@@ -1,13 +1,14 @@
 // The writer thread's side of ThreadedSessionWriter (writer-thread.ts): one SessionWriter per
 // session, fed the records the server's thread encoded, so the files' CRCs, hashing, write
-// calls, fsyncs and manifests never run on the server's event loop. Batches come in the order
-// the server's thread appended; replies go back only for open, flush, close and a failure.
+// calls, fsyncs and manifests never run on the server's event loop. Records come through the
+// shared ring in the order the server's thread appended (writer-thread-protocol.ts); replies
+// go back only for open, flush, close and a failure.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FRAME_SAMPLES, type PacketDirection } from './layout.ts';
 import { SessionWriter } from './writer.ts';
-import { CONTROL, errorFields, PACKET, RECORD_FIELDS, STEP, type Batch, type Control, type FromThread, type ThreadData } from './writer-thread-protocol.ts';
+import { align8, errorFields, sessionErrorOf, H_A, H_B, H_BYTES, H_C, H_ID, H_KIND, MESSAGE, PACKET, RECORD_HEADER, STEP, WRAP, type Control, type FromThread, type ThreadData, type ToThread } from './writer-thread-protocol.ts';
 
 const FRAME_BYTES = FRAME_SAMPLES * 4;
 
@@ -17,38 +18,61 @@ lowerPriority();
 const writers = new Map<number, SessionWriter>();
 const reply = (m: FromThread) => port.postMessage(m);
 
-const { ring: ringBuffer, consumed: consumedBuffer } = workerData as ThreadData;
+const { ring: ringBuffer, counters: countersBuffer } = workerData as ThreadData;
 const ring = new Uint8Array(ringBuffer);
-const consumed = new BigInt64Array(consumedBuffer);
+const view = new DataView(ringBuffer);
+const counters = new BigInt64Array(countersBuffer);
+const RING_BYTES = ring.length;
+/** Ring bytes read (monotonic), and messages arrived ahead of their place in the ring. */
+let tail = 0;
+const waiting = new Map<number, ToThread>();
 
-/** A record's bytes as a copy of its own (the ring is reused once marked consumed). */
-function bytesOf(b: Batch, ref: number, n: number): Uint8Array {
-  return ref >= 0 ? ring.slice(ref, ref + n) : b.extra[-1 - ref]!;
-}
-
-port.on('message', (b: Batch) => {
-  const x = b.index;
-  for (let i = 0; i < x.length; i += RECORD_FIELDS) {
-    const id = x[i + 1]!;
-    switch (x[i]) {
-      case PACKET:
-        writers.get(id)?.appendPacket(x[i + 2] as PacketDirection, bytesOf(b, x[i + 4]!, x[i + 5]!), x[i + 3]);
-        break;
-      case STEP: {
-        const lineBytes = x[i + 4]!;
-        const hasOutput = x[i + 5] === 1;
-        const bytes = bytesOf(b, x[i + 3]!, lineBytes + (hasOutput ? 2 : 1) * FRAME_BYTES);
-        const inputEnd = lineBytes + FRAME_BYTES;
-        writers.get(id)?.appendEncodedStep({ step: x[i + 2]!, line: bytes.subarray(0, lineBytes), input: bytes.subarray(lineBytes, inputEnd), output: hasOutput ? bytes.subarray(inputEnd, inputEnd + FRAME_BYTES) : null });
-        break;
-      }
-      case CONTROL:
-        control(id, b.controls[x[i + 2]!]!);
-        break;
-    }
-  }
-  Atomics.store(consumed, 0, BigInt(b.end));
+port.on('message', (m: ToThread) => {
+  waiting.set(m.seq, m);
+  drain();
 });
+void (async () => {
+  for (let seen = 0n; ;) {
+    // Wakes when more is published (not when the reader catches up: it may wait on a message).
+    const r = Atomics.waitAsync(counters, 0, seen);
+    if (r.async) await r.value;
+    seen = Atomics.load(counters, 0);
+    drain();
+  }
+})();
+
+/** Applies every published record in order, stopping at a message that has not arrived yet. */
+function drain(): void {
+  const published = Number(Atomics.load(counters, 0));
+  while (tail < published) {
+    const p = tail % RING_BYTES;
+    if (RING_BYTES - p < RECORD_HEADER || view.getUint32(p + H_KIND, true) === WRAP) {
+      tail += RING_BYTES - p;
+      continue;
+    }
+    const kind = view.getUint32(p + H_KIND, true);
+    const id = view.getUint32(p + H_ID, true);
+    const a = view.getFloat64(p + H_A, true);
+    const n = view.getUint32(p + H_BYTES, true);
+    const at = p + RECORD_HEADER;
+    if (kind === MESSAGE) {
+      const m = waiting.get(a);
+      if (!m) break; // its message is on its way: the 'message' handler drains on
+      waiting.delete(a);
+      control(id, m.control);
+    } else if (kind === PACKET) {
+      // appendPacket copies the message into its record: a view of the ring will do.
+      writers.get(id)?.appendPacket(view.getUint32(p + H_B, true) as PacketDirection, ring.subarray(at, at + n), a);
+    } else if (kind === STEP) {
+      const bytes = ring.slice(at, at + n); // the files' queues keep these until written
+      const lineBytes = view.getUint32(p + H_B, true);
+      const inputEnd = lineBytes + FRAME_BYTES;
+      writers.get(id)?.appendEncodedStep({ step: a, line: bytes.subarray(0, lineBytes), input: bytes.subarray(lineBytes, inputEnd), output: view.getUint32(p + H_C, true) === 1 ? bytes.subarray(inputEnd, inputEnd + FRAME_BYTES) : null });
+    }
+    tail += align8(RECORD_HEADER + n);
+  }
+  Atomics.store(counters, 1, BigInt(tail));
+}
 
 function control(id: number, c: Control): void {
   switch (c.t) {
@@ -74,6 +98,12 @@ function control(id: number, c: Control): void {
       void (w ? w.flush() : Promise.resolve()).then(() => reply({ t: 'flushed', id }));
       return;
     }
+    case 'packet':
+      writers.get(id)?.appendPacket(c.direction, c.bytes, c.timeMs);
+      return;
+    case 'stop':
+      writers.get(id)?.stop(sessionErrorOf(c.error));
+      return;
     case 'close': {
       const w = writers.get(id);
       writers.delete(id);

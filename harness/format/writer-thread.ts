@@ -19,7 +19,7 @@ import { FRAME_SAMPLES, PACKETS_FILE, type PacketDirection } from './layout.ts';
 import type { StepRecord } from './steps.ts';
 import { float32leBytes } from './pcm-hash.ts';
 import { checkedStepLine, type CloseResult, type WriterState } from './writer.ts';
-import { CONTROL, PACKET, sessionErrorOf, STEP, type Batch, type Control, type FromThread, type ThreadData } from './writer-thread-protocol.ts';
+import { align8, errorFields, H_A, H_B, H_BYTES, H_C, H_ID, H_KIND, MESSAGE, PACKET, RECORD_HEADER, sessionErrorOf, STEP, WRAP, type Control, type FromThread, type ThreadData, type ToThread } from './writer-thread-protocol.ts';
 
 export interface ThreadedWriterOptions {
   /** fdatasync period in ms (default 1000); 0 syncs after every write batch. */
@@ -38,26 +38,29 @@ const FRAME_BYTES = FRAME_SAMPLES * 4;
 export const PACKET_WAIT_MS = 50;
 
 /**
- * The records cross in a ring of shared memory that lives as long as the thread: nothing is
- * allocated or moved per batch (a fresh buffer per batch cost the loop its page faults, ~4 µs
- * per 4 KiB page on the VM measured). The thread copies each record out and then marks the
- * bytes free; a record that finds no room (the thread far behind) travels in the message.
+ * The ring (writer-thread-protocol.ts) lives as long as the thread: nothing is allocated or
+ * moved per step (a fresh buffer per batch cost the loop its page faults, ~4 µs per 4 KiB page
+ * on the VM measured, and a message per step 10-50 µs). 16 MiB, ~500 tiny steps: a thread
+ * that far behind is starved of CPU, and its sessions' recordings stop (SESSION_ERR_BACKLOG).
  */
-const RING_BYTES = 4 * 1024 * 1024;
+const RING_BYTES = 16 * 1024 * 1024;
+/** Kept for MESSAGE records, so that open, flush and close always find a place. */
+const MESSAGE_RESERVE = 64 * 1024;
+/** A record bigger than this goes as a message (a 16 MiB WebSocket message would not fit). */
+const RING_RECORD_MAX = RING_BYTES / 8;
+const backlog = () => new SessionError('SESSION_ERR_BACKLOG', `more than ${RING_BYTES - MESSAGE_RESERVE} bytes are waiting for the session writer thread (it is starved of CPU); recording stopped`);
 
-/** The writer thread of this process and the batch the current turn is filling. */
+/** The writer thread of this process, the ring, and what the current turn has written to it. */
 class WriterThread {
   private readonly worker: Worker;
   private readonly writers = new Map<number, ThreadedSessionWriter>();
   private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
-  /** Ring bytes the thread has copied out (monotonic), written by the thread. */
-  private readonly consumed = new BigInt64Array(new SharedArrayBuffer(8));
-  /** Ring bytes handed out (monotonic). */
+  private readonly view = new DataView(this.ring.buffer);
+  /** [0] published (written here), [1] consumed (written by the thread): bytes since the start. */
+  private readonly counters = new BigInt64Array(new SharedArrayBuffer(16));
   private head = 0;
-  private index: number[] = [];
-  private controls: Control[] = [];
-  private extra: Uint8Array[] = [];
-  /** Writers with records in the batch: they share the posting turn's time. */
+  private nextSeq = 1;
+  /** Writers with records in this turn: they share the publishing turn's time. */
   private readonly batch = new Set<ThreadedSessionWriter>();
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -65,7 +68,7 @@ class WriterThread {
   dead: SessionError | null = null;
 
   constructor() {
-    const workerData: ThreadData = { ring: this.ring.buffer as SharedArrayBuffer, consumed: this.consumed.buffer as SharedArrayBuffer };
+    const workerData: ThreadData = { ring: this.ring.buffer as SharedArrayBuffer, counters: this.counters.buffer as SharedArrayBuffer };
     this.worker = new Worker(WORKER_URL, { workerData });
     this.worker.on('message', (m: FromThread) => this.writers.get(m.id)?.reply(m));
     this.worker.on('error', (err) => this.die(err));
@@ -85,79 +88,107 @@ class WriterThread {
     this.refresh();
   }
 
-  packet(w: ThreadedSessionWriter, id: number, direction: PacketDirection, timeMs: number, bytes: Uint8Array): void {
-    const { buf, at, ref } = this.place(bytes.length);
-    buf.set(bytes, at);
-    this.index.push(PACKET, id, direction, timeMs, ref, bytes.length);
+  /** Hands a packet over; false when the ring had no room (the writer is stopped). */
+  packet(w: ThreadedSessionWriter, id: number, direction: PacketDirection, timeMs: number, bytes: Uint8Array): boolean {
+    if (bytes.length > RING_RECORD_MAX) return this.message(w, id, { t: 'packet', direction, timeMs, bytes: new Uint8Array(bytes) }, false);
+    const at = this.place(bytes.length, MESSAGE_RESERVE);
+    if (at < 0) return this.giveUp(w, id);
+    this.header(at, PACKET, id, timeMs, bytes.length, direction, 0);
+    this.ring.set(bytes, at + RECORD_HEADER);
     this.queued(w, false);
+    return true;
   }
 
-  step(w: ThreadedSessionWriter, id: number, step: number, line: Uint8Array, input: Float32Array, output: Float32Array | null): void {
+  /** Hands a step over; false when the ring had no room (the writer is stopped). */
+  step(w: ThreadedSessionWriter, id: number, step: number, line: Uint8Array, input: Float32Array, output: Float32Array | null): boolean {
     const n = line.length + (output === null ? 1 : 2) * FRAME_BYTES;
-    const { buf, at, ref } = this.place(n);
-    buf.set(line, at);
-    buf.set(float32leBytes(input), at + line.length);
-    if (output !== null) buf.set(float32leBytes(output), at + line.length + FRAME_BYTES);
-    this.index.push(STEP, id, step, ref, line.length, output === null ? 0 : 1);
+    const at = this.place(n, MESSAGE_RESERVE);
+    if (at < 0) return this.giveUp(w, id);
+    this.header(at, STEP, id, step, n, line.length, output === null ? 0 : 1);
+    const p = at + RECORD_HEADER;
+    this.ring.set(line, p);
+    this.ring.set(float32leBytes(input), p + line.length);
+    if (output !== null) this.ring.set(float32leBytes(output), p + line.length + FRAME_BYTES);
     this.queued(w, true);
+    return true;
   }
 
   control(w: ThreadedSessionWriter, id: number, c: Control): void {
-    this.index.push(CONTROL, id, this.controls.length, 0, 0, 0);
-    this.controls.push(c);
-    this.queued(w, true);
+    this.message(w, id, c, true);
+  }
+
+  /** The thread is a ring behind: this writer stops, here and there (its manifest says why), as SessionWriter's backlog does. */
+  private giveUp(w: ThreadedSessionWriter, id: number): false {
+    const error = backlog();
+    w.stopped(error);
+    this.message(w, id, { t: 'stop', error: errorFields(error) }, true);
+    return false;
+  }
+
+  /** A message, with a MESSAGE record holding its place among the ring's records. */
+  private message(w: ThreadedSessionWriter, id: number, control: Control, now: boolean): boolean {
+    const at = this.place(0, 0);
+    if (at < 0) {
+      w.stopped(backlog());
+      return false;
+    }
+    const seq = this.nextSeq++;
+    this.header(at, MESSAGE, id, seq, 0, 0, 0);
+    const t = performance.now();
+    if (this.dead === null) this.worker.postMessage({ seq, id, control } satisfies ToThread);
+    w.metered(performance.now() - t);
+    this.queued(w, now);
+    return true;
+  }
+
+  private header(at: number, kind: number, id: number, a: number, bytes: number, b: number, c: number): void {
+    const v = this.view;
+    v.setUint32(at + H_KIND, kind, true);
+    v.setUint32(at + H_ID, id, true);
+    v.setFloat64(at + H_A, a, true);
+    v.setUint32(at + H_BYTES, bytes, true);
+    v.setUint32(at + H_B, b, true);
+    v.setUint32(at + H_C, c, true);
+  }
+
+  /** Where a record with an n-byte payload goes in the ring, leaving `reserve` bytes free, or -1 without room. */
+  private place(n: number, reserve: number): number {
+    const size = align8(RECORD_HEADER + n);
+    const p = this.head % RING_BYTES;
+    const left = RING_BYTES - p;
+    // A record never wraps: it starts over at 0 when the end has no room for it.
+    const skip = size > left ? left : 0;
+    if (this.head + skip + size - Number(Atomics.load(this.counters, 1)) > RING_BYTES - reserve) return -1;
+    if (skip > 0 && left >= RECORD_HEADER) this.header(p, WRAP, 0, 0, 0, 0, 0);
+    this.head += skip + size;
+    return skip > 0 ? 0 : p;
   }
 
   /**
-   * Posted at the end of this turn, so what one turn appends crosses in one message; a packet
-   * alone (not `now`) waits up to PACKET_WAIT_MS for its step, so that a step costs one
-   * message, not one per turn that touched it.
+   * Published at the end of this turn, so the thread wakes once for what one turn appends; a
+   * packet alone (not `now`) waits up to PACKET_WAIT_MS for its step, so that a step wakes the
+   * thread once, not once per turn that touched it.
    */
   private queued(w: ThreadedSessionWriter, now: boolean): void {
     this.batch.add(w);
     if (now) {
-      if (this.immediate === null) this.immediate = setImmediate(() => this.post());
+      if (this.immediate === null) this.immediate = setImmediate(() => this.publish());
     } else if (this.immediate === null && this.timer === null) {
-      this.timer = setTimeout(() => this.post(), PACKET_WAIT_MS);
+      this.timer = setTimeout(() => this.publish(), PACKET_WAIT_MS);
     }
   }
 
-  /** Where n bytes of a record go: the ring (ref: its offset there) or, without room, a buffer of its own (ref: -1 - its place in extra). */
-  private place(n: number): { buf: Uint8Array; at: number; ref: number } {
-    const p = this.head % RING_BYTES;
-    // A record never wraps: it starts over at 0 when the end has no room for it.
-    const skip = p + n > RING_BYTES ? RING_BYTES - p : 0;
-    if (this.head + skip + n - Number(Atomics.load(this.consumed, 0)) <= RING_BYTES) {
-      this.head += skip + n;
-      return { buf: this.ring, at: skip > 0 ? 0 : p, ref: skip > 0 ? 0 : p };
-    }
-    const own = new Uint8Array(n);
-    this.extra.push(own);
-    return { buf: own, at: 0, ref: -this.extra.length };
-  }
-
-  private post(): void {
+  private publish(): void {
     const t = performance.now();
     const batch = [...this.batch];
-    const message: Batch = { index: this.index, controls: this.controls, extra: this.extra, end: this.head };
     this.batch.clear();
-    this.index = [];
-    this.controls = [];
-    this.extra = [];
     if (this.immediate !== null) clearImmediate(this.immediate);
     if (this.timer !== null) clearTimeout(this.timer);
     this.immediate = null;
     this.timer = null;
-    if (message.index.length === 0) return;
-    if (this.dead === null) {
-      try {
-        this.worker.postMessage(message);
-      } catch (err) {
-        // Never in practice; if it were, those sessions' recordings stop, not the server.
-        for (const w of batch) w.threadDied(new SessionError('SESSION_ERR_IO', `cannot hand records to the session writer thread: ${(err as Error).message}`, { cause: err }));
-      }
-    }
-    const share = (performance.now() - t) / batch.length;
+    Atomics.store(this.counters, 0, BigInt(this.head));
+    Atomics.notify(this.counters, 0);
+    const share = (performance.now() - t) / Math.max(1, batch.length);
     for (const w of batch) w.metered(share);
   }
 
@@ -171,7 +202,7 @@ class WriterThread {
     if (this.dead !== null) return;
     this.dead = new SessionError('SESSION_ERR_IO', `the session writer thread stopped: ${err.message}`, { cause: err });
     if (thread === this) thread = null;
-    for (const w of [...this.writers.values()]) w.threadDied(this.dead);
+    for (const w of [...this.writers.values()]) w.stopped(this.dead);
     this.writers.clear();
   }
 }
@@ -230,9 +261,12 @@ export class ThreadedSessionWriter {
     const problem = packetRecordProblem(direction, timeMs, bytes.length);
     if (problem !== null) throw new SessionError('SESSION_ERR_INVALID', `packet record: ${problem}`, { file: PACKETS_FILE });
     if (!this.accepting()) return;
+    if (!this.t.packet(this, this.id, direction, timeMs, bytes)) {
+      this.droppedCount++;
+      return;
+    }
     this.counts.packets++;
     this.counts.packetBytes += bytes.length;
-    this.t.packet(this, this.id, direction, timeMs, bytes);
   }
 
   /** As SessionWriter.appendStep: checked and encoded here (same errors, thrown here), written there. */
@@ -240,10 +274,13 @@ export class ThreadedSessionWriter {
     const line = checkedStepLine(record, input, output, this.lastStep);
     if (!this.accepting()) return;
     this.lastStep = record.step;
+    if (!this.t.step(this, this.id, record.step, line, input, output)) {
+      this.droppedCount++;
+      return;
+    }
     this.counts.steps++;
     this.counts.inputSamples += FRAME_SAMPLES;
     this.counts.outputSamples += FRAME_SAMPLES;
-    this.t.step(this, this.id, record.step, line, input, output);
   }
 
   /** Resolves once everything appended before the call is written and fdatasync'ed (or the writer failed). */
@@ -304,8 +341,8 @@ export class ThreadedSessionWriter {
     this.metered(performance.now() - t);
   }
 
-  /** The thread died: fail, and settle whatever waits. */
-  threadDied(error: SessionError): void {
+  /** Stops this writer (its thread died, or cannot keep up): fail, and settle whatever waits. */
+  stopped(error: SessionError): void {
     this.fail(error);
     this.opening?.reject(error);
     this.opening = null;

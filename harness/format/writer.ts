@@ -303,6 +303,19 @@ export class SessionWriter {
     this.queued();
   }
 
+  /**
+   * Fails the writer with `error` once what it accepted is written (state 'failed' at once, later
+   * appends dropped; onError and the error in the manifest at close): for a caller that gave up
+   * on it (the writer thread's caller, a ring behind).
+   */
+  stop(error: SessionError): void {
+    if (this.currentState !== 'open') return;
+    // What was accepted is still written (nothing accepted is lost); nothing after it.
+    this.currentState = 'failed';
+    this.enqueue(() => this.writeAll());
+    void this.enqueue(async () => this.fail(error, ''));
+  }
+
   /** Resolves once everything appended before the call is written and fdatasync'ed (or the writer failed). */
   async flush(): Promise<void> {
     this.enqueue(() => this.writeAll());

@@ -48,7 +48,6 @@ async function sameFiles(a: string, b: string): Promise<void> {
 describe('ThreadedSessionWriter', () => {
   it.each([
     ['one step per turn (a live session)', 40, 1],
-    ['every step in one turn, more than the 4 MiB ring holds (records travel in the message)', 160, 160],
   ])('writes the same bytes as SessionWriter: %s', async (_, n, perTurn) => {
     const all = steps(n, 7);
     const [a, b] = [join(tmp, `loop-${n}.session`), join(tmp, `thread-${n}.session`)];
@@ -64,6 +63,44 @@ describe('ThreadedSessionWriter', () => {
     const read: StepRecord[] = [];
     for await (const { offset: _, ...r } of (await openSession(b)).steps()) read.push(r);
     expect(read).toEqual(all.map((s) => s.record));
+  });
+
+  it('writes the same bytes as SessionWriter with a message too big for the ring (3 MiB) between steps', async () => {
+    const all = steps(6, 5);
+    const big = Uint8Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7) & 0xff);
+    const [a, b] = [join(tmp, 'big-loop.session'), join(tmp, 'big-thread.session')];
+    const writers = [await SessionWriter.create(a, testInit()), await ThreadedSessionWriter.create(b, testInit())];
+    for (const w of writers) {
+      await record(w, all.slice(0, 3), 1);
+      w.appendPacket(1, big, 500);
+      await record(w, all.slice(3), 1);
+    }
+    await Promise.all(writers.map((w) => w.close()));
+    await sameFiles(a, b);
+  });
+
+  it('a thread more than its ring behind stops the recording with SESSION_ERR_BACKLOG, in the manifest too; what came before is on disk', async () => {
+    // 600 tiny steps in one turn (~19 MB) before the thread may read any: a thread starved that long.
+    const all = steps(600, 4);
+    const dir = join(tmp, 'backlog.session');
+    const errors: SessionError[] = [];
+    const w = await ThreadedSessionWriter.create(dir, testInit(), { onError: (e) => errors.push(e) });
+    await record(w, all, all.length);
+    expect(w.state).toBe('failed');
+    expect(errors.map((e) => e.code)).toEqual(['SESSION_ERR_BACKLOG']);
+    const accepted = w.stats.steps;
+    expect(accepted).toBeGreaterThan(400);
+    expect(accepted).toBeLessThan(600);
+    expect(w.stats.dropped).toBeGreaterThan(0);
+    const closed = await w.close();
+    expect(closed).toMatchObject({ status: 'failed', error: { code: 'SESSION_ERR_BACKLOG' } });
+    const s = await openSession(dir);
+    expect(s.manifest).toMatchObject({ status: 'failed', error: { code: 'SESSION_ERR_BACKLOG' } });
+    const read: StepRecord[] = [];
+    for await (const { offset: _, ...r } of s.steps()) read.push(r);
+    // Every step accepted (nothing accepted is lost), and none after.
+    expect(read).toEqual(all.slice(0, accepted).map((x) => x.record));
+    expect(closed.counts.steps).toBe(accepted);
   });
 
   it('flush() resolves once what was appended is on disk', async () => {

@@ -1,16 +1,17 @@
 // A session writer whose files are written by a worker thread: what a server that records uses,
 // so the recording costs its event loop only the encoding. Measured on a 2-core VM, each write
 // submission to libuv (one per file per step) cost the loop 20-80 µs, more than everything else
-// the recorder did; here the loop encodes a step's records (CRCs, the step line, frame copies)
-// and hands them over with one postMessage per turn (buffers transferred, not copied), and the
-// thread runs a SessionWriter (writer.ts) on them: same bytes, same files, same errors.
+// the recorder did. Here the loop checks and encodes a step's line, copies the step's records
+// and frames into a ring of shared memory and wakes the thread once per turn (Atomics.notify);
+// the thread runs a SessionWriter (writer.ts) on them: CRCs, hashing, writes, fsyncs, manifest.
+// Same bytes, same files, same errors.
 //
 // One thread serves every ThreadedSessionWriter of the process, started with the first and kept
 // (referenced: the process stays up) from a writer's create until its close is done, so close
-// every writer. Disk errors arrive as they do
-// from SessionWriter (state 'failed', onError, the typed error at close), one message later:
-// appends made meanwhile are dropped by the thread's writer, as a failed writer drops them.
-// A thread that dies fails every open writer (SESSION_ERR_IO), never the server.
+// every writer. Disk errors arrive as they do from SessionWriter (state 'failed', onError, the
+// typed error at close), one message later: appends made meanwhile are dropped by the thread's
+// writer, as a failed writer drops them. A thread that dies fails every open writer
+// (SESSION_ERR_IO), never the server.
 import { Worker } from 'node:worker_threads';
 import { SessionError } from './errors.ts';
 import { packetRecordProblem } from './records.ts';

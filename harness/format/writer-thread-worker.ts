@@ -3,8 +3,6 @@
 // calls, fsyncs and manifests never run on the server's event loop. Records come through the
 // shared ring in the order the server's thread appended (writer-thread-protocol.ts); replies
 // go back only for open, flush, close and a failure.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FRAME_SAMPLES, type PacketDirection } from './layout.ts';
 import { SessionWriter } from './writer.ts';
@@ -14,7 +12,6 @@ const FRAME_BYTES = FRAME_SAMPLES * 4;
 
 if (!parentPort) throw new Error('writer-thread-worker.ts runs as a worker thread (ThreadedSessionWriter starts it)');
 const port = parentPort;
-lowerPriority();
 const writers = new Map<number, SessionWriter>();
 const reply = (m: FromThread) => port.postMessage(m);
 
@@ -114,16 +111,3 @@ function control(id: number, c: Control): void {
   }
 }
 
-/**
- * Background work: nice +10 for this thread only (Linux: a thread id is a pid to setpriority),
- * so that waking it to write does not take the core from the server's loop or the engine,
- * which it otherwise does on a busy 2-core machine. Elsewhere, or if refused, it runs as is.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // Not Linux, or not allowed: same priority as the server, still off its loop.
-  }
-}

@@ -15,7 +15,7 @@
 //    what no timer inside it sees (native callbacks, promise jobs, GC of its garbage): the
 //    check on recorder.cost, noted with its own share (noisier: a difference of two totals).
 // Floor of ms-per-step: the weight bytes of a step ÷ the memory bandwidth measured in the same run.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSession } from '../../harness/format/node.ts';
@@ -58,10 +58,30 @@ const threadCpu: { readonly ms: () => number; readonly what: string } = (() => {
 })();
 
 /** The recorded − unrecorded loop CPU per step over the rounds: median, spread, and as a share of a step. */
-function differenceNote(diffs: readonly number[], stepMs: number): string {
-  if (diffs.length === 0) return 'recorder.cpu − recorder.cpu.plain: no rounds';
+function differenceNote(what: string, diffs: readonly number[], stepMs: number): string {
+  if (diffs.length === 0) return `${what}: not measured`;
   const med = quantile(diffs, 0.5);
-  return `recorder.cpu − recorder.cpu.plain (the recorder's whole cost on the loop): median ${med.toFixed(3)} ms per step over ${diffs.length} rounds (min ${Math.min(...diffs).toFixed(3)}, max ${Math.max(...diffs).toFixed(3)}), ${((100 * med) / stepMs).toFixed(2)} % of recorder.step's p50 ${stepMs.toFixed(2)} ms`;
+  return `${what}: median ${med.toFixed(3)} ms per step over ${diffs.length} rounds (min ${Math.min(...diffs).toFixed(3)}, max ${Math.max(...diffs).toFixed(3)}), ${((100 * med) / stepMs).toFixed(2)} % of recorder.step's p50 ${stepMs.toFixed(2)} ms`;
+}
+
+/**
+ * CPU time of every thread of this process (the loop, the recorder's writer thread, libuv's
+ * pool; the engine is another process), ms, from each thread's schedstat; null off Linux.
+ */
+function processThreadsCpuMs(): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        ns += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended between the listing and the read: its time is gone from both ends.
+      }
+    }
+    return ns / 1e6;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -69,9 +89,9 @@ function differenceNote(diffs: readonly number[], stepMs: number): string {
  * clock and the recorder's meter when steps finish: from step WARM_STEPS on, the session's
  * steady steps. The probe runs alike in recorded and unrecorded sessions.
  */
-function probe(inner: Recorder | null): { hooks: SessionHooks; steady: () => { steps: number; cpuMs: number; meterMs: number } } {
-  let first: { step: number; cpu: number; meter: number } | null = null;
-  let last: { step: number; cpu: number; meter: number } | null = null;
+function probe(inner: Recorder | null): { hooks: SessionHooks; steady: () => { steps: number; cpuMs: number; meterMs: number; allCpuMs: number | null } } {
+  let first: { step: number; cpu: number; meter: number; all: number | null } | null = null;
+  let last: { step: number; cpu: number; meter: number; all: number | null } | null = null;
   const meter = () => inner?.overhead().totalMs ?? 0;
   const hooks: SessionHooks = {
     onSessionOpen: (id, ready, t, control) => inner?.onSessionOpen(id, ready, t, control),
@@ -82,14 +102,14 @@ function probe(inner: Recorder | null): { hooks: SessionHooks; steady: () => { s
     onStepFinished: (id, record: FinishedStep) => {
       inner?.onStepFinished(id, record);
       if (record.step < WARM_STEPS) return;
-      const at = { step: record.step, cpu: threadCpu.ms(), meter: meter() };
+      const at = { step: record.step, cpu: threadCpu.ms(), meter: meter(), all: processThreadsCpuMs() };
       if (first === null) first = at;
       else last = at;
     },
   };
   const steady = () => {
     if (first === null || last === null) throw new Error(`a session of the recorder's round finished fewer than ${WARM_STEPS + 2} steps`);
-    return { steps: last.step - first.step, cpuMs: last.cpu - first.cpu, meterMs: last.meter - first.meter };
+    return { steps: last.step - first.step, cpuMs: last.cpu - first.cpu, meterMs: last.meter - first.meter, allCpuMs: first.all === null || last.all === null ? null : last.all - first.all };
   };
   return { hooks, steady };
 }
@@ -116,11 +136,13 @@ export const replaySuite: SuiteDef = {
 
     /** Per round: the recorded session's loop CPU per step minus the unrecorded one's; and every recorded step.total. */
     const diffs: number[] = [];
+    /** The same over every thread of this process: the recorder's CPU wherever it runs (its writer thread too). */
+    const allDiffs: number[] = [];
     const steps: number[] = [];
     const stepP50 = () => quantile(steps, 0.5);
 
     /** One session on a real server, recorded or not: its steady steps' loop CPU and recorder meter, and its step.total values. */
-    const session = async (record: boolean): Promise<{ cpuMs: number; meterMs: number; stepMs: number[] }> => {
+    const session = async (record: boolean): Promise<{ cpuMs: number; meterMs: number; allCpuMs: number | null; stepMs: number[] }> => {
       const p = probe(record ? recorder : null);
       const stepMs: number[] = [];
       const hooks: SessionHooks = { ...p.hooks, onStepFinished: (id, f) => {
@@ -136,11 +158,11 @@ export const replaySuite: SuiteDef = {
         await server.stop();
       }
       const s = p.steady();
-      return { cpuMs: s.cpuMs / s.steps, meterMs: s.meterMs / s.steps, stepMs };
+      return { cpuMs: s.cpuMs / s.steps, meterMs: s.meterMs / s.steps, allCpuMs: s.allCpuMs === null ? null : s.allCpuMs / s.steps, stepMs };
     };
 
     /** A recorded and an unrecorded session, in the order the round says: the recorder's cost per step. */
-    const recorderRound = async (index: number): Promise<{ costMs: number; cpuMs: number; plainCpuMs: number; stepMs: number[] }> => {
+    const recorderRound = async (index: number): Promise<{ costMs: number; cpuMs: number; plainCpuMs: number; allDiffMs: number | null; stepMs: number[] }> => {
       const done = recorder.status().length;
       let recorded: Awaited<ReturnType<typeof session>>;
       let plain: Awaited<ReturnType<typeof session>>;
@@ -157,7 +179,8 @@ export const replaySuite: SuiteDef = {
       let onDisk = 0;
       for await (const _ of (await openSession(status.path)).steps()) onDisk++;
       if (onDisk !== recordedSteps) throw new Error(`the recorded session holds ${onDisk} steps, not ${recordedSteps}`);
-      return { costMs: recorded.meterMs, cpuMs: recorded.cpuMs, plainCpuMs: plain.cpuMs, stepMs: recorded.stepMs };
+      const allDiffMs = recorded.allCpuMs === null || plain.allCpuMs === null ? null : recorded.allCpuMs - plain.allCpuMs;
+      return { costMs: recorded.meterMs, cpuMs: recorded.cpuMs, plainCpuMs: plain.cpuMs, allDiffMs, stepMs: recorded.stepMs };
     };
 
     return {
@@ -175,7 +198,8 @@ export const replaySuite: SuiteDef = {
         return [
           `recorder.cost: one sample per round, time inside the recorder's code on the loop (its hooks and its writer's turns) per steady step (${WARM_STEPS}+) of the recorded session; target ≤ ${RECORDER_TARGET_PCT} % of recorder.step`,
           `recorder.cpu, recorder.cpu.plain: one sample per round each, ${threadCpu.what} per steady step of the recorded and of the unrecorded session`,
-          differenceNote(diffs, stepP50()),
+          differenceNote('recorder.cpu − recorder.cpu.plain (the recorder\'s whole cost on the loop)', diffs, stepP50()),
+          differenceNote('the same over every thread of the server\'s process (the loop, the recorder\'s writer thread, libuv\'s pool: its CPU wherever it runs)', allDiffs, stepP50()),
         ];
       },
       async round(index, tick) {
@@ -199,6 +223,7 @@ export const replaySuite: SuiteDef = {
         const rec = await recorderRound(index);
         tick();
         diffs.push(rec.cpuMs - rec.plainCpuMs);
+        if (rec.allDiffMs !== null) allDiffs.push(rec.allDiffMs);
         steps.push(...rec.stepMs);
         return { 'ms-per-step': ms, 'ms-per-step.pipelined': [80 / piped.speed], ipc, 'recorder.cost': [rec.costMs], 'recorder.cpu': [rec.cpuMs], 'recorder.cpu.plain': [rec.plainCpuMs], 'recorder.step': rec.stepMs };
       },

@@ -76,6 +76,8 @@ function control(id: number, c: Control): void {
     case 'open': {
       let created: SessionWriter | null = null;
       SessionWriter.create(c.dir, c.init, {
+        // This thread has nothing else to do: a blocking write costs less than a pool round trip.
+        blockingWrites: true,
         ...(c.fsyncIntervalMs === undefined ? {} : { fsyncIntervalMs: c.fsyncIntervalMs }),
         ...(c.maxPendingBytes === undefined ? {} : { maxPendingBytes: c.maxPendingBytes }),
         // With the steps it had accepted: what the recorder tells the client was recorded.

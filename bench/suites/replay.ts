@@ -42,9 +42,10 @@ const WARM_STEPS = 5;
 
 /**
  * CPU time of the calling thread (the server's event loop), ms. On Linux the scheduler's own
- * count in /proc/thread-self/schedstat (ns): threadCpuUsage (getrusage) moves in scheduler
- * ticks there, ~4 ms steps, as much as the recorder costs over a whole session. Elsewhere
- * threadCpuUsage; the whole process where Node lacks it (< 23.9).
+ * count in /proc/thread-self/schedstat (ns; brought up to date whenever the thread sleeps, as
+ * the loop does between messages, so right for a session's span though not for one call):
+ * threadCpuUsage (getrusage) moves in ~4 ms ticks there, as much as the recorder costs over a
+ * whole session. Elsewhere threadCpuUsage; the whole process where Node lacks it (< 23.9).
  */
 const threadCpu: { readonly ms: () => number; readonly what: string } = (() => {
   try {

@@ -201,6 +201,36 @@ export function directStepJson(r: StepRecord): string | null {
   return `{"step":${step},"timeMs":${timeMs},"inputCodes":${inputCodes},"text":${text},"textPiece":${JSON.stringify(textPiece)},"audioCodes":${audioCodes},"pcmHash":${JSON.stringify(pcmHash)},"events":${ev}],"spans":${sp}}`;
 }
 
+/**
+ * True when directStepJson would write this step and it has no events and a well-formed
+ * textPiece: checked without writing any text (formatting its numbers is most of a line's
+ * cost), so the writer thread can write the line from the step's fields (writer-thread.ts).
+ */
+export function directStepOk(r: StepRecord): boolean {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  const { step, timeMs, text, textPiece, pcmHash, events, spans } = r;
+  if (!(Number.isSafeInteger(step) && step >= 0)) return false;
+  if (!(typeof timeMs === 'number' && Number.isFinite(timeMs) && timeMs >= 0)) return false;
+  if (text !== null && !Number.isSafeInteger(text)) return false;
+  if (textPiece !== null && !(typeof textPiece === 'string' && textPiece.isWellFormed())) return false;
+  if (pcmHash !== null && !(typeof pcmHash === 'string' && PCM_HASH_PATTERN.test(pcmHash))) return false;
+  if (!intsOk(r.inputCodes) || !(r.audioCodes === null || intsOk(r.audioCodes))) return false;
+  if (!Array.isArray(events) || events.length !== 0) return false;
+  if (typeof spans !== 'object' || spans === null || Array.isArray(spans)) return false;
+  for (const k of Object.keys(spans)) if (!SPAN_SET.has(k)) return false;
+  for (const name of SPAN_NAMES) {
+    const ms = (spans as Record<string, unknown>)[name];
+    if (ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) return false;
+  }
+  return true;
+}
+
+function intsOk(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i])) return false;
+  return true;
+}
+
 function intsJson(v: unknown): string | null {
   if (!Array.isArray(v)) return null;
   for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i])) return null;

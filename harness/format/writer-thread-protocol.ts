@@ -13,6 +13,8 @@
 import { SessionError, type SessionErrorCode } from './errors.ts';
 import type { PacketDirection } from './layout.ts';
 import type { ManifestCounts, ManifestInit } from './manifest.ts';
+import type { StepRecord } from './steps.ts';
+import { SPAN_NAMES } from '../../src/telemetry/spans.ts';
 
 export const RECORD_HEADER = 32;
 /** [kind, id, time ms, payload bytes, direction, 0]; the payload is the message. */
@@ -74,4 +76,110 @@ export function errorFields(err: unknown): ErrorFields {
 
 export function sessionErrorOf(f: ErrorFields): SessionError {
   return new SessionError(f.code, f.message, { ...(f.file === undefined ? {} : { file: f.file }), ...(f.errno === undefined ? {} : { errno: f.errno }) });
+}
+
+/**
+ * [kind, id, step index, payload bytes, fields bytes, 1 if an output frame follows]; payload: the
+ * step's fields (below), input frame, output frame. For a step without events: its line is
+ * written by the thread, since formatting its numbers is most of a line's cost on the loop.
+ */
+export const STEP_FIELDS = 5;
+
+// Fields, little-endian: f64 timeMs; f64 text (NaN: null); u32 n, n × f64 inputCodes;
+// i32 n (-1: null), n × f64 audioCodes; u8 1 + 32 ASCII pcmHash, or u8 0; u32 n (0xffffffff:
+// null), n bytes UTF-8 textPiece; u16 mask of SPAN_NAMES present, f64 each present one in order.
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+const NULL_TEXT = 0xffffffff;
+
+/** Bytes the fields of `r` take at most (textPiece counted at 3 bytes per UTF-16 unit). */
+export function stepFieldsBound(r: StepRecord): number {
+  return 8 + 8 + 4 + 8 * r.inputCodes.length + 4 + 8 * (r.audioCodes?.length ?? 0) + 1 + 32 + 4 + 3 * (r.textPiece?.length ?? 0) + 2 + 8 * SPAN_NAMES.length;
+}
+
+/** Writes the fields of a step that passed directStepOk at `at`; returns the bytes written. */
+export function writeStepFields(r: StepRecord, bytes: Uint8Array, view: DataView, at: number): number {
+  let p = at;
+  view.setFloat64(p, r.timeMs, true);
+  view.setFloat64(p + 8, r.text === null ? Number.NaN : r.text, true);
+  p += 16;
+  view.setUint32(p, r.inputCodes.length, true);
+  p += 4;
+  for (const c of r.inputCodes) {
+    view.setFloat64(p, c, true);
+    p += 8;
+  }
+  const audio = r.audioCodes;
+  view.setInt32(p, audio === null ? -1 : audio.length, true);
+  p += 4;
+  for (const c of audio ?? []) {
+    view.setFloat64(p, c, true);
+    p += 8;
+  }
+  if (r.pcmHash === null) bytes[p++] = 0;
+  else {
+    bytes[p++] = 1;
+    for (let i = 0; i < 32; i++) bytes[p + i] = r.pcmHash.charCodeAt(i);
+    p += 32;
+  }
+  if (r.textPiece === null) {
+    view.setUint32(p, NULL_TEXT, true);
+    p += 4;
+  } else {
+    const { written } = utf8.encodeInto(r.textPiece, bytes.subarray(p + 4));
+    view.setUint32(p, written, true);
+    p += 4 + written;
+  }
+  const spans = r.spans as Readonly<Record<string, number | undefined>>;
+  let mask = 0;
+  const maskAt = p;
+  p += 2;
+  for (let i = 0; i < SPAN_NAMES.length; i++) {
+    const ms = spans[SPAN_NAMES[i]!];
+    if (ms === undefined) continue;
+    mask |= 1 << i;
+    view.setFloat64(p, ms, true);
+    p += 8;
+  }
+  view.setUint16(maskAt, mask, true);
+  return p - at;
+}
+
+/** The step written by writeStepFields (events: none). */
+export function readStepFields(step: number, bytes: Uint8Array, view: DataView, at: number): StepRecord {
+  let p = at;
+  const timeMs = view.getFloat64(p, true);
+  const t = view.getFloat64(p + 8, true);
+  p += 16;
+  const inputCodes: number[] = new Array<number>(view.getUint32(p, true));
+  p += 4;
+  for (let i = 0; i < inputCodes.length; i++, p += 8) inputCodes[i] = view.getFloat64(p, true);
+  const na = view.getInt32(p, true);
+  p += 4;
+  let audioCodes: number[] | null = null;
+  if (na >= 0) {
+    audioCodes = new Array<number>(na);
+    for (let i = 0; i < na; i++, p += 8) audioCodes[i] = view.getFloat64(p, true);
+  }
+  let pcmHash: string | null = null;
+  if (bytes[p++] === 1) {
+    pcmHash = String.fromCharCode(...bytes.subarray(p, p + 32));
+    p += 32;
+  }
+  const nt = view.getUint32(p, true);
+  p += 4;
+  let textPiece: string | null = null;
+  if (nt !== NULL_TEXT) {
+    textPiece = fromUtf8.decode(bytes.subarray(p, p + nt));
+    p += nt;
+  }
+  const mask = view.getUint16(p, true);
+  p += 2;
+  const spans: Record<string, number> = {};
+  for (let i = 0; i < SPAN_NAMES.length; i++) {
+    if (!(mask & (1 << i))) continue;
+    spans[SPAN_NAMES[i]!] = view.getFloat64(p, true);
+    p += 8;
+  }
+  return { step, timeMs, inputCodes, text: Number.isNaN(t) ? null : t, textPiece, audioCodes, pcmHash, events: [], spans: spans as StepRecord['spans'] };
 }

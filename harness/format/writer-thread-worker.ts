@@ -5,8 +5,9 @@
 // go back only for open, flush, close and a failure.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FRAME_SAMPLES, type PacketDirection } from './layout.ts';
+import { encodeStepLine } from './steps.ts';
 import { SessionWriter } from './writer.ts';
-import { align8, errorFields, sessionErrorOf, H_A, H_B, H_BYTES, H_C, H_ID, H_KIND, MESSAGE, PACKET, RECORD_HEADER, STEP, WRAP, type Control, type FromThread, type ThreadData, type ToThread } from './writer-thread-protocol.ts';
+import { align8, errorFields, sessionErrorOf, H_A, H_B, H_BYTES, H_C, H_ID, H_KIND, MESSAGE, PACKET, readStepFields, RECORD_HEADER, STEP, STEP_FIELDS, WRAP, type Control, type FromThread, type ThreadData, type ToThread } from './writer-thread-protocol.ts';
 
 const FRAME_BYTES = FRAME_SAMPLES * 4;
 
@@ -60,6 +61,11 @@ function drain(): void {
     } else if (kind === PACKET) {
       // appendPacket copies the message into its record: a view of the ring will do.
       writers.get(id)?.appendPacket(view.getUint32(p + H_B, true) as PacketDirection, ring.subarray(at, at + n), a);
+    } else if (kind === STEP_FIELDS) {
+      const fieldsBytes = view.getUint32(p + H_B, true);
+      const line = encodeStepLine(readStepFields(a, ring, view, at));
+      const frames = ring.slice(at + fieldsBytes, at + n); // the files' queues keep these until written
+      writers.get(id)?.appendEncodedStep({ step: a, line, input: frames.subarray(0, FRAME_BYTES), output: view.getUint32(p + H_C, true) === 1 ? frames.subarray(FRAME_BYTES, 2 * FRAME_BYTES) : null });
     } else if (kind === STEP) {
       const bytes = ring.slice(at, at + n); // the files' queues keep these until written
       const lineBytes = view.getUint32(p + H_B, true);

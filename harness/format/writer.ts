@@ -23,7 +23,7 @@ import type { ManifestCounts, ManifestInit, SessionManifest } from './manifest.t
 import type { FileDigests } from './integrity.ts';
 import { float32leBytes } from './pcm-hash.ts';
 import { encodePacketRecord, encodePacketsHeader } from './records.ts';
-import { encodeStepLine, encodeStepsHeader } from './steps.ts';
+import { directStepOk, encodeStepLine, encodeStepsHeader } from './steps.ts';
 import type { StepRecord } from './steps.ts';
 import { encodeWavHeader, WAV_HEADER_BYTES } from './wav.ts';
 
@@ -495,13 +495,34 @@ export interface EncodedStep {
  * not increase.
  */
 export function checkedStepLine(record: StepRecord, input: Float32Array, output: Float32Array | null, lastStep: number): Uint8Array {
+  checkFrames(record, input, output);
+  const line = encodeStepLine(record);
+  checkOrder(record, lastStep);
+  return line;
+}
+
+/**
+ * The same checks as checkedStepLine without writing the line: true when the step may be
+ * written later (elsewhere) by encodeStepLine, which will then accept it; false when it should
+ * be encoded now (it may be invalid: encodeStepLine then throws the error). Throws for frames
+ * and order as checkedStepLine does.
+ */
+export function checkedForLater(record: StepRecord, input: Float32Array, output: Float32Array | null, lastStep: number): boolean {
+  checkFrames(record, input, output);
+  if (!directStepOk(record)) return false;
+  checkOrder(record, lastStep);
+  return true;
+}
+
+function checkFrames(record: StepRecord, input: Float32Array, output: Float32Array | null): void {
   const step = record?.step;
   if (!(input instanceof Float32Array) || input.length !== FRAME_SAMPLES) throw invalid(`step ${step}: the input frame must be a Float32Array of ${FRAME_SAMPLES} samples`);
   if (output !== null && !(output instanceof Float32Array && output.length === FRAME_SAMPLES)) throw invalid(`step ${step}: the output frame must be null or a Float32Array of ${FRAME_SAMPLES} samples`);
   if ((output === null) !== (record?.pcmHash === null)) throw invalid(`step ${step}: pcmHash must be null exactly when the output frame is null`);
-  const line = encodeStepLine(record);
-  if (record.step <= lastStep) throw invalid(`step ${step} does not follow step ${lastStep}: step indices must increase`);
-  return line;
+}
+
+function checkOrder(record: StepRecord, lastStep: number): void {
+  if (record.step <= lastStep) throw invalid(`step ${record.step} does not follow step ${lastStep}: step indices must increase`);
 }
 
 /** A private float32le copy of a frame (the caller may reuse its array after returning). */

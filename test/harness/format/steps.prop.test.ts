@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StepLogDecoder, crc32, crc32Hex, encodeStepLine, encodeStepsHeader, isSessionError } from '../../../harness/format.ts';
 import type { LogReadOptions, ReadStep, SessionError, SessionRecovery, StepRecord } from '../../../harness/format.ts';
-import { canonicalStepJson, directStepJson } from '../../../harness/format/steps.ts';
+import { canonicalStepJson, directStepJson, directStepOk } from '../../../harness/format/steps.ts';
 import { propParams } from '../../props.ts';
 import { chunk, cutsArb, stepArb, stepsArb, stepsFile } from './arbitraries.ts';
 
@@ -74,6 +74,8 @@ describe('steps.jsonl encoding', () => {
       // Never accepts what the canonical way refuses; equal text whenever it writes.
       if (canonical === null) expect(direct).toBeNull();
       if (direct !== null) expect(direct).toBe(canonical);
+      // What the writer thread is handed as fields (its line written there) is a step it will write.
+      if (directStepOk(step as unknown as StepRecord)) expect(direct).not.toBeNull();
     }), propParams());
   });
 

@@ -7,10 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionWriter, ThreadedSessionWriter, openSession, encodePacketRecord, encodePacketsHeader, encodeStepLine, encodeStepsHeader } from '../../../harness/format/node.ts';
 import type { SessionError, StepRecord } from '../../../harness/format/node.ts';
 import { INPUT_WAV, OUTPUT_WAV, PACKETS_FILE, STEPS_FILE } from '../../../harness/format/layout.ts';
+import { directStepJson, directStepOk } from '../../../harness/format/steps.ts';
+import { readStepFields, stepFieldsBound, writeStepFields } from '../../../harness/format/writer-thread-protocol.ts';
+import { propParams } from '../../props.ts';
+import { stepArb } from './arbitraries.ts';
 import { makeStep, rng, testInit, type TestStep } from './session-fixtures.ts';
 
 let tmp: string;
@@ -163,6 +168,25 @@ describe('ThreadedSessionWriter', () => {
       expect(thread?.code, dir).toBe(code);
       expect(thread?.message).toBe(loop?.message);
     }
+  });
+});
+
+describe('a step handed over as fields (the thread writes its line)', () => {
+  it('is any step directStepOk accepts, and its line from the fields is the line of the step', () => {
+    fc.assert(fc.property(stepArb(), fc.boolean(), (step, noEvents) => {
+      const r = noEvents ? { ...step, events: [] } : step;
+      if (!directStepOk(r)) {
+        // Only events or a textPiece with a lone surrogate keep a valid step on the loop.
+        expect(r.events.length > 0 || (r.textPiece !== null && !r.textPiece.isWellFormed())).toBe(true);
+        return;
+      }
+      expect(directStepJson(r)).not.toBeNull();
+      const bytes = new Uint8Array(stepFieldsBound(r) + 8);
+      const view = new DataView(bytes.buffer);
+      const n = writeStepFields(r, bytes, view, 8);
+      expect(n).toBeLessThanOrEqual(stepFieldsBound(r));
+      expect(Buffer.from(encodeStepLine(readStepFields(r.step, bytes, view, 8))).equals(Buffer.from(encodeStepLine(r)))).toBe(true);
+    }), propParams());
   });
 });
 

@@ -1,8 +1,8 @@
 // The session recorder: a SessionHooks implementation that taps the server's traffic and
 // each finished step (one record, complete: a steps.jsonl line plus its PCM both ways) into
-// a SessionWriter (harness/format). It never blocks a step:
-// the writer encodes and queues, and writes on a later event-loop turn. A disk error stops
-// this session's recording only (the writer goes to 'failed'); the session itself goes on.
+// a ThreadedSessionWriter (harness/format). It never blocks a step: the server's loop only
+// encodes the records; a writer thread hashes and writes them. A disk error stops this
+// session's recording only (the writer goes to 'failed'); the session itself goes on.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import type { EngineInfo } from '../src/engine/types.ts';
 import type { SessionControl, SessionHooks } from '../src/server/hooks.ts';
 import type { ReadyMessage } from '../src/server/messages.ts';
 import type { StepEvent } from '../src/telemetry/events.ts';
-import { SessionWriter, type CloseResult, type ManifestInit, type ManifestPlatform, type ManifestSoftware, type SessionError } from './format/node.ts';
+import { ThreadedSessionWriter, type CloseResult, type ManifestInit, type ManifestPlatform, type ManifestSoftware, type SessionError } from './format/node.ts';
 
 export type RecordMode = 'all' | 'requested';
 
@@ -33,10 +33,14 @@ export interface RecorderOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-/** Time spent in the recorder's hooks (on the server's event loop): its cost per step. */
+/** Time the recorder's code spends on the server's event loop (hooks, and its writers' own turns there): its cost per step. */
 export interface RecorderOverhead {
   readonly calls: number;
+  /** hooksMs + writerMs. */
   readonly totalMs: number;
+  readonly hooksMs: number;
+  /** The writers' turns on the loop: handing a turn's records to the writer thread, its replies. */
+  readonly writerMs: number;
   readonly steps: number;
   /** totalMs / steps (0 before any step). */
   readonly perStepMs: number;
@@ -56,7 +60,7 @@ interface Rec {
   readonly path: string;
   /** Capture-time origin: the connection's first byte (packets.bin time 0). */
   readonly t0: number;
-  writer: SessionWriter | null;
+  writer: ThreadedSessionWriter | null;
   /** Messages that came before the writer existed (handshake), replayed into it in order. */
   early: { dir: 0 | 1; bytes: Uint8Array; t: number }[] | null;
   /** Finished steps that came before the writer existed. */
@@ -117,6 +121,7 @@ export class Recorder implements SessionHooks {
   private readonly skipped = new Set<string>();
   private software: ManifestSoftware | null = null;
   private hookMs = 0;
+  private writerMs = 0;
   private hookCalls = 0;
   private stepsSeen = 0;
 
@@ -145,7 +150,8 @@ export class Recorder implements SessionHooks {
   }
 
   overhead(): RecorderOverhead {
-    return { calls: this.hookCalls, totalMs: this.hookMs, steps: this.stepsSeen, perStepMs: this.stepsSeen ? this.hookMs / this.stepsSeen : 0 };
+    const totalMs = this.hookMs + this.writerMs;
+    return { calls: this.hookCalls, totalMs, hooksMs: this.hookMs, writerMs: this.writerMs, steps: this.stepsSeen, perStepMs: this.stepsSeen ? totalMs / this.stepsSeen : 0 };
   }
 
   /** Times a hook body (performance.now costs ~50 ns, well under what it measures). */
@@ -186,9 +192,10 @@ export class Recorder implements SessionHooks {
     this.software ??= softwareInfo();
     const wire = { wire: ready.wire ?? 'solacelive', ...(ready.wireInfo ? { wireInfo: ready.wireInfo } : {}) };
     const init = manifestFromEngine(info, ready, this.software, { session: sessionId, pace: ready.pace, requested: ready.record, ...wire, ...this.o.meta });
-    rec.opened = SessionWriter.create(rec.path, init, {
+    rec.opened = ThreadedSessionWriter.create(rec.path, init, {
       fsyncIntervalMs: this.o.fsyncIntervalMs,
       onError: (e) => this.failed(rec, e),
+      meter: (ms) => (this.writerMs += ms),
     }).then(
       (w) => {
         rec.writer = w;
@@ -254,8 +261,8 @@ export class Recorder implements SessionHooks {
     if (rec.writer) {
       if (rec.state === 'recording') rec.writer.appendPacket(dir, bytes, this.rel(rec, t));
     } else if (rec.early && rec.state === 'opening') {
-      // Copy: ws may reuse the buffer once the handler returns.
-      rec.early.push({ dir, bytes: bytes.slice(), t });
+      // A copy (a Buffer's slice would be a view): ws may reuse the buffer once the handler returns.
+      rec.early.push({ dir, bytes: new Uint8Array(bytes), t });
     }
   }
 
@@ -287,6 +294,8 @@ export class Recorder implements SessionHooks {
     if (rec.state === 'failed') return;
     rec.state = 'failed';
     rec.error = e;
+    // The steps the writer had accepted when it failed (its thread reports the failure a little later).
+    if (rec.writer) rec.written = Math.min(rec.written, rec.writer.stats.steps);
     rec.early = null;
     rec.steps.length = 0;
     // The client learns it from the server; the session and the files written so far stay.

@@ -61,16 +61,19 @@ describe('physical floors, measured in the same run', () => {
 
     const replay = suite(r, 'replay');
     expectConsistentFloors(replay, ['ms-per-step', 'ms-per-step.pipelined']);
-    expect(replay.figures.map((f) => f.name)).toEqual(['ms-per-step', 'ms-per-step.pipelined', 'ipc', 'recorder.hooks', 'recorder.step']);
+    expect(replay.figures.map((f) => f.name)).toEqual(['ms-per-step', 'ms-per-step.pipelined', 'ipc', 'recorder.cost', 'recorder.cpu', 'recorder.cpu.plain', 'recorder.step']);
     const fig = (name: string) => replay.figures.find((f) => f.name === name)!;
     // One replay of the fixture per round: ipc has a sample per replayed step.
     expect(fig('ipc').samples).toBeGreaterThanOrEqual(3 * 20);
-    const share = fig('recorder.hooks').share!;
+    const share = fig('recorder.cost').share!;
     expect(share.of).toBe('recorder.step');
     expect(share.ofMs).toBe(fig('recorder.step').p50);
-    expect(share.pct).toBeCloseTo((100 * fig('recorder.hooks').p50) / fig('recorder.step').p50, 9);
+    expect(share.pct).toBeCloseTo((100 * fig('recorder.cost').p50) / fig('recorder.step').p50, 9);
     expect(share.targetPct).toBe(1);
     expect(share.ok).toBe(share.pct <= 1);
+    // The whole-cost check: a sample per round, and the difference in a note.
+    expect(fig('recorder.cpu').samples).toBe(3);
+    expect(replay.notes.join('\n')).toMatch(/^recorder\.cpu − recorder\.cpu\.plain \(the recorder's whole cost on the loop\): median -?[\d.]+ ms per step over 3 rounds/m);
 
     // In the bench process and as `solacelive proxy`'s own process, both against the same direct trials.
     expectConsistentFloors(suite(r, 'proxy'), ['up', 'down', 'process.up', 'process.down']);

@@ -1,11 +1,13 @@
 // A full disk, for real: a 256 KiB tmpfs (needs root) or, failing that, a file-size rlimit in a
 // child process (EFBIG). Never skipped: if neither can be set up the test fails and says why.
+// Both writers: SessionWriter on the caller's loop, ThreadedSessionWriter (the recorder's) in
+// its thread, which must report the same errors and keep the same data.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionWriter, openSession } from '../../../harness/format/node.ts';
+import { SessionWriter, ThreadedSessionWriter, openSession } from '../../../harness/format/node.ts';
 import type { SessionError, StepRecord } from '../../../harness/format/node.ts';
 import { makeStep, rng, testInit } from './session-fixtures.ts';
 
@@ -15,8 +17,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+type Kind = 'SessionWriter' | 'ThreadedSessionWriter';
+const KINDS: readonly Kind[] = ['SessionWriter', 'ThreadedSessionWriter'];
+const create = (kind: Kind, dir: string, onError: (e: SessionError) => void) => (kind === 'SessionWriter' ? SessionWriter : ThreadedSessionWriter).create(dir, testInit(), { onError });
+
 /** Appends steps (with their packets) until the writer stops accepting them; returns what it accepted. */
-async function fill(writer: SessionWriter, limit = 2000): Promise<StepRecord[]> {
+async function fill(writer: SessionWriter | ThreadedSessionWriter, limit = 2000): Promise<StepRecord[]> {
   const random = rng(3);
   const accepted: StepRecord[] = [];
   for (let i = 0; i < limit && writer.state === 'open'; i++) {
@@ -54,13 +60,13 @@ function mountTmpfs(dir: string): string | null {
 }
 
 /** Runs a recording in a child whose files may not exceed `kib` KiB; returns its result. */
-function recordUnderFileLimit(dir: string, kib: number): { accepted: number; error: { code: string; errno: string } | null; close: string; dropped: number } {
-  const script = join(tmp, 'child.ts');
+function recordUnderFileLimit(dir: string, kib: number, kind: Kind): { accepted: number; error: { code: string; errno: string } | null; close: string; dropped: number } {
+  const script = join(tmp, `child-${kind}.ts`);
   const here = resolve(import.meta.dirname);
   writeFileSync(script, `
-    import { SessionWriter } from ${JSON.stringify(resolve(here, '../../../harness/format/node.ts'))};
+    import { ${kind} as Writer } from ${JSON.stringify(resolve(here, '../../../harness/format/node.ts'))};
     import { makeStep, rng, testInit } from ${JSON.stringify(resolve(here, 'session-fixtures.ts'))};
-    const w = await SessionWriter.create(process.argv[2], testInit());
+    const w = await Writer.create(process.argv[2], testInit());
     const random = rng(3);
     let accepted = 0;
     for (let i = 0; i < 2000 && w.state === 'open'; i++) {
@@ -70,7 +76,7 @@ function recordUnderFileLimit(dir: string, kib: number): { accepted: number; err
       if (w.state === 'open') accepted++;
       await w.flush();
     }
-    w.appendPacket(0, new Uint8Array(4));
+    w.appendPacket(0, new Uint8Array(4), 0);
     const r = await w.close();
     console.log(JSON.stringify({ accepted, error: r.error && { code: r.error.code, errno: r.error.errno }, close: r.status, dropped: r.dropped }));
   `);
@@ -80,14 +86,14 @@ function recordUnderFileLimit(dir: string, kib: number): { accepted: number; err
 }
 
 describe('disk full', () => {
-  it('the writer reports SESSION_ERR_DISK_FULL, drops later appends, and keeps earlier data readable', async () => {
+  it.each(KINDS)('%s reports SESSION_ERR_DISK_FULL, drops later appends, and keeps earlier data readable', async (kind) => {
     const mnt = mkdtempSync(join(tmp, 'tmpfs-'));
     const why = mountTmpfs(mnt);
     if (why !== null) {
       // Fallback named in the output so nobody mistakes it for the tmpfs run.
       console.warn(`disk-full test: ${why}; using a file-size limit (ulimit -f) instead`);
-      const dir = join(tmp, 'limited.session');
-      const r = recordUnderFileLimit(dir, 128);
+      const dir = join(tmp, `limited-${kind}.session`);
+      const r = recordUnderFileLimit(dir, 128, kind);
       expect(r.error).toEqual({ code: 'SESSION_ERR_DISK_FULL', errno: 'EFBIG' });
       expect(r.close).toBe('failed');
       expect(r.dropped).toBe(1);
@@ -100,14 +106,14 @@ describe('disk full', () => {
     try {
       const errors: SessionError[] = [];
       const dir = join(mnt, 'full.session');
-      const writer = await SessionWriter.create(dir, testInit(), { onError: (e) => errors.push(e) });
+      const writer = await create(kind, dir, (e) => errors.push(e));
       const accepted = await fill(writer);
       expect(writer.state).toBe('failed');
       expect(writer.error).toMatchObject({ code: 'SESSION_ERR_DISK_FULL', errno: 'ENOSPC' });
       expect(writer.error?.message).toMatch(/no space left/);
       expect(errors).toHaveLength(1);
       expect(accepted.length).toBeGreaterThan(3);
-      writer.appendPacket(0, new Uint8Array(4));
+      writer.appendPacket(0, new Uint8Array(4), 0);
       expect(writer.stats.dropped).toBe(1);
       const closed = await writer.close();
       expect(closed).toMatchObject({ status: 'failed', error: { code: 'SESSION_ERR_DISK_FULL' } });
@@ -117,9 +123,9 @@ describe('disk full', () => {
     }
   });
 
-  it('a file-size limit (EFBIG, any OS, no root) is reported as disk full too', async () => {
-    const dir = join(tmp, 'efbig.session');
-    const r = recordUnderFileLimit(dir, 96);
+  it.each(KINDS)('%s: a file-size limit (EFBIG, any OS, no root) is reported as disk full too', async (kind) => {
+    const dir = join(tmp, `efbig-${kind}.session`);
+    const r = recordUnderFileLimit(dir, 96, kind);
     expect(r.error).toEqual({ code: 'SESSION_ERR_DISK_FULL', errno: 'EFBIG' });
     expect(r.close).toBe('failed');
     expect(r.accepted).toBeGreaterThan(3);

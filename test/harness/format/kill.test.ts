@@ -1,5 +1,6 @@
 // kill -9 of a process in the middle of recording: the folder reopens, every step the process
-// had appended is there but at most the one in flight, and nothing reads as corrupt.
+// had appended is there but at most the one in flight, and nothing reads as corrupt. Both
+// writers: SessionWriter, and ThreadedSessionWriter (the recorder's, files written by a thread).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,17 +11,20 @@ import type { StepRecord } from '../../../harness/format/node.ts';
 import { makeStep, rng } from './session-fixtures.ts';
 
 const TRIALS = 4;
+const KINDS = ['SessionWriter', 'ThreadedSessionWriter'] as const;
+type Kind = (typeof KINDS)[number];
 let tmp: string;
-let script: string;
+const scripts = {} as Record<Kind, string>;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'solacelive-kill-'));
-  script = join(tmp, 'recorder.ts');
   const here = resolve(import.meta.dirname);
   // Steps every 5 ms (16x real time), each announced on stdout once appendStep has returned.
-  writeFileSync(script, `
-    import { SessionWriter } from ${JSON.stringify(resolve(here, '../../../harness/format/node.ts'))};
+  for (const kind of KINDS) {
+    scripts[kind] = join(tmp, `recorder-${kind}.ts`);
+    writeFileSync(scripts[kind], `
+    import { ${kind} as Writer } from ${JSON.stringify(resolve(here, '../../../harness/format/node.ts'))};
     import { makeStep, rng, testInit } from ${JSON.stringify(resolve(here, 'session-fixtures.ts'))};
-    const w = await SessionWriter.create(process.argv[2], testInit());
+    const w = await Writer.create(process.argv[2], testInit());
     const random = rng(11);
     for (let i = 0; ; i++) {
       const s = makeStep(i, i * 80, random);
@@ -31,13 +35,14 @@ beforeAll(() => {
       await new Promise((r) => setTimeout(r, 5));
     }
   `);
+  }
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Starts a recording, kills it with SIGKILL once step `after` is announced (plus a jitter); returns the last step seen. */
-function recordAndKill(dir: string, after: number, jitterMs: number): Promise<number> {
+function recordAndKill(kind: Kind, dir: string, after: number, jitterMs: number): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [scripts[kind], dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let seen = -1;
     let err = '';
     let killing = false;
@@ -55,11 +60,11 @@ function recordAndKill(dir: string, after: number, jitterMs: number): Promise<nu
 
 describe('kill -9 while recording', () => {
   const random = rng(5);
-  const trials = Array.from({ length: TRIALS }, (_, k) => ({ k, after: 5 + Math.floor(random() * 40), jitter: Math.floor(random() * 6) }));
+  const trials = KINDS.flatMap((kind) => Array.from({ length: TRIALS }, (_, k) => ({ kind, k, after: 5 + Math.floor(random() * 40), jitter: Math.floor(random() * 6) })));
 
-  it.each(trials)('trial $k: killed after step $after (+$jitter ms): loses at most the step in flight', async ({ k, after, jitter }) => {
-    const dir = join(tmp, `killed-${k}.session`);
-    const seen = await recordAndKill(dir, after, jitter);
+  it.each(trials)('$kind trial $k: killed after step $after (+$jitter ms): loses at most the step in flight', async ({ kind, k, after, jitter }) => {
+    const dir = join(tmp, `killed-${kind}-${k}.session`);
+    const seen = await recordAndKill(kind, dir, after, jitter);
     const s = await openSession(dir);
     expect(s.manifest.status).toBe('recording');
     const steps: StepRecord[] = [];
@@ -69,7 +74,7 @@ describe('kill -9 while recording', () => {
     expect(steps).toEqual(expected);
     // `seen` + 1 steps had been appended (the process may have appended more before dying).
     expect(steps.length).toBeGreaterThanOrEqual(seen);
-    console.log(`trial ${k}: step ${seen} announced before the kill; ${steps.length} steps on disk`);
+    console.log(`${kind} trial ${k}: step ${seen} announced before the kill; ${steps.length} steps on disk`);
     const report = await s.scan({ verifyPcm: true });
     expect(report.wholeSteps).toBeGreaterThanOrEqual(seen);
     expect(report.pcmMismatches).toEqual([]);

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StepLogDecoder, crc32, crc32Hex, encodeStepLine, encodeStepsHeader, isSessionError } from '../../../harness/format.ts';
 import type { LogReadOptions, ReadStep, SessionError, SessionRecovery, StepRecord } from '../../../harness/format.ts';
+import { canonicalStepJson, directStepJson, directStepOk } from '../../../harness/format/steps.ts';
 import { propParams } from '../../props.ts';
 import { chunk, cutsArb, stepArb, stepsArb, stepsFile } from './arbitraries.ts';
 
@@ -44,6 +45,44 @@ describe('steps.jsonl round trip', () => {
       const { crc, ...rest } = obj;
       expect(crc).toBe(crc32Hex(crc32(utf8(JSON.stringify(rest)))));
     }), propParams({ numRuns: 200 }));
+  });
+});
+
+describe('steps.jsonl encoding', () => {
+  // The line is written directly (no canonical copy) when every check passes: it must be the
+  // canonical text byte for byte, and anything unusual must take the canonical way.
+  const junkArb = fc.oneof(fc.constant(undefined), fc.constant(null), fc.constant(Number.NaN), fc.constant(-1), fc.constant(1.5), fc.constant('x'), fc.constant([1, 2]), fc.constant({ extra: 1 }));
+  const mutatedArb = fc.tuple(stepArb(), fc.constantFrom('step', 'timeMs', 'inputCodes', 'text', 'textPiece', 'audioCodes', 'pcmHash', 'events', 'spans', 'spans.extra', 'event.extra', 'order'), junkArb)
+    .map(([step, key, junk]) => {
+      const r: Record<string, unknown> = { ...step };
+      if (key === 'spans.extra') r.spans = { ...step.spans, 'lm.other': junk };
+      else if (key === 'event.extra') r.events = [{ kind: 'error', message: 'm', extra: junk }];
+      else if (key === 'order') return Object.fromEntries(Object.entries(step).reverse().map(([k, v]) => [k, k === 'spans' ? Object.fromEntries(Object.entries(v as object).reverse()) : v]));
+      else r[key] = junk;
+      return r;
+    });
+
+  it('the direct writer gives the canonical text for any valid step, and leaves everything else to it', () => {
+    fc.assert(fc.property(fc.oneof(stepArb(), mutatedArb), (step) => {
+      const direct = directStepJson(step as unknown as StepRecord);
+      let canonical: string | null = null;
+      try {
+        canonical = canonicalStepJson(step as unknown as StepRecord);
+      } catch (err) {
+        expect(isSessionError(err, 'SESSION_ERR_INVALID')).toBe(true);
+      }
+      // Never accepts what the canonical way refuses; equal text whenever it writes.
+      if (canonical === null) expect(direct).toBeNull();
+      if (direct !== null) expect(direct).toBe(canonical);
+      // What the writer thread is handed as fields (its line written there) is a step it will write.
+      if (directStepOk(step as unknown as StepRecord)) expect(direct).not.toBeNull();
+    }), propParams());
+  });
+
+  it('takes the direct way for the steps a server records (the canonical way is the fallback, not the rule)', () => {
+    fc.assert(fc.property(stepArb(), (step) => {
+      expect(directStepJson(step)).toBe(canonicalStepJson(step));
+    }), propParams());
   });
 });
 

@@ -2,8 +2,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests that check admitted sessions keep real time on a capacity the server measured itself:
 // what they assert is what the machine can do, so they run alone, after everything else,
-// as a benchmark would (beside other test files the measured cost no longer holds).
+// as a benchmark would (beside other test files the measured cost no longer holds). The
+// HAProxy test is one: a server that falls behind is rightly "degraded" and out of rotation.
 const REALTIME = [
+  'test/deploy/haproxy.test.ts',
   'test/server/live/serve-admission.test.ts',
   'test/server/live/admission-budget.test.ts',
   'test/harness/loadtest/capacity.test.ts',

@@ -4,7 +4,6 @@
 // seed and sampling as the client asked in its query (meta.proxy.unknown lists what it did
 // not ask, written as 0), platform = the proxy's machine (no MLX: mlxDevice and BLAS "none").
 // Such a session cannot be replayed offline: the model that answered is not in it.
-import { INPUT_FRAMING } from '../../src/audio/opus/input-frames.ts';
 import type { ConnectionFigures } from '../measure/meter.ts';
 import type { ManifestInit, ManifestPlatform, ManifestSampling, ManifestSoftware, SessionManifest } from './manifest.ts';
 
@@ -48,6 +47,8 @@ export function proxiedManifestInit(o: {
   readonly software: ManifestSoftware;
   /** The libopus build that decoded input.wav (describeLibopus), so a verifier can re-decode packets.bin. */
   readonly opus: string;
+  /** How input.wav's frames were cut (src/audio/opus/input-frames.ts), passed in: this module stays browser-safe. */
+  readonly inputFraming: string;
 }): ManifestInit {
   const unknown: string[] = [];
   const num = (name: string, field: string, int: boolean): number => {
@@ -69,7 +70,7 @@ export function proxiedManifestInit(o: {
     platform: { ...o.host, mlxDevice: 'none', blas: { library: 'none', path: null, threads: null, coreType: null } },
     software: o.software,
     // input.wav is cut by the proxy's tap with the server's framing rule (harness/measure/opus-tap.ts).
-    meta: { wire: 'moshi', wireInfo: { query: o.query, opus: o.opus, inputFraming: INPUT_FRAMING }, proxy },
+    meta: { wire: 'moshi', wireInfo: { query: o.query, opus: o.opus, inputFraming: o.inputFraming }, proxy },
   };
 }
 

@@ -4,7 +4,7 @@
 // and, with a recording folder, records it in the proxy's format.
 import { join } from 'node:path';
 import { FRAME_MS, FRAME_SAMPLES } from '../../src/audio/frames.ts';
-import { describeLibopus, MOSHI_CLIENT_SHAPE, OggOpusEncoder, type Libopus } from '../../src/audio/opus/index.ts';
+import { describeLibopus, INPUT_FRAMING, MOSHI_CLIENT_SHAPE, OggOpusEncoder, type Libopus } from '../../src/audio/opus/index.ts';
 import { ClientError } from '../../src/client/client.ts';
 import { connect } from '../../src/client/connect.ts';
 import { connectMoshi, moshiQuery, MOSHI_WARMUP_FRAMES } from '../../src/client/moshi.ts';
@@ -291,7 +291,7 @@ function manifestInit(target: Target, plan: ClientPlan, o: ClientOptions): Manif
   const query = target.protocol === 'moshi' ? Object.fromEntries(Object.entries(moshiQuery({ seed: plan.seed })).map(([k, v]) => [k, String(v)])) : { text_seed: String(plan.seed) };
   const init = proxiedManifestInit({
     upstream: `${u.origin}${u.pathname}`, query, client: { address: null, userAgent: 'solacelive loadtest', origin: null },
-    host: hostBasics(), software: softwareInfo(), opus: describeLibopus(o.lib.identity),
+    host: hostBasics(), software: softwareInfo(), opus: describeLibopus(o.lib.identity), inputFraming: INPUT_FRAMING,
   });
   return { ...init, meta: { ...init.meta, wire: target.protocol, loadtest: { client: plan.index, input: plan.input.name, ...o.recordMeta } } };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { rawBytes } from '../../src/client/client.ts';
 import { socketWhy } from '../../src/client/connect.ts';
-import { describeLibopus, type Libopus } from '../../src/audio/opus/index.ts';
+import { describeLibopus, INPUT_FRAMING, type Libopus } from '../../src/audio/opus/index.ts';
 import { loadLibopusNode } from '../../src/audio/opus/node.ts';
 import { checkRequest } from '../../src/server/request-guard.ts';
 import { hostBasics } from '../../src/telemetry/host.ts';
@@ -199,7 +199,7 @@ export class MoshiProxy {
       init: proxiedManifestInit({
         upstream: where, query,
         client: { address: req.socket.remoteAddress ?? null, userAgent: req.headers['user-agent'] ?? null, origin: req.headers.origin ?? null },
-        host: hostBasics(), software: this.software, opus: describeLibopus(this.lib.identity),
+        host: hostBasics(), software: this.software, opus: describeLibopus(this.lib.identity), inputFraming: INPUT_FRAMING,
       }),
       warmupFrames: o.meter?.warmupFrames ?? METER_DEFAULTS.warmupFrames,
       ...(o.recordMaxPendingBytes === undefined ? {} : { maxPendingBytes: o.recordMaxPendingBytes }),

@@ -9,7 +9,9 @@
 // In this process (`up`, `down`) the figure is the proxy's own work, but its forwarding shares
 // this loop with the client and the upstream; as its own process (`process.up`,
 // `process.down`, as `solacelive proxy` runs) it has a loop of its own and pays the scheduler
-// waking it.
+// waking it. Beside them, the same trials through a bare WebSocket forwarder (`hop.*`,
+// bench/lib/ws-forwarder.ts, in this process and as its own): what any Node WebSocket proxy
+// pays here, so the proxy's own part is its figure minus the hop's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -20,21 +22,24 @@ import { startProxy } from '../../harness/proxy/index.ts';
 import { loadLibopusNode, MOSHI_CLIENT_SHAPE, MOSHI_SERVER_SHAPE, OggOpusEncoder } from '../../src/audio/index.ts';
 import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
 import type { SuiteDef } from '../lib/suite-api.ts';
+import { startWsForwarder } from '../lib/ws-forwarder.ts';
 
 const CLIENT_EVERY_MS = 40;
 const SERVER_EVERY_MS = 80;
 const BIN = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
+const FORWARDER = new URL('../lib/ws-forwarder.ts', import.meta.url).pathname;
 
-/** `solacelive proxy` as a process of its own (port 0), resolved with its URL once it listens. */
-function startProxyProcess(upstream: string, record: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', upstream, '--listen', '127.0.0.1:0', '--record', record], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** A forwarding process (`solacelive proxy`, or the bare forwarder) on port 0, resolved with its URL once it listens. */
+function startForwardingProcess(args: readonly string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const name = args[0] === BIN ? 'solacelive proxy' : 'the bare forwarder';
   let log = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`solacelive proxy: not listening within 30 s:\n${log}`));
+      reject(new Error(`${name}: not listening within 30 s:\n${log}`));
     }, 30_000);
-    child.once('exit', (code) => reject(new Error(`solacelive proxy exited (${code}):\n${log}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${log}`)));
     child.stderr!.on('data', (d) => {
       log = (log + d).slice(-8000); // its per-connection summaries go on: keep reading, keep little
       const m = /listening on (ws:\/\/\S+?)\/api\/chat/.exec(log);
@@ -87,7 +92,9 @@ export const proxySuite: SuiteDef = {
     const direct = `ws://127.0.0.1:${(http.address() as { port: number }).port}`;
     const recordDir = mkdtempSync(join(tmpdir(), 'solacelive-bench-proxy-'));
     const proxy = await startProxy({ upstream: `${direct}/api/chat`, record: recordDir, log: () => undefined });
-    const own = await startProxyProcess(`${direct}/api/chat`, recordDir);
+    const own = await startForwardingProcess([BIN, 'proxy', '--upstream', `${direct}/api/chat`, '--listen', '127.0.0.1:0', '--record', recordDir]);
+    const hop = await startWsForwarder(`${direct}/api/chat`);
+    const hopOwn = await startForwardingProcess([FORWARDER, `${direct}/api/chat`]);
 
     /** One connection: the client sends its pages every 40 ms; the one-way delays both ways. */
     const trial = async (url: string): Promise<Trial> => {
@@ -117,20 +124,28 @@ export const proxySuite: SuiteDef = {
     };
 
     return {
-      describe: `one direct, one in-process proxied and one \`solacelive proxy\` process proxied ${seconds} s connection per round (order rotating), ${clientMsgs.length} messages up and ${serverMsgs.length} down each`,
+      describe: `one ${seconds} s connection per path per round: direct, the proxy in process, \`solacelive proxy\` as a process, a bare forwarder in process and as a process (order rotating), ${clientMsgs.length} messages up and ${serverMsgs.length} down each`,
       figures: [
         { name: 'up', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.up', describe: 'the same client messages sent directly' } },
         { name: 'down', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.down', describe: 'the same server messages sent directly' } },
         { name: 'process.up', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.up', describe: 'the same client messages sent directly' } },
         { name: 'process.down', calibration: 'matmul', budget: false, floor: { kind: 'direct', bytes: 0, sample: 'direct.down', describe: 'the same server messages sent directly' } },
+        ...['hop.up', 'hop.down', 'hop.process.up', 'hop.process.down'].map((name) => ({
+          name, calibration: 'matmul' as const, budget: false,
+          floor: { kind: 'direct' as const, bytes: 0, sample: name.endsWith('up') ? 'direct.up' : 'direct.down', describe: `the same ${name.endsWith('up') ? 'client' : 'server'} messages sent directly` },
+        })),
       ],
       notes: [
         'up/down: the proxy in the bench process (its forwarding loop shared with the client and the upstream; decoding, measuring and recording in its worker thread)',
         'process.up/process.down: `solacelive proxy` as a process of its own, as it runs in use (its own loop; the scheduler adds its wake-ups)',
+        'hop.*: a bare `ws` forwarder (bench/lib/ws-forwarder.ts: no checks, measuring or recording) in this process and as its own: what any Node WebSocket proxy adds here; the proxy\'s own part is its figure minus the hop\'s',
       ],
       async round(index, tick) {
-        const out: Record<string, number[]> = { up: [], down: [], 'process.up': [], 'process.down': [], 'direct.up': [], 'direct.down': [] };
-        const paths = [{ url: direct, up: 'direct.up', down: 'direct.down' }, { url: proxy.url, up: 'up', down: 'down' }, { url: own.url, up: 'process.up', down: 'process.down' }];
+        const paths = [
+          { url: direct, up: 'direct.up', down: 'direct.down' }, { url: proxy.url, up: 'up', down: 'down' }, { url: own.url, up: 'process.up', down: 'process.down' },
+          { url: hop.url, up: 'hop.up', down: 'hop.down' }, { url: hopOwn.url, up: 'hop.process.up', down: 'hop.process.down' },
+        ];
+        const out: Record<string, number[]> = Object.fromEntries(paths.flatMap((p) => [[p.up, []], [p.down, []]]));
         for (let i = 0; i < paths.length; i++) {
           const p = paths[(index + i) % paths.length]!;
           tick();
@@ -142,8 +157,11 @@ export const proxySuite: SuiteDef = {
         return out;
       },
       async close() {
-        own.child.kill('SIGTERM');
-        await new Promise((r) => (own.child.exitCode === null ? own.child.once('exit', r) : r(null)));
+        for (const p of [own, hopOwn]) {
+          p.child.kill('SIGTERM');
+          await new Promise((r) => (p.child.exitCode === null ? p.child.once('exit', r) : r(null)));
+        }
+        await hop.close();
         await proxy.close();
         wss.close();
         await new Promise((r) => http.close(r));

@@ -76,7 +76,7 @@ describe('physical floors, measured in the same run', () => {
     expect(replay.notes.join('\n')).toMatch(/^recorder\.cpu − recorder\.cpu\.plain \(the recorder's whole cost on the loop\): median -?[\d.]+ ms per step over 3 rounds/m);
 
     // In the bench process and as `solacelive proxy`'s own process, both against the same direct trials.
-    expectConsistentFloors(suite(r, 'proxy'), ['up', 'down', 'process.up', 'process.down']);
+    expectConsistentFloors(suite(r, 'proxy'), ['up', 'down', 'process.up', 'process.down', 'hop.up', 'hop.down', 'hop.process.up', 'hop.process.down']);
     expect(suite(r, 'proxy').figures.every((f) => f.floor!.kind === 'direct' && f.samples > 3 * 10)).toBe(true);
   }, 240_000);
 

@@ -190,6 +190,12 @@ class WriterThread {
    * and clearing one cost the loop ~10 µs per step.
    */
   private publish(w: ThreadedSessionWriter, wake: boolean): void {
+    if (!wake && this.immediate === null) {
+      // A packet with nothing held before it (a turn that starts with one, as a client's frame
+      // does): visible now, no wake and no turn to schedule.
+      Atomics.store(this.counters, 0, BigInt(this.head));
+      return;
+    }
     this.wake ||= wake;
     if (this.immediate !== null) return;
     this.payer = w;

@@ -4,8 +4,9 @@
 // Records go through a ring of shared memory (ThreadData.ring), in append order: a RECORD_HEADER
 // bytes header (kind, writer id, a number, the payload's length, two more fields), the payload,
 // padded to 8 bytes. The server's thread publishes how far it has written (`published`, bytes
-// since the start, monotonic) and wakes the thread with Atomics.notify: no message, nothing
-// allocated per step. The thread copies records out and says how far (`consumed`). A record
+// since the start, monotonic) once per turn and wakes the thread with Atomics.notify when the
+// turn had a step (packets alone wait for the thread's PACKET_WAIT_MS timeout): no message,
+// nothing allocated per step. The thread copies records out and says how far (`consumed`). A record
 // never wraps: a WRAP header, or fewer than RECORD_HEADER bytes left, sends the reader to 0.
 // What cannot go through the ring (open, flush, close, a record bigger than the ring allows,
 // or one that finds it full) is a message, and a MESSAGE record with its sequence number holds
@@ -34,6 +35,9 @@ export const H_B = 20;
 export const H_C = 24;
 
 export const align8 = (n: number): number => (n + 7) & ~7;
+
+/** How long a published packet may wait for the thread (a step wakes it at once): a kill -9 loses at most that much of packets alone. */
+export const PACKET_WAIT_MS = 50;
 
 export interface ThreadData {
   readonly ring: SharedArrayBuffer;

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FRAME_SAMPLES, type PacketDirection } from './layout.ts';
 import { encodeStepLine } from './steps.ts';
 import { SessionWriter } from './writer.ts';
-import { align8, errorFields, sessionErrorOf, H_A, H_B, H_BYTES, H_C, H_ID, H_KIND, MESSAGE, PACKET, readStepFields, RECORD_HEADER, STEP, STEP_FIELDS, WRAP, type Control, type FromThread, type ThreadData, type ToThread } from './writer-thread-protocol.ts';
+import { align8, errorFields, PACKET_WAIT_MS, sessionErrorOf, H_A, H_B, H_BYTES, H_C, H_ID, H_KIND, MESSAGE, PACKET, readStepFields, RECORD_HEADER, STEP, STEP_FIELDS, WRAP, type Control, type FromThread, type ThreadData, type ToThread } from './writer-thread-protocol.ts';
 
 const FRAME_BYTES = FRAME_SAMPLES * 4;
 
@@ -29,10 +29,17 @@ port.on('message', (m: ToThread) => {
   waiting.set(m.seq, m);
   drain();
 });
+// Every page of the ring mapped now, here: else the server's thread pays the page faults as it
+// first writes each one (~4 µs per 4 KiB page on the VM measured, a tiny step's 30 KiB per step).
+// An atomic or of 0: a write (a read would map the shared zero page) that keeps what the
+// server's thread may already have written there.
+const words = new Int32Array(ringBuffer);
+for (let i = 0; i < words.length; i += 1024) Atomics.or(words, i, 0);
 void (async () => {
   for (let seen = 0n; ;) {
-    // Wakes when more is published (not when the reader catches up: it may wait on a message).
-    const r = Atomics.waitAsync(counters, 0, seen);
+    // Wakes when a step is published (not when the reader catches up: it may wait on a message),
+    // and every PACKET_WAIT_MS while a session is open, for packets published without a wake.
+    const r = Atomics.waitAsync(counters, 0, seen, writers.size > 0 ? PACKET_WAIT_MS : Infinity);
     if (r.async) await r.value;
     seen = Atomics.load(counters, 0);
     drain();
@@ -92,6 +99,8 @@ function control(id: number, c: Control): void {
         (w) => {
           created = w;
           writers.set(id, w);
+          // The wait above may have no timeout (no session was open): start it over with one.
+          if (writers.size === 1) Atomics.notify(counters, 0);
           reply({ t: 'opened', id });
         },
         (err: unknown) => reply({ t: 'open-failed', id, error: errorFields(err) }),

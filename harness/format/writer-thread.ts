@@ -3,8 +3,9 @@
 // submission to libuv (one per file per step) cost the loop 20-80 µs, more than everything else
 // the recorder did. Here the loop checks a step, copies its fields (the thread writes its line:
 // formatting its numbers cost the loop 15-40 µs), frames and packets into a ring of shared
-// memory and wakes the thread once per turn (Atomics.notify); the thread runs a SessionWriter
-// (writer.ts) on them: the step line, CRCs, hashing, writes, fsyncs, manifest.
+// memory and publishes them at the end of the turn, waking the thread when the turn had a step
+// (Atomics.notify); the thread runs a SessionWriter (writer.ts) on them: the step line, CRCs,
+// hashing, writes, fsyncs, manifest.
 // Same bytes, same files, same errors.
 //
 // One thread serves every ThreadedSessionWriter of the process, started with the first and kept
@@ -36,8 +37,7 @@ export interface ThreadedWriterOptions {
 
 const WORKER_URL = new URL('./writer-thread-worker.ts', import.meta.url);
 const FRAME_BYTES = FRAME_SAMPLES * 4;
-/** How long a packet may wait for the next step's message (a kill -9 then loses at most that). */
-export const PACKET_WAIT_MS = 50;
+export { PACKET_WAIT_MS } from './writer-thread-protocol.ts';
 
 /**
  * The ring (writer-thread-protocol.ts) lives as long as the thread: nothing is allocated or
@@ -62,11 +62,11 @@ class WriterThread {
   private readonly counters = new BigInt64Array(new SharedArrayBuffer(16));
   private head = 0;
   private nextSeq = 1;
-  /** Writers with records in this turn: they share the publishing turn's time. */
-  private readonly batch = new Set<ThreadedSessionWriter>();
-  private immediate: ReturnType<typeof setImmediate> | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
   private nextId = 1;
+  /** This turn's publishing: scheduled, whether it wakes the thread, and which writer's meter it goes to. */
+  private immediate: ReturnType<typeof setImmediate> | null = null;
+  private wake = false;
+  private payer: ThreadedSessionWriter | null = null;
   dead: SessionError | null = null;
 
   constructor() {
@@ -92,12 +92,12 @@ class WriterThread {
 
   /** Hands a packet over; false when the ring had no room (the writer is stopped). */
   packet(w: ThreadedSessionWriter, id: number, direction: PacketDirection, timeMs: number, bytes: Uint8Array): boolean {
-    if (bytes.length > RING_RECORD_MAX) return this.message(w, id, { t: 'packet', direction, timeMs, bytes: new Uint8Array(bytes) }, false);
+    if (bytes.length > RING_RECORD_MAX) return this.message(w, id, { t: 'packet', direction, timeMs, bytes: new Uint8Array(bytes) });
     const at = this.place(bytes.length, MESSAGE_RESERVE);
     if (at < 0) return this.giveUp(w, id);
     this.header(at, PACKET, id, timeMs, bytes.length, direction, 0);
     this.ring.set(bytes, at + RECORD_HEADER);
-    this.queued(w, false);
+    this.publish(w, false);
     return true;
   }
 
@@ -112,7 +112,7 @@ class WriterThread {
     writeStepFields(record, this.ring, this.view, p);
     this.ring.set(float32leBytes(input), p + bound);
     if (output !== null) this.ring.set(float32leBytes(output), p + bound + FRAME_BYTES);
-    this.queued(w, true);
+    this.publish(w, true);
     return true;
   }
 
@@ -126,24 +126,24 @@ class WriterThread {
     this.ring.set(line, p);
     this.ring.set(float32leBytes(input), p + line.length);
     if (output !== null) this.ring.set(float32leBytes(output), p + line.length + FRAME_BYTES);
-    this.queued(w, true);
+    this.publish(w, true);
     return true;
   }
 
   control(w: ThreadedSessionWriter, id: number, c: Control): void {
-    this.message(w, id, c, true);
+    this.message(w, id, c);
   }
 
   /** The thread is a ring behind: this writer stops, here and there (its manifest says why), as SessionWriter's backlog does. */
   private giveUp(w: ThreadedSessionWriter, id: number): false {
     const error = backlog();
     w.stopped(error);
-    this.message(w, id, { t: 'stop', error: errorFields(error) }, true);
+    this.message(w, id, { t: 'stop', error: errorFields(error) });
     return false;
   }
 
   /** A message, with a MESSAGE record holding its place among the ring's records. */
-  private message(w: ThreadedSessionWriter, id: number, control: Control, now: boolean): boolean {
+  private message(w: ThreadedSessionWriter, id: number, control: Control): boolean {
     const at = this.place(0, 0);
     if (at < 0) {
       w.stopped(backlog());
@@ -154,7 +154,7 @@ class WriterThread {
     const t = performance.now();
     if (this.dead === null) this.worker.postMessage({ seq, id, control } satisfies ToThread);
     w.metered(performance.now() - t);
-    this.queued(w, now);
+    this.publish(w, true);
     return true;
   }
 
@@ -182,32 +182,36 @@ class WriterThread {
   }
 
   /**
-   * Published at the end of this turn, so the thread wakes once for what one turn appends; a
-   * packet alone (not `now`) waits up to PACKET_WAIT_MS for its step, so that a step wakes the
-   * thread once, not once per turn that touched it.
+   * Published at the end of this turn (one turn's records are one batch for the thread, and what
+   * the ring holds bounds what a turn may append: SESSION_ERR_BACKLOG). A turn with a step wakes
+   * the thread (Atomics.notify: a kill -9 loses at most the step in flight); a turn of packets
+   * alone does not (a wake costs the loop a cross-thread wake-up, 10-20 µs on the VM measured):
+   * the thread's own PACKET_WAIT_MS timeout brings them in. No timer per turn either: arming
+   * and clearing one cost the loop ~10 µs per step.
    */
-  private queued(w: ThreadedSessionWriter, now: boolean): void {
-    this.batch.add(w);
-    if (now) {
-      if (this.immediate === null) this.immediate = setImmediate(() => this.publish());
-    } else if (this.immediate === null && this.timer === null) {
-      this.timer = setTimeout(() => this.publish(), PACKET_WAIT_MS);
+  private publish(w: ThreadedSessionWriter, wake: boolean): void {
+    if (!wake && this.immediate === null) {
+      // A packet with nothing held before it (a turn that starts with one, as a client's frame
+      // does): visible now, no wake and no turn to schedule.
+      Atomics.store(this.counters, 0, BigInt(this.head));
+      return;
     }
+    this.wake ||= wake;
+    if (this.immediate !== null) return;
+    this.payer = w;
+    this.immediate = setImmediate(this.publishTurn);
   }
 
-  private publish(): void {
+  private readonly publishTurn = (): void => {
     const t = performance.now();
-    const batch = [...this.batch];
-    this.batch.clear();
-    if (this.immediate !== null) clearImmediate(this.immediate);
-    if (this.timer !== null) clearTimeout(this.timer);
     this.immediate = null;
-    this.timer = null;
     Atomics.store(this.counters, 0, BigInt(this.head));
-    Atomics.notify(this.counters, 0);
-    const share = (performance.now() - t) / Math.max(1, batch.length);
-    for (const w of batch) w.metered(share);
-  }
+    if (this.wake) Atomics.notify(this.counters, 0);
+    this.wake = false;
+    // The turn's first writer pays for it: with one session exactly its cost, with several the same total.
+    this.payer?.metered(performance.now() - t);
+    this.payer = null;
+  };
 
   private refresh(): void {
     // A writer is registered from create until its close is done: every reply awaited is covered.

@@ -3,6 +3,7 @@
 // disk, in every file, also when one turn appends more than the shared ring holds; the same
 // errors are thrown at the call or reported; and the format's encoders still give the bytes
 // the committed fixture was recorded with.
+import { createHook } from 'node:async_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { SessionWriter, ThreadedSessionWriter, openSession, encodePacketRecord, 
 import type { SessionError, StepRecord } from '../../../harness/format/node.ts';
 import { INPUT_WAV, OUTPUT_WAV, PACKETS_FILE, STEPS_FILE } from '../../../harness/format/layout.ts';
 import { directStepJson, directStepOk } from '../../../harness/format/steps.ts';
-import { readStepFields, stepFieldsBound, writeStepFields } from '../../../harness/format/writer-thread-protocol.ts';
+import { PACKET_WAIT_MS, readStepFields, stepFieldsBound, writeStepFields } from '../../../harness/format/writer-thread-protocol.ts';
 import { propParams } from '../../props.ts';
 import { stepArb } from './arbitraries.ts';
 import { makeStep, rng, testInit, type TestStep } from './session-fixtures.ts';
@@ -106,6 +107,34 @@ describe('ThreadedSessionWriter', () => {
     // Every step accepted (nothing accepted is lost), and none after.
     expect(read).toEqual(all.slice(0, accepted).map((x) => x.record));
     expect(closed.counts.steps).toBe(accepted);
+  });
+
+  it('costs the loop no timer per step: one setImmediate per turn publishes it; a packet alone reaches the disk by the thread\'s own timeout', async () => {
+    const dir = join(tmp, 'no-timers.session');
+    const w = await ThreadedSessionWriter.create(dir, testInit());
+    const all = steps(20, 12);
+    const made: string[] = [];
+    // Counts only what the appends create, synchronously: the hook is on just around them.
+    const hook = createHook({ init: (_id, type) => made.push(type) });
+    for (const s of all) {
+      hook.enable();
+      w.appendPacket(s.packets[0]!.direction, s.packets[0]!.bytes, s.packets[0]!.timeMs);
+      w.appendStep(s.record, s.input, s.output);
+      w.appendPacket(s.packets[1]!.direction, s.packets[1]!.bytes, s.packets[1]!.timeMs);
+      hook.disable();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(made.filter((t) => t === 'Timeout')).toEqual([]);
+    expect(made.filter((t) => t === 'Immediate')).toHaveLength(all.length);
+    // A packet with no step after it: no wake, no timer here; the thread reads it within PACKET_WAIT_MS.
+    const last = makeStep(all.length, all.length * 80, rng(3)).packets[0]!;
+    w.appendPacket(last.direction, last.bytes, last.timeMs);
+    const packetsFile = join(dir, PACKETS_FILE);
+    const want = [...all.flatMap((s) => s.packets), last].reduce((n, p) => n + encodePacketRecord(p.direction, p.timeMs, p.bytes).length, encodePacketsHeader().length);
+    const until = Date.now() + 10_000;
+    while (readFileSync(packetsFile).length < want && Date.now() < until) await new Promise((r) => setTimeout(r, PACKET_WAIT_MS));
+    expect(readFileSync(packetsFile).length).toBe(want);
+    await w.close();
   });
 
   it('flush() resolves once what was appended is on disk', async () => {

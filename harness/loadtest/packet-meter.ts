@@ -6,7 +6,7 @@
 // the turn-taking figures are derived as the Moshi meter derives them.
 import { FRAME_MS } from '../../src/audio/frames.ts';
 import type { GapMessage, ServerMessage } from '../../src/server/messages.ts';
-import { clientTimeoutsOf, lateFrames, METER_DEFAULTS, stallsOf, percentiles, slopePerMinute, StreamingVad, turnTaking, VAD_DEFAULTS, type ConnectionEvent, type ConnectionFigures, type MeterOptions, type Side, type StreamTally, type VadOptions } from '../measure/index.ts';
+import { clientTimeoutsOf, growthOf, lateFrames, METER_DEFAULTS, stallsOf, percentiles, StreamingVad, turnTaking, VAD_DEFAULTS, type ConnectionEvent, type ConnectionFigures, type MeterOptions, type Side, type StreamTally, type VadOptions } from '../measure/index.ts';
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 
@@ -113,7 +113,8 @@ export class PacketMeter {
         method: 'SolaceLive packets: the audio of step s answers client frame s; lag = its arrival - the send of frame s, on the client',
         warmupFrames: warmup,
         ...percentiles(lags),
-        slopeMsPerMin: slopePerMinute(this.lagSeries.map((p) => p[0]), lags),
+        // As the Moshi meter: over a short session jitter reads as growth.
+        ...growthOf(this.lagSeries, this.o.growthMinMs),
         series: this.lagSeries,
         // The viewer puts point i on client frame frames[i] + warmupFrames: here, its step.
         frames: this.lagSteps.map((s) => Math.max(0, s - warmup)),

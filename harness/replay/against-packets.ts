@@ -10,7 +10,7 @@ import type { SessionResult } from '../../src/client/client.ts';
 import { decodeMessageSafe } from '../../src/protocol/index.ts';
 import { asServerMessage, type ReadyMessage } from '../../src/server/messages.ts';
 import type { SessionReader } from '../format/node.ts';
-import { percentiles, slopePerMinute, METER_DEFAULTS } from '../measure/index.ts';
+import { growthOf, percentiles, METER_DEFAULTS } from '../measure/index.ts';
 import { satisfies } from '../compare.ts';
 import { fingerprintDiffs } from '../replayer.ts';
 import type { TimingFigures, WireVerdict } from './against.ts';
@@ -52,7 +52,7 @@ export function packetTiming(msgs: readonly TimedMessage[]): TimingFigures {
   const stalls = audioAt.slice(1).filter((t, i) => t - audioAt[i]! > METER_DEFAULTS.stallMs).length;
   const first = audioAt[0] !== undefined && sentAt[0] !== undefined ? audioAt[0] - sentAt[0] : null;
   return {
-    lag: { ...percentiles(lags), slopeMsPerMin: slopePerMinute(series.map((s) => s[0]), lags) },
+    lag: { ...percentiles(lags), ...growthOf(series, METER_DEFAULTS.growthMinMs) },
     stalls: { count: stalls },
     clientTimeouts: { count: 0 },
     firstAudioMs: first,

@@ -24,4 +24,22 @@ describe('PacketMeter', () => {
     expect(f.stalls.list).toEqual([{ atMs: 10 + 5 * FRAME_MS + 30, durationMs: FRAME_MS + 700 }]);
     expect(f.late.frames).toEqual([5, 6]);
   });
+
+  it('gives lag growth only over frames spanning the minimum, as the Moshi meter does', () => {
+    // Lag growing 1 ms a frame: 750 ms per minute over any span.
+    const run = (frames: number, growthMinMs?: number) => {
+      const m = new PacketMeter(growthMinMs === undefined ? {} : { growthMinMs });
+      for (let k = 0; k < frames; k++) {
+        m.clientFrame(k, k * FRAME_MS, silence);
+        m.message('server', new Uint8Array(8), k * FRAME_MS + 20 + k);
+        m.audio(k, k * FRAME_MS + 20 + k, silence);
+      }
+      return m.figures().lag;
+    };
+    const short = run(25);
+    expect(short.slopeMsPerMin).toBeNull();
+    expect(short.slopeNullReason).toMatch(/over >= 20 s; these span 1\.\d+ s \(25 frames\)/);
+    expect(run(25, 1000).slopeMsPerMin).toBeCloseTo(60_000 / (FRAME_MS + 1), 1);
+    expect(run(300).slopeMsPerMin).toBeCloseTo(60_000 / (FRAME_MS + 1), 1);
+  });
 });

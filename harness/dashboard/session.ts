@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MANIFEST_FILE, PROXY_FILE } from '../format/index.ts';
 import { openSession } from '../format/node.ts';
-import { endText, lagMarks, lagPoints, measuredSession, parseProxyFile, slopeText } from '../view/proxied.ts';
+import { endText, growthText, lagMarks, lagPoints, measuredSession, parseProxyFile } from '../view/proxied.ts';
 import { sparkline } from './format.ts';
 import { summaryLine } from './plain.ts';
 
@@ -77,7 +77,7 @@ export async function sessionReport(dir: string, width = 60): Promise<string[]> 
   if (marks.end) lines.push(summaryLine('close', [['at_ms', marks.end.atMs], ['by', marks.end.by], ['code', marks.end.code], ['reason', marks.end.reason || null]]));
   lines.push('');
   lines.push(`${m.kind === 'proxied' ? 'Proxied' : 'Load-test'} session of ${m.upstream}: measured from outside the server (no engine steps, no 80 ms budget verdict).`);
-  lines.push(`lag over the session  ${lagSparkline(f.lag.series.map(([, lag]) => lag), width)}  p50 ${f.lag.p50 ?? '–'} ms · p99 ${f.lag.p99 ?? '–'} ms · growth ${slopeText(f.lag.slopeMsPerMin)}`);
+  lines.push(`lag over the session  ${lagSparkline(f.lag.series.map(([, lag]) => lag), width)}  p50 ${f.lag.p50 ?? '–'} ms · p99 ${f.lag.p99 ?? '–'} ms · growth ${growthText(f.lag)}`);
   lines.push(`stalls ${f.stalls.count} (> ${f.stalls.thresholdMs} ms) · client-timeout silences ${f.clientTimeouts.count} (>= ${f.clientTimeouts.thresholdMs} ms) · ${endText(f.end)}`);
   lines.push(`The lag lane, both waveforms, the text and the messages: ${viewHint}`);
   return lines;

@@ -177,6 +177,12 @@ export function slopeText(slope: number | null): string {
   return `${slope >= 0 ? '+' : '−'}${Math.abs(slope).toFixed(1)} ms/min`;
 }
 
+/** The growth with why there is none: "– (needs answered frames over >= 20 s; these span 1.6 s …)". */
+export function growthText(lag: { readonly slopeMsPerMin: number | null; readonly slopeNullReason?: string | null }): string {
+  const text = slopeText(lag.slopeMsPerMin);
+  return lag.slopeMsPerMin === null && lag.slopeNullReason ? `${text} (${lag.slopeNullReason.replace(/^growth /, '')})` : text;
+}
+
 /** Who ended the connection, as a person reads it: "server closed 1013 (FALLING_BEHIND …)". */
 export function endText(end: ConnectionFigures['end']): string {
   if (end === null) return 'not closed when the recording ended';

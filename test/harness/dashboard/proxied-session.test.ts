@@ -62,6 +62,9 @@ describe('solacelive dash SESSION', () => {
     expect(lines.filter((l) => l.startsWith('client-timeout ')).map((l) => parseSummary(l).fields.silent_ms)).toEqual(f.clientTimeouts.list.map((t) => t.silentMs));
     expect(parseSummary(lines.find((l) => l.startsWith('close '))!).fields).toMatchObject({ by: f.end!.by, code: f.end!.code });
     expect(run.stdout).toMatch(/Proxied session of .*no 80 ms budget verdict/);
+    // A few seconds of session: no growth, and the line says why.
+    expect(f.lag.slopeMsPerMin).toBeNull();
+    expect(run.stdout).toMatch(/growth – \(needs answered frames over >= 20 s; these span \d+\.\d s/);
     expect(run.stdout).toContain(lagSparkline(f.lag.series.map(([, lag]) => lag), 60));
     expect(run.stdout).toContain(`solacelive view ${join(root, 'sessions')}`);
   }, 60_000);

@@ -180,12 +180,12 @@ export function LagLane({ file, total, view, onView, selected, onSelect, playhea
   }, [f, points, marks, view, width, yMax, selected, playhead]);
 
   const lag = f.lag;
-  const fig = (id: string, v: number | null, text: string) => <b data-testid={id} data-value={v === null ? '' : String(v)}>{text}</b>;
+  const fig = (id: string, v: number | null, text: string, title?: string) => <b data-testid={id} data-value={v === null ? '' : String(v)} title={title}>{text}</b>;
   return (
     <div className="lag-lane">
       <div className="lag-figures" data-testid="lag-figures">
         response lag over {lag.count} replies: p50 {fig('lag-p50', lag.p50, fmtMs(lag.p50))} · p95 {fmtMs(lag.p95)} · p99 {fig('lag-p99', lag.p99, fmtMs(lag.p99))} · max {fmtMs(lag.max)} ·
-        growth {fig('lag-slope', lag.slopeMsPerMin, slopeText(lag.slopeMsPerMin))}
+        growth {fig('lag-slope', lag.slopeMsPerMin, slopeText(lag.slopeMsPerMin), lag.slopeNullReason ?? undefined)}
         <span className={f.stalls.count > 0 ? 'warn' : 'muted'}> · stalls {fig('lag-stalls', f.stalls.count, String(f.stalls.count))} (&gt; {f.stalls.thresholdMs} ms, {fmtMs(f.stalls.totalMs, 0)} in all)</span>
         <span className={f.clientTimeouts.count > 0 ? 'error' : 'muted'}> · client-timeout silences {fig('lag-timeouts', f.clientTimeouts.count, String(f.clientTimeouts.count))} (≥ {f.clientTimeouts.thresholdMs / 1000} s)</span>
         <span> · {endText(f.end)}</span>

@@ -184,7 +184,7 @@ class WriterThread {
   /**
    * Published at the end of this turn (one turn's records are one batch for the thread, and what
    * the ring holds bounds what a turn may append: SESSION_ERR_BACKLOG). A turn with a step wakes
-   * the thread (Atomics.notify: a kill -9 loses at most the step in flight); a turn of packets
+   * the thread (Atomics.notify: a kill -9 loses only the step in flight while the thread gets CPU); a turn of packets
    * alone does not (a wake costs the loop a cross-thread wake-up, 10-20 µs on the VM measured):
    * the thread's own PACKET_WAIT_MS timeout brings them in. No timer per turn either: arming
    * and clearing one cost the loop ~10 µs per step.

@@ -3,7 +3,7 @@
 // run on libuv's thread pool, one batch per file, so a step never waits for the disk.
 //
 // Durability (README.md, "Crash safety"): every append reaches the kernel within one loop turn
-// plus one write, so a kill -9 loses at most the step in flight. fdatasync runs every
+// plus one write, so a kill -9 loses the step in flight (more only while the pool waits for CPU). fdatasync runs every
 // fsyncIntervalMs (default 1 s) and at flush()/close(), so power loss can cost up to that
 // interval. After the first disk error the writer stops writing (state 'failed', a typed
 // error via `error` and onError), drops later appends, and leaves what is on disk readable.

@@ -1,6 +1,10 @@
-// kill -9 of a process in the middle of recording: the folder reopens, every step the process
-// had appended is there but at most the one in flight, and nothing reads as corrupt. Both
-// writers: SessionWriter, and ThreadedSessionWriter (the recorder's, files written by a thread).
+// kill -9 of a process in the middle of recording: the folder reopens, every step the writer
+// had confirmed written (flush()) is there, whole and in order, and nothing reads as corrupt.
+// Both writers: SessionWriter, and ThreadedSessionWriter (the recorder's, files written by a
+// thread). What is lost is what was accepted but not yet handed to the kernel: the step in
+// flight on a machine with a free core; on a starved one, however long the writer waits for
+// CPU (one full-suite run lost two 5 ms steps): counted and printed, not a pass/fail here.
+// At real-time pace test/harness/replay/kill.test.ts holds it to the step in flight.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +22,8 @@ const scripts = {} as Record<Kind, string>;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'solacelive-kill-'));
   const here = resolve(import.meta.dirname);
-  // Steps every 5 ms (16x real time), each announced on stdout once appendStep has returned.
+  // Steps every 5 ms (16x real time), each announced on stdout once appendStep has returned
+  // ("a<i>"); every 5th a flush(), announced once it resolves ("f<i>": step i is written).
   for (const kind of KINDS) {
     scripts[kind] = join(tmp, `recorder-${kind}.ts`);
     writeFileSync(scripts[kind], `
@@ -31,7 +36,8 @@ beforeAll(() => {
       w.appendPacket(s.packets[0].direction, s.packets[0].bytes, s.packets[0].timeMs);
       w.appendStep(s.record, s.input, s.output);
       w.appendPacket(s.packets[1].direction, s.packets[1].bytes, s.packets[1].timeMs);
-      process.stdout.write(i + '\\n');
+      process.stdout.write('a' + i + '\\n');
+      if (i % 5 === 0) void w.flush().then(() => process.stdout.write('f' + i + '\\n'));
       await new Promise((r) => setTimeout(r, 5));
     }
   `);
@@ -39,22 +45,33 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Starts a recording, kills it with SIGKILL once step `after` is announced (plus a jitter); returns the last step seen. */
-function recordAndKill(kind: Kind, dir: string, after: number, jitterMs: number): Promise<number> {
+/**
+ * Starts a recording and kills it with SIGKILL (after a jitter) once step `after` is appended
+ * and a step at least 10 before it confirmed written; returns the last step appended and the
+ * last confirmed, as seen before the kill.
+ */
+function recordAndKill(kind: Kind, dir: string, after: number, jitterMs: number): Promise<{ appended: number; written: number }> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [scripts[kind], dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = -1;
+    const seen = { appended: -1, written: -1 };
     let err = '';
-    let killing = false;
+    let out = '';
+    let killed: { appended: number; written: number } | null = null;
     child.stderr.on('data', (d) => (err += d));
     child.stdout.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line !== '') seen = Math.max(seen, Number(line));
-      if (seen >= after && !killing) {
-        killing = true;
+      out += d.toString();
+      const lines = out.split('\n');
+      out = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith('a')) seen.appended = Math.max(seen.appended, Number(line.slice(1)));
+        if (line.startsWith('f')) seen.written = Math.max(seen.written, Number(line.slice(1)));
+      }
+      if (killed === null && seen.appended >= after && seen.written >= Math.max(0, after - 10)) {
+        killed = { ...seen };
         setTimeout(() => child.kill('SIGKILL'), jitterMs);
       }
     });
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? done(seen) : fail(new Error(`recorder exited ${code}: ${err}`))));
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' && killed ? done(killed) : fail(new Error(`recorder exited ${code}: ${err}`))));
   });
 }
 
@@ -62,9 +79,9 @@ describe('kill -9 while recording', () => {
   const random = rng(5);
   const trials = KINDS.flatMap((kind) => Array.from({ length: TRIALS }, (_, k) => ({ kind, k, after: 5 + Math.floor(random() * 40), jitter: Math.floor(random() * 6) })));
 
-  it.each(trials)('$kind trial $k: killed after step $after (+$jitter ms): loses at most the step in flight', async ({ kind, k, after, jitter }) => {
+  it.each(trials)('$kind trial $k: killed after step $after (+$jitter ms): every step confirmed written survives, whole', async ({ kind, k, after, jitter }) => {
     const dir = join(tmp, `killed-${kind}-${k}.session`);
-    const seen = await recordAndKill(kind, dir, after, jitter);
+    const { appended, written } = await recordAndKill(kind, dir, after, jitter);
     const s = await openSession(dir);
     expect(s.manifest.status).toBe('recording');
     const steps: StepRecord[] = [];
@@ -72,11 +89,11 @@ describe('kill -9 while recording', () => {
     const gen = rng(11);
     const expected = Array.from({ length: steps.length }, (_, i) => makeStep(i, i * 80, gen).record);
     expect(steps).toEqual(expected);
-    // `seen` + 1 steps had been appended (the process may have appended more before dying).
-    expect(steps.length).toBeGreaterThanOrEqual(seen);
-    console.log(`${kind} trial ${k}: step ${seen} announced before the kill; ${steps.length} steps on disk`);
+    // Steps 0..written were confirmed on disk before the kill was even sent.
+    expect(steps.length).toBeGreaterThan(written);
+    console.log(`${kind} trial ${k}: steps to ${appended} appended and to ${written} confirmed before the kill; ${steps.length} steps on disk (${Math.max(0, appended + 1 - steps.length)} appended ones lost)`);
     const report = await s.scan({ verifyPcm: true });
-    expect(report.wholeSteps).toBeGreaterThanOrEqual(seen);
+    expect(report.wholeSteps).toBeGreaterThan(written);
     expect(report.pcmMismatches).toEqual([]);
     expect(report.recoveries.filter((r) => r.code === 'SESSION_ERR_CORRUPT')).toEqual([]);
   });

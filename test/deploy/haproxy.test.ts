@@ -56,16 +56,20 @@ function frames(n: number): Float32Array[] {
 }
 
 /**
- * Opens `n` sessions through HAProxy at once, each streaming `count` frames from the moment it
- * is ready and ending right after (a real-time session is stepped on time whether its client
- * sends or not: an idle client gets silent steps for its missing frames). Resolves once all are
- * open (leastconn has placed them); `results` once all have ended.
+ * Opens `n` sessions through HAProxy one after another, each streaming `count` frames from the
+ * moment it is ready and ending right after (a real-time session is stepped on time whether its
+ * client sends or not: an idle client gets silent steps for its missing frames). One after
+ * another because leastconn counts a connection on its server only after choosing it: two
+ * connections at once, on HAProxy's two threads, can both be sent to the same least-loaded server
+ * (seen once in CI). A connect resolves on 'ready', by which time its server counts it, so each
+ * next choice sees the ones before. Resolves once all are open; `results` once all have ended.
  */
 async function open(n: number, count: number, url = haproxy!.url): Promise<{ clients: SolaceClient[]; results: Promise<SessionResult[]> }> {
-  const opened = await Promise.all(Array.from({ length: n }, async (_, i) => {
+  const opened: { c: SolaceClient; result: Promise<SessionResult> }[] = [];
+  for (let i = 0; i < n; i++) {
     const c = await connect(url, { seed: i + 1, pace: 'realtime', connectTimeoutMs: 30_000 });
-    return { c, result: c.stream(frames(count)).then(() => c.end()) };
-  }));
+    opened.push({ c, result: c.stream(frames(count)).then(() => c.end()) });
+  }
   return { clients: opened.map((o) => o.c), results: Promise.all(opened.map((o) => o.result)) };
 }
 
@@ -101,7 +105,7 @@ afterAll(async () => {
 describe('two solacelive serve behind the shipped HAProxy config', () => {
   it('spreads sessions over both servers, survives the loss of one, and takes it back when it returns', async () => {
     const N = 2;
-    // 2N sessions at once: leastconn gives each server N.
+    // 2N sessions, one after another: leastconn gives each server N.
     const { clients: first, results: firstResults } = await open(2 * N, 25);
     const ids = first.map((c) => c.session);
     const at = await whereAre(ids, ['s1', 's2']);
@@ -114,7 +118,7 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
     const exited = new Promise((r) => servers.s2!.child.once('exit', r));
     servers.s2!.child.kill('SIGKILL');
     await exited;
-    // New sessions at once, while HAProxy still has s2 in rotation (two failed checks, at least
+    // New sessions right away, while HAProxy still has s2 in rotation (two failed checks, at least
     // 500 ms apart, take it out) and leastconn prefers it (fewer connections): its refused
     // connections are retried on the survivor (retries + redispatch), unseen by the clients.
     expect((await haproxy!.states()).s2!.status).toMatch(/^UP/);
@@ -142,6 +146,7 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
     // ...and puts it back once it is restarted on the same port and its /health says 200.
     await serve('s2');
     await haproxy!.waitFor((s) => s.s2?.status === 'UP', 20_000, 's2 UP again');
+    await haproxy!.waitFor((s) => s.s1?.current === 0 && s.s2?.current === 0, 10_000, 'no tunnels left open');
     const { clients: after, results: afterResults } = await open(2, 25);
     const back = await whereAre(after.map((c) => c.session), ['s1', 's2']);
     expect(Object.values(back).sort()).toEqual(['s1', 's2']);
@@ -208,7 +213,7 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
     };
     try {
       await h.waitFor((s) => s.s1?.status === 'UP' && s.s4?.status === 'UP', 20_000, 's1 and s4 UP');
-      // Two long sessions at once through HAProxy: leastconn gives each server one, which fills s4.
+      // Two long sessions through HAProxy: leastconn gives each server one, which fills s4.
       const { clients: first, results: firstResults } = await open(2, 100, h.url);
       const ids = first.map((c) => c.session);
       expect(await on(ids, 's4', port)).toBe(1);
@@ -230,9 +235,12 @@ describe('two solacelive serve behind the shipped HAProxy config', () => {
       // With its sessions ended s4 has room: /health 200, and the check puts it back...
       await h.waitFor((s) => s.s4?.status === 'UP', 20_000, 's4 UP once it has room');
       expect((await s4Health()).status).toBe('ok');
-      // ...and it gets new sessions again.
+      // ...and it gets new sessions again: once HAProxy has let go of the ended sessions' tunnels
+      // (leastconn counts them until both sides have closed), two new sessions go one to each.
+      const idle = await h.waitFor((s) => s.s1?.current === 0 && s.s4?.current === 0, 10_000, 'no tunnels left open');
       const { clients: after, results: afterResults } = await open(2, 25, h.url);
-      expect(await on(after.map((c) => c.session), 's4', port)).toBe(1);
+      const placed = `HAProxy before ${JSON.stringify(idle)}, after ${JSON.stringify(await h.states())}; on s1 ${await on(after.map((c) => c.session), 's1', ports.s1!)}`;
+      expect(await on(after.map((c) => c.session), 's4', port), placed).toBe(1);
       for (const r of await afterResults) wentOn(r);
     } finally {
       await h.stop();

@@ -34,7 +34,9 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   engine = await startEngine();
-  server = createServer({ port: 0 }, engine);
+  // Same seed, same messages only if the server stepped the same frames: a frame held up past
+  // missingFrameMs (400 ms; a loaded machine does it) would be stepped as silence in one run only.
+  server = createServer({ port: 0, missingFrameMs: 30_000 }, engine);
   upstream = `${(await server.start()).url}/api/chat`;
   proxy = await startProxy({ upstream, record: dir, log: (l) => logs.push(l) });
 }, 120_000);

@@ -27,6 +27,7 @@ import { CodesFileError } from '../src/cli/codec.ts';
 import { CliError, UsageError } from '../src/cli/args.ts';
 import { ClientError } from '../src/client/client.ts';
 import { main } from '../src/cli.ts';
+import * as solacelive from '../src/index.ts';
 import { isSessionError, SessionError } from '../harness/format/errors.ts';
 import { ReplayError } from '../harness/replayer.ts';
 import { LoadtestError } from '../harness/loadtest/errors.ts';
@@ -66,6 +67,7 @@ const CASES: readonly Case[] = [
   { cls: MlxLoadError, err: new MlxLoadError('no BLAS', { cause }), message: 'no BLAS', cause, json: { code: 'MLX_ERR_LOAD', name: 'MlxLoadError' } },
   { cls: WeightsError, err: new WeightsError('WEIGHTS_ERR_HEADER', 'bad header', 'm.safetensors'), message: 'm.safetensors: bad header', json: { code: 'WEIGHTS_ERR_HEADER', file: 'm.safetensors', name: 'WeightsError' } },
   { cls: CodesFileError, err: new CodesFileError('c.json', 'n_q 9'), message: 'c.json: n_q 9', json: { code: 'CODEC_ERR_CODES_FILE', name: 'CodesFileError' } },
+  { cls: UsageError, err: new UsageError('--in is required'), message: '--in is required', json: { code: 'CLI_ERR_USAGE', name: 'UsageError' } },
   { cls: CliError, err: new CliError('CLI_ERR_PORT', 'port busy', { cause }), message: 'port busy', cause, json: { code: 'CLI_ERR_PORT', name: 'CliError' } },
   { cls: ClientError, err: new ClientError('CLIENT_ERR_CONNECT', 'refused', 'ECONNREFUSED'), message: 'refused', json: { code: 'CLIENT_ERR_CONNECT', errno: 'ECONNREFUSED', name: 'ClientError' } },
   { cls: SessionError, err: new SessionError('SESSION_ERR_IO', 'disk', { file: 'steps.jsonl', offset: 9, length: 3, found: 2, supported: [1], errno: 'EIO', cause }), message: 'disk', cause, json: { code: 'SESSION_ERR_IO', file: 'steps.jsonl', offset: 9, length: 3, found: 2, supported: [1], errno: 'EIO', damage: [], name: 'SessionError' } },
@@ -93,6 +95,12 @@ describe('CodedError', () => {
     expect(JSON.stringify(err)).toBe(JSON.stringify(c.json));
     if (c.cause === undefined) expect('cause' in err).toBe(false);
     else expect(err.cause).toBe(c.cause);
+  });
+
+  it('the package entry exports the base, so a library user catches any of them by it', () => {
+    const err = new solacelive.ProtocolError('PKT_ERR_EMPTY', 'empty');
+    expect(err).toBeInstanceOf(solacelive.CodedError);
+    expect(solacelive.isCodedError(err, solacelive.ProtocolError, 'PKT_ERR_EMPTY')).toBe(true);
   });
 
   it('an explicit cause of undefined leaves no cause property, as a plain Error without options', () => {
@@ -130,7 +138,7 @@ describe('the CLI prints a coded error as before', () => {
     return { code, stderr: lines.join('\n') };
   };
 
-  it.each(CASES.map((c) => [c.cls.name, c] as const))('%s: `solacelive CMD: [CODE] message`, exit 1', async (_name, c) => {
+  it.each(CASES.filter((c) => c.cls !== UsageError).map((c) => [c.cls.name, c] as const))('%s: `solacelive CMD: [CODE] message`, exit 1', async (_name, c) => {
     expect(await runThrowing(c.err)).toEqual({ code: 1, stderr: `solacelive throwing: [${String(c.json.code)}] ${c.message}` });
   });
 

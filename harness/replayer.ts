@@ -7,6 +7,7 @@
 // Steps are fed strictly in order from step 0: model state is the product of all earlier
 // steps, and the sampling keys of step k depend only on (seed, k).
 import { randomUUID } from 'node:crypto';
+import { CodedError } from '../src/errors.ts';
 import { DEFAULT_BLAS, EngineHost, type BlasPinning } from '../src/engine/host.ts';
 import { resolveHubModel, resolveModel } from '../src/engine/models.ts';
 import type { ModelSpec } from '../src/engine/model-spec.ts';
@@ -30,13 +31,11 @@ export type ReplayErrorCode =
   | 'REPLAY_ERR_SESSION' // nothing replayable (no whole step, steps not from 0)
   | 'REPLAY_ERR_PROXIED'; // recorded by `solacelive proxy`: the model that answered is not in the session
 
-export class ReplayError extends Error {
-  readonly code: ReplayErrorCode;
+export class ReplayError extends CodedError<ReplayErrorCode> {
   readonly mismatches: readonly string[];
+  override readonly name = 'ReplayError';
   constructor(code: ReplayErrorCode, message: string, mismatches: readonly string[] = []) {
-    super(message);
-    this.name = 'ReplayError';
-    this.code = code;
+    super(code, message);
     this.mismatches = mismatches;
   }
 }

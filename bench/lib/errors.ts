@@ -1,6 +1,8 @@
 // Typed errors of the bench runner and gate: a stable code and a message naming what was
 // wrong (which file, which field, which suite), reported by the CLI without a stack trace.
 
+import { CodedError } from '../../src/errors.ts';
+
 export type BenchErrorCode =
   | 'BENCH_ERR_UNKNOWN_SUITE'
   | 'BENCH_ERR_UNKNOWN_CONFIG'
@@ -14,11 +16,6 @@ export type BenchErrorCode =
   | 'BENCH_ERR_AB_INSTALL'
   | 'BENCH_ERR_AB_SUITE_MISSING';
 
-export class BenchError extends Error {
-  readonly code: BenchErrorCode;
-  constructor(code: BenchErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'BenchError';
-  }
+export class BenchError extends CodedError<BenchErrorCode> {
+  override readonly name = 'BenchError';
 }

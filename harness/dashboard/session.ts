@@ -7,19 +7,15 @@
 // `replay --dashboard` and the viewer, which show what it has (step spans, the verdict).
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { CodedError } from '../../src/errors.ts';
 import { MANIFEST_FILE, PROXY_FILE } from '../format/index.ts';
 import { openSession } from '../format/node.ts';
 import { endText, growthText, lagMarks, lagPoints, measuredSession, parseProxyFile } from '../view/proxied.ts';
 import { sparkline } from './format.ts';
 import { summaryLine } from './plain.ts';
 
-export class DashSessionError extends Error {
-  readonly code: 'DASH_ERR_NOT_A_SESSION' | 'DASH_ERR_ENGINE_SESSION' | 'DASH_ERR_FIGURES';
-  constructor(code: DashSessionError['code'], message: string) {
-    super(message);
-    this.name = 'DashSessionError';
-    this.code = code;
-  }
+export class DashSessionError extends CodedError<'DASH_ERR_NOT_A_SESSION' | 'DASH_ERR_ENGINE_SESSION' | 'DASH_ERR_FIGURES'> {
+  override readonly name = 'DashSessionError';
 }
 
 /** Whether `arg` names a folder on disk (then dash reads it as a session, not a server). */

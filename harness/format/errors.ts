@@ -1,6 +1,8 @@
 // Typed session errors with stable codes. The recorder, replayer, CLI and viewer branch on
 // `code`, never on message text, so messages can say whatever helps a user most.
 
+import { CodedError, isCodedError } from '../../src/errors.ts';
+
 export type SessionErrorCode =
   | 'SESSION_ERR_NOT_A_SESSION' // no manifest and no session files, or a file lacks its signature
   | 'SESSION_ERR_VERSION' // a format version this code does not read (`found`, `supported`)
@@ -53,8 +55,7 @@ export interface SessionDamage {
   readonly message: string;
 }
 
-export class SessionError extends Error {
-  readonly code: SessionErrorCode;
+export class SessionError extends CodedError<SessionErrorCode> {
   readonly file: string | undefined;
   readonly offset: number | undefined;
   readonly length: number | undefined;
@@ -62,11 +63,10 @@ export class SessionError extends Error {
   readonly supported: readonly number[] | undefined;
   readonly errno: string | undefined;
   readonly damage: readonly SessionDamage[];
+  override readonly name = 'SessionError';
 
   constructor(code: SessionErrorCode, message: string, details: SessionErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'SessionError';
-    this.code = code;
+    super(code, message, details);
     this.file = details.file;
     this.offset = details.offset;
     this.length = details.length;
@@ -78,7 +78,7 @@ export class SessionError extends Error {
 }
 
 export function isSessionError(err: unknown, code?: SessionErrorCode): err is SessionError {
-  return err instanceof SessionError && (code === undefined || err.code === code);
+  return isCodedError(err, SessionError, code);
 }
 
 /**

@@ -1,4 +1,6 @@
 // The load test's failures the user can act on, each with a stable code.
+import { CodedError } from '../../src/errors.ts';
+
 export type LoadtestErrorCode =
   | 'LOADTEST_ERR_URL'
   | 'LOADTEST_ERR_UNREACHABLE'
@@ -8,11 +10,6 @@ export type LoadtestErrorCode =
   | 'LOADTEST_ERR_SESSIONS'
   | 'LOADTEST_ERR_OPTIONS';
 
-export class LoadtestError extends Error {
-  readonly code: LoadtestErrorCode;
-  constructor(code: LoadtestErrorCode, message: string) {
-    super(message);
-    this.name = 'LoadtestError';
-    this.code = code;
-  }
+export class LoadtestError extends CodedError<LoadtestErrorCode> {
+  override readonly name = 'LoadtestError';
 }

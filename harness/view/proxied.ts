@@ -5,6 +5,7 @@
 // k − warm-up), so a lag point sits on the client frame it answers, and a time (a stall, the
 // client's give-up, the close) on the replies around it: a stall lies on the jump it makes
 // in the lag line. Browser-safe.
+import { CodedError } from '../../src/errors.ts';
 import type { SessionManifest } from '../format/manifest.ts';
 import { PROXY_FORMAT, proxyMetaOf, UPSTREAM_MODEL_PREFIX, type ProxyFile } from '../format/proxied.ts';
 import type { ConnectionEvent, ConnectionFigures } from '../measure/meter.ts';
@@ -26,11 +27,10 @@ export function measuredSession(m: Pick<SessionManifest, 'meta' | 'model'>): Mea
   return { kind: typeof lt === 'object' && lt !== null ? 'load test' : 'proxied', upstream };
 }
 
-export class ProxyFileError extends Error {
-  readonly code = 'VIEW_ERR_PROXY_FILE';
+export class ProxyFileError extends CodedError<'VIEW_ERR_PROXY_FILE'> {
+  override readonly name = 'ProxyFileError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ProxyFileError';
+    super('VIEW_ERR_PROXY_FILE', message);
   }
 }
 

@@ -11,15 +11,16 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { sep } from 'node:path';
+import { CodedError } from '../../src/errors.ts';
 
 /** Why a path was refused: the server maps `missing` to 404 and the others to 400/403. */
 export type RefusalReason = 'malformed' | 'missing' | 'outside' | 'not-regular' | 'changed' | 'too-large';
 
-export class PathRefused extends Error {
-  readonly code = 'VIEW_ERR_PATH';
+export class PathRefused extends CodedError<'VIEW_ERR_PATH'> {
   readonly reason: RefusalReason;
+  override readonly name = 'PathRefused';
   constructor(message: string, reason: RefusalReason = 'malformed') {
-    super(message);
+    super('VIEW_ERR_PATH', message);
     this.reason = reason;
   }
 }
@@ -124,8 +125,11 @@ export async function readOpened(f: OpenedFile, maxBytes: number): Promise<Uint8
 }
 
 /** Content-free description of a JSON file that does not parse (a parser's message quotes the bytes). */
-export class NotJson extends Error {
-  readonly code = 'VIEW_ERR_NOT_JSON';
+export class NotJson extends CodedError<'VIEW_ERR_NOT_JSON'> {
+  override readonly name = 'NotJson';
+  constructor(message: string) {
+    super('VIEW_ERR_NOT_JSON', message);
+  }
 }
 
 /** `root/segs…` parsed as JSON, read under every check above and at most `maxBytes`. */

@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CodedError } from '../../src/errors.ts';
 import { isAuthorized } from '../../src/server/auth.ts';
 import { isLoopbackHost, MIN_TOKEN_LENGTH, ServerOptionsError } from '../../src/server/options.ts';
 import { checkRequest } from '../../src/server/request-guard.ts';
@@ -64,13 +65,12 @@ const TYPES: Readonly<Record<string, string>> = {
   '.wasm': 'application/wasm',
 };
 
-class HttpError extends Error {
+class HttpError extends CodedError {
   readonly status: number;
-  readonly code: string;
+  override readonly name = 'HttpError';
   constructor(status: number, code: string, message: string) {
-    super(message);
+    super(code, message);
     this.status = status;
-    this.code = code;
   }
 }
 

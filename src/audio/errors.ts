@@ -1,6 +1,8 @@
 // Typed audio errors with stable codes, so the CLI and the server can tell a user exactly
 // what was wrong with a file or a frame (and tests can pin the reason, not the wording).
 
+import { CodedError, isCodedError } from '../errors.ts';
+
 export type AudioErrorCode =
   | 'AUDIO_ERR_NOT_WAV' // no RIFF/WAVE signature
   | 'AUDIO_ERR_TRUNCATED' // header cut short, no data chunk, or (strict mode) a short data chunk
@@ -26,17 +28,15 @@ export interface AudioErrorDetails {
   readonly cause?: unknown;
 }
 
-export class AudioError extends Error {
-  readonly code: AudioErrorCode;
+export class AudioError extends CodedError<AudioErrorCode> {
   readonly path: string | undefined;
   readonly offset: number | undefined;
   readonly channel: number | undefined;
   readonly index: number | undefined;
+  override readonly name = 'AudioError';
 
   constructor(code: AudioErrorCode, message: string, details: AudioErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'AudioError';
-    this.code = code;
+    super(code, message, details);
     this.path = details.path;
     this.offset = details.offset;
     this.channel = details.channel;
@@ -52,5 +52,5 @@ export class AudioError extends Error {
 }
 
 export function isAudioError(err: unknown): err is AudioError {
-  return err instanceof AudioError;
+  return isCodedError(err, AudioError);
 }

@@ -1,24 +1,19 @@
 // Shared argument handling for the CLI commands: parseArgs with the help/usage errors
 // every command reports the same way.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CodedError } from '../errors.ts';
 import { GREEDY, type SamplingParams } from '../engine/types.ts';
 
-export class UsageError extends Error {
-  readonly code = 'CLI_ERR_USAGE';
+export class UsageError extends CodedError<'CLI_ERR_USAGE'> {
+  override readonly name = 'UsageError';
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('CLI_ERR_USAGE', message);
   }
 }
 
 /** A failure the user can act on (a busy port, no server at a URL), with a stable code; main prints it without a stack. */
-export class CliError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CliError';
-    this.code = code;
-  }
+export class CliError extends CodedError {
+  override readonly name = 'CliError';
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

@@ -4,6 +4,7 @@
 // the file and progress can be shown.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CodedError } from '../errors.ts';
 import { readWav, toMono24k, writeWav } from '../audio/index.ts';
 import { explainWeightsMismatch, resolveConfigArg, resolveModel } from '../engine/models.ts';
 import { loadMimiConfig, Mimi } from '../models/mimi/index.ts';
@@ -14,11 +15,10 @@ export const CODES_FORMAT = 'solacelive.codes/1';
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../configs/mimi_202407.json', import.meta.url));
 
 /** A codes file that cannot be decoded with this config. */
-export class CodesFileError extends Error {
-  readonly code = 'CODEC_ERR_CODES_FILE';
+export class CodesFileError extends CodedError<'CODEC_ERR_CODES_FILE'> {
+  override readonly name = 'CodesFileError';
   constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = 'CodesFileError';
+    super('CODEC_ERR_CODES_FILE', `${path}: ${message}`);
   }
 }
 

@@ -4,6 +4,7 @@
 // text, gaps, events, errors — with end-to-end latency per frame. Used by `solacelive
 // client`, the tests, and the recorder.
 import WebSocket, { type RawData } from 'ws';
+import { CodedError } from '../errors.ts';
 import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import type { JitterOptions, JitterStats, JitterTick } from '../audio/jitter.ts';
 import { decodeMessageSafe, encodePacket, seqNext, type Packet } from '../protocol/index.ts';
@@ -65,14 +66,12 @@ export interface SessionResult {
   readonly jitter: JitterStats | null;
 }
 
-export class ClientError extends Error {
-  readonly code: string;
+export class ClientError extends CodedError {
   /** The socket's errno (ECONNREFUSED, ENOTFOUND…) when connecting failed, so a caller can say what to do. */
   readonly errno: string | undefined;
+  override readonly name = 'ClientError';
   constructor(code: string, message: string, errno?: string) {
-    super(message);
-    this.name = 'ClientError';
-    this.code = code;
+    super(code, message);
     this.errno = errno;
   }
 }

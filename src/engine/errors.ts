@@ -1,5 +1,7 @@
 // Engine errors with stable codes: the server turns them into METADATA errors and /health.
 
+import { CodedError } from '../errors.ts';
+
 export type EngineErrorCode =
   | 'ENGINE_ERR_NO_WEIGHTS' // model files missing: the server runs degraded
   | 'ENGINE_ERR_LOAD' // weights/config present but unusable
@@ -10,11 +12,6 @@ export type EngineErrorCode =
   | 'ENGINE_ERR_STEP' // a model call failed
   | 'ENGINE_ERR_STOPPED';
 
-export class EngineError extends Error {
-  readonly code: EngineErrorCode;
-  constructor(code: EngineErrorCode, message: string) {
-    super(message);
-    this.name = 'EngineError';
-    this.code = code;
-  }
+export class EngineError extends CodedError<EngineErrorCode> {
+  override readonly name = 'EngineError';
 }

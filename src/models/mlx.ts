@@ -3,15 +3,15 @@
 // install instead of a dlopen stack trace from wherever MLX happened to be touched first.
 import { createRequire } from 'node:module';
 import type { core } from '@frost-beta/mlx';
+import { CodedError } from '../errors.ts';
 
 export type MxArray = core.array;
 export type Mx = typeof core;
 
-export class MlxLoadError extends Error {
-  readonly code = 'MLX_ERR_LOAD';
+export class MlxLoadError extends CodedError<'MLX_ERR_LOAD'> {
+  override readonly name = 'MlxLoadError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MlxLoadError';
+    super('MLX_ERR_LOAD', message, options);
   }
 }
 

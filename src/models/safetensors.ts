@@ -3,6 +3,7 @@
 // word, so every file is checked here (header JSON, offsets inside the file, sizes that
 // match dtype × shape, no overlaps, exact file length) before MLX sees it.
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { CodedError } from '../errors.ts';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
@@ -41,13 +42,11 @@ export type WeightsErrorCode =
   | 'WEIGHTS_ERR_SIZE';
 
 /** A weight file that cannot be used, with a stable code and the file it concerns. */
-export class WeightsError extends Error {
-  readonly code: WeightsErrorCode;
+export class WeightsError extends CodedError<WeightsErrorCode> {
   readonly file: string | undefined;
+  override readonly name = 'WeightsError';
   constructor(code: WeightsErrorCode, message: string, file?: string) {
-    super(file ? `${file}: ${message}` : message);
-    this.name = 'WeightsError';
-    this.code = code;
+    super(code, file ? `${file}: ${message}` : message);
     this.file = file;
   }
 }

@@ -1,6 +1,8 @@
 // Typed protocol errors with stable codes. A decoder throws nothing else, so a server
 // can answer any malformed input with a precise error and keep the connection.
 
+import { CodedError, isCodedError } from '../errors.ts';
+
 export type ProtocolErrorCode =
   | 'PKT_ERR_EMPTY' // a message with no bytes
   | 'PKT_ERR_TRUNCATED' // fewer bytes than a header, or than the header's length says
@@ -34,16 +36,14 @@ export interface ProtocolErrorDetails {
   readonly typeByte?: number;
 }
 
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
   readonly offset: number | undefined;
   readonly index: number | undefined;
   readonly typeByte: number | undefined;
+  override readonly name = 'ProtocolError';
 
   constructor(code: ProtocolErrorCode, message: string, details: ProtocolErrorDetails = {}) {
-    super(message);
-    this.name = 'ProtocolError';
-    this.code = code;
+    super(code, message);
     this.offset = details.offset;
     this.index = details.index;
     this.typeByte = details.typeByte;
@@ -62,5 +62,5 @@ export class ProtocolError extends Error {
 }
 
 export function isProtocolError(err: unknown): err is ProtocolError {
-  return err instanceof ProtocolError;
+  return isCodedError(err, ProtocolError);
 }

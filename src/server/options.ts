@@ -1,6 +1,7 @@
 // Server options → resolved options. Every queue and buffer the server keeps has a limit
 // here, with a named default, so a misbehaving client can cost at most a known amount of
 // memory and time. Bad values fail at start, not in the middle of a session.
+import { CodedError } from '../errors.ts';
 import { AUDIO_PAYLOAD_BYTES, HEADER_BYTES } from '../protocol/index.ts';
 import { realClock, type Clock } from '../telemetry/clock.ts';
 import { isLoopbackHost, parseAllowOrigins } from './request-guard.ts';
@@ -100,13 +101,8 @@ export type ResolvedServerOptions = Readonly<typeof SERVER_DEFAULTS> & {
 
 export type ServerOptionsErrorCode = 'SERVER_ERR_OPTIONS' | 'SERVER_ERR_INSECURE_BIND';
 
-export class ServerOptionsError extends Error {
-  readonly code: ServerOptionsErrorCode;
-  constructor(code: ServerOptionsErrorCode, message: string) {
-    super(message);
-    this.name = 'ServerOptionsError';
-    this.code = code;
-  }
+export class ServerOptionsError extends CodedError<ServerOptionsErrorCode> {
+  override readonly name = 'ServerOptionsError';
 }
 
 /** Smallest token accepted: anything shorter is guessable. */

@@ -1,6 +1,8 @@
 // Typed Ogg container errors with stable codes: the Moshi-protocol adapter tells a client
 // exactly what was wrong with its byte stream, and tests pin the reason, not the wording.
 
+import { CodedError, isCodedError } from '../../errors.ts';
+
 export type OggErrorCode =
   | 'OGG_ERR_CAPTURE' // a page does not start with "OggS" (non-Ogg bytes, or a lost sync)
   | 'OGG_ERR_VERSION' // stream_structure_version is not 0
@@ -28,17 +30,15 @@ export interface OggErrorDetails {
   readonly cause?: unknown;
 }
 
-export class OggError extends Error {
-  readonly code: OggErrorCode;
+export class OggError extends CodedError<OggErrorCode> {
   readonly offset: number | undefined;
   readonly sequence: number | undefined;
   readonly expected: number | undefined;
   readonly found: number | undefined;
+  override readonly name = 'OggError';
 
   constructor(code: OggErrorCode, message: string, details: OggErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'OggError';
-    this.code = code;
+    super(code, message, details);
     this.offset = details.offset;
     this.sequence = details.sequence;
     this.expected = details.expected;
@@ -47,5 +47,5 @@ export class OggError extends Error {
 }
 
 export function isOggError(err: unknown, code?: OggErrorCode): err is OggError {
-  return err instanceof OggError && (code === undefined || err.code === code);
+  return isCodedError(err, OggError, code);
 }

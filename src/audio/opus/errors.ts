@@ -1,6 +1,8 @@
 // Typed Opus errors with stable codes (container errors stay OggError): the Moshi adapter
 // names the problem to the client, tests pin the reason.
 
+import { CodedError, isCodedError } from '../../errors.ts';
+
 export type OpusErrorCode =
   | 'OPUS_ERR_HEAD' // the first packet is not a well-formed OpusHead (magic, length)
   | 'OPUS_ERR_HEAD_VERSION' // OpusHead version from an incompatible major version (≥ 16)
@@ -25,17 +27,15 @@ export interface OpusErrorDetails {
   readonly cause?: unknown;
 }
 
-export class OpusError extends Error {
-  readonly code: OpusErrorCode;
+export class OpusError extends CodedError<OpusErrorCode> {
   readonly packet: number | undefined;
   readonly offset: number | undefined;
   readonly libopusCode: number | undefined;
   readonly found: number | string | undefined;
+  override readonly name = 'OpusError';
 
   constructor(code: OpusErrorCode, message: string, details: OpusErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'OpusError';
-    this.code = code;
+    super(code, message, details);
     this.packet = details.packet;
     this.offset = details.offset;
     this.libopusCode = details.libopusCode;
@@ -44,7 +44,7 @@ export class OpusError extends Error {
 }
 
 export function isOpusError(err: unknown, code?: OpusErrorCode): err is OpusError {
-  return err instanceof OpusError && (code === undefined || err.code === code);
+  return isCodedError(err, OpusError, code);
 }
 
 /** libopus's names for its error codes (opus_defines.h). */

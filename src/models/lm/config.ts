@@ -5,6 +5,7 @@
 // because that is how upstream builds its depformer kwargs: a config that omits a key
 // must mean what it means upstream.
 import { readFileSync } from 'node:fs';
+import { CodedError } from '../../errors.ts';
 
 export type NormKind = 'rms_norm_f32' | 'rms_norm' | 'layer_norm' | 'layer_norm_f32';
 export type PositionalEmbedding = 'rope' | 'sin' | 'sin_rope' | 'none';
@@ -54,11 +55,10 @@ export interface LmConfig {
   readonly ignored: readonly string[];
 }
 
-export class LmConfigError extends Error {
-  readonly code = 'LM_ERR_CONFIG';
+export class LmConfigError extends CodedError<'LM_ERR_CONFIG'> {
+  override readonly name = 'LmConfigError';
   constructor(message: string) {
-    super(message);
-    this.name = 'LmConfigError';
+    super('LM_ERR_CONFIG', message);
   }
 }
 

@@ -4,6 +4,7 @@
 // t ≤ its delay), and what the step generates goes to column t + 1. A call returns the
 // frame aligned at t − max_delay (text delayed too), so the first max_delay calls return
 // nothing. The KV caches and the sampler are owned here and nowhere else.
+import { CodedError } from '../../errors.ts';
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { UNGENERATED_TOKEN, ZERO_TOKEN, initialToken, maxDelay, type LmConfig } from './config.ts';
 import type { Lm } from './lm.ts';
@@ -47,13 +48,8 @@ export interface LmStepTimings {
 /** LM_ERR_NON_FINITE: the temporal transformer produced NaN/Inf (finite weights that overflow together). */
 export type LmGenErrorCode = 'LM_ERR_INPUT' | 'LM_ERR_UNGENERATED' | 'LM_ERR_NON_FINITE';
 
-export class LmGenError extends Error {
-  readonly code: LmGenErrorCode;
-  constructor(code: LmGenErrorCode, message: string) {
-    super(message);
-    this.name = 'LmGenError';
-    this.code = code;
-  }
+export class LmGenError extends CodedError<LmGenErrorCode> {
+  override readonly name = 'LmGenError';
 }
 
 function toFloat32(a: MxArray): Float32Array {

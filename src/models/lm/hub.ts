@@ -9,18 +9,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileDownloadInfo, getHFHubCachePath, getRepoFolderName, listFiles } from '@huggingface/hub';
+import { CodedError } from '../../errors.ts';
 
 export type Quant = 'q4' | 'q8';
 
 export type HubErrorCode = 'HUB_ERR_OFFLINE' | 'HUB_ERR_NOT_FOUND' | 'HUB_ERR_CHECKSUM' | 'HUB_ERR_HTTP' | 'HUB_ERR_AUTH';
 
-export class HubError extends Error {
-  readonly code: HubErrorCode;
-  constructor(code: HubErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'HubError';
-    this.code = code;
-  }
+export class HubError extends CodedError<HubErrorCode> {
+  override readonly name = 'HubError';
 }
 
 export interface HubOptions {

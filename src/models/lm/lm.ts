@@ -2,6 +2,7 @@
 // for the audio codebooks. Two entry points: the streaming pieces LmGen drives (one
 // temporal step, then dep_q depformer sub-steps), and `forward`, upstream's one-shot
 // teacher-forced pass (`LMModel.forward`) with its delay/undelay and masks.
+import { CodedError } from '../../errors.ts';
 import { evaluate, mx, type MxArray } from '../mlx.ts';
 import { compileAvailable, withCompileLock } from '../nn/compile.ts';
 import type { Embedding, Linear } from '../nn/linear.ts';
@@ -31,11 +32,10 @@ export interface LmForwardOutput {
   readonly textMask: MxArray;
 }
 
-export class LmNotLoadedError extends Error {
-  readonly code = 'LM_ERR_NOT_LOADED';
+export class LmNotLoadedError extends CodedError<'LM_ERR_NOT_LOADED'> {
+  override readonly name = 'LmNotLoadedError';
   constructor() {
-    super('the Moshi LM has no weights loaded: load a checkpoint (loadLm) before calling it');
-    this.name = 'LmNotLoadedError';
+    super('LM_ERR_NOT_LOADED', 'the Moshi LM has no weights loaded: load a checkpoint (loadLm) before calling it');
   }
 }
 

@@ -3,6 +3,7 @@
 // shows the pieces it generates. The protobuf is read by hand (field 1 = repeated
 // SentencePiece {1: piece, 2: score, 3: type}); other fields are skipped.
 import { readFileSync } from 'node:fs';
+import { CodedError } from '../../errors.ts';
 
 /** SentencePiece piece types (sentencepiece_model.proto). */
 export const PieceType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
@@ -13,11 +14,10 @@ export interface Piece {
   readonly type: number;
 }
 
-export class TokenizerError extends Error {
-  readonly code = 'TOKENIZER_ERR_FORMAT';
+export class TokenizerError extends CodedError<'TOKENIZER_ERR_FORMAT'> {
+  override readonly name = 'TokenizerError';
   constructor(message: string) {
-    super(message);
-    this.name = 'TokenizerError';
+    super('TOKENIZER_ERR_FORMAT', message);
   }
 }
 

@@ -2,6 +2,8 @@
 // tests) branch on the code and never on message text. Bad weight files are reported by
 // the shared WeightsError (WEIGHTS_ERR_*) instead, so every model reports them alike.
 
+import { CodedError } from '../../errors.ts';
+
 export type MimiErrorCode =
   /** The config JSON is malformed or asks for something upstream Mimi does not do. */
   | 'MIMI_ERR_CONFIG'
@@ -16,11 +18,6 @@ export type MimiErrorCode =
   /** Codes of the wrong count, or outside [0, bins). */
   | 'MIMI_ERR_CODES';
 
-export class MimiError extends Error {
-  readonly code: MimiErrorCode;
-  constructor(code: MimiErrorCode, message: string) {
-    super(message);
-    this.name = 'MimiError';
-    this.code = code;
-  }
+export class MimiError extends CodedError<MimiErrorCode> {
+  override readonly name = 'MimiError';
 }

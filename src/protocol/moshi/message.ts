@@ -1,6 +1,7 @@
 // The Moshi WebSocket protocol (Kyutai's web client and servers): one binary message per
 // item, its first byte the kind. This is the one kind↔byte table; decode(encode(m)) = m
 // for every kind. Browser-safe. Audio payloads are Ogg Opus bytes (src/audio/ogg, opus).
+import { CodedError } from '../../errors.ts';
 import { decodeUtf8, utf8Length, writeUtf8 } from '../bytes.ts';
 
 export const MOSHI_KINDS = {
@@ -34,14 +35,12 @@ export type MoshiMessage =
 
 export type MoshiErrorCode = 'MOSHI_ERR_EMPTY' | 'MOSHI_ERR_BAD_TEXT' | 'MOSHI_ERR_BAD_JSON' | 'MOSHI_ERR_BAD_CONTROL' | 'MOSHI_ERR_BAD_PAYLOAD';
 
-export class MoshiProtocolError extends Error {
-  readonly code: MoshiErrorCode;
+export class MoshiProtocolError extends CodedError<MoshiErrorCode> {
   /** The kind byte of the offending message, when there was one. */
   readonly kindByte: number | undefined;
+  override readonly name = 'MoshiProtocolError';
   constructor(code: MoshiErrorCode, message: string, kindByte?: number) {
-    super(message);
-    this.name = 'MoshiProtocolError';
-    this.code = code;
+    super(code, message);
     this.kindByte = kindByte;
   }
 }

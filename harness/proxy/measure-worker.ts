@@ -123,4 +123,5 @@ port.on('message', (m: ToWorker) => {
     default:
   }
 });
+if (setup.testHangAtStart) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 post({ k: 'ready' });

@@ -97,14 +97,27 @@ export class Measurer {
   }
 
   private spawn(): Promise<Worker> {
-    const setup: WorkerSetup = this.spawned++ === 0 ? this.o.test : { ...this.o.test, testCrashAt: 0, testHangAt: 0 };
+    const setup: WorkerSetup = this.spawned++ === 0 ? this.o.test : { ...this.o.test, testCrashAt: 0, testHangAt: 0, testHangAtStart: false };
     const w = new Worker(WORKER_URL, { workerData: setup });
     return new Promise<Worker>((resolve, reject) => {
-      const notStarted = (why: string) => reject(new ProxyError('PROXY_ERR_MEASURE_WORKER', `the measuring worker did not start: ${why}`));
+      let settled = false;
+      const notStarted = (why: string) => {
+        settled = true;
+        clearTimeout(startup);
+        reject(new ProxyError('PROXY_ERR_MEASURE_WORKER', `the measuring worker did not start: ${why}`));
+      };
+      // A worker stuck before it is ready would hold every connection waiting for it: the same bound as a hung one.
+      const startup = setTimeout(() => {
+        notStarted(`it did not become ready within ${this.o.hangMs} ms`);
+        w.removeAllListeners('message');
+        void w.terminate().catch(() => undefined);
+      }, this.o.hangMs);
       w.once('error', (err) => notStarted(err.stack ?? String(err)));
       w.once('exit', (code) => notStarted(`it exited with code ${code}`));
       w.on('message', (m: FromWorker) => {
         if (m.k === 'ready') {
+          if (settled) return;
+          clearTimeout(startup);
           w.removeAllListeners('error').removeAllListeners('exit');
           w.on('error', (err) => this.failed(w, err.stack ?? String(err)));
           w.on('exit', (code) => this.failed(w, `it exited with code ${code}`));

@@ -54,6 +54,8 @@ export interface ProxyOptions {
   readonly testMeasureCrashAt?: number;
   /** TEST-ONLY: the first measuring worker blocks for good after measuring this many messages. */
   readonly testMeasureHangAt?: number;
+  /** TEST-ONLY: the first measuring worker blocks for good before it is ready. */
+  readonly testMeasureHangAtStart?: boolean;
   /** How long the measuring worker may do nothing at all while it has work before it is taken for hung and replaced (default 30 000 ms). */
   readonly measureHangMs?: number;
   readonly log?: (line: string) => void;
@@ -130,7 +132,7 @@ export class MoshiProxy {
     const log = o.log ?? ((l: string) => console.error(l));
     const measurer = await Measurer.start({
       lib, maxBacklog: o.maxMeasureBacklog, maxBacklogBytes: o.maxMeasureBacklogBytes, hangMs: o.measureHangMs,
-      test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0, testHangAt: o.testMeasureHangAt ?? 0 },
+      test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0, testHangAt: o.testMeasureHangAt ?? 0, testHangAtStart: o.testMeasureHangAtStart ?? false },
       log: (id, line) => log(id === null ? line : `[proxy ${id}] ${line}`),
     });
     const server = createServer();

@@ -220,4 +220,11 @@ describe('the forwarding loop does not measure', () => {
     expect(r2.figures.events).toEqual([]);
     expect(r2.recording?.status).toBe('complete');
   }, 60_000);
+
+  it('a measuring worker that never becomes ready: the proxy does not wait on it for ever, it refuses to start, naming why', async () => {
+    const started = startProxy({ upstream: upstreamUrl, log: (l) => logs.push(l), testMeasureHangAtStart: true, measureHangMs: HANG_MS });
+    // Stopped if it ever starts, so the test leaves nothing running.
+    void started.then((p) => p.close(), () => undefined);
+    await expect(started).rejects.toMatchObject({ code: 'PROXY_ERR_MEASURE_WORKER', message: expect.stringMatching(new RegExp(`did not become ready within ${HANG_MS} ms`)) });
+  }, 30_000);
 });

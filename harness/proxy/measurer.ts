@@ -24,7 +24,7 @@ export interface MeasurerOptions {
   readonly maxBacklogBytes: number;
   /** How long the worker may make no progress at all while it has work before it is taken for hung. */
   readonly hangMs: number;
-  /** TEST-ONLY hooks; testCrashAt and testHangAt apply to the first worker only. */
+  /** TEST-ONLY hooks; testCrashAt, testHangAt and testHangAtStart apply to the first worker only. */
   readonly test: WorkerSetup;
   /** For the figures of a connection whose worker died (its events and close only). */
   readonly lib: Libopus;

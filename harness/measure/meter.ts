@@ -250,7 +250,9 @@ export class MoshiMeter {
     const end = this.ended?.atMs ?? this.lastT;
 
     const answered = this.serverFrames;
-    const owed = Math.max(0, this.clientFrameAt.length - this.o.warmupFrames);
+    let owed = Math.max(0, this.clientFrameAt.length - this.o.warmupFrames);
+    // The padded tail of a client's EOS page: SolaceLive steps it, a server stepping whole frames only does not; neither is missing audio.
+    if (this.taps.client.tail !== null && answered < owed) owed--;
     const missing = Math.max(0, owed - answered);
 
     const stalls = stallsOf(this.serverAudioAt, end, missing, this.o.stallMs);

@@ -3,7 +3,8 @@
 // Frames are cut by the Moshi input framing rule (src/audio/opus/input-frames.ts, the one a
 // SolaceLive server cuts its input.wav with): on the sender's encoder boundaries, the stream's
 // pre-skip counted as silence, so frame k is the sender's frame k (as src/client/moshi.ts
-// counts them) and completes when its pages arrive. `timing` and `pcm` are the same frames:
+// counts them) and completes when its pages arrive; the stream's EOS page completes its last
+// partial frame, padded with silence, as the server steps it. `timing` and `pcm` are the same frames:
 // the first for lag (no samples kept), the second for the WAVs and voice activity.
 import { FRAME_SAMPLES } from '../format/layout.ts';
 import { INPUT_FRAMING, OpusInputFrames, type Libopus } from '../../src/audio/opus/index.ts';
@@ -28,11 +29,16 @@ const EMPTY = new Float32Array(0);
 export class OpusTap {
   private readonly input: OpusInputFrames;
   private frames = 0;
+  /** The EOS page was read: the stream is over (its padded tail handed out). */
+  private eos = false;
+  private ended = false;
   /** Why decoding stopped (bad Ogg or Opus), or null. */
   error: string | null = null;
+  /** The index of the padded frame the EOS page completed, or null (no EOS yet, or nothing was left to pad). */
+  tail: number | null = null;
 
   constructor(lib: Libopus) {
-    this.input = new OpusInputFrames({ lib, framing: INPUT_FRAMING });
+    this.input = new OpusInputFrames({ lib, framing: INPUT_FRAMING, onPage: (page) => { if (page.eos) this.eos = true; } });
   }
 
   /** Sender's frames seen whole. */
@@ -42,7 +48,7 @@ export class OpusTap {
 
   /** Adds one message's Ogg bytes; returns the frames it completed. */
   push(ogg: Uint8Array, t: number): TapOutput {
-    if (this.error !== null) return NONE;
+    if (this.error !== null || this.ended) return NONE;
     const frames: Float32Array[] = [];
     try {
       this.input.push(ogg);
@@ -50,6 +56,14 @@ export class OpusTap {
       for (let f = this.input.read(); f.length > 0; f = this.input.read()) frames.push(...f);
     } catch (err) {
       this.error = (err as Error).message;
+    }
+    if (this.eos && this.error === null) {
+      this.ended = true;
+      const tail = this.input.flush();
+      if (tail) {
+        this.tail = this.frames + frames.length;
+        frames.push(tail.frame);
+      }
     }
     const out = { timing: [] as TimedFrame[], pcm: [] as TimedFrame[] };
     for (const f of frames) {

@@ -9,6 +9,10 @@ export interface WorkerSetup {
   readonly testBurnMs: number;
   /** TEST-ONLY: the worker throws after measuring this many messages (0: never). */
   readonly testCrashAt: number;
+  /** TEST-ONLY: the worker blocks for good after measuring this many messages (0: never): alive, doing nothing. */
+  readonly testHangAt: number;
+  /** TEST-ONLY: the worker blocks for good before it says it is ready. */
+  readonly testHangAtStart: boolean;
 }
 
 export interface RecordPlan {

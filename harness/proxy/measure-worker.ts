@@ -78,7 +78,10 @@ function message(c: Connection, m: Extract<ToWorker, { k: 'msg' }>): void {
   c.meter.message(m.side, m.bytes, m.isBinary, m.t);
   Atomics.add(c.progress, PROGRESS_MESSAGES, 1);
   Atomics.add(c.progress, PROGRESS_BYTES, m.bytes.length);
-  if (setup.testCrashAt > 0 && ++measured === setup.testCrashAt) throw new Error(`test crash after ${measured} messages (testMeasureCrashAt)`);
+  ++measured;
+  if (setup.testCrashAt > 0 && measured === setup.testCrashAt) throw new Error(`test crash after ${measured} messages (testMeasureCrashAt)`);
+  // As a write blocked on a dead disk: the thread waits for ever, and only terminate() ends it.
+  if (setup.testHangAt > 0 && measured === setup.testHangAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 async function finish(id: string, c: Connection, upstream: string): Promise<void> {
@@ -120,4 +123,5 @@ port.on('message', (m: ToWorker) => {
     default:
   }
 });
+if (setup.testHangAtStart) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 post({ k: 'ready' });

@@ -4,11 +4,13 @@
 // the connection ends. Two things it guards: a worker that falls behind by more than a bound
 // stops being fed that connection (said in an event and on the console) instead of holding
 // ever more messages; a worker that dies is logged, its open connections end with reports
-// saying so (and keep forwarding), and the next connection starts a new one.
+// saying so (and keep forwarding), and the next connection starts a new one; a worker alive but
+// stuck (no progress at all with work waiting, hang-watch.ts) is taken for dead and terminated.
 import { Worker } from 'node:worker_threads';
 import type { Libopus } from '../../src/audio/opus/index.ts';
 import { MoshiMeter, type ConnectionEvent, type ConnectionFigures, type MeterOptions, type Side } from '../measure/index.ts';
 import { ProxyError } from './errors.ts';
+import { HangWatch } from './hang-watch.ts';
 import { PROGRESS_BYTES, PROGRESS_MESSAGES, PROGRESS_STOP, type FromWorker, type RecordPlan, type RecordingEnd, type ToWorker, type WorkerSetup } from './measure-protocol.ts';
 
 // A .ts module run by Node's type stripping in the worker, as bin/solacelive.mjs runs the CLI.
@@ -20,7 +22,9 @@ export interface MeasurerOptions {
   readonly maxBacklog: number;
   /** Bytes the worker may be behind on one connection before its measuring stops. */
   readonly maxBacklogBytes: number;
-  /** TEST-ONLY hooks; testCrashAt applies to the first worker only. */
+  /** How long the worker may make no progress at all while it has work before it is taken for hung. */
+  readonly hangMs: number;
+  /** TEST-ONLY hooks; testCrashAt, testHangAt and testHangAtStart apply to the first worker only. */
   readonly test: WorkerSetup;
   /** For the figures of a connection whose worker died (its events and close only). */
   readonly lib: Libopus;
@@ -40,9 +44,16 @@ export class Measurer {
   private readonly live = new Map<string, MeasuredConnection>();
   private spawned = 0;
   private closing = false;
+  /** For the hang watch: messages heard from the worker, and messages measured on connections since finished. */
+  private heard = 0;
+  private retired = 0;
+  private watch: HangWatch;
+  private readonly watchTimer: NodeJS.Timeout;
 
   private constructor(o: MeasurerOptions) {
     this.o = o;
+    this.watch = new HangWatch(o.hangMs);
+    this.watchTimer = setInterval(() => this.checkHung(), Math.max(10, o.hangMs / 4)).unref();
   }
 
   static async start(o: MeasurerOptions): Promise<Measurer> {
@@ -74,6 +85,7 @@ export class Measurer {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.watchTimer);
     await this.worker?.terminate();
     this.worker = null;
   }
@@ -85,18 +97,32 @@ export class Measurer {
   }
 
   private spawn(): Promise<Worker> {
-    const setup: WorkerSetup = this.spawned++ === 0 ? this.o.test : { ...this.o.test, testCrashAt: 0 };
+    const setup: WorkerSetup = this.spawned++ === 0 ? this.o.test : { ...this.o.test, testCrashAt: 0, testHangAt: 0, testHangAtStart: false };
     const w = new Worker(WORKER_URL, { workerData: setup });
     return new Promise<Worker>((resolve, reject) => {
-      const notStarted = (why: string) => reject(new ProxyError('PROXY_ERR_MEASURE_WORKER', `the measuring worker did not start: ${why}`));
+      let settled = false;
+      const notStarted = (why: string) => {
+        settled = true;
+        clearTimeout(startup);
+        reject(new ProxyError('PROXY_ERR_MEASURE_WORKER', `the measuring worker did not start: ${why}`));
+      };
+      // A worker stuck before it is ready would hold every connection waiting for it: the same bound as a hung one.
+      const startup = setTimeout(() => {
+        notStarted(`it did not become ready within ${this.o.hangMs} ms`);
+        w.removeAllListeners('message');
+        void w.terminate().catch(() => undefined);
+      }, this.o.hangMs);
       w.once('error', (err) => notStarted(err.stack ?? String(err)));
       w.once('exit', (code) => notStarted(`it exited with code ${code}`));
       w.on('message', (m: FromWorker) => {
         if (m.k === 'ready') {
+          if (settled) return;
+          clearTimeout(startup);
           w.removeAllListeners('error').removeAllListeners('exit');
           w.on('error', (err) => this.failed(w, err.stack ?? String(err)));
           w.on('exit', (code) => this.failed(w, `it exited with code ${code}`));
           this.worker = w;
+          this.watch = new HangWatch(this.o.hangMs);
           resolve(w);
           return;
         }
@@ -107,23 +133,46 @@ export class Measurer {
 
   private onMessage(m: FromWorker): void {
     if (m.k === 'ready') return;
+    this.heard++;
     const c = this.live.get(m.id);
     if (m.k === 'log') this.o.log(m.id, m.line);
     else if (m.k === 'opened') c?.isOpen(m.path);
     else if (m.k === 'finished') {
+      this.retired += c?.measured() ?? 0;
       this.live.delete(m.id);
       c?.finished({ figures: m.figures, recording: m.recording });
     }
   }
 
-  private failed(w: Worker, why: string): void {
+  private failed(w: Worker, why: string, hung = false): void {
     if (this.worker !== w) return;
     this.worker = null;
     if (this.closing) return;
     const open = [...this.live.values()];
     this.live.clear();
-    this.o.log(null, `measuring worker failed: ${why}\n  ${open.length} open connection(s) go on forwarding unmeasured; the next connection starts a new worker`);
-    for (const c of open) c.workerFailed(why.split('\n')[0]!);
+    this.o.log(null, `measuring worker ${hung ? 'hung' : 'failed'}: ${why}\n  ${open.length} open connection(s) go on forwarding unmeasured; the next connection starts a new worker`);
+    for (const c of open) c.workerFailed(why.split('\n')[0]!, hung);
+  }
+
+  /** The watchdog: a worker holding work whose progress has not moved for longer than hangMs is ended as a dead one. */
+  private checkHung(): void {
+    const w = this.worker;
+    if (w === null) return;
+    let waiting = false;
+    let progress = this.heard + this.retired;
+    for (const c of this.live.values()) {
+      waiting ||= c.waiting();
+      progress += c.measured();
+    }
+    const stuck = this.watch.look(waiting, progress, performance.now());
+    if (stuck === null) return;
+    w.removeAllListeners('message');
+    this.failed(w, `it made no progress for ${Math.round(stuck)} ms with work waiting (bound ${this.o.hangMs} ms); terminating it`, true);
+    // Not awaited: a thread stuck in a system call may take long to go, and nothing waits on it.
+    w.terminate().then(
+      () => this.o.log(null, 'hung measuring worker terminated'),
+      (err: unknown) => this.o.log(null, `hung measuring worker could not be terminated: ${String(err)}`),
+    );
   }
 }
 
@@ -142,6 +191,9 @@ export class MeasuredConnection {
   private postedBytes = 0;
   private stopped = false;
   private failure: string | null = null;
+  private hung = false;
+  private openAnswered = false;
+  private endAnswered = false;
   /** Events and close, kept to report them if the worker dies. */
   private readonly controls: ToWorker[] = [];
   private resolveOpened!: () => void;
@@ -201,17 +253,30 @@ export class MeasuredConnection {
   /** @internal */
   isOpen(path: string | null): void {
     this.path = path;
+    this.openAnswered = true;
     this.resolveOpened();
   }
 
   /** @internal */
   finished(e: MeasuredEnd): void {
+    this.endAnswered = true;
     this.resolveEnd?.(e);
   }
 
-  /** @internal The worker died (or could not start): from here the connection is only forwarded. */
-  workerFailed(why: string): void {
+  /** @internal Messages the worker has measured. */
+  measured(): number {
+    return Atomics.load(this.progress, PROGRESS_MESSAGES);
+  }
+
+  /** @internal Whether the worker holds work of this connection: its opening, messages it still measures, or its end. */
+  waiting(): boolean {
+    return !this.openAnswered || (!this.stopped && this.posted > this.measured()) || (this.resolveEnd !== null && !this.endAnswered);
+  }
+
+  /** @internal The worker died, hung (or could not start): from here the connection is only forwarded. */
+  workerFailed(why: string, hung = false): void {
     this.worker = null;
+    this.hung = hung;
     this.failure = `${why} (at ${Math.round(this.now())} ms)`;
     this.resolveOpened();
     this.resolveEnd?.(this.fallback());
@@ -243,11 +308,11 @@ export class MeasuredConnection {
       else if (m.k === 'event') meter.event(m.e);
       else if (m.k === 'end') meter.end(m.by, m.code, m.reason, m.t);
     }
-    const message = `the measuring worker failed: ${this.failure}; this connection was forwarded but its figures hold only its events and close`;
-    meter.event({ kind: 'measure-worker-failed', atMs: Math.round(this.now() * 100) / 100, side: 'proxy', message });
+    const message = `the measuring worker ${this.hung ? 'hung' : 'failed'}: ${this.failure}; this connection was forwarded but its figures hold only its events and close`;
+    meter.event({ kind: this.hung ? 'measure-worker-hung' : 'measure-worker-failed', atMs: Math.round(this.now() * 100) / 100, side: 'proxy', message });
     return {
       figures: meter.figures(),
-      recording: this.recordPlanned ? { status: 'failed', error: { code: 'PROXY_ERR_MEASURE_WORKER', message } } : null,
+      recording: this.recordPlanned ? { status: 'failed', error: { code: this.hung ? 'PROXY_ERR_MEASURE_WORKER_HUNG' : 'PROXY_ERR_MEASURE_WORKER', message } } : null,
     };
   }
 }

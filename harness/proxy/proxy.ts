@@ -52,6 +52,12 @@ export interface ProxyOptions {
   readonly testMeasureBurnMs?: number;
   /** TEST-ONLY: the first measuring worker throws after measuring this many messages. */
   readonly testMeasureCrashAt?: number;
+  /** TEST-ONLY: the first measuring worker blocks for good after measuring this many messages. */
+  readonly testMeasureHangAt?: number;
+  /** TEST-ONLY: the first measuring worker blocks for good before it is ready. */
+  readonly testMeasureHangAtStart?: boolean;
+  /** How long the measuring worker may do nothing at all while it has work before it is taken for hung and replaced (default 30 000 ms). */
+  readonly measureHangMs?: number;
   readonly log?: (line: string) => void;
   readonly onConnectionEnd?: (report: ConnectionReport) => void;
 }
@@ -67,11 +73,13 @@ export interface ConnectionReport {
 
 type Defaults = {
   readonly host: string; readonly port: number; readonly maxBufferedBytes: number; readonly maxMessageBytes: number; readonly upstreamTimeoutMs: number; readonly closeGraceMs: number;
-  readonly maxMeasureBacklog: number; readonly maxMeasureBacklogBytes: number;
+  readonly maxMeasureBacklog: number; readonly maxMeasureBacklogBytes: number; readonly measureHangMs: number;
 };
 export const PROXY_DEFAULTS: Defaults = {
   host: '127.0.0.1', port: 0, maxBufferedBytes: 8 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 10_000, closeGraceMs: 2000,
   maxMeasureBacklog: 1000, maxMeasureBacklogBytes: 16 * 1024 * 1024,
+  // No progress at all for 30 s with work waiting: a slow disk still completes writes within seconds, a GC pause is far shorter.
+  measureHangMs: 30_000,
 };
 
 /** Checks --upstream: a ws(s):// URL (http(s) accepted and mapped), without credentials or fragment. */
@@ -123,8 +131,8 @@ export class MoshiProxy {
     const lib = await loadLibopusNode();
     const log = o.log ?? ((l: string) => console.error(l));
     const measurer = await Measurer.start({
-      lib, maxBacklog: o.maxMeasureBacklog, maxBacklogBytes: o.maxMeasureBacklogBytes,
-      test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0 },
+      lib, maxBacklog: o.maxMeasureBacklog, maxBacklogBytes: o.maxMeasureBacklogBytes, hangMs: o.measureHangMs,
+      test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0, testHangAt: o.testMeasureHangAt ?? 0, testHangAtStart: o.testMeasureHangAtStart ?? false },
       log: (id, line) => log(id === null ? line : `[proxy ${id}] ${line}`),
     });
     const server = createServer();

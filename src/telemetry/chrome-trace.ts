@@ -12,6 +12,10 @@
 // server's), so where a reconstruction would make one track's slices overlap — frames
 // waiting in the queue together, IPC jitter between engine steps — the later slice goes to
 // a second lane of the same stage ("queue.wait 2") instead of being moved or cut.
+//
+// A session measured from outside (`solacelive proxy`, a load test) has no engine and no
+// spans: measuredToChromeTrace draws what it holds instead, its figures (proxy.json) on the
+// packets' clock.
 import { BUDGET_MS, endToEndMs, SPAN_NAMES, type SpanName, type StepSpans } from './spans.ts';
 
 /** What the converter needs of a step (harness/format's StepRecord has it). */
@@ -108,17 +112,44 @@ class Lanes {
   }
 }
 
-export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
-  const budget = input.budgetMs ?? BUDGET_MS;
-  const meta: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: PID, tid: 0, ts: 0, args: { name: `SolaceLive session ${input.name}` } }];
-  const events: TraceEvent[] = [];
+/** Packets as 1 µs slices on their direction's track, with the jitter counters; returns where each audio frame's message lies. */
+function packetEvents(packets: readonly TracePacket[], packetsIn: Lanes, packetsOut: Lanes, events: TraceEvent[]): { inAudio: { ts: number; tid: number }[]; outAudio: { ts: number; tid: number }[] } {
+  const inAudio: { ts: number; tid: number }[] = [];
+  const outAudio: { ts: number; tid: number }[] = [];
+  let lastIn: number | null = null, lastOut: number | null = null;
+  for (const p of packets) {
+    const ts = us(p.timeMs);
+    const lanes = p.direction === 0 ? packetsIn : packetsOut;
+    const tid = lanes.place(ts, PACKET_US);
+    events.push({ name: p.types.join(' + ') || 'message', ph: 'X', cat: 'packet', pid: PID, tid, ts, dur: PACKET_US, args: { bytes: p.size, direction: p.direction === 0 ? 'client → server' : 'server → client' } });
+    for (let i = 0; i < p.frames; i++) (p.direction === 0 ? inAudio : outAudio).push({ ts, tid });
+    if (p.audioMs > 0) {
+      // Jitter: how far the gap since the previous audio message is from the audio time this one carries.
+      const prev = p.direction === 0 ? lastIn : lastOut;
+      if (prev !== null) events.push({ name: p.direction === 0 ? 'jitter in (ms)' : 'jitter out (ms)', ph: 'C', pid: PID, tid: 0, ts, args: { ms: Math.abs(p.timeMs - prev - p.audioMs) } });
+      if (p.direction === 0) lastIn = p.timeMs;
+      else lastOut = p.timeMs;
+    }
+  }
+  return { inAudio, outAudio };
+}
+
+/** Track registry: thread_name and sort-index metadata, tids in creation order. */
+function trackMaker(meta: TraceEvent[]): (name: string) => number {
   let nextTid = 1;
-  const newTid = (name: string): number => {
+  return (name: string): number => {
     const tid = nextTid++;
     meta.push({ name: 'thread_name', ph: 'M', pid: PID, tid, ts: 0, args: { name } });
     meta.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid, ts: 0, args: { sort_index: tid } });
     return tid;
   };
+}
+
+export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
+  const budget = input.budgetMs ?? BUDGET_MS;
+  const meta: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: PID, tid: 0, ts: 0, args: { name: `SolaceLive session ${input.name}` } }];
+  const events: TraceEvent[] = [];
+  const newTid = trackMaker(meta);
   // Create the tracks in display order up front, so lane 2 of a stage sorts after all first lanes.
   const packetsIn = new Lanes(PACKETS_IN_TRACK, newTid);
   packetsIn.place(-Infinity, 0);
@@ -141,23 +172,7 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
   // audio frame k is step k (src/server/cadence.ts); the server's j-th audio reply carries
   // the j-th step that produced PCM (audio is never dropped, design.md). The row parser
   // (harness/view/packets.ts) counts the frames of each message for its protocol.
-  const inAudio: { ts: number; tid: number }[] = [];
-  const outAudio: { ts: number; tid: number }[] = [];
-  let lastIn: number | null = null, lastOut: number | null = null;
-  for (const p of input.packets) {
-    const ts = us(p.timeMs);
-    const lanes = p.direction === 0 ? packetsIn : packetsOut;
-    const tid = lanes.place(ts, PACKET_US);
-    events.push({ name: p.types.join(' + ') || 'message', ph: 'X', cat: 'packet', pid: PID, tid, ts, dur: PACKET_US, args: { bytes: p.size, direction: p.direction === 0 ? 'client → server' : 'server → client' } });
-    for (let i = 0; i < p.frames; i++) (p.direction === 0 ? inAudio : outAudio).push({ ts, tid });
-    if (p.audioMs > 0) {
-      // Jitter: how far the gap since the previous audio message is from the audio time this one carries.
-      const prev = p.direction === 0 ? lastIn : lastOut;
-      if (prev !== null) events.push({ name: p.direction === 0 ? 'jitter in (ms)' : 'jitter out (ms)', ph: 'C', pid: PID, tid: 0, ts, args: { ms: Math.abs(p.timeMs - prev - p.audioMs) } });
-      if (p.direction === 0) lastIn = p.timeMs;
-      else lastOut = p.timeMs;
-    }
-  }
+  const { inAudio, outAudio } = packetEvents(input.packets, packetsIn, packetsOut, events);
 
   // Queue depth: client frames received and not yet taken by the engine, changing at each
   // frame arrival (+1) and each engine step start (−1).
@@ -235,5 +250,93 @@ export function sessionToChromeTrace(input: TraceInput): ChromeTrace {
     traceEvents: [...meta, ...(shift ? events.map((e) => ({ ...e, ts: e.ts + shift })) : events)],
     displayTimeUnit: 'ms',
     otherData: { session: input.name, budgetMs: budget, spans: SPAN_NAMES, ...(shift ? { tsShiftUs: shift } : {}), ...input.metadata },
+  };
+}
+
+/** What a measured session's trace needs of its figures (harness/measure's ConnectionFigures has it). */
+export interface MeasuredTraceFigures {
+  readonly lag: {
+    readonly warmupFrames: number;
+    /** [arrival of the reply, its lag] in ms since the connection started. */
+    readonly series: readonly (readonly [number, number])[];
+    /** The server frame of each series point (files before it: by order). */
+    readonly frames?: readonly number[];
+  };
+  readonly stalls: { readonly list: readonly { readonly atMs: number; readonly durationMs: number }[] };
+  /** Silences after which a client giving up at thresholdMs would have: atMs is that moment. */
+  readonly clientTimeouts: { readonly thresholdMs: number; readonly list: readonly { readonly atMs: number; readonly silentMs: number }[] };
+  readonly text: { readonly pieces: readonly { readonly atMs: number; readonly text: string }[] };
+  readonly events: readonly { readonly kind: string; readonly atMs: number; readonly message: string; readonly side?: string; readonly code?: string | number }[];
+  readonly end: { readonly by: string; readonly code: number; readonly reason: string; readonly atMs: number } | null;
+}
+
+export interface MeasuredTraceInput {
+  readonly name: string;
+  /** 'proxied' or 'load test'. */
+  readonly kind: string;
+  /** The server that answered. */
+  readonly upstream: string;
+  readonly packets: readonly TracePacket[];
+  readonly figures: MeasuredTraceFigures;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+export const LAG_TRACK = 'response lag';
+export const STALLS_TRACK = 'audio stalls';
+export const SILENCES_TRACK = 'client-timeout silences';
+export const TEXT_TRACK = 'text';
+
+/**
+ * A session measured from outside: packets both ways; each answered frame's lag as a slice
+ * from the client frame's arrival to its reply's (frames in flight together take more lanes)
+ * and as a counter; stalls and client-timeout silences as slices (they last); text pieces,
+ * the connection's events and its close as instants.
+ */
+export function measuredToChromeTrace(input: MeasuredTraceInput): ChromeTrace {
+  const f = input.figures;
+  const meta: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: PID, tid: 0, ts: 0, args: { name: `${input.kind} session ${input.name} (${input.upstream})` } }];
+  const events: TraceEvent[] = [];
+  const newTid = trackMaker(meta);
+  const lanes = (name: string) => {
+    const l = new Lanes(name, newTid);
+    l.place(-Infinity, 0);
+    return l;
+  };
+  const packetsIn = lanes(PACKETS_IN_TRACK);
+  const lag = lanes(LAG_TRACK);
+  const stalls = lanes(STALLS_TRACK);
+  const silences = lanes(SILENCES_TRACK);
+  const packetsOut = lanes(PACKETS_OUT_TRACK);
+  const textTid = newTid(TEXT_TRACK);
+  const eventsTid = newTid(EVENTS_TRACK);
+  packetEvents(input.packets, packetsIn, packetsOut, events);
+
+  f.lag.series.forEach(([atMs, lagMs], i) => {
+    const server = f.lag.frames?.[i] ?? i;
+    const client = server + f.lag.warmupFrames;
+    const end = us(atMs);
+    const ts = end - us(lagMs);
+    events.push({ name: `frame ${client}`, ph: 'X', cat: 'lag', pid: PID, tid: lag.place(ts, end - ts), ts, dur: end - ts, args: { 'lag ms': lagMs, 'client frame': client, 'server frame': server } });
+    events.push({ name: 'response lag (ms)', ph: 'C', pid: PID, tid: 0, ts: end, args: { ms: lagMs } });
+  });
+  for (const s of f.stalls.list) {
+    const ts = us(s.atMs);
+    const dur = us(s.durationMs);
+    events.push({ name: 'stall', ph: 'X', cat: 'stall', pid: PID, tid: stalls.place(ts, dur), ts, dur, args: { 'duration ms': s.durationMs } });
+  }
+  for (const c of f.clientTimeouts.list) {
+    // atMs is when such a client gives up, thresholdMs into the silence: the slice is the whole silence.
+    const ts = Math.max(0, us(c.atMs - f.clientTimeouts.thresholdMs));
+    const dur = us(c.silentMs);
+    events.push({ name: 'silence (a client would give up)', ph: 'X', cat: 'timeout', pid: PID, tid: silences.place(ts, dur), ts, dur, args: { 'silent ms': c.silentMs, 'gives up at ms': c.atMs, 'threshold ms': f.clientTimeouts.thresholdMs } });
+  }
+  for (const p of f.text.pieces) events.push({ name: p.text, ph: 'i', s: 't', cat: 'text', pid: PID, tid: textTid, ts: us(p.atMs), args: { text: p.text } });
+  for (const e of f.events) events.push({ name: e.kind, ph: 'i', s: 't', cat: 'event', pid: PID, tid: eventsTid, ts: us(e.atMs), args: { ...e } });
+  if (f.end !== null) events.push({ name: 'close', ph: 'i', s: 't', cat: 'event', pid: PID, tid: eventsTid, ts: us(f.end.atMs), args: { ...f.end } });
+  events.sort((a, b) => a.ts - b.ts);
+  return {
+    traceEvents: [...meta, ...events],
+    displayTimeUnit: 'ms',
+    otherData: { session: input.name, kind: input.kind, upstream: input.upstream, ...input.metadata },
   };
 }

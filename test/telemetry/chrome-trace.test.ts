@@ -3,7 +3,7 @@
 // thread — here stricter: never overlapping — flow events binding to slices) and against
 // the session itself (one track per stage, a slice per recorded span, counters, flows).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,10 @@ import { traceInput } from '../../harness/view/trace-input.ts';
 import { recordMoshiSession, type MoshiSession } from '../viewer/moshi-session.ts';
 import { ENGINE_STEP_TRACK, sessionToChromeTrace, TRACE_STAGES, type ChromeTrace, type TraceEvent } from '../../src/telemetry/chrome-trace.ts';
 import { endToEndMs } from '../../src/telemetry/spans.ts';
+import { connectMoshi } from '../../src/client/moshi.ts';
+import { startProxy, type ConnectionReport, type MoshiProxy } from '../../harness/proxy/index.ts';
+import { startTestUpstream, type TestUpstream } from '../harness/proxy/moshi-upstream.ts';
+import { testFrames } from '../server/live/engine.ts';
 
 const FIXTURE = new URL('../../fixtures/sessions/hello-2s.session', import.meta.url).pathname;
 const PHASES = new Set(['X', 'C', 'i', 's', 't', 'f', 'M', 'B', 'E', 'b', 'e', 'n', 'I']);
@@ -264,5 +268,96 @@ describe('Chrome trace export of a Moshi-protocol session', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// A session recorded by `solacelive proxy` (no engine, so no spans): what it holds is the
+// timing measured from outside (proxy.json), so that is what its trace shows: each answered
+// frame's lag as a slice from the client frame's arrival to its reply's and as a counter,
+// stalls and client-timeout silences as slices, text, events and the close as instants, and
+// the packets both ways. A proxied session without its figures is refused in words.
+describe('Chrome trace export of a proxied session', () => {
+  const DELAY = 120;
+  const PAUSE_MS = 700;
+  let up: TestUpstream;
+  let proxy: MoshiProxy;
+  let report: ConnectionReport;
+  const dir = mkdtempSync(join(tmpdir(), 'trace-proxied-'));
+  const bin = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
+  beforeAll(async () => {
+    up = await startTestUpstream();
+    // Thresholds lowered so a 2 s session has a stall and a client-timeout silence.
+    proxy = await startProxy({ upstream: up.url, record: join(dir, 'rec'), meter: { stallMs: 400, clientTimeoutMs: 600 }, log: () => undefined });
+    const c = await connectMoshi(`${proxy.url}/api/chat`, { query: { delay: DELAY, pauseAt: 10, pauseMs: PAUSE_MS } });
+    await c.run(testFrames(25, 3));
+    const deadline = performance.now() + 20_000;
+    while (proxy.reports.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    report = proxy.reports[0]!;
+  }, 120_000);
+  afterAll(async () => {
+    await proxy?.close();
+    await up?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const exportTrace = (session: string): { status: number | null; stderr: string; trace: ChromeTrace | null } => {
+    const out = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    const r = spawnSync(process.execPath, [bin, 'export-trace', session, '--out', out], { encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr, trace: r.status === 0 ? (JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace) : null };
+  };
+
+  it('has the lag per answered frame as slices and a counter, stalls and silences as slices, text, events and the close as instants, packets both ways', async () => {
+    const f = report.figures;
+    expect(f.lag.series.length).toBeGreaterThan(10);
+    expect(f.stalls.count).toBeGreaterThanOrEqual(1);
+    expect(f.clientTimeouts.count).toBeGreaterThanOrEqual(1);
+    const { status, stderr, trace } = exportTrace(report.path!);
+    expect(status, stderr).toBe(0);
+    expect(formatProblems(trace)).toEqual([]);
+    const names = threadNames(trace!);
+    const on = (track: string) => trace!.traceEvents.filter((e) => e.ph !== 'M' && names.get(e.tid)?.startsWith(track));
+    // No engine in a proxied session: no stage tracks.
+    expect([...names.values()].filter((n) => TRACE_STAGES.some((s) => n.startsWith(s)) || n.startsWith(ENGINE_STEP_TRACK))).toEqual([]);
+    // One lag slice per series point, from the client frame's arrival to the reply's (µs, rounded).
+    const lag = on('response lag').filter((e) => e.ph === 'X').sort((a, b) => a.ts + a.dur! - (b.ts + b.dur!));
+    expect(lag).toHaveLength(f.lag.series.length);
+    lag.forEach((e, i) => {
+      const [atMs, lagMs] = f.lag.series[i]!;
+      expect(Math.abs(e.ts + e.dur! - atMs * 1000)).toBeLessThanOrEqual(1);
+      expect(Math.abs(e.dur! - lagMs * 1000)).toBeLessThanOrEqual(1);
+      expect(e.args).toMatchObject({ 'lag ms': lagMs, 'server frame': f.lag.frames![i], 'client frame': f.lag.frames![i]! + f.lag.warmupFrames });
+    });
+    const counter = trace!.traceEvents.filter((e) => e.ph === 'C' && e.name === 'response lag (ms)');
+    expect(counter.map((e) => e.args!.ms)).toEqual(f.lag.series.map(([, l]) => l));
+    // The injected delay is the lag's floor.
+    expect(Math.min(...lag.map((e) => e.dur!))).toBeGreaterThanOrEqual(DELAY * 1000 - 1);
+    const stalls = on('audio stalls').filter((e) => e.ph === 'X');
+    expect(stalls.map((e) => [e.ts / 1000, e.dur! / 1000])).toEqual(f.stalls.list.map((s) => [expect.closeTo(s.atMs, 2), expect.closeTo(s.durationMs, 2)]));
+    const silences = on('client-timeout silences').filter((e) => e.ph === 'X');
+    expect(silences).toHaveLength(f.clientTimeouts.count);
+    const instants = on('events').filter((e) => e.ph === 'i');
+    expect(instants.map((e) => e.name)).toEqual(expect.arrayContaining([...f.events.map((e) => e.kind), 'close']));
+    expect(instants.find((e) => e.name === 'close')!.args).toMatchObject({ by: f.end!.by, code: f.end!.code });
+    expect(on('text').filter((e) => e.ph === 'i')).toHaveLength(f.text.pieces.length);
+    // Every recorded message, on its direction's track.
+    const r = await openSession(report.path!);
+    const packets = { in: 0, out: 0 };
+    for await (const p of r.packets()) packets[p.direction === 0 ? 'in' : 'out']++;
+    expect(on('packets client').filter((e) => e.cat === 'packet')).toHaveLength(packets.in);
+    expect(on('packets server').filter((e) => e.cat === 'packet')).toHaveLength(packets.out);
+    expect(trace!.otherData).toMatchObject({ kind: 'proxied', upstream: up.url });
+  });
+
+  it('a proxied session whose proxy.json is missing or broken is refused in words, naming what is wrong', () => {
+    const copy = join(dir, 'broken.session');
+    cpSync(report.path!, copy, { recursive: true });
+    writeFileSync(join(copy, 'proxy.json'), '{"format": "solacelive.proxy", "version": 1}');
+    const broken = exportTrace(copy);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/\[EXPORT_ERR_PROXY_FILE\] .*broken\.session is a proxy recording.*proxy\.json: figures must be an object/s);
+    rmSync(join(copy, 'proxy.json'));
+    const missing = exportTrace(copy);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/\[EXPORT_ERR_PROXY_FILE\] .*broken\.session is a proxy recording.*proxy\.json is missing/s);
   });
 });

@@ -3,7 +3,9 @@
 // (testMeasureBurnMs: CPU burnt per message) far beyond what real decoding costs: messages
 // still cross the proxy promptly and in order both ways; when the worker falls behind by more
 // than maxMeasureBacklog, the report and the console say measuring stopped; when the worker
-// dies, the report says so and forwarding goes on. Real sockets on loopback.
+// dies, the report says so and forwarding goes on; when it hangs (alive, doing nothing with work
+// waiting), the watchdog terminates it and says so, and a slow worker is not taken for a hung
+// one. Real sockets on loopback.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { getPriority, tmpdir } from 'node:os';
@@ -17,6 +19,8 @@ import { startProxy, type ConnectionReport, type MoshiProxy, type ProxyOptions }
 const EVERY_MS = 20;
 const COUNT = 40;
 const BURN_MS = 50;
+/** The watchdog's bound in these tests: 20 of the slow worker's messages. */
+const HANG_MS = 20 * BURN_MS;
 
 /** An upstream that stamps each client message's arrival and sends COUNT numbered text messages, one every EVERY_MS. */
 let http: Server;
@@ -117,8 +121,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const inOrder = Array.from({ length: COUNT }, (_, k) => k);
 
 describe('the forwarding loop does not measure', () => {
-  it(`a measuring worker burning ${BURN_MS} ms a message (4x slower than the traffic) leaves forwarding prompt and in order; every message is still measured`, async () => {
-    const p = await proxyWith({ testMeasureBurnMs: BURN_MS });
+  it(`a measuring worker burning ${BURN_MS} ms a message (4x slower than the traffic) leaves forwarding prompt and in order; every message is still measured, and the watchdog does not take it for hung`, async () => {
+    // Behind for seconds (COUNT*2 messages * BURN_MS of work for COUNT*EVERY_MS of traffic), yet progressing every BURN_MS: only "no progress at all" may trip.
+    const p = await proxyWith({ testMeasureBurnMs: BURN_MS, measureHangMs: HANG_MS });
     const run = await converse(p);
     expect(run.upSeq).toEqual(inOrder);
     expect(run.downSeq).toEqual(inOrder);
@@ -129,8 +134,9 @@ describe('the forwarding loop does not measure', () => {
     expect(r.figures.client.messages).toBe(COUNT);
     expect(r.figures.server.messages).toBe(COUNT + 1);
     expect(r.figures.text.pieces.map((x) => x.text)).toEqual(inOrder.map(String));
-    expect(r.figures.events.filter((e) => e.kind === 'measure-backlog')).toEqual([]);
+    expect(r.figures.events.filter((e) => e.kind === 'measure-backlog' || e.kind === 'measure-worker-hung')).toEqual([]);
     expect(r.recording?.status).toBe('complete');
+    expect(logs.some((l) => /measuring worker hung/.test(l))).toBe(false);
   }, 60_000);
 
   it('where nice is per thread (Linux), the measuring worker runs at nice 10 (or the nicer one it had) and forwarding keeps its priority', async () => {
@@ -189,4 +195,36 @@ describe('the forwarding loop does not measure', () => {
     expect(r2.figures.events).toEqual([]);
     expect(r2.recording?.status).toBe('complete');
   }, 60_000);
+
+  it('a measuring worker that hangs (alive, no progress with work waiting): the watchdog logs and terminates it, the open connection keeps forwarding and its report says it hung; the next connection gets a fresh worker', async () => {
+    const p = await proxyWith({ testMeasureHangAt: 5, measureHangMs: HANG_MS });
+    const run = await converse(p);
+    expect(run.upSeq).toEqual(inOrder);
+    expect(run.downSeq).toEqual(inOrder);
+    const r = await reportOf(p, 0);
+    const hung = r.figures.events.filter((e) => e.kind === 'measure-worker-hung');
+    expect(hung, JSON.stringify(r.figures.events)).toHaveLength(1);
+    expect(hung[0]!.message).toMatch(new RegExp(`no progress for \\d+ ms .*bound ${HANG_MS} ms`));
+    expect(r.recording).toMatchObject({ status: 'failed', error: { code: 'PROXY_ERR_MEASURE_WORKER_HUNG' } });
+    expect(r.figures.end).not.toBeNull();
+    expect(logs.some((l) => /measuring worker hung/.test(l))).toBe(true);
+    // The stuck thread is gone, not only abandoned.
+    const deadline = performance.now() + 10_000;
+    while (!logs.some((l) => /hung measuring worker terminated/.test(l)) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    expect(logs.some((l) => /hung measuring worker terminated/.test(l))).toBe(true);
+    // A fresh worker measures the next connection (the hang hook is the first worker's only).
+    const again = await converse(p);
+    expect(again.upSeq).toEqual(inOrder);
+    const r2 = await reportOf(p, 1);
+    expect(r2.figures.client.messages).toBe(COUNT);
+    expect(r2.figures.events).toEqual([]);
+    expect(r2.recording?.status).toBe('complete');
+  }, 60_000);
+
+  it('a measuring worker that never becomes ready: the proxy does not wait on it for ever, it refuses to start, naming why', async () => {
+    const started = startProxy({ upstream: upstreamUrl, log: (l) => logs.push(l), testMeasureHangAtStart: true, measureHangMs: HANG_MS });
+    // Stopped if it ever starts, so the test leaves nothing running.
+    void started.then((p) => p.close(), () => undefined);
+    await expect(started).rejects.toMatchObject({ code: 'PROXY_ERR_MEASURE_WORKER', message: expect.stringMatching(new RegExp(`did not become ready within ${HANG_MS} ms`)) });
+  }, 30_000);
 });

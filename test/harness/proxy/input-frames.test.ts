@@ -1,7 +1,8 @@
 // The proxy's input.wav is the server's: a Node Moshi client through `solacelive proxy --record`
 // to a recording SolaceLive server (real sockets on loopback, tiny engine child process), and
 // the proxy's tap (harness/measure/opus-tap.ts) cuts the client's pages into the same frames,
-// sample for sample, that the server stepped and recorded, each completed by the same message.
+// sample for sample, that the server stepped and recorded, each completed by the same message,
+// up to the padded tail the client's EOS page completes (the server steps and answers it too).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A session's steps and how many of them hold an answer (output audio). */
+async function answers(r: SessionReader): Promise<{ steps: number; answered: number }> {
+  let steps = 0;
+  let answered = 0;
+  for await (const s of r.steps()) {
+    steps++;
+    if (s.pcmHash !== null) answered++;
+  }
+  return { steps, answered };
+}
+
 async function inputFrames(r: SessionReader): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for await (const f of (await r.wav('input')).frames()) out.push(f.slice());
@@ -41,7 +53,7 @@ async function inputFrames(r: SessionReader): Promise<Float32Array[]> {
 }
 
 describe('the proxy tap and the server cut the same input frames', () => {
-  it("the proxied session's input.wav frames are the server's input.wav frames", async () => {
+  it("the proxied session's input.wav frames are the server's input.wav frames, the EOS page's padded tail included, and it holds as many steps and answers", async () => {
     const before = proxy.reports.length;
     const c = await connectMoshi(`${proxy.url}/api/chat`, { query: moshiQuery({ seed: 21, record: true }) });
     const result = await c.run(testFrames(FRAMES, 8));
@@ -53,10 +65,16 @@ describe('the proxy tap and the server cut the same input frames', () => {
     const served = recorder.status().find((s) => s.path.endsWith('served.session'))!;
     const [mine, theirs] = await Promise.all([openSession(report.path!), openSession(served.path)]);
     const [proxied, stepped] = await Promise.all([inputFrames(mine), inputFrames(theirs)]);
-    // The server also steps the EOS page's padded tail (the tap times whole frames only).
-    expect(proxied.length).toBeGreaterThanOrEqual(FRAMES);
-    expect(stepped.length).toBeGreaterThanOrEqual(proxied.length);
-    proxied.slice(0, FRAMES).forEach((f, k) => expect(f, `frame ${k}`).toEqual(stepped[k]));
-    expect(report.figures.client.audioFrames).toBe(FRAMES);
+    // The client's EOS page completes one more (padded) frame, which the server steps and answers.
+    expect(stepped.length).toBeGreaterThan(FRAMES);
+    expect(proxied.length).toBe(stepped.length);
+    proxied.forEach((f, k) => expect(f, `frame ${k}`).toEqual(stepped[k]));
+    expect(report.figures.client.audioFrames).toBe(stepped.length);
+    // Every step the server took, the proxy recorded with its answer: the tail's included, none missing.
+    const [a, b] = await Promise.all([answers(mine), answers(theirs)]);
+    expect(a).toEqual(b);
+    expect(report.figures.server.audioFrames).toBe(b.answered);
+    expect(report.figures.missing.count).toBe(0);
+    expect(report.figures.lag.series).toHaveLength(stepped.length - report.figures.lag.warmupFrames);
   }, 120_000);
 });

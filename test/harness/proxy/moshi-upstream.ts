@@ -1,6 +1,7 @@
 // A small real Moshi server for the proxy tests (a real WebSocket server on loopback, not a
-// stand-in for the proxy): it echoes each 80 ms client frame after the warm-up frame as 80 ms
-// of Ogg Opus in the upstream server's shape, after a delay the test chooses per connection
+// stand-in for the proxy): it echoes each whole 80 ms client frame after the warm-up frame as 80 ms
+// of Ogg Opus in the upstream server's shape (not the padded tail of the client's EOS page:
+// a server stepping whole frames only, unlike SolaceLive), after a delay the test chooses per connection
 // in the query: delay=MS (base), growth=MS (added per frame), pauseAt=K&pauseMs=MS (hold every
 // reply and ping from frame K), silent=1 (handshake, then nothing), closeAt=K&closeCode=C,
 // garbage=1 (a text frame, an unknown kind and a broken Ogg page after the handshake),
@@ -102,7 +103,7 @@ export async function startTestUpstream(): Promise<TestUpstream> {
           ws.close(num('closeCode', 1011), 'test upstream closes');
           return;
         }
-        if (f.index === 0) continue; // the warm-up frame: answered by nothing
+        if (f.index === 0 || f.index === tap.tail) continue; // the warm-up frame: answered by nothing; the padded tail: not stepped
         if (f.index === pauseAt) {
           paused = true;
           pauseEnd = f.t + pauseMs;

@@ -98,7 +98,8 @@ export async function startHaproxy(layout: HaproxyLayout, env: NodeJS.ProcessEnv
   child.stderr!.on('data', (d) => (log += d));
   const statsUrl = `http://${layout.stats}/stats`;
   const states = async (): Promise<Record<string, ServerState>> => {
-    const res = await fetch(`${statsUrl};csv`);
+    // A stats page that does not answer is an error, not a wait: callers poll it in loops with their own deadlines.
+    const res = await fetch(`${statsUrl};csv`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`haproxy stats answered ${res.status}`);
     const [header, ...rows] = (await res.text()).trim().split('\n');
     const cols = header!.replace(/^# /, '').split(',');

@@ -25,7 +25,7 @@ import { packageVersion, ROOT } from '../lib/paths.ts';
 const BIN = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
 
 /** `solacelive serve ARGS` on loopback (port 0 unless ARGS name one), resolved with its URL once its model is ready. */
-function startServe(args: readonly string[]): Promise<{ child: ChildProcess; url: string }> {
+export function startServe(args: readonly string[]): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const port = args.includes('--port') ? [] : ['--port', '0'];
   const child = spawn(process.execPath, [BIN, 'serve', ...port, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -40,7 +40,7 @@ function startServe(args: readonly string[]): Promise<{ child: ChildProcess; url
       const m = /listening on (ws:\/\/\S+)/.exec(log);
       if (m && /model \S+ ready/.test(log)) {
         clearTimeout(t);
-        resolve({ child, url: m[1]! });
+        resolve({ child, url: m[1]!, log: () => log });
       }
     });
   });
@@ -73,22 +73,22 @@ export function procCpuMs(pid: number): number | null {
 }
 
 /** A layout's processes: its serve(s) (with their /health targets), HAProxy in front when asked. */
-interface Served {
+export interface Served {
   readonly layout: ServerLayout;
   readonly url: string;
-  readonly serves: readonly { readonly child: ChildProcess; readonly target: Target }[];
+  readonly serves: readonly { readonly child: ChildProcess; readonly target: Target; readonly log: () => string }[];
   readonly haproxy: RunningHaproxy | null;
 }
 
 async function startLayout(l: ServerLayout): Promise<Served> {
   if (!l.haproxy) {
-    const { child, url } = await startServe(['--engines', String(l.engines)]);
-    return { layout: l, url, serves: [{ child, target: parseTarget(url, 'moshi') }], haproxy: null };
+    const { child, url, log } = await startServe(['--engines', String(l.engines)]);
+    return { layout: l, url, serves: [{ child, target: parseTarget(url, 'moshi'), log }], haproxy: null };
   }
   const ports = [await freePort(), await freePort()];
   // --max-sessions above any level: each server's own admission is the bound, as deployed.
   const started = await Promise.allSettled(ports.map((p) => startServe(['--port', String(p), '--engines', String(l.engines), '--max-sessions', '64'])));
-  const serves = started.flatMap((r) => (r.status === 'fulfilled' ? [{ child: r.value.child, target: parseTarget(r.value.url, 'moshi') }] : []));
+  const serves = started.flatMap((r) => (r.status === 'fulfilled' ? [{ child: r.value.child, target: parseTarget(r.value.url, 'moshi'), log: r.value.log }] : []));
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {
     for (const x of serves) x.child.kill('SIGKILL');
@@ -107,13 +107,23 @@ async function startLayout(l: ServerLayout): Promise<Served> {
   }
 }
 
-async function stopLayout(s: Served): Promise<void> {
+/** How long a serve may take to shut down on SIGTERM (it tells its sessions, then closes them) before it is killed. */
+const STOP_GRACE_MS = 15_000;
+
+/** Stops a layout's processes; a serve that does not exit on SIGTERM is killed and said, with its log's tail, so a bench never waits on one. */
+export async function stopLayout(s: Served, log: (m: string) => void): Promise<void> {
   await s.haproxy?.stop();
-  await Promise.all(s.serves.map(({ child }) => {
-    if (child.exitCode !== null || child.signalCode !== null) return undefined;
+  await Promise.all(s.serves.map(async ({ child, log: serveLog }) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    return gone;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([gone.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_GRACE_MS)))]);
+    clearTimeout(timer);
+    if (!late) return;
+    log(`serve pid ${child.pid} did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM: killed (SIGKILL); its log ends:\n${serveLog().slice(-2000)}`);
+    child.kill('SIGKILL');
+    await gone;
   }));
 }
 
@@ -211,7 +221,7 @@ export const serverSuite: SuiteDef = {
           return out;
         },
         async close() {
-          await Promise.all(running.map(stopLayout));
+          await Promise.all(running.map((r) => stopLayout(r, ctx.log)));
           process.off('exit', kill);
         },
       };

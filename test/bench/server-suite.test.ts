@@ -3,7 +3,7 @@
 // the server figures, with ms-per-session the budget over the capacity it names. The real
 // config is skipped, saying why. Layouts (--server-engines, --haproxy) run side by side, their
 // figures named per layout, with each server's own /health figures in the notes.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { parseServerLayouts } from '../../bench/command.ts';
 import { runBench } from '../../bench/lib/runner.ts';
 import type { SuiteRun } from '../../bench/lib/results.ts';
@@ -13,6 +13,8 @@ import { BUDGET_MS } from '../../src/telemetry/index.ts';
 describe('bench suite server', () => {
   it('serves on loopback, finds a capacity, and reports lag, lag-late, first audio, handshake and ms-per-session per round', async () => {
     const logs: string[] = [];
+    // A failure (a timeout too) shows how far the suite got.
+    onTestFailed(() => console.error(`bench log so far:\n${logs.join('\n')}`));
     const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, log: (m) => logs.push(m) });
     const s = r.suites[0]!;
     expect(s.status, logs.join('\n')).toBe('ok');
@@ -31,6 +33,8 @@ describe('bench suite server', () => {
 
   it('--server-engines 1,2: each layout its own serve --engines E, figures named per layout, the server\'s /health (E workers) beside every level', async () => {
     const logs: string[] = [];
+    // A failure (a timeout too) shows how far the suite got.
+    onTestFailed(() => console.error(`bench log so far:\n${logs.join('\n')}`));
     const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, server: { engines: [1, 2] }, log: (m) => logs.push(m) });
     const s = r.suites[0]!;
     expect(s.status, logs.join('\n')).toBe('ok');
@@ -55,6 +59,8 @@ describe('bench suite server', () => {
 
   it('--haproxy: two serve processes behind the shipped HAProxy cfg, each server\'s /health and the sessions HAProxy gave each', async () => {
     const logs: string[] = [];
+    // A failure (a timeout too) shows how far the suite got.
+    onTestFailed(() => console.error(`bench log so far:\n${logs.join('\n')}`));
     const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, server: { haproxy: true }, log: (m) => logs.push(m) });
     const s = r.suites[0]!;
     expect(s.status, logs.join('\n')).toBe('ok');

@@ -5,11 +5,10 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CliError, parseCommandArgs, requireOption, UsageError, type Command } from '../../src/cli/args.ts';
 import { checkOutputFile } from '../../src/cli/output-path.ts';
-import { measuredToChromeTrace, sessionToChromeTrace, type ChromeTrace } from '../../src/telemetry/chrome-trace.ts';
 import { openSession, PROXY_FILE, type ReadStep, type SessionReader } from '../format/node.ts';
 import { measuredSession, parseProxyFile, type MeasuredSession } from '../view/proxied.ts';
 import { inputFramingOf, packetRowReader, wireOf, type PacketRow } from '../view/packets.ts';
-import { traceInput } from '../view/trace-input.ts';
+import { sessionTrace } from '../view/trace-input.ts';
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { out: { type: 'string' }, salvage: { type: 'boolean' } }, true);
@@ -25,10 +24,7 @@ async function run(argv: string[]): Promise<number> {
   for await (const p of r.packets()) packets.push(row(packets.length, p.direction, p.timeMs, p.bytes));
   for (const rec of r.recoveries) console.error(`solacelive export-trace: recovered: ${rec.code} in ${rec.file} at ${rec.offset}: ${rec.message}`);
   const measured = measuredSession(r.manifest);
-  const input = traceInput(basename(path), r.manifest, steps, packets);
-  const trace: ChromeTrace = measured === null
-    ? sessionToChromeTrace(input)
-    : measuredToChromeTrace({ name: input.name, kind: measured.kind, upstream: measured.upstream, packets: input.packets, figures: await figuresOf(r, path, measured), ...(input.metadata ? { metadata: input.metadata } : {}) });
+  const trace = sessionTrace(basename(path), r.manifest, steps, packets, measured === null ? null : await figuresOf(r, path, measured));
   await writeFile(out, JSON.stringify(trace));
   const what = measured === null ? `${steps.length} steps` : `a ${measured.kind} session: lag, stalls and events from ${PROXY_FILE}`;
   console.log(`${out}: ${trace.traceEvents.length} trace events (${what}, ${packets.length} packets); open it in https://ui.perfetto.dev`);

@@ -26,6 +26,7 @@ import { startViewServer, type ViewServer } from '../../harness/view/index.ts';
 import { fmtMs } from '../../viewer/src/lib/colors.ts';
 import { testFrames } from '../server/live/engine.ts';
 import { launchChromium } from './chromium.ts';
+import { LAG_TRACK, STALLS_TRACK } from '../../src/telemetry/chrome-trace.ts';
 
 const SHOTS = process.env.SOLACELIVE_SCREENSHOTS ?? fileURLToPath(new URL('../../.ci/results/screenshots/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../fixtures/sessions/hello-2s.session', import.meta.url));
@@ -34,6 +35,7 @@ const STALL_AT = 15;
 const STALL_MS = 1500;
 const TIMEOUT_MS = 1000;
 const FRAMES = 40;
+const BIN = fileURLToPath(new URL('../../bin/solacelive.mjs', import.meta.url));
 
 let dir: string, engine: EngineHost, server: SolaceServer, proxy: MoshiProxy, view: ViewServer, browser: Browser, page: Page;
 let name: string, file: ProxyFile, report: ConnectionReport, packets: number;
@@ -245,6 +247,25 @@ describe('viewer on a proxied session, in Chromium', () => {
     if (file.figures.text.count === 0) expect(await text.innerText()).toBe('The server sent no text messages.');
     else expect(await page.getByTestId('text-piece').count()).toBe(file.figures.text.pieces.length);
     expect(await page.getByTestId('measured-summary').innerText()).toContain(file.upstream);
+    expect(pageErrors).toEqual([]);
+  });
+  it('exports for Perfetto the trace `export-trace` writes: lag slices and stalls from proxy.json, no engine stages', async () => {
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-trace').click();
+    const fromPage = JSON.parse(await readFile(await (await download).path(), 'utf8')) as { traceEvents: { ph: string; name: string; cat?: string; tid: number; args?: { name?: string } }[] };
+    const out = join(dir, 'cli.trace.json');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'export-trace', report.path!, '--out', out], { stdio: 'ignore' });
+      child.once('exit', resolve);
+    });
+    expect(code).toBe(0);
+    // One converter behind both: the page's file is the command's, event for event.
+    expect(fromPage).toEqual(JSON.parse(await readFile(out, 'utf8')));
+    const threads = new Map(fromPage.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, e.args!.name!]));
+    const on = (track: string) => fromPage.traceEvents.filter((e) => e.ph === 'X' && threads.get(e.tid)?.startsWith(track)).length;
+    expect(on(LAG_TRACK)).toBe(file.figures.lag.series.length);
+    expect(on(STALLS_TRACK)).toBe(file.figures.stalls.list.length);
+    expect([...threads.values()].some((t) => t.startsWith('mimi.encode'))).toBe(false);
     expect(pageErrors).toEqual([]);
   });
 });

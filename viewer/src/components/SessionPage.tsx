@@ -6,8 +6,7 @@ import type { SessionFiles } from '../../../harness/format/reader.ts';
 import { wireOf, type PacketRow } from '../../../harness/view/packets.ts';
 import type { LatestResults } from '../../../harness/view/results.ts';
 import { lagMarks, measuredSession, parseProxyFile, type ProxyFile } from '../../../harness/view/proxied.ts';
-import { traceInput } from '../../../harness/view/trace-input.ts';
-import { sessionToChromeTrace } from '../../../src/telemetry/chrome-trace.ts';
+import { sessionTrace } from '../../../harness/view/trace-input.ts';
 import { loadPackets, loadPeaks, loadSession, type LoadedSession, type Peaks } from '../data/load.ts';
 import { packetStepLines } from '../data/packet-steps.ts';
 import { centreOn, clampView, type Viewport } from '../lib/viewport.ts';
@@ -138,7 +137,7 @@ export function SessionPage({ source }: { source: SessionSource }) {
     try {
       // The export needs every packet: read them here if the table is still loading.
       const rows = packets.loading ? (await loadPackets(s.reader, () => {})).rows : packets.rows;
-      const trace = sessionToChromeTrace(traceInput(s.name, s.manifest, s.steps, rows));
+      const trace = sessionTrace(s.name, s.manifest, s.steps, rows, figures.file?.figures ?? null);
       const url = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
       const a = document.createElement('a');
       a.href = url;
@@ -170,7 +169,8 @@ export function SessionPage({ source }: { source: SessionSource }) {
       <header className="session-head">
         <h2>{s.name}</h2>
         <span className="muted">{head}</span>
-        <button data-testid="export-trace" onClick={() => void exportTrace()} disabled={exporting || !s.complete} title="Chrome Trace Event JSON: open it in ui.perfetto.dev">{exporting ? 'exporting…' : 'Export for Perfetto'}</button>
+        <button data-testid="export-trace" onClick={() => void exportTrace()} disabled={exporting || !s.complete || (measured !== null && !figures.file)}
+          title={measured && !figures.file ? `a ${measured.kind} session's trace is drawn from its figures: ${figures.error ?? 'proxy.json is still loading'}` : 'Chrome Trace Event JSON: open it in ui.perfetto.dev'}>{exporting ? 'exporting…' : 'Export for Perfetto'}</button>
       </header>
       <Problems s={s} packetsError={packets.error} wavErrors={wavErrors} />
       {/* A measured session has no model to replay offline: the panel only when a (paced) result exists. */}

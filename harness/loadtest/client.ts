@@ -39,6 +39,8 @@ export interface ClientOptions {
   /** Moshi: the client's Ogg pages, encoded once per input and length (EncodedStream). */
   readonly stream?: EncodedStream;
   readonly signal?: AbortSignal;
+  /** TEST-ONLY: CPU burnt per message measured (measuring made slow on purpose). */
+  readonly testMeasureBurnMs?: number;
 }
 
 export type ClientStatus = 'done' | 'refused' | 'failed';
@@ -153,6 +155,11 @@ type Failed = (err: unknown, f: ConnectionFigures | null) => Promise<ClientRepor
 
 async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, progress: ClientProgress, clock: Clock, rec: ProxyRecording | null, recording: Recording, failed: Failed): Promise<ClientReport> {
   const meter = new MoshiMeter(o.lib, { ...o.meter, onFrame: (side, f) => rec?.frame(side, f) });
+  const measure = meter.message.bind(meter);
+  meter.message = (...a) => {
+    for (const until = performance.now() + (o.testMeasureBurnMs ?? 0); performance.now() < until;);
+    measure(...a);
+  };
   meter.upstreamOpen(0);
   let lastIn = 0;
   let client;

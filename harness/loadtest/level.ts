@@ -31,6 +31,8 @@ export interface LevelOptions {
   readonly signal?: AbortSignal;
   /** Read the server's own /health at the end of the level (default true). */
   readonly serverHealth?: boolean;
+  /** TEST-ONLY: CPU burnt per message measured (measuring made slow on purpose). */
+  readonly testMeasureBurnMs?: number;
 }
 
 export interface LevelFigures {
@@ -138,6 +140,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
         recordMeta: { run: o.runId, level: o.clients, durationS: o.durationS },
         ...(streams.has(input) ? { stream: streams.get(input)! } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.testMeasureBurnMs ? { testMeasureBurnMs: o.testMeasureBurnMs } : {}),
       }, progress[i]!);
     }));
     const figures = levelFigures(reports);

@@ -28,6 +28,8 @@ export interface AgainstOptions {
   readonly expect?: 'bit-exact' | 'token-exact';
   /** Longest wait for the server's last replies after the last message is sent (default 30 s). */
   readonly maxWaitMs?: number;
+  /** TEST-ONLY: CPU burnt per message measured (measuring made slow on purpose). */
+  readonly testMeasureBurnMs?: number;
 }
 
 export interface WireVerdict {
@@ -171,6 +173,11 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
   const { query, seeded } = replayQuery(m, recordedReady);
 
   const meter = new MoshiMeter(await loadLibopusNode());
+  const measure = meter.message.bind(meter);
+  meter.message = (...a) => {
+    for (const until = performance.now() + (o.testMeasureBurnMs ?? 0); performance.now() < until;);
+    measure(...a);
+  };
   const inbound: Uint8Array[] = [];
   const t0 = performance.now();
   const since = (t: number) => t - t0;

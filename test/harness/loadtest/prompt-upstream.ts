@@ -17,7 +17,7 @@ import { MOSHI_SERVER_SHAPE, OggOpusEncoder } from '../../../src/audio/opus/inde
 import { loadLibopusNode } from '../../../src/audio/opus/node.ts';
 import { encodeMoshi } from '../../../src/protocol/moshi/index.ts';
 
-const REPLY_FRAMES = 200;
+const REPLY_FRAMES = 400;
 
 export interface PromptUpstream {
   readonly port: number;

@@ -1,7 +1,10 @@
 // One load-test client: connects with the protocol's own Node client (src/client/moshi.ts
 // or src/client/client.ts), streams its input at real time (frame k leaves at its start +
 // k·80 ms by a clock, whatever the replies do), measures the connection as the proxy does
-// and, with a recording folder, records it in the proxy's format.
+// and, with a recording folder, records it in the proxy's format. On the Moshi protocol the
+// event loop only stamps each message and hands a copy to the measuring worker the proxy uses
+// (harness/proxy/measurer.ts), which decodes, measures and records: a stamp never waits for
+// another client's decoding. (The packet protocol carries PCM: nothing to decode.)
 import { join } from 'node:path';
 import { FRAME_MS, FRAME_SAMPLES } from '../../src/audio/frames.ts';
 import { describeLibopus, INPUT_FRAMING, MOSHI_CLIENT_SHAPE, OggOpusEncoder, type Libopus } from '../../src/audio/opus/index.ts';
@@ -12,8 +15,9 @@ import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
 import type { Clock } from '../../src/telemetry/clock.ts';
 import { hostBasics } from '../../src/telemetry/host.ts';
 import { PROXY_FORMAT, proxiedManifestInit, type ManifestInit, type SessionError } from '../format/node.ts';
-import { MoshiMeter, type ConnectionFigures, type MeterOptions } from '../measure/index.ts';
+import { MoshiMeter, type ConnectionEvent, type ConnectionFigures, type MeterOptions } from '../measure/index.ts';
 import { ProxyRecording } from '../proxy/index.ts';
+import type { MeasuredConnection, Measurer } from '../proxy/measurer.ts';
 import { softwareInfo } from '../recorder.ts';
 import { frameAt, type ClientInput } from './input.ts';
 import { PacketMeter } from './packet-meter.ts';
@@ -39,6 +43,8 @@ export interface ClientOptions {
   /** Moshi: the client's Ogg pages, encoded once per input and length (EncodedStream). */
   readonly stream?: EncodedStream;
   readonly signal?: AbortSignal;
+  /** Moshi: the measuring worker (one for all clients of a level); required on that protocol. */
+  readonly measurer?: Measurer;
 }
 
 export type ClientStatus = 'done' | 'refused' | 'failed';
@@ -123,6 +129,7 @@ const FINISH_MS = 30_000;
 export async function runClient(target: Target, plan: ClientPlan, o: ClientOptions, progress: ClientProgress): Promise<ClientReport> {
   const c0 = performance.now();
   const clock: Clock = { now: () => performance.now() - c0 };
+  if (target.protocol === 'moshi') return moshiClient(target, plan, o, progress, clock, performance.timeOrigin + c0);
   let rec: ProxyRecording | null = null;
   let recError: string | null = null;
   const recording = async (figures: ConnectionFigures | null) => {
@@ -145,38 +152,49 @@ export async function runClient(target: Target, plan: ClientPlan, o: ClientOptio
     progress.state = status;
     return { index: plan.index, input: plan.input.name, status, error: { code, message: (err as Error).message }, figures, framesSent: progress.framesSent, disconnected: false, recording: await recording(figures) };
   };
-  return target.protocol === 'moshi' ? moshiClient(target, plan, o, progress, clock, rec, recording, failed) : packetClient(target, plan, o, progress, clock, rec, recording, failed);
+  return packetClient(target, plan, o, progress, clock, rec, recording, failed);
 }
 
 type Recording = (f: ConnectionFigures | null) => Promise<ClientReport['recording']>;
 type Failed = (err: unknown, f: ConnectionFigures | null) => Promise<ClientReport>;
 
-async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, progress: ClientProgress, clock: Clock, rec: ProxyRecording | null, recording: Recording, failed: Failed): Promise<ClientReport> {
-  const meter = new MoshiMeter(o.lib, { ...o.meter, onFrame: (side, f) => rec?.frame(side, f) });
+async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, progress: ClientProgress, clock: Clock, t0Abs: number): Promise<ClientReport> {
+  if (!o.measurer) throw new TypeError('runClient: a Moshi-protocol client needs a measurer');
+  const warmup = o.meter?.warmupFrames ?? MOSHI_WARMUP_FRAMES;
+  const recordPlan = o.recordDir ? { dir: o.recordDir, init: manifestInit(target, plan, o), warmupFrames: warmup } : null;
+  // The worker creates the recording (a failure is an event in the figures) before anything is sent.
+  const meter = await o.measurer.open(`loadtest-${plan.index}`, t0Abs, o.meter ?? {}, recordPlan);
+  const ended = async () => {
+    const e = await meter.finish(target.url);
+    return { figures: e.figures, recording: recordingOf(o.recordDir, meter, e) };
+  };
   meter.upstreamOpen(0);
   let lastIn = 0;
   let client;
   try {
     client = await connectMoshi(target.url, {
       query: moshiQuery({ seed: plan.seed }), clock, connectTimeoutMs: o.connectTimeoutMs, libopus: async () => o.lib,
+      // The reply audio is decoded by the measuring worker; this loop only counts it.
+      replyAudio: 'count',
       ...(o.token ? { token: o.token } : {}),
       onInbound: (bytes, t) => {
         lastIn = t;
         meter.message('server', bytes, true, t);
-        rec?.packet('server', bytes, t);
       },
-      onOutbound: (bytes, t) => {
-        meter.message('client', bytes, true, t);
-        rec?.packet('client', bytes, t);
-      },
+      onOutbound: (bytes, t) => meter.message('client', bytes, true, t),
     });
   } catch (err) {
     meter.end('server', 0, (err as Error).message, clock.now());
-    return failed(err, meter.figures());
+    const e = err instanceof ClientError ? err : null;
+    const code = e?.code ?? (err as { code?: string }).code ?? 'LOADTEST_ERR_CLIENT';
+    const status: ClientStatus = isRefusal(code) ? 'refused' : 'failed';
+    progress.state = status;
+    const { figures, recording } = await ended();
+    return { index: plan.index, input: plan.input.name, status, error: { code, message: (err as Error).message }, figures, framesSent: progress.framesSent, disconnected: false, recording };
   }
   let closedAt: number | null = null;
   let closedBy: 'client' | 'server' = 'server';
-  void client.closed.then((c) => {
+  const closed = client.closed.then((c) => {
     closedAt = clock.now();
     meter.end(closedBy, c.code, c.reason, closedAt);
   });
@@ -201,7 +219,7 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
   progress.state = 'finishing';
   // Replies to every frame after the warm-up (SolaceLive answers the EOS tail too, then closes), or quiet, or the bound; then the client closes if the server has not.
   const tail = sent === plan.frames && client.solacelive !== null ? stream.tailFrames : 0;
-  const want = Math.max(0, sent + tail - (o.meter?.warmupFrames ?? MOSHI_WARMUP_FRAMES)) * FRAME_SAMPLES;
+  const want = Math.max(0, sent + tail - warmup) * FRAME_SAMPLES;
   const deadline = clock.now() + FINISH_MS;
   while (client.isOpen && clock.now() < deadline && client.samplesReceived + FRAME_SAMPLES <= want && clock.now() - lastIn < QUIET_MS) {
     await sleep(20);
@@ -209,12 +227,22 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
   }
   if (client.isOpen) closedBy = 'client';
   await client.settle({ maxWaitMs: 0, quietMs: 0 });
+  await closed;
   progress.framesBack = Math.floor(client.samplesReceived / FRAME_SAMPLES);
-  const figures = meter.figures();
+  const { figures, recording } = await ended();
   const end = figures.end;
   const disconnected = !completed || (closedAt !== null && closedAt < streamEnd) || (end !== null && end.code !== 1000 && end.code !== 1005);
   progress.state = 'done';
-  return { index: plan.index, input: plan.input.name, status: 'done', error: null, figures, framesSent: sent, disconnected, recording: await recording(figures) };
+  return { index: plan.index, input: plan.input.name, status: 'done', error: null, figures, framesSent: sent, disconnected, recording };
+}
+
+/** The recording's end as a ClientReport gives it: the folder the worker wrote, or why there is none. */
+function recordingOf(dir: string | null, c: MeasuredConnection, e: Awaited<ReturnType<MeasuredConnection['finish']>>): ClientReport['recording'] {
+  if (!dir) return null;
+  if (e.recording) return { path: c.path ?? dir, status: e.recording.status, error: e.recording.error ? `${e.recording.error.code}: ${e.recording.error.message}` : null };
+  // Not created (the worker's event says why) or never reached the worker.
+  const why = e.figures.events.find((x: ConnectionEvent) => x.kind === 'recording-failed' || x.kind === 'measure-worker-failed');
+  return { path: dir, status: 'failed', error: why ? why.message : 'not recorded' };
 }
 
 async function packetClient(target: Target, plan: ClientPlan, o: ClientOptions, progress: ClientProgress, clock: Clock, rec: ProxyRecording | null, recording: Recording, failed: Failed): Promise<ClientReport> {

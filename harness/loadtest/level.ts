@@ -1,10 +1,13 @@
 // One load level: N clients, started over the ramp, each streaming for the duration, then
 // the level's figures (per client and pooled) and its verdict against the lag budget. A
 // level passes when every client connected, kept its lag p99 within the budget, saw no
-// stall, no client-timeout silence, no lost audio and was not disconnected.
+// stall, no client-timeout silence, no lost audio and was not disconnected, and the load test
+// measured every client whole (its measuring worker kept up and did not die).
 import { FRAME_MS } from '../../src/audio/frames.ts';
 import type { Libopus } from '../../src/audio/opus/index.ts';
 import { percentiles, type MeterOptions, type Percentiles } from '../measure/index.ts';
+import { PROXY_DEFAULTS } from '../proxy/index.ts';
+import { Measurer } from '../proxy/measurer.ts';
 import { EncodedStream, recordPath, runClient, type ClientProgress, type ClientReport } from './client.ts';
 import type { ClientInput } from './input.ts';
 import { readServerHealth, type ServerHealth } from './server-health.ts';
@@ -31,6 +34,15 @@ export interface LevelOptions {
   readonly signal?: AbortSignal;
   /** Read the server's own /health at the end of the level (default true). */
   readonly serverHealth?: boolean;
+  /** Lines for the console (the measuring worker falling behind or failing); default stderr. */
+  readonly log?: (line: string) => void;
+  /** Messages (and bytes) the measuring worker may fall behind on one client before its measuring stops (defaults: the proxy's). */
+  readonly maxMeasureBacklog?: number;
+  readonly maxMeasureBacklogBytes?: number;
+  /** TEST-ONLY: CPU the measuring worker burns per message (measuring made slow on purpose). */
+  readonly testMeasureBurnMs?: number;
+  /** TEST-ONLY: the measuring worker throws after measuring this many messages. */
+  readonly testMeasureCrashAt?: number;
 }
 
 export interface LevelFigures {
@@ -53,6 +65,8 @@ export interface LevelFigures {
   readonly disconnects: number;
   /** Who closed the disconnected connections, with codes ("server 1011": 2). */
   readonly disconnectCodes: Readonly<Record<string, number>>;
+  /** Clients the load test did not measure whole: its measuring worker fell behind (measuring stopped) or died. */
+  readonly unmeasured: { readonly backlog: number; readonly workerFailed: number };
 }
 
 export interface LevelResult {
@@ -98,6 +112,10 @@ export function levelFigures(reports: readonly ClientReport[]): LevelFigures {
     missing: figs.reduce((s, f) => s + f.missing.count, 0),
     disconnects: done.filter((r) => r.disconnected).length,
     disconnectCodes,
+    unmeasured: {
+      backlog: reports.filter((r) => r.figures?.events.some((e) => e.kind === 'measure-backlog')).length,
+      workerFailed: reports.filter((r) => r.figures?.events.some((e) => e.kind === 'measure-worker-failed')).length,
+    },
   };
 }
 
@@ -116,6 +134,9 @@ export function verdict(f: LevelFigures, reports: readonly ClientReport[], budge
   if (f.clientTimeouts) why.push(`${f.clientTimeouts} client-timeout silence(s)`);
   if (f.missing) why.push(`${f.missing} frame(s) never answered`);
   if (f.disconnects) why.push(`${f.disconnects} disconnect(s) (${list(f.disconnectCodes)})`);
+  // The load-test process's own trouble, not the server's: its figures are incomplete, so no verdict can pass.
+  if (f.unmeasured.backlog) why.push(`${f.unmeasured.backlog} client(s) not measured to the end: the load test's measuring worker fell behind (this machine, not the server)`);
+  if (f.unmeasured.workerFailed) why.push(`${f.unmeasured.workerFailed} client(s) not measured to the end: the load test's measuring worker failed`);
   return why;
 }
 
@@ -126,6 +147,13 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
   if (o.target.protocol === 'moshi') for (const input of new Set(Array.from({ length: o.clients }, (_, i) => o.inputs[i % o.inputs.length]!))) streams.set(input, new EncodedStream(o.lib, input, frames));
   const progress: ClientProgress[] = Array.from({ length: o.clients }, () => ({ state: 'connecting', framesSent: 0, framesBack: 0 }));
   const started: boolean[] = progress.map(() => false);
+  const log = o.log ?? ((l: string) => console.error(l));
+  // One worker decodes, measures and records every Moshi client of the level, as the proxy's does for its connections.
+  const measurer = o.target.protocol === 'moshi' ? await Measurer.start({
+    lib: o.lib, maxBacklog: o.maxMeasureBacklog ?? PROXY_DEFAULTS.maxMeasureBacklog, maxBacklogBytes: o.maxMeasureBacklogBytes ?? PROXY_DEFAULTS.maxMeasureBacklogBytes,
+    test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0 },
+    log: (id, line) => log(id === null ? line : `[${id.replace('loadtest-', 'client ').replace(/\d+$/, (n) => String(Number(n) + 1))}] ${line}`),
+  }) : null;
   const timer = o.progress ? setInterval(() => o.progress!(progressLine(o.clients, progress, started, (performance.now() - t0) / 1000, o.durationS + o.rampS)), o.progressMs ?? 2000) : null;
   try {
     const reports = await Promise.all(Array.from({ length: o.clients }, async (_, i) => {
@@ -138,6 +166,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
         recordMeta: { run: o.runId, level: o.clients, durationS: o.durationS },
         ...(streams.has(input) ? { stream: streams.get(input)! } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(measurer ? { measurer } : {}),
       }, progress[i]!);
     }));
     const figures = levelFigures(reports);
@@ -147,6 +176,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
     return { clients: o.clients, durationS: o.durationS, budgetMs: o.budgetMs, pass: why.length === 0, why, figures, reports, seconds: (performance.now() - t0) / 1000, server };
   } finally {
     if (timer) clearInterval(timer);
+    await measurer?.close();
   }
 }
 

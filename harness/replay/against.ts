@@ -8,6 +8,8 @@
 // and the server's messages are compared with the recorded ones: every audio page and text
 // piece identical is bit-exact, the same text with other audio token-exact, else diverged at
 // the first differing text piece or reply. A model the server does not share gives timing only.
+// The live connection's loop only stamps and sends: decoding and measuring run in the proxy's
+// measuring worker (harness/proxy/measurer.ts), so a stamp never waits for a decode.
 import type { ReadyMessage } from '../../src/server/messages.ts';
 import type { SessionResult } from '../../src/client/client.ts';
 import { connectMoshi, moshiQuery, type MoshiResult } from '../../src/client/moshi.ts';
@@ -17,7 +19,9 @@ import { inputFramingQuery } from '../../src/server/moshi-query.ts';
 import { satisfies } from '../compare.ts';
 import { openSession, type SessionManifest, type SessionReader } from '../format/node.ts';
 import { proxyMetaOf } from '../format/index.ts';
-import { MoshiMeter, type ConnectionFigures, type Percentiles } from '../measure/index.ts';
+import { MoshiMeter, type ConnectionEvent, type ConnectionFigures, type Percentiles } from '../measure/index.ts';
+import { PROXY_DEFAULTS } from '../proxy/index.ts';
+import { Measurer } from '../proxy/measurer.ts';
 import { fingerprintDiffs, ReplayError } from '../replayer.ts';
 import { assertUndamaged, verifySession } from '../verify.ts';
 import { packetAgainst } from './against-packets.ts';
@@ -28,6 +32,8 @@ export interface AgainstOptions {
   readonly expect?: 'bit-exact' | 'token-exact';
   /** Longest wait for the server's last replies after the last message is sent (default 30 s). */
   readonly maxWaitMs?: number;
+  /** TEST-ONLY: CPU the measuring worker burns per message (measuring made slow on purpose). */
+  readonly testMeasureBurnMs?: number;
 }
 
 export interface WireVerdict {
@@ -50,6 +56,8 @@ export interface TimingFigures {
   readonly missing: { readonly count: number };
   readonly text: { readonly count: number };
   readonly end: { readonly by: string; readonly code: number; readonly reason: string } | null;
+  /** What the measuring saw happen (the Moshi protocol's figures; the packet protocol's timing has none). */
+  readonly events?: readonly ConnectionEvent[];
 }
 
 export interface AgainstReport {
@@ -68,7 +76,7 @@ export interface AgainstReport {
   readonly noVerdict: string | null;
   readonly messagesSent: number;
   readonly client: MoshiResult | SessionResult;
-  /** The server answered every frame, and closed normally. */
+  /** The server answered every frame, and closed normally (measured to the end: the measuring worker kept up). */
   readonly complete: boolean;
   readonly ok: boolean;
 }
@@ -170,18 +178,36 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
   const recordedReady = rec.received.map((r) => decodeSafe(r.bytes)).map((x) => (x ? readyOf(x) : null)).find((x) => x !== null) ?? null;
   const { query, seeded } = replayQuery(m, recordedReady);
 
-  const meter = new MoshiMeter(await loadLibopusNode());
-  const inbound: Uint8Array[] = [];
+  const measurer = await Measurer.start({
+    lib: await loadLibopusNode(), maxBacklog: PROXY_DEFAULTS.maxMeasureBacklog, maxBacklogBytes: PROXY_DEFAULTS.maxMeasureBacklogBytes,
+    test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: 0 },
+    log: (_id, line) => console.error(`replay --against: ${line}`),
+  });
+  try {
+    return await liveAgainst(path, url, o, measurer, m, rec, recordedReady, query, seeded);
+  } finally {
+    await measurer.close();
+  }
+}
+
+async function liveAgainst(
+  path: string, url: string, o: AgainstOptions, measurer: Measurer, m: SessionManifest, rec: Awaited<ReturnType<typeof recordedFigures>>, recordedReady: ReadyMessage | null, query: Record<string, string>, seeded: boolean,
+): Promise<AgainstReport> {
   const t0 = performance.now();
   const since = (t: number) => t - t0;
+  const meter = await measurer.open('against', performance.timeOrigin + t0, {}, null);
+  const inbound: Uint8Array[] = [];
   const client = await connectMoshi(url, {
     query,
+    // Decoded by the measuring worker; the client only counts the reply audio.
+    replyAudio: 'count',
     onInbound: (b, t) => {
       inbound.push(Buffer.from(b));
       meter.message('server', b, true, since(t));
     },
     onOutbound: (b, t) => meter.message('client', b, true, since(t)),
-  }).catch((e: Error & { code?: string }) => {
+  }).catch(async (e: Error & { code?: string }) => {
+    await meter.finish(url);
     throw new ReplayError('REPLAY_ERR_ENGINE', `--against ${url}: ${e.code ? `${e.code}: ` : ''}${e.message}`);
   });
   meter.upstreamOpen(0);
@@ -200,7 +226,7 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
   const result = client.result();
   // settle() closes with 'client done' when the server had not closed first.
   meter.end(result.close.reason === 'client done' ? 'client' : 'server', result.close.code, result.close.reason, since(performance.now()));
-  const replayed = meter.figures();
+  const replayed = (await meter.finish(url)).figures;
 
   let verdict: WireVerdict | null = null;
   let noVerdict: string | null = null;
@@ -219,12 +245,15 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
       verdict = { ...v, expected, fingerprintDiffs: fp, ok: satisfies(v.kind, expected) };
     }
   }
-  const complete = result.ok && replayed.missing.count === 0;
+  // Measuring that stopped or failed (the measuring worker's events) leaves the timing incomplete.
+  const complete = result.ok && replayed.missing.count === 0 && !replayed.events.some(unmeasured);
   return {
     session: path, url, protocol: 'moshi', recordedAt: proxyMetaOf(m) ? 'proxy' : 'server', query, recorded: rec.figures, replayed, verdict, noVerdict,
     messagesSent: sent, client: result, complete, ok: complete && (verdict === null || verdict.ok),
   };
 }
+
+const unmeasured = (e: ConnectionEvent): boolean => e.kind === 'measure-backlog' || e.kind === 'measure-worker-failed';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${Math.round(v * 10) / 10} ms`);
 const slope = (v: number | null) => (v === null ? '-' : `${v >= 0 ? '+' : ''}${v} ms/min`);
@@ -247,7 +276,8 @@ export function againstLines(r: AgainstReport): string[] {
     row('audio frames', String(a.server.audioFrames), String(b.server.audioFrames)),
     row('missing', String(a.missing.count), String(b.missing.count)),
     row('text pieces', String(a.text.count), String(b.text.count)),
-    `closed   ${b.end ? `by ${b.end.by} (${b.end.code}${b.end.reason ? ` ${b.end.reason}` : ''})` : 'not closed'}${r.complete ? '' : '; the server did not answer every frame'}`,
+    `closed   ${b.end ? `by ${b.end.by} (${b.end.code}${b.end.reason ? ` ${b.end.reason}` : ''})` : 'not closed'}${r.complete ? '' : (b.events ?? []).some(unmeasured) ? '; not measured to the end (below)' : '; the server did not answer every frame'}`,
+    ...(b.events ?? []).filter(unmeasured).map((e) => `measured ${e.message}`),
   ];
   if (r.verdict) lines.push(`verdict  ${r.verdict.verdict}`, `expected ${r.verdict.expected} (${r.verdict.fingerprintDiffs.length ? `platform differs (${r.verdict.fingerprintDiffs.join('; ')})` : 'platform fingerprint matches'}): ${r.verdict.ok ? 'OK' : 'NOT MET'}`);
   else lines.push(`verdict  none: ${r.noVerdict}`);

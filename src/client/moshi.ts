@@ -14,6 +14,7 @@ import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import type { SamplingParams } from '../engine/types.ts';
 import type { ReadyMessage } from '../server/messages.ts';
 import { OggOpusDecoder, OggOpusEncoder, MOSHI_CLIENT_SHAPE, type Libopus } from '../audio/opus/index.ts';
+import { OggOpusSampleCounter } from '../audio/opus/counter.ts';
 import { loadLibopusNode } from '../audio/opus/node.ts';
 import { decodeMessageSafe, packetTypeName } from '../protocol/index.ts';
 import { decodeMoshi, encodeMoshi, MoshiProtocolError, type MoshiMessage } from '../protocol/moshi/index.ts';
@@ -44,6 +45,13 @@ export interface MoshiClientOptions {
   readonly onInbound?: (bytes: Uint8Array, t: number) => void;
   readonly onOutbound?: (bytes: Uint8Array, t: number) => void;
   readonly libopus?: () => Promise<Libopus>;
+  /**
+   * 'decode' (default): the reply audio is decoded and kept (result().audio). 'count': only its
+   * length is counted, from the Opus packets' headers (samplesReceived, latency; result().audio
+   * empty), for a client whose audio is measured elsewhere: decoding on the loop would delay
+   * the stamps of the messages behind it.
+   */
+  readonly replyAudio?: 'decode' | 'count';
 }
 
 export interface MoshiText {
@@ -53,7 +61,7 @@ export interface MoshiText {
 }
 
 export interface MoshiResult {
-  /** The reply audio, decoded (24 kHz), in arrival order; sample 0 answers the first frame after the warm-up. */
+  /** The reply audio, decoded (24 kHz), in arrival order; sample 0 answers the first frame after the warm-up. Empty with replyAudio 'count'. */
   readonly audio: Float32Array;
   readonly text: readonly MoshiText[];
   readonly metadata: readonly unknown[];
@@ -184,7 +192,8 @@ export class MoshiClient {
   private readonly clock: Clock;
   private readonly o: MoshiClientOptions;
   private readonly encoder: OggOpusEncoder;
-  private readonly decoder: OggOpusDecoder;
+  /** The reply stream: decoded, or (replyAudio 'count') only counted. */
+  private readonly decoder: OggOpusDecoder | OggOpusSampleCounter;
   private readonly audio: Float32Array[] = [];
   private samples = 0;
   private readonly texts: MoshiText[] = [];
@@ -210,7 +219,7 @@ export class MoshiClient {
     this.warmup = options.warmupFrames ?? MOSHI_WARMUP_FRAMES;
     for (let s = 0; s < this.warmup; s++) this.latency.gap(s);
     this.encoder = new OggOpusEncoder({ lib, shape: MOSHI_CLIENT_SHAPE, serial: 0x534c4956, vendor: 'SolaceLive client' });
-    this.decoder = new OggOpusDecoder({ lib });
+    this.decoder = options.replyAudio === 'count' ? new OggOpusSampleCounter() : new OggOpusDecoder({ lib });
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
       this.closeInfo = { code, reason: reason.toString() };
       resolve(this.closeInfo);
@@ -222,7 +231,7 @@ export class MoshiClient {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Reply audio decoded so far, in samples. */
+  /** Reply audio received so far (decoded, or counted with replyAudio 'count'), in samples. */
   get samplesReceived(): number {
     return this.samples;
   }
@@ -272,18 +281,22 @@ export class MoshiClient {
 
   private audioIn(data: Uint8Array, t: number): void {
     if (this.decodeError) return;
-    this.decoder.push(data);
-    let pcm: Float32Array;
+    let n: number;
     try {
-      pcm = this.decoder.read();
+      if (this.decoder instanceof OggOpusSampleCounter) n = this.decoder.push(data);
+      else {
+        this.decoder.push(data);
+        const pcm = this.decoder.read();
+        if (pcm.length > 0) this.audio.push(pcm.slice());
+        n = pcm.length;
+      }
     } catch (err) {
       this.decodeError = (err as Error).message;
       this.errors.push(`reply audio: ${this.decodeError}`);
       return;
     }
-    if (pcm.length === 0) return;
-    this.audio.push(pcm.slice());
-    this.samples += pcm.length;
+    if (n === 0) return;
+    this.samples += n;
     // Samples as the server encoded them: the decoder dropped the pre-skip (48 kHz units) from the start.
     const encoded = this.samples + Math.ceil((this.decoder.head?.preSkip ?? 0) / 2);
     while ((this.replyFrames + 1) * FRAME_SAMPLES <= encoded) {

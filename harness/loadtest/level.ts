@@ -151,7 +151,8 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
   // One worker decodes, measures and records every Moshi client of the level, as the proxy's does for its connections.
   const measurer = o.target.protocol === 'moshi' ? await Measurer.start({
     lib: o.lib, maxBacklog: o.maxMeasureBacklog ?? PROXY_DEFAULTS.maxMeasureBacklog, maxBacklogBytes: o.maxMeasureBacklogBytes ?? PROXY_DEFAULTS.maxMeasureBacklogBytes,
-    test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0 },
+    hangMs: PROXY_DEFAULTS.measureHangMs,
+    test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: o.testMeasureCrashAt ?? 0, testHangAt: 0, testHangAtStart: false },
     log: (id, line) => log(id === null ? line : `[${id.replace('loadtest-', 'client ').replace(/\d+$/, (n) => String(Number(n) + 1))}] ${line}`),
   }) : null;
   const timer = o.progress ? setInterval(() => o.progress!(progressLine(o.clients, progress, started, (performance.now() - t0) / 1000, o.durationS + o.rampS)), o.progressMs ?? 2000) : null;

@@ -180,7 +180,8 @@ export async function pacedAgainst(path: string, url: string, o: AgainstOptions 
 
   const measurer = await Measurer.start({
     lib: await loadLibopusNode(), maxBacklog: PROXY_DEFAULTS.maxMeasureBacklog, maxBacklogBytes: PROXY_DEFAULTS.maxMeasureBacklogBytes,
-    test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: 0 },
+    hangMs: PROXY_DEFAULTS.measureHangMs,
+    test: { testBurnMs: o.testMeasureBurnMs ?? 0, testCrashAt: 0, testHangAt: 0, testHangAtStart: false },
     log: (_id, line) => console.error(`replay --against: ${line}`),
   });
   try {

@@ -9,6 +9,9 @@ import { blasEnv, DEFAULT_BLAS, type BlasPinning } from './blas.ts';
 import { EngineError } from './errors.ts';
 import { RollingWindow } from '../telemetry/window.ts';
 
+
+/** The shortest worker-clock interval a CPU rate is taken over. */
+const MIN_CPU_WINDOW_MS = 100;
 export { DEFAULT_BLAS, type BlasPinning };
 import type { Hello, Reply, Request, WorkerStats } from './ipc.ts';
 import type { ModelSpec } from './model-spec.ts';
@@ -169,6 +172,10 @@ export class EngineHost extends EventEmitter<EngineHostEvents> {
       // host-side interval near zero and the rate absurd (10164 % of a core was seen).
       const at = s.atMs;
       const prev = this.cpuSample;
+      // Requests that queued behind a step are answered back to back, microseconds apart on the
+      // worker's clock too, and CPU time read that close is mostly the kernel's accounting step
+      // (other threads' time lands in ticks): 6 cores on a 2-core VM. Rate over a real window only.
+      if (prev && prev.child === child && at - prev.at < MIN_CPU_WINDOW_MS) return;
       this.cpuRate = prev && prev.child === child ? (s.cpuUs - prev.us) / 1000 / (at - prev.at) : null;
       this.cpuSample = { child, at, us: s.cpuUs, steps: s.steps };
     }, () => undefined);

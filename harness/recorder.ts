@@ -127,6 +127,8 @@ export class Recorder implements SessionHooks {
 
   constructor(options: RecorderOptions) {
     this.o = options;
+    // The thread loads while the model does: a session's folder then exists within ms of its start.
+    ThreadedSessionWriter.prestart();
   }
 
   /** Every recording of this server, open or finished (what /health would show). */

@@ -253,6 +253,15 @@ export class ThreadedSessionWriter {
   }
 
   /**
+   * Starts the writer thread now rather than with the first session. Until a session's folder
+   * exists a kill loses all of it, answered steps included, and a thread started with the
+   * session took hundreds of ms to load under load (a kill test lost a session it had answered).
+   */
+  static prestart(): void {
+    thread ??= new WriterThread();
+  }
+
+  /**
    * Creates the session folder and files (in the writer thread), as SessionWriter.create does,
    * with its errors: SESSION_ERR_UNWRITABLE, SESSION_ERR_DISK_FULL, SESSION_ERR_EXISTS,
    * SESSION_ERR_INVALID.

@@ -63,7 +63,7 @@ describe('kill -9 while recording', () => {
       await new Promise((r) => child.once('exit', r));
       await streaming;
       const folders = existsSync(out) ? readdirSync(out) : [];
-      expect(folders, `trial ${trial} (kill after ${delay} ms)`).toHaveLength(1);
+      expect(folders, `trial ${trial} (kill after ${delay} ms, client had ${seen} answers)`).toHaveLength(1);
       const path = join(out, folders[0]!);
       const reader = await openSession(path);
       expect(reader.manifest.status).toBe('recording');

@@ -15,7 +15,7 @@ async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     upstream: { type: 'string' }, listen: { type: 'string' }, record: { type: 'string' }, 'allow-origin': { type: 'string', multiple: true },
     'stall-ms': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'late-ms': { type: 'string' }, 'warmup-frames': { type: 'string' },
-    'max-buffered': { type: 'string' }, 'upstream-timeout-ms': { type: 'string' },
+    'max-buffered': { type: 'string' }, 'upstream-timeout-ms': { type: 'string' }, 'measure-hang-ms': { type: 'string' },
   });
   const upstream = requireOption(values, 'upstream');
   const listen = values.listen ?? `${PROXY_DEFAULTS.host}:8998`;
@@ -42,6 +42,7 @@ async function run(argv: string[]): Promise<number> {
     proxy = await startProxy({
       upstream, host, port: Number(m[2]), allowOrigins, record, meter, log,
       maxBufferedBytes: positive(values, 'max-buffered', PROXY_DEFAULTS.maxBufferedBytes), upstreamTimeoutMs: positive(values, 'upstream-timeout-ms', PROXY_DEFAULTS.upstreamTimeoutMs),
+      measureHangMs: positive(values, 'measure-hang-ms', PROXY_DEFAULTS.measureHangMs),
     });
   } catch (err) {
     if (err instanceof ProxyError) throw new CliError(err.code, err.message);
@@ -92,6 +93,9 @@ export const command: Command = {
     `  --warmup-frames N       server frames that answer nothing at the start (default ${METER_DEFAULTS.warmupFrames})`,
     `  --max-buffered BYTES    unread bytes a side may leave before the connection is closed (1013; default ${PROXY_DEFAULTS.maxBufferedBytes})`,
     `  --upstream-timeout-ms N how long the upstream may take to accept (default ${PROXY_DEFAULTS.upstreamTimeoutMs})`,
+    `  --measure-hang-ms N     measuring (decoding, figures, recording) runs in a worker thread beside the`,
+    `                          forwarding; one that does nothing for N ms while it has work is taken for hung:`,
+    `                          it is stopped, its connections' reports say so, forwarding goes on (default ${PROXY_DEFAULTS.measureHangMs})`,
     '',
     'Ctrl-C closes open connections (1001), finalizes their sessions and exits.',
   ].join('\n'),

@@ -20,8 +20,11 @@ describe('solacelive proxy options', () => {
     const listen = await cli.run(['proxy', '--upstream', 'ws://127.0.0.1:1/api/chat', '--listen', 'nowhere'], 30_000);
     expect(listen.code).toBe(2);
     expect(listen.stderr).toMatch(/--listen must be HOST:PORT/);
+    const hang = await cli.run(['proxy', '--upstream', 'ws://127.0.0.1:1/api/chat', '--measure-hang-ms', '0'], 30_000);
+    expect(hang.code).toBe(2);
+    expect(hang.stderr).toMatch(/--measure-hang-ms must be an integer > 0 \(got 0\)/);
     const help = await cli.run(['proxy', '--help'], 30_000);
     expect(help.code).toBe(0);
-    for (const flag of ['--upstream', '--listen', '--record', '--stall-ms', '--timeout-ms', '--max-buffered']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--upstream', '--listen', '--record', '--stall-ms', '--timeout-ms', '--max-buffered', '--measure-hang-ms']) expect(help.stdout).toContain(flag);
   }, 60_000);
 });

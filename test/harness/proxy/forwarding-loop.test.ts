@@ -120,6 +120,16 @@ function threadNices(): number[] {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const inOrder = Array.from({ length: COUNT }, (_, k) => k);
 
+
+/** The proxy's second connection, after its first worker failed: forwarded in order and measured whole by a fresh worker. */
+async function measuredAgain(p: MoshiProxy): Promise<void> {
+  const again = await converse(p);
+  expect(again.upSeq).toEqual(inOrder);
+  const r = await reportOf(p, 1);
+  expect(r.figures.client.messages).toBe(COUNT);
+  expect(r.figures.events).toEqual([]);
+  expect(r.recording?.status).toBe('complete');
+}
 describe('the forwarding loop does not measure', () => {
   it(`a measuring worker burning ${BURN_MS} ms a message (4x slower than the traffic) leaves forwarding prompt and in order; every message is still measured, and the watchdog does not take it for hung`, async () => {
     // Behind for seconds (COUNT*2 messages * BURN_MS of work for COUNT*EVERY_MS of traffic), yet progressing every BURN_MS: only "no progress at all" may trip.
@@ -188,12 +198,7 @@ describe('the forwarding loop does not measure', () => {
     expect(r.figures.end).not.toBeNull();
     expect(logs.some((l) => /measuring worker failed/.test(l) && /test crash/.test(l))).toBe(true);
     // A fresh worker measures the next connection (the crash hook is the first worker's only).
-    const again = await converse(p);
-    expect(again.upSeq).toEqual(inOrder);
-    const r2 = await reportOf(p, 1);
-    expect(r2.figures.client.messages).toBe(COUNT);
-    expect(r2.figures.events).toEqual([]);
-    expect(r2.recording?.status).toBe('complete');
+    await measuredAgain(p);
   }, 60_000);
 
   it('a measuring worker that hangs (alive, no progress with work waiting): the watchdog logs and terminates it, the open connection keeps forwarding and its report says it hung; the next connection gets a fresh worker', async () => {
@@ -213,12 +218,7 @@ describe('the forwarding loop does not measure', () => {
     while (!logs.some((l) => /hung measuring worker terminated/.test(l)) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 20));
     expect(logs.some((l) => /hung measuring worker terminated/.test(l))).toBe(true);
     // A fresh worker measures the next connection (the hang hook is the first worker's only).
-    const again = await converse(p);
-    expect(again.upSeq).toEqual(inOrder);
-    const r2 = await reportOf(p, 1);
-    expect(r2.figures.client.messages).toBe(COUNT);
-    expect(r2.figures.events).toEqual([]);
-    expect(r2.recording?.status).toBe('complete');
+    await measuredAgain(p);
   }, 60_000);
 
   it('a measuring worker that never becomes ready: the proxy does not wait on it for ever, it refuses to start, naming why', async () => {

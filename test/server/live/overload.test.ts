@@ -3,7 +3,8 @@
 // "falls behind", because the budget counts frame in → reply out (e2e) and not the model's
 // work alone; with one client on an engine that keeps up, none of them does. The overload is
 // made by a test-only sleep in each model step (slow-steps.ts), so it holds on any machine:
-// three sessions that each need ≥ 60 ms of engine time per 80 ms frame cannot all keep up.
+// three sessions that each need ≥ 45 ms of engine time per 80 ms frame (135 ms of work per
+// 80 ms) cannot all keep up, while one step alone still fits the budget on a loaded machine.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { Recorder } from '../../../harness/recorder.ts';
 import { sessionStats } from '../../../harness/view/stats.ts';
 import { testFrames } from './engine.ts';
 
-const SLEEP_MS = 60;
+const SLEEP_MS = 45;
 const FRAMES = 25;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-overload-'));
 const engines: EngineHost[] = [];
@@ -80,8 +81,11 @@ describe('overload is visible', () => {
     // End to end, replies fall behind the frame period; the engine's own figure is apart.
     expect(health.realTimeFactor!).toBeGreaterThan(1);
     expect(health.budget.realTimeFactor!).toBeGreaterThan(health.budget.engineRealTimeFactor!);
-    // More misses end to end than the model's work alone would show.
-    expect(health.budgetMisses).toBeGreaterThan(health.engineMisses);
+    // More misses end to end than the model's work alone would show: the queueing is counted. (A
+    // machine so loaded that every step misses on the engine alone leaves no room to show it:
+    // a full-suite run beside a CPU burner had 75 of 75 with the sleep at 60 ms.)
+    expect(health.budgetMisses).toBeGreaterThanOrEqual(health.engineMisses);
+    if (health.engineMisses < health.steps) expect(health.budgetMisses).toBeGreaterThan(health.engineMisses);
 
     expect(snap.budgetMisses).toBe(health.budgetMisses);
     expect(snap.budget?.keepsUp).toBe(false);

@@ -74,9 +74,9 @@ class HttpError extends CodedError {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, head = false): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, head = false, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(head ? undefined : text);
 }
 
@@ -225,7 +225,8 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
         res.destroy();
         return;
       }
-      sendJson(res, e.status, { error: { code: e.code, message: e.message } }, req.method === 'HEAD');
+      // The error in headers too: a HEAD (the viewer reads file sizes that way) has no body to carry it.
+      sendJson(res, e.status, { error: { code: e.code, message: e.message } }, req.method === 'HEAD', { 'x-error-code': e.code, 'x-error-message': encodeURIComponent(e.message) });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@
 // server goes through exactly the same reader as a dropped folder or zip. Reads are byte
 // ranges: a WAV is never fetched whole unless it is played or scanned whole. When the page
 // was opened as /?token=T (a viewer started with --token), every API call carries it.
+import { CodedError } from '../../../src/errors.ts';
 import { chunksOf } from '../../../harness/format/bytes.ts';
 import { MANIFEST_FILE, SESSION_FILES, STEPS_FILE } from '../../../harness/format/layout.ts';
 import { PROXY_FILE } from '../../../harness/format/proxied.ts';
@@ -10,23 +11,38 @@ import type { SessionListEntry } from '../../../harness/view/list-entry.ts';
 import type { ReplayResult } from '../../../harness/view/replay-result.ts';
 import type { LatestResults } from '../../../harness/view/results.ts';
 
-export class ApiError extends Error {
+/** A view-server API call that failed: the server's own code (VIEW_ERR_…), or HTTP_<status> when something else answered. */
+export class ApiError extends CodedError {
   readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
+  override readonly name = 'ApiError';
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
     this.status = status;
   }
 }
 
-async function failure(res: Response, what: string): Promise<ApiError> {
-  let message = `${what}: HTTP ${res.status}`;
+/** A percent-encoded header value, or null when absent or not decodable (another server's header). */
+function headerText(v: string | null): string | null {
   try {
-    const j = (await res.json()) as { error?: { message?: string } };
-    if (j.error?.message) message = `${what}: ${j.error.message}`;
+    return v === null ? null : decodeURIComponent(v);
   } catch {
-    // not our JSON error: keep the status line
+    return null;
   }
-  return new ApiError(res.status, message);
+}
+
+async function failure(res: Response, what: string): Promise<ApiError> {
+  // The view server names the error in headers as well (a HEAD reply has no body).
+  const said = headerText(res.headers.get('x-error-message'));
+  let message = `${what}: ${said ?? `HTTP ${res.status}`}`;
+  let code = res.headers.get('x-error-code') ?? `HTTP_${res.status}`;
+  try {
+    const j = (await res.json()) as { error?: { code?: string; message?: string } };
+    if (j.error?.message) message = `${what}: ${j.error.message}`;
+    if (typeof j.error?.code === 'string') code = j.error.code;
+  } catch {
+    // not our JSON error (a proxy's page, an empty HEAD reply): keep the status line
+  }
+  return new ApiError(res.status, code, message);
 }
 
 const fileUrl = (name: string, file: string) => `api/sessions/${encodeURIComponent(name)}/${encodeURIComponent(file)}`;

@@ -8,30 +8,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMoshi, moshiQuery } from '../../../src/client/moshi.ts';
-import type { EnginePort } from '../../../src/server/engine-port.ts';
-import { createServer, type SolaceServer } from '../../../src/server/server.ts';
 import { openSession, type SessionReader } from '../../../harness/format/node.ts';
 import { Recorder } from '../../../harness/recorder.ts';
-import { startProxy, type MoshiProxy } from '../../../harness/proxy/index.ts';
-import { startEngine, testFrames } from '../../server/live/engine.ts';
+import type { MoshiProxy } from '../../../harness/proxy/index.ts';
+import { testFrames } from '../../server/live/engine.ts';
+import { startServedProxy, type ServedProxy } from './served-proxy.ts';
 
 const FRAMES = 12;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-proxy-frames-'));
-let engine: EnginePort;
+let served: ServedProxy;
 let recorder: Recorder;
-let server: SolaceServer;
 let proxy: MoshiProxy;
 
 beforeAll(async () => {
-  engine = await startEngine();
-  recorder = new Recorder({ dir: join(dir, 'server'), mode: 'requested', engineInfo: () => engine.info, name: () => 'served.session' });
-  server = createServer({ port: 0, host: '127.0.0.1', missingFrameMs: 10_000 }, engine, recorder);
-  proxy = await startProxy({ upstream: `${(await server.start()).url}/api/chat`, record: join(dir, 'proxy'), log: () => undefined });
+  served = await startServedProxy({ host: '127.0.0.1', missingFrameMs: 10_000 }, { record: join(dir, 'proxy'), log: () => undefined }, (engine) =>
+    (recorder = new Recorder({ dir: join(dir, 'server'), mode: 'requested', engineInfo: () => engine.info, name: () => 'served.session' })));
+  proxy = served.proxy;
 }, 120_000);
 afterAll(async () => {
-  await proxy?.close();
-  await server?.stop();
-  await engine?.close();
+  await served?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

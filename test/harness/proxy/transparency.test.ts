@@ -11,8 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../../src/client/connect.ts';
 import { connectMoshi, moshiQuery, type MoshiResult } from '../../../src/client/moshi.ts';
 import { MOSHI_KINDS } from '../../../src/protocol/moshi/index.ts';
-import type { EnginePort } from '../../../src/server/engine-port.ts';
-import { createServer, type SolaceServer } from '../../../src/server/server.ts';
 import { openSession } from '../../../harness/format/node.ts';
 import { verifySession } from '../../../harness/verify.ts';
 import { loadLibopusNode } from '../../../src/audio/opus/node.ts';
@@ -20,31 +18,27 @@ import { MOSHI_CLIENT_SHAPE, OggOpusEncoder } from '../../../src/audio/opus/inde
 import { PROXY_FILE, proxyMetaOf } from '../../../harness/format/index.ts';
 import { startProxy, type ConnectionReport, type MoshiProxy } from '../../../harness/proxy/index.ts';
 import type { ProxyFile } from '../../../harness/proxy/recording.ts';
-import { startEngine, testFrames } from '../../server/live/engine.ts';
+import { testFrames } from '../../server/live/engine.ts';
+import { startServedProxy, type ServedProxy } from './served-proxy.ts';
 import { CliProcesses } from '../../cli-process.ts';
 
 const cli = new CliProcesses();
 
 const FRAMES = 20;
 const dir = mkdtempSync(join(tmpdir(), 'solacelive-proxy-'));
-let engine: EnginePort;
-let server: SolaceServer;
+let served: ServedProxy;
 let proxy: MoshiProxy;
 let upstream = '';
 const logs: string[] = [];
 
 beforeAll(async () => {
-  engine = await startEngine();
   // Same seed, same messages only if the server stepped the same frames: a frame held up past
   // missingFrameMs (400 ms; a loaded machine does it) would be stepped as silence in one run only.
-  server = createServer({ port: 0, missingFrameMs: 30_000 }, engine);
-  upstream = `${(await server.start()).url}/api/chat`;
-  proxy = await startProxy({ upstream, record: dir, log: (l) => logs.push(l) });
+  served = await startServedProxy({ missingFrameMs: 30_000 }, { record: dir, log: (l) => logs.push(l) });
+  ({ proxy, upstream } = served);
 }, 120_000);
 afterAll(async () => {
-  await proxy?.close();
-  await server?.stop();
-  await engine?.close();
+  await served?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -99,7 +99,8 @@ export async function startHaproxy(layout: HaproxyLayout, env: NodeJS.ProcessEnv
   const statsUrl = `http://${layout.stats}/stats`;
   const states = async (): Promise<Record<string, ServerState>> => {
     // A stats page that does not answer is an error, not a wait: callers poll it in loops with their own deadlines.
-    const res = await fetch(`${statsUrl};csv`, { signal: AbortSignal.timeout(5000) });
+    // A connection of its own each time: a kept-alive one that HAProxy closes as it idles out (http-request timeout) can meet the next read and fail it.
+    const res = await fetch(`${statsUrl};csv`, { signal: AbortSignal.timeout(5000), headers: { connection: 'close' } });
     if (!res.ok) throw new Error(`haproxy stats answered ${res.status}`);
     const [header, ...rows] = (await res.text()).trim().split('\n');
     const cols = header!.replace(/^# /, '').split(',');

@@ -31,6 +31,10 @@ if (!process.send) {
   process.exit(2);
 }
 const send = (m: AbChildReply) => process.send!(m);
+// Exiting (not a bare signal death) runs the suite's exit hooks, which kill what it started: on
+// the parent's SIGTERM, and once the channel closes (the child's own end, or the parent gone).
+process.once('SIGTERM', () => process.exit(143));
+process.once('disconnect', () => process.exit(process.exitCode ?? 0));
 // Own copy of the CPU clock: the base's suite-api.ts may predate processCpuMs.
 const cpuMs = () => {
   const u = process.cpuUsage();

@@ -52,7 +52,12 @@ export interface RunOptions {
   readonly log?: (msg: string) => void;
   /** TEST-ONLY: see InjectSleep and InjectCpu. Not reachable from the CLI. */
   readonly inject?: Inject & { readonly suite: SuiteName };
+  /** Ends the run: the suite's process is stopped (it stops what it started) and runBench rejects with BENCH_ERR_ABORTED. */
+  readonly signal?: AbortSignal;
 }
+
+/** How long a suite's process has to stop what it started (its serves, HAProxy) after SIGTERM, or to exit after its result, before it is killed. */
+const CHILD_GRACE_MS = 5000;
 
 /** Parses `--suite` (a name, a comma list, or all). */
 export function parseSuites(arg: string | undefined): SuiteName[] {
@@ -86,21 +91,48 @@ export function toBenchFigure(f: FigureResult): BenchFigure {
   };
 }
 
-function runChild(req: ChildRequest, blas: BlasPinning, onReply: (r: ChildReply) => void): Promise<{ run: SuiteRun; platform: PlatformFingerprint }> {
+function runChild(req: ChildRequest, blas: BlasPinning, onReply: (r: ChildReply) => void, signal: AbortSignal | undefined, log: (m: string) => void): Promise<{ run: SuiteRun; platform: PlatformFingerprint }> {
   const env = blasEnv(process.env, blas);
   const child = fork(CHILD, [], { execArgv: ['--expose-gc'], env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  log(`${req.suite} (${req.config}): starting… (process ${child.pid})`);
   return new Promise((resolve, reject) => {
     let result: { run: SuiteRun; platform: PlatformFingerprint } | null = null;
     let error: string | null = null;
+    let aborted = false;
+    let killer: NodeJS.Timeout | undefined;
+    let lingering: NodeJS.Timeout | undefined;
+    // A process that will not go (stuck in native code, or holding a handle after its result) is killed: the run never waits on it.
+    const stop = (why: string) => {
+      if (child.exitCode !== null || child.signalCode !== null || killer) return;
+      child.kill('SIGTERM');
+      killer = setTimeout(() => {
+        log(`${req.suite}: its process (pid ${child.pid}) was still there ${CHILD_GRACE_MS / 1000} s after ${why}: killed (SIGKILL)`);
+        child.kill('SIGKILL');
+      }, CHILD_GRACE_MS);
+    };
+    const onAbort = () => {
+      aborted = true;
+      stop('the run was aborted');
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     child.on('message', (m: ChildReply) => {
       if (m.kind === 'done') result = { run: m.run, platform: m.platform };
       else if (m.kind === 'error') error = m.message;
       else onReply(m);
+      if (m.kind === 'done' || m.kind === 'error') {
+        // It exits on its own once its reply is out; the grace covers a handle left open.
+        lingering ??= setTimeout(() => stop('its result'), CHILD_GRACE_MS);
+      }
     });
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (result) resolve(result);
-      else reject(new BenchError('BENCH_ERR_SUITE_FAILED', `suite ${req.suite} (${req.config}) failed: ${error ?? `its process exited (${signal ? `signal ${signal}` : `code ${code}`})`}`));
+    child.on('exit', (code, sig) => {
+      clearTimeout(killer);
+      clearTimeout(lingering);
+      signal?.removeEventListener('abort', onAbort);
+      if (aborted) reject(new BenchError('BENCH_ERR_ABORTED', `suite ${req.suite} (${req.config}) aborted; its process ended (${sig ? `signal ${sig}` : `code ${code}`})`));
+      else if (result) resolve(result);
+      else reject(new BenchError('BENCH_ERR_SUITE_FAILED', `suite ${req.suite} (${req.config}) failed: ${error ?? `its process exited (${sig ? `signal ${sig}` : `code ${code}`})`}`));
     });
     child.send(req);
   });
@@ -129,14 +161,13 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       ...(opts.server && suite === 'server' ? { server: opts.server } : {}),
       ...(opts.inject && opts.inject.suite === suite ? { inject: withoutSuite(opts.inject) } : {}),
     };
-    log(`${suite} (${opts.config}): starting…`);
     const { run, platform: p } = await runChild(req, blas, (m) => {
       if (m.kind === 'log') log(`${suite}: ${m.msg}`);
       else if (m.kind === 'start') {
         log(`${suite}: ${m.describe}`);
         progress({ kind: 'suite-start', suite, tasks: m.tasks });
       } else if (m.kind === 'round') log(`${suite}: round ${m.index + 1}/${rounds} (load ${m.load1.toFixed(2)})`);
-    });
+    }, opts.signal, log);
     platform ??= p;
     runs.push(run);
     if (run.status === 'skipped') {

@@ -17,6 +17,12 @@ if (!process.send) {
   process.exit(2);
 }
 const send = (m: ChildReply) => process.send!(m);
+// Exiting (not a bare signal death) runs the suites' exit hooks, which kill what they started
+// (serves, HAProxy): on SIGTERM from the runner, and when the runner is gone (the channel closes).
+process.once('SIGTERM', () => process.exit(143));
+process.once('disconnect', () => process.exit(process.exitCode ?? 1));
+/** Sends the last reply and exits once it is out: a handle a suite left open must not keep the process. */
+const last = (m: ChildReply, code: number) => process.send!(m, undefined, {}, () => process.exit(code));
 const cpuMs = processCpuMs;
 
 async function run(req: ChildRequest): Promise<void> {
@@ -29,7 +35,7 @@ async function run(req: ChildRequest): Promise<void> {
   const platform = platformFingerprint();
   if ('skipped' in inst) {
     const run: SuiteRun = { suite: def.name, status: 'skipped', reason: inst.skipped, describe: def.describe, figures: [], calibration: [], notes: [], seconds: (performance.now() - t0) / 1000 };
-    send({ kind: 'done', run, platform });
+    last({ kind: 'done', run, platform }, 0);
     return;
   }
   send({ kind: 'start', tasks: inst.figures.map((f) => f.name), describe: inst.describe });
@@ -87,15 +93,9 @@ async function run(req: ChildRequest): Promise<void> {
     notes: inst.notes,
     seconds: (performance.now() - t0) / 1000,
   };
-  send({ kind: 'done', run, platform });
+  last({ kind: 'done', run, platform }, 0);
 }
 
 process.once('message', (req: ChildRequest) => {
-  run(req).then(
-    () => process.disconnect(),
-    (err: Error & { code?: string }) => {
-      send({ kind: 'error', message: `${err.code ? `[${err.code}] ` : ''}${err.message}` });
-      process.disconnect();
-    },
-  );
+  run(req).catch((err: Error & { code?: string }) => last({ kind: 'error', message: `${err.code ? `[${err.code}] ` : ''}${err.message}` }, 1));
 });

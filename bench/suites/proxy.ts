@@ -22,6 +22,7 @@ import { startProxy } from '../../harness/proxy/index.ts';
 import { loadLibopusNode, MOSHI_CLIENT_SHAPE, MOSHI_SERVER_SHAPE, OggOpusEncoder } from '../../src/audio/index.ts';
 import { encodeMoshi } from '../../src/protocol/moshi/index.ts';
 import type { SuiteDef } from '../lib/suite-api.ts';
+import { ownChild } from '../lib/owned.ts';
 import { startWsForwarder } from '../lib/ws-forwarder.ts';
 
 const CLIENT_EVERY_MS = 40;
@@ -31,7 +32,7 @@ const FORWARDER = new URL('../lib/ws-forwarder.ts', import.meta.url).pathname;
 
 /** A forwarding process (`solacelive proxy`, or the bare forwarder) on port 0, resolved with its URL once it listens. */
 function startForwardingProcess(args: readonly string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = ownChild(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   const name = args[0] === BIN ? 'solacelive proxy' : 'the bare forwarder';
   let log = '';
   return new Promise((resolve, reject) => {

@@ -17,6 +17,7 @@ import { BUDGET_MS } from '../../src/telemetry/index.ts';
 import { loadtestCommand } from '../../harness/cli/loadtest.ts';
 import { DEFAULT_INPUT, findCapacity, levelLine, LoadtestError, parseTarget, readServerHealth, runLevel, serverLine, wavInput, type LevelOptions, type LevelResult, type Target } from '../../harness/loadtest/index.ts';
 import { buildCalibration, buildFigure } from '../lib/figures.ts';
+import { ownChild } from '../lib/owned.ts';
 import { detectRunnerClass } from '../lib/gate.ts';
 import { RESULTS_FORMAT, writeResults, type BenchResults, type SuiteRun } from '../lib/results.ts';
 import type { FigureSpec, ServerLayoutOptions, SuiteDef } from '../lib/suite-api.ts';
@@ -27,7 +28,7 @@ const BIN = new URL('../../bin/solacelive.mjs', import.meta.url).pathname;
 /** `solacelive serve ARGS` on loopback (port 0 unless ARGS name one), resolved with its URL once its model is ready. */
 export function startServe(args: readonly string[]): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const port = args.includes('--port') ? [] : ['--port', '0'];
-  const child = spawn(process.execPath, [BIN, 'serve', ...port, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = ownChild(spawn(process.execPath, [BIN, 'serve', ...port, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let log = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
@@ -96,6 +97,7 @@ async function startLayout(l: ServerLayout): Promise<Served> {
   }
   try {
     const haproxy = await startHaproxy({ bind: `127.0.0.1:${await freePort()}`, servers: { s1: `127.0.0.1:${ports[0]}`, s2: `127.0.0.1:${ports[1]}` }, stats: `127.0.0.1:${await freePort()}` });
+    ownChild(haproxy.child);
     await haproxy.waitFor((st) => st.s1?.status === 'UP' && st.s2?.status === 'UP', 30_000, 'both servers UP').catch(async (e: Error) => {
       await haproxy.stop();
       throw e;
@@ -135,7 +137,9 @@ export async function stopLayout(s: Served, log: (m: string) => void): Promise<v
 async function layoutLevel(s: Served, o: LevelOptions): Promise<{ level: LevelResult; line: string }> {
   const pids = s.serves.map(({ child }) => child.pid ?? -1);
   const cpu0 = pids.map(procCpuMs);
-  const before = s.haproxy ? await s.haproxy.states() : null;
+  // HAProxy's counts are notes beside the clients' figures: a read that fails says so in the note and fails nothing.
+  const states = async () => (s.haproxy ? s.haproxy.states().catch((e: Error) => e) : null);
+  const before = await states();
   const t0 = performance.now();
   const level = await runLevel({ ...o, serverHealth: !s.haproxy });
   const wall = performance.now() - t0;
@@ -145,8 +149,9 @@ async function layoutLevel(s: Served, o: LevelOptions): Promise<{ level: LevelRe
   });
   const parts = [levelLine(level)];
   if (s.haproxy) {
-    const after = await s.haproxy.states();
-    parts.push(`HAProxy gave the servers ${Object.keys(after).map((k) => `${k} ${after[k]!.total - (before?.[k]?.total ?? 0)}`).join(', ')} session(s)`);
+    const after = await states();
+    if (after instanceof Error || before instanceof Error) parts.push(`HAProxy's stats not read (${(after instanceof Error ? after : (before as Error)).message.split('\n')[0]})`);
+    else if (after) parts.push(`HAProxy gave the servers ${Object.keys(after).map((k) => `${k} ${after[k]!.total - (before?.[k]?.total ?? 0)}`).join(', ')} session(s)`);
     for (const [i, x] of s.serves.entries()) {
       const h = await readServerHealth(x.target);
       parts.push(`s${i + 1} ${'figures' in h ? serverLine(h.figures) : `no /health figures (${h.none})`}`);
@@ -175,7 +180,7 @@ export const serverSuite: SuiteDef = {
         for (const { child } of s.serves) child.kill('SIGKILL');
       }
     };
-    process.once('exit', kill);
+    // Should the suite's process end early (an error, the runner's SIGTERM), ownChild kills what it started.
     try {
       const levelS = ctx.quick ? 3 : 5;
       const lib = await loadLibopusNode();
@@ -222,12 +227,10 @@ export const serverSuite: SuiteDef = {
         },
         async close() {
           await Promise.all(running.map((r) => stopLayout(r, ctx.log)));
-          process.off('exit', kill);
         },
       };
     } catch (err) {
       kill();
-      process.off('exit', kill);
       throw err;
     }
   },

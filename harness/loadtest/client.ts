@@ -64,7 +64,8 @@ export interface ClientReport {
 
 /** What a running client shows the progress line. */
 export interface ClientProgress {
-  state: 'connecting' | 'streaming' | 'finishing' | ClientStatus;
+  /** Where the client is; 'measuring': waiting for the measuring worker (its opening or the figures at the end). */
+  state: 'connecting' | 'measuring' | 'streaming' | 'finishing' | 'closing' | ClientStatus;
   framesSent: number;
   framesBack: number;
 }
@@ -124,6 +125,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 // A server that says nothing this long after the input ended has nothing more to say (a slow one still streams).
 const QUIET_MS = 5000;
 const FINISH_MS = 30_000;
+/** The longest a client can take past its input's end when every wait in it holds to its bound (the streaming loop's, settle's close). */
+export const CLIENT_FINISH_BOUND_MS = FINISH_MS + 2000;
 
 /** Runs one client to its end; never throws for what the server does (that is in the report). */
 export async function runClient(target: Target, plan: ClientPlan, o: ClientOptions, progress: ClientProgress): Promise<ClientReport> {
@@ -163,14 +166,17 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
   const warmup = o.meter?.warmupFrames ?? MOSHI_WARMUP_FRAMES;
   const recordPlan = o.recordDir ? { dir: o.recordDir, init: manifestInit(target, plan, o), warmupFrames: warmup } : null;
   // The worker creates the recording (a failure is an event in the figures) before anything is sent.
+  progress.state = 'measuring';
   const meter = await o.measurer.open(`loadtest-${plan.index}`, t0Abs, o.meter ?? {}, recordPlan);
   const ended = async () => {
+    progress.state = 'measuring';
     const e = await meter.finish(target.url);
     return { figures: e.figures, recording: recordingOf(o.recordDir, meter, e) };
   };
   meter.upstreamOpen(0);
   let lastIn = 0;
   let client;
+  progress.state = 'connecting';
   try {
     client = await connectMoshi(target.url, {
       query: moshiQuery({ seed: plan.seed }), clock, connectTimeoutMs: o.connectTimeoutMs, libopus: async () => o.lib,
@@ -188,8 +194,8 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
     const e = err instanceof ClientError ? err : null;
     const code = e?.code ?? (err as { code?: string }).code ?? 'LOADTEST_ERR_CLIENT';
     const status: ClientStatus = isRefusal(code) ? 'refused' : 'failed';
-    progress.state = status;
     const { figures, recording } = await ended();
+    progress.state = status;
     return { index: plan.index, input: plan.input.name, status, error: { code, message: (err as Error).message }, figures, framesSent: progress.framesSent, disconnected: false, recording };
   }
   let closedAt: number | null = null;
@@ -226,6 +232,7 @@ async function moshiClient(target: Target, plan: ClientPlan, o: ClientOptions, p
     progress.framesBack = Math.floor(client.samplesReceived / FRAME_SAMPLES);
   }
   if (client.isOpen) closedBy = 'client';
+  progress.state = 'closing';
   await client.settle({ maxWaitMs: 0, quietMs: 0 });
   await closed;
   progress.framesBack = Math.floor(client.samplesReceived / FRAME_SAMPLES);

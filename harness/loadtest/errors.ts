@@ -8,7 +8,8 @@ export type LoadtestErrorCode =
   | 'LOADTEST_ERR_NOT_MOSHI'
   | 'LOADTEST_ERR_WAV'
   | 'LOADTEST_ERR_SESSIONS'
-  | 'LOADTEST_ERR_OPTIONS';
+  | 'LOADTEST_ERR_OPTIONS'
+  | 'LOADTEST_ERR_LEVEL_STUCK';
 
 export class LoadtestError extends CodedError<LoadtestErrorCode> {
   override readonly name = 'LoadtestError';

@@ -8,7 +8,7 @@ export { DEFAULT_INPUT, sessionInputs, wavInput } from './input.ts';
 export type { ClientInput } from './input.ts';
 export { isRefusal, runClient } from './client.ts';
 export type { ClientReport } from './client.ts';
-export { levelFigures, runLevel, verdict } from './level.ts';
+export { levelBoundMs, levelFigures, runLevel, verdict } from './level.ts';
 export type { LevelFigures, LevelOptions, LevelResult } from './level.ts';
 export { findCapacity } from './capacity.ts';
 export type { CapacityResult } from './capacity.ts';

@@ -8,7 +8,8 @@ import type { Libopus } from '../../src/audio/opus/index.ts';
 import { percentiles, type MeterOptions, type Percentiles } from '../measure/index.ts';
 import { PROXY_DEFAULTS } from '../proxy/index.ts';
 import { Measurer } from '../proxy/measurer.ts';
-import { EncodedStream, recordPath, runClient, type ClientProgress, type ClientReport } from './client.ts';
+import { CLIENT_FINISH_BOUND_MS, EncodedStream, recordPath, runClient, type ClientProgress, type ClientReport } from './client.ts';
+import { LoadtestError } from './errors.ts';
 import type { ClientInput } from './input.ts';
 import { readServerHealth, type ServerHealth } from './server-health.ts';
 import type { Target } from './target.ts';
@@ -39,6 +40,8 @@ export interface LevelOptions {
   /** Messages (and bytes) the measuring worker may fall behind on one client before its measuring stops (defaults: the proxy's). */
   readonly maxMeasureBacklog?: number;
   readonly maxMeasureBacklogBytes?: number;
+  /** How long the level may last before it fails as stuck (default levelBoundMs: the sum of its clients' bounds). */
+  readonly boundMs?: number;
   /** TEST-ONLY: CPU the measuring worker burns per message (measuring made slow on purpose). */
   readonly testMeasureBurnMs?: number;
   /** TEST-ONLY: the measuring worker throws after measuring this many messages. */
@@ -156,8 +159,15 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
     log: (id, line) => log(id === null ? line : `[${id.replace('loadtest-', 'client ').replace(/\d+$/, (n) => String(Number(n) + 1))}] ${line}`),
   }) : null;
   const timer = o.progress ? setInterval(() => o.progress!(progressLine(o.clients, progress, started, (performance.now() - t0) / 1000, o.durationS + o.rampS)), o.progressMs ?? 2000) : null;
+  // Every wait of a client has its bound; past their sum the level is stuck, and says where each client is instead of hanging its caller.
+  const boundMs = o.boundMs ?? levelBoundMs(o);
+  let bound: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    bound = setTimeout(() => reject(new LoadtestError('LOADTEST_ERR_LEVEL_STUCK',
+      `the level of ${o.clients} client(s) did not end within ${Math.round(boundMs / 1000)} s, longer than every wait of its clients can take together; where they are: ${progressLine(o.clients, progress, started, (performance.now() - t0) / 1000, o.durationS + o.rampS)}`)), boundMs);
+  });
   try {
-    const reports = await Promise.all(Array.from({ length: o.clients }, async (_, i) => {
+    const all = Promise.all(Array.from({ length: o.clients }, async (_, i) => {
       await new Promise((r) => setTimeout(r, (o.rampS * 1000 * i) / o.clients));
       started[i] = true;
       const input = o.inputs[i % o.inputs.length]!;
@@ -170,15 +180,27 @@ export async function runLevel(o: LevelOptions): Promise<LevelResult> {
         ...(measurer ? { measurer } : {}),
       }, progress[i]!);
     }));
+    all.catch(() => undefined);
+    const reports = await Promise.race([all, stuck]);
     const figures = levelFigures(reports);
     const why = verdict(figures, reports, o.budgetMs);
     // Before the clients' sessions leave the server's window: its figures cover the same steps.
     const server = o.serverHealth === false ? { none: 'not asked' } : await readServerHealth(o.target, o.token);
     return { clients: o.clients, durationS: o.durationS, budgetMs: o.budgetMs, pass: why.length === 0, why, figures, reports, seconds: (performance.now() - t0) / 1000, server };
   } finally {
+    clearTimeout(bound);
     if (timer) clearInterval(timer);
     await measurer?.close();
   }
+}
+
+/**
+ * How long a level can last when each of its clients' waits holds to its bound: the ramp, the
+ * connect, the measuring worker's opening, the input, the finish and the figures (a hung
+ * worker is ended after the hang bound, each time), and a minute for a loaded machine.
+ */
+export function levelBoundMs(o: Pick<LevelOptions, 'rampS' | 'durationS' | 'connectTimeoutMs'>): number {
+  return (o.rampS + o.durationS) * 1000 + o.connectTimeoutMs + 2 * PROXY_DEFAULTS.measureHangMs + CLIENT_FINISH_BOUND_MS + 60_000;
 }
 
 function progressLine(n: number, p: readonly ClientProgress[], started: readonly boolean[], t: number, total: number): string {

@@ -59,7 +59,8 @@ export function serverFigures(url: string, body: unknown): ServerHealth {
 export async function readServerHealth(t: Target, token?: string, timeoutMs = 3000): Promise<ServerHealth> {
   const url = healthUrl(t);
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
+    // One connection per read (read once a level): a kept-alive one the server idles out as it is reused fails the read.
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     if (!res.ok) return { none: `${url} answered HTTP ${res.status}` };
     let body: unknown;
     try {

@@ -83,11 +83,20 @@ export class Measurer {
     return c;
   }
 
+  /** Ends the worker; one stuck in a system call may not go, and after hangMs the close goes on without it (said on the log). */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.watchTimer);
-    await this.worker?.terminate();
+    const w = this.worker;
     this.worker = null;
+    if (w === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gone = await Promise.race([w.terminate().then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.o.hangMs)))]);
+    clearTimeout(timer);
+    if (!gone) {
+      this.o.log(null, `the measuring worker did not end within ${this.o.hangMs} ms of terminate(); left behind`);
+      w.unref();
+    }
   }
 
   private ensure(): Promise<Worker> {

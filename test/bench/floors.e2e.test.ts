@@ -8,8 +8,8 @@ import { runBench } from '../../bench/lib/runner.ts';
 import { parseResults, type BenchResults, type SuiteRun } from '../../bench/lib/results.ts';
 import type { SuiteName } from '../../bench/lib/suite-api.ts';
 
-const run = async (suites: SuiteName[], perRound?: number): Promise<BenchResults> => {
-  const r = await runBench({ suites, config: 'tiny', rounds: 3, quick: true, ...(perRound ? { perRound } : {}) });
+const run = async (signal: AbortSignal, suites: SuiteName[], perRound?: number): Promise<BenchResults> => {
+  const r = await runBench({ suites, config: 'tiny', rounds: 3, quick: true, signal, ...(perRound ? { perRound } : {}) });
   // What is written is what reads back.
   return parseResults(JSON.parse(JSON.stringify(r)), 'run.json');
 };
@@ -36,8 +36,8 @@ function expectConsistentFloors(s: SuiteRun, withFloor: readonly string[]): void
 }
 
 describe('physical floors, measured in the same run', () => {
-  it('models: mimi, lm and step over their weight traffic; step.total reads what its four spans read', async () => {
-    const r = await run(['mimi', 'lm', 'step'], 3);
+  it('models: mimi, lm and step over their weight traffic; step.total reads what its four spans read', async ({ signal }) => {
+    const r = await run(signal, ['mimi', 'lm', 'step'], 3);
     expectConsistentFloors(suite(r, 'mimi'), ['mimi.encode', 'mimi.decode']);
     expectConsistentFloors(suite(r, 'lm'), ['lm.temporal', 'lm.depformer']);
     const step = suite(r, 'step');
@@ -50,8 +50,8 @@ describe('physical floors, measured in the same run', () => {
     expect(suite(r, 'mimi').notes.join('\n')).toMatch(/^RSS [\d.]+ MB at the first round, [\d.]+ MB after 9 timed frames \([+-][\d.]+ MB\)$/m);
   }, 240_000);
 
-  it('codec against a copy of the same bytes; replay with ipc and the recorder\'s share of a step; proxy against direct', async () => {
-    const r = await run(['codec', 'replay', 'proxy']);
+  it('codec against a copy of the same bytes; replay with ipc and the recorder\'s share of a step; proxy against direct', async ({ signal }) => {
+    const r = await run(signal, ['codec', 'replay', 'proxy']);
     const codec = suite(r, 'codec');
     expectConsistentFloors(codec, ['audio.encode', 'audio.decode', 'text.encode', 'text.decode', 'opus.encode', 'opus.decode']);
     const floorBytes = Object.fromEntries(codec.figures.map((f) => [f.name, f.floor!.bytes]));
@@ -80,8 +80,8 @@ describe('physical floors, measured in the same run', () => {
     expect(suite(r, 'proxy').figures.every((f) => f.floor!.kind === 'direct' && f.samples > 3 * 10)).toBe(true);
   }, 240_000);
 
-  it('dash: the server\'s step.total with a dashboard attached against without, or skipped saying tmux is missing', async () => {
-    const dash = suite(await run(['dash']), 'dash');
+  it('dash: the server\'s step.total with a dashboard attached against without, or skipped saying tmux is missing', async ({ signal }) => {
+    const dash = suite(await run(signal, ['dash']), 'dash');
     if (dash.status === 'skipped') {
       expect(dash.reason).toMatch(/tmux is not installed/);
       return;

@@ -2,7 +2,8 @@
 // its capacity with the load test and runs its rounds at that capacity; the results carry
 // the server figures, with ms-per-session the budget over the capacity it names. The real
 // config is skipped, saying why. Layouts (--server-engines, --haproxy) run side by side, their
-// figures named per layout, with each server's own /health figures in the notes.
+// figures named per layout, with each server's own /health figures in the notes. A test that
+// times out aborts its run (the test's signal): the suite's process and its serves end with it.
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { parseServerLayouts } from '../../bench/command.ts';
 import { runBench } from '../../bench/lib/runner.ts';
@@ -11,11 +12,11 @@ import { UsageError } from '../../src/cli/args.ts';
 import { BUDGET_MS } from '../../src/telemetry/index.ts';
 
 describe('bench suite server', () => {
-  it('serves on loopback, finds a capacity, and reports lag, lag-late, first audio, handshake and ms-per-session per round', async () => {
+  it('serves on loopback, finds a capacity, and reports lag, lag-late, first audio, handshake and ms-per-session per round', async ({ signal }) => {
     const logs: string[] = [];
     // A failure (a timeout too) shows how far the suite got.
     onTestFailed(() => console.error(`bench log so far:\n${logs.join('\n')}`));
-    const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, log: (m) => logs.push(m) });
+    const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, signal, log: (m) => logs.push(m) });
     const s = r.suites[0]!;
     expect(s.status, logs.join('\n')).toBe('ok');
     expect(s.figures.map((f) => f.id)).toEqual(['server/lag', 'server/lag-late', 'server/first-audio', 'server/handshake', 'server/ms-per-session']);
@@ -31,11 +32,11 @@ describe('bench suite server', () => {
     expect(lag.ratios).toHaveLength(3);
   }, 240_000);
 
-  it('--server-engines 1,2: each layout its own serve --engines E, figures named per layout, the server\'s /health (E workers) beside every level', async () => {
+  it('--server-engines 1,2: each layout its own serve --engines E, figures named per layout, the server\'s /health (E workers) beside every level', async ({ signal }) => {
     const logs: string[] = [];
     // A failure (a timeout too) shows how far the suite got.
     onTestFailed(() => console.error(`bench log so far:\n${logs.join('\n')}`));
-    const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, server: { engines: [1, 2] }, log: (m) => logs.push(m) });
+    const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, server: { engines: [1, 2] }, signal, log: (m) => logs.push(m) });
     const s = r.suites[0]!;
     expect(s.status, logs.join('\n')).toBe('ok');
     const names = ['lag', 'lag-late', 'first-audio', 'handshake', 'ms-per-session'];
@@ -57,11 +58,11 @@ describe('bench suite server', () => {
     }
   }, 420_000);
 
-  it('--haproxy: two serve processes behind the shipped HAProxy cfg, each server\'s /health and the sessions HAProxy gave each', async () => {
+  it('--haproxy: two serve processes behind the shipped HAProxy cfg, each server\'s /health and the sessions HAProxy gave each', async ({ signal }) => {
     const logs: string[] = [];
     // A failure (a timeout too) shows how far the suite got.
     onTestFailed(() => console.error(`bench log so far:\n${logs.join('\n')}`));
-    const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, server: { haproxy: true }, log: (m) => logs.push(m) });
+    const r = await runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, server: { haproxy: true }, signal, log: (m) => logs.push(m) });
     const s = r.suites[0]!;
     expect(s.status, logs.join('\n')).toBe('ok');
     expect(s.figures.map((f) => f.id)).toContain('server/haproxy-engines-1/ms-per-session');
@@ -89,8 +90,8 @@ describe('bench suite server', () => {
     expect(() => parseServerLayouts('2,2', false, ['server'])).toThrow(/names a count twice/);
   });
 
-  it('skips the real config, saying why', async () => {
-    const r = await runBench({ suites: ['server'], config: 'real', rounds: 3 });
+  it('skips the real config, saying why', async ({ signal }) => {
+    const r = await runBench({ suites: ['server'], config: 'real', rounds: 3, signal });
     expect(r.suites[0]).toMatchObject({ status: 'skipped' });
     expect(r.suites[0]!.reason).toMatch(/tiny model/);
   }, 60_000);

@@ -344,6 +344,8 @@ describe('viewer in Chromium', () => {
       // A session page without the token says what the server said: its code and its words, not a bare status.
       await page.goto(`${guarded.url}#/s/hello-2s.session`);
       await poll(() => page.getByTestId('fatal').innerText()).toMatch(/VIEW_ERR_TOKEN: hello-2s\.session\/\S+: unauthorized: this viewer has a token; open the page as \/\?token=<token>/);
+      // Leaving the tokenless page ends its requests still in flight (their 401s are not the tokened page's).
+      await page.goto('about:blank');
       refused.length = 0;
       await page.goto(`${guarded.url}?token=${TOKEN}#/`);
       await page.getByTestId('session-row').first().waitFor();

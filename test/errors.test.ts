@@ -21,6 +21,7 @@ import { TokenizerError } from '../src/models/lm/tokenizer.ts';
 import { LmGenError } from '../src/models/lm/generate.ts';
 import { LmConfigError } from '../src/models/lm/config.ts';
 import { LmNotLoadedError } from '../src/models/lm/lm.ts';
+import { SamplingError } from '../src/models/lm/sampling.ts';
 import { MlxLoadError } from '../src/models/mlx.ts';
 import { WeightsError } from '../src/models/safetensors.ts';
 import { CodesFileError } from '../src/cli/codec.ts';
@@ -64,6 +65,7 @@ const CASES: readonly Case[] = [
   { cls: LmGenError, err: new LmGenError('LM_ERR_NON_FINITE', 'NaN'), message: 'NaN', json: { code: 'LM_ERR_NON_FINITE', name: 'LmGenError' } },
   { cls: LmConfigError, err: new LmConfigError('dim missing'), message: 'dim missing', json: { code: 'LM_ERR_CONFIG', name: 'LmConfigError' } },
   { cls: LmNotLoadedError, err: new LmNotLoadedError(), message: 'the Moshi LM has no weights loaded: load a checkpoint (loadLm) before calling it', json: { code: 'LM_ERR_NOT_LOADED', name: 'LmNotLoadedError' } },
+  { cls: SamplingError, err: new SamplingError('sampling: text temperature must be a number in 0..100 (got -1)'), message: 'sampling: text temperature must be a number in 0..100 (got -1)', json: { code: 'LM_ERR_SAMPLING', name: 'SamplingError' } },
   { cls: MlxLoadError, err: new MlxLoadError('no BLAS', { cause }), message: 'no BLAS', cause, json: { code: 'MLX_ERR_LOAD', name: 'MlxLoadError' } },
   { cls: WeightsError, err: new WeightsError('WEIGHTS_ERR_HEADER', 'bad header', 'm.safetensors'), message: 'm.safetensors: bad header', json: { code: 'WEIGHTS_ERR_HEADER', file: 'm.safetensors', name: 'WeightsError' } },
   { cls: CodesFileError, err: new CodesFileError('c.json', 'n_q 9'), message: 'c.json: n_q 9', json: { code: 'CODEC_ERR_CODES_FILE', name: 'CodesFileError' } },

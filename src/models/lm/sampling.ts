@@ -3,6 +3,7 @@
 // many other draws happened before. This binding has no `fold_in`, so the (seed, step,
 // stream) triple is mixed on the host (SplitMix64) into a 53-bit key seed, which
 // `mx.random.key` takes exactly; threefry inside MLX does the rest.
+import { CodedError } from '../../errors.ts';
 import { mx, type MxArray } from '../mlx.ts';
 import { compiled } from '../nn/compile.ts';
 import { LruCache } from '../nn/lru.ts';
@@ -115,11 +116,10 @@ export function sampleTokenFast(logits: MxArray, p: SamplingParams, key: MxArray
 }
 
 /** Sampling parameters out of range: a stable code for callers to branch on. */
-export class SamplingError extends RangeError {
-  readonly code = 'LM_ERR_SAMPLING';
+export class SamplingError extends CodedError<'LM_ERR_SAMPLING'> {
+  override readonly name = 'SamplingError';
   constructor(message: string) {
-    super(message);
-    this.name = 'SamplingError';
+    super('LM_ERR_SAMPLING', message);
   }
 }
 

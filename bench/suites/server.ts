@@ -187,6 +187,8 @@ export const serverSuite: SuiteDef = {
       const base = (url: string): Omit<LevelOptions, 'clients'> => ({
         target: parseTarget(url, 'moshi'), durationS: levelS, rampS: 0.5, inputs: [wavInput(DEFAULT_INPUT)], budgetMs: BUDGET_MS,
         lib, connectTimeoutMs: 10_000, record: null, runId: 'bench',
+        // The measuring worker's lines (fell behind, failed, would not end) go to the bench log, beside the levels.
+        log: ctx.log,
       });
       const notes: string[] = [];
       const measured: Measured[] = [];

@@ -11,6 +11,7 @@ import { hostFingerprint } from '../../src/telemetry/host.ts';
 import { benchBlas, blasEnv } from './blas.ts';
 import { BenchError } from './errors.ts';
 import { detectRunnerClass, thresholdFor, type RunnerClass } from './gate.ts';
+import { killTree } from './process-tree.ts';
 import { RESULTS_FORMAT, type BenchResults, type FigureResult, type SuiteRun } from './results.ts';
 import { CONFIGS, SUITES, type BenchConfig, type Inject, type ServerLayoutOptions, type SuiteName } from './suite-api.ts';
 import { packageVersion, ROOT } from './paths.ts';
@@ -106,8 +107,9 @@ function runChild(req: ChildRequest, blas: BlasPinning, onReply: (r: ChildReply)
       if (child.exitCode !== null || child.signalCode !== null || killer) return;
       child.kill('SIGTERM');
       killer = setTimeout(() => {
-        log(`${req.suite}: its process (pid ${child.pid}) was still there ${CHILD_GRACE_MS / 1000} s after ${why}: killed (SIGKILL)`);
-        child.kill('SIGKILL');
+        // Stuck where its exit hooks cannot run: what it started goes with it.
+        log(`${req.suite}: its process (pid ${child.pid}) was still there ${CHILD_GRACE_MS / 1000} s after ${why}: killed (SIGKILL) with the processes it started`);
+        if (child.pid !== undefined) killTree(child.pid);
       }, CHILD_GRACE_MS);
     };
     const onAbort = () => {

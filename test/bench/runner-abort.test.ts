@@ -3,25 +3,11 @@
 // holds the runner's output open and its serves hold ports and cores; a test runner that
 // times a bench out must not wait on them. Checked on the server suite (tiny), once its
 // first serve is up.
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runBench } from '../../bench/lib/runner.ts';
 import { BenchError } from '../../bench/lib/errors.ts';
-
-/** Every process under `pid` (ps: Linux and macOS). */
-function descendants(pid: number): number[] {
-  const rows = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of rows) if (pp === p) {
-      out.push(c!);
-      walk(c!);
-    }
-  };
-  walk(pid);
-  return out;
-}
+import { descendants } from '../../bench/lib/process-tree.ts';
 
 const alive = (pid: number): boolean => {
   try {
@@ -84,6 +70,26 @@ describe('bench processes end with the bench', () => {
     expect(err).toBeInstanceOf(BenchError);
     expect((err as BenchError).code).toBe('BENCH_ERR_ABORTED');
     await until(`processes ${tree.join(', ')} gone`, () => tree.every((p) => !alive(p)), 15_000);
+  }, 180_000);
+
+  it('aborted while its suite process is stuck (SIGSTOP: no handler of its own can run): it is killed after the grace, with its serves and their workers', async () => {
+    const logs: string[] = [];
+    const ac = new AbortController();
+    const run = runBench({ suites: ['server'], config: 'tiny', rounds: 3, quick: true, perRound: 2, signal: ac.signal, log: (m) => logs.push(m) }).catch((e: unknown) => e);
+    await until('the first capacity level', () => logs.some((l) => SERVING.test(l)), 120_000);
+    const suite = Number(logs.map((l) => SUITE_PID.exec(l)?.[1]).find(Boolean));
+    const tree = [suite, ...descendants(suite)];
+    expect(tree.length, logs.join('\n')).toBeGreaterThanOrEqual(3);
+    process.kill(suite, 'SIGSTOP');
+    try {
+      ac.abort();
+      const err = await run;
+      expect((err as BenchError).code).toBe('BENCH_ERR_ABORTED');
+      expect(logs.join('\n')).toMatch(/its process \(pid \d+\) was still there 5 s after the run was aborted: killed \(SIGKILL\) with the processes it started/);
+      await until(`processes ${tree.join(', ')} gone`, () => tree.every((p) => !alive(p)), 15_000);
+    } finally {
+      for (const p of tree) if (alive(p)) process.kill(p, 'SIGKILL');
+    }
   }, 180_000);
 
   it('its runner killed (SIGKILL): the suite process, its serves and their workers go too', async () => {

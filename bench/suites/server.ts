@@ -173,68 +173,57 @@ export const serverSuite: SuiteDef = {
   async setup(ctx) {
     if (ctx.config !== 'tiny') return { skipped: 'the server suite serves the tiny model (a real model\'s capacity on this machine is a load test away: solacelive loadtest --find-capacity)' };
     const layouts = serverLayouts(ctx.server);
+    // Stopped by close(); should the suite's process end before (an error, the runner's SIGTERM), ownChild kills them.
     const running: Served[] = [];
-    const kill = () => {
-      for (const s of running) {
-        s.haproxy?.child.kill('SIGKILL');
-        for (const { child } of s.serves) child.kill('SIGKILL');
-      }
-    };
-    // Should the suite's process end early (an error, the runner's SIGTERM), ownChild kills what it started.
-    try {
-      const levelS = ctx.quick ? 3 : 5;
-      const lib = await loadLibopusNode();
-      const base = (url: string): Omit<LevelOptions, 'clients'> => ({
-        target: parseTarget(url, 'moshi'), durationS: levelS, rampS: 0.5, inputs: [wavInput(DEFAULT_INPUT)], budgetMs: BUDGET_MS,
-        lib, connectTimeoutMs: 10_000, record: null, runId: 'bench',
-        // The measuring worker's lines (fell behind, failed, would not end) go to the bench log, beside the levels.
-        log: ctx.log,
+    const levelS = ctx.quick ? 3 : 5;
+    const lib = await loadLibopusNode();
+    const base = (url: string): Omit<LevelOptions, 'clients'> => ({
+      target: parseTarget(url, 'moshi'), durationS: levelS, rampS: 0.5, inputs: [wavInput(DEFAULT_INPUT)], budgetMs: BUDGET_MS,
+      lib, connectTimeoutMs: 10_000, record: null, runId: 'bench',
+      // The measuring worker's lines (fell behind, failed, would not end) go to the bench log, beside the levels.
+      log: ctx.log,
+    });
+    const notes: string[] = [];
+    const measured: Measured[] = [];
+    // One layout at a time is searched while the others idle (an idle serve steps nothing).
+    for (const l of layouts) {
+      const served = await startLayout(l);
+      running.push(served);
+      const at = l.name === null ? '' : `${l.name}: `;
+      const lines = new Map<LevelResult, string>();
+      const c = await findCapacity(async (n) => {
+        const { level, line } = await layoutLevel(served, { ...base(served.url), clients: n });
+        lines.set(level, line);
+        return level;
+      }, {
+        maxClients: ctx.quick ? 4 : 8, timeLimitS: ctx.quick ? 90 : 240, levelS: levelS + 35, onLevel: (x) => ctx.log(`${at}capacity search: ${lines.get(x) ?? levelLine(x)}`),
       });
-      const notes: string[] = [];
-      const measured: Measured[] = [];
-      // One layout at a time is searched while the others idle (an idle serve steps nothing).
-      for (const l of layouts) {
-        const served = await startLayout(l);
-        running.push(served);
-        const at = l.name === null ? '' : `${l.name}: `;
-        const lines = new Map<LevelResult, string>();
-        const c = await findCapacity(async (n) => {
-          const { level, line } = await layoutLevel(served, { ...base(served.url), clients: n });
-          lines.set(level, line);
-          return level;
-        }, {
-          maxClients: ctx.quick ? 4 : 8, timeLimitS: ctx.quick ? 90 : 240, levelS: levelS + 35, onLevel: (x) => ctx.log(`${at}capacity search: ${lines.get(x) ?? levelLine(x)}`),
-        });
-        const how = l.haproxy ? `2 × solacelive serve --engines ${l.engines} behind HAProxy (deploy/haproxy.cfg)` : `solacelive serve --engines ${l.engines}`;
-        const capacityNote = `${at}capacity ${c.capacity} (every client's lag p99 <= ${BUDGET_MS} ms, no stall, disconnect or refusal)${c.bound ? ` at least: search bound by ${c.bound}` : ''}; ${how}; levels: ${c.levels.map((x) => `${x.clients} ${x.pass ? 'pass' : 'fail'}`).join(', ')}`;
-        ctx.log(capacityNote);
-        notes.push(capacityNote, ...c.levels.map((x) => `${at}${lines.get(x) ?? levelLine(x)}`));
-        measured.push({ served, capacity: c.capacity, clients: Math.max(1, c.capacity) });
-      }
-      const perRound = ctx.perRound ?? levelS;
-      const named = (l: ServerLayout, figure: string) => (l.name === null ? figure : `${l.name}/${figure}`);
-      return {
-        describe: `solacelive serve (tiny) on loopback, Moshi protocol: ${measured.map((m) => `${m.served.layout.name ?? 'one serve'} capacity ${m.capacity}`).join(', ')} found by the load test; each round ${measured.map((m) => m.clients).join('/')} real-time client(s) for ${perRound} s${measured.length > 1 ? ', the layouts in turn (order alternating)' : ''}`,
-        figures: layouts.flatMap((l) => SERVER_FIGURES.map((f) => ({ ...f, name: named(l, f.name) }))),
-        notes,
-        async round(index, tick) {
-          const out: Record<string, number[]> = {};
-          // Alternating the order keeps a drift in the machine's load from favouring one layout.
-          for (const m of index % 2 ? [...measured].reverse() : measured) {
-            const { level } = await layoutLevel(m.served, { ...base(m.served.url), clients: m.clients, durationS: perRound });
-            tick();
-            for (const [k, v] of Object.entries(roundSamples(level, m.capacity))) out[named(m.served.layout, k)] = v;
-          }
-          return out;
-        },
-        async close() {
-          await Promise.all(running.map((r) => stopLayout(r, ctx.log)));
-        },
-      };
-    } catch (err) {
-      kill();
-      throw err;
+      const how = l.haproxy ? `2 × solacelive serve --engines ${l.engines} behind HAProxy (deploy/haproxy.cfg)` : `solacelive serve --engines ${l.engines}`;
+      const capacityNote = `${at}capacity ${c.capacity} (every client's lag p99 <= ${BUDGET_MS} ms, no stall, disconnect or refusal)${c.bound ? ` at least: search bound by ${c.bound}` : ''}; ${how}; levels: ${c.levels.map((x) => `${x.clients} ${x.pass ? 'pass' : 'fail'}`).join(', ')}`;
+      ctx.log(capacityNote);
+      notes.push(capacityNote, ...c.levels.map((x) => `${at}${lines.get(x) ?? levelLine(x)}`));
+      measured.push({ served, capacity: c.capacity, clients: Math.max(1, c.capacity) });
     }
+    const perRound = ctx.perRound ?? levelS;
+    const named = (l: ServerLayout, figure: string) => (l.name === null ? figure : `${l.name}/${figure}`);
+    return {
+      describe: `solacelive serve (tiny) on loopback, Moshi protocol: ${measured.map((m) => `${m.served.layout.name ?? 'one serve'} capacity ${m.capacity}`).join(', ')} found by the load test; each round ${measured.map((m) => m.clients).join('/')} real-time client(s) for ${perRound} s${measured.length > 1 ? ', the layouts in turn (order alternating)' : ''}`,
+      figures: layouts.flatMap((l) => SERVER_FIGURES.map((f) => ({ ...f, name: named(l, f.name) }))),
+      notes,
+      async round(index, tick) {
+        const out: Record<string, number[]> = {};
+        // Alternating the order keeps a drift in the machine's load from favouring one layout.
+        for (const m of index % 2 ? [...measured].reverse() : measured) {
+          const { level } = await layoutLevel(m.served, { ...base(m.served.url), clients: m.clients, durationS: perRound });
+          tick();
+          for (const [k, v] of Object.entries(roundSamples(level, m.capacity))) out[named(m.served.layout, k)] = v;
+        }
+        return out;
+      },
+      async close() {
+        await Promise.all(running.map((r) => stopLayout(r, ctx.log)));
+      },
+    };
   },
 };
 
